@@ -1,0 +1,44 @@
+// Options of the segment log. Validated by SegmentLog::open; a bad value is an error value.
+#pragma once
+
+#include <cstdint>
+
+namespace spool {
+
+// What an acknowledged append may lose (see README "Durability").
+enum class Durability : std::uint8_t {
+  kNone,      // in the page cache when acknowledged: survives kill -9, not power loss
+  kInterval,  // fdatasync at most every sync_interval_ms: power loss loses at most that window
+  kBatch,     // fdatasync before an append is acknowledged: survives power loss
+};
+
+// How bytes reach the file.
+enum class IoBackend : std::uint8_t {
+  kAuto,    // io_uring when the kernel allows it (not EPERM/ENOSYS), else pwrite
+  kUring,   // io_uring or an error
+  kPwrite,  // plain pwrite + fdatasync
+};
+
+struct LogOptions {
+  // Size every segment file is preallocated to; a segment rotates when the next frame
+  // does not fit. Minimum 128 bytes (for tests); default 64 MiB.
+  std::uint64_t segment_bytes = 64ull << 20;
+  // Largest accepted payload. Also bounded by what fits in one segment.
+  std::uint32_t max_record_bytes = 4u << 20;
+  // One sparse index entry per this many bytes of frames.
+  std::uint32_t index_interval_bytes = 4096;
+  Durability durability = Durability::kNone;
+  std::uint32_t sync_interval_ms = 1000;  // for Durability::kInterval
+  IoBackend io_backend = IoBackend::kAuto;
+  // Retention: delete oldest whole sealed segments while the log is larger than this
+  // (0 = no size cap) or their newest record is older than max_age_ms (0 = no age cap).
+  std::uint64_t retention_bytes = 0;
+  std::uint64_t retention_max_age_ms = 0;
+  // Identity written into every segment header and mixed into every frame checksum
+  // (0 = keep the existing log's id, or pick a random one for a new log).
+  std::uint64_t log_id = 0;
+  // Scan every segment on open, ignoring the clean-shutdown marker and recovery point.
+  bool full_recovery_scan = false;
+};
+
+}  // namespace spool

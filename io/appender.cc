@@ -1,0 +1,82 @@
+#include "io/appender.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#include "io/uring_ring.h"
+
+namespace spool::io {
+
+namespace {
+
+class PwriteAppender final : public FileAppender {
+ public:
+  int write_at(int fd, const iovec* iov, int iovcnt, std::uint64_t offset,
+               bool datasync) override {
+    // pwritev with retries of short writes; advances a private copy of the iovecs.
+    iovec local[64];
+    int done_iov = 0;
+    while (done_iov < iovcnt) {
+      int n = iovcnt - done_iov < 64 ? iovcnt - done_iov : 64;
+      for (int i = 0; i < n; ++i) local[i] = iov[done_iov + i];
+      int first = 0;
+      while (first < n) {
+        ssize_t w = ::pwritev(fd, local + first, n - first, static_cast<off_t>(offset));
+        if (w < 0) {
+          if (errno == EINTR) continue;
+          return -errno;
+        }
+        if (w == 0) return -EIO;
+        offset += static_cast<std::uint64_t>(w);
+        auto left = static_cast<std::size_t>(w);
+        while (first < n && left >= local[first].iov_len) left -= local[first++].iov_len;
+        if (left > 0) {
+          local[first].iov_base = static_cast<char*>(local[first].iov_base) + left;
+          local[first].iov_len -= left;
+        }
+      }
+      done_iov += n;
+    }
+    return datasync ? this->datasync(fd) : 0;
+  }
+  int datasync(int fd) override { return ::fdatasync(fd) == 0 ? 0 : -errno; }
+  const char* name() const noexcept override { return "pwrite"; }
+};
+
+class UringAppender final : public FileAppender {
+ public:
+  int init() { return ring_.init(64); }
+  int write_at(int fd, const iovec* iov, int iovcnt, std::uint64_t offset,
+               bool datasync) override {
+    return ring_.write_at(fd, iov, iovcnt, offset, datasync);
+  }
+  int datasync(int fd) override { return ring_.datasync(fd); }
+  const char* name() const noexcept override { return "io_uring"; }
+
+ private:
+  UringRing ring_;
+};
+
+bool uring_unavailable(int err) { return err == -EPERM || err == -ENOSYS || err == -ENOMEM; }
+
+}  // namespace
+
+int make_file_appender(AppenderKind kind, std::unique_ptr<FileAppender>* out) {
+  if (kind == AppenderKind::kPwrite) {
+    *out = std::make_unique<PwriteAppender>();
+    return 0;
+  }
+  auto uring = std::make_unique<UringAppender>();
+  int rc = uring->init();
+  if (rc == 0) {
+    *out = std::move(uring);
+    return 0;
+  }
+  if (kind == AppenderKind::kAuto && uring_unavailable(rc)) {
+    *out = std::make_unique<PwriteAppender>();
+    return 0;
+  }
+  return rc;
+}
+
+}  // namespace spool::io

@@ -1,0 +1,38 @@
+#include "io/dir_lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace spool::io {
+
+int DirLock::acquire(const std::string& dir, DirLock* out, pid_t* holder_pid) {
+  *holder_pid = 0;
+  File f;
+  int rc = File::open(dir + "/" + kFileName, O_RDWR | O_CREAT, 0644, &f);
+  if (rc < 0) return rc;
+  if (::flock(f.fd(), LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    char buf[32] = {};
+    if (f.pread_full(buf, sizeof(buf) - 1, 0) > 0) *holder_pid = static_cast<pid_t>(std::atol(buf));
+    return -err;
+  }
+  char buf[32];
+  int n = std::snprintf(buf, sizeof(buf), "%d\n", static_cast<int>(::getpid()));
+  if ((rc = f.truncate(0)) < 0) return rc;
+  if ((rc = f.pwrite_full(buf, static_cast<std::size_t>(n), 0)) < 0) return rc;
+  out->file_ = std::move(f);
+  return 0;
+}
+
+void DirLock::release() noexcept {
+  if (!file_.is_open()) return;
+  ::flock(file_.fd(), LOCK_UN);
+  file_.close();
+}
+
+}  // namespace spool::io

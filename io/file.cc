@@ -1,0 +1,152 @@
+#include "io/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <utility>
+
+namespace spool::io {
+
+File::~File() { close(); }
+
+File& File::operator=(File&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+int File::open(const std::string& path, int flags, mode_t mode, File* out) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return -errno;
+  *out = File(fd);
+  return 0;
+}
+
+int File::release() noexcept { return std::exchange(fd_, -1); }
+
+int File::close() noexcept {
+  if (fd_ < 0) return 0;
+  // close(2) must not be retried on EINTR on Linux: the descriptor is gone either way.
+  int rc = ::close(std::exchange(fd_, -1));
+  return rc == 0 ? 0 : -errno;
+}
+
+ssize_t File::pread_full(void* buf, std::size_t len, std::uint64_t offset) const {
+  std::size_t done = 0;
+  auto* p = static_cast<char*>(buf);
+  while (done < len) {
+    ssize_t n = ::pread(fd_, p + done, len - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  return static_cast<ssize_t>(done);
+}
+
+int File::pwrite_full(const void* buf, std::size_t len, std::uint64_t offset) const {
+  std::size_t done = 0;
+  const auto* p = static_cast<const char*>(buf);
+  while (done < len) {
+    ssize_t n = ::pwrite(fd_, p + done, len - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    if (n == 0) return -EIO;
+    done += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+int File::allocate(std::uint64_t offset, std::uint64_t len) const {
+  int rc;
+  do {
+    rc = ::fallocate(fd_, 0, static_cast<off_t>(offset), static_cast<off_t>(len));
+  } while (rc < 0 && errno == EINTR);
+  if (rc == 0) return 0;
+  if (errno != EOPNOTSUPP && errno != ENOSYS) return -errno;
+  std::int64_t current = size();
+  if (current < 0) return static_cast<int>(current);
+  if (static_cast<std::uint64_t>(current) >= offset + len) return 0;
+  return truncate(offset + len);
+}
+
+int File::truncate(std::uint64_t size) const {
+  int rc;
+  do {
+    rc = ::ftruncate(fd_, static_cast<off_t>(size));
+  } while (rc < 0 && errno == EINTR);
+  return rc == 0 ? 0 : -errno;
+}
+
+int File::datasync() const { return ::fdatasync(fd_) == 0 ? 0 : -errno; }
+int File::sync() const { return ::fsync(fd_) == 0 ? 0 : -errno; }
+
+std::int64_t File::size() const {
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) return -errno;
+  return st.st_size;
+}
+
+int fsync_directory(const std::string& dir) {
+  File d;
+  int rc = File::open(dir, O_RDONLY | O_DIRECTORY, 0, &d);
+  if (rc < 0) return rc;
+  return d.sync();
+}
+
+int write_file_atomically(const std::string& dir, const std::string& name, const void* data,
+                          std::size_t len) {
+  const std::string final_path = dir + "/" + name;
+  const std::string tmp_path = final_path + ".tmp";
+  File f;
+  int rc = File::open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0644, &f);
+  if (rc < 0) return rc;
+  if ((rc = f.pwrite_full(data, len, 0)) < 0) return rc;
+  if ((rc = f.sync()) < 0) return rc;
+  if ((rc = f.close()) < 0) return rc;
+  if ((rc = rename_path(tmp_path, final_path)) < 0) return rc;
+  return fsync_directory(dir);
+}
+
+int read_small_file(const std::string& path, std::string* out, std::size_t max_bytes) {
+  File f;
+  int rc = File::open(path, O_RDONLY, 0, &f);
+  if (rc < 0) return rc;
+  std::int64_t sz = f.size();
+  if (sz < 0) return static_cast<int>(sz);
+  if (static_cast<std::uint64_t>(sz) > max_bytes) return -EFBIG;
+  out->resize(static_cast<std::size_t>(sz));
+  ssize_t n = f.pread_full(out->data(), out->size(), 0);
+  if (n < 0) return static_cast<int>(n);
+  out->resize(static_cast<std::size_t>(n));
+  return 0;
+}
+
+int rename_path(const std::string& from, const std::string& to) {
+  return ::rename(from.c_str(), to.c_str()) == 0 ? 0 : -errno;
+}
+
+int remove_path(const std::string& path) {
+  return ::unlink(path.c_str()) == 0 ? 0 : -errno;
+}
+
+int make_directory(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) == 0) return 0;
+  if (errno != EEXIST) return -errno;
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return -errno;
+  return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+}  // namespace spool::io

@@ -1,0 +1,61 @@
+// RAII file descriptor with the handful of calls the log needs. io/ speaks errno: every
+// call returns 0 (or a byte count) on success and -errno on failure; the layers above turn
+// that into a spool::Status with the path and operation attached.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace spool::io {
+
+class File {
+ public:
+  File() = default;
+  explicit File(int fd) noexcept : fd_(fd) {}
+  ~File();
+  File(File&& other) noexcept : fd_(other.release()) {}
+  File& operator=(File&& other) noexcept;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+
+  // open(2) with O_CLOEXEC added. Returns 0 or -errno.
+  static int open(const std::string& path, int flags, mode_t mode, File* out);
+
+  int fd() const noexcept { return fd_; }
+  bool is_open() const noexcept { return fd_ >= 0; }
+  int release() noexcept;
+  int close() noexcept;
+
+  // Reads up to len bytes at offset, retrying short reads; returns bytes read (less than
+  // len only at end of file) or -errno.
+  ssize_t pread_full(void* buf, std::size_t len, std::uint64_t offset) const;
+  // Writes all len bytes at offset, retrying short writes; returns 0 or -errno.
+  int pwrite_full(const void* buf, std::size_t len, std::uint64_t offset) const;
+  // Reserves [offset, offset+len) so later writes cannot fail with ENOSPC. Falls back to
+  // extending with ftruncate on file systems without fallocate (the space is then sparse).
+  int allocate(std::uint64_t offset, std::uint64_t len) const;
+  int truncate(std::uint64_t size) const;
+  int datasync() const;
+  int sync() const;
+  // Current size in bytes, or -errno.
+  std::int64_t size() const;
+
+ private:
+  int fd_ = -1;
+};
+
+// fsync of a directory, so that creates, renames and unlinks in it are durable.
+int fsync_directory(const std::string& dir);
+// Writes `contents` to `path` atomically: temp file, fsync, rename, fsync of the directory.
+int write_file_atomically(const std::string& dir, const std::string& name, const void* data,
+                          std::size_t len);
+// Reads a whole (small) file. Returns 0 or -errno.
+int read_small_file(const std::string& path, std::string* out, std::size_t max_bytes);
+int rename_path(const std::string& from, const std::string& to);
+int remove_path(const std::string& path);  // -ENOENT when absent
+int make_directory(const std::string& path);  // 0 when it exists already
+
+}  // namespace spool::io

@@ -1,0 +1,41 @@
+#include "segment/log_checkpoint.h"
+
+#include <xxhash.h>
+
+#include <cstring>
+
+#include "segment/frame_format.h"
+
+namespace spool::segment {
+
+namespace {
+constexpr char kMagic[8] = {'S', 'P', 'O', 'O', 'L', 'C', 'K', 'P'};
+constexpr std::uint32_t kVersion = 1;
+}  // namespace
+
+void LogCheckpoint::encode(std::uint8_t out[kBytes]) const {
+  std::memset(out, 0, kBytes);
+  std::memcpy(out, kMagic, 8);
+  store_u32(out + 8, kVersion);
+  store_u32(out + 12, clean ? 1u : 0u);
+  store_u64(out + 16, log_id);
+  store_u64(out + 24, recovery_point);
+  store_u64(out + 32, next_offset);
+  store_u64(out + 40, active_data_end);
+  store_u64(out + 56, XXH3_64bits(out, 56));
+}
+
+std::optional<LogCheckpoint> LogCheckpoint::decode(const std::uint8_t* data, std::size_t len) {
+  if (len != kBytes || std::memcmp(data, kMagic, 8) != 0) return std::nullopt;
+  if (XXH3_64bits(data, 56) != load_u64(data + 56)) return std::nullopt;
+  if (load_u32(data + 8) != kVersion) return std::nullopt;
+  LogCheckpoint c;
+  c.clean = (load_u32(data + 12) & 1u) != 0;
+  c.log_id = load_u64(data + 16);
+  c.recovery_point = load_u64(data + 24);
+  c.next_offset = load_u64(data + 32);
+  c.active_data_end = load_u64(data + 40);
+  return c;
+}
+
+}  // namespace spool::segment

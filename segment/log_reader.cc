@@ -1,0 +1,104 @@
+// LogReader and the read paths of SegmentLog.
+#include <algorithm>
+
+#include "segment/segment_log.h"
+
+namespace spool::segment {
+
+namespace {
+
+// The segment that may hold `offset`: the last one whose base is <= offset, or the first.
+std::shared_ptr<const SegmentFile> segment_for(
+    const std::vector<std::shared_ptr<const SegmentFile>>& segs, std::uint64_t offset) {
+  if (segs.empty()) return nullptr;
+  auto it = std::upper_bound(segs.begin(), segs.end(), offset,
+                             [](std::uint64_t o, const auto& s) { return o < s->base_offset(); });
+  return it == segs.begin() ? segs.front() : *std::prev(it);
+}
+
+std::shared_ptr<const SegmentFile> segment_after(
+    const std::vector<std::shared_ptr<const SegmentFile>>& segs, std::uint64_t base) {
+  for (const auto& s : segs) {
+    if (s->base_offset() > base) return s;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool LogReader::next(RecordView* out) {
+  const std::uint64_t log_id = log_->log_id();
+  const std::uint32_t max_payload = log_->options_.max_record_bytes;
+  for (;;) {
+    if (!segment_) {
+      segment_ = segment_for(log_->segments(), next_offset_);
+      if (!segment_) return false;
+      position_ = segment_->position_for_offset(next_offset_);
+    }
+    const std::uint64_t end = std::min<std::uint64_t>(segment_->committed_end(),
+                                                      segment_->mapped_bytes());
+    if (position_ >= end) {
+      // Move on only if a newer segment exists; otherwise we are caught up with the writer.
+      auto next = segment_after(log_->segments(), segment_->base_offset());
+      if (!next) return false;
+      segment_ = std::move(next);
+      position_ = kSegmentHeaderBytes;
+      continue;
+    }
+    const std::uint8_t* data = segment_->data();
+    FrameHeader h;
+    if (check_frame(data + position_, end - position_, log_id, max_payload, &h) ==
+            FrameCheck::kValid &&
+        h.offset >= segment_->base_offset()) {
+      const std::uint64_t at = position_;
+      position_ += frame_size(h.payload_length);
+      if (h.offset < next_offset_) continue;
+      out->offset = h.offset;
+      out->timestamp_ns = h.timestamp_ns;
+      out->type = h.record_type;
+      out->flags = h.flags;
+      out->payload = std::span<const std::uint8_t>(data + at + kFrameHeaderBytes, h.payload_length);
+      out->segment = segment_;
+      next_offset_ = h.offset + 1;
+      return true;
+    }
+    // Damage: skip to the next frame that validates (and does not go backwards).
+    auto found = find_next_frame(data, end, position_ + kFrameAlignment, log_id, max_payload,
+                                 std::max(next_offset_, segment_->base_offset()));
+    const std::uint64_t resume = found ? found->position : end;
+    skipped_bytes_ += resume - position_;
+    position_ = resume;
+  }
+}
+
+Result<RecordView> SegmentLog::read(std::uint64_t offset) const {
+  LogReader reader(this, offset);
+  RecordView view;
+  if (reader.next(&view) && view.offset == offset) return view;
+  if (offset >= next_offset()) {
+    return Status::not_found("offset " + std::to_string(offset) + " is past the end of the log (next offset " +
+                             std::to_string(next_offset()) + ")");
+  }
+  return Status::not_found("offset " + std::to_string(offset) +
+                           " is not in the log (deleted by retention or lost to damage)");
+}
+
+LogReader SegmentLog::scan(std::uint64_t from) const { return LogReader(this, from); }
+
+LogReader SegmentLog::scan_from_time(std::int64_t timestamp_ns) const {
+  for (const auto& seg : segments()) {
+    const SegmentSummary s = seg->summary();
+    if (s.record_count == 0 || s.max_timestamp < timestamp_ns) continue;
+    // Walk from the index's position to the first frame at or after the time.
+    LogReader probe(this, seg->base_offset());
+    probe.segment_ = seg;
+    probe.position_ = seg->position_for_time(timestamp_ns);
+    RecordView v;
+    while (probe.next(&v)) {
+      if (v.timestamp_ns >= timestamp_ns) return LogReader(this, v.offset);
+    }
+  }
+  return LogReader(this, next_offset());
+}
+
+}  // namespace spool::segment

@@ -1,0 +1,43 @@
+#include "segment/segment_directory.h"
+
+#include <dirent.h>
+#include <errno.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "segment/segment_file.h"
+#include "segment/segment_header.h"
+
+namespace spool::segment {
+
+namespace {
+std::optional<std::uint64_t> parse_index_file_name(std::string_view name) {
+  if (!name.ends_with(kIndexSuffix)) return std::nullopt;
+  std::string as_segment(name.substr(0, name.size() - kIndexSuffix.size()));
+  as_segment += kSegmentSuffix;
+  return parse_segment_file_name(as_segment);
+}
+}  // namespace
+
+Result<DirectoryListing> list_log_directory(const std::string& dir) {
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), &::closedir);
+  if (!d) return errno_status(-errno, "list log directory " + dir);
+  DirectoryListing out;
+  while (dirent* e = ::readdir(d.get())) {
+    const std::string_view name(e->d_name);
+    if (auto base = parse_segment_file_name(name)) {
+      out.segments.push_back(*base);
+    } else if (auto ibase = parse_index_file_name(name)) {
+      out.indexes.push_back(*ibase);
+    } else if (name.ends_with(kDeletedSuffix) || name.ends_with(".tmp")) {
+      out.leftovers.emplace_back(name);
+    }
+  }
+  std::sort(out.segments.begin(), out.segments.end());
+  std::sort(out.indexes.begin(), out.indexes.end());
+  std::sort(out.leftovers.begin(), out.leftovers.end());
+  return out;
+}
+
+}  // namespace spool::segment

@@ -1,0 +1,198 @@
+#include "segment/segment_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include "io/clock.h"
+
+namespace spool::segment {
+
+Status errno_status(int neg_errno, const std::string& what) {
+  const int err = -neg_errno;
+  std::string msg = what + ": " + ::strerror(err);
+  if (err == ENOSPC || err == EDQUOT) return Status::no_space(std::move(msg));
+  if (err == ENOENT) return Status::not_found(std::move(msg));
+  return Status::io_error(std::move(msg));
+}
+
+Result<std::shared_ptr<SegmentFile>> SegmentFile::create(const std::string& dir,
+                                                         std::uint64_t base,
+                                                         std::uint64_t log_id,
+                                                         std::uint64_t capacity,
+                                                         std::uint32_t index_interval) {
+  std::shared_ptr<SegmentFile> seg(new SegmentFile());
+  seg->dir_ = dir;
+  seg->base_ = base;
+  seg->path_ = dir + "/" + segment_file_name(base);
+  seg->index_interval_ = index_interval;
+  seg->index_ = SparseIndex(index_interval);
+  seg->writable_ = true;
+  int rc = io::File::open(seg->path_, O_RDWR | O_CREAT | O_EXCL, 0644, &seg->file_);
+  if (rc < 0) return errno_status(rc, "create segment " + seg->path_);
+  seg->header_ = SegmentHeader{log_id, base, io::wall_clock_ns()};
+  std::uint8_t header[kSegmentHeaderBytes];
+  encode_segment_header(seg->header_, header);
+  // Reserve first so a full disk fails here, before any frame is written into the segment.
+  if ((rc = seg->file_.allocate(0, capacity)) < 0 ||
+      (rc = seg->file_.pwrite_full(header, sizeof header, 0)) < 0) {
+    Status s = errno_status(rc, "preallocate segment " + seg->path_);
+    seg->file_.close();
+    io::remove_path(seg->path_);
+    return s;
+  }
+  if ((rc = io::fsync_directory(dir)) < 0) return errno_status(rc, "fsync directory " + dir);
+  seg->header_check_ = HeaderCheck::kValid;
+  seg->summary_.data_end = kSegmentHeaderBytes;
+  SPOOL_RETURN_IF_ERROR(seg->map_whole_file());
+  return seg;
+}
+
+Result<std::shared_ptr<SegmentFile>> SegmentFile::open(const std::string& dir, std::uint64_t base,
+                                                       bool writable,
+                                                       std::uint32_t index_interval) {
+  std::shared_ptr<SegmentFile> seg(new SegmentFile());
+  seg->dir_ = dir;
+  seg->base_ = base;
+  seg->path_ = dir + "/" + segment_file_name(base);
+  seg->index_interval_ = index_interval;
+  seg->index_ = SparseIndex(index_interval);
+  seg->writable_ = writable;
+  int rc = io::File::open(seg->path_, writable ? O_RDWR : O_RDONLY, 0, &seg->file_);
+  if (rc < 0) return errno_status(rc, "open segment " + seg->path_);
+  SPOOL_RETURN_IF_ERROR(seg->map_whole_file());
+  seg->header_check_ = decode_segment_header(seg->map_.data(), seg->map_.size(), &seg->header_);
+  seg->sealed_.store(!writable, std::memory_order_release);
+  return seg;
+}
+
+// Mapped read-only even for the writer: bytes reach the file only through the appender
+// (io_uring or pwrite), so a stray store can never scribble on the log.
+Status SegmentFile::map_whole_file() {
+  const std::int64_t size = file_.size();
+  if (size < 0) return errno_status(static_cast<int>(size), "stat " + path_);
+  int rc = io::MmapRegion::map(file_.fd(), static_cast<std::size_t>(size), /*writable=*/false, &map_);
+  if (rc < 0) return errno_status(rc, "mmap " + path_);
+  return Status::ok();
+}
+
+std::string SegmentFile::index_path() const { return dir_ + "/" + index_file_name(base_); }
+
+SegmentSummary SegmentFile::summary() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return summary_;
+}
+
+std::uint64_t SegmentFile::position_for_offset(std::uint64_t offset) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::uint64_t pos = index_.position_for_offset(base_, offset);
+  return pos == 0 ? kSegmentHeaderBytes : pos;
+}
+
+std::uint64_t SegmentFile::position_for_time(std::int64_t timestamp_ns) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::uint64_t pos = index_.position_for_time(timestamp_ns);
+  return pos == 0 ? kSegmentHeaderBytes : pos;
+}
+
+SegmentScan SegmentFile::scan(std::uint64_t log_id, std::uint32_t max_payload) {
+  SparseIndex index(index_interval_);
+  SegmentScan result = scan_frames(map_.data(), map_.size(), kSegmentHeaderBytes, base_, log_id,
+                                   max_payload, [&](const FrameAt& f) {
+                                     index.on_frame(base_, f.header.offset, f.position,
+                                                    f.header.timestamp_ns);
+                                   });
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    index_ = std::move(index);
+    summary_ = result.summary;
+  }
+  pending_end_ = result.summary.data_end;
+  end_.store(pending_end_, std::memory_order_release);
+  return result;
+}
+
+bool SegmentFile::load_index() {
+  std::string bytes;
+  if (io::read_small_file(index_path(), &bytes, 1u << 30) < 0) return false;
+  SparseIndex index(index_interval_);
+  SegmentSummary summary;
+  if (!index.decode(bytes, base_, map_.size(), &summary)) return false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    index_ = std::move(index);
+    summary_ = summary;
+  }
+  pending_end_ = summary.data_end;
+  end_.store(pending_end_, std::memory_order_release);
+  return true;
+}
+
+Status SegmentFile::rewrite_header(std::uint64_t log_id) {
+  header_ = SegmentHeader{log_id, base_, io::wall_clock_ns()};
+  std::uint8_t header[kSegmentHeaderBytes];
+  encode_segment_header(header_, header);
+  int rc = file_.pwrite_full(header, sizeof header, 0);
+  if (rc < 0) return errno_status(rc, "rewrite header of " + path_);
+  header_check_ = HeaderCheck::kValid;
+  return Status::ok();
+}
+
+Status SegmentFile::truncate_tail(std::uint64_t data_end) {
+  const std::uint64_t capacity = map_.size();
+  // ftruncate frees the torn bytes; fallocate reserves zeroed space again, so the next
+  // recovery sees unwritten space (not stale garbage) after whatever is appended next.
+  int rc = file_.truncate(data_end);
+  if (rc == 0 && capacity > data_end) rc = file_.allocate(data_end, capacity - data_end);
+  if (rc == 0) rc = file_.datasync();
+  if (rc < 0) return errno_status(rc, "truncate torn tail of " + path_);
+  return Status::ok();
+}
+
+Status SegmentFile::ensure_capacity(std::uint64_t capacity) {
+  if (map_.size() >= capacity) return Status::ok();
+  int rc = file_.allocate(0, capacity);
+  if (rc < 0) return errno_status(rc, "preallocate " + path_);
+  return map_whole_file();
+}
+
+void SegmentFile::note_frame(std::uint64_t offset, std::uint64_t position,
+                             std::int64_t timestamp_ns, std::uint64_t frame_bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  index_.on_frame(base_, offset, position, timestamp_ns);
+  if (summary_.record_count == 0) summary_.first_offset = offset;
+  ++summary_.record_count;
+  summary_.last_offset = offset;
+  if (timestamp_ns > summary_.max_timestamp) summary_.max_timestamp = timestamp_ns;
+  summary_.data_end = position + frame_bytes;
+  pending_end_ = summary_.data_end;
+}
+
+Status SegmentFile::datasync() const {
+  int rc = file_.datasync();
+  if (rc < 0) return errno_status(rc, "fdatasync " + path_);
+  return Status::ok();
+}
+
+Status SegmentFile::write_index() const {
+  std::string bytes;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    bytes = index_.encode(base_, summary_);
+  }
+  int rc = io::write_file_atomically(dir_, index_file_name(base_), bytes.data(), bytes.size());
+  if (rc < 0) return errno_status(rc, "write index " + index_path());
+  return Status::ok();
+}
+
+Status SegmentFile::seal() {
+  // The mapping may now extend past the end of the file; readers never look past
+  // committed_end(), so they never touch the trimmed pages.
+  int rc = file_.truncate(pending_end_);
+  if (rc < 0) return errno_status(rc, "trim sealed segment " + path_);
+  SPOOL_RETURN_IF_ERROR(write_index());
+  sealed_.store(true, std::memory_order_release);
+  return Status::ok();
+}
+
+}  // namespace spool::segment

@@ -1,0 +1,175 @@
+// SegmentLog: the durable, offset-addressed log of one directory.
+//
+// Layout of a log directory:
+//   LOCK                          flock'd by the one writer; holds its pid
+//   checkpoint                    log id, recovery point, clean-shutdown flag (log_checkpoint.h)
+//   00000000000000000000.seg      segment files named by base offset (segment_header.h)
+//   00000000000000000000.idx      sparse offset/time index + summary of each segment
+//
+// Threading: one thread appends (the writer); any number of threads may read concurrently
+// with it. Readers see records up to the committed position, published with release
+// semantics after the bytes are written (and synced, per durability mode).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "io/appender.h"
+#include "io/dir_lock.h"
+#include "segment/log_checkpoint.h"
+#include "segment/recovery_report.h"
+#include "segment/segment_file.h"
+#include "spool/options.h"
+#include "spool/status.h"
+
+namespace spool::segment {
+
+// Pass as timestamp to stamp a record with the current wall-clock time.
+inline constexpr std::int64_t kTimestampNow = std::numeric_limits<std::int64_t>::min();
+
+struct AppendRecord {
+  std::uint16_t type = 0;
+  std::span<const std::uint8_t> payload;
+  std::int64_t timestamp_ns = kTimestampNow;
+  std::uint16_t flags = 0;
+};
+
+// A record read in place from the mmap'd segment. The payload stays valid for as long as the
+// view (or a copy of it) is alive, even if retention deletes the segment meanwhile.
+struct RecordView {
+  std::uint64_t offset = 0;
+  std::int64_t timestamp_ns = 0;
+  std::uint16_t type = 0;
+  std::uint16_t flags = 0;
+  std::span<const std::uint8_t> payload;
+  std::shared_ptr<const SegmentFile> segment;  // keeps the mapping alive
+};
+
+enum class OpenMode : std::uint8_t {
+  kReadWrite,  // takes the directory lock, recovers (truncates torn tails), appends
+  kReadOnly,   // no lock, never writes: for inspecting a live or damaged log
+};
+
+// Steps of deleting one segment, in order; a test hook may stop the process at any of them.
+enum class DeletionStep : std::uint8_t {
+  kBeforeRename,       // nothing changed yet
+  kAfterRenameSegment, // <base>.seg renamed to <base>.seg.deleted
+  kAfterRenameIndex,   // <base>.idx renamed to <base>.idx.deleted
+  kAfterDirSync,       // renames durable
+  kAfterUnlinkSegment, // segment file gone
+  kAfterUnlinkIndex,   // both gone
+};
+
+class LogReader;
+
+class SegmentLog {
+ public:
+  ~SegmentLog();
+  SegmentLog(const SegmentLog&) = delete;
+  SegmentLog& operator=(const SegmentLog&) = delete;
+
+  // Opens (creating if needed, in kReadWrite) the log in `dir` and recovers it.
+  static Result<std::unique_ptr<SegmentLog>> open(const std::string& dir, const LogOptions& options,
+                                                  OpenMode mode = OpenMode::kReadWrite);
+
+  // Appends one record; returns its offset. The record is acknowledged per durability mode
+  // when this returns OK (kNone: written to the page cache; kBatch: fdatasync'd).
+  Result<std::uint64_t> append(std::uint16_t type, std::span<const std::uint8_t> payload,
+                               std::int64_t timestamp_ns = kTimestampNow);
+  // Appends records in order, with one write (per segment touched) and at most one sync.
+  // Returns the offset of the first; the rest follow consecutively. All-or-nothing for
+  // validation errors (nothing is written if any record is invalid).
+  Result<std::uint64_t> append_batch(std::span<const AppendRecord> records);
+  // fdatasync of the active segment, whatever the durability mode.
+  Status sync();
+  // Syncs, writes the active index and a clean-shutdown checkpoint, releases the lock.
+  // Idempotent; the destructor calls it.
+  Status close();
+
+  // Reads the record at `offset`: NotFound if it is before the first offset, at or past the
+  // next offset, or was lost to damage.
+  Result<RecordView> read(std::uint64_t offset) const;
+  // A reader positioned at the first record with offset >= `from`.
+  LogReader scan(std::uint64_t from) const;
+  // A reader positioned at the first record with timestamp >= `timestamp_ns` (by the index's
+  // running maximum of timestamps, so out-of-order timestamps are handled).
+  LogReader scan_from_time(std::int64_t timestamp_ns) const;
+
+  // First offset still in the log (== next_offset() when empty).
+  std::uint64_t first_offset() const;
+  // Offset the next append will get; the last record is next_offset() - 1.
+  std::uint64_t next_offset() const noexcept { return next_offset_.load(std::memory_order_acquire); }
+  std::uint64_t record_count() const;  // records present (excludes ones lost to damage)
+  std::uint64_t size_bytes() const;    // bytes of segment data (headers and frames)
+  std::size_t segment_count() const;
+  std::uint64_t log_id() const noexcept { return log_id_; }
+  const std::string& dir() const noexcept { return dir_; }
+  const char* io_backend_name() const noexcept;
+  const RecoveryReport& recovery_report() const noexcept { return report_; }
+
+  // Deletes whole sealed segments, oldest first, per retention_bytes / retention_max_age_ms.
+  // Runs after every rotation; callable any time. Returns how many segments were deleted.
+  Result<std::size_t> enforce_retention();
+
+  // Test seam: called at each deletion step (a crash test _exit()s from it).
+  void set_deletion_hook(std::function<void(DeletionStep)> hook) { deletion_hook_ = std::move(hook); }
+
+  // Snapshot of the segments, oldest first (for readers and tools).
+  std::vector<std::shared_ptr<const SegmentFile>> segments() const;
+
+ private:
+  friend class LogReader;
+  SegmentLog(std::string dir, LogOptions options, OpenMode mode);
+
+  Status recover();
+  Status validate_record(std::size_t payload_bytes) const;
+  Status rotate(std::uint64_t base_offset);
+  Status write_checkpoint(bool clean);
+  Status delete_segment(const SegmentFile& seg);
+  std::shared_ptr<SegmentFile> active() const;
+
+  std::string dir_;
+  LogOptions options_;
+  OpenMode mode_;
+  std::uint64_t log_id_ = 0;
+  io::DirLock lock_;
+  std::unique_ptr<io::FileAppender> appender_;
+  RecoveryReport report_;
+
+  mutable std::mutex segments_mu_;  // guards segments_ (the vector, not the segments)
+  std::vector<std::shared_ptr<SegmentFile>> segments_;
+  std::atomic<std::uint64_t> next_offset_{0};
+  std::uint64_t recovery_point_ = 0;
+  std::int64_t last_sync_ns_ = 0;
+  std::vector<std::uint8_t> staging_;  // frames encoded here, written in one go
+  std::function<void(DeletionStep)> deletion_hook_;
+  bool closed_ = false;
+};
+
+// Iterates records in offset order from a position, up to the committed end at the time of
+// each call, skipping (and counting) damaged bytes. The log must outlive the reader.
+class LogReader {
+ public:
+  friend class SegmentLog;
+  LogReader(const SegmentLog* log, std::uint64_t from) : log_(log), next_offset_(from) {}
+  // Fills `out` with the next record; false when there is none (yet).
+  bool next(RecordView* out);
+  std::uint64_t skipped_bytes() const noexcept { return skipped_bytes_; }
+  std::uint64_t position_offset() const noexcept { return next_offset_; }
+
+ private:
+  const SegmentLog* log_;
+  std::uint64_t next_offset_;
+  std::shared_ptr<const SegmentFile> segment_;
+  std::uint64_t position_ = 0;  // byte position in segment_ of the next frame to look at
+  std::uint64_t skipped_bytes_ = 0;
+};
+
+}  // namespace spool::segment
