@@ -23,13 +23,14 @@ Result<std::size_t> SegmentLog::enforce_retention() {
   const std::int64_t now = io::wall_clock_ns();
   for (;;) {
     std::shared_ptr<SegmentFile> oldest;
-    std::uint64_t total = 0;
     {
       std::lock_guard<std::mutex> lock(segments_mu_);
       if (segments_.size() < 2) break;  // never the active segment
       oldest = segments_.front();
-      for (const auto& s : segments_) total += s->committed_end();
     }
+    // What the log occupies on disk (the active segment is preallocated whole), so the
+    // cap bounds real disk use, not just data.
+    const std::uint64_t total = disk_bytes();
     const bool over_size = options_.retention_bytes != 0 && total > options_.retention_bytes;
     const SegmentSummary s = oldest->summary();
     const bool too_old =

@@ -415,3 +415,13 @@ std::uint64_t SegmentLog::size_bytes() const {
 }
 
 }  // namespace spool::segment
+
+namespace spool::segment {
+
+std::uint64_t SegmentLog::disk_bytes() const {
+  std::uint64_t n = 0;
+  for (const auto& seg : segments()) n += seg->sealed() ? seg->committed_end() : seg->mapped_bytes();
+  return n;
+}
+
+}  // namespace spool::segment

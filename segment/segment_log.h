@@ -108,6 +108,7 @@ class SegmentLog {
   std::uint64_t next_offset() const noexcept { return next_offset_.load(std::memory_order_acquire); }
   std::uint64_t record_count() const;  // records present (excludes ones lost to damage)
   std::uint64_t size_bytes() const;    // bytes of segment data (headers and frames)
+  std::uint64_t disk_bytes() const;    // bytes the segment files occupy (active: preallocated)
   std::size_t segment_count() const;
   std::uint64_t log_id() const noexcept { return log_id_; }
   const std::string& dir() const noexcept { return dir_; }

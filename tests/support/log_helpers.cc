@@ -1,0 +1,63 @@
+#include "support/log_helpers.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+namespace spool::testing {
+
+std::string payload_for(std::uint64_t i) {
+  std::string s = "rec-" + std::to_string(i) + ":";
+  const std::size_t len = (i * 7919) % 300;
+  for (std::size_t k = 0; s.size() < len; ++k) s.push_back(static_cast<char>('a' + (i + k) % 26));
+  return s;
+}
+
+std::unique_ptr<segment::SegmentLog> open_log(const std::string& dir, const LogOptions& options,
+                                              segment::OpenMode mode) {
+  auto log = segment::SegmentLog::open(dir, options, mode);
+  EXPECT_TRUE(log) << log.status().to_string();
+  if (!log) return nullptr;
+  return std::move(log.value());
+}
+
+std::map<std::uint64_t, std::string> read_all(const segment::SegmentLog& log, std::uint64_t from) {
+  std::map<std::uint64_t, std::string> out;
+  auto reader = log.scan(from);
+  segment::RecordView v;
+  std::uint64_t last = 0;
+  bool first = true;
+  while (reader.next(&v)) {
+    EXPECT_TRUE(first || v.offset > last) << "offsets not increasing at " << v.offset;
+    first = false;
+    last = v.offset;
+    out[v.offset] = as_string(v.payload);
+  }
+  return out;
+}
+
+int run_in_crashing_child(const std::function<void()>& body) {
+  fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    body();
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return status;
+}
+
+std::vector<std::string> segment_paths(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() == ".seg") out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace spool::testing

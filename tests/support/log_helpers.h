@@ -1,0 +1,40 @@
+// Helpers shared by the SegmentLog tests: deterministic payloads, opening with a clear
+// failure, reading everything back, and running code in a child process that "crashes".
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "segment/segment_log.h"
+
+namespace spool::testing {
+
+inline std::span<const std::uint8_t> as_bytes(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+inline std::string as_string(std::span<const std::uint8_t> b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+// Payload of record i: varying length (0..~300 bytes), content derived from i.
+std::string payload_for(std::uint64_t i);
+
+// Opens or fails the current test (ASSERT-style; check HasFatalFailure after).
+std::unique_ptr<segment::SegmentLog> open_log(const std::string& dir, const LogOptions& options,
+                                              segment::OpenMode mode = segment::OpenMode::kReadWrite);
+
+// Every record from `from` on: offset -> payload.
+std::map<std::uint64_t, std::string> read_all(const segment::SegmentLog& log, std::uint64_t from = 0);
+
+// Runs `body` in a forked child that ends with _exit(0) without any cleanup (no destructor
+// runs: the log is not closed, as after kill -9). Returns the child's exit status.
+int run_in_crashing_child(const std::function<void()>& body);
+
+// Paths of the segment files in `dir`, oldest first.
+std::vector<std::string> segment_paths(const std::string& dir);
+
+}  // namespace spool::testing
