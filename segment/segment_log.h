@@ -118,6 +118,12 @@ class SegmentLog {
   // Deletes whole sealed segments, oldest first, per retention_bytes / retention_max_age_ms.
   // Runs after every rotation; callable any time. Returns how many segments were deleted.
   Result<std::size_t> enforce_retention();
+  // Changes the retention caps (same meaning as in LogOptions); applied at the next
+  // enforce_retention(). 0 turns a cap off.
+  void set_retention(std::uint64_t max_bytes, std::uint64_t max_age_ms) {
+    options_.retention_bytes = max_bytes;
+    options_.retention_max_age_ms = max_age_ms;
+  }
 
   // Test seam: called at each deletion step (a crash test _exit()s from it).
   void set_deletion_hook(std::function<void(DeletionStep)> hook) { deletion_hook_ = std::move(hook); }
