@@ -11,10 +11,10 @@
 namespace spool::segment {
 namespace {
 
-using spool::testing::as_bytes;
+using spool::testing::bytes_of;
 using spool::testing::as_string;
 using spool::testing::open_log;
-using spool::testing::payload_for;
+using spool::testing::sample_payload;
 using spool::testing::read_all;
 
 LogOptions small_segments() {
@@ -30,7 +30,7 @@ TEST(SegmentLog, OffsetsStartAtZeroAndIncrease) {
   EXPECT_EQ(log->next_offset(), 0u);
   EXPECT_EQ(log->first_offset(), 0u);
   for (std::uint64_t i = 0; i < 300; ++i) {
-    auto off = log->append(3, as_bytes(payload_for(i)));
+    auto off = log->append(3, bytes_of(sample_payload(i)));
     ASSERT_TRUE(off) << off.status().to_string();
     EXPECT_EQ(*off, i);
   }
@@ -39,14 +39,14 @@ TEST(SegmentLog, OffsetsStartAtZeroAndIncrease) {
   EXPECT_GT(log->segment_count(), 3u);
   auto all = read_all(*log);
   ASSERT_EQ(all.size(), 300u);
-  for (std::uint64_t i = 0; i < 300; ++i) EXPECT_EQ(all[i], payload_for(i));
+  for (std::uint64_t i = 0; i < 300; ++i) EXPECT_EQ(all[i], sample_payload(i));
 }
 
 TEST(SegmentLog, ReadReturnsTypeTimestampAndPayload) {
   testing::TempDir dir;
   auto log = open_log(dir.path(), LogOptions{});
   ASSERT_NE(log, nullptr);
-  ASSERT_TRUE(log->append(7, as_bytes("hello"), 1234567));
+  ASSERT_TRUE(log->append(7, bytes_of("hello"), 1234567));
   auto v = log->read(0);
   ASSERT_TRUE(v) << v.status().to_string();
   EXPECT_EQ(v->type, 7);
@@ -62,7 +62,7 @@ TEST(SegmentLog, DefaultTimestampIsNow) {
   auto log = open_log(dir.path(), LogOptions{});
   ASSERT_NE(log, nullptr);
   const auto before = std::chrono::system_clock::now().time_since_epoch();
-  ASSERT_TRUE(log->append(0, as_bytes("x")));
+  ASSERT_TRUE(log->append(0, bytes_of("x")));
   const auto after = std::chrono::system_clock::now().time_since_epoch();
   auto v = log->read(0);
   ASSERT_TRUE(v);
@@ -85,9 +85,9 @@ TEST(SegmentLog, BatchAssignsConsecutiveOffsetsAcrossRotations) {
   auto log = open_log(dir.path(), small_segments());
   ASSERT_NE(log, nullptr);
   std::vector<std::string> payloads;
-  for (int i = 0; i < 200; ++i) payloads.push_back(payload_for(i));
+  for (int i = 0; i < 200; ++i) payloads.push_back(sample_payload(i));
   std::vector<AppendRecord> batch;
-  for (const auto& p : payloads) batch.push_back(AppendRecord{1, as_bytes(p)});
+  for (const auto& p : payloads) batch.push_back(AppendRecord{1, bytes_of(p)});
   auto first = log->append_batch(batch);
   ASSERT_TRUE(first) << first.status().to_string();
   EXPECT_EQ(*first, 0u);
@@ -105,7 +105,7 @@ TEST(SegmentLog, OversizedRecordIsRejectedAndNothingIsWritten) {
   ASSERT_NE(log, nullptr);
   std::string big(5000, 'x');
   std::string ok = "fine";
-  std::vector<AppendRecord> batch{{0, as_bytes(ok)}, {0, as_bytes(big)}};
+  std::vector<AppendRecord> batch{{0, bytes_of(ok)}, {0, bytes_of(big)}};
   auto r = log->append_batch(batch);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
@@ -114,7 +114,7 @@ TEST(SegmentLog, OversizedRecordIsRejectedAndNothingIsWritten) {
   EXPECT_TRUE(read_all(*log).empty());
   // The largest payload that fits in a segment is accepted.
   std::string largest(4096 - 64 - 40, 'y');
-  EXPECT_TRUE(log->append(0, as_bytes(largest)));
+  EXPECT_TRUE(log->append(0, bytes_of(largest)));
 }
 
 TEST(SegmentLog, MaxRecordBytesIsEnforced) {
@@ -123,8 +123,8 @@ TEST(SegmentLog, MaxRecordBytesIsEnforced) {
   o.max_record_bytes = 100;
   auto log = open_log(dir.path(), o);
   ASSERT_NE(log, nullptr);
-  EXPECT_TRUE(log->append(0, as_bytes(std::string(100, 'a'))));
-  EXPECT_EQ(log->append(0, as_bytes(std::string(101, 'a'))).status().code(),
+  EXPECT_TRUE(log->append(0, bytes_of(std::string(100, 'a'))));
+  EXPECT_EQ(log->append(0, bytes_of(std::string(101, 'a'))).status().code(),
             StatusCode::kInvalidArgument);
 }
 
@@ -147,13 +147,13 @@ TEST(SegmentLog, ReadOnlyOpenNeverWritesAndRejectsAppends) {
   {
     auto log = open_log(dir.path(), small_segments());
     ASSERT_NE(log, nullptr);
-    for (int i = 0; i < 50; ++i) ASSERT_TRUE(log->append(0, as_bytes(payload_for(i))));
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(log->append(0, bytes_of(sample_payload(i))));
   }
   auto listing_before = testing::segment_paths(dir.path());
   auto ro = open_log(dir.path(), small_segments(), OpenMode::kReadOnly);
   ASSERT_NE(ro, nullptr);
   EXPECT_EQ(read_all(*ro).size(), 50u);
-  EXPECT_EQ(ro->append(0, as_bytes("no")).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ro->append(0, bytes_of("no")).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(testing::segment_paths(dir.path()), listing_before);
 }
 
@@ -169,7 +169,7 @@ TEST(SegmentLog, ReadOnlyReaderSeesAppendsOfALiveWriter) {
   testing::TempDir dir;
   auto writer = open_log(dir.path(), small_segments());
   ASSERT_NE(writer, nullptr);
-  ASSERT_TRUE(writer->append(0, as_bytes("one")));
+  ASSERT_TRUE(writer->append(0, bytes_of("one")));
   auto reader = open_log(dir.path(), small_segments(), OpenMode::kReadOnly);
   ASSERT_NE(reader, nullptr);
   EXPECT_EQ(read_all(*reader).size(), 1u);
@@ -179,7 +179,7 @@ TEST(SegmentLog, ScanFromMiddleAndPastEnd) {
   testing::TempDir dir;
   auto log = open_log(dir.path(), small_segments());
   ASSERT_NE(log, nullptr);
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(log->append(0, as_bytes(payload_for(i))));
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(log->append(0, bytes_of(sample_payload(i))));
   auto tail = read_all(*log, 57);
   ASSERT_EQ(tail.size(), 43u);
   EXPECT_EQ(tail.begin()->first, 57u);
@@ -195,7 +195,7 @@ TEST(SegmentLog, ReaderFollowsTheWriter) {
   RecordView v;
   EXPECT_FALSE(reader.next(&v));
   for (std::uint64_t i = 0; i < 100; ++i) {
-    ASSERT_TRUE(log->append(0, as_bytes(payload_for(i))));
+    ASSERT_TRUE(log->append(0, bytes_of(sample_payload(i))));
     ASSERT_TRUE(reader.next(&v));
     EXPECT_EQ(v.offset, i);
     EXPECT_FALSE(reader.next(&v));
@@ -209,7 +209,7 @@ TEST(SegmentLog, ScanFromTimeFindsFirstRecordAtOrAfter) {
   // Timestamps mostly increasing with a few going backwards.
   std::vector<std::int64_t> ts;
   for (int i = 0; i < 400; ++i) ts.push_back(1'000'000 + i * 10 - (i % 7 == 3 ? 25 : 0));
-  for (int i = 0; i < 400; ++i) ASSERT_TRUE(log->append(0, as_bytes(payload_for(i)), ts[i]));
+  for (int i = 0; i < 400; ++i) ASSERT_TRUE(log->append(0, bytes_of(sample_payload(i)), ts[i]));
   for (std::int64_t t : {0l, 1'000'000l, 1'000'995l, 1'002'000l, 1'003'990l}) {
     auto reader = log->scan_from_time(t);
     RecordView v;
@@ -234,7 +234,7 @@ TEST(SegmentLog, OperationsAfterCloseFail) {
   auto log = open_log(dir.path(), LogOptions{});
   ASSERT_NE(log, nullptr);
   ASSERT_TRUE(log->close());
-  EXPECT_EQ(log->append(0, as_bytes("x")).status().code(), StatusCode::kClosed);
+  EXPECT_EQ(log->append(0, bytes_of("x")).status().code(), StatusCode::kClosed);
   EXPECT_TRUE(log->close());  // idempotent
 }
 
@@ -244,7 +244,7 @@ TEST(SegmentLog, BatchDurabilitySyncsAndWorks) {
   o.durability = Durability::kBatch;
   auto log = open_log(dir.path(), o);
   ASSERT_NE(log, nullptr);
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(log->append(0, as_bytes(payload_for(i))));
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(log->append(0, bytes_of(sample_payload(i))));
   EXPECT_TRUE(log->sync());
   EXPECT_EQ(read_all(*log).size(), 20u);
 }
@@ -255,7 +255,7 @@ TEST(SegmentLog, RetentionBySizeDeletesOldestSealedSegments) {
   o.retention_bytes = 4096 * 4;
   auto log = open_log(dir.path(), o);
   ASSERT_NE(log, nullptr);
-  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(log->append(0, as_bytes(payload_for(i))));
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(log->append(0, bytes_of(sample_payload(i))));
   EXPECT_LE(log->disk_bytes(), 4096u * 4);
   EXPECT_GT(log->first_offset(), 0u);
   auto all = read_all(*log);
@@ -274,9 +274,9 @@ TEST(SegmentLog, RetentionByAgeDeletesSegmentsWithOnlyOldRecords) {
   const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                std::chrono::system_clock::now().time_since_epoch()).count();
   const std::int64_t hour = 3600ll * 1'000'000'000;
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(log->append(0, as_bytes(payload_for(i)), now - 5 * hour));
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(log->append(0, bytes_of(sample_payload(i)), now - 5 * hour));
   const std::uint64_t old_end = log->next_offset();
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(log->append(0, as_bytes(payload_for(i)), now));
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(log->append(0, bytes_of(sample_payload(i)), now));
   ASSERT_TRUE(log->close());
   o.retention_max_age_ms = 3600 * 1000;
   log = open_log(dir.path(), o);  // retention runs on open
@@ -309,7 +309,7 @@ TEST(SegmentLog, SegmentFilesAreNamedByBaseOffset) {
   testing::TempDir dir;
   auto log = open_log(dir.path(), small_segments());
   ASSERT_NE(log, nullptr);
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(log->append(0, as_bytes(payload_for(i))));
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(log->append(0, bytes_of(sample_payload(i))));
   auto segs = log->segments();
   ASSERT_GT(segs.size(), 1u);
   EXPECT_EQ(std::filesystem::path(segs[0]->path()).filename(), "00000000000000000000.seg");

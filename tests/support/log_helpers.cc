@@ -9,7 +9,7 @@
 
 namespace spool::testing {
 
-std::string payload_for(std::uint64_t i) {
+std::string sample_payload(std::uint64_t i) {
   std::string s = "rec-" + std::to_string(i) + ":";
   const std::size_t len = (i * 7919) % 300;
   for (std::size_t k = 0; s.size() < len; ++k) s.push_back(static_cast<char>('a' + (i + k) % 26));

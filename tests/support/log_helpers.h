@@ -13,7 +13,7 @@
 
 namespace spool::testing {
 
-inline std::span<const std::uint8_t> as_bytes(const std::string& s) {
+inline std::span<const std::uint8_t> bytes_of(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 inline std::string as_string(std::span<const std::uint8_t> b) {
@@ -21,7 +21,7 @@ inline std::string as_string(std::span<const std::uint8_t> b) {
 }
 
 // Payload of record i: varying length (0..~300 bytes), content derived from i.
-std::string payload_for(std::uint64_t i);
+std::string sample_payload(std::uint64_t i);
 
 // Opens or fails the current test (ASSERT-style; check HasFatalFailure after).
 std::unique_ptr<segment::SegmentLog> open_log(const std::string& dir, const LogOptions& options,
@@ -30,8 +30,9 @@ std::unique_ptr<segment::SegmentLog> open_log(const std::string& dir, const LogO
 // Every record from `from` on: offset -> payload.
 std::map<std::uint64_t, std::string> read_all(const segment::SegmentLog& log, std::uint64_t from = 0);
 
-// Runs `body` in a forked child that ends with _exit(0) without any cleanup (no destructor
-// runs: the log is not closed, as after kill -9). Returns the child's exit status.
+// Runs `body` in a forked child and returns the child's wait status. To crash with a log
+// open (as after kill -9), the body calls ::_exit itself while the log is still in scope:
+// locals of the body are destroyed (and the log closed cleanly) if it returns.
 int run_in_crashing_child(const std::function<void()>& body);
 
 // Paths of the segment files in `dir`, oldest first.
