@@ -106,7 +106,9 @@ class SegmentLog {
   std::uint64_t first_offset() const;
   // Offset the next append will get; the last record is next_offset() - 1.
   std::uint64_t next_offset() const noexcept { return next_offset_.load(std::memory_order_acquire); }
-  std::uint64_t record_count() const;  // records present (excludes ones lost to damage)
+  // Records in the log per the segments' summaries (damage found by a scan is excluded;
+  // damage a reader meets later in a trusted sealed segment is not).
+  std::uint64_t record_count() const;
   std::uint64_t size_bytes() const;    // bytes of segment data (headers and frames)
   std::uint64_t disk_bytes() const;    // bytes the segment files occupy (active: preallocated)
   std::size_t segment_count() const;
