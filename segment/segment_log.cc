@@ -81,10 +81,11 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::open(const std::string& dir,
       return Status::not_found("log directory " + dir + " does not exist");
     }
   }
-  Status s = log->recover();
-  if (!s.is_ok()) {
-    log->closed_ = true;  // nothing to write back on destruction
-    return s;
+  SPOOL_RETURN_IF_ERROR(log->recover());
+  log->closed_ = false;  // from here on, destruction closes cleanly
+  if (mode == OpenMode::kReadWrite) {
+    auto deleted = log->enforce_retention();
+    if (!deleted) return deleted.status();
   }
   return log;
 }
@@ -222,8 +223,6 @@ Status SegmentLog::recover() {
     recovery_point_ = segments_.back()->base_offset();
     SPOOL_RETURN_IF_ERROR(write_checkpoint(/*clean=*/false));
     last_sync_ns_ = io::monotonic_ns();
-    auto deleted = enforce_retention();
-    if (!deleted) return deleted.status();
   }
   return Status::ok();
 }

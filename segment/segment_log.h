@@ -159,7 +159,7 @@ class SegmentLog {
   std::int64_t last_sync_ns_ = 0;
   std::vector<std::uint8_t> staging_;  // frames encoded here, written in one go
   std::function<void(DeletionStep)> deletion_hook_;
-  bool closed_ = false;
+  bool closed_ = true;  // until open() has recovered the log
 };
 
 // Iterates records in offset order from a position, up to the committed end at the time of
