@@ -13,12 +13,16 @@ class PwriteAppender final : public FileAppender {
  public:
   int write_at(int fd, const iovec* iov, int iovcnt, std::uint64_t offset,
                bool datasync) override {
-    // pwritev with retries of short writes; advances a private copy of the iovecs.
+    // pwritev in groups of up to 64 non-empty iovecs (an empty iovec writes nothing, and a
+    // group of only empty ones would make pwritev return 0, which means "no progress"),
+    // retrying short writes by advancing a private copy of the group.
     iovec local[64];
-    int done_iov = 0;
-    while (done_iov < iovcnt) {
-      int n = iovcnt - done_iov < 64 ? iovcnt - done_iov : 64;
-      for (int i = 0; i < n; ++i) local[i] = iov[done_iov + i];
+    int next = 0;
+    while (next < iovcnt) {
+      int n = 0;
+      for (; next < iovcnt && n < 64; ++next) {
+        if (iov[next].iov_len > 0) local[n++] = iov[next];
+      }
       int first = 0;
       while (first < n) {
         ssize_t w = ::pwritev(fd, local + first, n - first, static_cast<off_t>(offset));
@@ -35,7 +39,6 @@ class PwriteAppender final : public FileAppender {
           local[first].iov_len -= left;
         }
       }
-      done_iov += n;
     }
     return datasync ? this->datasync(fd) : 0;
   }

@@ -58,7 +58,10 @@ int UringRing::write_at(int fd, const iovec* iov, int iovcnt, std::uint64_t offs
     std::uint64_t chunk_pos = pos;
     std::vector<std::uint64_t> chunk_len;
     std::size_t i = first;
-    while (i < pending.size() && chunks.size() + 1 < capacity) {
+    // Writes per round: all entries but one (kept for the linked fsync); a 1-entry ring
+    // writes one chunk per round and syncs on its own afterwards.
+    const std::size_t max_writes = capacity > 1 ? capacity - 1 : 1;
+    while (i < pending.size() && chunks.size() < max_writes) {
       std::size_t end = std::min(pending.size(), i + kMaxIovPerSqe);
       std::uint64_t len = 0;
       for (std::size_t k = i; k < end; ++k) len += pending[k].iov_len;
@@ -67,7 +70,7 @@ int UringRing::write_at(int fd, const iovec* iov, int iovcnt, std::uint64_t offs
       i = end;
     }
     const bool last_round = (i == pending.size());
-    const bool with_sync = datasync && last_round;
+    const bool with_sync = datasync && last_round && chunks.size() < capacity;
     unsigned n = 0;
     for (std::size_t c = 0; c < chunks.size(); ++c) {
       io_uring_sqe* sqe = io_uring_get_sqe(&ring_);

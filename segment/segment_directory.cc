@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <memory>
@@ -18,6 +19,13 @@ std::optional<std::uint64_t> parse_index_file_name(std::string_view name) {
   as_segment += kSegmentSuffix;
   return parse_segment_file_name(as_segment);
 }
+bool is_regular_file(const std::string& dir, const dirent& e) {
+  if (e.d_type == DT_REG) return true;
+  if (e.d_type != DT_UNKNOWN) return false;
+  struct stat st;
+  return ::stat((dir + "/" + e.d_name).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
 }  // namespace
 
 Result<DirectoryListing> list_log_directory(const std::string& dir) {
@@ -26,6 +34,7 @@ Result<DirectoryListing> list_log_directory(const std::string& dir) {
   DirectoryListing out;
   while (dirent* e = ::readdir(d.get())) {
     const std::string_view name(e->d_name);
+    if (!is_regular_file(dir, *e)) continue;  // a directory named like a segment is not one
     if (auto base = parse_segment_file_name(name)) {
       out.segments.push_back(*base);
     } else if (auto ibase = parse_index_file_name(name)) {

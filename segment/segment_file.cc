@@ -41,10 +41,16 @@ Result<std::shared_ptr<SegmentFile>> SegmentFile::create(const std::string& dir,
     io::remove_path(seg->path_);
     return s;
   }
-  if ((rc = io::fsync_directory(dir)) < 0) return errno_status(rc, "fsync directory " + dir);
+  Status mapped = (rc = io::fsync_directory(dir)) < 0
+                     ? errno_status(rc, "fsync directory " + dir)
+                     : seg->map_whole_file();
+  if (!mapped.is_ok()) {
+    seg->file_.close();
+    io::remove_path(seg->path_);
+    return mapped;
+  }
   seg->header_check_ = HeaderCheck::kValid;
   seg->summary_.data_end = kSegmentHeaderBytes;
-  SPOOL_RETURN_IF_ERROR(seg->map_whole_file());
   return seg;
 }
 

@@ -280,12 +280,9 @@ Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> rec
       (options_.durability == Durability::kInterval &&
        io::monotonic_ns() - last_sync_ns_ >= std::int64_t{options_.sync_interval_ms} * 1'000'000);
 
-  struct Pending {
-    std::uint64_t offset, position, bytes;
-    std::int64_t ts;
-  };
-  std::vector<Pending> pending;
-  pending.reserve(records.size());
+  std::vector<PendingFrame>& pending = pending_;
+  pending.clear();
+  staging_.clear();
   std::shared_ptr<SegmentFile> seg = active();
   std::uint64_t offset = first;
   std::uint64_t write_start = seg->write_position();
@@ -302,7 +299,7 @@ Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> rec
     iovec iov{staging_.data(), staging_.size()};
     int rc = appender_->write_at(seg->fd(), &iov, 1, write_start, sync);
     if (rc < 0) return errno_status(rc, "append to " + seg->path());
-    for (const Pending& p : pending) seg->note_frame(p.offset, p.position, p.ts, p.bytes);
+    for (const PendingFrame& p : pending) seg->note_frame(p.offset, p.position, p.timestamp_ns, p.bytes);
     seg->publish();
     next_offset_.store(pending.back().offset + 1, std::memory_order_release);
     pending.clear();
@@ -329,7 +326,7 @@ Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> rec
                  FrameHeader{static_cast<std::uint32_t>(r.payload.size()), offset, ts, r.type,
                              r.flags},
                  r.payload);
-    pending.push_back(Pending{offset, write_start + at, bytes, ts});
+    pending.push_back(PendingFrame{offset, write_start + at, bytes, ts});
     ++offset;
   }
   SPOOL_RETURN_IF_ERROR(flush(want_sync));
@@ -339,16 +336,22 @@ Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> rec
 
 Status SegmentLog::rotate(std::uint64_t base_offset) {
   std::shared_ptr<SegmentFile> old = active();
+  // Create the next segment first: if the disk is full this fails while the active segment
+  // is still whole and writable, and the append can be retried later.
+  auto created = SegmentFile::create(dir_, base_offset, log_id_, options_.segment_bytes,
+                                     options_.index_interval_bytes);
+  if (!created) return created.status();
+  std::shared_ptr<SegmentFile> next = std::move(created.value());
   // The sealed segment must be durable before the recovery point moves past it.
   int rc = appender_->datasync(old->fd());
-  if (rc < 0) return errno_status(rc, "fdatasync " + old->path());
-  SPOOL_RETURN_IF_ERROR(old->seal());
-  auto seg = SegmentFile::create(dir_, base_offset, log_id_, options_.segment_bytes,
-                                 options_.index_interval_bytes);
-  if (!seg) return seg.status();
+  Status sealed = rc < 0 ? errno_status(rc, "fdatasync " + old->path()) : old->seal();
+  if (!sealed.is_ok()) {
+    io::remove_path(next->path());
+    return sealed;
+  }
   {
     std::lock_guard<std::mutex> lock(segments_mu_);
-    segments_.push_back(std::move(seg.value()));
+    segments_.push_back(std::move(next));
   }
   recovery_point_ = base_offset;
   SPOOL_RETURN_IF_ERROR(write_checkpoint(/*clean=*/false));
@@ -399,6 +402,15 @@ std::uint64_t SegmentLog::first_offset() const {
     if (s.record_count > 0) return s.first_offset;
   }
   return next_offset();
+}
+
+std::optional<std::uint64_t> SegmentLog::last_offset() const {
+  auto segs = segments();
+  for (auto it = segs.rbegin(); it != segs.rend(); ++it) {
+    const SegmentSummary s = (*it)->summary();
+    if (s.record_count > 0) return s.last_offset;
+  }
+  return std::nullopt;
 }
 
 std::uint64_t SegmentLog::record_count() const {

@@ -17,6 +17,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -85,7 +86,9 @@ class SegmentLog {
                                std::int64_t timestamp_ns = kTimestampNow);
   // Appends records in order, with one write (per segment touched) and at most one sync.
   // Returns the offset of the first; the rest follow consecutively. All-or-nothing for
-  // validation errors (nothing is written if any record is invalid).
+  // validation errors (nothing is written if any record is invalid); after an I/O error
+  // (full disk at rotation, ...) a prefix may have been appended: next_offset() says where
+  // it ended, and the log stays usable.
   Result<std::uint64_t> append_batch(std::span<const AppendRecord> records);
   // fdatasync of the active segment, whatever the durability mode.
   Status sync();
@@ -106,6 +109,9 @@ class SegmentLog {
   std::uint64_t first_offset() const;
   // Offset the next append will get; the last record is next_offset() - 1.
   std::uint64_t next_offset() const noexcept { return next_offset_.load(std::memory_order_acquire); }
+  // Offset of the last record present, if any. Offsets between it and next_offset() belong
+  // to records that were lost before they were durable; they are not assigned again.
+  std::optional<std::uint64_t> last_offset() const;
   // Records in the log per the segments' summaries (damage found by a scan is excluded;
   // damage a reader meets later in a trusted sealed segment is not).
   std::uint64_t record_count() const;
@@ -158,6 +164,11 @@ class SegmentLog {
   std::uint64_t recovery_point_ = 0;
   std::int64_t last_sync_ns_ = 0;
   std::vector<std::uint8_t> staging_;  // frames encoded here, written in one go
+  struct PendingFrame {                // a staged frame, noted in the index once written
+    std::uint64_t offset, position, bytes;
+    std::int64_t timestamp_ns;
+  };
+  std::vector<PendingFrame> pending_;
   std::function<void(DeletionStep)> deletion_hook_;
   bool closed_ = true;  // until open() has recovered the log
 };

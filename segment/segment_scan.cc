@@ -13,6 +13,7 @@ std::string_view frame_check_name(FrameCheck check) {
     case FrameCheck::kTooLarge: return "length too large";
     case FrameCheck::kBadChecksum: return "checksum mismatch";
     case FrameCheck::kBadReserved: return "bad reserved field";
+    case FrameCheck::kOffsetOutOfOrder: return "offset out of order";
   }
   return "unknown";
 }
@@ -23,7 +24,7 @@ FrameCheck check_at(const std::uint8_t* data, std::size_t size, std::uint64_t po
                     std::uint64_t log_id, std::uint32_t max_payload, std::uint64_t min_offset,
                     FrameHeader* h) {
   FrameCheck c = check_frame(data + pos, size - pos, log_id, max_payload, h);
-  if (c == FrameCheck::kValid && h->offset < min_offset) return FrameCheck::kBadMagic;
+  if (c == FrameCheck::kValid && h->offset < min_offset) return FrameCheck::kOffsetOutOfOrder;
   return c;
 }
 

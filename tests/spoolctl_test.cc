@@ -480,6 +480,10 @@ void check_torn_tail_is_cut(const std::string& garbage_kind) {
   ASSERT_EQ(segments.size(), 1u);
   const std::uint64_t frame = segment::frame_size(kFixedPayloadBytes);
   const std::uint64_t data_end = segment::kSegmentHeaderBytes + 10 * frame;
+  json clean = run_json({"verify", dir}, 0);
+  ASSERT_EQ(clean["segment_files"].size(), 1u);
+  EXPECT_EQ(clean["segment_files"][0]["data_end"], data_end);
+  EXPECT_EQ(clean["segment_files"][0]["records"], 10);
   std::string torn;
   if (garbage_kind == "partial frame") {
     // The first 30 bytes of frame 9 (valid magic and length, cut short) at the end.
@@ -529,6 +533,35 @@ void check_torn_tail_is_cut(const std::string& garbage_kind) {
 
 TEST(SpoolctlRecover, CutsATornPartialFrame) { check_torn_tail_is_cut("partial frame"); }
 TEST(SpoolctlRecover, CutsGarbageAfterTheLastFrame) { check_torn_tail_is_cut("garbage"); }
+
+TEST(SpoolctlRecover, CutsALastFrameThatTheFileEndsInside) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  ASSERT_EQ(spoolctl({"append", dir, "--segment-bytes", "64KiB"}, fixed_lines(0, 10)).exit_code, 0);
+  const std::string seg = segment_files(dir).at(0);
+  const std::uint64_t frame = segment::frame_size(kFixedPayloadBytes);
+  const std::uint64_t last_frame = segment::kSegmentHeaderBytes + 9 * frame;
+  // The file ends 5 bytes before the end of frame 9 (its padding and the payload's tail).
+  std::filesystem::resize_file(seg, last_frame + frame - 5);
+
+  json v = run_json({"verify", dir}, 1);
+  EXPECT_EQ(v["records"], 9);
+  EXPECT_EQ(v["last_offset"], 8);
+  ASSERT_EQ(v["damage"].size(), 1u);
+  EXPECT_EQ(v["damage"][0]["kind"], "truncated");
+  EXPECT_EQ(v["damage"][0]["from_byte"], last_frame);
+
+  json rec = run_json({"recover", dir}, 0);
+  ASSERT_EQ(rec["truncated"].size(), 1u) << rec.dump();
+  EXPECT_EQ(rec["truncated"][0]["from_byte"], last_frame);
+  EXPECT_EQ(rec["next_offset"], 9);
+  EXPECT_EQ(run_json({"verify", dir}, 0)["records"], 9);
+
+  ProcessResult r = spoolctl({"append", dir, "--ack"}, "again\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "9\n");
+  EXPECT_EQ(dump(dir).back().payload, "again");
+}
 
 TEST(SpoolctlRecover, CleanLogReportsNothingCut) {
   TempDir tmp;
@@ -604,6 +637,8 @@ TEST(SpoolctlCrash, SigtermEndsAppendWithACleanClose) {
   ASSERT_EQ(writer.read_line(), "0");
   ASSERT_EQ(writer.read_line(), "1");
   writer.kill(SIGTERM);
+  // Keep stdin open until the writer has gone, so it is the signal that ends it, not EOF.
+  EXPECT_EQ(writer.read_line(), std::nullopt);
   ProcessResult end = writer.wait();
   EXPECT_EQ(end.exit_code, 128 + SIGTERM) << end.err;
   json rec = run_json({"recover", dir}, 0);
