@@ -192,11 +192,13 @@ Status SegmentFile::write_index() const {
 }
 
 Status SegmentFile::seal() {
+  // Index first: if the disk is full it fails while the segment is still whole and
+  // preallocated, so the caller can keep appending to it once space is back.
+  SPOOL_RETURN_IF_ERROR(write_index());
   // The mapping may now extend past the end of the file; readers never look past
   // committed_end(), so they never touch the trimmed pages.
   int rc = file_.truncate(pending_end_);
   if (rc < 0) return errno_status(rc, "trim sealed segment " + path_);
-  SPOOL_RETURN_IF_ERROR(write_index());
   sealed_.store(true, std::memory_order_release);
   return Status::ok();
 }
