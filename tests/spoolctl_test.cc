@@ -554,13 +554,19 @@ TEST(SpoolctlRecover, CutsALastFrameThatTheFileEndsInside) {
   json rec = run_json({"recover", dir}, 0);
   ASSERT_EQ(rec["truncated"].size(), 1u) << rec.dump();
   EXPECT_EQ(rec["truncated"][0]["from_byte"], last_frame);
-  EXPECT_EQ(rec["next_offset"], 9);
+  // The clean shutdown had handed out offset 9 already; offsets are never reused, so the
+  // lost record leaves a gap rather than a second, different record 9.
+  EXPECT_EQ(rec["next_offset"], 10);
   EXPECT_EQ(run_json({"verify", dir}, 0)["records"], 9);
 
   ProcessResult r = spoolctl({"append", dir, "--ack"}, "again\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "9\n");
-  EXPECT_EQ(dump(dir).back().payload, "again");
+  EXPECT_EQ(r.out, "10\n");
+  const auto records = dump(dir);
+  ASSERT_EQ(records.size(), 10u);
+  EXPECT_EQ(records[8].offset, 8u);
+  EXPECT_EQ(records[9].offset, 10u);
+  EXPECT_EQ(records[9].payload, "again");
 }
 
 TEST(SpoolctlRecover, CleanLogReportsNothingCut) {

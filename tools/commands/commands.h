@@ -1,0 +1,24 @@
+// The spoolctl commands. Each adds its subcommand (name, arguments, help) to the
+// application and returns what to run once the command line has been parsed; the runner
+// returns the process exit code (exit_codes.h).
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace spool::tools {
+
+using CommandRunner = std::function<int()>;
+
+struct Command {
+  CLI::App* app;
+  CommandRunner run;
+};
+
+Command add_append_command(CLI::App& app);
+Command add_dump_command(CLI::App& app);
+Command add_verify_command(CLI::App& app);
+Command add_recover_command(CLI::App& app);
+
+}  // namespace spool::tools

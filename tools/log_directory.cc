@@ -1,0 +1,75 @@
+#include "tools/log_directory.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "segment/log_checkpoint.h"
+#include "segment/segment_directory.h"
+#include "segment/segment_header.h"
+
+namespace spool::tools {
+
+namespace {
+
+std::string parent_of(const std::string& dir) {
+  std::string p = dir;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const auto slash = p.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return p.substr(0, slash);
+}
+
+}  // namespace
+
+Status require_existing_log(const std::string& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      return Status::not_found("log directory " + dir + " does not exist");
+    }
+    return Status::io_error("cannot access log directory " + dir + ": " + ::strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) return Status::invalid_argument(dir + " is not a directory");
+  auto listing = segment::list_log_directory(dir);
+  if (!listing) return listing.status();
+  if (!listing->segments.empty()) return Status::ok();
+  const std::string checkpoint = dir + "/" + segment::LogCheckpoint::kFileName;
+  if (::stat(checkpoint.c_str(), &st) == 0) return Status::ok();
+  return Status::invalid_argument(dir + " is not a spool log (no segment files, no checkpoint)");
+}
+
+Status require_creatable_log_dir(const std::string& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) {
+    return S_ISDIR(st.st_mode) ? Status::ok() : Status::invalid_argument(dir + " is not a directory");
+  }
+  const std::string parent = parent_of(dir);
+  if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Status::not_found("cannot create log directory " + dir + ": parent directory " +
+                             parent + " does not exist");
+  }
+  return Status::ok();
+}
+
+std::optional<std::uint64_t> existing_segment_bytes(const std::string& dir) {
+  auto listing = segment::list_log_directory(dir);
+  if (!listing) return std::nullopt;
+  // The active segment is preallocated to the segment size and sealed ones are trimmed
+  // below it, so the largest file is the best witness (even when a crash cut the active one).
+  std::uint64_t largest = 0;
+  for (std::uint64_t base : listing->segments) {
+    const std::string path = dir + "/" + segment::segment_file_name(base);
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) > largest) {
+      largest = static_cast<std::uint64_t>(st.st_size);
+    }
+  }
+  // SegmentLog accepts 128 bytes .. 4 GiB - 8; anything else was not preallocated by a
+  // writer and says nothing about the segment size.
+  if (largest < 128 || largest > (1ull << 32) - 8) return std::nullopt;
+  return largest;
+}
+
+}  // namespace spool::tools

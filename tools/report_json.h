@@ -1,0 +1,28 @@
+// RecoveryReport as JSON: the one rendering shared by `spoolctl verify` and `spoolctl
+// recover`, so both describe damage with the same fields.
+#pragma once
+
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+
+#include "segment/recovery_report.h"
+
+namespace spool::tools {
+
+// {"segment": base offset, "file": segment file name, "from_byte", "to_byte", "bytes", "reason"}
+nlohmann::ordered_json damaged_range_json(const segment::DamagedRange& range);
+
+// Every damaged range, skipped ones then truncated ones, each with "kind": "skipped" or
+// "truncated" added.
+nlohmann::ordered_json damage_json(const segment::RecoveryReport& report);
+
+// Number of damaged ranges (skipped + truncated) and their total size in bytes.
+std::uint64_t damaged_range_count(const segment::RecoveryReport& report);
+std::uint64_t damaged_bytes(const segment::RecoveryReport& report);
+
+// The whole report: clean_shutdown, full_scan, segments, segments_scanned, records_scanned,
+// recovery_point, next_offset, truncated, skipped, rebuilt_indexes, removed_files, notes.
+nlohmann::ordered_json recovery_report_json(const segment::RecoveryReport& report);
+
+}  // namespace spool::tools
