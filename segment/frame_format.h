@@ -67,8 +67,9 @@ enum class FrameCheck : std::uint8_t {
   kTooLarge,      // payload_length above the limit
   kBadChecksum,
   kBadReserved,
-  kOffsetOutOfOrder,  // valid by itself, but its offset does not follow the frame before
-                      // (set by the segment scanner, never by check_frame)
+  kOffsetOutOfOrder,  // valid by itself, but its offset does not follow the frame before or
+                      // lies outside its segment's offset span (set by the segment
+                      // scanner, never by check_frame)
 };
 
 // Validates the frame starting at `data` (at most `available` readable bytes). On kValid,

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "segment/frame_format.h"
+#include "segment/segment_header.h"
 
 namespace spool::segment {
 
@@ -35,6 +36,7 @@ std::optional<LogCheckpoint> LogCheckpoint::decode(const std::uint8_t* data, std
   c.recovery_point = load_u64(data + 24);
   c.next_offset = load_u64(data + 32);
   c.active_data_end = load_u64(data + 40);
+  if (c.next_offset > kOffsetLimit || c.recovery_point >= kOffsetLimit) return std::nullopt;
   return c;
 }
 

@@ -46,10 +46,11 @@ bool LogReader::next(RecordView* out) {
       continue;
     }
     const std::uint8_t* data = segment_->data();
+    const std::uint64_t end_offset = segment_offset_end(segment_->base_offset());
     FrameHeader h;
     if (check_frame(data + position_, end - position_, log_id, max_payload, &h) ==
             FrameCheck::kValid &&
-        h.offset >= segment_->base_offset()) {
+        h.offset >= segment_->base_offset() && h.offset < end_offset) {
       const std::uint64_t at = position_;
       position_ += frame_size(h.payload_length);
       if (h.offset < next_offset_) continue;
@@ -64,7 +65,7 @@ bool LogReader::next(RecordView* out) {
     }
     // Damage: skip to the next frame that validates (and does not go backwards).
     auto found = find_next_frame(data, end, position_ + kFrameAlignment, log_id, max_payload,
-                                 std::max(next_offset_, segment_->base_offset()));
+                                 std::max(next_offset_, segment_->base_offset()), end_offset);
     const std::uint64_t resume = found ? found->position : end;
     skipped_bytes_ += resume - position_;
     position_ = resume;

@@ -77,6 +77,7 @@ std::optional<std::uint64_t> parse_segment_file_name(std::string_view name) {
     if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
     value = value * 10 + digit;
   }
+  if (value >= kOffsetLimit) return std::nullopt;  // outside the offset space: not ours
   return value;
 }
 

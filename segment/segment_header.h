@@ -23,6 +23,17 @@
 namespace spool::segment {
 
 inline constexpr std::size_t kSegmentHeaderBytes = 64;
+
+// Offsets live in [0, kOffsetLimit): the top half of the 64-bit range is never assigned, so
+// "offset + 1" cannot wrap, and a frame or segment name beyond it is damage, not data.
+inline constexpr std::uint64_t kOffsetLimit = 1ull << 63;
+// A segment holds offsets [base, base + kSegmentOffsetSpan): its sparse index stores them
+// relative to the base in 32 bits. The writer rotates before crossing it; a frame beyond it
+// is damage.
+inline constexpr std::uint64_t kSegmentOffsetSpan = 1ull << 32;
+constexpr std::uint64_t segment_offset_end(std::uint64_t base) noexcept {
+  return base >= kOffsetLimit - kSegmentOffsetSpan ? kOffsetLimit : base + kSegmentOffsetSpan;
+}
 inline constexpr std::uint32_t kFormatVersion = 1;
 
 struct SegmentHeader {

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <random>
 
 #include "io/clock.h"
 #include "segment/segment_directory.h"
@@ -44,13 +43,6 @@ io::AppenderKind appender_kind(IoBackend b) {
   return io::AppenderKind::kAuto;
 }
 
-std::uint64_t random_log_id() {
-  std::random_device rd;
-  std::uint64_t id = 0;
-  while (id == 0) id = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-  return id;
-}
-
 }  // namespace
 
 SegmentLog::SegmentLog(std::string dir, LogOptions options, OpenMode mode)
@@ -88,143 +80,6 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::open(const std::string& dir,
     if (!deleted) return deleted.status();
   }
   return log;
-}
-
-Status SegmentLog::recover() {
-  const bool writable = mode_ == OpenMode::kReadWrite;
-  auto listing_or = list_log_directory(dir_);
-  if (!listing_or) return listing_or.status();
-  DirectoryListing listing = std::move(listing_or.value());
-
-  // Leftovers of an interrupted deletion or atomic write: the renames were the commit
-  // points, so these are garbage by construction.
-  for (const std::string& name : listing.leftovers) {
-    if (writable) io::remove_path(dir_ + "/" + name);
-    report_.removed_files.push_back(name);
-  }
-  for (std::uint64_t base : listing.indexes) {
-    if (!std::binary_search(listing.segments.begin(), listing.segments.end(), base)) {
-      if (writable) io::remove_path(dir_ + "/" + index_file_name(base));
-      report_.removed_files.push_back(index_file_name(base));
-    }
-  }
-
-  std::optional<LogCheckpoint> checkpoint;
-  {
-    std::string bytes;
-    int rc = io::read_small_file(dir_ + "/" + LogCheckpoint::kFileName, &bytes, 4096);
-    if (rc == 0) {
-      checkpoint = LogCheckpoint::decode(reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                                         bytes.size());
-      if (!checkpoint) report_.notes.push_back("checkpoint unreadable: scanning every segment");
-    } else if (rc != -ENOENT) {
-      return errno_status(rc, "read checkpoint in " + dir_);
-    }
-  }
-
-  const bool full = options_.full_recovery_scan || !checkpoint;
-  report_.full_scan = full;
-  report_.clean_shutdown = checkpoint && checkpoint->clean;
-  const std::uint64_t recovery_point = full ? 0 : checkpoint->recovery_point;
-  report_.recovery_point = recovery_point;
-
-  // Open every segment; learn the log id from the checkpoint or the first sound header.
-  std::vector<std::shared_ptr<SegmentFile>> segs;
-  for (std::size_t i = 0; i < listing.segments.size(); ++i) {
-    const bool last = i + 1 == listing.segments.size();
-    auto seg = SegmentFile::open(dir_, listing.segments[i], writable && last,
-                                 options_.index_interval_bytes);
-    if (!seg) return seg.status();
-    segs.push_back(std::move(seg.value()));
-  }
-  if (checkpoint) log_id_ = checkpoint->log_id;
-  for (const auto& seg : segs) {
-    if (log_id_ == 0 && seg->header_check() == HeaderCheck::kValid) log_id_ = seg->header().log_id;
-  }
-  if (log_id_ == 0) log_id_ = options_.log_id != 0 ? options_.log_id : random_log_id();
-
-  std::uint64_t next = checkpoint ? checkpoint->next_offset : 0;
-  for (std::size_t i = 0; i < segs.size(); ++i) {
-    SegmentFile& seg = *segs[i];
-    const bool last = i + 1 == segs.size();
-    const std::uint64_t base = seg.base_offset();
-    next = std::max(next, base);
-
-    // A header that is zero (or missing) in the last segment is a creation cut short.
-    if (seg.header_check() != HeaderCheck::kValid || seg.header().base_offset != base ||
-        seg.header().log_id != log_id_) {
-      const bool unwritten = seg.header_check() == HeaderCheck::kZero ||
-                             seg.header_check() == HeaderCheck::kTruncated;
-      if (last && unwritten && writable) {
-        SPOOL_RETURN_IF_ERROR(seg.ensure_capacity(kSegmentHeaderBytes));
-        SPOOL_RETURN_IF_ERROR(seg.rewrite_header(log_id_));
-        report_.notes.push_back("rewrote unwritten header of " + segment_file_name(base));
-      } else {
-        std::string why = seg.header_check() != HeaderCheck::kValid
-                              ? std::string(header_check_name(seg.header_check()))
-                              : (seg.header().base_offset != base ? "base offset differs from file name"
-                                                                 : "log id differs from the log's");
-        report_.skipped.push_back(DamagedRange{base, 0, std::min<std::uint64_t>(
-                                                            kSegmentHeaderBytes, seg.mapped_bytes()),
-                                               "segment header: " + why});
-      }
-    }
-
-    bool trusted = false;
-    if (!full && last && checkpoint->clean && seg.load_index() &&
-        seg.summary().data_end == checkpoint->active_data_end) {
-      trusted = true;
-    } else if (!full && !last && base < recovery_point && seg.load_index()) {
-      trusted = true;
-    }
-    if (!trusted) {
-      SegmentScan scan = seg.scan(log_id_, options_.max_record_bytes);
-      ++report_.segments_scanned;
-      report_.records_scanned += scan.summary.record_count;
-      for (auto& d : scan.damaged) report_.skipped.push_back(std::move(d));
-      if (scan.tail) {
-        if (last) {
-          if (writable) SPOOL_RETURN_IF_ERROR(seg.truncate_tail(scan.tail->from_byte));
-          report_.truncated.push_back(*scan.tail);
-        } else {
-          report_.skipped.push_back(*scan.tail);
-        }
-      }
-      if (!last && writable && seg.header_check() == HeaderCheck::kValid) {
-        // A sealed segment we had to scan: make it durable and indexed so the recovery
-        // point can move past it.
-        SPOOL_RETURN_IF_ERROR(seg.datasync());
-        SPOOL_RETURN_IF_ERROR(seg.write_index());
-        if (base < recovery_point || full) report_.rebuilt_indexes.push_back(base);
-      } else if (!last && base < recovery_point) {
-        report_.rebuilt_indexes.push_back(base);
-      }
-    }
-    const SegmentSummary s = seg.summary();
-    if (s.record_count > 0) next = std::max(next, s.last_offset + 1);
-  }
-
-  if (segs.empty() && writable) {
-    auto seg = SegmentFile::create(dir_, next, log_id_, options_.segment_bytes,
-                                   options_.index_interval_bytes);
-    if (!seg) return seg.status();
-    segs.push_back(std::move(seg.value()));
-  }
-  if (writable) SPOOL_RETURN_IF_ERROR(segs.back()->ensure_capacity(options_.segment_bytes));
-
-  {
-    std::lock_guard<std::mutex> lock(segments_mu_);
-    segments_ = std::move(segs);
-  }
-  next_offset_.store(next, std::memory_order_release);
-  report_.segments = segments_.size();
-  report_.next_offset = next;
-  if (writable) {
-    recovery_point_ = segments_.back()->base_offset();
-    SPOOL_RETURN_IF_ERROR(write_checkpoint(/*clean=*/false));
-    last_sync_ns_ = io::monotonic_ns();
-  }
-  return Status::ok();
 }
 
 Status SegmentLog::write_checkpoint(bool clean) {
@@ -272,6 +127,10 @@ Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> rec
   }
   for (const AppendRecord& r : records) SPOOL_RETURN_IF_ERROR(validate_record(r.payload.size()));
   const std::uint64_t first = next_offset_.load(std::memory_order_relaxed);
+  if (records.size() > kOffsetLimit - first) {
+    return Status::invalid_argument("log " + dir_ + " has run out of offsets (next offset " +
+                                    std::to_string(first) + ")");
+  }
   if (records.empty()) return first;
 
   const std::int64_t now = io::wall_clock_ns();
@@ -311,7 +170,8 @@ Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> rec
   for (const AppendRecord& r : records) {
     const std::uint64_t bytes = frame_size(r.payload.size());
     const std::uint64_t position = write_start + staging_.size();
-    if (position + bytes > seg->mapped_bytes()) {
+    // Rotate when the frame does not fit, or its offset would leave the segment's span.
+    if (position + bytes > seg->mapped_bytes() || offset >= segment_offset_end(seg->base_offset())) {
       SPOOL_RETURN_IF_ERROR(flush(/*sync=*/false));
       SPOOL_RETURN_IF_ERROR(rotate(offset));
       seg = active();

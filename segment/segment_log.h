@@ -26,6 +26,7 @@
 #include "io/dir_lock.h"
 #include "segment/log_checkpoint.h"
 #include "segment/recovery_report.h"
+#include "segment/segment_directory.h"
 #include "segment/segment_file.h"
 #include "spool/options.h"
 #include "spool/status.h"
@@ -143,7 +144,12 @@ class SegmentLog {
   friend class LogReader;
   SegmentLog(std::string dir, LogOptions options, OpenMode mode);
 
+  // Recovery (log_recovery.cc).
   Status recover();
+  void clear_leftovers(const DirectoryListing& listing);
+  Status check_segment_header(SegmentFile& seg, bool last);
+  Status recover_segment(SegmentFile& seg, bool last, const std::optional<LogCheckpoint>& checkpoint,
+                         bool full);
   Status validate_record(std::size_t payload_bytes) const;
   Status rotate(std::uint64_t base_offset);
   Status write_checkpoint(bool clean);

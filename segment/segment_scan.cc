@@ -22,9 +22,11 @@ namespace {
 
 FrameCheck check_at(const std::uint8_t* data, std::size_t size, std::uint64_t pos,
                     std::uint64_t log_id, std::uint32_t max_payload, std::uint64_t min_offset,
-                    FrameHeader* h) {
+                    std::uint64_t end_offset, FrameHeader* h) {
   FrameCheck c = check_frame(data + pos, size - pos, log_id, max_payload, h);
-  if (c == FrameCheck::kValid && h->offset < min_offset) return FrameCheck::kOffsetOutOfOrder;
+  if (c == FrameCheck::kValid && (h->offset < min_offset || h->offset >= end_offset)) {
+    return FrameCheck::kOffsetOutOfOrder;
+  }
   return c;
 }
 
@@ -46,12 +48,14 @@ std::uint64_t end_of_nonzero(const std::uint8_t* data, std::uint64_t from, std::
 
 std::optional<FrameAt> find_next_frame(const std::uint8_t* data, std::size_t size,
                                        std::uint64_t position, std::uint64_t log_id,
-                                       std::uint32_t max_payload, std::uint64_t min_offset) {
+                                       std::uint32_t max_payload, std::uint64_t min_offset,
+                                       std::uint64_t end_offset) {
   position = (position + kFrameAlignment - 1) & ~(kFrameAlignment - 1);
   for (std::uint64_t pos = position; pos + kFrameHeaderBytes <= size; pos += kFrameAlignment) {
     if (load_u32(data + pos) != kFrameMagic) continue;
     FrameHeader h;
-    if (check_at(data, size, pos, log_id, max_payload, min_offset, &h) == FrameCheck::kValid) {
+    if (check_at(data, size, pos, log_id, max_payload, min_offset, end_offset, &h) ==
+        FrameCheck::kValid) {
       return FrameAt{pos, h};
     }
   }
@@ -66,9 +70,10 @@ SegmentScan scan_frames(const std::uint8_t* data, std::size_t size, std::uint64_
   scan.summary.data_end = start;
   std::uint64_t pos = start;
   std::uint64_t min_offset = base_offset;
+  const std::uint64_t end_offset = segment_offset_end(base_offset);
   while (pos < size) {
     FrameHeader h;
-    const FrameCheck c = check_at(data, size, pos, log_id, max_payload, min_offset, &h);
+    const FrameCheck c = check_at(data, size, pos, log_id, max_payload, min_offset, end_offset, &h);
     if (c == FrameCheck::kValid) {
       FrameAt f{pos, h};
       if (scan.summary.record_count == 0) scan.summary.first_offset = h.offset;
@@ -83,7 +88,8 @@ SegmentScan scan_frames(const std::uint8_t* data, std::size_t size, std::uint64_
     }
     // Bad or unwritten bytes at pos: resync to the next valid frame, if any.
     std::optional<FrameAt> next =
-        find_next_frame(data, size, pos + kFrameAlignment, log_id, max_payload, min_offset);
+        find_next_frame(data, size, pos + kFrameAlignment, log_id, max_payload, min_offset,
+                        end_offset);
     if (next) {
       scan.damaged.push_back(DamagedRange{base_offset, pos, next->position,
                                           std::string(frame_check_name(c))});

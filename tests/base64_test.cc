@@ -65,7 +65,8 @@ TEST(Base64, RoundTripsRandomBytesOfEveryLengthUpTo300) {
 
 TEST(Base64, SpanAndStringViewOverloadsAgree) {
   const std::string s("hello\0world", 11);
-  const std::span<const std::uint8_t> span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+  const std::span<const std::uint8_t> span(reinterpret_cast<const std::uint8_t*>(s.data()),
+                                           s.size());
   EXPECT_EQ(base64_encode(span), base64_encode(std::string_view(s)));
 }
 
@@ -80,9 +81,9 @@ TEST(Base64, RejectsMalformedInput) {
       "Zm 9",      // space
       "Zm9-",      // URL-safe alphabet is not the standard one
       "Zm9_",
-      "Zh==",      // non-zero unused bits: not the canonical encoding of "f"
-      "Zm9=",      // non-zero unused bits: not the canonical encoding of "fo"
-      "Zm=v",      // '=' before a symbol
+      "Zh==",  // non-zero unused bits: not the canonical encoding of "f"
+      "Zm9=",  // non-zero unused bits: not the canonical encoding of "fo"
+      "Zm=v",  // '=' before a symbol
   };
   for (const char* text : bad) EXPECT_FALSE(base64_decode(text).has_value()) << text;
 }

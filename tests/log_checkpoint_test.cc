@@ -1,5 +1,6 @@
 // segment/log_checkpoint.h: the 64-byte recovery checkpoint.
 #include "segment/log_checkpoint.h"
+#include "segment/segment_header.h"
 
 #include <xxhash.h>
 
@@ -62,13 +63,21 @@ TEST(LogCheckpoint, RoundTripsExtremeValues) {
   LogCheckpoint c;
   const auto max = std::numeric_limits<std::uint64_t>::max();
   c.log_id = max;
-  c.recovery_point = max;
-  c.next_offset = max;
+  c.recovery_point = kOffsetLimit - 1;
+  c.next_offset = kOffsetLimit;  // every offset handed out
   c.active_data_end = max;
   c.clean = true;
   auto back = decode_exact(encoded(c));
   ASSERT_TRUE(back.has_value());
   expect_equal(*back, c);
+
+  // Offsets beyond the offset space are not a checkpoint spool wrote.
+  LogCheckpoint bad = c;
+  bad.next_offset = kOffsetLimit + 1;
+  EXPECT_FALSE(decode_exact(encoded(bad)).has_value());
+  bad = c;
+  bad.recovery_point = kOffsetLimit;
+  EXPECT_FALSE(decode_exact(encoded(bad)).has_value());
 
   back = decode_exact(encoded(LogCheckpoint{}));
   ASSERT_TRUE(back.has_value());

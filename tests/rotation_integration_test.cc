@@ -40,7 +40,9 @@ void expect_exactly(const SegmentLog& log, std::uint64_t n) {
   std::uint64_t expected = 0;
   while (reader.next(&v)) {
     ASSERT_EQ(v.offset, expected);
-    if (expected % 997 == 0) ASSERT_EQ(as_string(v.payload), sample_payload(expected));
+    if (expected % 997 == 0) {
+      ASSERT_EQ(as_string(v.payload), sample_payload(expected));
+    }
     ++expected;
   }
   EXPECT_EQ(expected, n);

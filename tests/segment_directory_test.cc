@@ -33,13 +33,13 @@ TEST(ListLogDirectory, EmptyDirectory) {
 TEST(ListLogDirectory, SegmentsAndIndexesAscendingByOffset) {
   TempDir dir;
   // Created out of order; numeric order must win.
-  for (std::uint64_t base : {500ull, 0ull, 18446744073709551615ull, 42ull, 100000ull}) {
+  for (std::uint64_t base : {500ull, 0ull, 9223372036854775807ull, 42ull, 100000ull}) {
     write_file(dir.sub(segment_file_name(base)), "s");
   }
   for (std::uint64_t base : {100000ull, 0ull, 42ull}) write_file(dir.sub(index_file_name(base)), "i");
   auto listing = list_log_directory(dir.path());
   ASSERT_TRUE(listing) << listing.status().to_string();
-  EXPECT_EQ(listing->segments, (Offsets{0, 42, 500, 100000, 18446744073709551615ull}));
+  EXPECT_EQ(listing->segments, (Offsets{0, 42, 500, 100000, 9223372036854775807ull}));
   EXPECT_EQ(listing->indexes, (Offsets{0, 42, 100000}));
   EXPECT_TRUE(listing->leftovers.empty());
 }

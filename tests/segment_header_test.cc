@@ -147,8 +147,7 @@ TEST(SegmentFileName, NamesSortLikeTheirOffsets) {
 }
 
 TEST(ParseSegmentFileName, RoundTrips) {
-  for (std::uint64_t v : {0ull, 1ull, 1234ull, 10000000000000000000ull,
-                          18446744073709551615ull}) {
+  for (std::uint64_t v : std::vector<std::uint64_t>{0, 1, 1234, 4611686018427387904ull, kOffsetLimit - 1}) {
     const auto parsed = parse_segment_file_name(segment_file_name(v));
     ASSERT_TRUE(parsed.has_value()) << v;
     EXPECT_EQ(*parsed, v);
@@ -186,8 +185,12 @@ TEST(ParseSegmentFileName, RejectsNonDigits) {
   EXPECT_FALSE(parse_segment_file_name(with_nul));
 }
 
-TEST(ParseSegmentFileName, RejectsValuesAboveUint64Max) {
-  EXPECT_TRUE(parse_segment_file_name("18446744073709551615.seg"));
+TEST(ParseSegmentFileName, RejectsBasesOutsideTheOffsetSpace) {
+  // Offsets stop below 2^63 so that offset + 1 can never wrap (regression: a segment named
+  // 18446744073709551615.seg made the next offset wrap to 0).
+  EXPECT_TRUE(parse_segment_file_name("09223372036854775807.seg"));
+  EXPECT_FALSE(parse_segment_file_name("09223372036854775808.seg"));
+  EXPECT_FALSE(parse_segment_file_name("18446744073709551615.seg"));
   EXPECT_FALSE(parse_segment_file_name("18446744073709551616.seg"));
   EXPECT_FALSE(parse_segment_file_name("18446744073709551620.seg"));
   EXPECT_FALSE(parse_segment_file_name("18446744073709551700.seg"));

@@ -1,5 +1,6 @@
 // SegmentLog's API: appends, reads, batches, validation, modes, time seek, reopen.
 #include "segment/segment_log.h"
+#include "segment/log_checkpoint.h"
 
 #include <gtest/gtest.h>
 
@@ -374,6 +375,90 @@ TEST(SegmentLogConcurrency, ReaderThreadFollowsWriterThroughRotationAndRetention
   EXPECT_EQ(last, kTotal - 1);
   EXPECT_GT(seen, 0u);
   EXPECT_EQ(reader.skipped_bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace spool::segment
+
+namespace spool::segment {
+namespace {
+
+// Regression (fuzzing): a segment named beyond the offset space made the next offset wrap
+// to 0. Such a file is not part of the log.
+TEST(SegmentLogOffsetSpace, SegmentNamedBeyondTheOffsetSpaceIsIgnored) {
+  testing::TempDir dir;
+  testing::write_file(dir.sub("18446744073709551615.seg"), "");
+  auto log = open_log(dir.path(), LogOptions{});
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->next_offset(), 0u);
+  auto a = log->append(0, bytes_of("a"));
+  auto b = log->append(0, bytes_of("b"));
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(*a, 0u);
+  EXPECT_EQ(*b, 1u);
+}
+
+// Writes a checkpoint by hand, as a damaged or foreign directory might hold it.
+void write_checkpoint(const std::string& dir, const LogCheckpoint& c) {
+  std::uint8_t bytes[LogCheckpoint::kBytes];
+  c.encode(bytes);
+  testing::write_file(dir + "/" + LogCheckpoint::kFileName,
+                      std::string(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+// Regression (fuzzing): offsets 2^32 or more above a segment's base broke index lookups.
+// The writer now rotates before an offset would leave its segment's span.
+TEST(SegmentLogOffsetSpace, AppendsRotateBeforeLeavingTheSegmentOffsetSpan) {
+  testing::TempDir dir;
+  std::uint64_t log_id;
+  {
+    auto log = open_log(dir.path(), LogOptions{});
+    ASSERT_NE(log, nullptr);
+    ASSERT_TRUE(log->append(0, bytes_of("zero")));
+    log_id = log->log_id();
+  }
+  LogCheckpoint c;
+  c.log_id = log_id;
+  c.next_offset = kSegmentOffsetSpan - 2;  // offsets up to here were handed out and lost
+  write_checkpoint(dir.path(), c);
+  auto log = open_log(dir.path(), LogOptions{});
+  ASSERT_NE(log, nullptr);
+  ASSERT_EQ(log->next_offset(), kSegmentOffsetSpan - 2);
+  for (int i = 0; i < 5; ++i) {
+    auto off = log->append(0, bytes_of(sample_payload(i)));
+    ASSERT_TRUE(off) << off.status().to_string();
+    EXPECT_EQ(*off, kSegmentOffsetSpan - 2 + i);
+  }
+  auto segs = log->segments();
+  ASSERT_EQ(segs.size(), 2u);
+  EXPECT_EQ(segs[1]->base_offset(), kSegmentOffsetSpan);
+  for (int i = 0; i < 5; ++i) {
+    auto r = log->read(kSegmentOffsetSpan - 2 + i);
+    ASSERT_TRUE(r) << r.status().to_string();
+    EXPECT_EQ(as_string(r->payload), sample_payload(i));
+  }
+  auto all = read_all(*log);
+  EXPECT_EQ(all.size(), 6u);
+  EXPECT_EQ(read_all(*log, kSegmentOffsetSpan).size(), 3u);
+}
+
+TEST(SegmentLogOffsetSpace, CheckpointBeyondTheOffsetSpaceIsIgnored) {
+  testing::TempDir dir;
+  std::uint64_t log_id;
+  {
+    auto log = open_log(dir.path(), LogOptions{});
+    ASSERT_NE(log, nullptr);
+    ASSERT_TRUE(log->append(0, bytes_of("zero")));
+    log_id = log->log_id();
+  }
+  LogCheckpoint c;
+  c.log_id = log_id;
+  c.next_offset = ~0ull;
+  write_checkpoint(dir.path(), c);
+  auto log = open_log(dir.path(), LogOptions{});
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->next_offset(), 1u);
+  EXPECT_TRUE(log->recovery_report().full_scan);
 }
 
 }  // namespace

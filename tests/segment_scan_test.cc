@@ -283,6 +283,37 @@ TEST(ScanFrames, OffsetBelowTheSegmentBaseIsDamage) {
   EXPECT_EQ(r.scan.damaged[0].to_byte, img.positions[1]);
 }
 
+// Regression (fuzzing): the sparse index keeps offsets relative to the base in 32 bits, and
+// offset + 1 must never wrap, so frames outside [base, base + 2^32) are damage.
+TEST(ScanFrames, OffsetBeyondTheSegmentSpanIsDamage) {
+  auto frames = sequential_frames(kBase, 6);
+  frames[2].offset = kBase + kSegmentOffsetSpan;
+  frames[3].offset = kBase + kSegmentOffsetSpan + 1;
+  frames[4].offset = kBase + 2;  // the scan picks up again with the next in-span frame
+  frames[5].offset = kBase + 3;
+  const SegmentImage img = build_segment_image(kLogId, kBase, frames, 256);
+  const ScanResult r = scan(img.bytes);
+  EXPECT_EQ(offsets_of(r), (std::vector<std::uint64_t>{kBase, kBase + 1, kBase + 2, kBase + 3}));
+  ASSERT_EQ(r.scan.damaged.size(), 1u);
+  EXPECT_EQ(r.scan.damaged[0].from_byte, img.positions[2]);
+  EXPECT_EQ(r.scan.damaged[0].to_byte, img.positions[4]);
+  EXPECT_EQ(r.scan.damaged[0].reason, "offset out of order");
+}
+
+TEST(ScanFrames, OffsetsAtTheTopOfTheOffsetSpaceAreDamage) {
+  const std::uint64_t base = kOffsetLimit - 2;
+  auto frames = sequential_frames(base, 2);  // base and kOffsetLimit - 1: both in the space
+  frames.push_back(frames.back());
+  frames.back().offset = kOffsetLimit;  // outside it
+  const SegmentImage img = build_segment_image(kLogId, base, frames, 64);
+  const SegmentScan s = scan_frames(img.bytes.data(), img.bytes.size(), kSegmentHeaderBytes, base,
+                                    kLogId, 1 << 20, nullptr);
+  EXPECT_EQ(s.summary.record_count, 2u);
+  EXPECT_EQ(s.summary.last_offset, kOffsetLimit - 1);
+  ASSERT_TRUE(s.tail.has_value());
+  EXPECT_EQ(s.tail->from_byte, img.positions[2]);
+}
+
 TEST(ScanFrames, OutOfOrderFramesAtTheEndAreATail) {
   auto frames = sequential_frames(kBase, 6);
   frames[5].offset = kBase + 2;

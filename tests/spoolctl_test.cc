@@ -1,20 +1,18 @@
 // spoolctl, driven as a user drives it: the real binary in a child process, stdin and stdout
 // through pipes, files damaged on disk the way crashes and bad media damage them.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "segment/frame_format.h"
 #include "segment/segment_header.h"
@@ -149,19 +147,19 @@ TEST(SpoolctlUsage, BadArgumentsExit2WithAMessage) {
   const std::string dir = tmp.sub("log");
   ASSERT_EQ(spoolctl({"append", dir}, "x\n").exit_code, 0);
   const std::vector<std::vector<std::string>> cases = {
-      {},                                       // no command
-      {"frobnicate", dir},                      // unknown command
-      {"dump"},                                 // missing DIR
+      {},                   // no command
+      {"frobnicate", dir},  // unknown command
+      {"dump"},             // missing DIR
       {"verify"},
       {"recover"},
       {"append"},
-      {"dump", dir, "--from", "-1"},            // negative offset
+      {"dump", dir, "--from", "-1"},  // negative offset
       {"dump", dir, "--from", "abc"},
       {"dump", dir, "--max", "1.5"},
-      {"dump", dir, "--max"},                   // option without its value
+      {"dump", dir, "--max"},                              // option without its value
       {"dump", dir, "--from", "99999999999999999999999"},  // overflows 64 bits
-      {"dump", dir, "--bogus"},                 // unknown option
-      {"verify", dir, "extra"},                 // extra positional
+      {"dump", dir, "--bogus"},                            // unknown option
+      {"verify", dir, "extra"},                            // extra positional
       {"append", dir, "--segment-bytes", "lots"},
       {"append", dir, "--segment-bytes", "-4096"},
       {"append", dir, "--segment-bytes", "10"},  // below the minimum segment size
@@ -227,7 +225,7 @@ TEST(SpoolctlAppendDump, RoundTripsLinesExactly) {
   const std::string dir = tmp.sub("log");
   const std::vector<std::string> lines = {
       "plain text",
-      "",                                    // empty line: empty record
+      "",  // empty line: empty record
       std::string("nul\0byte", 8),
       "\xff\xfe\x80 not utf-8 \xc3\x28",
       "carriage return kept\r",
@@ -348,7 +346,8 @@ TEST(SpoolctlAppendDump, ReopeningWithoutSegmentBytesKeepsTheLogsSegmentSize) {
   ASSERT_EQ(spoolctl({"append", dir, "--segment-bytes", "4096"}, fixed_lines(0, 10)).exit_code, 0);
   ASSERT_EQ(spoolctl({"append", dir}, fixed_lines(10, 200)).exit_code, 0);
   ASSERT_EQ(spoolctl({"recover", dir}).exit_code, 0);
-  for (const auto& path : segment_files(dir)) EXPECT_LE(std::filesystem::file_size(path), 4096u) << path;
+  for (const auto& path : segment_files(dir))
+    EXPECT_LE(std::filesystem::file_size(path), 4096u) << path;
   EXPECT_GT(segment_files(dir).size(), 1u);
 }
 
@@ -435,7 +434,8 @@ TEST(SpoolctlVerify, FlippedByteInASealedSegmentCostsOneFrame) {
   ASSERT_GT(segments.size(), 2u);
   // Frame 3 of the first (sealed) segment: its offset is 3. Flip a payload byte.
   const std::uint64_t frame = segment::frame_size(kFixedPayloadBytes);
-  const std::uint64_t position = segment::kSegmentHeaderBytes + 3 * frame + segment::kFrameHeaderBytes + 2;
+  const std::uint64_t position =
+      segment::kSegmentHeaderBytes + 3 * frame + segment::kFrameHeaderBytes + 2;
   std::string byte = read_at(segments[0], position, 1);
   byte[0] = static_cast<char>(byte[0] ^ 0x40);
   overwrite_at(segments[0], position, byte);

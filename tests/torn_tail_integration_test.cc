@@ -104,7 +104,9 @@ TEST(TornTailIntegration, CutAtEveryByteOfTheLastFrameLosesOnlyThatFrame) {
         // Torn bytes that are not all zero are reported as truncated, from the frame start.
         const bool leftover_nonzero = how == Tear::kGarbage || cut > frame_start;
         ASSERT_EQ(report.truncated.size(), leftover_nonzero ? 1u : 0u);
-        if (leftover_nonzero) EXPECT_EQ(report.truncated[0].from_byte, frame_start);
+        if (leftover_nonzero) {
+          EXPECT_EQ(report.truncated[0].from_byte, frame_start);
+        }
         EXPECT_EQ(log->next_offset(), kRecords - 1);
         auto all = read_all(*log);
         ASSERT_EQ(all.size(), kRecords - 1);

@@ -104,7 +104,8 @@ bool ChildProcess::pump(int timeout_ms, bool want_stdin) {
 }
 
 bool ChildProcess::write_stdin(std::string_view bytes) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kSafetyTimeoutMs);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kSafetyTimeoutMs);
   while (!bytes.empty()) {
     if (in_ < 0) return false;
     const ssize_t n = ::write(in_, bytes.data(), bytes.size());
@@ -146,7 +147,8 @@ void ChildProcess::kill(int signal) {
 ProcessResult ChildProcess::wait() {
   ProcessResult r;
   close_stdin();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kSafetyTimeoutMs);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kSafetyTimeoutMs);
   while ((out_ >= 0 || err_ >= 0) && std::chrono::steady_clock::now() < deadline) {
     pump(1000, /*want_stdin=*/false);
   }
