@@ -90,6 +90,9 @@ int File::truncate(std::uint64_t size) const {
 }
 
 int File::datasync() const { return ::fdatasync(fd_) == 0 ? 0 : -errno; }
+int File::start_writeback() const {
+  return ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE) == 0 ? 0 : -errno;
+}
 int File::sync() const { return ::fsync(fd_) == 0 ? 0 : -errno; }
 
 std::int64_t File::size() const {
@@ -106,17 +109,17 @@ int fsync_directory(const std::string& dir) {
 }
 
 int write_file_atomically(const std::string& dir, const std::string& name, const void* data,
-                          std::size_t len) {
+                          std::size_t len, bool durable) {
   const std::string final_path = dir + "/" + name;
   const std::string tmp_path = final_path + ".tmp";
   File f;
   int rc = File::open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0644, &f);
   if (rc < 0) return rc;
   if ((rc = f.pwrite_full(data, len, 0)) < 0) return rc;
-  if ((rc = f.sync()) < 0) return rc;
+  if (durable && (rc = f.sync()) < 0) return rc;
   if ((rc = f.close()) < 0) return rc;
   if ((rc = rename_path(tmp_path, final_path)) < 0) return rc;
-  return fsync_directory(dir);
+  return durable ? fsync_directory(dir) : 0;
 }
 
 int read_small_file(const std::string& path, std::string* out, std::size_t max_bytes) {

@@ -40,6 +40,9 @@ class File {
   int truncate(std::uint64_t size) const;
   int datasync() const;
   int sync() const;
+  // Starts writeback of the file's dirty pages without waiting (sync_file_range WRITE), so a
+  // later fdatasync finds little left to do. Returns 0 or -errno.
+  int start_writeback() const;
   // Current size in bytes, or -errno.
   std::int64_t size() const;
 
@@ -49,9 +52,12 @@ class File {
 
 // fsync of a directory, so that creates, renames and unlinks in it are durable.
 int fsync_directory(const std::string& dir);
-// Writes `contents` to `path` atomically: temp file, fsync, rename, fsync of the directory.
+// Writes `contents` to `path` atomically: temp file, rename. With `durable`, the temp file
+// is fsynced before the rename and the directory after it, so the new contents survive
+// power loss; without, a crash leaves the old or the new contents (or, after power loss,
+// possibly an empty file), which suits files that are checked and rebuildable.
 int write_file_atomically(const std::string& dir, const std::string& name, const void* data,
-                          std::size_t len);
+                          std::size_t len, bool durable = true);
 // Reads a whole (small) file. Returns 0 or -errno.
 int read_small_file(const std::string& path, std::string* out, std::size_t max_bytes);
 int rename_path(const std::string& from, const std::string& to);

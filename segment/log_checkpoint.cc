@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "io/boot_id.h"
 #include "segment/frame_format.h"
 #include "segment/segment_header.h"
 
@@ -23,7 +24,16 @@ void LogCheckpoint::encode(std::uint8_t out[kBytes]) const {
   store_u64(out + 24, recovery_point);
   store_u64(out + 32, next_offset);
   store_u64(out + 40, active_data_end);
+  store_u64(out + 48, boot);
   store_u64(out + 56, XXH3_64bits(out, 56));
+}
+
+std::uint64_t LogCheckpoint::current_boot() {
+  static const std::uint64_t boot = [] {
+    const std::string id = io::boot_id();
+    return id.empty() ? std::uint64_t{0} : XXH3_64bits(id.data(), id.size());
+  }();
+  return boot;
 }
 
 std::optional<LogCheckpoint> LogCheckpoint::decode(const std::uint8_t* data, std::size_t len) {
@@ -36,6 +46,7 @@ std::optional<LogCheckpoint> LogCheckpoint::decode(const std::uint8_t* data, std
   c.recovery_point = load_u64(data + 24);
   c.next_offset = load_u64(data + 32);
   c.active_data_end = load_u64(data + 40);
+  c.boot = load_u64(data + 48);
   if (c.next_offset > kOffsetLimit || c.recovery_point >= kOffsetLimit) return std::nullopt;
   return c;
 }

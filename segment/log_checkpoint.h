@@ -10,7 +10,9 @@
 //                                every segment below it was synced, sealed and indexed
 //   32    8     next_offset      next offset to assign (meaningful when clean)
 //   40    8     active_data_end  end of the last frame in the active segment (when clean)
-//   48    8     reserved         zero
+//   48    8     boot             XXH3-64 of the kernel boot id when written (0: unknown);
+//                                an unclean checkpoint from another boot means the machine
+//                                went down, so nothing unsynced can be trusted
 //   56    8     checksum         XXH3-64 of bytes 0..55
 #pragma once
 
@@ -28,7 +30,11 @@ struct LogCheckpoint {
   std::uint64_t recovery_point = 0;
   std::uint64_t next_offset = 0;
   std::uint64_t active_data_end = 0;
+  std::uint64_t boot = 0;
   bool clean = false;
+
+  // XXH3-64 of the current boot id (0 when it cannot be read).
+  static std::uint64_t current_boot();
 
   void encode(std::uint8_t out[kBytes]) const;
   // nullopt when the bytes are not a valid checkpoint.

@@ -89,8 +89,11 @@ Status SegmentLog::recover_segment(SegmentFile& seg, bool last,
   const std::uint64_t base = seg.base_offset();
   SPOOL_RETURN_IF_ERROR(check_segment_header(seg, last));
 
-  const bool index_loaded = seg.load_index();
-  if (!full && index_loaded) {
+  // A sealed segment's index is not fsynced, so it counts only if it describes the trimmed
+  // file exactly (a stale index from before sealing does not).
+  bool index_sound = seg.load_index();
+  if (index_sound && !last && seg.summary().data_end != seg.mapped_bytes()) index_sound = false;
+  if (!full && index_sound) {
     if (last && checkpoint->clean && seg.summary().data_end == checkpoint->active_data_end) {
       return Status::ok();  // clean shutdown: the index is the truth
     }
@@ -110,7 +113,7 @@ Status SegmentLog::recover_segment(SegmentFile& seg, bool last,
     }
   }
   if (!last) {
-    if (!index_loaded) report_.rebuilt_indexes.push_back(base);
+    if (!index_sound) report_.rebuilt_indexes.push_back(base);
     if (writable && seg.header_check() == HeaderCheck::kValid) {
       // A sealed segment we had to scan: make it durable and indexed, so the recovery
       // point can move past it.
@@ -139,7 +142,13 @@ Status SegmentLog::recover() {
       return errno_status(rc, "read checkpoint in " + dir_);
     }
   }
-  const bool full = options_.full_recovery_scan || !checkpoint;
+  // An unclean checkpoint written under another boot means the machine went down (power loss,
+  // kernel crash), not just the process: unsynced data anywhere may be gone, so every
+  // segment is scanned, not only those after the recovery point.
+  const bool machine_crashed = checkpoint && !checkpoint->clean &&
+                               checkpoint->boot != LogCheckpoint::current_boot();
+  if (machine_crashed) report_.notes.push_back("the machine restarted since the last write: scanning every segment");
+  const bool full = options_.full_recovery_scan || !checkpoint || machine_crashed;
   report_.full_scan = full;
   report_.clean_shutdown = checkpoint && checkpoint->clean;
   report_.recovery_point = full ? 0 : checkpoint->recovery_point;

@@ -20,7 +20,8 @@ Result<std::shared_ptr<SegmentFile>> SegmentFile::create(const std::string& dir,
                                                          std::uint64_t base,
                                                          std::uint64_t log_id,
                                                          std::uint64_t capacity,
-                                                         std::uint32_t index_interval) {
+                                                         std::uint32_t index_interval,
+                                                         bool sync_dir) {
   std::shared_ptr<SegmentFile> seg(new SegmentFile());
   seg->dir_ = dir;
   seg->base_ = base;
@@ -41,7 +42,7 @@ Result<std::shared_ptr<SegmentFile>> SegmentFile::create(const std::string& dir,
     io::remove_path(seg->path_);
     return s;
   }
-  Status mapped = (rc = io::fsync_directory(dir)) < 0
+  Status mapped = (sync_dir && (rc = io::fsync_directory(dir)) < 0)
                      ? errno_status(rc, "fsync directory " + dir)
                      : seg->map_whole_file();
   if (!mapped.is_ok()) {
@@ -186,7 +187,10 @@ Status SegmentFile::write_index() const {
     std::lock_guard<std::mutex> lock(mu_);
     bytes = index_.encode(base_, summary_);
   }
-  int rc = io::write_file_atomically(dir_, index_file_name(base_), bytes.data(), bytes.size());
+  // Not fsynced: an index is only trusted when its checksum holds and its data end matches
+  // the segment (see recovery), and is rebuilt by a scan otherwise.
+  int rc = io::write_file_atomically(dir_, index_file_name(base_), bytes.data(), bytes.size(),
+                                     /*durable=*/false);
   if (rc < 0) return errno_status(rc, "write index " + index_path());
   return Status::ok();
 }

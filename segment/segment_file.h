@@ -27,11 +27,12 @@ Status errno_status(int neg_errno, const std::string& what);
 
 class SegmentFile {
  public:
-  // Creates <dir>/<base>.seg preallocated to `capacity` bytes with a fresh header, and
-  // fsyncs the directory so the new name survives a crash.
+  // Creates <dir>/<base>.seg preallocated to `capacity` bytes with a fresh header and, with
+  // `sync_dir`, fsyncs the directory so the new name survives power loss.
   static Result<std::shared_ptr<SegmentFile>> create(const std::string& dir, std::uint64_t base,
                                                      std::uint64_t log_id, std::uint64_t capacity,
-                                                     std::uint32_t index_interval);
+                                                     std::uint32_t index_interval,
+                                                     bool sync_dir = true);
   // Opens an existing segment and maps its current file size (no scan yet).
   static Result<std::shared_ptr<SegmentFile>> open(const std::string& dir, std::uint64_t base,
                                                    bool writable, std::uint32_t index_interval);
@@ -74,6 +75,8 @@ class SegmentFile {
   void publish() noexcept { end_.store(pending_end_, std::memory_order_release); }
   std::uint64_t write_position() const noexcept { return pending_end_; }
   Status datasync() const;
+  // Starts writeback of the segment's dirty pages without waiting for it.
+  void start_writeback() const { (void)file_.start_writeback(); }
   // Writes <base>.idx (atomically) from the in-memory index and summary.
   Status write_index() const;
   // Trims the file to its data end and writes the index; the caller synced it first.

@@ -82,16 +82,17 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::open(const std::string& dir,
   return log;
 }
 
-Status SegmentLog::write_checkpoint(bool clean) {
+Status SegmentLog::write_checkpoint(bool clean, bool durable) {
   LogCheckpoint c;
   c.log_id = log_id_;
   c.recovery_point = recovery_point_;
   c.next_offset = next_offset_.load(std::memory_order_relaxed);
   c.active_data_end = active()->write_position();
+  c.boot = LogCheckpoint::current_boot();
   c.clean = clean;
   std::uint8_t bytes[LogCheckpoint::kBytes];
   c.encode(bytes);
-  int rc = io::write_file_atomically(dir_, LogCheckpoint::kFileName, bytes, sizeof bytes);
+  int rc = io::write_file_atomically(dir_, LogCheckpoint::kFileName, bytes, sizeof bytes, durable);
   if (rc < 0) return errno_status(rc, "write checkpoint in " + dir_);
   return Status::ok();
 }
@@ -148,6 +149,9 @@ Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> rec
 
   // Writes what is staged into `seg`, then makes it visible. `sync` per durability mode.
   auto flush = [&](bool sync) -> Status {
+    // A sync acknowledges everything written so far, including a segment sealed since the
+    // last one.
+    if (sync) SPOOL_RETURN_IF_ERROR(sync_sealed_segment());
     if (staging_.empty()) {
       if (sync) {
         int rc = appender_->datasync(seg->fd());
@@ -199,29 +203,44 @@ Status SegmentLog::rotate(std::uint64_t base_offset) {
   // Create the next segment first: if the disk is full this fails while the active segment
   // is still whole and writable, and the append can be retried later.
   auto created = SegmentFile::create(dir_, base_offset, log_id_, options_.segment_bytes,
-                                     options_.index_interval_bytes);
+                                     options_.index_interval_bytes,
+                                     /*sync_dir=*/options_.durability != Durability::kNone);
   if (!created) return created.status();
   std::shared_ptr<SegmentFile> next = std::move(created.value());
-  // The sealed segment must be durable before the recovery point moves past it.
-  int rc = appender_->datasync(old->fd());
-  Status sealed = rc < 0 ? errno_status(rc, "fdatasync " + old->path()) : old->seal();
+  Status sealed = old->seal();
   if (!sealed.is_ok()) {
     io::remove_path(next->path());
     return sealed;
+  }
+  // Sealing never waits for the disk (an fdatasync of a whole segment stalls appends for
+  // tens of ms). With durability, the sealed segment's writeback starts now and the next
+  // durability sync waits for it; without, the kernel writes it back when it likes. Either
+  // way a process crash loses nothing (the page cache survives it), and after a machine
+  // crash recovery scans everything (the checkpoint's boot id tells).
+  if (options_.durability != Durability::kNone) {
+    old->start_writeback();
+    unsynced_sealed_.push_back(old);
   }
   {
     std::lock_guard<std::mutex> lock(segments_mu_);
     segments_.push_back(std::move(next));
   }
   recovery_point_ = base_offset;
-  SPOOL_RETURN_IF_ERROR(write_checkpoint(/*clean=*/false));
-  last_sync_ns_ = io::monotonic_ns();
+  // Not durable: losing it only makes the next recovery scan more.
+  SPOOL_RETURN_IF_ERROR(write_checkpoint(/*clean=*/false, /*durable=*/false));
   auto deleted = enforce_retention();
   return deleted ? Status::ok() : deleted.status();
 }
 
+Status SegmentLog::sync_sealed_segment() {
+  for (const auto& seg : unsynced_sealed_) SPOOL_RETURN_IF_ERROR(seg->datasync());
+  unsynced_sealed_.clear();
+  return Status::ok();
+}
+
 Status SegmentLog::sync() {
   if (closed_ || mode_ != OpenMode::kReadWrite) return Status::ok();
+  SPOOL_RETURN_IF_ERROR(sync_sealed_segment());
   std::shared_ptr<SegmentFile> seg = active();
   int rc = appender_->datasync(seg->fd());
   if (rc < 0) return errno_status(rc, "fdatasync " + seg->path());
@@ -233,6 +252,7 @@ Status SegmentLog::close() {
   if (closed_) return Status::ok();
   closed_ = true;
   if (mode_ != OpenMode::kReadWrite) return Status::ok();
+  SPOOL_RETURN_IF_ERROR(sync_sealed_segment());
   std::shared_ptr<SegmentFile> seg = active();
   int rc = appender_->datasync(seg->fd());
   if (rc < 0) return errno_status(rc, "fdatasync " + seg->path());

@@ -91,7 +91,8 @@ class SegmentLog {
   // (full disk at rotation, ...) a prefix may have been appended: next_offset() says where
   // it ended, and the log stays usable.
   Result<std::uint64_t> append_batch(std::span<const AppendRecord> records);
-  // fdatasync of the active segment, whatever the durability mode.
+  // fdatasync of the active segment (and of segments sealed since the last sync), whatever
+  // the durability mode.
   Status sync();
   // Syncs, writes the active index and a clean-shutdown checkpoint, releases the lock.
   // Idempotent; the destructor calls it.
@@ -152,7 +153,8 @@ class SegmentLog {
                          bool full);
   Status validate_record(std::size_t payload_bytes) const;
   Status rotate(std::uint64_t base_offset);
-  Status write_checkpoint(bool clean);
+  Status write_checkpoint(bool clean, bool durable = true);
+  Status sync_sealed_segment();  // fdatasync of segments sealed since the last sync
   Status delete_segment(const SegmentFile& seg);
   std::shared_ptr<SegmentFile> active() const;
 
@@ -168,6 +170,8 @@ class SegmentLog {
   std::vector<std::shared_ptr<SegmentFile>> segments_;
   std::atomic<std::uint64_t> next_offset_{0};
   std::uint64_t recovery_point_ = 0;
+  // Segments sealed since the last durability sync (interval and batch modes; see rotate()).
+  std::vector<std::shared_ptr<SegmentFile>> unsynced_sealed_;
   std::int64_t last_sync_ns_ = 0;
   std::vector<std::uint8_t> staging_;  // frames encoded here, written in one go
   struct PendingFrame {                // a staged frame, noted in the index once written

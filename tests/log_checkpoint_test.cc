@@ -25,6 +25,7 @@ LogCheckpoint sample(bool clean) {
   c.recovery_point = 1'000'000;
   c.next_offset = 1'234'567;
   c.active_data_end = 65'536 + 8;
+  c.boot = 0x0123456789ABCDEFull;
   c.clean = clean;
   return c;
 }
@@ -45,6 +46,7 @@ void expect_equal(const LogCheckpoint& a, const LogCheckpoint& b) {
   EXPECT_EQ(a.recovery_point, b.recovery_point);
   EXPECT_EQ(a.next_offset, b.next_offset);
   EXPECT_EQ(a.active_data_end, b.active_data_end);
+  EXPECT_EQ(a.boot, b.boot);
   EXPECT_EQ(a.clean, b.clean);
 }
 
@@ -95,7 +97,7 @@ TEST(LogCheckpoint, LayoutMatchesTheDocumentedBytes) {
   EXPECT_EQ(load_u64(b.data() + 24), c.recovery_point);
   EXPECT_EQ(load_u64(b.data() + 32), c.next_offset);
   EXPECT_EQ(load_u64(b.data() + 40), c.active_data_end);
-  EXPECT_EQ(load_u64(b.data() + 48), 0u);
+  EXPECT_EQ(load_u64(b.data() + 48), c.boot);
   EXPECT_EQ(load_u64(b.data() + 56), XXH3_64bits(b.data(), 56));
   EXPECT_EQ(load_u32(encoded(sample(false)).data() + 12), 0u);
 }
@@ -164,6 +166,19 @@ TEST(LogCheckpoint, SurvivesAnAtomicWriteAndRead) {
       LogCheckpoint::decode(reinterpret_cast<const std::uint8_t*>(read.data()), read.size());
   ASSERT_TRUE(back.has_value());
   expect_equal(*back, c);
+}
+
+}  // namespace
+}  // namespace spool::segment
+
+namespace spool::segment {
+namespace {
+
+TEST(LogCheckpoint, CurrentBootIsStableWithinABoot) {
+  const std::uint64_t boot = LogCheckpoint::current_boot();
+  EXPECT_EQ(boot, LogCheckpoint::current_boot());
+  // Linux has /proc/sys/kernel/random/boot_id; 0 would mean "unknown".
+  EXPECT_NE(boot, 0u);
 }
 
 }  // namespace
