@@ -13,8 +13,10 @@
 //   24    2     record_type      application-defined type tag (0 = raw bytes)
 //   26    2     flags            application-defined flags
 //   28    4     reserved         zero
-//   32    8     checksum         XXH3-64 of the payload, seeded with
-//                                XXH3-64(bytes 0..31 of this header, seed = log id)
+//   32    8     checksum         XXH3-64 of bytes 0..31 of this header, seeded with
+//                                log id XOR XXH3-64(payload) — so it covers header, payload
+//                                and the log's identity (the payload is hashed unseeded:
+//                                a seeded XXH3 of a long input rebuilds its secret per call)
 //   40    n     payload
 //   40+n  pad   zero bytes up to the next multiple of 8
 //

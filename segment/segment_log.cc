@@ -184,7 +184,7 @@ Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> rec
       SPOOL_RETURN_IF_ERROR(flush(/*sync=*/false));
     }
     const std::size_t at = staging_.size();
-    staging_.resize(at + bytes);
+    staging_.extend(bytes);
     const std::int64_t ts = r.timestamp_ns == kTimestampNow ? now : r.timestamp_ns;
     encode_frame(staging_.data() + at, log_id_,
                  FrameHeader{static_cast<std::uint32_t>(r.payload.size()), offset, ts, r.type,

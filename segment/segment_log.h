@@ -28,6 +28,7 @@
 #include "segment/recovery_report.h"
 #include "segment/segment_directory.h"
 #include "segment/segment_file.h"
+#include "segment/staging_buffer.h"
 #include "spool/options.h"
 #include "spool/status.h"
 
@@ -173,7 +174,7 @@ class SegmentLog {
   // Segments sealed since the last durability sync (interval and batch modes; see rotate()).
   std::vector<std::shared_ptr<SegmentFile>> unsynced_sealed_;
   std::int64_t last_sync_ns_ = 0;
-  std::vector<std::uint8_t> staging_;  // frames encoded here, written in one go
+  StagingBuffer staging_;              // frames encoded here, written in one go
   struct PendingFrame {                // a staged frame, noted in the index once written
     std::uint64_t offset, position, bytes;
     std::int64_t timestamp_ns;
