@@ -24,7 +24,8 @@ std::optional<std::uint64_t> parse_byte_size(std::string_view text) {
   const auto number = parse_decimal_u64(text.substr(0, digits));
   if (!number) return std::nullopt;
   std::string unit;
-  for (char c : text.substr(digits)) unit.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : text.substr(digits))
+    unit.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   unsigned shift = 0;
   if (unit.empty() || unit == "b") {
     shift = 0;
@@ -58,7 +59,8 @@ CLI::Validator byte_size_validator() {
         const auto v = parse_byte_size(text);
         if (!v) {
           return "expected a byte count such as 1048576, 64K or 1MiB (K, M, G are powers of "
-                 "1024), got '" + text + "'";
+                 "1024), got '" +
+                 text + "'";
         }
         text = std::to_string(*v);
         return {};

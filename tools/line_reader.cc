@@ -54,7 +54,8 @@ Status LineReader::read_batch(LineBatch* batch) {
     }
     n = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
     if (n >= 0) break;
-    if (errno != EINTR) return Status::io_error(std::string("read standard input: ") + ::strerror(errno));
+    if (errno != EINTR)
+      return Status::io_error(std::string("read standard input: ") + ::strerror(errno));
   }
 
   // Only the new bytes can hold a newline: the unfinished line had none.

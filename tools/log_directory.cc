@@ -43,12 +43,13 @@ Status require_existing_log(const std::string& dir) {
 Status require_creatable_log_dir(const std::string& dir) {
   struct stat st;
   if (::stat(dir.c_str(), &st) == 0) {
-    return S_ISDIR(st.st_mode) ? Status::ok() : Status::invalid_argument(dir + " is not a directory");
+    return S_ISDIR(st.st_mode) ? Status::ok()
+                               : Status::invalid_argument(dir + " is not a directory");
   }
   const std::string parent = parent_of(dir);
   if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return Status::not_found("cannot create log directory " + dir + ": parent directory " +
-                             parent + " does not exist");
+    return Status::not_found("cannot create log directory " + dir + ": parent directory " + parent +
+                             " does not exist");
   }
   return Status::ok();
 }

@@ -2,13 +2,12 @@
 //
 // This file only dispatches; each command lives in commands/. Every usage error exits 2 with
 // a message on stderr (CLI11's own exit codes are not used: scripts get one error code).
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "tools/commands/commands.h"
 #include "tools/exit_codes.h"
@@ -41,8 +40,9 @@ int main(int argc, char** argv) {
   app.name("spoolctl");
   app.set_version_flag("--version", SPOOL_VERSION);
   app.require_subcommand(1);
-  app.footer("Run 'spoolctl COMMAND --help' for a command's options.\n"
-             "Exit status: 0 success, 1 damage found (verify), 2 error or bad usage.");
+  app.footer(
+      "Run 'spoolctl COMMAND --help' for a command's options.\n"
+      "Exit status: 0 success, 1 damage found (verify), 2 error or bad usage.");
 
   std::vector<Command> commands{
       spool::tools::add_append_command(app),

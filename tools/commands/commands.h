@@ -3,9 +3,8 @@
 // returns the process exit code (exit_codes.h).
 #pragma once
 
-#include <functional>
-
 #include <CLI/CLI.hpp>
+#include <functional>
 
 namespace spool::tools {
 

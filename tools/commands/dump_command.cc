@@ -7,9 +7,8 @@
 #include <cstdio>
 #include <limits>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "segment/segment_log.h"
 #include "tools/base64.h"

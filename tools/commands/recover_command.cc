@@ -7,9 +7,8 @@
 // left in place (readers skip it) and listed under "skipped".
 #include <cstdio>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "segment/segment_log.h"
 #include "tools/commands/commands.h"

@@ -6,9 +6,8 @@
 // changes files.
 #include <cstdio>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "segment/segment_header.h"
 #include "segment/segment_log.h"
