@@ -128,7 +128,7 @@ Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> rec
   }
   for (const AppendRecord& r : records) SPOOL_RETURN_IF_ERROR(validate_record(r.payload.size()));
   const std::uint64_t first = next_offset_.load(std::memory_order_relaxed);
-  if (records.size() > kOffsetLimit - first) {
+  if (first >= kOffsetLimit || records.size() > kOffsetLimit - first) {
     return Status::invalid_argument("log " + dir_ + " has run out of offsets (next offset " +
                                     std::to_string(first) + ")");
   }

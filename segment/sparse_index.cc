@@ -95,7 +95,11 @@ bool SparseIndex::decode(const std::string& bytes, std::uint64_t base_offset,
   s.max_timestamp = static_cast<std::int64_t>(load_u64(p + 48));
   if (s.data_end < kSegmentHeaderBytes || s.data_end > file_size) return false;
   if ((s.record_count == 0) != (n == 0)) return false;
-  if (s.record_count > 0 && s.last_offset < base_offset) return false;
+  if (s.record_count > 0 &&
+      (s.last_offset < base_offset || s.last_offset >= segment_offset_end(base_offset))) {
+    return false;
+  }
+  if (s.record_count > s.last_offset - base_offset + 1 && s.record_count > 0) return false;
 
   std::vector<IndexEntry> entries(n);
   if (n > 0) std::memcpy(entries.data(), p + kHeaderBytes, n * sizeof(IndexEntry));

@@ -459,6 +459,22 @@ TEST_F(SparseIndexDecode, RejectsOffsetsBeyondTheLastRecord) {
   EXPECT_FALSE(decode(index_file(kBase, s, index_.entries())));
 }
 
+// Regression (fuzzing): a forged index whose last offset lay beyond the offset space moved
+// the log's next offset past 2^63, and an acknowledged append was then unreadable.
+TEST_F(SparseIndexDecode, RejectsLastOffsetOutsideTheSegmentSpan) {
+  SegmentSummary s = summary_;
+  s.last_offset = segment_offset_end(kBase);
+  EXPECT_FALSE(decode(index_file(kBase, s, index_.entries())));
+  s.last_offset = (1ull << 63) + 5;
+  EXPECT_FALSE(decode(index_file(kBase, s, index_.entries())));
+}
+
+TEST_F(SparseIndexDecode, RejectsMoreRecordsThanOffsets) {
+  SegmentSummary s = summary_;
+  s.record_count = summary_.last_offset - kBase + 2;  // more records than offsets they span
+  EXPECT_FALSE(decode(index_file(kBase, s, index_.entries())));
+}
+
 TEST_F(SparseIndexDecode, RejectsRecordCountThatContradictsEntries) {
   SegmentSummary s = summary_;
   s.record_count = 0;
