@@ -1,0 +1,178 @@
+// Recovery policy (segment/log_recovery.cc): how much is scanned after each kind of stop,
+// and what is done with leftovers, unwritten headers and index files.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "segment/log_checkpoint.h"
+#include "segment/segment_header.h"
+#include "segment/segment_log.h"
+#include "support/log_helpers.h"
+#include "support/temp_dir.h"
+
+namespace spool::segment {
+namespace {
+
+using spool::testing::bytes_of;
+using spool::testing::open_log;
+using spool::testing::read_all;
+using spool::testing::sample_payload;
+
+constexpr std::uint64_t kRecords = 200;
+
+LogOptions small() {
+  LogOptions o;
+  o.segment_bytes = 8192;
+  return o;
+}
+
+// A log of kRecords over several segments, left by a process that died with it open.
+void write_crashed_log(const std::string& dir) {
+  int status = testing::run_in_crashing_child([&] {
+    auto log = SegmentLog::open(dir, small());
+    if (!log) ::_exit(3);
+    for (std::uint64_t i = 0; i < kRecords; ++i) {
+      if (!(*log)->append(0, bytes_of(sample_payload(i)))) ::_exit(4);
+    }
+    ::_exit(0);  // dies with the log open
+  });
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+LogCheckpoint read_checkpoint(const std::string& dir) {
+  std::string bytes = testing::read_file(dir + "/" + LogCheckpoint::kFileName);
+  auto c = LogCheckpoint::decode(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  EXPECT_TRUE(c.has_value());
+  return c.value_or(LogCheckpoint{});
+}
+
+void write_checkpoint(const std::string& dir, const LogCheckpoint& c) {
+  std::uint8_t bytes[LogCheckpoint::kBytes];
+  c.encode(bytes);
+  testing::write_file(dir + "/" + LogCheckpoint::kFileName,
+                      std::string(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+TEST(LogRecovery, CleanCloseScansNothing) {
+  testing::TempDir dir;
+  {
+    auto log = open_log(dir.path(), small());
+    ASSERT_NE(log, nullptr);
+    for (std::uint64_t i = 0; i < kRecords; ++i) ASSERT_TRUE(log->append(0, bytes_of(sample_payload(i))));
+  }
+  auto log = open_log(dir.path(), small());
+  ASSERT_NE(log, nullptr);
+  EXPECT_TRUE(log->recovery_report().clean_shutdown);
+  EXPECT_EQ(log->recovery_report().segments_scanned, 0u);
+  EXPECT_EQ(read_all(*log).size(), kRecords);
+}
+
+TEST(LogRecovery, ProcessCrashScansOnlyFromTheRecoveryPoint) {
+  testing::TempDir dir;
+  write_crashed_log(dir.path());
+  auto log = open_log(dir.path(), small());
+  ASSERT_NE(log, nullptr);
+  const RecoveryReport& r = log->recovery_report();
+  EXPECT_FALSE(r.clean_shutdown);
+  EXPECT_FALSE(r.full_scan);
+  EXPECT_GT(r.segments, 3u);
+  EXPECT_EQ(r.segments_scanned, 1u);  // the active segment
+  EXPECT_EQ(log->next_offset(), kRecords);
+  EXPECT_EQ(read_all(*log).size(), kRecords);
+}
+
+TEST(LogRecovery, MachineCrashScansEverySegment) {
+  testing::TempDir dir;
+  write_crashed_log(dir.path());
+  // The same directory as found after a reboot: the checkpoint's boot id is another one.
+  LogCheckpoint c = read_checkpoint(dir.path());
+  ASSERT_FALSE(c.clean);
+  EXPECT_EQ(c.boot, LogCheckpoint::current_boot());
+  c.boot ^= 1;
+  write_checkpoint(dir.path(), c);
+  auto log = open_log(dir.path(), small());
+  ASSERT_NE(log, nullptr);
+  const RecoveryReport& r = log->recovery_report();
+  EXPECT_TRUE(r.full_scan);
+  EXPECT_EQ(r.segments_scanned, r.segments);
+  EXPECT_FALSE(r.notes.empty());
+  EXPECT_EQ(read_all(*log).size(), kRecords);
+}
+
+TEST(LogRecovery, CleanCheckpointFromAnotherBootIsStillTrusted) {
+  testing::TempDir dir;
+  {
+    auto log = open_log(dir.path(), small());
+    ASSERT_NE(log, nullptr);
+    ASSERT_TRUE(log->append(0, bytes_of("x")));
+  }
+  LogCheckpoint c = read_checkpoint(dir.path());
+  ASSERT_TRUE(c.clean);
+  c.boot ^= 1;  // a clean close was synced: a reboot since changes nothing
+  write_checkpoint(dir.path(), c);
+  auto log = open_log(dir.path(), small());
+  ASSERT_NE(log, nullptr);
+  EXPECT_FALSE(log->recovery_report().full_scan);
+  EXPECT_EQ(log->recovery_report().segments_scanned, 0u);
+}
+
+TEST(LogRecovery, MissingCheckpointScansEverything) {
+  testing::TempDir dir;
+  write_crashed_log(dir.path());
+  std::filesystem::remove(dir.sub(LogCheckpoint::kFileName));
+  auto log = open_log(dir.path(), small());
+  ASSERT_NE(log, nullptr);
+  EXPECT_TRUE(log->recovery_report().full_scan);
+  EXPECT_EQ(log->recovery_report().segments_scanned, log->recovery_report().segments);
+  EXPECT_TRUE(log->recovery_report().rebuilt_indexes.empty());  // every .idx was sound
+  EXPECT_EQ(log->next_offset(), kRecords);
+}
+
+TEST(LogRecovery, LeftoversAreNotedByReadersAndRemovedByTheWriter) {
+  testing::TempDir dir;
+  write_crashed_log(dir.path());
+  testing::write_file(dir.sub("00000000000000000000.seg.deleted"), "old");
+  testing::write_file(dir.sub("checkpoint.tmp"), "half");
+  testing::write_file(dir.sub("00000000000000099999.idx"), "orphan");
+  {
+    auto ro = open_log(dir.path(), small(), OpenMode::kReadOnly);
+    ASSERT_NE(ro, nullptr);
+    EXPECT_TRUE(ro->recovery_report().removed_files.empty());
+    EXPECT_EQ(ro->recovery_report().notes.size(), 3u);
+    EXPECT_TRUE(std::filesystem::exists(dir.sub("checkpoint.tmp")));
+  }
+  auto log = open_log(dir.path(), small());
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->recovery_report().removed_files.size(), 3u);
+  EXPECT_FALSE(std::filesystem::exists(dir.sub("00000000000000000000.seg.deleted")));
+  EXPECT_FALSE(std::filesystem::exists(dir.sub("checkpoint.tmp")));
+  EXPECT_FALSE(std::filesystem::exists(dir.sub("00000000000000099999.idx")));
+  EXPECT_EQ(read_all(*log).size(), kRecords);
+}
+
+TEST(LogRecovery, SegmentWhoseCreationWasCutShortIsNotDamage) {
+  testing::TempDir dir;
+  write_crashed_log(dir.path());
+  // A crash between creating the next segment file and writing its header.
+  const std::string next = dir.sub(segment_file_name(kRecords));
+  testing::write_file(next, "");
+  {
+    auto ro = open_log(dir.path(), [] { LogOptions o = small(); o.full_recovery_scan = true; return o; }(),
+                       OpenMode::kReadOnly);
+    ASSERT_NE(ro, nullptr);
+    EXPECT_FALSE(ro->recovery_report().found_damage());
+  }
+  auto log = open_log(dir.path(), small());
+  ASSERT_NE(log, nullptr);
+  EXPECT_FALSE(log->recovery_report().found_damage());
+  EXPECT_EQ(log->next_offset(), kRecords);
+  auto off = log->append(0, bytes_of("into the repaired segment"));
+  ASSERT_TRUE(off);
+  EXPECT_EQ(*off, kRecords);
+  EXPECT_EQ(log->segments().back()->base_offset(), kRecords);
+}
+
+}  // namespace
+}  // namespace spool::segment
