@@ -87,13 +87,13 @@ std::vector<std::uint8_t> encode_index(const IndexContent& c) {
   return out;
 }
 
-void forge_index(IndexContent& c, const ForgerySpec& f, std::uint64_t offset_mask) {
+void forge_index(IndexContent& c, const ForgerySpec& f) {
   const std::uint64_t v = f.value;
   IndexEntry* entry = c.entries.empty() ? nullptr : &c.entries[(v >> 32) % c.entries.size()];
   switch (f.field % 8) {
     case 0: c.data_end = v; break;
     case 1: c.record_count = v; break;
-    case 2: c.last_offset = v & offset_mask; break;
+    case 2: c.last_offset = v; break;
     case 3: c.max_timestamp = static_cast<std::int64_t>(v); break;
     case 4: if (entry) entry->position = static_cast<std::uint32_t>(v); break;
     case 5: if (entry) entry->relative_offset = static_cast<std::uint32_t>(v); break;
@@ -110,11 +110,11 @@ void forge_index(IndexContent& c, const ForgerySpec& f, std::uint64_t offset_mas
   }
 }
 
-void forge_checkpoint(LogCheckpoint& c, const ForgerySpec& f, std::uint64_t offset_mask) {
+void forge_checkpoint(LogCheckpoint& c, const ForgerySpec& f) {
   switch (f.field % 5) {
     case 0: c.clean = (f.value & 1) != 0; break;
-    case 1: c.recovery_point = f.value & offset_mask; break;
-    case 2: c.next_offset = f.value & offset_mask; break;
+    case 1: c.recovery_point = f.value; break;
+    case 2: c.next_offset = f.value; break;
     case 3: c.active_data_end = f.value; break;
     default: c.log_id = f.value; break;
   }
@@ -126,16 +126,28 @@ std::vector<std::uint8_t> encode_checkpoint(const LogCheckpoint& c) {
   return out;
 }
 
+// Whether `offset` belongs in the segment based at `base`: the format's offset rules as
+// stated in log_image.h (kOffsetSpaceEnd, kSegmentOffsetSpan).
+bool in_segment_span(std::uint64_t base, std::uint64_t offset) {
+  const std::uint64_t end = base >= kOffsetSpaceEnd - kSegmentOffsetSpan
+                                ? kOffsetSpaceEnd
+                                : base + kSegmentOffsetSpan;
+  return offset >= base && offset < end;
+}
+
 struct GeneratedFrame {
   std::uint64_t position = 0;
   std::uint64_t offset = 0;
+  std::uint64_t end = 0;  // position just after the frame
 };
 
 struct BuiltSegment {
   std::uint64_t base = 0;
   std::vector<std::uint8_t> bytes;
-  std::vector<GeneratedFrame> frames;  // every frame written whole, before any damage
-  std::uint64_t data_end = kSegmentHeaderBytes;
+  std::vector<GeneratedFrame> frames;   // every frame written whole, before any damage
+  std::vector<GeneratedFrame> in_span;  // those a writer could have written (in the span)
+  std::uint64_t data_end = kSegmentHeaderBytes;          // after the last generated frame
+  std::uint64_t genuine_data_end = kSegmentHeaderBytes;  // after the last one in the span
   std::vector<std::uint8_t> genuine_index;
   bool has_index = false;
   std::vector<std::uint8_t> index_bytes;
@@ -153,7 +165,7 @@ std::vector<std::uint8_t> encode_frame_bytes(std::uint64_t offset, std::int64_t 
 }
 
 BuiltSegment build_segment(const SegmentSpec& s, std::uint64_t base, const LogOptions& options,
-                           std::uint64_t offset_mask, std::int64_t* ts) {
+                           std::int64_t* ts) {
   BuiltSegment b;
   b.base = base;
 
@@ -184,19 +196,20 @@ BuiltSegment build_segment(const SegmentSpec& s, std::uint64_t base, const LogOp
   } else {
     for (const FrameSpec& f : s.frames) {
       std::uint64_t offset = last + 1;
-      switch (static_cast<OffsetMode>(s.offset_mode % 3)) {
+      switch (static_cast<OffsetMode>(s.offset_mode % 4)) {
         case OffsetMode::kConsecutive: break;
         case OffsetMode::kGaps: offset += f.offset; break;
         case OffsetMode::kSigned:
           offset = last + static_cast<std::uint64_t>(static_cast<std::int64_t>(
                               static_cast<std::int8_t>(f.offset)));
           break;
+        case OffsetMode::kFar: offset = last + (static_cast<std::uint64_t>(f.offset) << 26); break;
       }
-      offset &= offset_mask;
       *ts += static_cast<std::int64_t>(static_cast<std::int8_t>(f.timestamp)) * 1'000'000;
       const std::uint32_t length = payload_length(f.length);
       const auto frame = encode_frame_bytes(offset, *ts, f.type, f.type >> 6, length);
-      b.frames.push_back(GeneratedFrame{b.bytes.size(), offset});
+      b.frames.push_back(GeneratedFrame{b.bytes.size(), offset, b.bytes.size() + frame.size()});
+      if (in_segment_span(base, offset)) b.in_span.push_back(b.frames.back());
       b.bytes.insert(b.bytes.end(), frame.begin(), frame.end());
       last = offset;
     }
@@ -208,7 +221,7 @@ BuiltSegment build_segment(const SegmentSpec& s, std::uint64_t base, const LogOp
     case TailMode::kNone: break;
     case TailMode::kZeros: b.bytes.resize(b.bytes.size() + s.tail_arg * 16u, 0); break;
     case TailMode::kTornFrame: {
-      const auto frame = encode_frame_bytes((last + 1) & offset_mask, *ts, 7, 0, s.tail_arg * 3u);
+      const auto frame = encode_frame_bytes(last + 1, *ts, 7, 0, s.tail_arg * 3u);
       const std::size_t cut = (s.tail_arg * 5u) % frame.size();  // never the whole frame
       b.bytes.insert(b.bytes.end(), frame.begin(), frame.begin() + static_cast<long>(cut));
       break;
@@ -223,21 +236,23 @@ BuiltSegment build_segment(const SegmentSpec& s, std::uint64_t base, const LogOp
       break;
   }
 
-  // The index the writer would have written when sealing this segment.
+  // The index the writer would have written when sealing this segment (of the frames it
+  // could have written: those in the segment's offset span).
+  b.genuine_data_end = b.in_span.empty() ? kSegmentHeaderBytes : b.in_span.back().end;
   IndexContent index;
   index.base = base;
-  index.data_end = b.data_end;
+  index.data_end = b.genuine_data_end;
   {
     segment::SparseIndex sparse(options.index_interval_bytes);
     std::int64_t frame_ts = 0;
-    for (const GeneratedFrame& f : b.frames) {
+    for (const GeneratedFrame& f : b.in_span) {
       std::memcpy(&frame_ts, b.bytes.data() + f.position + 16, 8);
       sparse.on_frame(base, f.offset, f.position, frame_ts);
     }
     index.entries = sparse.entries();
     index.max_timestamp = sparse.max_timestamp();
-    index.record_count = b.frames.size();
-    index.last_offset = b.frames.empty() ? 0 : b.frames.back().offset;
+    index.record_count = b.in_span.size();
+    index.last_offset = b.in_span.empty() ? 0 : b.in_span.back().offset;
   }
   b.genuine_index = encode_index(index);
 
@@ -262,7 +277,7 @@ BuiltSegment build_segment(const SegmentSpec& s, std::uint64_t base, const LogOp
       break;
     case IndexMode::kForged:
       b.has_index = true;
-      for (const ForgerySpec& f : s.index_forgeries) forge_index(index, f, offset_mask);
+      for (const ForgerySpec& f : s.index_forgeries) forge_index(index, f);
       b.index_bytes = encode_index(index);
       break;
   }
@@ -292,8 +307,7 @@ std::string generated_payload(std::uint64_t seed, std::size_t length) {
   return out;
 }
 
-LogImage build_log_image(const LogSpec& spec, bool check_known_issues) {
-  const std::uint64_t offset_mask = check_known_issues ? ~0ull : kOffsetCeiling - 1;
+LogImage build_log_image(const LogSpec& spec) {
   LogImage image;
   image.options = options_from_bits(spec.options);
 
@@ -310,15 +324,24 @@ LogImage build_log_image(const LogSpec& spec, bool check_known_issues) {
       case BaseMode::kNearPrevious: base = prev_base + s.base_arg; break;
       case BaseMode::kAbsolute: base = s.base_arg; break;
     }
-    base &= offset_mask;
     if (!used.insert(base).second) continue;  // one file per name
-    BuiltSegment b = build_segment(s, base, image.options, offset_mask, &ts);
+    BuiltSegment b = build_segment(s, base, image.options, &ts);
     prev_base = base;
     prev_next = b.frames.empty() ? base : b.frames.back().offset + 1;
     segs.push_back(std::move(b));
   }
   std::sort(segs.begin(), segs.end(),
             [](const BuiltSegment& a, const BuiltSegment& b) { return a.base < b.base; });
+  // A file named by a base outside the offset space is not a segment: it is written (recovery
+  // must ignore it) but is no part of the log.
+  std::vector<BuiltSegment> foreign;
+  while (!segs.empty() && segs.back().base >= kOffsetSpaceEnd) {
+    foreign.push_back(std::move(segs.back()));
+    segs.pop_back();
+  }
+  for (const BuiltSegment& b : foreign) {
+    image.files.push_back(ImageFile{segment::segment_file_name(b.base), b.bytes, false});
+  }
 
   // The checkpoint the writer would have left after a clean close, and after a rotation.
   LogCheckpoint clean;
@@ -327,13 +350,13 @@ LogImage build_log_image(const LogSpec& spec, bool check_known_issues) {
   clean.active_data_end = kSegmentHeaderBytes;
   for (const BuiltSegment& b : segs) {
     clean.next_offset = std::max(clean.next_offset, b.base);
-    for (const GeneratedFrame& f : b.frames) {
+    for (const GeneratedFrame& f : b.in_span) {
       clean.next_offset = std::max(clean.next_offset, f.offset + 1);
     }
   }
   if (!segs.empty()) {
     clean.recovery_point = segs.back().base;
-    clean.active_data_end = segs.back().data_end;
+    clean.active_data_end = segs.back().genuine_data_end;
   }
   const std::vector<std::uint8_t> clean_bytes = encode_checkpoint(clean);
 
@@ -356,7 +379,7 @@ LogImage build_log_image(const LogSpec& spec, bool check_known_issues) {
     }
     case CheckpointMode::kForged: {
       LogCheckpoint c = clean;
-      for (const ForgerySpec& f : cs.forgeries) forge_checkpoint(c, f, offset_mask);
+      for (const ForgerySpec& f : cs.forgeries) forge_checkpoint(c, f);
       checkpoint = encode_checkpoint(c);
       break;
     }
@@ -394,22 +417,17 @@ LogImage build_log_image(const LogSpec& spec, bool check_known_issues) {
       }
     }
 
-    // Offsets as generated must increase, start at the base and stay below the next base.
+    // Frames outside the segment's span are damage. Those inside must increase and stay
+    // below the next segment's base.
     std::map<std::uint64_t, std::uint64_t> written;  // position -> offset
-    for (std::size_t k = 0; k < b.frames.size(); ++k) {
-      const GeneratedFrame& f = b.frames[k];
-      written[f.position] = f.offset;
-      if (f.offset < b.base || (k > 0 && f.offset <= b.frames[k - 1].offset)) {
+    for (const GeneratedFrame& f : b.frames) written[f.position] = f.offset;
+    for (std::size_t k = 1; k < b.in_span.size(); ++k) {
+      if (b.in_span[k].offset <= b.in_span[k - 1].offset) {
         relax(image, "frames of segment " + std::to_string(b.base) + " are out of order");
       }
     }
-    if (!b.frames.empty() && i + 1 < segs.size() && b.frames.back().offset >= segs[i + 1].base) {
+    if (!b.in_span.empty() && i + 1 < segs.size() && b.in_span.back().offset >= segs[i + 1].base) {
       relax(image, "segment " + std::to_string(b.base) + " overlaps the next one");
-    }
-    if (!check_known_issues && !b.frames.empty() && b.frames.back().offset >= b.base &&
-        b.frames.back().offset - b.base > 0xFFFFFFFFull) {
-      relax(image, "segment " + std::to_string(b.base) + " has a frame 2^32 or more above "
-                   "its base (known issue: 32-bit relative offsets in the index)");
     }
 
     // Every frame intact in the final bytes, at any aligned position.
@@ -427,6 +445,7 @@ LogImage build_log_image(const LogSpec& spec, bool check_known_issues) {
         relax(image, "segment " + std::to_string(b.base) + " holds a frame the generator did "
                      "not write at byte " + std::to_string(pos));
       }
+      if (!in_segment_span(b.base, fh.offset)) continue;  // damage, not data
       Record r;
       r.offset = fh.offset;
       r.timestamp_ns = fh.timestamp_ns;

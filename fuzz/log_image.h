@@ -3,7 +3,8 @@
 //
 // Besides the bytes, the builder works out an oracle:
 //   - `reference`: every frame that is intact in the final files (found by probing every
-//     8-byte-aligned position with check_frame), in log order;
+//     8-byte-aligned position with check_frame) and inside its segment's offset span, in
+//     log order;
 //   - `honest`: whether the directory's metadata tells the truth and its offsets are in
 //     order. An index or checkpoint that decodes but is not byte-for-byte what the writer
 //     would have written (forged fields under a valid checksum, or raw fuzzer bytes that
@@ -57,17 +58,15 @@ struct LogImage {
   std::string relaxed_because;  // why `honest` is false (for crash reports)
 };
 
-// Known issues in segment/ (fuzz/regressions/README.md) that the fuzzer steps around unless
-// asked to check them (`check_known_issues`, set by SPOOL_FUZZ_KNOWN_ISSUES=1), so that
-// longer runs look past them:
-//   - offset 2^64-1 makes `offset + 1` wrap: base offsets, generated frame offsets and forged
-//     offset fields are masked below kOffsetCeiling (and the target drops inputs whose log
-//     gets within a few records of it);
-//   - the sparse index keeps offsets relative to the segment base in 32 bits: a directory
-//     with a frame 2^32 or more above its segment's base is treated as dishonest.
-inline constexpr std::uint64_t kOffsetCeiling = 1ull << 62;
+// The format's offset rules as the oracle states them (independently of segment/, which
+// documents them in segment_header.h): offsets live in [0, kOffsetSpaceEnd), so
+// `offset + 1` never wraps and a segment file named beyond it is not part of the log; a
+// segment holds offsets [base, base + kSegmentOffsetSpan), because its index keeps them
+// relative to the base in 32 bits. Frames outside those ranges are damage.
+inline constexpr std::uint64_t kOffsetSpaceEnd = 1ull << 63;
+inline constexpr std::uint64_t kSegmentOffsetSpan = 1ull << 32;
 
-LogImage build_log_image(const LogSpec& spec, bool check_known_issues);
+LogImage build_log_image(const LogSpec& spec);
 
 // Writes the image into `dir` (which must exist and be empty). Returns false on an OS error.
 bool write_log_image(const std::string& dir, const LogImage& image);

@@ -63,6 +63,7 @@ enum class OffsetMode : std::uint8_t {
   kConsecutive = 0,  // previous + 1
   kGaps = 1,         // previous + 1 + arg
   kSigned = 2,       // previous + (int8)arg: may repeat or go backwards
+  kFar = 3,          // previous + arg * 2^26: reaches 2^32 above the base in a few frames
 };
 enum class TailMode : std::uint8_t {
   kNone = 0,       // the file ends after the last frame

@@ -274,6 +274,24 @@ int main(int argc, char** argv) {
     s.appends = some_appends(3);
     write(dir, "raw-segments", s);
   }
+  {  // Offsets approaching the end of a segment's 32-bit span; appends must rotate.
+    LogSpec s = clean_log(1, kOptSmallSegments | kOptInterval64);
+    s.segments[0].offset_mode = u8(OffsetMode::kFar);
+    s.segments[0].frames.resize(2);
+    s.segments[0].frames[0].offset = 63;  // 63 * 2^26 - 1: 2^26 below the end of the span
+    s.segments[0].frames[1].offset = 1;   // 2^32 - 1: the last offset of the span
+    s.appends = some_appends(8, 20);
+    write(dir, "segment-span-boundary", s);
+  }
+  {  // The end of the offset space (2^63): the last offsets, then appends that run out.
+    LogSpec s = clean_log(1);
+    s.segments[0].base_mode = u8(BaseMode::kAbsolute);
+    s.segments[0].base_arg = (1ull << 63) - 6;
+    s.appends = some_appends(4);
+    write(dir, "offset-space-end", s);
+    s.segments[0].base_arg = ~0ull;  // a file named beyond the offset space: not a segment
+    write(dir, "segment-named-beyond-offset-space", s);
+  }
   {  // Damage between the first and second halves of a segment: resync in the middle.
     LogSpec s = clean_log(1, kOptInterval64);
     s.segments[0].frames = frames_segment(30).frames;
