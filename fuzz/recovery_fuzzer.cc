@@ -163,19 +163,9 @@ Record to_record(const RecordView& v) {
                 std::string(reinterpret_cast<const char*>(v.payload.data()), v.payload.size())};
 }
 
-// Open issues in segment/ (fuzz/regressions/README.md) are stepped around unless
-// SPOOL_FUZZ_KNOWN_ISSUES is set, so that long runs look past them. The one open now: a
-// forged index (valid checksum) can push next_offset past the offset space; an input that
-// gets there on a dishonest directory is dropped, not reported.
-bool check_known_issues() {
-  static const bool check = std::getenv("SPOOL_FUZZ_KNOWN_ISSUES") != nullptr;
-  return check;
-}
-
-// Offsets must stay inside the offset space (log_image.h). False: drop this input.
+// Offsets must stay inside the offset space (log_image.h), whatever the directory held.
 [[nodiscard]] bool check_offset_space(const SegmentLog& log, const char* when) {
   if (log.next_offset() <= spool::fuzz::kOffsetSpaceEnd) return true;
-  if (!g_image->honest && !check_known_issues()) return false;
   fail(__FILE__, __LINE__, "log.next_offset() <= kOffsetSpaceEnd",
        "next_offset %llu is outside the offset space %s", (ULL)log.next_offset(), when);
 }

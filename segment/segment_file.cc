@@ -163,15 +163,17 @@ Status SegmentFile::ensure_capacity(std::uint64_t capacity) {
   return map_whole_file();
 }
 
-void SegmentFile::note_frame(std::uint64_t offset, std::uint64_t position,
-                             std::int64_t timestamp_ns, std::uint64_t frame_bytes) {
+void SegmentFile::note_frames(std::span<const FrameNote> frames) {
+  if (frames.empty()) return;
   std::lock_guard<std::mutex> lock(mu_);
-  index_.on_frame(base_, offset, position, timestamp_ns);
-  if (summary_.record_count == 0) summary_.first_offset = offset;
-  ++summary_.record_count;
-  summary_.last_offset = offset;
-  if (timestamp_ns > summary_.max_timestamp) summary_.max_timestamp = timestamp_ns;
-  summary_.data_end = position + frame_bytes;
+  for (const FrameNote& f : frames) {
+    index_.on_frame(base_, f.offset, f.position, f.timestamp_ns);
+    if (summary_.record_count == 0) summary_.first_offset = f.offset;
+    ++summary_.record_count;
+    if (f.timestamp_ns > summary_.max_timestamp) summary_.max_timestamp = f.timestamp_ns;
+  }
+  summary_.last_offset = frames.back().offset;
+  summary_.data_end = frames.back().position + frames.back().bytes;
   pending_end_ = summary_.data_end;
 }
 

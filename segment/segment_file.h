@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 
 #include "io/file.h"
@@ -68,10 +69,18 @@ class SegmentFile {
   Status ensure_capacity(std::uint64_t capacity);
 
   // --- writer ---
-  // Records that a frame was written at `position` (index + summary); visible to readers
-  // only after publish().
+  // Records that frames were written (index + summary), under one lock for the batch;
+  // visible to readers only after publish().
+  struct FrameNote {
+    std::uint64_t offset, position, bytes;
+    std::int64_t timestamp_ns;
+  };
+  void note_frames(std::span<const FrameNote> frames);
   void note_frame(std::uint64_t offset, std::uint64_t position, std::int64_t timestamp_ns,
-                  std::uint64_t frame_bytes);
+                  std::uint64_t frame_bytes) {
+    const FrameNote f{offset, position, frame_bytes, timestamp_ns};
+    note_frames(std::span<const FrameNote>(&f, 1));
+  }
   void publish() noexcept { end_.store(pending_end_, std::memory_order_release); }
   std::uint64_t write_position() const noexcept { return pending_end_; }
   Status datasync() const;

@@ -140,7 +140,7 @@ Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> rec
       (options_.durability == Durability::kInterval &&
        io::monotonic_ns() - last_sync_ns_ >= std::int64_t{options_.sync_interval_ms} * 1'000'000);
 
-  std::vector<PendingFrame>& pending = pending_;
+  std::vector<SegmentFile::FrameNote>& pending = pending_;
   pending.clear();
   staging_.clear();
   std::shared_ptr<SegmentFile> seg = active();
@@ -162,7 +162,7 @@ Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> rec
     iovec iov{staging_.data(), staging_.size()};
     int rc = appender_->write_at(seg->fd(), &iov, 1, write_start, sync);
     if (rc < 0) return errno_status(rc, "append to " + seg->path());
-    for (const PendingFrame& p : pending) seg->note_frame(p.offset, p.position, p.timestamp_ns, p.bytes);
+    seg->note_frames(pending);
     seg->publish();
     next_offset_.store(pending.back().offset + 1, std::memory_order_release);
     pending.clear();
@@ -190,7 +190,7 @@ Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> rec
                  FrameHeader{static_cast<std::uint32_t>(r.payload.size()), offset, ts, r.type,
                              r.flags},
                  r.payload);
-    pending.push_back(PendingFrame{offset, write_start + at, bytes, ts});
+    pending.push_back(SegmentFile::FrameNote{offset, write_start + at, bytes, ts});
     ++offset;
   }
   SPOOL_RETURN_IF_ERROR(flush(want_sync));

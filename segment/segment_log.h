@@ -175,11 +175,7 @@ class SegmentLog {
   std::vector<std::shared_ptr<SegmentFile>> unsynced_sealed_;
   std::int64_t last_sync_ns_ = 0;
   StagingBuffer staging_;              // frames encoded here, written in one go
-  struct PendingFrame {                // a staged frame, noted in the index once written
-    std::uint64_t offset, position, bytes;
-    std::int64_t timestamp_ns;
-  };
-  std::vector<PendingFrame> pending_;
+  std::vector<SegmentFile::FrameNote> pending_;  // staged frames, indexed once written
   std::function<void(DeletionStep)> deletion_hook_;
   bool closed_ = true;  // until open() has recovered the log
 };

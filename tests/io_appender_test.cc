@@ -24,6 +24,7 @@
 
 #include "io/file.h"
 #include "io/uring_ring.h"
+#include "support/child_process.h"
 #include "support/temp_dir.h"
 
 namespace spool::io {
@@ -255,18 +256,6 @@ TEST_F(BothAppenders, ErrorsAreTheSameNegativeErrno) {
   EXPECT_EQ(ro.size(), 0);
 }
 
-// Runs `body` in a forked child; returns its exit code, or 128 + the signal that ended it.
-template <typename Body>
-int run_in_child(Body body) {
-  const pid_t pid = ::fork();
-  if (pid < 0) return -1;
-  if (pid == 0) ::_exit(body());
-  int status = 0;
-  if (::waitpid(pid, &status, 0) != pid) return -1;
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return WEXITSTATUS(status);
-}
-
 TEST_F(BothAppenders, FileSizeLimitGivesEfbigAndTheSameBytes) {
   // RLIMIT_FSIZE turns the batch into a short write followed by EFBIG: both paths must
   // resume after the short write, report -EFBIG, and leave the same bytes behind.
@@ -275,7 +264,7 @@ TEST_F(BothAppenders, FileSizeLimitGivesEfbigAndTheSameBytes) {
     File f;
     ASSERT_EQ(File::open(path, O_RDWR | O_CREAT | O_TRUNC, 0644, &f), 0);
     const int fd = f.fd();
-    const int code = run_in_child([fd, kind] {
+    const int code = spool::testing::run_in_child([fd, kind] {
       ::signal(SIGXFSZ, SIG_IGN);
       rlimit rl{5000, 5000};
       if (::setrlimit(RLIMIT_FSIZE, &rl) != 0) return 10;
@@ -345,7 +334,7 @@ class UringRefused : public ::testing::TestWithParam<int> {
 TEST_P(UringRefused, AutoFallsBackToPwriteAndUringReportsTheError) {
   const int err = GetParam();
   const std::string path = dir_.sub("fallback");
-  const int code = run_in_child([err, &path]() -> int {
+  const int code = spool::testing::run_in_child([err, &path]() -> int {
     if (int rc = deny_io_uring_setup(err); rc != 0) return rc;
     UringRing ring;
     if (ring.init(8) != -err) return 23;
@@ -387,7 +376,7 @@ TEST(UringRefusedOtherwise, AutoDoesNotHideAnUnexpectedError) {
 #endif
   // Only "not available here" errors (EPERM, ENOSYS, ENOMEM) select the fallback; anything
   // else is reported, so a real problem is not papered over.
-  const int code = run_in_child([]() -> int {
+  const int code = spool::testing::run_in_child([]() -> int {
     if (int rc = deny_io_uring_setup(EINVAL); rc != 0) return rc;
     std::unique_ptr<FileAppender> a;
     if (make_file_appender(AppenderKind::kAuto, &a) != -EINVAL) return 30;

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "io/file.h"
+#include "support/child_process.h"
 #include "support/temp_dir.h"
 
 namespace spool::io {
@@ -215,18 +216,6 @@ TEST_F(UringRingTest, WriteErrorIsReportedNotTheCancelledSync) {
   EXPECT_EQ(read_file(dir_.sub("f")), b.expected);
 }
 
-// Runs `body` in a forked child and returns its exit status (or 128 + signal).
-template <typename Body>
-int run_in_child(Body body) {
-  const pid_t pid = ::fork();
-  if (pid < 0) return -1;
-  if (pid == 0) ::_exit(body());
-  int status = 0;
-  if (::waitpid(pid, &status, 0) != pid) return -1;
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return WEXITSTATUS(status);
-}
-
 TEST_F(UringRingTest, ShortWriteAtFileSizeLimitEndsWithEfbig) {
   // RLIMIT_FSIZE makes the kernel write only up to the limit (a short write) and refuse the
   // rest with EFBIG: the ring must resume after the short write, then report the error.
@@ -234,7 +223,7 @@ TEST_F(UringRingTest, ShortWriteAtFileSizeLimitEndsWithEfbig) {
   init_or_skip(&probe, 8);
   File f = open_file("limited");
   const int fd = f.fd();
-  const int code = run_in_child([fd] {
+  const int code = spool::testing::run_in_child([fd] {
     ::signal(SIGXFSZ, SIG_IGN);
     rlimit rl{5000, 5000};
     if (::setrlimit(RLIMIT_FSIZE, &rl) != 0) return 10;
@@ -259,7 +248,7 @@ TEST_F(UringRingTest, OneEntryRingTerminates) {
   init_or_skip(&probe, 1);
   File f = open_file("one");
   const int fd = f.fd();
-  const int code = run_in_child([fd] {
+  const int code = spool::testing::run_in_child([fd] {
     ::alarm(10);
     UringRing ring;
     if (ring.init(1) != 0) return 11;

@@ -39,18 +39,6 @@ std::map<std::uint64_t, std::string> read_all(const segment::SegmentLog& log, st
   return out;
 }
 
-int run_in_crashing_child(const std::function<void()>& body) {
-  fflush(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    body();
-    ::_exit(0);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return status;
-}
-
 std::vector<std::string> segment_paths(const std::string& dir) {
   std::vector<std::string> out;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {

@@ -30,11 +30,6 @@ std::unique_ptr<segment::SegmentLog> open_log(const std::string& dir, const LogO
 // Every record from `from` on: offset -> payload.
 std::map<std::uint64_t, std::string> read_all(const segment::SegmentLog& log, std::uint64_t from = 0);
 
-// Runs `body` in a forked child and returns the child's wait status. To crash with a log
-// open (as after kill -9), the body calls ::_exit itself while the log is still in scope:
-// locals of the body are destroyed (and the log closed cleanly) if it returns.
-int run_in_crashing_child(const std::function<void()>& body);
-
 // Paths of the segment files in `dir`, oldest first.
 std::vector<std::string> segment_paths(const std::string& dir);
 
