@@ -49,13 +49,6 @@ LogCheckpoint read_checkpoint(const std::string& dir) {
   return c.value_or(LogCheckpoint{});
 }
 
-void write_checkpoint(const std::string& dir, const LogCheckpoint& c) {
-  std::uint8_t bytes[LogCheckpoint::kBytes];
-  c.encode(bytes);
-  testing::write_file(dir + "/" + LogCheckpoint::kFileName,
-                      std::string(reinterpret_cast<const char*>(bytes), sizeof bytes));
-}
-
 TEST(LogRecovery, CleanCloseScansNothing) {
   testing::TempDir dir;
   {
@@ -92,7 +85,7 @@ TEST(LogRecovery, MachineCrashScansEverySegment) {
   ASSERT_FALSE(c.clean);
   EXPECT_EQ(c.boot, LogCheckpoint::current_boot());
   c.boot ^= 1;
-  write_checkpoint(dir.path(), c);
+  testing::write_checkpoint(dir.path(), c);
   auto log = open_log(dir.path(), small());
   ASSERT_NE(log, nullptr);
   const RecoveryReport& r = log->recovery_report();
@@ -112,7 +105,7 @@ TEST(LogRecovery, CleanCheckpointFromAnotherBootIsStillTrusted) {
   LogCheckpoint c = read_checkpoint(dir.path());
   ASSERT_TRUE(c.clean);
   c.boot ^= 1;  // a clean close was synced: a reboot since changes nothing
-  write_checkpoint(dir.path(), c);
+  testing::write_checkpoint(dir.path(), c);
   auto log = open_log(dir.path(), small());
   ASSERT_NE(log, nullptr);
   EXPECT_FALSE(log->recovery_report().full_scan);

@@ -398,14 +398,6 @@ TEST(SegmentLogOffsetSpace, SegmentNamedBeyondTheOffsetSpaceIsIgnored) {
   EXPECT_EQ(*b, 1u);
 }
 
-// Writes a checkpoint by hand, as a damaged or foreign directory might hold it.
-void write_checkpoint(const std::string& dir, const LogCheckpoint& c) {
-  std::uint8_t bytes[LogCheckpoint::kBytes];
-  c.encode(bytes);
-  testing::write_file(dir + "/" + LogCheckpoint::kFileName,
-                      std::string(reinterpret_cast<const char*>(bytes), sizeof bytes));
-}
-
 // Regression (fuzzing): offsets 2^32 or more above a segment's base broke index lookups.
 // The writer now rotates before an offset would leave its segment's span.
 TEST(SegmentLogOffsetSpace, AppendsRotateBeforeLeavingTheSegmentOffsetSpan) {
@@ -420,7 +412,7 @@ TEST(SegmentLogOffsetSpace, AppendsRotateBeforeLeavingTheSegmentOffsetSpan) {
   LogCheckpoint c;
   c.log_id = log_id;
   c.next_offset = kSegmentOffsetSpan - 2;  // offsets up to here were handed out and lost
-  write_checkpoint(dir.path(), c);
+  testing::write_checkpoint(dir.path(), c);
   auto log = open_log(dir.path(), LogOptions{});
   ASSERT_NE(log, nullptr);
   ASSERT_EQ(log->next_offset(), kSegmentOffsetSpan - 2);
@@ -454,7 +446,7 @@ TEST(SegmentLogOffsetSpace, CheckpointBeyondTheOffsetSpaceIsIgnored) {
   LogCheckpoint c;
   c.log_id = log_id;
   c.next_offset = ~0ull;
-  write_checkpoint(dir.path(), c);
+  testing::write_checkpoint(dir.path(), c);
   auto log = open_log(dir.path(), LogOptions{});
   ASSERT_NE(log, nullptr);
   EXPECT_EQ(log->next_offset(), 1u);

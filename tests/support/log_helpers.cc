@@ -1,5 +1,7 @@
 #include "support/log_helpers.h"
 
+#include "support/temp_dir.h"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +39,13 @@ std::map<std::uint64_t, std::string> read_all(const segment::SegmentLog& log, st
     out[v.offset] = as_string(v.payload);
   }
   return out;
+}
+
+void write_checkpoint(const std::string& dir, const segment::LogCheckpoint& c) {
+  std::uint8_t bytes[segment::LogCheckpoint::kBytes];
+  c.encode(bytes);
+  write_file(dir + "/" + segment::LogCheckpoint::kFileName,
+             std::string(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
 std::vector<std::string> segment_paths(const std::string& dir) {

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 
+#include "segment/log_checkpoint.h"
 #include "segment/segment_log.h"
 
 namespace spool::testing {
@@ -29,6 +30,9 @@ std::unique_ptr<segment::SegmentLog> open_log(const std::string& dir, const LogO
 
 // Every record from `from` on: offset -> payload.
 std::map<std::uint64_t, std::string> read_all(const segment::SegmentLog& log, std::uint64_t from = 0);
+
+// Writes a checkpoint file by hand, as a damaged or foreign directory might hold it.
+void write_checkpoint(const std::string& dir, const segment::LogCheckpoint& c);
 
 // Paths of the segment files in `dir`, oldest first.
 std::vector<std::string> segment_paths(const std::string& dir);
