@@ -398,19 +398,21 @@ TEST(SegmentLogOffsetSpace, SegmentNamedBeyondTheOffsetSpaceIsIgnored) {
   EXPECT_EQ(*b, 1u);
 }
 
+// A closed log holding one record; returns its log id (for hand-written checkpoints).
+std::uint64_t log_with_one_record(const std::string& dir) {
+  auto log = open_log(dir, LogOptions{});
+  if (log == nullptr) return 0;
+  EXPECT_TRUE(log->append(0, bytes_of("zero")));
+  return log->log_id();
+}
+
 // Regression (fuzzing): offsets 2^32 or more above a segment's base broke index lookups.
 // The writer now rotates before an offset would leave its segment's span.
 TEST(SegmentLogOffsetSpace, AppendsRotateBeforeLeavingTheSegmentOffsetSpan) {
   testing::TempDir dir;
-  std::uint64_t log_id;
-  {
-    auto log = open_log(dir.path(), LogOptions{});
-    ASSERT_NE(log, nullptr);
-    ASSERT_TRUE(log->append(0, bytes_of("zero")));
-    log_id = log->log_id();
-  }
   LogCheckpoint c;
-  c.log_id = log_id;
+  c.log_id = log_with_one_record(dir.path());
+  ASSERT_FALSE(HasFatalFailure());
   c.next_offset = kSegmentOffsetSpan - 2;  // offsets up to here were handed out and lost
   testing::write_checkpoint(dir.path(), c);
   auto log = open_log(dir.path(), LogOptions{});
@@ -436,15 +438,9 @@ TEST(SegmentLogOffsetSpace, AppendsRotateBeforeLeavingTheSegmentOffsetSpan) {
 
 TEST(SegmentLogOffsetSpace, CheckpointBeyondTheOffsetSpaceIsIgnored) {
   testing::TempDir dir;
-  std::uint64_t log_id;
-  {
-    auto log = open_log(dir.path(), LogOptions{});
-    ASSERT_NE(log, nullptr);
-    ASSERT_TRUE(log->append(0, bytes_of("zero")));
-    log_id = log->log_id();
-  }
   LogCheckpoint c;
-  c.log_id = log_id;
+  c.log_id = log_with_one_record(dir.path());
+  ASSERT_FALSE(HasFatalFailure());
   c.next_offset = ~0ull;
   testing::write_checkpoint(dir.path(), c);
   auto log = open_log(dir.path(), LogOptions{});
