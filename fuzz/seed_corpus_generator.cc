@@ -204,9 +204,9 @@ int main(int argc, char** argv) {
   {  // The newest segment file is shorter than a header.
     LogSpec s = clean_log(1);
     s.checkpoint.mode = u8(CheckpointMode::kNone);
-    SegmentSpec stub;
-    stub.truncate = 20;
-    s.segments.push_back(stub);
+    SegmentSpec cut_short;
+    cut_short.truncate = 20;
+    s.segments.push_back(cut_short);
     write(dir, "short-new-segment", s);
   }
   {  // Headers of another log, with the wrong base, with bad magic.
