@@ -125,6 +125,8 @@ class SegmentLog {
   const std::string& dir() const noexcept { return dir_; }
   const char* io_backend_name() const noexcept;
   const RecoveryReport& recovery_report() const noexcept { return report_; }
+  // Monotonic time of the last fdatasync (writer thread; for the interval-sync timer).
+  std::int64_t last_sync_ns() const noexcept { return last_sync_ns_; }
 
   // Deletes whole sealed segments, oldest first, per retention_bytes / retention_max_age_ms.
   // Runs after every rotation; callable any time. Returns how many segments were deleted.

@@ -19,6 +19,8 @@ enum class StatusCode : std::uint8_t {
   kNoSpace,          // ENOSPC / EDQUOT
   kUnavailable,      // a facility is missing here (io_uring disabled, ...)
   kClosed,           // the object was closed or shut down
+  kFull,             // a bounded queue had no room and its policy dropped the record
+  kTimedOut,         // a wait (blocking append, flush) ran out of time
 };
 
 inline std::string_view status_code_name(StatusCode code) noexcept {
@@ -32,6 +34,8 @@ inline std::string_view status_code_name(StatusCode code) noexcept {
     case StatusCode::kNoSpace: return "NoSpace";
     case StatusCode::kUnavailable: return "Unavailable";
     case StatusCode::kClosed: return "Closed";
+    case StatusCode::kFull: return "Full";
+    case StatusCode::kTimedOut: return "TimedOut";
   }
   return "Unknown";
 }
@@ -51,6 +55,10 @@ class [[nodiscard]] Status {
   static Status no_space(std::string m) { return {StatusCode::kNoSpace, std::move(m)}; }
   static Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status closed(std::string m) { return {StatusCode::kClosed, std::move(m)}; }
+  // Messages on the producer's drop path are short enough for the small-string buffer, so
+  // a drop never allocates.
+  static Status full(std::string m) { return {StatusCode::kFull, std::move(m)}; }
+  static Status timed_out(std::string m) { return {StatusCode::kTimedOut, std::move(m)}; }
 
   bool is_ok() const noexcept { return code_ == StatusCode::kOk; }
   explicit operator bool() const noexcept { return is_ok(); }

@@ -1,0 +1,225 @@
+#include "engine/buffer_core.h"
+
+#include <algorithm>
+#include <thread>
+#include <vector>
+
+#include "io/clock.h"
+
+namespace spool::engine {
+
+namespace {
+
+constexpr std::size_t kMinRingBytes = 4096;
+constexpr std::uint64_t kMinBatchBytes = 4096;
+
+}  // namespace
+
+Status BufferCore::validate(const Options& o) {
+  if (o.queue_bytes == 0 || o.min_queue_bytes == 0 || o.min_queue_bytes > o.queue_bytes) {
+    return Status::invalid_argument("queue_bytes and min_queue_bytes must be > 0 with min_queue_bytes <= queue_bytes");
+  }
+  if (o.producer_ring_bytes < kMinRingBytes) {
+    return Status::invalid_argument("producer_ring_bytes must be at least 4096");
+  }
+  if (o.writer_batch_bytes < kMinBatchBytes) {
+    return Status::invalid_argument("writer_batch_bytes must be at least 4096");
+  }
+  if (o.sample_keep_one_in == 0) return Status::invalid_argument("sample_keep_one_in must be >= 1");
+  if (!(o.sample_above_fill > 0.0 && o.sample_above_fill <= 1.0)) {
+    return Status::invalid_argument("sample_above_fill must be in (0, 1]");
+  }
+  if (o.adaptive_budget && o.memory_check_interval_ms == 0) {
+    return Status::invalid_argument("memory_check_interval_ms must be > 0 with adaptive_budget");
+  }
+  return Status::ok();
+}
+
+Result<std::unique_ptr<BufferCore>> BufferCore::open(const std::string& dir, const Options& options) {
+  SPOOL_RETURN_IF_ERROR(validate(options));
+  auto log = segment::SegmentLog::open(dir, options.log, segment::OpenMode::kReadWrite);
+  if (!log) return log.status();
+  std::unique_ptr<BufferCore> core(new BufferCore(options, std::move(log.value())));
+  core->writer_->start();
+  return core;
+}
+
+BufferCore::BufferCore(const Options& options, std::unique_ptr<segment::SegmentLog> log)
+    : options_(options),
+      log_(std::move(log)),
+      registry_(options.producer_ring_bytes),
+      budget_(options.queue_bytes, options.min_queue_bytes),
+      writer_(std::make_unique<LogWriter>(*log_, registry_, budget_, options_)),
+      max_payload_(std::min<std::size_t>(options.log.max_record_bytes,
+                                         options.producer_ring_bytes - kEntryHeaderBytes)) {}
+
+BufferCore::~BufferCore() { (void)shutdown(); }
+
+std::size_t BufferCore::ring_limit(const ProducerRing& ring) const noexcept {
+  const std::size_t rings = std::max<std::size_t>(1, registry_.ring_count());
+  return std::min<std::size_t>(ring.capacity(), budget_.current() / rings);
+}
+
+Status BufferCore::drop(ProducerRing& ring, DropReason reason) noexcept {
+  auto& counter = ring.producer.dropped[static_cast<std::size_t>(reason)];
+  counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  switch (reason) {
+    case DropReason::kSampled: return Status::full("sampled out");
+    case DropReason::kBlockTimeout: return Status::timed_out("queue full");
+    case DropReason::kTooLarge: return Status::invalid_argument("too large");
+    case DropReason::kShutdown: return Status::closed("shut down");
+    default: return Status::full("queue full");
+  }
+}
+
+void BufferCore::pushed(ProducerRing& ring) noexcept {
+  auto& appended = ring.producer.appended;
+  appended.store(appended.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  // Pairs with the writer's fence before it sleeps: either it sees this entry, or we see
+  // it asleep and wake it.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  writer_->notify_pushed();
+}
+
+Status BufferCore::reject_too_large() { return drop(registry_.local_ring(), DropReason::kTooLarge); }
+
+Status BufferCore::append(RecordKind kind, Priority priority, std::span<const std::uint8_t> bytes) {
+  ProducerRing& ring = registry_.local_ring();
+  if (closing_.load(std::memory_order_relaxed)) return drop(ring, DropReason::kShutdown);
+  if (bytes.size() > max_payload_) return drop(ring, DropReason::kTooLarge);
+  const EntryHeader header{static_cast<std::uint32_t>(bytes.size()), static_cast<std::uint16_t>(kind),
+                           frame_flags_for(priority), io::wall_clock_ns()};
+  const std::size_t need = kEntryHeaderBytes + bytes.size();
+  const std::size_t limit = ring_limit(ring);
+  const std::size_t used = ring.used_bytes();
+  if (options_.full_policy == FullPolicy::kSample && priority < Priority::kHigh &&
+      static_cast<double>(used + need) > options_.sample_above_fill * static_cast<double>(limit)) {
+    // Keep 1 in N while above the threshold; the first record over it is kept.
+    if (ring.producer.sample_sequence++ % options_.sample_keep_one_in != 0) {
+      return drop(ring, DropReason::kSampled);
+    }
+  }
+  if (used + need > limit || !ring.try_push(header, bytes)) return admit_full(ring, header, bytes, need);
+  pushed(ring);
+  return Status::ok();
+}
+
+Status BufferCore::admit_full(ProducerRing& ring, const EntryHeader& header,
+                              std::span<const std::uint8_t> bytes, std::size_t need) {
+  switch (options_.full_policy) {
+    case FullPolicy::kDropNewest:
+    case FullPolicy::kSample:
+      return drop(ring, DropReason::kQueueFull);
+    case FullPolicy::kDropOldest: {
+      const std::size_t limit = ring_limit(ring);
+      if (need > limit) return drop(ring, DropReason::kQueueFull);
+      std::uint64_t evicted = 0;
+      {
+        std::lock_guard<std::mutex> lock(ring.consumer_mutex());
+        // Free space the ring must show so that used + need <= limit.
+        evicted = ring.discard_oldest(ring.capacity() - limit + need);
+      }
+      auto& counter = ring.producer.dropped[static_cast<std::size_t>(DropReason::kDropOldest)];
+      counter.store(counter.load(std::memory_order_relaxed) + evicted, std::memory_order_relaxed);
+      if (evicted > 0) writer_->wake();  // the evicted entries count as done once it looks
+      if (!ring.try_push(header, bytes)) return drop(ring, DropReason::kQueueFull);
+      pushed(ring);
+      return Status::ok();
+    }
+    case FullPolicy::kBlock: {
+      const std::int64_t deadline = io::monotonic_ns() + std::int64_t{options_.block_timeout_ms} * 1'000'000;
+      for (;;) {
+        const std::uint32_t seen = writer_->progress_sequence();
+        if (ring.used_bytes() + need <= ring_limit(ring) && ring.try_push(header, bytes)) {
+          pushed(ring);
+          return Status::ok();
+        }
+        if (closing_.load(std::memory_order_relaxed)) return drop(ring, DropReason::kShutdown);
+        if (io::monotonic_ns() >= deadline) return drop(ring, DropReason::kBlockTimeout);
+        writer_->wait_for_room(seen, deadline);
+      }
+    }
+  }
+  return drop(ring, DropReason::kQueueFull);
+}
+
+Status BufferCore::flush(std::uint32_t timeout_ms) {
+  // Targets: every ring's appended count now. Entries counted there were pushed before
+  // (release store), so once the ring's done count reaches it they are in the log.
+  std::vector<std::shared_ptr<ProducerRing>> rings;
+  ProducerRegistry::RetiredCounters retired;
+  registry_.snapshot_all(&rings, &retired);
+  std::vector<std::uint64_t> targets;
+  targets.reserve(rings.size());
+  for (const auto& ring : rings) targets.push_back(ring->producer.appended.load(std::memory_order_acquire));
+  const std::int64_t deadline =
+      timeout_ms == 0 ? -1 : io::monotonic_ns() + std::int64_t{timeout_ms} * 1'000'000;
+  return writer_->wait_for_progress(
+      [&] {
+        for (std::size_t i = 0; i < rings.size(); ++i) {
+          if (rings[i]->consumer.done.load(std::memory_order_acquire) < targets[i]) return false;
+        }
+        return true;
+      },
+      deadline);
+}
+
+Status BufferCore::sync() {
+  SPOOL_RETURN_IF_ERROR(flush(0));
+  const std::uint64_t ticket = writer_->request_sync();
+  return writer_->wait_for_progress([&] { return writer_->syncs_completed() >= ticket; }, -1);
+}
+
+Status BufferCore::shutdown() {
+  std::lock_guard<std::mutex> lock(shutdown_mu_);
+  if (shut_down_) return shutdown_status_;
+  shut_down_ = true;
+  closing_.store(true, std::memory_order_seq_cst);
+  Status drained = writer_->stop();
+  Status closed = log_->close();
+  shutdown_status_ = !drained.is_ok() ? drained : closed;
+  return shutdown_status_;
+}
+
+BufferStats BufferCore::stats() const {
+  BufferStats s;
+  std::vector<std::shared_ptr<ProducerRing>> rings;
+  ProducerRegistry::RetiredCounters retired;
+  registry_.snapshot_all(&rings, &retired);
+  s.accepted = retired.appended;
+  s.dropped = retired.dropped;
+  const std::int64_t now = io::wall_clock_ns();
+  std::int64_t oldest = writer_->inflight_oldest_ns();
+  for (const auto& ring : rings) {
+    const std::uint64_t appended = ring->producer.appended.load(std::memory_order_acquire);
+    const std::uint64_t done = ring->consumer.done.load(std::memory_order_acquire);
+    s.accepted += appended;
+    s.queue_depth += appended > done ? appended - done : 0;
+    s.queue_bytes += ring->used_bytes();
+    for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+      s.dropped[i] += ring->producer.dropped[i].load(std::memory_order_relaxed);
+    }
+    const std::int64_t t = ring->oldest_queued_ns();
+    if (t != 0 && (oldest == 0 || t < oldest)) oldest = t;
+  }
+  s.oldest_unwritten_age_ns = oldest == 0 || s.queue_depth == 0 ? 0 : std::max<std::int64_t>(0, now - oldest);
+  s.producers = rings.size();
+  s.queue_budget_bytes = budget_.current();
+  s.budget_resizes = budget_.resizes();
+  s.last_resize = budget_.last_resize();
+  writer_->fill_stats(&s);
+  // Refused at the door: never queued, so not in `accepted`.
+  s.appended = s.accepted;
+  for (DropReason r : {DropReason::kQueueFull, DropReason::kSampled, DropReason::kBlockTimeout,
+                       DropReason::kTooLarge, DropReason::kShutdown}) {
+    s.appended += s.dropped[static_cast<std::size_t>(r)];
+  }
+  if (s.dropped[static_cast<std::size_t>(DropReason::kWriteFailed)] > 0) {
+    // Given up at shutdown: counted as dropped, no longer queued.
+    s.queue_depth = 0;
+    s.queue_bytes = 0;
+  }
+  return s;
+}
+
+}  // namespace spool::engine

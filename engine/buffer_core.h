@@ -1,0 +1,71 @@
+// BufferCore: everything behind spool::Buffer once a record is bytes — admission into the
+// calling thread's ring (budget, full-queue policy, drop counting), flush, shutdown, stats.
+//
+// Producer path (append): one thread_local lookup, two relaxed loads (budget, ring count),
+// the ring push, one counter store, one seq_cst fence, one relaxed load of the writer's
+// sleeping flag. No lock, no allocation, no syscall, unless the writer sleeps (then one
+// futex wake) or the queue is full and the policy is kBlock or kDropOldest.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+
+#include "engine/log_writer.h"
+#include "engine/producer_registry.h"
+#include "engine/queue_budget.h"
+#include "segment/segment_log.h"
+#include "spool/buffer_options.h"
+#include "spool/buffer_stats.h"
+#include "spool/records.h"
+#include "spool/status.h"
+
+namespace spool::engine {
+
+class BufferCore {
+ public:
+  static Result<std::unique_ptr<BufferCore>> open(const std::string& dir, const Options& options);
+  ~BufferCore();
+  BufferCore(const BufferCore&) = delete;
+  BufferCore& operator=(const BufferCore&) = delete;
+
+  // Queues `bytes` (a serialized record of `kind`) in the calling thread's ring.
+  Status append(RecordKind kind, Priority priority, std::span<const std::uint8_t> bytes);
+  // Counts a record the caller could not even serialize (too large to encode).
+  Status reject_too_large();
+
+  Status flush(std::uint32_t timeout_ms);
+  Status sync();
+  Status shutdown();
+  BufferStats stats() const;
+  std::uint64_t committed_offset() const noexcept { return writer_->committed_offset(); }
+  const std::string& dir() const noexcept { return log_->dir(); }
+  // Largest serialized record accepted.
+  std::size_t max_record_bytes() const noexcept { return max_payload_; }
+
+ private:
+  BufferCore(const Options& options, std::unique_ptr<segment::SegmentLog> log);
+  static Status validate(const Options& options);
+  // Room this thread's ring may use now: its share of the budget, at most its capacity.
+  std::size_t ring_limit(const ProducerRing& ring) const noexcept;
+  Status admit_full(ProducerRing& ring, const EntryHeader& header, std::span<const std::uint8_t> bytes,
+                    std::size_t need);
+  Status drop(ProducerRing& ring, DropReason reason) noexcept;
+  void pushed(ProducerRing& ring) noexcept;
+
+  const Options options_;
+  std::unique_ptr<segment::SegmentLog> log_;
+  ProducerRegistry registry_;
+  QueueBudget budget_;
+  std::unique_ptr<LogWriter> writer_;
+  std::size_t max_payload_;
+  std::atomic<bool> closing_{false};
+  std::mutex shutdown_mu_;
+  bool shut_down_ = false;
+  Status shutdown_status_;
+};
+
+}  // namespace spool::engine

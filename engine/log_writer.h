@@ -1,0 +1,175 @@
+// LogWriter: the one thread that moves records from the producer rings into the segment log.
+//
+// Each cycle it drains every ring (round robin, up to writer_batch_bytes), appends the batch
+// with one SegmentLog::append_batch (one write per segment touched; in kBatch mode with a
+// linked fdatasync), publishes the committed offset with release semantics and marks the
+// drained entries done, which is what Buffer::flush() waits for.
+//
+// Idle, it polls for writer_spin_us and then sleeps on a futex; a producer that finds it
+// asleep wakes it (one syscall, only on the first append after an idle period). Its timers
+// (interval sync, memory check, retry after a write error) bound the sleep.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/producer_registry.h"
+#include "engine/queue_budget.h"
+#include "io/clock.h"
+#include "io/futex.h"
+#include "segment/segment_log.h"
+#include "spool/buffer_options.h"
+#include "spool/buffer_stats.h"
+
+namespace spool::engine {
+
+class LogWriter {
+ public:
+  LogWriter(segment::SegmentLog& log, ProducerRegistry& registry, QueueBudget& budget,
+            const Options& options);
+  ~LogWriter();  // stop()
+  LogWriter(const LogWriter&) = delete;
+  LogWriter& operator=(const LogWriter&) = delete;
+
+  void start();
+  // Drains everything queued (including entries that raced with the stop), then joins the
+  // thread. Returns the error that made records fail for good, if any. Idempotent.
+  Status stop();
+
+  // Producer, right after a push and a seq_cst fence: wakes the writer if it sleeps. The
+  // fence pairs with the one in idle_wait(), so either the writer sees the entry or the
+  // producer sees it asleep.
+  void notify_pushed() noexcept {
+    if (sleeping_.load(std::memory_order_relaxed) != 0) wake();
+  }
+  void wake() noexcept {
+    if (sleeping_.exchange(0, std::memory_order_acq_rel) != 0) io::futex_wake(&sleeping_, 1);
+  }
+
+  // Waits until `done()` says yes, the writer reports a lasting error, or the deadline
+  // (monotonic ns; < 0: none) passes. Returns the writer's error, TimedOut, or OK.
+  template <typename DonePredicate>
+  Status wait_for_progress(DonePredicate done, std::int64_t deadline_ns);
+
+  // kBlock producers wait here for room: returns once the writer made progress since
+  // `seen` (progress_sequence()) or the deadline passed.
+  std::uint32_t progress_sequence() const noexcept { return progress_seq_.load(std::memory_order_acquire); }
+  void wait_for_room(std::uint32_t seen, std::int64_t deadline_ns) noexcept;
+
+  // Asks the writer thread (the log's only user) for an fdatasync; done once
+  // syncs_completed() reaches the returned number.
+  std::uint64_t request_sync() noexcept {
+    const std::uint64_t seq = sync_requested_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    wake();
+    return seq;
+  }
+  std::uint64_t syncs_completed() const noexcept { return sync_completed_.load(std::memory_order_acquire); }
+
+  std::uint64_t committed_offset() const noexcept { return committed_.load(std::memory_order_acquire); }
+  // Buffered-at time of the oldest record popped but not yet written; 0 if none.
+  std::int64_t inflight_oldest_ns() const noexcept { return inflight_oldest_ns_.load(std::memory_order_relaxed); }
+  // Writer-side figures for BufferStats (the rest comes from the rings).
+  void fill_stats(BufferStats* stats) const;
+  // The error currently keeping the writer from writing (empty: none).
+  Status current_error() const;
+
+ private:
+  struct Batch;
+  void run();
+  bool drain(Batch& batch);  // true when anything was popped or discarded
+  void write(Batch& batch);
+  void finish(Batch& batch);
+  bool rings_empty() const;
+  void timers(std::int64_t now_ns);
+  std::int64_t next_timer_ns(std::int64_t now_ns) const;
+  void idle_wait();
+  void publish_progress();
+  void record_error(const Status& status);
+
+  segment::SegmentLog& log_;
+  ProducerRegistry& registry_;
+  QueueBudget& budget_;
+  const Options options_;
+  std::thread thread_;
+  std::unique_ptr<Batch> batch_;
+
+  std::vector<std::shared_ptr<ProducerRing>> rings_;  // writer's snapshot
+  std::uint64_t rings_version_ = 0;
+  std::size_t next_ring_ = 0;  // round-robin start
+
+  std::atomic<std::uint32_t> sleeping_{0};
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint32_t> progress_seq_{0};
+  std::atomic<std::uint32_t> room_waiters_{0};
+  std::atomic<std::uint64_t> committed_{0};
+  std::atomic<std::uint64_t> sync_requested_{0};
+  std::atomic<std::uint64_t> sync_completed_{0};
+  std::atomic<std::int64_t> inflight_oldest_ns_{0};
+
+  // Timers (writer thread only).
+  std::int64_t next_memory_check_ns_ = 0;
+  std::int64_t retry_at_ns_ = 0;
+  std::int64_t retry_backoff_ns_ = 0;
+  std::int64_t last_write_ns_ = 0;
+
+  // Progress and stats, for flush() and stats() (writer updates under mu_).
+  mutable std::mutex mu_;
+  std::condition_variable progress_cv_;
+  std::uint32_t flush_waiters_ = 0;
+  Status error_;           // lasting error (cleared once a write succeeds)
+  Status final_error_;     // records given up at stop
+  std::uint64_t written_ = 0;
+  std::uint64_t write_batches_ = 0;
+  std::uint64_t write_errors_ = 0;
+  std::uint64_t syncs_ = 0;
+  std::uint64_t wakeups_ = 0;
+  std::uint64_t dropped_write_failed_ = 0;
+  std::string last_write_error_;
+  Log2Histogram batch_records_;
+  Log2Histogram write_latency_ns_;
+  bool stopped_ = false;
+};
+
+template <typename DonePredicate>
+Status LogWriter::wait_for_progress(DonePredicate done, std::int64_t deadline_ns) {
+  std::unique_lock<std::mutex> lock(mu_);
+  ++flush_waiters_;
+  Status result;
+  while (!done()) {
+    if (!error_.is_ok()) {
+      result = error_;
+      break;
+    }
+    if (stopped_) {
+      result = final_error_.is_ok() ? Status::closed("buffer is shut down") : final_error_;
+      break;
+    }
+    lock.unlock();
+    wake();
+    lock.lock();
+    if (done()) break;
+    const auto slice = std::chrono::milliseconds(10);  // re-wake: a wake may race a spin
+    if (deadline_ns >= 0) {
+      const std::int64_t left = deadline_ns - io::monotonic_ns();
+      if (left <= 0) {
+        result = Status::timed_out("flush timed out");
+        break;
+      }
+      progress_cv_.wait_for(lock, std::min<std::chrono::nanoseconds>(slice, std::chrono::nanoseconds(left)));
+    } else {
+      progress_cv_.wait_for(lock, slice);
+    }
+  }
+  --flush_waiters_;
+  return result;
+}
+
+}  // namespace spool::engine

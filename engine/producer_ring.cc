@@ -1,0 +1,70 @@
+#include "engine/producer_ring.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace spool::engine {
+
+ProducerRing::ProducerRing(std::size_t capacity_bytes)
+    : capacity_(capacity_bytes), ring_(capacity_bytes) {}
+
+bool ProducerRing::try_push(const EntryHeader& header,
+                            std::span<const std::uint8_t> payload) noexcept {
+  const std::size_t free = ring_.write_available();
+  if (free < kEntryHeaderBytes + payload.size()) return false;
+  if (free == capacity_) producer.first_push_ns.store(header.buffered_at_ns, std::memory_order_relaxed);
+  // Two pushes, two publications: the consumer may see the header before the payload
+  // (PopResult::kIncomplete), never the reverse. Both fit: only this thread adds bytes.
+  ring_.push(reinterpret_cast<const std::uint8_t*>(&header), kEntryHeaderBytes);
+  if (!payload.empty()) ring_.push(payload.data(), payload.size());
+  return true;
+}
+
+PopResult ProducerRing::pop(EntryHeader* header, std::uint8_t* dst,
+                            std::size_t dst_capacity) noexcept {
+  if (!has_pending_) {
+    if (ring_.read_available() < kEntryHeaderBytes) return PopResult::kEmpty;
+    ring_.pop(reinterpret_cast<std::uint8_t*>(&pending_), kEntryHeaderBytes);
+    has_pending_ = true;
+    pending_buffered_at_ns_.store(pending_.buffered_at_ns, std::memory_order_relaxed);
+  }
+  if (pending_.payload_bytes > dst_capacity) return PopResult::kNoRoom;
+  if (ring_.read_available() < pending_.payload_bytes) return PopResult::kIncomplete;
+  if (pending_.payload_bytes > 0) ring_.pop(dst, pending_.payload_bytes);
+  *header = pending_;
+  has_pending_ = false;
+  pending_buffered_at_ns_.store(0, std::memory_order_relaxed);
+  consumer.popped.fetch_add(1, std::memory_order_relaxed);
+  return PopResult::kPopped;
+}
+
+std::uint64_t ProducerRing::discard_oldest(std::size_t need_bytes) noexcept {
+  // Called only by the producer thread, so every queued entry is complete.
+  std::uint8_t scratch[4096];
+  std::uint64_t dropped = 0;
+  while (ring_.write_available() < need_bytes) {
+    if (!has_pending_) {
+      if (ring_.read_available() < kEntryHeaderBytes) break;
+      ring_.pop(reinterpret_cast<std::uint8_t*>(&pending_), kEntryHeaderBytes);
+    }
+    std::size_t left = pending_.payload_bytes;
+    while (left > 0) {
+      const std::size_t n = ring_.pop(scratch, std::min(left, sizeof(scratch)));
+      left -= n;
+    }
+    has_pending_ = false;
+    pending_buffered_at_ns_.store(0, std::memory_order_relaxed);
+    ++dropped;
+  }
+  consumer.popped.fetch_add(dropped, std::memory_order_relaxed);
+  return dropped;
+}
+
+std::int64_t ProducerRing::oldest_queued_ns() const noexcept {
+  const std::int64_t pending = pending_buffered_at_ns_.load(std::memory_order_relaxed);
+  if (pending != 0) return pending;
+  if (ring_.read_available() == 0) return 0;
+  return producer.first_push_ns.load(std::memory_order_relaxed);
+}
+
+}  // namespace spool::engine

@@ -1,0 +1,217 @@
+// RecordEncoder: records.h views -> records.fbs tables.
+//
+// FlatBuffers builds back to front and forbids nesting, so every string and vector a table
+// refers to is created before the table starts. Scalars at their default and empty strings
+// are not written at all (readers get the same default back), and fields are added largest
+// first (8-byte scalars, then the alignment-1 id structs, offsets, bytes) so a table needs no
+// padding between them.
+#include "spool/record_encoder.h"
+
+#include "spool/records_generated.h"
+
+namespace spool {
+
+namespace {
+
+using flatbuffers::Offset;
+using flatbuffers::String;
+using flatbuffers::uoffset_t;
+
+// Bytes an attribute costs beyond its strings: its table, vtable reference, offset in the
+// vector and padding. Only used to bound the size of a record before building it.
+constexpr std::size_t kAttributeOverheadBytes = 64;
+
+std::size_t content_bytes(std::span<const Attribute> attributes) noexcept {
+  std::size_t n = attributes.size() * kAttributeOverheadBytes;
+  for (const Attribute& a : attributes) n += a.key.size() + a.string_value.size();
+  return n;
+}
+
+// Empty strings are left out of the table: absent and empty read back the same.
+Offset<String> string_or_absent(flatbuffers::FlatBufferBuilder& fbb, std::string_view s) {
+  if (s.empty()) return 0;
+  return fbb.CreateString(s.data(), s.size());
+}
+
+fb::TraceId to_fb(const TraceId& id) noexcept {
+  return fb::TraceId(flatbuffers::span<const std::uint8_t, 16>(id.bytes.data(), 16));
+}
+fb::SpanId to_fb(const SpanId& id) noexcept {
+  return fb::SpanId(flatbuffers::span<const std::uint8_t, 8>(id.bytes.data(), 8));
+}
+
+EncodedRecord refused(RecordKind kind, Priority priority) noexcept {
+  return EncodedRecord{kind, priority, {}};
+}
+
+}  // namespace
+
+RecordEncoder::RecordEncoder() : fbb_(kInitialBytes) {
+  attribute_offsets_.reserve(16);
+  event_offsets_.reserve(4);
+}
+
+void RecordEncoder::clear() noexcept { fbb_.Clear(); }
+
+flatbuffers::Offset<flatbuffers::Vector<Offset<fb::Attribute>>> RecordEncoder::build_attributes(
+    std::span<const Attribute> attributes) {
+  if (attributes.empty()) return 0;
+  attribute_offsets_.clear();
+  for (const Attribute& a : attributes) {
+    const Offset<String> key = string_or_absent(fbb_, a.key);
+    const Offset<String> value =
+        a.type == AttributeType::kString ? string_or_absent(fbb_, a.string_value) : 0;
+    // Only the value field named by the type is written (largest first, as in the tables).
+    fb::AttributeBuilder b(fbb_);
+    if (a.type == AttributeType::kInt) b.add_int_value(a.int_value);
+    if (a.type == AttributeType::kDouble) b.add_double_value(a.double_value);
+    b.add_key(key);
+    b.add_string_value(value);
+    b.add_type(static_cast<fb::AttributeType>(a.type));
+    if (a.type == AttributeType::kBool) b.add_bool_value(a.bool_value);
+    attribute_offsets_.push_back(b.Finish());
+  }
+  return fbb_.CreateVector(attribute_offsets_.data(), attribute_offsets_.size());
+}
+
+flatbuffers::Offset<flatbuffers::Vector<Offset<fb::SpanEvent>>> RecordEncoder::build_events(
+    std::span<const SpanEvent> events) {
+  if (events.empty()) return 0;
+  event_offsets_.clear();
+  for (const SpanEvent& e : events) {
+    const auto attributes = build_attributes(e.attributes);
+    const Offset<String> name = string_or_absent(fbb_, e.name);
+    fb::SpanEventBuilder b(fbb_);
+    b.add_time_ns(e.time_ns);
+    b.add_name(name);
+    b.add_attributes(attributes);
+    event_offsets_.push_back(b.Finish());
+  }
+  return fbb_.CreateVector(event_offsets_.data(), event_offsets_.size());
+}
+
+template <typename Table>
+EncodedRecord RecordEncoder::finish(RecordKind kind, Priority priority, Offset<Table> root) {
+  fbb_.Finish(root);
+  return EncodedRecord{kind, priority,
+                       std::span<const std::uint8_t>(fbb_.GetBufferPointer(), fbb_.GetSize())};
+}
+
+EncodedRecord RecordEncoder::encode(const Span& s) {
+  fbb_.Clear();
+  std::size_t content = s.name.size() + s.component_type.size() + s.status_message.size() +
+                        s.model.size() + s.input.size() + s.output.size() + s.tool_name.size() +
+                        s.tool_input.size() + s.tool_output.size() + content_bytes(s.attributes);
+  for (const SpanEvent& e : s.events) {
+    content += kAttributeOverheadBytes + e.name.size() + content_bytes(e.attributes);
+  }
+  if (content > kMaxEncodableContentBytes) return refused(RecordKind::kSpan, s.priority);
+
+  const auto name = string_or_absent(fbb_, s.name);
+  const auto component_type = string_or_absent(fbb_, s.component_type);
+  const auto status_message = string_or_absent(fbb_, s.status_message);
+  const auto attributes = build_attributes(s.attributes);
+  const auto model = string_or_absent(fbb_, s.model);
+  const auto input = string_or_absent(fbb_, s.input);
+  const auto output = string_or_absent(fbb_, s.output);
+  const auto tool_name = string_or_absent(fbb_, s.tool_name);
+  const auto tool_input = string_or_absent(fbb_, s.tool_input);
+  const auto tool_output = string_or_absent(fbb_, s.tool_output);
+  const auto events = build_events(s.events);
+
+  const fb::TraceId trace_id = to_fb(s.trace_id);
+  const fb::SpanId span_id = to_fb(s.span_id);
+  const fb::SpanId parent_span_id = to_fb(s.parent_span_id);
+  fb::SpanBuilder b(fbb_);
+  b.add_start_ns(s.start_ns);
+  b.add_end_ns(s.end_ns);
+  b.add_duration_ns(s.end_ns - s.start_ns);
+  b.add_input_tokens(s.input_tokens);
+  b.add_output_tokens(s.output_tokens);
+  if (s.trace_id.valid()) b.add_trace_id(&trace_id);
+  if (s.span_id.valid()) b.add_span_id(&span_id);
+  if (s.parent_span_id.valid()) b.add_parent_span_id(&parent_span_id);
+  b.add_name(name);
+  b.add_component_type(component_type);
+  b.add_status_message(status_message);
+  b.add_attributes(attributes);
+  b.add_model(model);
+  b.add_input(input);
+  b.add_output(output);
+  b.add_tool_name(tool_name);
+  b.add_tool_input(tool_input);
+  b.add_tool_output(tool_output);
+  b.add_events(events);
+  b.add_type(static_cast<fb::SpanType>(s.type));
+  b.add_status(static_cast<fb::SpanStatus>(s.status));
+  return finish(RecordKind::kSpan, s.priority, b.Finish());
+}
+
+EncodedRecord RecordEncoder::encode(const LogRecord& l) {
+  fbb_.Clear();
+  const std::size_t content =
+      l.severity_text.size() + l.body.size() + content_bytes(l.attributes);
+  if (content > kMaxEncodableContentBytes) return refused(RecordKind::kLog, l.priority);
+
+  const auto severity_text = string_or_absent(fbb_, l.severity_text);
+  const auto body = string_or_absent(fbb_, l.body);
+  const auto attributes = build_attributes(l.attributes);
+  const fb::TraceId trace_id = to_fb(l.trace_id);
+  const fb::SpanId span_id = to_fb(l.span_id);
+  fb::LogRecordBuilder b(fbb_);
+  b.add_time_ns(l.time_ns);
+  if (l.trace_id.valid()) b.add_trace_id(&trace_id);
+  if (l.span_id.valid()) b.add_span_id(&span_id);
+  b.add_severity_number(l.severity_number);
+  b.add_severity_text(severity_text);
+  b.add_body(body);
+  b.add_attributes(attributes);
+  return finish(RecordKind::kLog, l.priority, b.Finish());
+}
+
+EncodedRecord RecordEncoder::encode(const Metric& m) {
+  fbb_.Clear();
+  const std::size_t content = m.name.size() + m.unit.size() + content_bytes(m.attributes) +
+                              m.bucket_bounds.size_bytes() + m.bucket_counts.size_bytes();
+  if (content > kMaxEncodableContentBytes) return refused(RecordKind::kMetric, m.priority);
+
+  const auto name = string_or_absent(fbb_, m.name);
+  const auto unit = string_or_absent(fbb_, m.unit);
+  Offset<flatbuffers::Vector<double>> bucket_bounds = 0;
+  if (!m.bucket_bounds.empty()) {
+    bucket_bounds = fbb_.CreateVector(m.bucket_bounds.data(), m.bucket_bounds.size());
+  }
+  Offset<flatbuffers::Vector<std::uint64_t>> bucket_counts = 0;
+  if (!m.bucket_counts.empty()) {
+    bucket_counts = fbb_.CreateVector(m.bucket_counts.data(), m.bucket_counts.size());
+  }
+  const auto attributes = build_attributes(m.attributes);
+  fb::MetricBuilder b(fbb_);
+  b.add_time_ns(m.time_ns);
+  b.add_value(m.value);
+  b.add_count(m.count);
+  b.add_sum(m.sum);
+  b.add_name(name);
+  b.add_unit(unit);
+  b.add_bucket_bounds(bucket_bounds);
+  b.add_bucket_counts(bucket_counts);
+  b.add_attributes(attributes);
+  b.add_kind(static_cast<fb::MetricKind>(m.kind));
+  return finish(RecordKind::kMetric, m.priority, b.Finish());
+}
+
+EncodedRecord RecordEncoder::encode(const RawRecord& r) {
+  fbb_.Clear();
+  if (r.type_tag.size() + r.data.size() > kMaxEncodableContentBytes) {
+    return refused(RecordKind::kRecord, r.priority);
+  }
+  const auto type_tag = string_or_absent(fbb_, r.type_tag);
+  Offset<flatbuffers::Vector<std::uint8_t>> data = 0;
+  if (!r.data.empty()) data = fbb_.CreateVector(r.data.data(), r.data.size());
+  fb::RecordBuilder b(fbb_);
+  b.add_type_tag(type_tag);
+  b.add_data(data);
+  return finish(RecordKind::kRecord, r.priority, b.Finish());
+}
+
+}  // namespace spool

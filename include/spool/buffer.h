@@ -1,0 +1,71 @@
+// spool::Buffer: the producer-facing front of a log directory.
+//
+//   auto buffer = spool::Buffer::open("/var/spool/telemetry", options);   // Result<...>
+//   spool::Status s = (*buffer)->append(span);      // tens of ns; never blocks unless kBlock
+//   (*buffer)->flush();                              // everything appended so far is in the log
+//   (*buffer)->shutdown();                           // drain, sync, clean-shutdown marker
+//
+// Any number of threads may append concurrently. Each thread serializes its record into its
+// own lock-free ring (no lock, no allocation, no syscall in steady state); one writer thread
+// drains the rings in batches into the segment log. An append that returns OK is queued; it
+// is durable once the committed offset passes it (see README "Durability" for what each
+// mode can lose).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "spool/buffer_options.h"
+#include "spool/buffer_stats.h"
+#include "spool/records.h"
+#include "spool/status.h"
+
+namespace spool {
+
+namespace engine {
+class BufferCore;
+}
+
+class Buffer {
+ public:
+  // Opens (creating if needed) the log in `dir`, recovers it and starts the writer thread.
+  static Result<std::unique_ptr<Buffer>> open(const std::string& dir, const Options& options);
+  ~Buffer();  // shutdown()
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  // Queue one record. OK: queued. Full / TimedOut: dropped per the full-queue policy (and
+  // counted). InvalidArgument: too large (counted). Closed: after shutdown (counted).
+  Status append(const Span& span);
+  Status append(const LogRecord& log);
+  Status append(const Metric& metric);
+  Status append(const RawRecord& record);
+  Status append(const EncodedRecord& record);  // pre-built: a copy into the ring
+
+  // Appends in order; stops at the first record that is not queued and returns its status.
+  // `appended`, when given, receives how many were queued.
+  Status append_batch(std::span<const Span> spans, std::size_t* appended = nullptr);
+  Status append_batch(std::span<const EncodedRecord> records, std::size_t* appended = nullptr);
+
+  // Returns when every record this process appended before the call is in the log and, in
+  // kBatch mode, synced (or TimedOut after timeout_ms; 0 = no limit).
+  Status flush(std::uint32_t timeout_ms = 0);
+  // fdatasync now, whatever the mode, after a flush.
+  Status sync();
+  // Stops accepting appends, drains the queues, syncs, writes the clean-shutdown marker and
+  // stops the writer. Idempotent; returns the first error the writer could not get past.
+  Status shutdown();
+
+  BufferStats stats() const;
+  // Next offset after the last record made durable per the durability mode.
+  std::uint64_t committed_offset() const noexcept;
+  const std::string& dir() const noexcept;
+
+ private:
+  explicit Buffer(std::unique_ptr<engine::BufferCore> core);
+  std::unique_ptr<engine::BufferCore> core_;
+};
+
+}  // namespace spool

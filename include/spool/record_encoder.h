@@ -1,0 +1,70 @@
+// spool::RecordEncoder: serializes the record views of records.h into the FlatBuffers tables
+// of records.fbs, on the producer's hot path.
+//
+//   spool::RecordEncoder encoder;                 // one per thread; reuse it
+//   spool::EncodedRecord r = encoder.encode(span);
+//   // r.bytes is valid until the next encode() or clear() on this encoder
+//
+// The encoder owns one FlatBufferBuilder and a few offset scratch arrays and reuses them for
+// every record, so once they have grown to the largest record seen, encoding allocates
+// nothing. Strings are written as they are (never deduplicated: a lookup per string costs
+// more than the bytes it would save on records this size). verify_encoded() (record_verify.h)
+// checks such bytes when they come from somewhere less trusted.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "spool/records.h"
+
+namespace spool {
+
+namespace fb {
+struct Attribute;
+struct SpanEvent;
+}  // namespace fb
+
+// Upper bound of the variable-length content (strings, vectors) of one record. FlatBuffers
+// offsets are 32-bit and signed in places, so a buffer must stay below 2 GiB; the margin
+// covers tables, vtables and padding. Larger records are refused (see encode()).
+inline constexpr std::size_t kMaxEncodableContentBytes = std::size_t{1} << 30;
+
+class RecordEncoder {
+ public:
+  static constexpr std::size_t kInitialBytes = 1024;
+
+  RecordEncoder();
+  RecordEncoder(const RecordEncoder&) = delete;
+  RecordEncoder& operator=(const RecordEncoder&) = delete;
+
+  // Each returns the record's kind, priority and bytes (a FlatBuffers table of that kind,
+  // 8-byte aligned). The bytes stay valid until the next encode() or clear(). A record whose
+  // content exceeds kMaxEncodableContentBytes is refused: the result's bytes are empty.
+  EncodedRecord encode(const Span& span);
+  EncodedRecord encode(const LogRecord& log);
+  EncodedRecord encode(const Metric& metric);
+  EncodedRecord encode(const RawRecord& record);
+
+  // Forgets the last record (its bytes become invalid) but keeps the memory, which has grown
+  // to the largest record encoded so far and never shrinks.
+  void clear() noexcept;
+
+ private:
+  // Vector of Attribute / SpanEvent tables; offset 0 (field left out) when empty.
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::Attribute>>> build_attributes(
+      std::span<const Attribute> attributes);
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::SpanEvent>>> build_events(
+      std::span<const SpanEvent> events);
+  template <typename Table>
+  EncodedRecord finish(RecordKind kind, Priority priority, flatbuffers::Offset<Table> root);
+
+  flatbuffers::FlatBufferBuilder fbb_;
+  std::vector<flatbuffers::Offset<fb::Attribute>> attribute_offsets_;
+  std::vector<flatbuffers::Offset<fb::SpanEvent>> event_offsets_;
+};
+
+}  // namespace spool
