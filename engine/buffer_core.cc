@@ -192,9 +192,9 @@ BufferStats BufferCore::stats() const {
   std::int64_t oldest = writer_->inflight_oldest_ns();
   for (const auto& ring : rings) {
     const std::uint64_t appended = ring->producer.appended.load(std::memory_order_acquire);
-    const std::uint64_t done = ring->consumer.done.load(std::memory_order_acquire);
+    const std::uint64_t popped = ring->consumer.popped.load(std::memory_order_acquire);
     s.accepted += appended;
-    s.queue_depth += appended > done ? appended - done : 0;
+    s.queue_depth += appended > popped ? appended - popped : 0;
     s.queue_bytes += ring->used_bytes();
     for (std::size_t i = 0; i < kDropReasonCount; ++i) {
       s.dropped[i] += ring->producer.dropped[i].load(std::memory_order_relaxed);
@@ -208,6 +208,7 @@ BufferStats BufferCore::stats() const {
   s.budget_resizes = budget_.resizes();
   s.last_resize = budget_.last_resize();
   writer_->fill_stats(&s);
+  s.queue_depth += writer_->inflight_records();
   // Refused at the door: never queued, so not in `accepted`.
   s.appended = s.accepted;
   for (DropReason r : {DropReason::kQueueFull, DropReason::kSampled, DropReason::kBlockTimeout,

@@ -43,6 +43,8 @@ class BufferCore {
   BufferStats stats() const;
   std::uint64_t committed_offset() const noexcept { return writer_->committed_offset(); }
   const std::string& dir() const noexcept { return log_->dir(); }
+  // Test seam: see LogWriter::set_paused.
+  void set_writer_paused(bool paused) noexcept { writer_->set_paused(paused); }
   // Largest serialized record accepted.
   std::size_t max_record_bytes() const noexcept { return max_payload_; }
 

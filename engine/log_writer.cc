@@ -82,7 +82,7 @@ void LogWriter::run() {
       idle_wait();
       continue;
     }
-    if (drain(batch)) {
+    if (!paused_.load(std::memory_order_acquire) && drain(batch)) {
       write(batch);
       if (!batch.unwritten()) finish(batch);
       continue;
@@ -119,6 +119,7 @@ bool LogWriter::drain(Batch& batch) {
   }
   if (n > 0) next_ring_ = (next_ring_ + 1) % n;
   inflight_oldest_ns_.store(oldest, std::memory_order_relaxed);
+  inflight_records_.store(batch.records.size(), std::memory_order_release);
   if (progressed) {
     // Room was made: kBlock producers may retry.
     progress_seq_.fetch_add(1, std::memory_order_release);
@@ -139,6 +140,7 @@ void LogWriter::write(Batch& batch) {
   const std::int64_t end = io::monotonic_ns();
   const std::uint64_t count = log_.next_offset() - first;  // a prefix may be in after an error
   batch.written += count;
+  inflight_records_.store(batch.records.size() - batch.written, std::memory_order_release);
   std::lock_guard<std::mutex> lock(mu_);
   written_ += count;
   last_write_ns_ = end;
@@ -164,6 +166,7 @@ void LogWriter::finish(Batch& batch) {
     mark.ring->consumer.done.store(mark.popped, std::memory_order_release);
   }
   batch.clear();
+  inflight_records_.store(0, std::memory_order_release);
   inflight_oldest_ns_.store(0, std::memory_order_relaxed);
   publish_progress();
 }
@@ -232,7 +235,8 @@ std::int64_t LogWriter::next_timer_ns(std::int64_t now_ns) const {
 void LogWriter::idle_wait() {
   const std::int64_t spin_until = io::monotonic_ns() + std::int64_t{options_.writer_spin_us} * 1000;
   const bool retrying = batch_->unwritten();
-  if (!retrying) {
+  const bool paused = paused_.load(std::memory_order_acquire);
+  if (!retrying && !paused) {
     while (io::monotonic_ns() < spin_until) {
       if (!rings_empty() || stop_.load(std::memory_order_relaxed)) return;
       for (int i = 0; i < 32; ++i) cpu_relax();
@@ -240,7 +244,7 @@ void LogWriter::idle_wait() {
   }
   sleeping_.store(1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with the producers' fence
-  if ((!retrying && !rings_empty()) || stop_.load(std::memory_order_relaxed) ||
+  if ((!retrying && !paused && !rings_empty()) || paused != paused_.load(std::memory_order_acquire) || stop_.load(std::memory_order_relaxed) ||
       registry_.snapshot_if_changed(&rings_version_, &rings_)) {
     sleeping_.store(0, std::memory_order_relaxed);
     return;

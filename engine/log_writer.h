@@ -73,8 +73,17 @@ class LogWriter {
   }
   std::uint64_t syncs_completed() const noexcept { return sync_completed_.load(std::memory_order_acquire); }
 
+  // Test seam: a paused writer leaves the rings alone (so tests can fill them), but still
+  // runs its timers and stops when asked.
+  void set_paused(bool paused) noexcept {
+    paused_.store(paused, std::memory_order_release);
+    wake();
+  }
+
   std::uint64_t committed_offset() const noexcept { return committed_.load(std::memory_order_acquire); }
   // Buffered-at time of the oldest record popped but not yet written; 0 if none.
+  // Records popped from the rings but not yet in the log.
+  std::uint64_t inflight_records() const noexcept { return inflight_records_.load(std::memory_order_acquire); }
   std::int64_t inflight_oldest_ns() const noexcept { return inflight_oldest_ns_.load(std::memory_order_relaxed); }
   // Writer-side figures for BufferStats (the rest comes from the rings).
   void fill_stats(BufferStats* stats) const;
@@ -107,12 +116,14 @@ class LogWriter {
 
   std::atomic<std::uint32_t> sleeping_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<bool> paused_{false};
   std::atomic<std::uint32_t> progress_seq_{0};
   std::atomic<std::uint32_t> room_waiters_{0};
   std::atomic<std::uint64_t> committed_{0};
   std::atomic<std::uint64_t> sync_requested_{0};
   std::atomic<std::uint64_t> sync_completed_{0};
   std::atomic<std::int64_t> inflight_oldest_ns_{0};
+  std::atomic<std::uint64_t> inflight_records_{0};
 
   // Timers (writer thread only).
   std::int64_t next_memory_check_ns_ = 0;

@@ -46,10 +46,9 @@ EncodedRecord refused(RecordKind kind, Priority priority) noexcept {
 
 }  // namespace
 
-RecordEncoder::RecordEncoder() : fbb_(kInitialBytes) {
-  attribute_offsets_.reserve(16);
-  event_offsets_.reserve(4);
-}
+// The builder allocates its first kInitialBytes on the first record, the scratch arrays on
+// the first record with attributes or events: constructing an encoder costs nothing.
+RecordEncoder::RecordEncoder() : fbb_(kInitialBytes) {}
 
 void RecordEncoder::clear() noexcept { fbb_.Clear(); }
 
