@@ -72,13 +72,22 @@ Status BufferCore::drop(ProducerRing& ring, DropReason reason) noexcept {
   }
 }
 
-void BufferCore::pushed(ProducerRing& ring) noexcept {
+bool BufferCore::push(ProducerRing& ring, const EntryHeader& header,
+                      std::span<const std::uint8_t> bytes) noexcept {
+  // Counted before the push, so a reader never sees the record written but not appended
+  // (the writer may take it the moment it is pushed).
   auto& appended = ring.producer.appended;
-  appended.store(appended.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  const std::uint64_t before = appended.load(std::memory_order_relaxed);
+  appended.store(before + 1, std::memory_order_release);
+  if (!ring.try_push(header, bytes)) {
+    appended.store(before, std::memory_order_release);
+    return false;
+  }
   // Pairs with the writer's fence before it sleeps: either it sees this entry, or we see
   // it asleep and wake it.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   writer_->notify_pushed();
+  return true;
 }
 
 Status BufferCore::reject_too_large() { return drop(registry_.local_ring(), DropReason::kTooLarge); }
@@ -99,8 +108,7 @@ Status BufferCore::append(RecordKind kind, Priority priority, std::span<const st
       return drop(ring, DropReason::kSampled);
     }
   }
-  if (used + need > limit || !ring.try_push(header, bytes)) return admit_full(ring, header, bytes, need);
-  pushed(ring);
+  if (used + need > limit || !push(ring, header, bytes)) return admit_full(ring, header, bytes, need);
   return Status::ok();
 }
 
@@ -122,16 +130,14 @@ Status BufferCore::admit_full(ProducerRing& ring, const EntryHeader& header,
       auto& counter = ring.producer.dropped[static_cast<std::size_t>(DropReason::kDropOldest)];
       counter.store(counter.load(std::memory_order_relaxed) + evicted, std::memory_order_relaxed);
       if (evicted > 0) writer_->wake();  // the evicted entries count as done once it looks
-      if (!ring.try_push(header, bytes)) return drop(ring, DropReason::kQueueFull);
-      pushed(ring);
+      if (!push(ring, header, bytes)) return drop(ring, DropReason::kQueueFull);
       return Status::ok();
     }
     case FullPolicy::kBlock: {
       const std::int64_t deadline = io::monotonic_ns() + std::int64_t{options_.block_timeout_ms} * 1'000'000;
       for (;;) {
         const std::uint32_t seen = writer_->progress_sequence();
-        if (ring.used_bytes() + need <= ring_limit(ring) && ring.try_push(header, bytes)) {
-          pushed(ring);
+        if (ring.used_bytes() + need <= ring_limit(ring) && push(ring, header, bytes)) {
           return Status::ok();
         }
         if (closing_.load(std::memory_order_relaxed)) return drop(ring, DropReason::kShutdown);
@@ -183,11 +189,15 @@ Status BufferCore::shutdown() {
 
 BufferStats BufferCore::stats() const {
   BufferStats s;
+  // Writer figures first, rings second: counters only grow, so `written` read before
+  // `accepted` never exceeds it.
+  writer_->fill_stats(&s);
+  const std::uint64_t inflight = writer_->inflight_records();
   std::vector<std::shared_ptr<ProducerRing>> rings;
   ProducerRegistry::RetiredCounters retired;
   registry_.snapshot_all(&rings, &retired);
   s.accepted = retired.appended;
-  s.dropped = retired.dropped;
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) s.dropped[i] += retired.dropped[i];
   const std::int64_t now = io::wall_clock_ns();
   std::int64_t oldest = writer_->inflight_oldest_ns();
   for (const auto& ring : rings) {
@@ -207,8 +217,7 @@ BufferStats BufferCore::stats() const {
   s.queue_budget_bytes = budget_.current();
   s.budget_resizes = budget_.resizes();
   s.last_resize = budget_.last_resize();
-  writer_->fill_stats(&s);
-  s.queue_depth += writer_->inflight_records();
+  s.queue_depth += inflight;
   // Refused at the door: never queued, so not in `accepted`.
   s.appended = s.accepted;
   for (DropReason r : {DropReason::kQueueFull, DropReason::kSampled, DropReason::kBlockTimeout,

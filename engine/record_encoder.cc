@@ -7,6 +7,8 @@
 // padding between them.
 #include "spool/record_encoder.h"
 
+#include <cstring>
+
 #include "spool/records_generated.h"
 
 namespace spool {
@@ -27,12 +29,6 @@ std::size_t content_bytes(std::span<const Attribute> attributes) noexcept {
   return n;
 }
 
-// Empty strings are left out of the table: absent and empty read back the same.
-Offset<String> string_or_absent(flatbuffers::FlatBufferBuilder& fbb, std::string_view s) {
-  if (s.empty()) return 0;
-  return fbb.CreateString(s.data(), s.size());
-}
-
 fb::TraceId to_fb(const TraceId& id) noexcept {
   return fb::TraceId(flatbuffers::span<const std::uint8_t, 16>(id.bytes.data(), 16));
 }
@@ -50,6 +46,21 @@ EncodedRecord refused(RecordKind kind, Priority priority) noexcept {
 // the first record with attributes or events: constructing an encoder costs nothing.
 RecordEncoder::RecordEncoder() : fbb_(kInitialBytes) {}
 
+// Empty strings are left out of the table: absent and empty read back the same.
+Offset<String> RecordEncoder::Builder::string(std::string_view s) {
+  if (s.empty()) return 0;
+  // [uoffset length][bytes][NUL][zeros up to 4-byte alignment of the whole buffer], laid
+  // out back to front like everything in the builder.
+  const std::size_t pad = flatbuffers::PaddingBytes(buf_.size() + s.size() + 1, sizeof(uoffset_t));
+  std::uint8_t* p = buf_.make_space(sizeof(uoffset_t) + s.size() + 1 + pad);
+  flatbuffers::WriteScalar(p, static_cast<uoffset_t>(s.size()));
+  std::memcpy(p + sizeof(uoffset_t), s.data(), s.size());
+  std::uint8_t* tail = p + sizeof(uoffset_t) + s.size();
+  for (std::size_t i = 0; i <= pad; ++i) tail[i] = 0;
+  if (minalign_ < sizeof(uoffset_t)) minalign_ = sizeof(uoffset_t);
+  return Offset<String>(GetSize());
+}
+
 void RecordEncoder::clear() noexcept { fbb_.Clear(); }
 
 flatbuffers::Offset<flatbuffers::Vector<Offset<fb::Attribute>>> RecordEncoder::build_attributes(
@@ -57,9 +68,9 @@ flatbuffers::Offset<flatbuffers::Vector<Offset<fb::Attribute>>> RecordEncoder::b
   if (attributes.empty()) return 0;
   attribute_offsets_.clear();
   for (const Attribute& a : attributes) {
-    const Offset<String> key = string_or_absent(fbb_, a.key);
+    const Offset<String> key = fbb_.string(a.key);
     const Offset<String> value =
-        a.type == AttributeType::kString ? string_or_absent(fbb_, a.string_value) : 0;
+        a.type == AttributeType::kString ? fbb_.string(a.string_value) : 0;
     // Only the value field named by the type is written (largest first, as in the tables).
     fb::AttributeBuilder b(fbb_);
     if (a.type == AttributeType::kInt) b.add_int_value(a.int_value);
@@ -79,7 +90,7 @@ flatbuffers::Offset<flatbuffers::Vector<Offset<fb::SpanEvent>>> RecordEncoder::b
   event_offsets_.clear();
   for (const SpanEvent& e : events) {
     const auto attributes = build_attributes(e.attributes);
-    const Offset<String> name = string_or_absent(fbb_, e.name);
+    const Offset<String> name = fbb_.string(e.name);
     fb::SpanEventBuilder b(fbb_);
     b.add_time_ns(e.time_ns);
     b.add_name(name);
@@ -87,6 +98,14 @@ flatbuffers::Offset<flatbuffers::Vector<Offset<fb::SpanEvent>>> RecordEncoder::b
     event_offsets_.push_back(b.Finish());
   }
   return fbb_.CreateVector(event_offsets_.data(), event_offsets_.size());
+}
+
+void RecordEncoder::begin() noexcept {
+  fbb_.Clear();
+  // FlatBuffers aligns the buffer's start only to the widest scalar written; declaring 8
+  // up front (no padding yet: the buffer is empty) makes every record start 8-byte aligned,
+  // which readers rely on (verify_encoded) whatever the record holds.
+  fbb_.Align(8);
 }
 
 template <typename Table>
@@ -97,7 +116,7 @@ EncodedRecord RecordEncoder::finish(RecordKind kind, Priority priority, Offset<T
 }
 
 EncodedRecord RecordEncoder::encode(const Span& s) {
-  fbb_.Clear();
+  begin();
   std::size_t content = s.name.size() + s.component_type.size() + s.status_message.size() +
                         s.model.size() + s.input.size() + s.output.size() + s.tool_name.size() +
                         s.tool_input.size() + s.tool_output.size() + content_bytes(s.attributes);
@@ -106,16 +125,16 @@ EncodedRecord RecordEncoder::encode(const Span& s) {
   }
   if (content > kMaxEncodableContentBytes) return refused(RecordKind::kSpan, s.priority);
 
-  const auto name = string_or_absent(fbb_, s.name);
-  const auto component_type = string_or_absent(fbb_, s.component_type);
-  const auto status_message = string_or_absent(fbb_, s.status_message);
+  const auto name = fbb_.string(s.name);
+  const auto component_type = fbb_.string(s.component_type);
+  const auto status_message = fbb_.string(s.status_message);
   const auto attributes = build_attributes(s.attributes);
-  const auto model = string_or_absent(fbb_, s.model);
-  const auto input = string_or_absent(fbb_, s.input);
-  const auto output = string_or_absent(fbb_, s.output);
-  const auto tool_name = string_or_absent(fbb_, s.tool_name);
-  const auto tool_input = string_or_absent(fbb_, s.tool_input);
-  const auto tool_output = string_or_absent(fbb_, s.tool_output);
+  const auto model = fbb_.string(s.model);
+  const auto input = fbb_.string(s.input);
+  const auto output = fbb_.string(s.output);
+  const auto tool_name = fbb_.string(s.tool_name);
+  const auto tool_input = fbb_.string(s.tool_input);
+  const auto tool_output = fbb_.string(s.tool_output);
   const auto events = build_events(s.events);
 
   const fb::TraceId trace_id = to_fb(s.trace_id);
@@ -147,13 +166,13 @@ EncodedRecord RecordEncoder::encode(const Span& s) {
 }
 
 EncodedRecord RecordEncoder::encode(const LogRecord& l) {
-  fbb_.Clear();
+  begin();
   const std::size_t content =
       l.severity_text.size() + l.body.size() + content_bytes(l.attributes);
   if (content > kMaxEncodableContentBytes) return refused(RecordKind::kLog, l.priority);
 
-  const auto severity_text = string_or_absent(fbb_, l.severity_text);
-  const auto body = string_or_absent(fbb_, l.body);
+  const auto severity_text = fbb_.string(l.severity_text);
+  const auto body = fbb_.string(l.body);
   const auto attributes = build_attributes(l.attributes);
   const fb::TraceId trace_id = to_fb(l.trace_id);
   const fb::SpanId span_id = to_fb(l.span_id);
@@ -169,13 +188,13 @@ EncodedRecord RecordEncoder::encode(const LogRecord& l) {
 }
 
 EncodedRecord RecordEncoder::encode(const Metric& m) {
-  fbb_.Clear();
+  begin();
   const std::size_t content = m.name.size() + m.unit.size() + content_bytes(m.attributes) +
                               m.bucket_bounds.size_bytes() + m.bucket_counts.size_bytes();
   if (content > kMaxEncodableContentBytes) return refused(RecordKind::kMetric, m.priority);
 
-  const auto name = string_or_absent(fbb_, m.name);
-  const auto unit = string_or_absent(fbb_, m.unit);
+  const auto name = fbb_.string(m.name);
+  const auto unit = fbb_.string(m.unit);
   Offset<flatbuffers::Vector<double>> bucket_bounds = 0;
   if (!m.bucket_bounds.empty()) {
     bucket_bounds = fbb_.CreateVector(m.bucket_bounds.data(), m.bucket_bounds.size());
@@ -200,11 +219,11 @@ EncodedRecord RecordEncoder::encode(const Metric& m) {
 }
 
 EncodedRecord RecordEncoder::encode(const RawRecord& r) {
-  fbb_.Clear();
+  begin();
   if (r.type_tag.size() + r.data.size() > kMaxEncodableContentBytes) {
     return refused(RecordKind::kRecord, r.priority);
   }
-  const auto type_tag = string_or_absent(fbb_, r.type_tag);
+  const auto type_tag = fbb_.string(r.type_tag);
   Offset<flatbuffers::Vector<std::uint8_t>> data = 0;
   if (!r.data.empty()) data = fbb_.CreateVector(r.data.data(), r.data.size());
   fb::RecordBuilder b(fbb_);

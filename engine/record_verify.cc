@@ -24,6 +24,20 @@ bool verifies(std::span<const std::uint8_t> bytes) {
   return verifier.VerifyBuffer<Table>(nullptr);
 }
 
+// The verifier checks a vector's length prefix for 4-byte alignment but not its elements
+// for theirs, so a crafted buffer can place 8-byte numbers 4 bytes off, and the accessors
+// would read them misaligned (undefined behaviour). RecordEncoder always aligns them.
+template <typename T>
+bool elements_aligned(const flatbuffers::Vector<T>* v) {
+  return v == nullptr || reinterpret_cast<std::uintptr_t>(v->data()) % alignof(T) == 0;
+}
+
+bool metric_verifies(std::span<const std::uint8_t> bytes) {
+  if (!verifies<fb::Metric>(bytes)) return false;
+  const fb::Metric* m = flatbuffers::GetRoot<fb::Metric>(bytes.data());
+  return elements_aligned(m->bucket_bounds()) && elements_aligned(m->bucket_counts());
+}
+
 }  // namespace
 
 std::string_view record_kind_name(RecordKind kind) noexcept {
@@ -50,16 +64,29 @@ Status verify_encoded(RecordKind kind, std::span<const std::uint8_t> bytes) {
                                       std::to_string(static_cast<unsigned>(kind)) +
                                       " has no FlatBuffers table to verify");
   }
-  // The verifier needs at least the root offset and must not see a size it cannot index.
-  if (bytes.size() >= sizeof(flatbuffers::uoffset_t) &&
-      bytes.size() < FLATBUFFERS_MAX_BUFFER_SIZE) {
-    switch (kind) {
-      case RecordKind::kSpan: ok = verifies<fb::Span>(bytes); break;
-      case RecordKind::kLog: ok = verifies<fb::LogRecord>(bytes); break;
-      case RecordKind::kMetric: ok = verifies<fb::Metric>(bytes); break;
-      case RecordKind::kRecord: ok = verifies<fb::Record>(bytes); break;
-      default: break;
-    }
+  if (bytes.size() < sizeof(flatbuffers::uoffset_t)) {
+    return Status::corruption("malformed " + std::string(record_kind_name(kind)) + " record: " +
+                              std::to_string(bytes.size()) +
+                              " bytes cannot hold a FlatBuffers table");
+  }
+  // The verifier checks alignment relative to the start of the buffer, and the accessors
+  // read scalars in place, so the start itself must be aligned for the widest scalar (8).
+  // Log payloads and RecordEncoder output are; a caller's copy may not be.
+  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % 8 != 0) {
+    return Status::invalid_argument(std::string(record_kind_name(kind)) +
+                                    " record bytes are not 8-byte aligned in memory; "
+                                    "copy them to aligned memory before verifying");
+  }
+  if (bytes.size() >= FLATBUFFERS_MAX_BUFFER_SIZE) {
+    return Status::corruption("malformed " + std::string(record_kind_name(kind)) + " record: " +
+                              std::to_string(bytes.size()) + " bytes exceed the 2 GiB limit");
+  }
+  switch (kind) {
+    case RecordKind::kSpan: ok = verifies<fb::Span>(bytes); break;
+    case RecordKind::kLog: ok = verifies<fb::LogRecord>(bytes); break;
+    case RecordKind::kMetric: ok = metric_verifies(bytes); break;
+    case RecordKind::kRecord: ok = verifies<fb::Record>(bytes); break;
+    default: break;
   }
   if (ok) return Status::ok();
   std::string message = "malformed ";
@@ -68,12 +95,8 @@ Status verify_encoded(RecordKind kind, std::span<const std::uint8_t> bytes) {
   message += std::to_string(bytes.size());
   message += " bytes are not a valid FlatBuffers ";
   message += record_kind_name(kind);
-  message += " table";
-  // The verifier also rejects a valid table at a misaligned address; say so, since the fix
-  // is then the caller's copy, not the data.
-  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % 8 != 0) {
-    message += " (or they are not 8-byte aligned in memory)";
-  }
+  message += " table (an offset, string or vector points outside them or is misaligned, or nesting is "
+             "too deep)";
   return Status::corruption(std::move(message));
 }
 
