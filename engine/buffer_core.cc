@@ -35,21 +35,23 @@ Status BufferCore::validate(const Options& o) {
   return Status::ok();
 }
 
-Result<std::unique_ptr<BufferCore>> BufferCore::open(const std::string& dir, const Options& options) {
+Result<std::unique_ptr<BufferCore>> BufferCore::open(const std::string& dir, const Options& options,
+                                                     io::MemoryPaths memory) {
   SPOOL_RETURN_IF_ERROR(validate(options));
   auto log = segment::SegmentLog::open(dir, options.log, segment::OpenMode::kReadWrite);
   if (!log) return log.status();
-  std::unique_ptr<BufferCore> core(new BufferCore(options, std::move(log.value())));
+  std::unique_ptr<BufferCore> core(new BufferCore(options, std::move(log.value()), std::move(memory)));
   core->writer_->start();
   return core;
 }
 
-BufferCore::BufferCore(const Options& options, std::unique_ptr<segment::SegmentLog> log)
+BufferCore::BufferCore(const Options& options, std::unique_ptr<segment::SegmentLog> log,
+                       io::MemoryPaths memory)
     : options_(options),
       log_(std::move(log)),
       registry_(options.producer_ring_bytes),
       budget_(options.queue_bytes, options.min_queue_bytes),
-      writer_(std::make_unique<LogWriter>(*log_, registry_, budget_, options_)),
+      writer_(std::make_unique<LogWriter>(*log_, registry_, budget_, options_, std::move(memory))),
       max_payload_(std::min<std::size_t>(options.log.max_record_bytes,
                                          options.producer_ring_bytes - kEntryHeaderBytes)) {}
 

@@ -27,7 +27,9 @@ namespace spool::engine {
 
 class BufferCore {
  public:
-  static Result<std::unique_ptr<BufferCore>> open(const std::string& dir, const Options& options);
+  // `memory`: where the writer reads memory pressure (tests point it at a fake tree).
+  static Result<std::unique_ptr<BufferCore>> open(const std::string& dir, const Options& options,
+                                                  io::MemoryPaths memory = {});
   ~BufferCore();
   BufferCore(const BufferCore&) = delete;
   BufferCore& operator=(const BufferCore&) = delete;
@@ -49,7 +51,7 @@ class BufferCore {
   std::size_t max_record_bytes() const noexcept { return max_payload_; }
 
  private:
-  BufferCore(const Options& options, std::unique_ptr<segment::SegmentLog> log);
+  BufferCore(const Options& options, std::unique_ptr<segment::SegmentLog> log, io::MemoryPaths memory);
   static Status validate(const Options& options);
   // Room this thread's ring may use now: its share of the budget, at most its capacity.
   std::size_t ring_limit(const ProducerRing& ring) const noexcept;

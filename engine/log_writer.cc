@@ -53,8 +53,13 @@ struct LogWriter::Batch {
 };
 
 LogWriter::LogWriter(segment::SegmentLog& log, ProducerRegistry& registry, QueueBudget& budget,
-                     const Options& options)
-    : log_(log), registry_(registry), budget_(budget), options_(options), batch_(std::make_unique<Batch>()) {
+                     const Options& options, io::MemoryPaths memory)
+    : log_(log),
+      registry_(registry),
+      budget_(budget),
+      options_(options),
+      memory_paths_(std::move(memory)),
+      batch_(std::make_unique<Batch>()) {
   // Room for a full batch, and always for the largest record a producer may queue.
   batch_->arena.resize(std::max<std::uint64_t>(options_.writer_batch_bytes, options_.log.max_record_bytes));
   committed_.store(log_.next_offset(), std::memory_order_relaxed);
@@ -202,7 +207,7 @@ void LogWriter::timers(std::int64_t now_ns) {
   }
   if (options_.adaptive_budget && now_ns >= next_memory_check_ns_) {
     next_memory_check_ns_ = now_ns + std::int64_t{options_.memory_check_interval_ms} * 1'000'000;
-    auto memory = io::read_memory_snapshot();
+    auto memory = io::read_memory_snapshot(memory_paths_);
     if (memory) (void)budget_.update(*memory, io::wall_clock_ns());
   }
   if (options_.log.durability == Durability::kInterval && last_write_ns_ > log_.last_sync_ns() &&

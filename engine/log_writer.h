@@ -25,6 +25,7 @@
 #include "engine/queue_budget.h"
 #include "io/clock.h"
 #include "io/futex.h"
+#include "io/memory_info.h"
 #include "segment/segment_log.h"
 #include "spool/buffer_options.h"
 #include "spool/buffer_stats.h"
@@ -33,8 +34,9 @@ namespace spool::engine {
 
 class LogWriter {
  public:
+  // `memory` says where memory pressure is read (tests point it at a fake tree).
   LogWriter(segment::SegmentLog& log, ProducerRegistry& registry, QueueBudget& budget,
-            const Options& options);
+            const Options& options, io::MemoryPaths memory = {});
   ~LogWriter();  // stop()
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;
@@ -107,6 +109,7 @@ class LogWriter {
   ProducerRegistry& registry_;
   QueueBudget& budget_;
   const Options options_;
+  const io::MemoryPaths memory_paths_;
   std::thread thread_;
   std::unique_ptr<Batch> batch_;
 
