@@ -322,6 +322,24 @@ TEST(BufferTest, SyncSucceedsInEveryMode) {
   }
 }
 
+TEST(BufferTest, IntervalModeSyncsAnIdleLogOnItsTimer) {
+  TempDir dir;
+  Options o = small_options();
+  o.log.durability = Durability::kInterval;
+  o.log.sync_interval_ms = 10;
+  auto buffer = Buffer::open(dir.path(), o);
+  ASSERT_TRUE(buffer.is_ok());
+  for (std::uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(append_seq(**buffer, 0, i).is_ok());
+  ASSERT_TRUE((*buffer)->flush().is_ok());
+  const std::uint64_t syncs_after_flush = (*buffer)->stats().syncs;
+  // No further append, flush or sync: only the writer's timer can sync now. Poll (no
+  // timing assertion) until it has.
+  for (int i = 0; i < 20'000 && (*buffer)->stats().syncs == syncs_after_flush; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_GT((*buffer)->stats().syncs, syncs_after_flush);
+}
+
 TEST(BufferTest, StatsReportTheBudget) {
   TempDir dir;
   Options o = small_options();
