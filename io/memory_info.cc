@@ -24,20 +24,20 @@ constexpr std::size_t kMaxKernelFileBytes = 16 * 1024;
 // NotFound when the file does not exist (a cgroup without the memory controller has no
 // memory.max, which is no error), IoError otherwise.
 Result<std::string> read_kernel_file(const std::string& path) {
+  const auto failed = [&path](int rc) -> Status {
+    std::string message = path + ": " + ::strerror(-rc);
+    if (rc == -ENOENT) return Status::not_found(std::move(message));
+    return Status::io_error(std::move(message));
+  };
   File f;
-  int rc = File::open(path, O_RDONLY, 0, &f);
-  std::string text;
-  if (rc == 0) {
-    text.resize(kMaxKernelFileBytes + 1);
-    const ssize_t n = f.pread_full(text.data(), text.size(), 0);
-    if (n < 0) rc = static_cast<int>(n);
-    else if (static_cast<std::size_t>(n) > kMaxKernelFileBytes) rc = -EFBIG;
-    else text.resize(static_cast<std::size_t>(n));
-  }
-  if (rc == 0) return text;
-  std::string message = path + ": " + ::strerror(-rc);
-  if (rc == -ENOENT) return Status::not_found(std::move(message));
-  return Status::io_error(std::move(message));
+  if (int rc = File::open(path, O_RDONLY, 0, &f); rc < 0) return failed(rc);
+  // One byte more than allowed, so a file too large is refused rather than cut short.
+  std::string text(kMaxKernelFileBytes + 1, '\0');
+  const ssize_t n = f.pread_full(text.data(), text.size(), 0);
+  if (n < 0) return failed(static_cast<int>(n));
+  if (static_cast<std::size_t>(n) > kMaxKernelFileBytes) return failed(-EFBIG);
+  text.resize(static_cast<std::size_t>(n));
+  return text;
 }
 
 // Calls fn(line) for each line of text, without its '\n'; stops early when fn returns true.
@@ -67,11 +67,12 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
   return v;
 }
 
-// Quotes at most a line's start of unexpected content, so an error message stays short.
+// The start of unexpected content, quoted, so an error message shows it but stays short.
 std::string quote(std::string_view s) {
   constexpr std::size_t kMax = 40;
   s = trim(s);
-  std::string q = "'" + std::string(s.substr(0, kMax)) + "'";
+  std::string q(1, '\'');
+  q.append(s.substr(0, kMax)).push_back('\'');
   if (s.size() > kMax) q += "...";
   return q;
 }
@@ -127,13 +128,15 @@ Result<std::optional<MemorySnapshot>> read_cgroup_level(const std::string& dir) 
   }
   if (trim(*max_text) == "max") return std::optional<MemorySnapshot>();
   const auto limit = parse_u64(trim(*max_text));
-  if (!limit) return Status::corruption(max_path + ": not a byte count or 'max': " + quote(*max_text));
+  if (!limit)
+    return Status::corruption(max_path + ": not a byte count or 'max': " + quote(*max_text));
 
   const std::string current_path = dir + "/memory.current";
   auto current_text = read_kernel_file(current_path);
   if (!current_text) return current_text.status();
   const auto current = parse_u64(trim(*current_text));
-  if (!current) return Status::corruption(current_path + ": not a byte count: " + quote(*current_text));
+  if (!current)
+    return Status::corruption(current_path + ": not a byte count: " + quote(*current_text));
 
   const std::uint64_t reclaimable = inactive_file_bytes(dir);
   MemorySnapshot s;
@@ -151,8 +154,8 @@ Result<MemorySnapshot> read_cgroup(const MemoryPaths& paths) {
   const auto cgroup = unified_cgroup_path(*self);
   if (!cgroup) return Status::not_found(self_path + ": no cgroup v2 entry ('0::/path')");
   if (!is_plain_absolute(*cgroup)) {
-    return Status::not_found(self_path + ": cgroup v2 path outside this namespace: " +
-                             quote(*cgroup));
+    return Status::not_found(self_path +
+                             ": cgroup v2 path outside this namespace: " + quote(*cgroup));
   }
 
   // From the process's own cgroup up to the root ("" below), keeping the least room left.
@@ -201,10 +204,11 @@ Result<MemorySnapshot> read_meminfo(const MemoryPaths& paths) {
   std::string bad;
   for_each_line(*text, [&](std::string_view line) {
     const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return false;
     const std::string_view key = line.substr(0, colon);
-    std::optional<std::uint64_t>* field =
-        key == "MemTotal" ? &total : key == "MemAvailable" ? &available : nullptr;
-    if (field == nullptr || colon == std::string_view::npos) return false;
+    std::optional<std::uint64_t>* field = key == "MemTotal" ? &total : nullptr;
+    if (key == "MemAvailable") field = &available;
+    if (field == nullptr) return false;
     *field = parse_meminfo_value(line.substr(colon + 1));
     if (!*field) bad = quote(line);
     return !bad.empty() || (total && available);

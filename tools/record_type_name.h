@@ -1,15 +1,34 @@
-// Display names of record types. Type 0 is raw bytes by convention of the frame format;
-// other types get a name once the schemas that define them exist.
+// Display names of record types (frame types) and priorities (frame flags), as spoolctl
+// prints them. Type 0 is raw bytes by convention of the frame format; 1-4 are the
+// FlatBuffers records of records.fbs (RecordKind).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "spool/records.h"
+
 namespace spool::tools {
 
 inline std::string record_type_name(std::uint16_t type) {
-  if (type == 0) return "raw";
+  switch (static_cast<RecordKind>(type)) {
+    case RecordKind::kRawFrame: return "raw";
+    case RecordKind::kSpan: return "span";
+    case RecordKind::kLog: return "log";
+    case RecordKind::kMetric: return "metric";
+    case RecordKind::kRecord: return "record";
+  }
   return "type-" + std::to_string(type);
+}
+
+inline std::string priority_name(Priority priority) {
+  switch (priority) {
+    case Priority::kLow: return "low";
+    case Priority::kNormal: return "normal";
+    case Priority::kHigh: return "high";
+    case Priority::kCritical: return "critical";
+  }
+  return "priority-" + std::to_string(static_cast<unsigned>(priority));
 }
 
 }  // namespace spool::tools

@@ -36,7 +36,7 @@ int usage_error(const std::string& message, const std::string& command = "") {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"spoolctl: inspect, verify and repair spool segment logs"};
+  CLI::App app{"spoolctl: inspect, verify and repair spool segment logs; produce load"};
   app.name("spoolctl");
   app.set_version_flag("--version", SPOOL_VERSION);
   app.require_subcommand(1);
@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
       spool::tools::add_dump_command(app),
       spool::tools::add_verify_command(app),
       spool::tools::add_recover_command(app),
+      spool::tools::add_produce_command(app),
   };
 
   // CLI11 reports an unknown command as a missing one; say what actually happened.

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include <flatbuffers/flatbuffers.h>
@@ -54,6 +55,8 @@ class RecordEncoder {
   void clear() noexcept;
 
  private:
+  // Clears the builder for the next record.
+  void begin() noexcept;
   // Vector of Attribute / SpanEvent tables; offset 0 (field left out) when empty.
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::Attribute>>> build_attributes(
       std::span<const Attribute> attributes);
@@ -62,7 +65,16 @@ class RecordEncoder {
   template <typename Table>
   EncodedRecord finish(RecordKind kind, Priority priority, flatbuffers::Offset<Table> root);
 
-  flatbuffers::FlatBufferBuilder fbb_;
+  // FlatBufferBuilder plus a string writer that reserves once and copies once (CreateString
+  // makes four separate reservations per string; a span has a dozen strings or more).
+  class Builder : public flatbuffers::FlatBufferBuilder {
+   public:
+    using FlatBufferBuilder::FlatBufferBuilder;
+    // CreateString's bytes exactly; offset 0 (field left out) for an empty string.
+    flatbuffers::Offset<flatbuffers::String> string(std::string_view s);
+  };
+
+  Builder fbb_;
   std::vector<flatbuffers::Offset<fb::Attribute>> attribute_offsets_;
   std::vector<flatbuffers::Offset<fb::SpanEvent>> event_offsets_;
 };

@@ -18,8 +18,9 @@ std::string_view record_kind_name(RecordKind kind) noexcept;
 // before the accessors of records_generated.h touch untrusted bytes (a payload read back
 // from disk, a record handed over by another process). Enum fields are not range-checked:
 // readers must accept values that later versions append. Returns Corruption naming the kind
-// when the bytes are not such a table, InvalidArgument for a kind without a table
-// (kRawFrame or an unknown value).
+// when the bytes are not such a table; InvalidArgument for a kind without a table
+// (kRawFrame or an unknown value) and for bytes not 8-byte aligned in memory (the accessors
+// read scalars in place; log payloads and RecordEncoder output always are aligned).
 Status verify_encoded(RecordKind kind, std::span<const std::uint8_t> bytes);
 
 }  // namespace spool

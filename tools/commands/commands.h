@@ -19,5 +19,6 @@ Command add_append_command(CLI::App& app);
 Command add_dump_command(CLI::App& app);
 Command add_verify_command(CLI::App& app);
 Command add_recover_command(CLI::App& app);
+Command add_produce_command(CLI::App& app);
 
 }  // namespace spool::tools

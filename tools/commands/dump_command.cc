@@ -1,6 +1,9 @@
 // spoolctl dump DIR [--from OFFSET] [--max N]
 //
-// One JSON object per record and line, in offset order. The log is opened read-only: no
+// One JSON object per record and line, in offset order. Records of the FlatBuffers kinds
+// (span, log, metric, record) are shown decoded; raw frames, unknown types and payloads
+// that fail verification are shown as base64, with the reason they were not decoded, so a
+// damaged or foreign record is still visible byte for byte. The log is opened read-only: no
 // lock, no recovery writes, so it works on a log a writer holds open and never changes a
 // file, which is what an inspection tool must guarantee on a log that may be evidence.
 #include <algorithm>
@@ -16,6 +19,7 @@
 #include "tools/commands/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/log_directory.h"
+#include "tools/record_json.h"
 #include "tools/record_type_name.h"
 
 namespace spool::tools {
@@ -47,8 +51,20 @@ int run_dump(const DumpArgs& args) {
     j["type"] = record.type;
     j["type_name"] = record_type_name(record.type);
     j["flags"] = record.flags;
-    j["payload_b64"] = base64_encode(record.payload);
-    line = j.dump();
+    j["priority"] = priority_name(priority_from_flags(record.flags));
+    if (record.type == static_cast<std::uint16_t>(RecordKind::kRawFrame)) {
+      j["kind"] = "raw";
+      j["payload_b64"] = base64_encode(record.payload);
+    } else if (auto decoded = record_to_json(record.type, record.payload)) {
+      const std::string kind = record_type_name(record.type);
+      j["kind"] = kind;
+      j[kind] = std::move(decoded.value());
+    } else {
+      j["payload_b64"] = base64_encode(record.payload);
+      j["decode_error"] = decoded.status().to_string();
+    }
+    // Record strings need not be UTF-8; show bad bytes as U+FFFD rather than fail the dump.
+    line = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     line.push_back('\n');
     if (std::fwrite(line.data(), 1, line.size(), stdout) != line.size()) break;
   }
@@ -69,7 +85,7 @@ int run_dump(const DumpArgs& args) {
 Command add_dump_command(CLI::App& app) {
   auto args = std::make_shared<DumpArgs>();
   CLI::App* cmd = app.add_subcommand(
-      std::string(kName), "Print records as JSON lines: offset, timestamp, type, payload_b64");
+      std::string(kName), "Print records as JSON lines: offset, timestamp, type, decoded fields");
   cmd->add_option("DIR", args->dir, "Log directory")->required();
   cmd->add_option("--from", args->from, "First offset to print (default: the log's first)")
       ->transform(decimal_u64_validator())
@@ -79,7 +95,11 @@ Command add_dump_command(CLI::App& app) {
       ->type_name("N");
   cmd->footer(
       "Each line: {\"offset\", \"timestamp\" (ns since the epoch), \"type\", \"type_name\", "
-      "\"flags\", \"payload_b64\" (standard base64)}.\n"
+      "\"flags\", \"priority\" (low, normal, high, critical), then\n"
+      "  span, log, metric and record frames: \"kind\" and an object of that name with the "
+      "decoded fields;\n"
+      "  raw frames (type 0): \"kind\": \"raw\" and \"payload_b64\" (standard base64);\n"
+      "  anything that does not decode: \"payload_b64\" and \"decode_error\"}.\n"
       "Opens the log read-only: safe on a log that a writer has open.\n"
       "Exit status: 0 on success, 2 on error.");
   return {cmd, [args] { return run_dump(*args); }};
