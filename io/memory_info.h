@@ -9,7 +9,7 @@
 // Unlike the rest of io/ (which speaks -errno), this reports parse failures of kernel text
 // files, and an errno cannot say "memory.max holds 'lots'"; status.h is header-only and
 // depends on nothing but the standard library.
-#include "include/spool/status.h"
+#include "spool/status.h"
 
 namespace spool::io {
 
