@@ -4,6 +4,7 @@
 
 #include "engine/buffer_core.h"
 #include "spool/record_encoder.h"
+#include "spool/record_verify.h"
 
 namespace spool {
 
@@ -54,6 +55,13 @@ Status Buffer::append(const LogRecord& log) { return encode_and_append(*core_, l
 Status Buffer::append(const Metric& metric) { return encode_and_append(*core_, metric); }
 Status Buffer::append(const RawRecord& record) { return encode_and_append(*core_, record); }
 Status Buffer::append(const EncodedRecord& record) {
+  return core_->append(record.kind, record.priority, record.bytes);
+}
+
+Status Buffer::append_checked(const EncodedRecord& record) {
+  Status valid = verify_encoded(record.kind, record.bytes);
+  // The caller's input, not damage on disk: InvalidArgument, with the verifier's reason.
+  if (!valid.is_ok()) return core_->reject_malformed(Status::invalid_argument(valid.message()));
   return core_->append(record.kind, record.priority, record.bytes);
 }
 

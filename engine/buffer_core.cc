@@ -94,6 +94,11 @@ bool BufferCore::push(ProducerRing& ring, const EntryHeader& header,
 
 Status BufferCore::reject_too_large() { return drop(registry_.local_ring(), DropReason::kTooLarge); }
 
+Status BufferCore::reject_malformed(Status why) {
+  (void)drop(registry_.local_ring(), DropReason::kMalformed);
+  return why;
+}
+
 Status BufferCore::append(RecordKind kind, Priority priority, std::span<const std::uint8_t> bytes) {
   ProducerRing& ring = registry_.local_ring();
   if (closing_.load(std::memory_order_relaxed)) return drop(ring, DropReason::kShutdown);
@@ -223,7 +228,7 @@ BufferStats BufferCore::stats() const {
   // Refused at the door: never queued, so not in `accepted`.
   s.appended = s.accepted;
   for (DropReason r : {DropReason::kQueueFull, DropReason::kSampled, DropReason::kBlockTimeout,
-                       DropReason::kTooLarge, DropReason::kShutdown}) {
+                       DropReason::kTooLarge, DropReason::kShutdown, DropReason::kMalformed}) {
     s.appended += s.dropped[static_cast<std::size_t>(r)];
   }
   if (s.dropped[static_cast<std::size_t>(DropReason::kWriteFailed)] > 0) {

@@ -38,6 +38,8 @@ class BufferCore {
   Status append(RecordKind kind, Priority priority, std::span<const std::uint8_t> bytes);
   // Counts a record the caller could not even serialize (too large to encode).
   Status reject_too_large();
+  // Counts a record whose bytes failed verification; returns `why`.
+  Status reject_malformed(Status why);
 
   Status flush(std::uint32_t timeout_ms);
   Status sync();

@@ -11,6 +11,7 @@ const char* drop_reason_name(DropReason reason) noexcept {
     case DropReason::kTooLarge: return "too_large";
     case DropReason::kWriteFailed: return "write_failed";
     case DropReason::kShutdown: return "shutdown";
+    case DropReason::kMalformed: return "malformed";
   }
   return "unknown";
 }

@@ -8,6 +8,7 @@
 #include "engine/buffer_core.h"
 #include "segment/segment_log.h"
 #include "spool/buffer.h"
+#include "spool/record_encoder.h"
 #include "spool/record_verify.h"
 #include "support/seq_records.h"
 #include "support/temp_dir.h"
@@ -170,6 +171,29 @@ TEST(BufferTest, TooLargeRecordIsRefusedAndCounted) {
   EXPECT_EQ(dropped(s, DropReason::kTooLarge), 1u);
   EXPECT_EQ(s.written, 1u);
   expect_invariant(s);
+}
+
+TEST(BufferTest, CheckedAppendRefusesMalformedBytesAndKeepsTheLogIntact) {
+  TempDir dir;
+  auto buffer = Buffer::open(dir.path(), small_options());
+  ASSERT_TRUE(buffer.is_ok());
+  ASSERT_TRUE(append_seq(**buffer, 0, 0).is_ok());
+  alignas(8) std::uint8_t garbage[64];
+  for (std::size_t i = 0; i < sizeof garbage; ++i) garbage[i] = static_cast<std::uint8_t>(i * 37 + 11);
+  EncodedRecord bad{RecordKind::kSpan, Priority::kNormal, garbage};
+  Status s = (*buffer)->append_checked(bad);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(s.message().empty());
+  // A valid record passes the same check.
+  RecordEncoder encoder;
+  LogRecord log;
+  log.body = "fine";
+  EXPECT_TRUE((*buffer)->append_checked(encoder.encode(log)).is_ok());
+  ASSERT_TRUE((*buffer)->flush().is_ok());
+  BufferStats st = (*buffer)->stats();
+  EXPECT_EQ(dropped(st, DropReason::kMalformed), 1u);
+  EXPECT_EQ(st.written, 2u);
+  expect_invariant(st);
 }
 
 TEST(BufferPolicyTest, DropNewestKeepsTheFirstRecordsAndCountsTheRest) {

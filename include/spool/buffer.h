@@ -42,7 +42,11 @@ class Buffer {
   Status append(const LogRecord& log);
   Status append(const Metric& metric);
   Status append(const RawRecord& record);
-  Status append(const EncodedRecord& record);  // pre-built: a copy into the ring
+  // Pre-built by RecordEncoder or SpanBuilder (trusted): a copy into the ring.
+  Status append(const EncodedRecord& record);
+  // Bytes from elsewhere (another process, the network): verified first. InvalidArgument
+  // with the reason when they are not a valid record of their kind (counted as malformed).
+  Status append_checked(const EncodedRecord& record);
 
   // Appends in order; stops at the first record that is not queued and returns its status.
   // `appended`, when given, receives how many were queued.

@@ -16,8 +16,9 @@ enum class DropReason : std::uint8_t {
   kTooLarge = 4,     // larger than max_record_bytes or the producer ring
   kWriteFailed = 5,  // the log refused it for good (shutdown while the disk stayed full)
   kShutdown = 6,     // appended after shutdown() began
+  kMalformed = 7,    // append_checked: the bytes are not a valid record of their kind
 };
-inline constexpr std::size_t kDropReasonCount = 7;
+inline constexpr std::size_t kDropReasonCount = 8;
 const char* drop_reason_name(DropReason reason) noexcept;
 
 // Power-of-two histogram: bucket i counts values in [2^i, 2^(i+1)) (bucket 0 also holds 0).
