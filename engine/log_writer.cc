@@ -105,7 +105,9 @@ bool LogWriter::drain(Batch& batch) {
   for (std::size_t k = 0; k < n; ++k) {
     const std::shared_ptr<ProducerRing>& ring = rings_[(next_ring_ + k) % n];
     std::lock_guard<std::mutex> lock(ring->consumer_mutex());
-    for (;;) {
+    // A batch ends at writer_batch_bytes; the arena is larger only so that one record of
+    // max_record_bytes always fits into an empty one.
+    while (batch.arena_used < options_.writer_batch_bytes) {
       EntryHeader header;
       std::uint8_t* dst = batch.arena.data() + batch.arena_used;
       const PopResult r = ring->pop(&header, dst, batch.arena.size() - batch.arena_used);

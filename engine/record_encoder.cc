@@ -13,6 +13,20 @@
 
 namespace spool {
 
+// The encoder copies enums across by value: records.h and records.fbs must number them alike.
+static_assert(static_cast<int>(SpanType::kEvent) == static_cast<int>(fb::SpanType::Event));
+static_assert(static_cast<int>(SpanType::kGeneration) ==
+              static_cast<int>(fb::SpanType::Generation));
+static_assert(static_cast<int>(SpanStatus::kError) == static_cast<int>(fb::SpanStatus::Error));
+static_assert(static_cast<int>(SpanStatus::kOk) == static_cast<int>(fb::SpanStatus::Ok));
+static_assert(static_cast<int>(AttributeType::kInt) == static_cast<int>(fb::AttributeType::Int));
+static_assert(static_cast<int>(AttributeType::kDouble) ==
+              static_cast<int>(fb::AttributeType::Double));
+static_assert(static_cast<int>(AttributeType::kBool) == static_cast<int>(fb::AttributeType::Bool));
+static_assert(static_cast<int>(MetricKind::kCounter) == static_cast<int>(fb::MetricKind::Counter));
+static_assert(static_cast<int>(MetricKind::kHistogram) ==
+              static_cast<int>(fb::MetricKind::Histogram));
+
 namespace {
 
 using flatbuffers::Offset;
@@ -61,7 +75,42 @@ Offset<String> RecordEncoder::Builder::string(std::string_view s) {
   return Offset<String>(GetSize());
 }
 
-void RecordEncoder::clear() noexcept { fbb_.Clear(); }
+// The bytes AttributeBuilder would write for {key, string_value} (type String is the
+// default, so not stored), with the vtable shared instead of searched for:
+//   table:  [soffset to vtable][uoffset key][uoffset string_value]       12 bytes
+//   vtable: [vtable bytes 10][table bytes 12][key at 4][type absent][string_value at 8]
+// Positions are the builder's: distances from the end of the buffer, so an object written
+// later has a larger one, and a uoffset stored at position P pointing to O holds P - O.
+Offset<fb::Attribute> RecordEncoder::Builder::string_attribute(Offset<String> key,
+                                                               Offset<String> value) {
+  constexpr std::uint16_t kTableBytes = 12;
+  constexpr std::uint16_t kVtable[] = {10, kTableBytes, 4, 0, 8};
+  static_assert(fb::Attribute::VT_KEY == 4 && fb::Attribute::VT_TYPE == 6 &&
+                fb::Attribute::VT_STRING_VALUE == 8);
+  buf_.fill(flatbuffers::PaddingBytes(buf_.size(), sizeof(uoffset_t)));
+  std::uint8_t* table = buf_.make_space(kTableBytes);
+  const uoffset_t at = GetSize();
+  flatbuffers::WriteScalar<uoffset_t>(table + 4, at - 4 - key.o);
+  flatbuffers::WriteScalar<uoffset_t>(table + 8, at - 8 - value.o);
+  if (string_attribute_vtable_ == 0) {
+    std::uint8_t* vtable = buf_.make_space(sizeof(kVtable));
+    for (std::size_t i = 0; i < std::size(kVtable); ++i) {
+      flatbuffers::WriteScalar<flatbuffers::voffset_t>(vtable + 2 * i, kVtable[i]);
+    }
+    string_attribute_vtable_ = GetSize();
+  }
+  // The table finds its vtable at (table address) - soffset. Writing the vtable may have
+  // moved the buffer: find the table again by position.
+  flatbuffers::WriteScalar<flatbuffers::soffset_t>(
+      buf_.data_at(at), static_cast<flatbuffers::soffset_t>(string_attribute_vtable_) -
+                            static_cast<flatbuffers::soffset_t>(at));
+  return Offset<fb::Attribute>(at);
+}
+
+void RecordEncoder::clear() noexcept {
+  fbb_.Clear();
+  fbb_.forget_vtables();
+}
 
 flatbuffers::Offset<flatbuffers::Vector<Offset<fb::Attribute>>> RecordEncoder::build_attributes(
     std::span<const Attribute> attributes) {
@@ -69,8 +118,11 @@ flatbuffers::Offset<flatbuffers::Vector<Offset<fb::Attribute>>> RecordEncoder::b
   attribute_offsets_.clear();
   for (const Attribute& a : attributes) {
     const Offset<String> key = fbb_.string(a.key);
-    const Offset<String> value =
-        a.type == AttributeType::kString ? fbb_.string(a.string_value) : 0;
+    const Offset<String> value = a.type == AttributeType::kString ? fbb_.string(a.string_value) : 0;
+    if (!key.IsNull() && !value.IsNull()) {
+      attribute_offsets_.push_back(fbb_.string_attribute(key, value));
+      continue;
+    }
     // Only the value field named by the type is written (largest first, as in the tables).
     fb::AttributeBuilder b(fbb_);
     if (a.type == AttributeType::kInt) b.add_int_value(a.int_value);
@@ -101,7 +153,18 @@ flatbuffers::Offset<flatbuffers::Vector<Offset<fb::SpanEvent>>> RecordEncoder::b
 }
 
 void RecordEncoder::begin() noexcept {
+  if (fbb_.capacity() > kRetainedBytes) {
+    fbb_.Reset();  // frees the buffer; the next record allocates kInitialBytes again
+  }
+  constexpr std::size_t kRetainedOffsets = kRetainedBytes / 64;
+  if (attribute_offsets_.capacity() > kRetainedOffsets) {
+    std::vector<flatbuffers::Offset<fb::Attribute>>().swap(attribute_offsets_);
+  }
+  if (event_offsets_.capacity() > kRetainedOffsets) {
+    std::vector<flatbuffers::Offset<fb::SpanEvent>>().swap(event_offsets_);
+  }
   fbb_.Clear();
+  fbb_.forget_vtables();
   // FlatBuffers aligns the buffer's start only to the widest scalar written; declaring 8
   // up front (no padding yet: the buffer is empty) makes every record start 8-byte aligned,
   // which readers rely on (verify_encoded) whatever the record holds.
@@ -167,8 +230,7 @@ EncodedRecord RecordEncoder::encode(const Span& s) {
 
 EncodedRecord RecordEncoder::encode(const LogRecord& l) {
   begin();
-  const std::size_t content =
-      l.severity_text.size() + l.body.size() + content_bytes(l.attributes);
+  const std::size_t content = l.severity_text.size() + l.body.size() + content_bytes(l.attributes);
   if (content > kMaxEncodableContentBytes) return refused(RecordKind::kLog, l.priority);
 
   const auto severity_text = fbb_.string(l.severity_text);

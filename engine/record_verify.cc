@@ -42,11 +42,16 @@ bool metric_verifies(std::span<const std::uint8_t> bytes) {
 
 std::string_view record_kind_name(RecordKind kind) noexcept {
   switch (kind) {
-    case RecordKind::kRawFrame: return "raw";
-    case RecordKind::kSpan: return "span";
-    case RecordKind::kLog: return "log";
-    case RecordKind::kMetric: return "metric";
-    case RecordKind::kRecord: return "record";
+    case RecordKind::kRawFrame:
+      return "raw";
+    case RecordKind::kSpan:
+      return "span";
+    case RecordKind::kLog:
+      return "log";
+    case RecordKind::kMetric:
+      return "metric";
+    case RecordKind::kRecord:
+      return "record";
   }
   return "unknown";
 }
@@ -60,13 +65,12 @@ Status verify_encoded(RecordKind kind, std::span<const std::uint8_t> bytes) {
     case RecordKind::kRecord:
       break;
     default:
-      return Status::invalid_argument("record kind " +
-                                      std::to_string(static_cast<unsigned>(kind)) +
+      return Status::invalid_argument("record kind " + std::to_string(static_cast<unsigned>(kind)) +
                                       " has no FlatBuffers table to verify");
   }
   if (bytes.size() < sizeof(flatbuffers::uoffset_t)) {
-    return Status::corruption("malformed " + std::string(record_kind_name(kind)) + " record: " +
-                              std::to_string(bytes.size()) +
+    return Status::corruption("malformed " + std::string(record_kind_name(kind)) +
+                              " record: " + std::to_string(bytes.size()) +
                               " bytes cannot hold a FlatBuffers table");
   }
   // The verifier checks alignment relative to the start of the buffer, and the accessors
@@ -82,11 +86,20 @@ Status verify_encoded(RecordKind kind, std::span<const std::uint8_t> bytes) {
                               std::to_string(bytes.size()) + " bytes exceed the 2 GiB limit");
   }
   switch (kind) {
-    case RecordKind::kSpan: ok = verifies<fb::Span>(bytes); break;
-    case RecordKind::kLog: ok = verifies<fb::LogRecord>(bytes); break;
-    case RecordKind::kMetric: ok = metric_verifies(bytes); break;
-    case RecordKind::kRecord: ok = verifies<fb::Record>(bytes); break;
-    default: break;
+    case RecordKind::kSpan:
+      ok = verifies<fb::Span>(bytes);
+      break;
+    case RecordKind::kLog:
+      ok = verifies<fb::LogRecord>(bytes);
+      break;
+    case RecordKind::kMetric:
+      ok = metric_verifies(bytes);
+      break;
+    case RecordKind::kRecord:
+      ok = verifies<fb::Record>(bytes);
+      break;
+    default:
+      break;
   }
   if (ok) return Status::ok();
   std::string message = "malformed ";
@@ -95,8 +108,9 @@ Status verify_encoded(RecordKind kind, std::span<const std::uint8_t> bytes) {
   message += std::to_string(bytes.size());
   message += " bytes are not a valid FlatBuffers ";
   message += record_kind_name(kind);
-  message += " table (an offset, string or vector points outside them or is misaligned, or nesting is "
-             "too deep)";
+  message +=
+      " table (an offset, string or vector points outside them or is misaligned, or nesting is "
+      "too deep)";
   return Status::corruption(std::move(message));
 }
 

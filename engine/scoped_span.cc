@@ -3,8 +3,7 @@
 
 namespace spool {
 
-ScopedSpan::ScopedSpan(Buffer& buffer, std::string_view name, SpanType type)
-    : buffer_(buffer) {
+ScopedSpan::ScopedSpan(Buffer& buffer, std::string_view name, SpanType type) : buffer_(buffer) {
   builder_.start(name, type);
 }
 

@@ -131,11 +131,15 @@ SpanBuilder& SpanBuilder::set_priority(Priority priority) noexcept {
   return *this;
 }
 
-SpanBuilder& SpanBuilder::add_attribute(const Attribute& attribute) {
-  StoredAttribute& a = attributes_.emplace_back();
+void SpanBuilder::store(std::vector<StoredAttribute>& into, const Attribute& attribute) {
+  StoredAttribute& a = into.emplace_back();
   a.key = copy(attribute.key);
   if (attribute.type == AttributeType::kString) a.string_value = copy(attribute.string_value);
   a.value = attribute;
+}
+
+SpanBuilder& SpanBuilder::add_attribute(const Attribute& attribute) {
+  store(attributes_, attribute);
   return *this;
 }
 
@@ -146,12 +150,7 @@ SpanBuilder& SpanBuilder::add_event(std::string_view name, std::int64_t time_ns,
   e.time_ns = time_ns != 0 ? time_ns : io::wall_clock_ns();
   e.first_attribute = event_attributes_.size();
   e.attribute_count = attributes.size();
-  for (const Attribute& attribute : attributes) {
-    StoredAttribute& a = event_attributes_.emplace_back();
-    a.key = copy(attribute.key);
-    if (attribute.type == AttributeType::kString) a.string_value = copy(attribute.string_value);
-    a.value = attribute;
-  }
+  for (const Attribute& attribute : attributes) store(event_attributes_, attribute);
   return *this;
 }
 

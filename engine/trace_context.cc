@@ -1,10 +1,10 @@
 // traceparent text <-> SpanContext (W3C Trace Context, version 00).
+#include "spool/trace_context.h"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
-
-#include "spool/trace_context.h"
 
 namespace spool {
 
