@@ -365,6 +365,25 @@ TEST(BufferTest, IntervalModeSyncsAnIdleLogOnItsTimer) {
   EXPECT_GT((*buffer)->stats().syncs, syncs_after_flush);
 }
 
+TEST(BufferTest, WriterBatchesStopAtWriterBatchBytes) {
+  TempDir dir;
+  auto core = open_core(dir.path(), [] {
+    Options o = small_options();
+    o.writer_batch_bytes = 16 * 1024;
+    return o;
+  }());
+  core->set_writer_paused(true);  // let a backlog build up, then drain it
+  for (std::uint64_t i = 0; i < 1000; ++i) ASSERT_TRUE(append_seq(*core, 0, i, 1000).is_ok());
+  core->set_writer_paused(false);
+  ASSERT_TRUE(core->flush(0).is_ok());
+  BufferStats s = core->stats();
+  // Each record's payload is a little over 1000 bytes: at most 16 fit under the cap, plus
+  // the one that crosses it.
+  EXPECT_LE(s.batch_records.max, 17u);
+  EXPECT_GE(s.write_batches, 1000u / 17);
+  EXPECT_EQ(s.written, 1000u);
+}
+
 TEST(BufferTest, StatsReportTheBudget) {
   TempDir dir;
   Options o = small_options();

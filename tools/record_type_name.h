@@ -6,27 +6,29 @@
 #include <cstdint>
 #include <string>
 
+#include "spool/record_verify.h"
 #include "spool/records.h"
 
 namespace spool::tools {
 
 inline std::string record_type_name(std::uint16_t type) {
-  switch (static_cast<RecordKind>(type)) {
-    case RecordKind::kRawFrame: return "raw";
-    case RecordKind::kSpan: return "span";
-    case RecordKind::kLog: return "log";
-    case RecordKind::kMetric: return "metric";
-    case RecordKind::kRecord: return "record";
+  const auto kind = static_cast<RecordKind>(type);
+  if (type <= static_cast<std::uint16_t>(RecordKind::kRecord)) {
+    return std::string(record_kind_name(kind));
   }
   return "type-" + std::to_string(type);
 }
 
 inline std::string priority_name(Priority priority) {
   switch (priority) {
-    case Priority::kLow: return "low";
-    case Priority::kNormal: return "normal";
-    case Priority::kHigh: return "high";
-    case Priority::kCritical: return "critical";
+    case Priority::kLow:
+      return "low";
+    case Priority::kNormal:
+      return "normal";
+    case Priority::kHigh:
+      return "high";
+    case Priority::kCritical:
+      return "critical";
   }
   return "priority-" + std::to_string(static_cast<unsigned>(priority));
 }

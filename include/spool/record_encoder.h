@@ -6,19 +6,19 @@
 //   // r.bytes is valid until the next encode() or clear() on this encoder
 //
 // The encoder owns one FlatBufferBuilder and a few offset scratch arrays and reuses them for
-// every record, so once they have grown to the largest record seen, encoding allocates
-// nothing. Strings are written as they are (never deduplicated: a lookup per string costs
-// more than the bytes it would save on records this size). verify_encoded() (record_verify.h)
-// checks such bytes when they come from somewhere less trusted.
+// every record, so once they have grown to the working size (records up to kRetainedBytes),
+// encoding allocates nothing. Strings are written as they are (never deduplicated: a lookup per
+// string costs more than the bytes it would save on records this size). verify_encoded()
+// (record_verify.h) checks such bytes when they come from somewhere less trusted.
 #pragma once
+
+#include <flatbuffers/flatbuffers.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
 #include <vector>
-
-#include <flatbuffers/flatbuffers.h>
 
 #include "spool/records.h"
 
@@ -50,8 +50,12 @@ class RecordEncoder {
   EncodedRecord encode(const Metric& metric);
   EncodedRecord encode(const RawRecord& record);
 
-  // Forgets the last record (its bytes become invalid) but keeps the memory, which has grown
-  // to the largest record encoded so far and never shrinks.
+  // Memory kept between records. A record that needed more grows the encoder for as long as
+  // it is being encoded; the next encode() gives the excess back, so one odd record does not
+  // pin megabytes to a producer thread for good.
+  static constexpr std::size_t kRetainedBytes = std::size_t{1} << 20;
+
+  // Forgets the last record (its bytes become invalid); the memory is kept for the next.
   void clear() noexcept;
 
  private:
@@ -72,6 +76,18 @@ class RecordEncoder {
     using FlatBufferBuilder::FlatBufferBuilder;
     // CreateString's bytes exactly; offset 0 (field left out) for an empty string.
     flatbuffers::Offset<flatbuffers::String> string(std::string_view s);
+    // An Attribute table holding just `key` and `string_value` (both present), written
+    // directly: the generic table path (field tracking, vtable build and search) costs
+    // several times more, and string attributes are most of every span. All such tables of
+    // one record share one vtable; forget_vtables() when starting a new record.
+    flatbuffers::Offset<fb::Attribute> string_attribute(
+        flatbuffers::Offset<flatbuffers::String> key,
+        flatbuffers::Offset<flatbuffers::String> value);
+    void forget_vtables() noexcept { string_attribute_vtable_ = 0; }
+    std::size_t capacity() const noexcept { return buf_.capacity(); }
+
+   private:
+    flatbuffers::uoffset_t string_attribute_vtable_ = 0;  // its position; 0: not written yet
   };
 
   Builder fbb_;
