@@ -74,14 +74,14 @@ Status BufferCore::drop(ProducerRing& ring, DropReason reason) noexcept {
   }
 }
 
-bool BufferCore::push(ProducerRing& ring, const EntryHeader& header,
-                      std::span<const std::uint8_t> bytes) noexcept {
+bool BufferCore::push(ProducerRing& ring, const EntryHeader& header, std::span<const std::uint8_t> bytes,
+                      std::size_t limit) noexcept {
   // Counted before the push, so a reader never sees the record written but not appended
   // (the writer may take it the moment it is pushed).
   auto& appended = ring.producer.appended;
   const std::uint64_t before = appended.load(std::memory_order_relaxed);
   appended.store(before + 1, std::memory_order_release);
-  if (!ring.try_push(header, bytes)) {
+  if (!ring.try_push(header, bytes, limit)) {
     appended.store(before, std::memory_order_release);
     return false;
   }
@@ -107,15 +107,14 @@ Status BufferCore::append(RecordKind kind, Priority priority, std::span<const st
                            frame_flags_for(priority), io::wall_clock_ns()};
   const std::size_t need = kEntryHeaderBytes + bytes.size();
   const std::size_t limit = ring_limit(ring);
-  const std::size_t used = ring.used_bytes();
   if (options_.full_policy == FullPolicy::kSample && priority < Priority::kHigh &&
-      static_cast<double>(used + need) > options_.sample_above_fill * static_cast<double>(limit)) {
+      static_cast<double>(ring.used_bytes() + need) > options_.sample_above_fill * static_cast<double>(limit)) {
     // Keep 1 in N while above the threshold; the first record over it is kept.
     if (ring.producer.sample_sequence++ % options_.sample_keep_one_in != 0) {
       return drop(ring, DropReason::kSampled);
     }
   }
-  if (used + need > limit || !push(ring, header, bytes)) return admit_full(ring, header, bytes, need);
+  if (!push(ring, header, bytes, limit)) return admit_full(ring, header, bytes, need);
   return Status::ok();
 }
 
@@ -137,14 +136,14 @@ Status BufferCore::admit_full(ProducerRing& ring, const EntryHeader& header,
       auto& counter = ring.producer.dropped[static_cast<std::size_t>(DropReason::kDropOldest)];
       counter.store(counter.load(std::memory_order_relaxed) + evicted, std::memory_order_relaxed);
       if (evicted > 0) writer_->wake();  // the evicted entries count as done once it looks
-      if (!push(ring, header, bytes)) return drop(ring, DropReason::kQueueFull);
+      if (!push(ring, header, bytes, limit)) return drop(ring, DropReason::kQueueFull);
       return Status::ok();
     }
     case FullPolicy::kBlock: {
       const std::int64_t deadline = io::monotonic_ns() + std::int64_t{options_.block_timeout_ms} * 1'000'000;
       for (;;) {
         const std::uint32_t seen = writer_->progress_sequence();
-        if (ring.used_bytes() + need <= ring_limit(ring) && push(ring, header, bytes)) {
+        if (push(ring, header, bytes, ring_limit(ring))) {
           return Status::ok();
         }
         if (closing_.load(std::memory_order_relaxed)) return drop(ring, DropReason::kShutdown);

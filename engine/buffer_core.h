@@ -60,8 +60,10 @@ class BufferCore {
   Status admit_full(ProducerRing& ring, const EntryHeader& header, std::span<const std::uint8_t> bytes,
                     std::size_t need);
   Status drop(ProducerRing& ring, DropReason reason) noexcept;
-  // Pushes and wakes the writer if needed; false when the ring has no room.
-  bool push(ProducerRing& ring, const EntryHeader& header, std::span<const std::uint8_t> bytes) noexcept;
+  // Pushes (if the ring then holds at most `limit` bytes) and wakes the writer if needed;
+  // false when there is no room.
+  bool push(ProducerRing& ring, const EntryHeader& header, std::span<const std::uint8_t> bytes,
+            std::size_t limit) noexcept;
 
   const Options options_;
   std::unique_ptr<segment::SegmentLog> log_;

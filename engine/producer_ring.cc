@@ -8,10 +8,11 @@ namespace spool::engine {
 ProducerRing::ProducerRing(std::size_t capacity_bytes)
     : capacity_(capacity_bytes), ring_(capacity_bytes) {}
 
-bool ProducerRing::try_push(const EntryHeader& header,
-                            std::span<const std::uint8_t> payload) noexcept {
+bool ProducerRing::try_push(const EntryHeader& header, std::span<const std::uint8_t> payload,
+                            std::size_t limit_bytes) noexcept {
   const std::size_t free = ring_.write_available();
-  if (free < kEntryHeaderBytes + payload.size()) return false;
+  const std::size_t need = kEntryHeaderBytes + payload.size();
+  if (free < need || capacity_ - free + need > limit_bytes) return false;
   if (free == capacity_) producer.first_push_ns.store(header.buffered_at_ns, std::memory_order_relaxed);
   // Two pushes, two publications: the consumer may see the header before the payload
   // (PopResult::kIncomplete), never the reverse. Both fit: only this thread adds bytes.

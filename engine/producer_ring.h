@@ -17,6 +17,7 @@
 #include <boost/lockfree/spsc_queue.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <mutex>
 #include <span>
 
@@ -50,9 +51,10 @@ class ProducerRing {
   // Bytes queued (headers included). Exact from the producer thread; a snapshot elsewhere.
   std::size_t used_bytes() const noexcept { return capacity_ - ring_.write_available(); }
 
-  // Producer: queues one entry if header + payload fit in the free space. Never blocks,
-  // never allocates.
-  bool try_push(const EntryHeader& header, std::span<const std::uint8_t> payload) noexcept;
+  // Producer: queues one entry if header + payload fit in the free space and the ring then
+  // holds at most `limit_bytes`. Never blocks, never allocates.
+  bool try_push(const EntryHeader& header, std::span<const std::uint8_t> payload,
+                std::size_t limit_bytes = SIZE_MAX) noexcept;
 
   // Consumer (holding consumer_mutex()): copies the next entry's payload to `dst` when it
   // fits in `dst_capacity` bytes.
