@@ -104,7 +104,7 @@ Status BufferCore::append(RecordKind kind, Priority priority, std::span<const st
   if (closing_.load(std::memory_order_relaxed)) return drop(ring, DropReason::kShutdown);
   if (bytes.size() > max_payload_) return drop(ring, DropReason::kTooLarge);
   const EntryHeader header{static_cast<std::uint32_t>(bytes.size()), static_cast<std::uint16_t>(kind),
-                           frame_flags_for(priority), io::wall_clock_ns()};
+                           frame_flags_for(priority), io::coarse_wall_clock_ns()};
   const std::size_t need = kEntryHeaderBytes + bytes.size();
   const std::size_t limit = ring_limit(ring);
   if (options_.full_policy == FullPolicy::kSample && priority < Priority::kHigh &&

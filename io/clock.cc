@@ -14,5 +14,6 @@ std::int64_t read_clock(clockid_t id) noexcept {
 
 std::int64_t wall_clock_ns() noexcept { return read_clock(CLOCK_REALTIME); }
 std::int64_t monotonic_ns() noexcept { return read_clock(CLOCK_MONOTONIC); }
+std::int64_t coarse_wall_clock_ns() noexcept { return read_clock(CLOCK_REALTIME_COARSE); }
 
 }  // namespace spool::io

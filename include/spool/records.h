@@ -4,8 +4,9 @@
 //
 // On disk each record is a FlatBuffers table (include/spool/records.fbs) inside one log
 // frame. The frame header carries what every record has in common: the buffered-at time
-// (frame timestamp, set by Buffer::append), the record kind (frame type) and the priority
-// (frame flags, see frame_flags_for()).
+// (frame timestamp, set by Buffer::append from the coarse wall clock: millisecond
+// resolution, a quarter of the cost of a precise read), the record kind (frame type) and the
+// priority (frame flags, see frame_flags_for()).
 #pragma once
 
 #include <array>
