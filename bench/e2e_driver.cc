@@ -3,6 +3,7 @@
 //
 //   spool_e2e [--runs 5] [--workloads 1p,2p,burst] [--systems spool,spdlog,sqlite,jsonl]
 //             [--spans N] [--json FILE] [--spool-policy block|drop_newest|drop_oldest|sample]
+//             (spool runs with policy block unless told otherwise, as the baselines block)
 //
 // Every run is a forked child process, so peak RSS is that run's own (getrusage ru_maxrss of
 // the child, sent back through a pipe with the other figures). The parent never starts a
@@ -219,7 +220,12 @@ int main(int argc, char** argv) {
   std::string system_list = "spool,spdlog,sqlite,jsonl";
   std::uint64_t spans = 0;
   std::string json_path;
-  spool::Options spool_options;  // defaults: durability none, full policy drop_newest
+  // Durability none (the library's default); full policy block, like the baselines (spdlog's
+  // async queue blocks, the JSONL and SQLite buffers never refuse), so every system writes
+  // every span and spans/s compare like with like.
+  spool::Options spool_options;
+  spool_options.full_policy = spool::FullPolicy::kBlock;
+  spool_options.block_timeout_ms = 60'000;
   app.add_option("--runs", runs, "Runs of each workload and system; medians are reported")
       ->check(CLI::Range(1, 1000));
   app.add_option("--workloads", workload_list, "Comma-separated: 1p, 2p, burst");
@@ -230,7 +236,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32));
   app.add_option("--json", json_path, "Also write every run's raw figures as JSON lines here");
   app.add_option("--spool-policy", spool_options.full_policy,
-                 "spool's full-queue policy (default: the library's, drop_newest)")
+                 "spool's full-queue policy (default: block, as the baselines do)")
       ->transform(spool::tools::one_of_names(spool::tools::full_policy_names()));
   try {
     app.parse(argc, argv);

@@ -169,8 +169,8 @@ void print_table(const std::vector<RunResult>& results, const std::vector<std::s
       "span pool) before the system opened, plus 8 bytes per span of latency samples.\n"
       "B/span: allocated blocks (st_blocks * 512) of the run's directory after the system\n"
       "closed, per span; spool's count includes the unused, preallocated part of its active\n"
-      "64 MiB segment. dropped: appends that did not take the span (spool's default policy\n"
-      "drops the newest span when its queue is full; the baselines block or grow instead).\n",
+      "64 MiB segment. dropped: appends that did not take the span (spool runs with policy\n"
+      "block here, like the baselines, so this is 0 unless --spool-policy says otherwise).\n",
       floor_mib);
 
   if (std::find(systems.begin(), systems.end(), "spool") == systems.end()) return;

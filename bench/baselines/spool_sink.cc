@@ -1,7 +1,7 @@
 // spool as the end-to-end driver sees it: Buffer::append per span, flush() to wait until
-// everything is in the log. The driver passes default options, as a user who just opens a
-// buffer gets them (durability none: the log is in the page cache, like every baseline's
-// file), unless --spool-policy changes the full-queue policy.
+// everything is in the log. The driver passes default options (durability none: the log is
+// in the page cache, like every baseline's file) except the full-queue policy: block, as the
+// baselines do, unless --spool-policy says otherwise.
 #include <memory>
 
 #include "bench/baselines/span_sink.h"
