@@ -191,6 +191,46 @@ RunResult run_forked(const std::string& system, const Workload& w, const std::st
   return r;
 }
 
+// CPU the system burns while idle: a child appends 10,000 spans, flushes, then sleeps 3 s;
+// returns its process CPU time (user + system) during the sleep, in ms per second, or < 0
+// on failure. spool's goal: about 0 (the writer sleeps on a futex; its only timer is the
+// memory check once a second).
+double measure_idle_cpu_ms_per_s(const std::string& system, const std::string& dir, const Options& spool_options) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  std::filesystem::create_directories(dir, ec);
+  int fds[2];
+  if (ec || ::pipe(fds) != 0) return -1;
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    double result = -1;
+    const tools::StandardSpanSet spans(10'000);
+    auto sink = open_sink(system, dir, spool_options);
+    if (sink) {
+      for (const Span& span : spans.spans()) (void)(*sink)->append(span);
+      (void)(*sink)->flush_and_wait();
+      auto cpu_ns = [] {
+        struct rusage ru;
+        ::getrusage(RUSAGE_SELF, &ru);
+        return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3;
+      };
+      const double before = cpu_ns();
+      ::sleep(3);
+      result = (cpu_ns() - before) / 1e6 / 3.0;
+    }
+    _exit(write_all(fds[1], &result, sizeof result) ? 0 : 1);
+  }
+  ::close(fds[1]);
+  double result = -1;
+  if (pid < 0 || ::read(fds[0], &result, sizeof result) != sizeof result) result = -1;
+  ::close(fds[0]);
+  if (pid > 0) ::waitpid(pid, nullptr, 0);
+  std::filesystem::remove_all(dir, ec);
+  return result;
+}
+
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> items;
   std::size_t start = 0;
@@ -297,9 +337,14 @@ int main(int argc, char** argv) {
       }
     }
   }
+  print_table(results, chosen, workload_names);
+  std::printf("\nidle CPU (process user+sys during 3 s of idle after 10,000 spans and a flush):\n");
+  for (const std::string& system : chosen) {
+    const double ms = measure_idle_cpu_ms_per_s(system, root + "/" + system + "-idle", spool_options);
+    std::printf("  %-8s %8.3f ms per s (%.3f%% of a core)\n", system.c_str(), ms, ms / 10.0);
+  }
   std::error_code ec;
   std::filesystem::remove_all(root, ec);
-  print_table(results, chosen, workload_names);
   return std::any_of(results.begin(), results.end(), [](const RunResult& r) { return !r.error.empty(); })
              ? 1
              : 0;
