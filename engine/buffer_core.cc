@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "io/clock.h"
+#include "io/process_barrier.h"
 
 namespace spool::engine {
 
@@ -85,9 +86,9 @@ bool BufferCore::push(ProducerRing& ring, const EntryHeader& header, std::span<c
     appended.store(before, std::memory_order_release);
     return false;
   }
-  // Pairs with the writer's fence before it sleeps: either it sees this entry, or we see
-  // it asleep and wake it.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Pairs with the writer's heavy barrier before it sleeps: either it sees this entry, or
+  // we see it asleep and wake it (io/process_barrier.h).
+  io::light_barrier();
   writer_->notify_pushed();
   return true;
 }

@@ -4,6 +4,7 @@
 #include <span>
 
 #include "io/clock.h"
+#include "io/process_barrier.h"
 #include "io/memory_info.h"
 
 namespace spool::engine {
@@ -250,7 +251,10 @@ void LogWriter::idle_wait() {
     }
   }
   sleeping_.store(1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with the producers' fence
+  // Pairs with the producers' light barrier after each push (io/process_barrier.h): one
+  // membarrier syscall per sleep instead of a full fence per append.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  io::heavy_barrier();
   if ((!retrying && !paused && !rings_empty()) || paused != paused_.load(std::memory_order_acquire) || stop_.load(std::memory_order_relaxed) ||
       registry_.snapshot_if_changed(&rings_version_, &rings_)) {
     sleeping_.store(0, std::memory_order_relaxed);

@@ -46,9 +46,9 @@ class LogWriter {
   // thread. Returns the error that made records fail for good, if any. Idempotent.
   Status stop();
 
-  // Producer, right after a push and a seq_cst fence: wakes the writer if it sleeps. The
-  // fence pairs with the one in idle_wait(), so either the writer sees the entry or the
-  // producer sees it asleep.
+  // Producer, right after a push and io::light_barrier(): wakes the writer if it sleeps.
+  // The barrier pairs with the heavy one in idle_wait(), so either the writer sees the
+  // entry or the producer sees it asleep.
   void notify_pushed() noexcept {
     if (sleeping_.load(std::memory_order_relaxed) != 0) wake();
   }

@@ -45,7 +45,8 @@ PopResult ProducerRing::pop(EntryHeader* header, std::uint8_t* dst,
   *header = pending_;
   has_pending_ = false;
   pending_buffered_at_ns_.store(0, std::memory_order_relaxed);
-  consumer.popped.fetch_add(1, std::memory_order_relaxed);
+  // Only the holder of the consumer mutex writes `popped`: a plain store, not a locked add.
+  consumer.popped.store(consumer.popped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   return PopResult::kPopped;
 }
 
@@ -67,7 +68,7 @@ std::uint64_t ProducerRing::discard_oldest(std::size_t need_bytes) noexcept {
     pending_buffered_at_ns_.store(0, std::memory_order_relaxed);
     ++dropped;
   }
-  consumer.popped.fetch_add(dropped, std::memory_order_relaxed);
+  consumer.popped.store(consumer.popped.load(std::memory_order_relaxed) + dropped, std::memory_order_relaxed);
   return dropped;
 }
 
