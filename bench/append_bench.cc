@@ -9,23 +9,23 @@
 //   BM_SpanBuilderAndAppend  fills a reused spool::SpanBuilder with a standard span's fields
 //                            and appends builder.span(): the timed region is fill + append.
 //
-// Inputs cycle through a pool of StandardSpanSet::kPoolSize distinct spans (~3 MB of encoded
-// bytes: larger than L2, so appends do not read an unrealistically hot input).
+// Inputs cycle through a pool of StandardSpanSet::kPoolSize distinct spans (~3.9 MB of
+// encoded bytes: larger than L2, so appends do not read an unrealistically hot input).
 //
 // Each append is also timed on its own with the TSC (lfence; rdtsc ... rdtscp; lfence),
 // calibrated against steady_clock at start-up; the median cost of an empty timed region
-// (the clock overhead, ~10-30 ns on this VM) is subtracted from every sample. Samples go
+// (the clock overhead, ~35-45 ns on this VM) is subtracted from every sample. Samples go
 // into an array sized before timing; p50 / p99 / p99.9 / max (nearest rank) become the
 // counters p50_ns, p99_ns, p999_ns, max_ns.
 //
 // Keeping the queue from filling: the writer drains ~2 GB/s and a producer appends faster,
 // so every kPaceSpans appends (5.9 MB of entries, inside the 16 MiB ring and the 64 MiB
-// queue budget) the benchmark pauses timing and flushes. The
-// writer goes to sleep during that flush, so the first append after it pays the futex wake
-// (one in kPaceSpans: it shows in max, not in p99.9). Before timing, a warm-up of
-// kWarmupSpans appends cycles the new thread's ring once, so its page faults and the
-// thread's first-append registration are not timed either. `dropped` (every drop reason of
-// BufferStats) must be 0 for a figure to count.
+// queue budget) the benchmark pauses timing and flushes. The writer goes to sleep during
+// that flush, so the first append after it pays the futex wake (one in kPaceSpans: it shows
+// in max, not in p99.9). Before timing, a warm-up of kWarmupSpans appends cycles the new
+// thread's ring once, so the ring's creation, the thread's registration and any first-touch
+// page faults are not timed either. `dropped` (every drop reason of BufferStats) must be 0
+// for a figure to count.
 //
 // Diagnostic: SPOOL_BENCH_IO_BACKEND=pwrite opens the Buffer with io_backend = kPwrite (the
 // writer copies into the page cache itself instead of handing the write to io_uring's kernel
