@@ -194,17 +194,7 @@ bool LogWriter::rings_empty() const {
 void LogWriter::timers(std::int64_t now_ns) {
   const std::uint64_t sync_wanted = sync_requested_.load(std::memory_order_acquire);
   if (sync_wanted != sync_completed_.load(std::memory_order_relaxed) && !batch_->unwritten()) {
-    Status s = log_.sync();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (s.is_ok()) {
-        ++syncs_;
-      } else {
-        ++write_errors_;
-        last_write_error_ = s.to_string();
-        error_ = s;
-      }
-    }
+    sync_log(/*report_to_waiters=*/true);
     sync_completed_.store(sync_wanted, std::memory_order_release);
     publish_progress();
   }
@@ -215,15 +205,22 @@ void LogWriter::timers(std::int64_t now_ns) {
   }
   if (options_.log.durability == Durability::kInterval && last_write_ns_ > log_.last_sync_ns() &&
       now_ns - log_.last_sync_ns() >= std::int64_t{options_.log.sync_interval_ms} * 1'000'000) {
-    Status s = log_.sync();
-    std::lock_guard<std::mutex> lock(mu_);
-    if (s.is_ok()) {
-      ++syncs_;
-    } else {
-      ++write_errors_;
-      last_write_error_ = s.to_string();
-    }
+    sync_log(/*report_to_waiters=*/false);
   }
+}
+
+void LogWriter::sync_log(bool report_to_waiters) {
+  Status s = log_.sync();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (s.is_ok()) {
+    ++syncs_;
+    return;
+  }
+  ++write_errors_;
+  last_write_error_ = s.to_string();
+  // A requested sync's failure is the requester's answer; a timer's is only counted (the
+  // next write or sync tries again).
+  if (report_to_waiters) error_ = s;
 }
 
 std::int64_t LogWriter::next_timer_ns(std::int64_t now_ns) const {

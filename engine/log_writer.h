@@ -100,6 +100,7 @@ class LogWriter {
   void finish(Batch& batch);
   bool rings_empty() const;
   void timers(std::int64_t now_ns);
+  void sync_log(bool report_to_waiters);
   std::int64_t next_timer_ns(std::int64_t now_ns) const;
   void idle_wait();
   void publish_progress();
