@@ -159,9 +159,7 @@ Status BufferCore::admit_full(ProducerRing& ring, const EntryHeader& header,
 Status BufferCore::flush(std::uint32_t timeout_ms) {
   // Targets: every ring's appended count now. Entries counted there were pushed before
   // (release store), so once the ring's done count reaches it they are in the log.
-  std::vector<std::shared_ptr<ProducerRing>> rings;
-  ProducerRegistry::RetiredCounters retired;
-  registry_.snapshot_all(&rings, &retired);
+  const std::vector<std::shared_ptr<ProducerRing>> rings = registry_.rings();
   std::vector<std::uint64_t> targets;
   targets.reserve(rings.size());
   for (const auto& ring : rings) targets.push_back(ring->producer.appended.load(std::memory_order_acquire));

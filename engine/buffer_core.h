@@ -49,8 +49,6 @@ class BufferCore {
   const std::string& dir() const noexcept { return log_->dir(); }
   // Test seam: see LogWriter::set_paused.
   void set_writer_paused(bool paused) noexcept { writer_->set_paused(paused); }
-  // Largest serialized record accepted.
-  std::size_t max_record_bytes() const noexcept { return max_payload_; }
 
  private:
   BufferCore(const Options& options, std::unique_ptr<segment::SegmentLog> log, io::MemoryPaths memory);

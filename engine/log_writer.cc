@@ -310,11 +310,6 @@ Status LogWriter::stop() {
   return final_error_;
 }
 
-Status LogWriter::current_error() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return error_;
-}
-
 void LogWriter::fill_stats(BufferStats* stats) const {
   std::lock_guard<std::mutex> lock(mu_);
   stats->written = written_;

@@ -89,8 +89,6 @@ class LogWriter {
   std::int64_t inflight_oldest_ns() const noexcept { return inflight_oldest_ns_.load(std::memory_order_relaxed); }
   // Writer-side figures for BufferStats (the rest comes from the rings).
   void fill_stats(BufferStats* stats) const;
-  // The error currently keeping the writer from writing (empty: none).
-  Status current_error() const;
 
  private:
   struct Batch;

@@ -65,9 +65,9 @@ bool ProducerRegistry::snapshot_if_changed(std::uint64_t* seen_version,
   return true;
 }
 
-ProducerRegistry::RetiredCounters ProducerRegistry::retired() const {
+std::vector<std::shared_ptr<ProducerRing>> ProducerRegistry::rings() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return retired_;
+  return rings_;
 }
 
 void ProducerRegistry::snapshot_all(std::vector<std::shared_ptr<ProducerRing>>* rings,

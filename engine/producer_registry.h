@@ -41,11 +41,11 @@ class ProducerRegistry {
     std::uint64_t appended = 0;
     std::array<std::uint64_t, kDropReasonCount> dropped{};
   };
-  RetiredCounters retired() const;
+  // Rings registered now (flush targets).
+  std::vector<std::shared_ptr<ProducerRing>> rings() const;
   // All rings and the retired counters, taken together (stats).
   void snapshot_all(std::vector<std::shared_ptr<ProducerRing>>* rings, RetiredCounters* retired) const;
   std::size_t ring_count() const noexcept { return ring_count_.load(std::memory_order_relaxed); }
-  std::size_t ring_bytes() const noexcept { return ring_bytes_; }
 
  private:
   struct Cache {

@@ -31,22 +31,30 @@ bool ProducerRing::try_push(const EntryHeader& header, std::span<const std::uint
   return true;
 }
 
-PopResult ProducerRing::pop(EntryHeader* header, std::uint8_t* dst,
-                            std::size_t dst_capacity) noexcept {
-  if (!has_pending_) {
-    if (ring_.read_available() < kEntryHeaderBytes) return PopResult::kEmpty;
-    ring_.pop(reinterpret_cast<std::uint8_t*>(&pending_), kEntryHeaderBytes);
-    has_pending_ = true;
-    pending_buffered_at_ns_.store(pending_.buffered_at_ns, std::memory_order_relaxed);
-  }
-  if (pending_.payload_bytes > dst_capacity) return PopResult::kNoRoom;
-  if (ring_.read_available() < pending_.payload_bytes) return PopResult::kIncomplete;
-  if (pending_.payload_bytes > 0) ring_.pop(dst, pending_.payload_bytes);
-  *header = pending_;
+bool ProducerRing::take_header() noexcept {
+  if (has_pending_) return true;
+  if (ring_.read_available() < kEntryHeaderBytes) return false;
+  ring_.pop(reinterpret_cast<std::uint8_t*>(&pending_), kEntryHeaderBytes);
+  has_pending_ = true;
+  pending_buffered_at_ns_.store(pending_.buffered_at_ns, std::memory_order_relaxed);
+  return true;
+}
+
+void ProducerRing::finish_entry() noexcept {
   has_pending_ = false;
   pending_buffered_at_ns_.store(0, std::memory_order_relaxed);
   // Only the holder of the consumer mutex writes `popped`: a plain store, not a locked add.
   consumer.popped.store(consumer.popped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+PopResult ProducerRing::pop(EntryHeader* header, std::uint8_t* dst,
+                            std::size_t dst_capacity) noexcept {
+  if (!take_header()) return PopResult::kEmpty;
+  if (pending_.payload_bytes > dst_capacity) return PopResult::kNoRoom;
+  if (ring_.read_available() < pending_.payload_bytes) return PopResult::kIncomplete;
+  if (pending_.payload_bytes > 0) ring_.pop(dst, pending_.payload_bytes);
+  *header = pending_;
+  finish_entry();
   return PopResult::kPopped;
 }
 
@@ -54,21 +62,13 @@ std::uint64_t ProducerRing::discard_oldest(std::size_t need_bytes) noexcept {
   // Called only by the producer thread, so every queued entry is complete.
   std::uint8_t scratch[4096];
   std::uint64_t dropped = 0;
-  while (ring_.write_available() < need_bytes) {
-    if (!has_pending_) {
-      if (ring_.read_available() < kEntryHeaderBytes) break;
-      ring_.pop(reinterpret_cast<std::uint8_t*>(&pending_), kEntryHeaderBytes);
+  while (ring_.write_available() < need_bytes && take_header()) {
+    for (std::size_t left = pending_.payload_bytes; left > 0;) {
+      left -= ring_.pop(scratch, std::min(left, sizeof(scratch)));
     }
-    std::size_t left = pending_.payload_bytes;
-    while (left > 0) {
-      const std::size_t n = ring_.pop(scratch, std::min(left, sizeof(scratch)));
-      left -= n;
-    }
-    has_pending_ = false;
-    pending_buffered_at_ns_.store(0, std::memory_order_relaxed);
+    finish_entry();
     ++dropped;
   }
-  consumer.popped.store(consumer.popped.load(std::memory_order_relaxed) + dropped, std::memory_order_relaxed);
   return dropped;
 }
 

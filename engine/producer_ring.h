@@ -85,6 +85,11 @@ class ProducerRing {
   std::atomic<bool> abandoned{false};
 
  private:
+  // Consumer side, under consumer_mu_: the next entry's header into pending_ (false: none
+  // queued), and the bookkeeping once its payload is gone.
+  bool take_header() noexcept;
+  void finish_entry() noexcept;
+
   std::size_t capacity_;
   boost::lockfree::spsc_queue<std::uint8_t> ring_;
   std::mutex consumer_mu_;
