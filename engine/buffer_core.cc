@@ -133,9 +133,10 @@ Status BufferCore::admit_full(ProducerRing& ring, const EntryHeader& header,
         std::lock_guard<std::mutex> lock(ring.consumer_mutex());
         // Free space the ring must show so that used + need <= limit.
         evicted = ring.discard_oldest(ring.capacity() - limit + need);
+        // Counted under the same lock as the eviction (stats() reads both under it).
+        auto& counter = ring.producer.dropped[static_cast<std::size_t>(DropReason::kDropOldest)];
+        counter.store(counter.load(std::memory_order_relaxed) + evicted, std::memory_order_relaxed);
       }
-      auto& counter = ring.producer.dropped[static_cast<std::size_t>(DropReason::kDropOldest)];
-      counter.store(counter.load(std::memory_order_relaxed) + evicted, std::memory_order_relaxed);
       if (evicted > 0) writer_->wake();  // the evicted entries count as done once it looks
       if (!push(ring, header, bytes, limit)) return drop(ring, DropReason::kQueueFull);
       return Status::ok();
@@ -194,29 +195,43 @@ Status BufferCore::shutdown() {
 
 BufferStats BufferCore::stats() const {
   BufferStats s;
-  // Writer figures first, rings second: counters only grow, so `written` read before
-  // `accepted` never exceeds it.
-  writer_->fill_stats(&s);
-  const std::uint64_t inflight = writer_->inflight_records();
   std::vector<std::shared_ptr<ProducerRing>> rings;
   ProducerRegistry::RetiredCounters retired;
-  registry_.snapshot_all(&rings, &retired);
-  s.accepted = retired.appended;
-  for (std::size_t i = 0; i < kDropReasonCount; ++i) s.dropped[i] += retired.dropped[i];
-  const std::int64_t now = io::wall_clock_ns();
-  std::int64_t oldest = writer_->inflight_oldest_ns();
-  for (const auto& ring : rings) {
-    const std::uint64_t appended = ring->producer.appended.load(std::memory_order_acquire);
-    const std::uint64_t popped = ring->consumer.popped.load(std::memory_order_acquire);
-    s.accepted += appended;
-    s.queue_depth += appended > popped ? appended - popped : 0;
-    s.queue_bytes += ring->used_bytes();
-    for (std::size_t i = 0; i < kDropReasonCount; ++i) {
-      s.dropped[i] += ring->producer.dropped[i].load(std::memory_order_relaxed);
+  std::uint64_t inflight = 0;
+  std::int64_t oldest = 0;
+  // One consistent cut: the writer's accounting is frozen (nothing moves between the rings,
+  // its batch and the log), and each ring's popped count is read with the lock that evicting
+  // producers (kDropOldest) hold, so every record is counted exactly once:
+  // appended == written + dropped_total() + queue_depth at every instant.
+  writer_->with_accounting_frozen([&] {
+    writer_->fill_stats_locked(&s);
+    inflight = writer_->inflight_records();
+    oldest = writer_->inflight_oldest_ns();
+    registry_.snapshot_all(&rings, &retired);
+    s.accepted = retired.appended;
+    for (std::size_t i = 0; i < kDropReasonCount; ++i) s.dropped[i] += retired.dropped[i];
+    for (const auto& ring : rings) {
+      std::uint64_t popped = 0;
+      {
+        std::lock_guard<std::mutex> lock(ring->consumer_mutex());
+        popped = ring->consumer.popped.load(std::memory_order_acquire);
+        s.dropped[static_cast<std::size_t>(DropReason::kDropOldest)] +=
+            ring->producer.dropped[static_cast<std::size_t>(DropReason::kDropOldest)].load(std::memory_order_relaxed);
+      }
+      // Read after popped: appended only grows, so the difference is never negative.
+      const std::uint64_t appended = ring->producer.appended.load(std::memory_order_acquire);
+      s.accepted += appended;
+      s.queue_depth += appended - popped;
+      s.queue_bytes += ring->used_bytes();
+      for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+        if (static_cast<DropReason>(i) == DropReason::kDropOldest) continue;
+        s.dropped[i] += ring->producer.dropped[i].load(std::memory_order_relaxed);
+      }
+      const std::int64_t t = ring->oldest_queued_ns();
+      if (t != 0 && (oldest == 0 || t < oldest)) oldest = t;
     }
-    const std::int64_t t = ring->oldest_queued_ns();
-    if (t != 0 && (oldest == 0 || t < oldest)) oldest = t;
-  }
+  });
+  const std::int64_t now = io::wall_clock_ns();
   s.oldest_unwritten_age_ns = oldest == 0 || s.queue_depth == 0 ? 0 : std::max<std::int64_t>(0, now - oldest);
   s.producers = rings.size();
   s.queue_budget_bytes = budget_.current();

@@ -47,6 +47,9 @@ class BufferCore {
   BufferStats stats() const;
   std::uint64_t committed_offset() const noexcept { return writer_->committed_offset(); }
   const std::string& dir() const noexcept { return log_->dir(); }
+  // For a Forwarder in this process: it reads the log up to committed_offset().
+  segment::SegmentLog& log() noexcept { return *log_; }
+  const Options& options() const noexcept { return options_; }
   // Test seam: see LogWriter::set_paused.
   void set_writer_paused(bool paused) noexcept { writer_->set_paused(paused); }
 

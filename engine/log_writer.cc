@@ -64,6 +64,7 @@ LogWriter::LogWriter(segment::SegmentLog& log, ProducerRegistry& registry, Queue
   // Room for a full batch, and always for the largest record a producer may queue.
   batch_->arena.resize(std::max<std::uint64_t>(options_.writer_batch_bytes, options_.log.max_record_bytes));
   committed_.store(log_.next_offset(), std::memory_order_relaxed);
+  written_end_ = log_.next_offset();
 }
 
 LogWriter::~LogWriter() { (void)stop(); }
@@ -100,6 +101,9 @@ void LogWriter::run() {
 }
 
 bool LogWriter::drain(Batch& batch) {
+  // Under mu_: a stats snapshot sees each record either still in its ring or in the batch,
+  // never in both or neither (BufferCore::stats).
+  std::unique_lock<std::mutex> accounting(mu_);
   bool progressed = false;
   const std::size_t n = rings_.size();
   std::int64_t oldest = 0;
@@ -128,6 +132,7 @@ bool LogWriter::drain(Batch& batch) {
   if (n > 0) next_ring_ = (next_ring_ + 1) % n;
   inflight_oldest_ns_.store(oldest, std::memory_order_relaxed);
   inflight_records_.store(batch.records.size(), std::memory_order_release);
+  accounting.unlock();
   if (progressed) {
     // Room was made: kBlock producers may retry.
     progress_seq_.fetch_add(1, std::memory_order_release);
@@ -148,9 +153,11 @@ void LogWriter::write(Batch& batch) {
   const std::int64_t end = io::monotonic_ns();
   const std::uint64_t count = log_.next_offset() - first;  // a prefix may be in after an error
   batch.written += count;
-  inflight_records_.store(batch.records.size() - batch.written, std::memory_order_release);
   std::lock_guard<std::mutex> lock(mu_);
+  // One step under mu_: the records leave the batch and enter the log for stats readers.
+  inflight_records_.store(batch.records.size() - batch.written, std::memory_order_release);
   written_ += count;
+  written_end_ = log_.next_offset();
   last_write_ns_ = start;  // a sync inside append_batch (interval elapsed) comes after it
   if (appended.is_ok()) {
     ++write_batches_;
@@ -310,8 +317,7 @@ Status LogWriter::stop() {
   return final_error_;
 }
 
-void LogWriter::fill_stats(BufferStats* stats) const {
-  std::lock_guard<std::mutex> lock(mu_);
+void LogWriter::fill_stats_locked(BufferStats* stats) const {
   stats->written = written_;
   stats->write_batches = write_batches_;
   stats->write_errors = write_errors_;
@@ -322,6 +328,7 @@ void LogWriter::fill_stats(BufferStats* stats) const {
   stats->writer_wakeups = wakeups_;
   stats->dropped[static_cast<std::size_t>(DropReason::kWriteFailed)] += dropped_write_failed_;
   stats->committed_offset = committed_offset();
+  stats->written_end_offset = written_end_;
 }
 
 }  // namespace spool::engine

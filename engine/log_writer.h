@@ -87,8 +87,16 @@ class LogWriter {
   // Records popped from the rings but not yet in the log.
   std::uint64_t inflight_records() const noexcept { return inflight_records_.load(std::memory_order_acquire); }
   std::int64_t inflight_oldest_ns() const noexcept { return inflight_oldest_ns_.load(std::memory_order_relaxed); }
-  // Writer-side figures for BufferStats (the rest comes from the rings).
-  void fill_stats(BufferStats* stats) const;
+  // Runs `read` with the writer's accounting frozen: no record moves between the rings, the
+  // batch and the log meanwhile (drain() and write() move them under the same mutex).
+  template <typename Read>
+  void with_accounting_frozen(Read read) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    read();
+  }
+  // Writer-side figures for BufferStats (the rest comes from the rings); only inside
+  // with_accounting_frozen().
+  void fill_stats_locked(BufferStats* stats) const;
 
  private:
   struct Batch;
@@ -140,6 +148,7 @@ class LogWriter {
   Status error_;           // lasting error (cleared once a write succeeds)
   Status final_error_;     // records given up at stop
   std::uint64_t written_ = 0;
+  std::uint64_t written_end_ = 0;  // log_.next_offset() after the last write
   std::uint64_t write_batches_ = 0;
   std::uint64_t write_errors_ = 0;
   std::uint64_t syncs_ = 0;

@@ -1,4 +1,16 @@
-// Retention: whole sealed segments are deleted oldest first, by total size and by age.
+// Retention: whole sealed segments are deleted oldest first, by total size and by age,
+// respecting consumer cursors.
+//
+// The cursor floor is the smallest next_offset over <dir>/cursors (cursor_store.h), read
+// afresh at every call (it runs after rotation, rarely), so cursors committed by another
+// process count too. A segment is *needed* when it holds a record at or after the floor.
+//   - The age cap never deletes a needed segment (nor, being oldest-first, anything after
+//     it). Without cursors there is no floor and the age cap works as it always did.
+//   - The size cap deletes needed segments anyway: the disk must not fill. The records it
+//     deletes at or after the floor are counted in retention_forced_records().
+//   - When the cursors cannot be read (a damaged cursor file), every segment counts as
+//     needed: the age cap deletes nothing, and the size cap still applies, counting every
+//     record it deletes as forced.
 //
 // Deleting one segment is a sequence of steps each of which leaves a log that opens:
 //   1. rename <base>.seg -> <base>.seg.deleted   (the commit point: the segment is gone)
@@ -12,15 +24,42 @@
 #include <algorithm>
 
 #include "io/clock.h"
+#include "segment/cursor_store.h"
 #include "segment/segment_log.h"
 
 namespace spool::segment {
+
+namespace {
+
+// Where the cursors stand, as retention sees them.
+struct CursorFloor {
+  bool readable = true;                // false: a cursor file is damaged, keep everything
+  std::optional<std::uint64_t> floor;  // smallest next_offset; nullopt without cursors
+};
+
+CursorFloor read_cursor_floor(const std::string& log_dir) {
+  auto floor = CursorStore::at(log_dir).min_next_offset();
+  if (!floor) return CursorFloor{false, std::uint64_t{0}};
+  return CursorFloor{true, *floor};
+}
+
+// Records of the segment at or after `floor`. From the summary: offsets inside a sealed
+// segment are consecutive except where records were lost before they were durable, so for
+// a segment the floor cuts through this is exact or (after such a loss) an upper bound.
+std::uint64_t records_at_or_after(const SegmentSummary& s, std::uint64_t floor) {
+  if (s.record_count == 0 || s.last_offset < floor) return 0;
+  if (floor <= s.first_offset) return s.record_count;
+  return std::min<std::uint64_t>(s.record_count, s.last_offset - floor + 1);
+}
+
+}  // namespace
 
 Result<std::size_t> SegmentLog::enforce_retention() {
   if (mode_ != OpenMode::kReadWrite || closed_) return std::size_t{0};
   if (options_.retention_bytes == 0 && options_.retention_max_age_ms == 0) return std::size_t{0};
   std::size_t deleted = 0;
   const std::int64_t now = io::wall_clock_ns();
+  std::optional<CursorFloor> cursors;  // read when a segment first becomes a candidate
   for (;;) {
     std::shared_ptr<SegmentFile> oldest;
     {
@@ -38,7 +77,14 @@ Result<std::size_t> SegmentLog::enforce_retention() {
         now - s.max_timestamp > static_cast<std::int64_t>(options_.retention_max_age_ms) * 1'000'000;
     const bool empty_and_old = options_.retention_max_age_ms != 0 && s.record_count == 0;
     if (!over_size && !too_old && !empty_and_old) break;
+    if (!cursors) cursors = read_cursor_floor(dir_);
+    const bool needed = cursors->floor && records_at_or_after(s, *cursors->floor) > 0;
+    const bool age_may_delete = (too_old || empty_and_old) && cursors->readable && !needed;
+    if (!over_size && !age_may_delete) break;
+    // Here a needed segment is deleted only because the size cap forces it.
+    const std::uint64_t forced = needed ? records_at_or_after(s, *cursors->floor) : 0;
     SPOOL_RETURN_IF_ERROR(delete_segment(*oldest));
+    retention_forced_records_.fetch_add(forced, std::memory_order_relaxed);
     ++deleted;
   }
   return deleted;

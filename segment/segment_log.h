@@ -5,6 +5,9 @@
 //   checkpoint                    log id, recovery point, clean-shutdown flag (log_checkpoint.h)
 //   00000000000000000000.seg      segment files named by base offset (segment_header.h)
 //   00000000000000000000.idx      sparse offset/time index + summary of each segment
+//   cursors/<name>.cursor         consumer cursors (cursor_store.h); retention keeps what
+//                                 they still need
+//   deadletter/                   the dead-letter log: a log directory of its own
 //
 // Threading: one thread appends (the writer); any number of threads may read concurrently
 // with it. Readers see records up to the committed position, published with release
@@ -128,9 +131,17 @@ class SegmentLog {
   // Monotonic time of the last fdatasync (writer thread; for the interval-sync timer).
   std::int64_t last_sync_ns() const noexcept { return last_sync_ns_; }
 
-  // Deletes whole sealed segments, oldest first, per retention_bytes / retention_max_age_ms.
-  // Runs after every rotation; callable any time. Returns how many segments were deleted.
+  // Deletes whole sealed segments, oldest first, per retention_bytes / retention_max_age_ms,
+  // never one a consumer cursor (<dir>/cursors, cursor_store.h) still needs unless the size
+  // cap forces it (retention.cc). Runs after every rotation; callable any time. Returns how
+  // many segments were deleted.
   Result<std::size_t> enforce_retention();
+  // Records the size cap deleted although a cursor still needed them (offset >= the cursor
+  // floor), counted since open. The engine reports per-cursor losses by comparing a
+  // cursor's next_offset with first_offset().
+  std::uint64_t retention_forced_records() const noexcept {
+    return retention_forced_records_.load(std::memory_order_relaxed);
+  }
   // Changes the retention caps (same meaning as in LogOptions); applied at the next
   // enforce_retention(). 0 turns a cap off.
   void set_retention(std::uint64_t max_bytes, std::uint64_t max_age_ms) {
@@ -179,6 +190,7 @@ class SegmentLog {
   StagingBuffer staging_;              // frames encoded here, written in one go
   std::vector<SegmentFile::FrameNote> pending_;  // staged frames, indexed once written
   std::function<void(DeletionStep)> deletion_hook_;
+  std::atomic<std::uint64_t> retention_forced_records_{0};
   bool closed_ = true;  // until open() has recovered the log
 };
 

@@ -68,6 +68,7 @@ class Buffer {
   const std::string& dir() const noexcept;
 
  private:
+  friend class Forwarder;  // forwards this buffer's log
   explicit Buffer(std::unique_ptr<engine::BufferCore> core);
   std::unique_ptr<engine::BufferCore> core_;
 };

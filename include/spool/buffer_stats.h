@@ -55,6 +55,7 @@ struct BufferStats {
   BudgetResize last_resize;       // time_ns == 0 when none yet
 
   std::uint64_t committed_offset = 0;   // next offset after the last durable record (per mode)
+  std::uint64_t written_end_offset = 0; // next offset after the last record written (durable or not)
   std::int64_t oldest_unwritten_age_ns = 0;  // age of the oldest queued record; 0 when empty
   std::uint64_t producers = 0;          // producer rings registered
 

@@ -62,6 +62,10 @@ struct FlushResult {
   bool retryable = true;
   // > 0: the receiver asked to wait this long before the next attempt (Retry-After).
   std::uint32_t retry_after_ms = 0;
+  // The sink could not be reached or pushed back (connection refused, timeout, HTTP 429/503):
+  // the outage is the sink's, not the records', so the retry does not count towards the
+  // records' max_retries (a long outage never turns a backlog into dead letters).
+  bool sink_unavailable = false;
   // Records the receiver accepted but reported as rejected without naming them (an OTLP
   // partial_success with a count only): counted, not retried (per the OTLP specification).
   std::uint64_t rejected_unnamed = 0;
@@ -80,6 +84,12 @@ struct FlushResult {
     r.error = std::move(error);
     r.retryable = retryable;
     r.retry_after_ms = retry_after_ms;
+    return r;
+  }
+  // Transport failure or back-pressure: retried without consuming max_retries.
+  static FlushResult unavailable(std::string error, std::uint32_t retry_after_ms = 0) {
+    FlushResult r = failed(std::move(error), true, retry_after_ms);
+    r.sink_unavailable = true;
     return r;
   }
   static FlushResult partial(std::vector<std::uint64_t> failed_offsets, std::string error, bool retryable = true) {

@@ -1,0 +1,24 @@
+// The forwarding totals of a cursor, encoded into the cursor file's opaque state blob
+// (segment/cursor_store.h) so they are committed atomically with the cursor position.
+//
+// Encoding: UTF-8 text, one "key=value\n" per field, keys in the order of ForwardTotals;
+// numbers in decimal; last_error with '\n' and '\\' escaped as "\n" and "\\". Unknown keys
+// are ignored and missing keys stay 0, so fields can be added without a format version.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "spool/forwarder_stats.h"
+#include "spool/status.h"
+
+namespace spool::engine {
+
+std::string encode_forward_totals(const ForwardTotals& totals);
+// Corruption for a line without '=' or a number that does not parse.
+Result<ForwardTotals> decode_forward_totals(std::string_view text);
+
+// Longest last_error kept (the cursor file's state blob is bounded).
+inline constexpr std::size_t kMaxPersistedErrorBytes = 1024;
+
+}  // namespace spool::engine

@@ -1,0 +1,123 @@
+// JsonlFileSink: records as JSON lines appended to a file (see spool/jsonl_file_sink.h).
+#include "spool/jsonl_file_sink.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "engine/json_text.h"
+#include "engine/otlp_json_encoder.h"
+#include "spool/record_verify.h"
+
+namespace spool {
+
+namespace {
+
+std::string_view priority_name(Priority p) {
+  switch (p) {
+    case Priority::kLow:
+      return "low";
+    case Priority::kNormal:
+      return "normal";
+    case Priority::kHigh:
+      return "high";
+    case Priority::kCritical:
+      return "critical";
+  }
+  return "normal";
+}
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+class JsonlFileSink final : public Sink {
+ public:
+  JsonlFileSink(std::string path, int fd, bool regular_file, bool fsync_each_batch)
+      : path_(std::move(path)), fd_(fd), regular_file_(regular_file), fsync_each_batch_(fsync_each_batch) {}
+  ~JsonlFileSink() override { ::close(fd_); }
+  JsonlFileSink(const JsonlFileSink&) = delete;
+  JsonlFileSink& operator=(const JsonlFileSink&) = delete;
+
+  std::string name() const override { return "jsonl"; }
+
+  FlushResult send(const ForwardBatch& batch) override {
+    lines_.clear();
+    for (const ForwardRecord& r : batch.records) append_line(batch.log_id, r);
+    // Where this batch starts: a failed write is cut back to here (-1: not a regular file,
+    // e.g. /dev/stdout or a pipe, where there is nothing to cut).
+    const off_t start = regular_file_ ? ::lseek(fd_, 0, SEEK_END) : -1;
+    std::size_t done = 0;
+    while (done < lines_.size()) {
+      const ssize_t n = ::write(fd_, lines_.data() + done, lines_.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const int e = n < 0 ? errno : EIO;
+        // Best effort: if even this fails, readers of the file dedup by "key" (the retry
+        // writes the whole batch again), and the torn line is the one JSON parsers skip.
+        if (start >= 0 && ::ftruncate(fd_, start) != 0) {
+          // nothing more to do: the write error below is the one that matters
+        }
+        return FlushResult::failed("write " + path_ + ": " + errno_text(e));
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    if (fsync_each_batch_ && regular_file_ && ::fdatasync(fd_) != 0) {
+      const int e = errno;
+      return FlushResult::failed("fdatasync " + path_ + ": " + errno_text(e));
+    }
+    return FlushResult::succeeded(lines_.size());
+  }
+
+ private:
+  void append_line(std::uint64_t log_id, const ForwardRecord& r) {
+    const engine::IdempotencyKeyText key(log_id, r.offset);
+    lines_ += "{\"key\":\"";
+    lines_.append(key.view());
+    lines_ += "\",\"log_id\":\"";
+    lines_.append(key.view().substr(0, 16));  // the key starts with the log id in hex
+    lines_ += "\",\"offset\":";
+    engine::append_decimal(lines_, r.offset);
+    lines_ += ",\"kind\":";
+    engine::append_json_string(lines_, record_kind_name(r.kind));
+    lines_ += ",\"priority\":";
+    engine::append_json_string(lines_, priority_name(r.priority));
+    lines_ += ",\"timestamp_ns\":";
+    engine::append_decimal(lines_, r.timestamp_ns);
+    lines_ += ",\"record\":";
+    const std::size_t record_at = lines_.size();
+    const Status s = encoder_.append_record(r, log_id, &lines_);
+    if (!s) {
+      lines_.resize(record_at);
+      lines_ += "null,\"error\":";
+      engine::append_json_string(lines_, s.to_string());
+    }
+    lines_ += "}\n";
+  }
+
+  std::string path_;
+  int fd_;
+  bool regular_file_;
+  bool fsync_each_batch_;
+  engine::OtlpJsonEncoder encoder_;
+  std::string lines_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Sink>> make_jsonl_file_sink(std::string path, bool fsync_each_batch) {
+  if (path.empty()) return Status::invalid_argument("JSONL sink: empty file path");
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const int e = errno;
+    return Status::io_error("JSONL sink: cannot open '" + path + "' for appending: " + errno_text(e));
+  }
+  // Anything writable will do (/dev/stdout for a look at the stream); only regular files can
+  // be cut back after a failed write and fsync'd.
+  struct stat st {};
+  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  return std::unique_ptr<Sink>(new JsonlFileSink(std::move(path), fd, regular, fsync_each_batch));
+}
+
+}  // namespace spool

@@ -1,0 +1,106 @@
+// How spool's records map onto OpenTelemetry (OTLP v1), shared by the protobuf and the JSON
+// encoders so both send the same thing:
+//
+//   RecordKind::kSpan   -> traces  (Span; "spool.span_type" keeps our type)
+//   RecordKind::kMetric -> metrics (one Metric with one data point per record)
+//   RecordKind::kLog    -> logs    (LogRecord)
+//   kRecord, kRawFrame and kinds this version does not know -> logs, as a LogRecord whose body
+//   is the bytes (AnyValue.bytes_value) and whose "spool.record_type" says what they are.
+//
+// Every span, log record and data point carries "spool.idempotency_key" (see spool/sink.h).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "spool/records.h"
+#include "spool/records_generated.h"
+#include "spool/sink.h"
+#include "spool/status.h"
+
+namespace spool::engine {
+
+enum class OtlpSignal : std::uint8_t { kTraces = 0, kLogs = 1, kMetrics = 2 };
+inline constexpr std::array<OtlpSignal, 3> kOtlpSignals = {OtlpSignal::kTraces, OtlpSignal::kLogs,
+                                                           OtlpSignal::kMetrics};
+
+constexpr OtlpSignal otlp_signal_for(RecordKind kind) noexcept {
+  switch (kind) {
+    case RecordKind::kSpan:
+      return OtlpSignal::kTraces;
+    case RecordKind::kMetric:
+      return OtlpSignal::kMetrics;
+    default:
+      return OtlpSignal::kLogs;
+  }
+}
+
+// The OTLP/HTTP path of each signal ("/v1/traces", ...).
+std::string_view otlp_signal_path(OtlpSignal signal) noexcept;
+// "traces", "logs", "metrics".
+std::string_view otlp_signal_name(OtlpSignal signal) noexcept;
+
+// Attribute keys spool adds.
+namespace otlp_keys {
+inline constexpr std::string_view kIdempotencyKey = "spool.idempotency_key";
+inline constexpr std::string_view kSpanType = "spool.span_type";
+inline constexpr std::string_view kComponentType = "spool.component_type";
+inline constexpr std::string_view kRecordType = "spool.record_type";
+// Generation and tool spans: the OpenTelemetry GenAI semantic conventions' names where they
+// have one, so GenAI-aware backends show them without configuration.
+inline constexpr std::string_view kModel = "gen_ai.request.model";
+inline constexpr std::string_view kInputTokens = "gen_ai.usage.input_tokens";
+inline constexpr std::string_view kOutputTokens = "gen_ai.usage.output_tokens";
+inline constexpr std::string_view kInput = "gen_ai.prompt";
+inline constexpr std::string_view kOutput = "gen_ai.completion";
+inline constexpr std::string_view kToolName = "gen_ai.tool.name";
+inline constexpr std::string_view kToolInput = "gen_ai.tool.call.arguments";
+inline constexpr std::string_view kToolOutput = "gen_ai.tool.call.result";
+}  // namespace otlp_keys
+
+// The instrumentation scope every request names.
+inline constexpr std::string_view kOtlpScopeName = "spool";
+inline constexpr std::string_view kOtlpScopeVersion = "0.1.0";
+
+// OTLP Span.SpanKind (trace.proto): 1 INTERNAL, 3 CLIENT. Generations and retrievals call out
+// to a model or an index, so they are CLIENT spans; everything else happens in process.
+std::uint32_t otlp_span_kind(fb::SpanType type) noexcept;
+// "span", "generation", "tool", "retrieval", "event"; "unknown" for a later version's value.
+std::string_view span_type_name(fb::SpanType type) noexcept;
+// "spool.record_type" of a record sent as bytes: kRawFrame "raw", kRecord uses its type_tag
+// (not here), an unknown kind "frame-type-<n>" (written into `buf`).
+std::string_view raw_record_type(RecordKind kind, std::array<char, 32>& buf) noexcept;
+
+// OTLP AggregationTemporality (metrics.proto): 1 DELTA, 2 CUMULATIVE. A counter record holds
+// the counter's running total (CUMULATIVE, monotonic); a histogram record holds the
+// observations of one reporting interval (DELTA).
+inline constexpr std::uint32_t kCounterTemporality = 2;
+inline constexpr std::uint32_t kHistogramTemporality = 1;
+
+// idempotency_key(log_id, offset) formatted into a stack buffer: no allocation per record.
+class IdempotencyKeyText {
+ public:
+  IdempotencyKeyText(std::uint64_t log_id, std::uint64_t offset) noexcept;
+  std::string_view view() const noexcept { return {chars_.data(), size_}; }
+
+ private:
+  std::array<char, 16 + 1 + 20> chars_;
+  std::size_t size_ = 0;
+};
+
+// The payload of a record, checked before any accessor reads it: a FlatBuffers table of its
+// kind, verified (records.fbs tables are read in place, so an unverified one could send an
+// accessor out of bounds) and 8-byte aligned (copied to `scratch` when it is not).
+// Returns an empty span (and sets *error) when the payload is not a valid table of its kind.
+// kRawFrame and unknown kinds are bytes, returned as they are.
+std::span<const std::uint8_t> checked_payload(const ForwardRecord& record,
+                                              std::vector<std::uint64_t>& scratch,
+                                              Status* error);
+
+// Lowercase hex of `n` bytes into `out` (2n chars).
+void hex_encode(const std::uint8_t* bytes, std::size_t n, char* out) noexcept;
+
+}  // namespace spool::engine

@@ -1,0 +1,46 @@
+// Consumer cursors of a log directory, for tools: list them with their lag and totals, move
+// or delete one. A cursor's value is the next offset to deliver (Kafka semantics); each is a
+// small file under <dir>/cursors/, replaced atomically.
+//
+// These work on a directory a running Forwarder may be using, but a running Forwarder keeps
+// its own position: move its cursor with Forwarder::seek() instead.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "spool/forwarder.h"
+#include "spool/forwarder_stats.h"
+#include "spool/status.h"
+
+namespace spool {
+
+struct CursorInfo {
+  std::string name;
+  std::uint64_t next_offset = 0;
+  std::int64_t updated_ns = 0;     // wall clock of the last commit
+  CursorLag lag;
+  ForwardTotals totals;
+};
+
+struct LogSummary {
+  std::uint64_t log_id = 0;
+  std::uint64_t first_offset = 0;
+  std::uint64_t next_offset = 0;
+  std::uint64_t records = 0;
+  std::uint64_t size_bytes = 0;
+  std::uint64_t segments = 0;
+  std::uint64_t dead_letters = 0;          // in <dir>/deadletter, ever
+  std::uint64_t dead_letters_pending = 0;  // not yet requeued
+  std::vector<CursorInfo> cursors;
+};
+
+// Reads the log (read-only, no lock), its cursors and its dead-letter log.
+Result<LogSummary> summarize_log(const std::string& dir);
+Result<std::vector<CursorInfo>> list_cursors(const std::string& dir);
+// Creates the cursor if absent. kOffset clamps to [first, next] offset of the log.
+Status seek_cursor(const std::string& dir, const std::string& name, SeekTarget target, std::int64_t value = 0);
+Status delete_cursor(const std::string& dir, const std::string& name);
+
+}  // namespace spool

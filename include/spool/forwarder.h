@@ -1,0 +1,101 @@
+// spool::Forwarder: reads a log through a named cursor and delivers it to a Sink, at least
+// once, in batches.
+//
+//   auto sink = spool::make_otlp_http_sink({.endpoint = "http://collector:4318"});
+//   auto fwd = spool::Forwarder::start(*buffer, std::move(*sink), {.cursor = "otlp"});
+//   ...
+//   (*fwd)->stop();   // delivers what is committed (bounded by stop_timeout_ms), persists the cursor
+//
+// One thread per Forwarder. It reads records zero-copy from the mmap'd segments starting at
+// the cursor, hands a batch to the sink, and commits the cursor (atomically, on disk) only
+// after the sink acknowledged it, so a crash re-sends at most the one batch in flight.
+// Failed records are retried with exponential back-off and jitter; after max_retries (or at
+// once, for permanent failures such as HTTP 400) they go to the dead-letter log
+// (<dir>/deadletter/) with the last error. A circuit breaker and an optional connectivity
+// monitor keep a long outage cheap: no retry storm, a probe per cooldown.
+//
+// Progress is driven by state, not by wake-ups: the thread compares the log's committed end
+// with its cursor at least every poll_interval_ms, so a missed notification costs at most
+// that long.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "spool/forwarder_options.h"
+#include "spool/forwarder_stats.h"
+#include "spool/health.h"
+#include "spool/sink.h"
+#include "spool/status.h"
+
+namespace spool {
+
+class Buffer;
+
+namespace engine {
+class ForwarderCore;
+}
+
+// When a batch is sent.
+enum class FlushStrategy : std::uint8_t {
+  kSize,    // when batch.next size records are waiting (or flush() is called)
+  kTime,    // every flush_interval_ms, whatever is waiting
+  kManual,  // only on flush()
+  kHybrid,  // when a full batch is waiting or the oldest waiting record waited flush_interval_ms
+};
+std::string_view flush_strategy_name(FlushStrategy strategy) noexcept;
+
+// Where a new cursor starts, and where seek() moves one.
+enum class SeekTarget : std::uint8_t { kEarliest, kLatest, kOffset, kTime };
+
+struct ForwarderOptions {
+  std::string cursor = "default";          // [A-Za-z0-9._-], 1-64 chars
+  FlushStrategy flush = FlushStrategy::kHybrid;
+  std::uint32_t flush_interval_ms = 1000;  // kTime / kHybrid
+  std::uint32_t poll_interval_ms = 50;     // longest time before new committed records are noticed
+  SeekTarget start_at = SeekTarget::kEarliest;  // for a cursor that does not exist yet
+  BatchSizeOptions batch;
+  CompressionOptions compression;          // for sinks that take spool's native compressed batch
+  RetryOptions retry;
+  CircuitBreakerOptions breaker;
+  ConnectivityOptions connectivity;
+  std::uint32_t stats_persist_interval_ms = 1000;  // failure totals reach the cursor file this often
+  std::uint32_t stop_timeout_ms = 5000;    // stop() tries this long to deliver what is committed
+};
+
+class Forwarder {
+ public:
+  // Forwards the log of a Buffer in this process (the Buffer must outlive the Forwarder).
+  static Result<std::unique_ptr<Forwarder>> start(Buffer& buffer, std::unique_ptr<Sink> sink,
+                                                  ForwarderOptions options);
+  // Forwards the log in `dir`, opening it for writing (Locked if another process has it open:
+  // forward from inside that process instead).
+  static Result<std::unique_ptr<Forwarder>> open(const std::string& dir, std::unique_ptr<Sink> sink,
+                                                 ForwarderOptions options);
+  ~Forwarder();  // stop()
+  Forwarder(const Forwarder&) = delete;
+  Forwarder& operator=(const Forwarder&) = delete;
+
+  // Sends what is committed now, whatever the strategy, and returns when the cursor has passed
+  // it (delivered or dead-lettered), or TimedOut after timeout_ms (0 = no limit), or the error
+  // that keeps it from getting there (Closed after stop).
+  Status flush(std::uint32_t timeout_ms = 0);
+  // Moves the cursor (between batches). kOffset: `value` is an offset; kTime: a wall-clock
+  // ns timestamp (first record buffered at or after it).
+  Status seek(SeekTarget target, std::int64_t value = 0);
+  // Stops the thread after one last delivery attempt of what is committed (bounded by
+  // stop_timeout_ms); persists the cursor and totals. Idempotent.
+  Status stop();
+
+  ForwarderStats stats() const;
+  // The consistent cut behind the accounting identity (needs start(Buffer&)).
+  Accounting accounting() const;
+  HealthReport health(const HealthThresholds& thresholds = {}) const;
+
+ private:
+  explicit Forwarder(std::unique_ptr<engine::ForwarderCore> core);
+  std::unique_ptr<engine::ForwarderCore> core_;
+};
+
+}  // namespace spool

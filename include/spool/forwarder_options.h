@@ -1,0 +1,82 @@
+// Options of the forwarding policy: how a Forwarder retries, when it stops hammering a
+// failing sink (circuit breaker), how it learns the network is back (connectivity probe),
+// how it compresses batches and how large it makes them. Each struct has a validate() that
+// returns InvalidArgument with the offending field named, so a bad configuration is refused
+// before any thread starts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "spool/status.h"
+
+namespace spool {
+
+// Exponential back-off between attempts to send the same records.
+struct RetryOptions {
+  std::uint32_t initial_backoff_ms = 100;
+  double multiplier = 2.0;
+  std::uint32_t max_backoff_ms = 30'000;
+  double jitter = 0.2;              // each delay is drawn uniformly from [d*(1-jitter), d*(1+jitter)]
+  std::uint32_t max_retries = 8;    // attempts after the first before a record is dead-lettered; 0 = dead-letter at the first failure
+  std::uint64_t max_elapsed_ms = 0; // 0 = never give up because of time (the default, on purpose:
+                                    // an outage of any length must not turn into lost records)
+};
+
+// Stops sending to a sink that keeps failing; probes it again after a cool-down.
+struct CircuitBreakerOptions {
+  std::uint32_t failure_threshold = 5;   // consecutive failed sends that open the circuit
+  std::uint32_t cooldown_ms = 5'000;     // open -> half-open after this; doubles (up to max_cooldown_ms) each time a half-open probe fails
+  std::uint32_t max_cooldown_ms = 60'000;
+};
+
+// closed: sends flow; open: no sends until the cool-down ends; half-open: one probe send
+// decides (success closes, failure opens again with a doubled cool-down).
+enum class CircuitState : std::uint8_t { kClosed, kOpen, kHalfOpen };
+
+// "closed", "open", "half-open" (stats, health, logs).
+constexpr std::string_view circuit_state_name(CircuitState s) noexcept {
+  switch (s) {
+    case CircuitState::kClosed: return "closed";
+    case CircuitState::kOpen: return "open";
+    case CircuitState::kHalfOpen: return "half-open";
+  }
+  return "unknown";
+}
+
+// A cheap reachability probe, so an offline device learns the network is back without
+// spending retries (and back-off time) on the sink itself.
+struct ConnectivityOptions {
+  std::string probe_url;                 // empty = no monitor (the circuit breaker alone guards the sink)
+  std::uint32_t probe_interval_ms = 5'000;
+  std::uint32_t probe_timeout_ms = 2'000;
+};
+
+// Bounds of CompressionOptions::dictionary_bytes: below 1 KiB a dictionary holds too little
+// to help; above 16 MiB it costs more memory than the batches it compresses.
+inline constexpr std::uint32_t kMinDictionaryBytes = 1024;
+inline constexpr std::uint32_t kMaxDictionaryBytes = 16u << 20;
+
+// zstd compression of the native batch encoding (ForwardBatch::compressed).
+struct CompressionOptions {
+  int zstd_level = 1;                    // 1..19 (negative = zstd's fast levels)
+  bool train_dictionary = false;         // train a dictionary on the log's own records
+  std::uint32_t dictionary_bytes = 64 * 1024;
+};
+
+// Records per batch: adaptive between min and max, starting at initial.
+struct BatchSizeOptions {
+  std::uint32_t min_records = 64, initial_records = 1024, max_records = 16384;
+  std::uint64_t max_bytes = 4u << 20;    // a batch never exceeds this many payload bytes (at least one record)
+  bool adaptive = true;
+};
+
+// Each returns OK or InvalidArgument naming the field and the accepted range.
+Status validate(const RetryOptions& options);
+Status validate(const CircuitBreakerOptions& options);
+Status validate(const ConnectivityOptions& options);
+Status validate(const CompressionOptions& options);
+Status validate(const BatchSizeOptions& options);
+
+}  // namespace spool
