@@ -36,13 +36,16 @@ int usage_error(const std::string& message, const std::string& command = "") {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"spoolctl: inspect, verify and repair spool segment logs; produce load"};
+  CLI::App app{
+      "spoolctl: inspect, verify and repair spool segment logs; produce load; forward logs and "
+      "inspect their cursors, health and dead letters"};
   app.name("spoolctl");
   app.set_version_flag("--version", SPOOL_VERSION);
   app.require_subcommand(1);
   app.footer(
       "Run 'spoolctl COMMAND --help' for a command's options.\n"
-      "Exit status: 0 success, 1 damage found (verify), 2 error or bad usage.");
+      "Exit status: 0 success, 1 damage found (verify), warnings (health) or drain timed out "
+      "(forward --drain-timeout-s), 2 error or bad usage.");
 
   std::vector<Command> commands{
       spool::tools::add_append_command(app),
@@ -50,6 +53,11 @@ int main(int argc, char** argv) {
       spool::tools::add_verify_command(app),
       spool::tools::add_recover_command(app),
       spool::tools::add_produce_command(app),
+      spool::tools::add_forward_command(app),
+      spool::tools::add_cursors_command(app),
+      spool::tools::add_stats_command(app),
+      spool::tools::add_health_command(app),
+      spool::tools::add_deadletters_command(app),
   };
 
   // CLI11 reports an unknown command as a missing one; say what actually happened.

@@ -20,5 +20,10 @@ Command add_dump_command(CLI::App& app);
 Command add_verify_command(CLI::App& app);
 Command add_recover_command(CLI::App& app);
 Command add_produce_command(CLI::App& app);
+Command add_forward_command(CLI::App& app);
+Command add_cursors_command(CLI::App& app);
+Command add_stats_command(CLI::App& app);
+Command add_health_command(CLI::App& app);
+Command add_deadletters_command(CLI::App& app);
 
 }  // namespace spool::tools

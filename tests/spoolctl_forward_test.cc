@@ -1,0 +1,278 @@
+// `spoolctl forward`, driven as a user drives it: the real binary in a child process, a log
+// written by `spoolctl produce`, delivered to a JSON-lines file or to a real OTLP/HTTP
+// receiver in this process; its one-line JSON summary parsed, what arrived counted by key.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "segment/segment_log.h"
+#include "support/otlp_receiver.h"
+#include "support/subprocess.h"
+#include "support/temp_dir.h"
+
+namespace spool {
+namespace {
+
+using nlohmann::json;
+using testing::ChildProcess;
+using testing::OtlpReceiver;
+using testing::ProcessResult;
+using testing::TempDir;
+
+constexpr int kSpans = 2000;
+
+ProcessResult spoolctl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{SPOOLCTL_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return testing::run_process(argv);
+}
+
+// A log of `spans` standard spans, offsets 0..spans-1.
+void produce(const std::string& dir, int spans = kSpans) {
+  ProcessResult r = spoolctl({"produce", dir, "--spans", std::to_string(spans)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+// The summary: exactly one line of JSON with every documented key.
+json summary_of(const ProcessResult& r) {
+  EXPECT_FALSE(r.out.empty()) << r.err;
+  if (r.out.empty()) return json::object();
+  EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << "one line: " << r.out;
+  const json j = json::parse(r.out);
+  for (const char* key :
+       {"cursor", "sink", "delivered", "dead_lettered", "failed", "retried", "dropped_unforwarded",
+        "bytes_sent", "seconds", "records_per_s", "cursor_offset", "end_offset", "lag_records",
+        "circuit"}) {
+    EXPECT_TRUE(j.contains(key)) << key << " missing from " << r.out;
+  }
+  return j;
+}
+
+// Distinct "key" values of a JSON-lines sink file (and the number of lines).
+std::set<std::string> jsonl_keys(const std::string& path, std::size_t* lines = nullptr) {
+  std::set<std::string> keys;
+  std::ifstream in(path);
+  std::string line;
+  std::size_t n = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    ++n;
+    keys.insert(json::parse(line).at("key").get<std::string>());
+  }
+  if (lines != nullptr) *lines = n;
+  return keys;
+}
+
+TEST(SpoolctlForward, DrainsTheLogIntoAJsonlFile) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  const std::string file = tmp.sub("out.jsonl");
+  produce(dir);
+  ProcessResult r = spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = summary_of(r);
+  EXPECT_EQ(j.at("cursor"), "default");
+  EXPECT_EQ(j.at("delivered"), kSpans);
+  EXPECT_EQ(j.at("dead_lettered"), 0);
+  EXPECT_EQ(j.at("cursor_offset"), kSpans);
+  EXPECT_EQ(j.at("end_offset"), kSpans);
+  EXPECT_EQ(j.at("lag_records"), 0);
+  EXPECT_EQ(j.at("circuit"), "closed");
+  EXPECT_GE(j.at("seconds").get<double>(), 0.0);
+  // stderr is a pipe here, not a terminal: no progress line.
+  EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
+
+  std::size_t lines = 0;
+  EXPECT_EQ(jsonl_keys(file, &lines).size(), static_cast<std::size_t>(kSpans));
+  EXPECT_EQ(lines, static_cast<std::size_t>(kSpans));
+}
+
+TEST(SpoolctlForward, FileSchemeIsAJsonlFileToo) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  const std::string file = tmp.sub("out.jsonl");
+  produce(dir, 300);
+  ProcessResult r = spoolctl({"forward", dir, "--to", "file:" + file, "--drain", "--batch", "50",
+                              "--flush", "manual", "--cursor", "files"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = summary_of(r);
+  EXPECT_EQ(j.at("cursor"), "files");
+  EXPECT_EQ(j.at("delivered"), 300);
+  EXPECT_EQ(jsonl_keys(file).size(), 300u);
+}
+
+TEST(SpoolctlForward, TheCursorIsPersistedSoASecondDrainDeliversNothing) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  const std::string file = tmp.sub("out.jsonl");
+  produce(dir);
+  ProcessResult first = spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(summary_of(first).at("delivered"), kSpans);
+
+  ProcessResult second = spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  const json j = summary_of(second);
+  EXPECT_EQ(j.at("delivered"), 0);
+  EXPECT_EQ(j.at("cursor_offset"), kSpans);
+  std::size_t lines = 0;
+  jsonl_keys(file, &lines);
+  EXPECT_EQ(lines, static_cast<std::size_t>(kSpans)) << "nothing sent twice";
+
+  // Another cursor starts from the beginning.
+  ProcessResult other = spoolctl({"forward", dir, "--to", "jsonl:" + tmp.sub("other.jsonl"),
+                                  "--drain", "--cursor", "second"});
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_EQ(summary_of(other).at("delivered"), kSpans);
+}
+
+TEST(SpoolctlForward, DrainsToAnOtlpHttpReceiver) {
+  OtlpReceiver receiver;
+  ASSERT_TRUE(receiver.start());
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  produce(dir);
+  ProcessResult r = spoolctl({"forward", dir, "--to", receiver.endpoint(), "--drain"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = summary_of(r);
+  EXPECT_EQ(j.at("delivered"), kSpans);
+  EXPECT_EQ(j.at("dead_lettered"), 0);
+  EXPECT_GT(j.at("bytes_sent").get<std::uint64_t>(), 0u);
+  EXPECT_EQ(receiver.delivered_keys().size(), static_cast<std::size_t>(kSpans));
+  EXPECT_EQ(receiver.decode_error_count(), 0u);
+  for (const auto& req : receiver.requests()) {
+    EXPECT_EQ(req.path, "/v1/traces");
+    EXPECT_EQ(req.content_encoding, "zstd");  // the default
+  }
+}
+
+TEST(SpoolctlForward, SinkOptionsReachTheRequests) {
+  OtlpReceiver receiver;
+  ASSERT_TRUE(receiver.start());
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  produce(dir, 500);
+  ProcessResult r = spoolctl({"forward", dir, "--to", receiver.endpoint(), "--drain",
+                              "--encoding", "json", "--compression", "gzip", "--header",
+                              "Spool-Test-Token: secret 42", "--timeout-ms", "5000",
+                              "--max-retries", "3", "--flush", "size", "--flush-interval-ms",
+                              "100"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(summary_of(r).at("delivered"), 500);
+  const auto requests = receiver.requests();
+  ASSERT_FALSE(requests.empty());
+  for (const auto& req : requests) {
+    EXPECT_EQ(req.content_encoding, "gzip");
+    EXPECT_NE(req.content_type.find("json"), std::string::npos) << req.content_type;
+    auto it = req.spool_headers.find("Spool-Test-Token");
+    ASSERT_NE(it, req.spool_headers.end());
+    EXPECT_EQ(it->second, "secret 42");
+  }
+  EXPECT_EQ(receiver.delivered_keys().size(), 500u);
+}
+
+TEST(SpoolctlForward, DrainTimeoutExits1WhenTheSinkIsDown) {
+  OtlpReceiver receiver;
+  ASSERT_TRUE(receiver.start());
+  const std::string endpoint = receiver.endpoint();
+  receiver.stop();  // connection refused from now on
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  produce(dir, 100);
+  ProcessResult r = spoolctl({"forward", dir, "--to", endpoint, "--drain", "--drain-timeout-s", "1",
+                              "--timeout-ms", "500"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const json j = summary_of(r);
+  EXPECT_EQ(j.at("delivered"), 0);
+  EXPECT_EQ(j.at("dead_lettered"), 0) << "an outage never turns records into dead letters";
+  EXPECT_EQ(j.at("cursor_offset"), 0);
+  EXPECT_EQ(j.at("lag_records"), 100);
+  EXPECT_FALSE(r.err.empty());
+}
+
+TEST(SpoolctlForward, RunsUntilSigintThenStopsCleanlyAndReports) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  const std::string file = tmp.sub("out.jsonl");
+  produce(dir, 300);
+  ChildProcess child({SPOOLCTL_PATH, "forward", dir, "--to", "jsonl:" + file, "--flush", "time",
+                      "--flush-interval-ms", "50"});
+  ASSERT_TRUE(child.started());
+  // Wait (generously) until everything has arrived, then interrupt.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::size_t lines = 0;
+  while (std::chrono::steady_clock::now() < give_up) {
+    jsonl_keys(file, &lines);
+    if (lines >= 300) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(lines, 300u);
+  child.kill(SIGINT);
+  ProcessResult r = child.wait();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const json j = summary_of(r);
+  EXPECT_EQ(j.at("delivered"), 300);
+  EXPECT_EQ(j.at("cursor_offset"), 300);
+
+  // The cursor was committed: the next drain has nothing to do.
+  ProcessResult again = spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(summary_of(again).at("delivered"), 0);
+}
+
+TEST(SpoolctlForward, ALockedLogExits2SayingAnotherProcessHasItOpen) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  produce(dir, 10);
+  // This process holds the directory lock, as a running writer would.
+  auto holder = segment::SegmentLog::open(dir, LogOptions{}, segment::OpenMode::kReadWrite);
+  ASSERT_TRUE(holder) << holder.status().to_string();
+  ProcessResult r = spoolctl({"forward", dir, "--to", "jsonl:" + tmp.sub("out.jsonl"), "--drain"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("another process has the log open"), std::string::npos) << r.err;
+}
+
+TEST(SpoolctlForward, BadArgumentsExit2WithAMessage) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  produce(dir, 10);
+  const std::string out = "jsonl:" + tmp.sub("out.jsonl");
+  const std::vector<std::vector<std::string>> bad = {
+      {"forward", dir, "--to", "ftp://example.com", "--drain"},
+      {"forward", dir, "--to", "collector:4318", "--drain"},
+      {"forward", dir, "--to", "jsonl:", "--drain"},
+      {"forward", dir, "--to", "http://", "--drain"},
+      {"forward", dir, "--to", "jsonl:" + tmp.sub("no/such/dir/out.jsonl"), "--drain"},
+      {"forward", dir, "--drain"},
+      {"forward", tmp.sub("missing"), "--to", out, "--drain"},
+      {"forward", dir, "--to", out, "--drain", "--encoding", "xml"},
+      {"forward", dir, "--to", out, "--drain", "--compression", "lz4"},
+      {"forward", dir, "--to", out, "--drain", "--flush", "sometimes"},
+      {"forward", dir, "--to", out, "--drain", "--batch", "0"},
+      {"forward", dir, "--to", out, "--drain", "--batch", "-3"},
+      {"forward", dir, "--to", out, "--drain", "--cursor", "no/slashes"},
+      {"forward", dir, "--to", out, "--drain-timeout-s", "5"},
+      {"forward", dir, "--to", "http://127.0.0.1:1", "--drain", "--header", "no colon"},
+      {"forward", dir, "--to", out, "--drain", "--probe-url", "gopher://x"},
+  };
+  for (const auto& args : bad) {
+    ProcessResult r = spoolctl(args);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    EXPECT_EQ(r.exit_code, 2) << joined << "\n" << r.err;
+    EXPECT_TRUE(r.out.empty()) << joined << ": " << r.out;
+    EXPECT_FALSE(r.err.empty()) << joined;
+  }
+}
+
+}  // namespace
+}  // namespace spool

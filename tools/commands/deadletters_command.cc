@@ -1,0 +1,180 @@
+// spoolctl deadletters DIR [--limit N]
+// spoolctl deadletters DIR --requeue
+//
+// The dead letters of a log: records a sink refused permanently (or after every retry),
+// set aside in <DIR>/deadletter with the reason. Listing reads them without any lock, so it
+// works while a forwarder runs. --requeue appends every dead letter not requeued yet back
+// into the main log as a new record (a new offset; the original type, flags, timestamp and
+// payload), so the next forward delivers it again; that writes to the log, so it needs the
+// directory lock and refuses a log another process has open.
+#include <sys/stat.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "engine/dead_letter_log.h"
+#include "segment/segment_log.h"
+#include "tools/cli_numbers.h"
+#include "tools/commands/commands.h"
+#include "tools/exit_codes.h"
+#include "tools/log_directory.h"
+#include "tools/record_type_name.h"
+
+namespace spool::tools {
+
+namespace {
+
+constexpr std::string_view kName = "deadletters";
+
+using Json = nlohmann::ordered_json;
+
+struct DeadLettersArgs {
+  std::string dir;
+  bool requeue = false;
+  std::optional<std::uint64_t> limit;
+};
+
+// "2026-11-22T18:40:46.123Z", or null for 0 (unknown).
+Json iso8601_utc_or_null(std::int64_t ns) {
+  if (ns <= 0) return nullptr;
+  const time_t secs = static_cast<time_t>(ns / 1'000'000'000);
+  const int millis = static_cast<int>((ns % 1'000'000'000) / 1'000'000);
+  struct tm tm;
+  if (::gmtime_r(&secs, &tm) == nullptr) return nullptr;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  return std::string(buf);
+}
+
+std::string hex_id(std::uint64_t id) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+std::string dump(const Json& j) {
+  // Error texts come from receivers: show bytes that are not UTF-8 as U+FFFD.
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+bool has_dead_letter_log(const std::string& dir) {
+  struct stat st;
+  const std::string path = dir + "/" + std::string(engine::DeadLetterLog::kDirName);
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int write_out(const std::string& text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+    return report_error(kName, "cannot write to standard output");
+  }
+  return kExitOk;
+}
+
+int run_list(const DeadLettersArgs& args) {
+  if (!has_dead_letter_log(args.dir)) return kExitOk;  // nothing was ever dead-lettered
+  auto log = engine::DeadLetterLog::open_read_only(args.dir);
+  if (!log) {
+    if (log.status().code() == StatusCode::kNotFound) return kExitOk;
+    return report_error(kName, log.status());
+  }
+  const std::size_t limit =
+      args.limit ? static_cast<std::size_t>(std::min<std::uint64_t>(
+                       *args.limit, std::numeric_limits<std::size_t>::max()))
+                 : std::numeric_limits<std::size_t>::max();
+  auto letters = (*log)->list(limit);
+  if (!letters) return report_error(kName, letters.status());
+  std::string out;
+  for (const engine::DeadLetter& d : *letters) {
+    Json j;
+    j["dead_letter_offset"] = d.dead_letter_offset;
+    j["log_id"] = hex_id(d.log_id);
+    j["offset"] = d.offset;
+    j["kind"] = record_type_name(d.type);
+    j["attempts"] = d.attempts;
+    j["dead_lettered_at"] = iso8601_utc_or_null(d.dead_lettered_at_ns);
+    j["error"] = d.error;
+    j["payload_bytes"] = d.payload.size();
+    j["requeued"] = d.requeued;
+    out += dump(j);
+    out.push_back('\n');
+  }
+  return write_out(out);
+}
+
+int run_requeue(const DeadLettersArgs& args) {
+  auto print_count = [](std::uint64_t n) {
+    Json j;
+    j["requeued"] = n;
+    return write_out(dump(j) + "\n");
+  };
+  // Without a dead-letter log there is nothing to requeue; do not create one.
+  if (!has_dead_letter_log(args.dir)) return print_count(0);
+
+  LogOptions options;
+  // Keep the log's own segment size rather than growing its active segment to the default.
+  if (auto existing = existing_segment_bytes(args.dir)) options.segment_bytes = *existing;
+  auto main = segment::SegmentLog::open(args.dir, options, segment::OpenMode::kReadWrite);
+  if (!main) {
+    if (main.status().code() == StatusCode::kLocked) {
+      return report_error(kName, "another process has the log open (" + main.status().message() +
+                                     "); stop it before --requeue");
+    }
+    return report_error(kName, main.status());
+  }
+  auto dead_letters = engine::DeadLetterLog::open(args.dir, options.max_record_bytes);
+  if (!dead_letters) {
+    if (dead_letters.status().code() == StatusCode::kLocked) {
+      return report_error(kName, "another process has the dead-letter log open (" +
+                                     dead_letters.status().message() + ")");
+    }
+    return report_error(kName, dead_letters.status());
+  }
+  auto requeued = (*dead_letters)->requeue(**main);
+  if (!requeued) return report_error(kName, "requeue: " + requeued.status().to_string());
+  Status closed = (*dead_letters)->close();
+  if (!closed) return report_error(kName, "close the dead-letter log: " + closed.to_string());
+  closed = (*main)->close();
+  if (!closed) return report_error(kName, "close the log: " + closed.to_string());
+  return print_count(*requeued);
+}
+
+int run_deadletters(const DeadLettersArgs& args) {
+  if (args.requeue && args.limit) return report_error(kName, "--limit applies to listing, not to --requeue");
+  Status s = require_existing_log(args.dir);
+  if (!s) return report_error(kName, s);
+  return args.requeue ? run_requeue(args) : run_list(args);
+}
+
+}  // namespace
+
+Command add_deadletters_command(CLI::App& app) {
+  auto args = std::make_shared<DeadLettersArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      std::string(kName),
+      "List the records sinks refused (dead letters) as JSON lines, or --requeue them into the log");
+  cmd->add_option("DIR", args->dir, "Log directory")->required();
+  cmd->add_flag("--requeue", args->requeue,
+                "Append every dead letter not yet requeued back into the log (needs the "
+                "directory lock)");
+  cmd->add_option("--limit", args->limit, "List at most N dead letters, oldest first")
+      ->transform(decimal_u64_validator())
+      ->type_name("N");
+  cmd->footer(
+      "Listing, one JSON object per line, oldest first: dead_letter_offset, log_id (16 hex "
+      "digits), offset (in that log), kind, attempts, dead_lettered_at (ISO-8601 UTC), error, "
+      "payload_bytes, requeued. Nothing when the log has no dead letters.\n"
+      "--requeue prints {\"requeued\": N}; a second run requeues only what was dead-lettered "
+      "since.\n"
+      "Exit status: 0 on success, 2 on error (missing directory, log open in another process "
+      "for --requeue, damaged dead-letter log).");
+  return {cmd, [args] { return run_deadletters(*args); }};
+}
+
+}  // namespace spool::tools

@@ -1,0 +1,426 @@
+// spoolctl forward DIR --to URL [--cursor NAME] [--drain [--drain-timeout-s N]] [sink and
+// forwarding options]
+//
+// Runs a spool::Forwarder over the log in DIR from this process: the records beyond the
+// cursor go to the sink named by the URL (http(s)://... an OTLP/HTTP collector, file:PATH or
+// jsonl:PATH a JSON-lines file), at least once, with the library's retry, circuit breaker
+// and dead-letter log. Without --drain it forwards until SIGINT/SIGTERM; with --drain it
+// stops once the cursor has reached the end the log had when it started. Either way the
+// cursor is persisted, so the next run goes on where this one stopped, and one JSON object
+// on stdout says what this session did.
+//
+// The log is opened for writing (the directory lock): a log that another process has open
+// is forwarded by that process, not by spoolctl.
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "spool/forwarder.h"
+#include "spool/forwarder_options.h"
+#include "spool/jsonl_file_sink.h"
+#include "spool/otlp_http_sink.h"
+#include "tools/buffer_option_names.h"
+#include "tools/cli_numbers.h"
+#include "tools/commands/commands.h"
+#include "tools/exit_codes.h"
+#include "tools/log_directory.h"
+
+namespace spool::tools {
+
+namespace {
+
+constexpr std::string_view kName = "forward";
+constexpr std::uint64_t kMaxU32 = std::numeric_limits<std::uint32_t>::max();
+
+// Exit status when --drain-timeout-s ran out before the cursor caught up.
+constexpr int kExitDrainTimedOut = 1;
+
+struct ForwardArgs {
+  std::string dir;
+  std::string url;
+  std::string cursor = "default";
+  bool drain = false;
+  OtlpHttpOptions::Encoding encoding = OtlpHttpOptions::Encoding::kProtobuf;
+  OtlpHttpOptions::Compression compression = OtlpHttpOptions::Compression::kZstd;
+  std::vector<std::string> headers;
+  std::optional<std::uint64_t> timeout_ms;
+  std::string probe_url;
+  std::optional<std::uint64_t> batch;
+  FlushStrategy flush = FlushStrategy::kHybrid;
+  std::optional<std::uint64_t> flush_interval_ms;
+  std::optional<std::uint64_t> max_retries;
+  std::optional<std::uint64_t> drain_timeout_s;
+};
+
+const std::map<std::string, OtlpHttpOptions::Encoding>& encoding_names() {
+  static const std::map<std::string, OtlpHttpOptions::Encoding> names{
+      {"protobuf", OtlpHttpOptions::Encoding::kProtobuf},
+      {"json", OtlpHttpOptions::Encoding::kJson},
+  };
+  return names;
+}
+
+const std::map<std::string, OtlpHttpOptions::Compression>& compression_names() {
+  static const std::map<std::string, OtlpHttpOptions::Compression> names{
+      {"zstd", OtlpHttpOptions::Compression::kZstd},
+      {"gzip", OtlpHttpOptions::Compression::kGzip},
+      {"none", OtlpHttpOptions::Compression::kNone},
+  };
+  return names;
+}
+
+const std::map<std::string, FlushStrategy>& flush_names() {
+  static const std::map<std::string, FlushStrategy> names{
+      {"size", FlushStrategy::kSize},
+      {"time", FlushStrategy::kTime},
+      {"manual", FlushStrategy::kManual},
+      {"hybrid", FlushStrategy::kHybrid},
+  };
+  return names;
+}
+
+// ---- signals ---------------------------------------------------------------------------
+
+volatile std::sig_atomic_t g_forward_stop_signal = 0;
+
+extern "C" void on_forward_stop_signal(int sig) { g_forward_stop_signal = sig; }
+
+// SIGINT/SIGTERM end the session instead of killing the process, so the forwarder stops
+// cleanly (one last delivery attempt, cursor and totals persisted) and the summary is printed.
+void install_stop_handlers() {
+  struct sigaction sa;
+  ::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_forward_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+}
+
+bool stop_requested() { return g_forward_stop_signal != 0; }
+
+// Sleeps `ms` milliseconds; a stop signal cuts it short (nanosleep returns EINTR).
+void sleep_ms(int ms) {
+  struct timespec ts{ms / 1000, static_cast<long>(ms % 1000) * 1'000'000L};
+  ::nanosleep(&ts, nullptr);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// ---- sink ------------------------------------------------------------------------------
+
+std::string trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  const auto last = s.find_last_not_of(" \t");
+  return std::string(s.substr(first, last - first + 1));
+}
+
+// "Name: value" -> {"Name", "value"}.
+Result<std::pair<std::string, std::string>> parse_header(const std::string& text) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) {
+    return Status::invalid_argument("--header must look like 'Name: value', got '" + text + "'");
+  }
+  std::string name = trim(std::string_view(text).substr(0, colon));
+  if (name.empty()) {
+    return Status::invalid_argument("--header '" + text + "' has an empty name");
+  }
+  return std::make_pair(std::move(name), trim(std::string_view(text).substr(colon + 1)));
+}
+
+Result<std::unique_ptr<Sink>> make_sink(const ForwardArgs& args) {
+  const std::string& url = args.url;
+  if (url.starts_with("http://") || url.starts_with("https://")) {
+    OtlpHttpOptions o;
+    o.endpoint = url;
+    o.encoding = args.encoding;
+    o.compression = args.compression;
+    for (const std::string& h : args.headers) {
+      auto header = parse_header(h);
+      if (!header) return header.status();
+      o.headers.push_back(std::move(*header));
+    }
+    if (args.timeout_ms) {
+      o.request_timeout_ms = static_cast<std::uint32_t>(*args.timeout_ms);
+      // The request timeout includes the connect; a longer connect timeout would never apply.
+      o.connect_timeout_ms = std::min(o.connect_timeout_ms, o.request_timeout_ms);
+    }
+    return make_otlp_http_sink(std::move(o));
+  }
+  for (std::string_view scheme : {"file:", "jsonl:"}) {
+    if (url.starts_with(scheme)) {
+      std::string path = url.substr(scheme.size());
+      if (path.empty()) {
+        return Status::invalid_argument("--to " + url + " names no file (use " +
+                                        std::string(scheme) + "PATH)");
+      }
+      return make_jsonl_file_sink(std::move(path));
+    }
+  }
+  return Status::invalid_argument("--to '" + url +
+                                  "' is not a supported URL (http://HOST:PORT, https://HOST:PORT, "
+                                  "file:PATH or jsonl:PATH)");
+}
+
+// ---- options ---------------------------------------------------------------------------
+
+Status check_u32(const char* flag, const std::optional<std::uint64_t>& value, std::uint64_t min) {
+  if (value && (*value < min || *value > kMaxU32)) {
+    return Status::invalid_argument(std::string(flag) + " must be between " + std::to_string(min) +
+                                    " and " + std::to_string(kMaxU32) + ", got " +
+                                    std::to_string(*value));
+  }
+  return Status::ok();
+}
+
+Result<ForwarderOptions> forwarder_options(const ForwardArgs& args) {
+  SPOOL_RETURN_IF_ERROR(check_u32("--timeout-ms", args.timeout_ms, 1));
+  SPOOL_RETURN_IF_ERROR(check_u32("--batch", args.batch, 1));
+  SPOOL_RETURN_IF_ERROR(check_u32("--flush-interval-ms", args.flush_interval_ms, 1));
+  SPOOL_RETURN_IF_ERROR(check_u32("--max-retries", args.max_retries, 0));
+  if (args.drain_timeout_s && !args.drain) {
+    return Status::invalid_argument("--drain-timeout-s needs --drain");
+  }
+  if (args.drain_timeout_s && *args.drain_timeout_s == 0) {
+    return Status::invalid_argument("--drain-timeout-s must be at least 1");
+  }
+  ForwarderOptions o;
+  o.cursor = args.cursor;
+  o.flush = args.flush;
+  if (args.flush_interval_ms) o.flush_interval_ms = static_cast<std::uint32_t>(*args.flush_interval_ms);
+  if (args.batch) {
+    const auto n = static_cast<std::uint32_t>(*args.batch);
+    o.batch.initial_records = n;
+    o.batch.min_records = std::min(o.batch.min_records, n);
+    o.batch.max_records = std::max(o.batch.max_records, n);
+  }
+  if (args.max_retries) o.retry.max_retries = static_cast<std::uint32_t>(*args.max_retries);
+  o.connectivity.probe_url = args.probe_url;
+  SPOOL_RETURN_IF_ERROR(validate(o.connectivity));
+  // A drain that gave up (or was interrupted) should not linger: its last delivery attempt
+  // at stop() is kept short. Forwarding until a signal keeps the library's default.
+  if (args.drain) o.stop_timeout_ms = 1000;
+  return o;
+}
+
+// ---- progress --------------------------------------------------------------------------
+
+// One line on a terminal's stderr, rewritten in place about twice a second.
+class ProgressLine {
+ public:
+  ProgressLine() : enabled_(::isatty(STDERR_FILENO) == 1) {}
+
+  void update(const ForwarderStats& s) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (shown_ && now - last_ < std::chrono::milliseconds(500)) return;
+    const double dt = shown_ ? std::chrono::duration<double>(now - last_).count() : 0.0;
+    const std::uint64_t delivered = s.session.delivered;
+    const double rate =
+        dt > 0 ? static_cast<double>(delivered - std::min(delivered, last_delivered_)) / dt : 0.0;
+    char line[256];
+    const int n = std::snprintf(line, sizeof line,
+                                "\rdelivered %llu  lag %llu records  %.0f records/s  circuit %s",
+                                static_cast<unsigned long long>(delivered),
+                                static_cast<unsigned long long>(s.lag.records), rate,
+                                std::string(circuit_state_name(s.circuit)).c_str());
+    const int width = n > 0 ? n : 0;
+    // Pad over what a longer previous line left behind.
+    std::fprintf(stderr, "%s%*s", line, std::max(0, last_width_ - width), "");
+    std::fflush(stderr);
+    last_width_ = width;
+    last_ = now;
+    last_delivered_ = delivered;
+    shown_ = true;
+  }
+
+  void finish() {
+    if (enabled_ && shown_) std::fputc('\n', stderr);
+  }
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+  int last_width_ = 0;
+  std::chrono::steady_clock::time_point last_{};
+  std::uint64_t last_delivered_ = 0;
+};
+
+// ---- the session -----------------------------------------------------------------------
+
+nlohmann::ordered_json summary_json(const ForwarderStats& s, double seconds) {
+  nlohmann::ordered_json j;
+  j["cursor"] = s.cursor;
+  j["sink"] = s.sink;
+  j["delivered"] = s.session.delivered;
+  j["dead_lettered"] = s.session.dead_lettered;
+  j["failed"] = s.session.failed;
+  j["retried"] = s.session.retried;
+  j["dropped_unforwarded"] = s.session.dropped_unforwarded;
+  j["bytes_sent"] = s.session.bytes_sent;
+  j["seconds"] = seconds;
+  j["records_per_s"] = seconds > 0 ? static_cast<double>(s.session.delivered) / seconds : 0.0;
+  j["cursor_offset"] = s.cursor_offset;
+  j["end_offset"] = s.end_offset;
+  j["lag_records"] = s.lag.records;
+  j["circuit"] = std::string(circuit_state_name(s.circuit));
+  return j;
+}
+
+int run_forward(const ForwardArgs& args) {
+  Status s = require_existing_log(args.dir);
+  if (!s) return report_error(kName, s);
+  auto options = forwarder_options(args);
+  if (!options) return report_error(kName, options.status());
+  auto sink = make_sink(args);
+  if (!sink) return report_error(kName, sink.status());
+
+  install_stop_handlers();
+  const auto started = std::chrono::steady_clock::now();
+  auto opened = Forwarder::open(args.dir, std::move(*sink), std::move(*options));
+  if (!opened) {
+    if (opened.status().code() == StatusCode::kLocked) {
+      return report_error(kName, "another process has the log open (" + opened.status().message() +
+                                     "); forward from inside that process, or stop it first");
+    }
+    return report_error(kName, opened.status());
+  }
+  Forwarder& forwarder = **opened;
+
+  ProgressLine progress;
+  bool timed_out = false;
+  if (args.drain) {
+    // The end as it was at start: records appended later (there are none while this process
+    // holds the lock) are not waited for.
+    const std::uint64_t target = forwarder.stats().end_offset;
+    const std::optional<std::chrono::steady_clock::time_point> deadline =
+        args.drain_timeout_s
+            ? std::optional(started + std::chrono::seconds(*args.drain_timeout_s))
+            : std::nullopt;
+    while (!stop_requested()) {
+      const ForwarderStats st = forwarder.stats();
+      if (st.cursor_offset >= target) break;
+      if (deadline && std::chrono::steady_clock::now() >= *deadline) {
+        timed_out = true;
+        break;
+      }
+      progress.update(st);
+      // flush() sends whatever the flush strategy would still hold back (--flush manual
+      // included) and returns once the cursor is there or after the slice; an open circuit
+      // makes it return at once, so the loop then waits instead of spinning.
+      const Status f = forwarder.flush(200);
+      if (!f && f.code() != StatusCode::kTimedOut) sleep_ms(100);
+    }
+  } else {
+    while (!stop_requested()) {
+      progress.update(forwarder.stats());
+      sleep_ms(100);
+    }
+  }
+
+  const Status stopped = forwarder.stop();
+  const ForwarderStats final_stats = forwarder.stats();
+  const double seconds = seconds_since(started);
+  progress.finish();
+
+  std::printf("%s\n", summary_json(final_stats, seconds)
+                          .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+                          .c_str());
+  if (std::fflush(stdout) != 0) return report_error(kName, "cannot write to standard output");
+  if (!stopped) return report_error(kName, "stop: " + stopped.to_string());
+  if (timed_out) {
+    std::fprintf(stderr,
+                 "spoolctl forward: --drain-timeout-s %llu expired at offset %llu of %llu "
+                 "(the cursor keeps its position; run again to go on)\n",
+                 static_cast<unsigned long long>(*args.drain_timeout_s),
+                 static_cast<unsigned long long>(final_stats.cursor_offset),
+                 static_cast<unsigned long long>(final_stats.end_offset));
+    return kExitDrainTimedOut;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Command add_forward_command(CLI::App& app) {
+  auto args = std::make_shared<ForwardArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      std::string(kName),
+      "Forward the log's records beyond a cursor to an OTLP/HTTP collector or a JSON-lines "
+      "file, until interrupted (or, with --drain, until caught up)");
+  cmd->add_option("DIR", args->dir, "Log directory")->required();
+  cmd->add_option("--to", args->url,
+                  "Sink: http://HOST:PORT[/prefix] or https://... (OTLP/HTTP; /v1/traces etc. "
+                  "are appended), or file:PATH / jsonl:PATH (JSON lines)")
+      ->required()
+      ->type_name("URL");
+  cmd->add_option("--cursor", args->cursor, "Cursor to forward from (default: default)")
+      ->type_name("NAME");
+  cmd->add_flag("--drain", args->drain,
+                "Stop once the cursor reaches the end the log had at start");
+  cmd->add_option("--drain-timeout-s", args->drain_timeout_s,
+                  "With --drain: give up after N seconds and exit 1 (default: no limit)")
+      ->transform(decimal_u64_validator())
+      ->type_name("N");
+  cmd->add_option("--encoding", args->encoding, "OTLP body encoding: protobuf (default) or json")
+      ->transform(one_of_names(encoding_names()))
+      ->type_name("ENC");
+  cmd->add_option("--compression", args->compression,
+                  "OTLP request compression: zstd (default), gzip or none")
+      ->transform(one_of_names(compression_names()))
+      ->type_name("ALG");
+  cmd->add_option("--header", args->headers,
+                  "Extra request header 'Name: value' (repeatable), e.g. 'Authorization: Bearer T'")
+      ->allow_extra_args(false)  // one header per --header, so it never swallows DIR
+      ->type_name("HEADER");
+  cmd->add_option("--timeout-ms", args->timeout_ms, "OTLP request timeout (default 10000)")
+      ->transform(decimal_u64_validator())
+      ->type_name("N");
+  cmd->add_option("--probe-url", args->probe_url,
+                  "http(s) URL probed to learn that the network is back (default: none)")
+      ->type_name("URL");
+  cmd->add_option("--batch", args->batch, "Initial batch size in records (default 1024)")
+      ->transform(decimal_u64_validator())
+      ->type_name("N");
+  cmd->add_option("--flush", args->flush,
+                  "When a batch is sent: size, time, manual or hybrid (default)")
+      ->transform(one_of_names(flush_names()))
+      ->type_name("STRATEGY");
+  cmd->add_option("--flush-interval-ms", args->flush_interval_ms,
+                  "Interval of the time and hybrid strategies (default 1000)")
+      ->transform(decimal_u64_validator())
+      ->type_name("N");
+  cmd->add_option("--max-retries", args->max_retries,
+                  "Retries of a failing record before it is dead-lettered (default 8; outages "
+                  "of the sink itself do not count)")
+      ->transform(decimal_u64_validator())
+      ->type_name("N");
+  cmd->footer(
+      "--encoding, --compression, --header and --timeout-ms apply to http(s) sinks only.\n"
+      "On a terminal, stderr shows progress (delivered, lag, records/s, circuit state).\n"
+      "Output at exit: one JSON object with this session's figures: cursor, sink, delivered, "
+      "dead_lettered, failed, retried, dropped_unforwarded, bytes_sent, seconds, records_per_s, "
+      "cursor_offset, end_offset, lag_records, circuit.\n"
+      "Exit status: 0 when drained or stopped by SIGINT/SIGTERM, 1 when --drain-timeout-s "
+      "expired first, 2 on error (bad URL or option, missing directory, log open in another "
+      "process).");
+  return {cmd, [args] { return run_forward(*args); }};
+}
+
+}  // namespace spool::tools

@@ -1,0 +1,138 @@
+// spoolctl stats DIR
+//
+// One JSON object describing a log and its forwarding: the log's extent and size, every
+// cursor's lag and lifetime totals (persisted with the cursor by the forwarder), and the
+// dead letters set aside. Everything is read without the directory lock, so it works on a
+// log that a writer or forwarder has open (figures are then a moment's snapshot).
+#include <time.h>
+
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "spool/cursors.h"
+#include "tools/commands/commands.h"
+#include "tools/exit_codes.h"
+#include "tools/log_directory.h"
+
+namespace spool::tools {
+
+namespace {
+
+constexpr std::string_view kName = "stats";
+
+using Json = nlohmann::ordered_json;
+
+struct StatsArgs {
+  std::string dir;
+};
+
+// "2026-11-22T18:40:46.123Z", or null for 0 (never).
+Json iso8601_utc_or_null(std::int64_t ns) {
+  if (ns <= 0) return nullptr;
+  const time_t secs = static_cast<time_t>(ns / 1'000'000'000);
+  const int millis = static_cast<int>((ns % 1'000'000'000) / 1'000'000);
+  struct tm tm;
+  if (::gmtime_r(&secs, &tm) == nullptr) return nullptr;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  return std::string(buf);
+}
+
+// 16 lowercase hex digits, as in idempotency keys and the Spool-Log-Id header.
+std::string hex_id(std::uint64_t id) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+Json totals_json(const ForwardTotals& t) {
+  Json j;
+  j["delivered"] = t.delivered;
+  j["dead_lettered"] = t.dead_lettered;
+  j["dropped_unforwarded"] = t.dropped_unforwarded;
+  j["rejected_unnamed"] = t.rejected_unnamed;
+  j["failed"] = t.failed;
+  j["retried"] = t.retried;
+  j["batches"] = t.batches;
+  j["failed_sends"] = t.failed_sends;
+  j["bytes_sent"] = t.bytes_sent;
+  j["bytes_read"] = t.bytes_read;
+  j["last_flush"] = iso8601_utc_or_null(t.last_flush_ns);
+  j["last_error_time"] = iso8601_utc_or_null(t.last_error_ns);
+  j["last_error"] = t.last_error.empty() ? Json(nullptr) : Json(t.last_error);
+  return j;
+}
+
+Json stats_json(const LogSummary& summary) {
+  Json log;
+  log["log_id"] = hex_id(summary.log_id);
+  log["first_offset"] = summary.first_offset;
+  log["next_offset"] = summary.next_offset;
+  log["records"] = summary.records;
+  log["size_bytes"] = summary.size_bytes;
+  log["segments"] = summary.segments;
+
+  Json cursors = Json::array();
+  for (const CursorInfo& c : summary.cursors) {
+    Json cursor;
+    cursor["name"] = c.name;
+    cursor["next_offset"] = c.next_offset;
+    Json lag;
+    lag["records"] = c.lag.records;
+    lag["bytes"] = c.lag.bytes;
+    lag["oldest_age_s"] = c.lag.oldest_age_ns > 0 ? static_cast<double>(c.lag.oldest_age_ns) / 1e9 : 0.0;
+    cursor["lag"] = std::move(lag);
+    cursor["totals"] = totals_json(c.totals);
+    cursors.push_back(std::move(cursor));
+  }
+
+  Json dead_letters;
+  dead_letters["total"] = summary.dead_letters;
+  dead_letters["pending"] = summary.dead_letters_pending;
+
+  Json j;
+  j["log"] = std::move(log);
+  j["cursors"] = std::move(cursors);
+  j["dead_letters"] = std::move(dead_letters);
+  return j;
+}
+
+int run_stats(const StatsArgs& args) {
+  Status s = require_existing_log(args.dir);
+  if (!s) return report_error(kName, s);
+  auto summary = summarize_log(args.dir);
+  if (!summary) return report_error(kName, summary.status());
+  // Error texts come from sinks and receivers: show bytes that are not UTF-8 as U+FFFD.
+  std::printf("%s\n",
+              stats_json(*summary).dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
+  if (std::fflush(stdout) != 0) return report_error(kName, "cannot write to standard output");
+  return kExitOk;
+}
+
+}  // namespace
+
+Command add_stats_command(CLI::App& app) {
+  auto args = std::make_shared<StatsArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      std::string(kName),
+      "Print the log's extent, every cursor's lag and forwarding totals, and dead letters as JSON");
+  cmd->add_option("DIR", args->dir, "Log directory")->required();
+  cmd->footer(
+      "Output: one JSON object:\n"
+      "  \"log\": {log_id (16 hex digits), first_offset, next_offset, records, size_bytes, "
+      "segments},\n"
+      "  \"cursors\": [{name, next_offset, lag: {records, bytes, oldest_age_s}, totals: "
+      "{delivered, dead_lettered, dropped_unforwarded, rejected_unnamed, failed, retried, "
+      "batches, failed_sends, bytes_sent, bytes_read, last_flush, last_error_time, "
+      "last_error}}],\n"
+      "  \"dead_letters\": {total, pending (not yet requeued)}.\n"
+      "Times are ISO-8601 UTC strings, null when never; last_error is null without one.\n"
+      "Reads without the lock: safe on a log another process has open.\n"
+      "Exit status: 0 on success, 2 on error (missing directory, damaged cursor file).");
+  return {cmd, [args] { return run_stats(*args); }};
+}
+
+}  // namespace spool::tools
