@@ -275,8 +275,8 @@ void ForwarderCore::send(std::int64_t now) {
   batch.last_offset = inflight_.records.back().offset;
   batch.records = inflight_.records;
   batch.attempt = inflight_.attempts;
-  const bool retry = inflight_.sent_before;
-  inflight_.sent_before = true;
+  const bool retry = inflight_.sends > 0;
+  ++inflight_.sends;
   if (sink_->wants_compressed_batch()) {
     encode_native_batch(inflight_.records, &native_);
     auto compressed = compressor_.compress(native_);
@@ -368,7 +368,8 @@ void ForwarderCore::on_failure(const FlushResult& result, std::int64_t now) {
 }
 
 void ForwarderCore::dead_letter_and_resolve(const std::string& error) {
-  Status s = append_dead_letters(*dead_letters_, log_.log_id(), inflight_.records, inflight_.attempts, error);
+  // Attempts: every send of these records, outage ones included.
+  Status s = append_dead_letters(*dead_letters_, log_.log_id(), inflight_.records, inflight_.sends, error);
   if (!s) {
     // Not set aside: keep the records in flight and try again later (never drop them).
     note_error("dead-letter log: " + s.to_string());

@@ -57,7 +57,7 @@ class ForwarderCore {
     std::int64_t first_failure_ns = 0;
     std::int64_t retry_at_ns = 0;     // monotonic; 0 = now
     ForwardTotals outcome;            // what this batch adds to the totals when it resolves
-    bool sent_before = false;         // later sends are retries
+    std::uint32_t sends = 0;          // sends of (some of) these records so far
     bool active() const noexcept { return !records.empty(); }
   };
 

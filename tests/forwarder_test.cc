@@ -228,6 +228,7 @@ TEST(Forwarder, PermanentFailureGoesStraightToTheDeadLetterLog) {
   for (std::size_t i = 0; i < list->size(); ++i) {
     EXPECT_EQ((*list)[i].offset, i);
     EXPECT_EQ((*list)[i].error, "HTTP 400: bad span");
+    EXPECT_EQ((*list)[i].attempts, 1u);  // sent once, refused for good
     EXPECT_FALSE((*list)[i].payload.empty());
   }
 }
@@ -247,6 +248,14 @@ TEST(Forwarder, RecordsFailingPastMaxRetriesAreDeadLettered) {
   EXPECT_EQ(stats.totals.delivered, 0u);
   EXPECT_EQ(sink.view->calls(), 3u);  // the first send and 2 retries
   EXPECT_EQ(stats.totals.retried, 40u);
+  ASSERT_TRUE((*fwd)->stop());
+  auto letters = engine::DeadLetterLog::open_read_only(dir.path());
+  ASSERT_TRUE(letters);
+  auto list = (*letters)->list();
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 20u);
+  EXPECT_EQ(list->front().attempts, 3u);
+  EXPECT_EQ(list->front().error, "HTTP 500: boom");
 }
 
 TEST(Forwarder, CircuitOpensAfterTheThresholdAndProbesAfterTheCooldown) {
