@@ -336,7 +336,7 @@ void ForwarderCore::send(std::int64_t now) {
     dead_letter_and_resolve(result.error);
     return;
   }
-  inflight_.retry_at_ns = done + std::int64_t{retry_.delay_ms(inflight_.attempts - 1, result.retry_after_ms)} * kMsNs;
+  inflight_.retry_at_ns = done + delay_ns(inflight_.attempts - 1, result.retry_after_ms);
 }
 
 void ForwarderCore::on_failure(const FlushResult& result, std::int64_t now) {
@@ -359,12 +359,17 @@ void ForwarderCore::on_failure(const FlushResult& result, std::int64_t now) {
       return;
     }
   }
-  inflight_.retry_at_ns = now + std::int64_t{retry_.delay_ms(consecutive_failures_ - 1, result.retry_after_ms)} * kMsNs;
+  inflight_.retry_at_ns = now + delay_ns(consecutive_failures_ - 1, result.retry_after_ms);
   std::lock_guard<std::mutex> lock(mu_);
   circuit_ = breaker_.state(now);
   circuit_opened_ = breaker_.opened_count();
   pending_retry_records_ = inflight_.records.size();
   next_attempt_ns_ = std::max(inflight_.retry_at_ns, circuit_ == CircuitState::kOpen ? breaker_.next_attempt_ns() : 0);
+}
+
+// The retry policy's delay (at most an hour) in nanoseconds.
+std::int64_t ForwarderCore::delay_ns(std::uint64_t attempt, std::uint64_t retry_after_ms) {
+  return static_cast<std::int64_t>(retry_.delay_ms(attempt, retry_after_ms)) * kMsNs;
 }
 
 void ForwarderCore::dead_letter_and_resolve(const std::string& error) {
@@ -374,7 +379,7 @@ void ForwarderCore::dead_letter_and_resolve(const std::string& error) {
     // Not set aside: keep the records in flight and try again later (never drop them).
     note_error("dead-letter log: " + s.to_string());
     inflight_.retry_at_ns =
-        io::monotonic_ns() + std::int64_t{retry_.delay_ms(consecutive_failures_++, 0)} * kMsNs;
+        io::monotonic_ns() + delay_ns(consecutive_failures_++, 0);
     return;
   }
   inflight_.outcome.dead_lettered += inflight_.records.size();

@@ -78,6 +78,7 @@ class ForwarderCore {
   void dead_letter_and_resolve(const std::string& error);
   void resolve();
   void count_now(const ForwardTotals& add);
+  std::int64_t delay_ns(std::uint64_t attempt, std::uint64_t retry_after_ms);
   void skip_deleted_records();
   void apply_pending_seek();
   void commit(std::uint64_t next_offset, const ForwardTotals& add);

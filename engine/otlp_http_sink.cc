@@ -38,6 +38,9 @@ constexpr std::uint64_t kMaxRetryAfterMs = 24ull * 3600 * 1000;
 struct RequestOutcome {
   bool delivered = false;        // 2xx
   bool transport_error = false;  // no HTTP answer at all (refused, timed out, reset)
+  // The receiver is unreachable or pushing back (transport error, 429, 502, 503, 504): the
+  // outage is the receiver's, not the records' (FlushResult::sink_unavailable).
+  bool unavailable = false;
   bool retryable = true;
   std::uint32_t retry_after_ms = 0;
   std::string error;
@@ -247,6 +250,7 @@ RequestOutcome OtlpHttpSink::answer(long status, std::size_t record_count,
   // 429 and 5xx are the receiver saying "later"; any other 4xx says the request itself is
   // wrong and sending it again will not help. 1xx/3xx are not OTLP answers: try again.
   o.retryable = !(status >= 400 && status < 500 && status != 429);
+  o.unavailable = status == 429 || status == 502 || status == 503 || status == 504;
   return o;
 }
 
@@ -256,6 +260,7 @@ FlushResult OtlpHttpSink::send(const ForwardBatch& batch) {
   std::vector<std::uint64_t> failed;
   std::string errors;
   bool any_retryable_failure = false;
+  bool only_unavailable = true;  // every failure so far was the receiver being away
   bool connection_down = false;
   std::string connection_error;
   auto note_error = [&](const std::string& e) {
@@ -286,6 +291,7 @@ FlushResult OtlpHttpSink::send(const ForwardBatch& batch) {
     if (!wire.is_ok()) {
       failed.insert(failed.end(), offsets_.begin(), offsets_.end());
       any_retryable_failure = true;
+      only_unavailable = false;
       note_error(wire.status().to_string());
       continue;
     }
@@ -293,19 +299,24 @@ FlushResult OtlpHttpSink::send(const ForwardBatch& batch) {
     RequestOutcome o = post(signal, *wire, batch.log_id, offsets_);
     if (o.delivered) {
       failed.insert(failed.end(), o.rejected_offsets.begin(), o.rejected_offsets.end());
-      if (!o.rejected_offsets.empty()) any_retryable_failure = true;
+      if (!o.rejected_offsets.empty()) {
+        any_retryable_failure = true;
+        only_unavailable = false;
+      }
       result.rejected_unnamed += o.rejected_unnamed;
       note_error(o.error);
       continue;
     }
     failed.insert(failed.end(), offsets_.begin(), offsets_.end());
     any_retryable_failure = any_retryable_failure || o.retryable;
+    only_unavailable = only_unavailable && (o.unavailable || o.transport_error);
     result.retry_after_ms = std::max(result.retry_after_ms, o.retry_after_ms);
     note_error(o.error);
     if (o.transport_error) connection_down = true;
   }
 
   if (!malformed_.empty()) {
+    only_unavailable = false;
     failed.insert(failed.end(), malformed_.begin(), malformed_.end());
     note_error(std::to_string(malformed_.size()) + " malformed record(s) (not valid FlatBuffers of their kind)");
   }
@@ -320,6 +331,7 @@ FlushResult OtlpHttpSink::send(const ForwardBatch& batch) {
   const bool retryable = any_retryable_failure;
   if (failed.size() >= batch.records.size()) {
     FlushResult f = FlushResult::failed(std::move(errors), retryable, result.retry_after_ms);
+    f.sink_unavailable = only_unavailable;
     f.bytes_sent = result.bytes_sent;
     f.rejected_unnamed = result.rejected_unnamed;
     return f;
