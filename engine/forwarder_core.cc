@@ -277,8 +277,9 @@ void ForwarderCore::send(std::int64_t now) {
   batch.attempt = inflight_.attempts;
   const bool retry = inflight_.sends > 0;
   ++inflight_.sends;
-  if (sink_->wants_compressed_batch()) {
-    encode_native_batch(inflight_.records, &native_);
+  // The native batch is an extra for sinks that want it; without it (a record over 4 GiB,
+  // zstd refusing) the sink still gets the records.
+  if (sink_->wants_compressed_batch() && encode_native_batch(inflight_.records, &native_).is_ok()) {
     auto compressed = compressor_.compress(native_);
     if (compressed) {
       batch.compressed = *compressed;
