@@ -23,6 +23,7 @@
 #include "tools/commands/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/log_directory.h"
+#include "tools/time_text.h"
 
 namespace spool::tools {
 
@@ -37,19 +38,6 @@ struct CursorsArgs {
   std::optional<std::string> to;
   std::optional<std::string> remove;
 };
-
-// "2026-11-22T18:40:46.123Z"; "" for 0 (never).
-std::string iso8601_utc(std::int64_t ns) {
-  if (ns <= 0) return {};
-  const time_t secs = static_cast<time_t>(ns / 1'000'000'000);
-  const int millis = static_cast<int>((ns % 1'000'000'000) / 1'000'000);
-  struct tm tm;
-  if (::gmtime_r(&secs, &tm) == nullptr) return {};
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-  return buf;
-}
 
 double age_seconds(std::int64_t ns) { return ns > 0 ? static_cast<double>(ns) / 1e9 : 0.0; }
 

@@ -14,6 +14,7 @@
 #include "spool/cursors.h"
 #include "tools/commands/commands.h"
 #include "tools/exit_codes.h"
+#include "tools/time_text.h"
 #include "tools/log_directory.h"
 
 namespace spool::tools {
@@ -28,24 +29,11 @@ struct StatsArgs {
   std::string dir;
 };
 
-// "2026-11-22T18:40:46.123Z", or null for 0 (never).
+// "2026-11-22T18:40:46.123Z", or null for 0 (never / unknown).
 Json iso8601_utc_or_null(std::int64_t ns) {
-  if (ns <= 0) return nullptr;
-  const time_t secs = static_cast<time_t>(ns / 1'000'000'000);
-  const int millis = static_cast<int>((ns % 1'000'000'000) / 1'000'000);
-  struct tm tm;
-  if (::gmtime_r(&secs, &tm) == nullptr) return nullptr;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-  return std::string(buf);
-}
-
-// 16 lowercase hex digits, as in idempotency keys and the Spool-Log-Id header.
-std::string hex_id(std::uint64_t id) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(id));
-  return buf;
+  std::string text = iso8601_utc(ns);
+  if (text.empty()) return nullptr;
+  return text;
 }
 
 Json totals_json(const ForwardTotals& t) {
