@@ -3,6 +3,7 @@
 
 #include "engine/buffer_core.h"
 #include "engine/forwarder_core.h"
+#include "segment/segment_directory.h"
 #include "spool/buffer.h"
 
 namespace spool {
@@ -31,7 +32,10 @@ Result<std::unique_ptr<Forwarder>> Forwarder::start(Buffer& buffer, std::unique_
 
 Result<std::unique_ptr<Forwarder>> Forwarder::open(const std::string& dir, std::unique_ptr<Sink> sink,
                                                    ForwarderOptions options) {
+  // Keep the log's own segment size (it is not recorded in the log): opening with another
+  // would grow the active segment to it.
   LogOptions log_options;
+  if (auto existing = segment::existing_segment_bytes(dir)) log_options.segment_bytes = *existing;
   auto log = segment::SegmentLog::open(dir, log_options, segment::OpenMode::kReadWrite);
   if (!log) return log.status();
   segment::SegmentLog& ref = **log;

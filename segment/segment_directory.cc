@@ -49,4 +49,23 @@ Result<DirectoryListing> list_log_directory(const std::string& dir) {
   return out;
 }
 
+std::optional<std::uint64_t> existing_segment_bytes(const std::string& dir) {
+  auto listing = list_log_directory(dir);
+  if (!listing) return std::nullopt;
+  // The active segment is preallocated to the segment size and sealed ones are trimmed
+  // below it, so the largest file is the best witness (even when a crash cut the active one).
+  std::uint64_t largest = 0;
+  for (std::uint64_t base : listing->segments) {
+    const std::string path = dir + "/" + segment_file_name(base);
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) > largest) {
+      largest = static_cast<std::uint64_t>(st.st_size);
+    }
+  }
+  // SegmentLog accepts 128 bytes .. 4 GiB - 8; anything else was not preallocated by a
+  // writer and says nothing about the segment size.
+  if (largest < 128 || largest > (1ull << 32) - 8) return std::nullopt;
+  return largest;
+}
+
 }  // namespace spool::segment

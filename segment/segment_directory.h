@@ -1,6 +1,8 @@
 // What is in a log directory: segments by base offset, and leftovers of interrupted work.
 #pragma once
 
+#include <optional>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,5 +18,11 @@ struct DirectoryListing {
 };
 
 Result<DirectoryListing> list_log_directory(const std::string& dir);
+
+// The segment size the log in `dir` was written with (the largest segment file: the active
+// one is preallocated to it, sealed ones are trimmed below it); nullopt when there is no
+// segment or none says. Reopening a log for writing with this size keeps its files as they
+// are.
+std::optional<std::uint64_t> existing_segment_bytes(const std::string& dir);
 
 }  // namespace spool::segment

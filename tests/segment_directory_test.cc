@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "segment/segment_header.h"
+#include "segment/segment_log.h"
 #include "support/temp_dir.h"
 
 namespace spool::segment {
@@ -94,6 +95,26 @@ TEST(ListLogDirectory, ARegularFileIsAnError) {
   ASSERT_FALSE(listing);
   EXPECT_EQ(listing.status().code(), StatusCode::kIoError);
   EXPECT_NE(listing.status().message().find(dir.sub("file")), std::string::npos);
+}
+
+}  // namespace
+}  // namespace spool::segment
+
+namespace spool::segment {
+namespace {
+
+TEST(ExistingSegmentBytes, IsTheSizeTheLogWasWrittenWith) {
+  testing::TempDir dir;
+  EXPECT_FALSE(existing_segment_bytes(dir.path()).has_value());  // no segment yet
+  LogOptions options;
+  options.segment_bytes = 8192;
+  {
+    auto log = SegmentLog::open(dir.path(), options);
+    ASSERT_TRUE(log);
+    const std::uint8_t payload[100] = {};
+    for (int i = 0; i < 200; ++i) ASSERT_TRUE((*log)->append(1, payload));  // several rotations
+  }
+  EXPECT_EQ(existing_segment_bytes(dir.path()), 8192u);
 }
 
 }  // namespace

@@ -126,7 +126,7 @@ int run_append(const AppendArgs& args) {
   LogOptions options;
   if (args.segment_bytes) {
     options.segment_bytes = *args.segment_bytes;
-  } else if (auto existing = existing_segment_bytes(args.dir)) {
+  } else if (auto existing = segment::existing_segment_bytes(args.dir)) {
     options.segment_bytes = *existing;
   }
   auto log = segment::SegmentLog::open(args.dir, options, segment::OpenMode::kReadWrite);

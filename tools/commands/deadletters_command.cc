@@ -108,7 +108,7 @@ int run_requeue(const DeadLettersArgs& args) {
 
   LogOptions options;
   // Keep the log's own segment size rather than growing its active segment to the default.
-  if (auto existing = existing_segment_bytes(args.dir)) options.segment_bytes = *existing;
+  if (auto existing = segment::existing_segment_bytes(args.dir)) options.segment_bytes = *existing;
   auto main = segment::SegmentLog::open(args.dir, options, segment::OpenMode::kReadWrite);
   if (!main) {
     if (main.status().code() == StatusCode::kLocked) {

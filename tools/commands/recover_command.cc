@@ -28,7 +28,7 @@ int run_recover(const std::string& dir) {
   if (!s) return report_error(kName, s);
   LogOptions options;
   options.full_recovery_scan = true;
-  if (auto existing = existing_segment_bytes(dir)) options.segment_bytes = *existing;
+  if (auto existing = segment::existing_segment_bytes(dir)) options.segment_bytes = *existing;
   auto log = segment::SegmentLog::open(dir, options, segment::OpenMode::kReadWrite);
   if (!log) return report_error(kName, log.status());
   const segment::RecoveryReport report = (*log)->recovery_report();
