@@ -93,6 +93,7 @@ void ForwarderCore::apply_pending_seek() {
 }
 
 Status ForwarderCore::stop() {
+  std::lock_guard<std::mutex> serial(stop_mu_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return stop_status_;
@@ -157,8 +158,10 @@ Accounting ForwarderCore::accounting() const {
     written_end = bs.written_end_offset;
     a.dropped = bs.dropped;
   }
+  // A seek forward can make the backlog negative (records skipped, never forwarded): kept
+  // signed in the sum so the identity still balances.
   a.backlog_at_start = static_cast<std::uint64_t>(std::max<std::int64_t>(0, backlog));
-  a.appended = appended + a.backlog_at_start;
+  a.appended = static_cast<std::uint64_t>(static_cast<std::int64_t>(appended) + backlog);
   a.still_buffered = queued + (written_end > cursor ? written_end - cursor : 0);
   return a;
 }

@@ -3,6 +3,8 @@
 #include "engine/forwarder_core.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <unordered_set>
 
 #include "engine/buffer_core.h"
@@ -134,6 +136,10 @@ void ForwarderCore::run() {
   while (final_delivery(deadline) == 0) {
   }
   persist_totals(/*force=*/true);
+  if (totals_dirty_) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_status_ = Status::io_error("cursor " + options_.cursor + " not persisted: " + totals_.last_error);
+  }
 }
 
 // One more delivery while stopping: no waiting for back-off beyond the deadline.
@@ -142,9 +148,21 @@ std::int64_t ForwarderCore::final_delivery(std::int64_t deadline) {
   if (now >= deadline) return -1;
   if (!inflight_.active()) {
     skip_deleted_records();
-    if (readable_end() <= cursor_ || !read_batch()) return -1;
+    const std::uint64_t end = readable_end();
+    if (end <= cursor_) return -1;
+    if (!read_batch()) {
+      skip_lost_offsets(end);
+      return -1;
+    }
   }
-  if (inflight_.retry_at_ns > deadline || !breaker_.allow(now)) return -1;
+  // The back-off holds while stopping too: a failed batch waits for its retry time (or for
+  // the next run), it is not hammered into the dead-letter log.
+  if (inflight_.retry_at_ns > deadline) return -1;
+  if (inflight_.retry_at_ns > now) {
+    std::this_thread::sleep_for(std::chrono::nanoseconds(inflight_.retry_at_ns - now));
+    return 0;
+  }
+  if (!breaker_.allow(now)) return -1;
   send(now);
   return 0;
 }
@@ -169,6 +187,7 @@ std::int64_t ForwarderCore::step(std::int64_t now) {
     if (available == 0) {
       pending_since_ns_ = 0;
       std::lock_guard<std::mutex> lock(mu_);
+      connectivity_returned_ = false;  // nothing waited for it
       if (flush_target_ <= cursor_) flush_target_ = 0;
       cv_.notify_all();  // flush() waiters: nothing left
       return poll;
@@ -184,9 +203,14 @@ std::int64_t ForwarderCore::step(std::int64_t now) {
     }
     if (!flush_now) return inflight_.retry_at_ns;
   }
+  // The batch first, the breaker second: allow() hands out the half-open probe, which must
+  // then be spent on a send.
+  if (!inflight_.active() && !read_batch()) {
+    skip_lost_offsets(readable_end());
+    return poll;
+  }
   std::int64_t wake_at = poll;
   if (!gate_open(now, &wake_at)) return wake_at;
-  if (!inflight_.active() && !read_batch()) return poll;  // committed end not readable yet
   send(now);
   return 0;
 }
@@ -230,7 +254,9 @@ bool ForwarderCore::gate_open(std::int64_t now, std::int64_t* wake_at) {
     return false;
   }
   if (!breaker_.allow(now)) {
-    *wake_at = std::max(now + kMsNs, breaker_.next_attempt_ns());
+    const std::int64_t next = breaker_.next_attempt_ns();
+    // kWaitingForProbe cannot happen here (the probe is always sent), but never sleep on it.
+    *wake_at = next == CircuitBreaker::kWaitingForProbe ? *wake_at : std::max(now + kMsNs, next);
     std::lock_guard<std::mutex> lock(mu_);
     circuit_ = breaker_.state(now);
     next_attempt_ns_ = *wake_at;
@@ -258,6 +284,11 @@ bool ForwarderCore::read_batch() {
   const std::uint64_t first_read = inflight_.views.front().offset;
   const std::uint64_t first_kept = std::min(first_read, log_.first_offset());
   if (first_kept > cursor_) inflight_.outcome.dropped_unforwarded = first_kept - cursor_;
+  // Offsets without records (lost before they were durable, never reused): before the first
+  // record (beyond what retention took) and between records. They leave the backlog when the
+  // cursor passes them (accounting()).
+  const std::uint64_t span = inflight_.views.back().offset + 1 - std::max(cursor_, first_kept);
+  inflight_.lost_offsets = span - inflight_.views.size();
   inflight_.records.reserve(inflight_.views.size());
   for (const segment::RecordView& v : inflight_.views) {
     inflight_.records.push_back(ForwardRecord{v.offset, v.timestamp_ns, static_cast<RecordKind>(v.type),
@@ -352,8 +383,9 @@ void ForwarderCore::on_failure(const FlushResult& result, std::int64_t now) {
   breaker_.record_failure(now);
   sizer_.on_failure();
   ++consecutive_failures_;
-  if (inflight_.first_failure_ns == 0) inflight_.first_failure_ns = now;
   if (!result.sink_unavailable) {
+    // An outage counts neither towards max_retries nor towards max_elapsed_ms.
+    if (inflight_.first_failure_ns == 0) inflight_.first_failure_ns = now;
     ++inflight_.attempts;
     if (retry_.should_dead_letter(inflight_.attempts, inflight_.first_failure_ns, now)) {
       dead_letter_and_resolve(result.error);
@@ -392,8 +424,9 @@ void ForwarderCore::dead_letter_and_resolve(const std::string& error) {
 void ForwarderCore::resolve() {
   ForwardTotals outcome = std::move(inflight_.outcome);
   const std::uint64_t next = inflight_.next_offset;
+  const std::uint64_t lost = inflight_.lost_offsets;
   inflight_ = InFlight{};
-  commit(next, outcome);
+  commit(next, outcome, lost);
   batch_target_ = sizer_.next_records();
   std::lock_guard<std::mutex> lock(mu_);
   circuit_ = breaker_.state(io::monotonic_ns());
@@ -416,10 +449,18 @@ void ForwarderCore::skip_deleted_records() {
   commit(first, add);
 }
 
-void ForwarderCore::commit(std::uint64_t next_offset, const ForwardTotals& add) {
+// No record is readable in [cursor_, end): the offsets were lost before they were durable
+// (or to damage). Pass them, or flush() would wait for records that never come.
+void ForwarderCore::skip_lost_offsets(std::uint64_t end) {
+  if (end <= cursor_ || log_.first_offset() > cursor_) return;  // retention: skip_deleted_records()
+  commit(end, ForwardTotals{}, end - cursor_);
+}
+
+void ForwarderCore::commit(std::uint64_t next_offset, const ForwardTotals& add, std::uint64_t lost_offsets) {
   ForwardTotals totals;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    backlog_at_start_ -= static_cast<std::int64_t>(lost_offsets);
     add_totals(&totals_, add);
     add_totals(&session_, add);
     cursor_ = next_offset;

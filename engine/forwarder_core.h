@@ -58,6 +58,7 @@ class ForwarderCore {
     std::int64_t retry_at_ns = 0;     // monotonic; 0 = now
     ForwardTotals outcome;            // what this batch adds to the totals when it resolves
     std::uint32_t sends = 0;          // sends of (some of) these records so far
+    std::uint64_t lost_offsets = 0;   // offsets in [cursor, next_offset) without a record
     bool active() const noexcept { return !records.empty(); }
   };
 
@@ -81,7 +82,10 @@ class ForwarderCore {
   std::int64_t delay_ns(std::uint64_t attempt, std::uint64_t retry_after_ms);
   void skip_deleted_records();
   void apply_pending_seek();
-  void commit(std::uint64_t next_offset, const ForwardTotals& add);
+  void skip_lost_offsets(std::uint64_t end);
+  // Moves the cursor and adds `add` to the totals in one step under mu_; `lost_offsets` of
+  // the passed offsets had no record (they leave the backlog).
+  void commit(std::uint64_t next_offset, const ForwardTotals& add, std::uint64_t lost_offsets = 0);
   void persist_totals(bool force);
   void note_error(const std::string& error);
   void note_send(bool failed);
@@ -133,7 +137,8 @@ class ForwarderCore {
   std::int64_t next_attempt_ns_ = 0;
   std::uint64_t send_history_ = 0;        // last 64 sends, bit set = failed
   std::uint32_t send_history_count_ = 0;
-  Status stop_status_;
+  Status stop_status_;                    // the last cursor write's failure, if any
+  std::mutex stop_mu_;                    // one stop() at a time (it joins the thread)
 };
 
 }  // namespace spool::engine

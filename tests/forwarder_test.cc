@@ -483,3 +483,45 @@ TEST(Forwarder, RejectsBadOptions) {
 
 }  // namespace
 }  // namespace spool
+
+namespace spool {
+namespace {
+
+// Regression: stop() re-sent a failed batch at once, over and over, until its retries ran out
+// and the records were dead-lettered; the back-off holds while stopping too.
+TEST(Forwarder, StopDoesNotHammerAFailingSinkIntoDeadLetters) {
+  testing::TempDir dir;
+  auto buffer = open_buffer(dir.path());
+  append_n(*buffer, 0, 20);
+  auto sink = make_sink([](const ForwardBatch&, std::uint64_t) { return FlushResult::failed("HTTP 500"); });
+  auto options = fast_options();
+  options.retry.initial_backoff_ms = 10'000;
+  options.retry.max_backoff_ms = 10'000;
+  options.stop_timeout_ms = 200;
+  auto fwd = Forwarder::start(*buffer, std::move(sink.owned), options);
+  ASSERT_TRUE(fwd);
+  while (sink.view->calls() < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE((*fwd)->stop());
+  EXPECT_EQ(sink.view->calls(), 1u);
+  EXPECT_EQ((*fwd)->stats().totals.dead_lettered, 0u);
+  EXPECT_EQ((*fwd)->stats().cursor_offset, 0u);
+}
+
+// Regression: a seek forward made the backlog negative, and accounting() clamped it to 0.
+TEST(Forwarder, SeekForwardKeepsTheAccountingBalanced) {
+  testing::TempDir dir;
+  auto buffer = open_buffer(dir.path());
+  auto options = fast_options();
+  options.flush = FlushStrategy::kManual;
+  options.start_at = SeekTarget::kLatest;
+  auto fwd = Forwarder::start(*buffer, make_sink().owned, options);
+  ASSERT_TRUE(fwd);
+  append_n(*buffer, 0, 100);
+  ASSERT_TRUE((*fwd)->seek(SeekTarget::kLatest));
+  const Accounting a = (*fwd)->accounting();
+  EXPECT_TRUE(a.balanced()) << a.appended << " vs " << a.still_buffered;
+  EXPECT_EQ(a.still_buffered, 0u);
+}
+
+}  // namespace
+}  // namespace spool
