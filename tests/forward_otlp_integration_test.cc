@@ -139,12 +139,14 @@ TEST(ForwardOtlpIntegration, AtLeastOnceThroughOutagesCrashesAndReceiverErrors) 
   const pid_t first = fork_child(dir.path(), receiver.endpoint(), 0, kFirstRunSpans);
   ASSERT_GT(first, 0);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (receiver.request_count() <= kHeldRequest && std::chrono::steady_clock::now() < deadline) {
+  // The policy runs when a request arrives; the held one is answered 1.5 s later, so the
+  // child is killed while it waits for that answer (request_count() counts answers).
+  while (held.load() == 0 && std::chrono::steady_clock::now() < deadline) {
     int status;
     ASSERT_EQ(::waitpid(first, &status, WNOHANG), 0) << "the first child ended before the held request";
     std::this_thread::sleep_for(milliseconds(5));
   }
-  ASSERT_GT(receiver.request_count(), kHeldRequest);
+  ASSERT_EQ(held.load(), 1);
   ASSERT_EQ(::kill(first, SIGKILL), 0);
   int status = 0;
   ASSERT_EQ(::waitpid(first, &status, 0), first);
@@ -153,7 +155,19 @@ TEST(ForwardOtlpIntegration, AtLeastOnceThroughOutagesCrashesAndReceiverErrors) 
   // Run 2: recovers, appends more, drains; the receiver goes away and comes back meanwhile.
   const pid_t second = fork_child(dir.path(), receiver.endpoint(), kFirstRunSpans, kSecondRunSpans);
   ASSERT_GT(second, 0);
-  std::this_thread::sleep_for(milliseconds(1600));  // the held request has been answered
+  // The held request is answered (and its keys count as delivered) before the receiver goes
+  // away: a stop() would cut the hold short and the answer would never be sent.
+  const auto held_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto held_answered = [&] {
+    for (const auto& r : receiver.requests()) {
+      if (r.sequence == kHeldRequest && r.status != 0) return true;
+    }
+    return false;
+  };
+  while (!held_answered() && std::chrono::steady_clock::now() < held_deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_TRUE(held_answered());
   ASSERT_TRUE(receiver.wait_for_requests(kHeldRequest + 15, milliseconds(60'000)));
   receiver.stop();
   std::this_thread::sleep_for(milliseconds(1500));
