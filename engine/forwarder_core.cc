@@ -427,8 +427,8 @@ void ForwarderCore::resolve() {
   const std::uint64_t lost = inflight_.lost_offsets;
   inflight_ = InFlight{};
   commit(next, outcome, lost);
-  batch_target_ = sizer_.next_records();
   std::lock_guard<std::mutex> lock(mu_);
+  batch_target_ = sizer_.next_records();  // read by stats() under mu_
   circuit_ = breaker_.state(io::monotonic_ns());
   pending_retry_records_ = 0;
   next_attempt_ns_ = 0;
