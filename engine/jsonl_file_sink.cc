@@ -16,19 +16,6 @@ namespace spool {
 
 namespace {
 
-std::string_view priority_name(Priority p) {
-  switch (p) {
-    case Priority::kLow:
-      return "low";
-    case Priority::kNormal:
-      return "normal";
-    case Priority::kHigh:
-      return "high";
-    case Priority::kCritical:
-      return "critical";
-  }
-  return "normal";
-}
 
 std::string errno_text(int e) { return std::strerror(e); }
 

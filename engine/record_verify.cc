@@ -40,6 +40,16 @@ bool metric_verifies(std::span<const std::uint8_t> bytes) {
 
 }  // namespace
 
+std::string_view priority_name(Priority priority) noexcept {
+  switch (priority) {
+    case Priority::kLow: return "low";
+    case Priority::kNormal: return "normal";
+    case Priority::kHigh: return "high";
+    case Priority::kCritical: return "critical";
+  }
+  return "normal";  // unreachable: priority_from_flags() keeps two bits
+}
+
 std::string_view record_kind_name(RecordKind kind) noexcept {
   switch (kind) {
     case RecordKind::kRawFrame:

@@ -19,18 +19,5 @@ inline std::string record_type_name(std::uint16_t type) {
   return "type-" + std::to_string(type);
 }
 
-inline std::string priority_name(Priority priority) {
-  switch (priority) {
-    case Priority::kLow:
-      return "low";
-    case Priority::kNormal:
-      return "normal";
-    case Priority::kHigh:
-      return "high";
-    case Priority::kCritical:
-      return "critical";
-  }
-  return "priority-" + std::to_string(static_cast<unsigned>(priority));
-}
 
 }  // namespace spool::tools

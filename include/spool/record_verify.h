@@ -12,6 +12,8 @@ namespace spool {
 
 // "span", "log", "metric", "record", "raw"; "unknown" for any other value.
 std::string_view record_kind_name(RecordKind kind) noexcept;
+// "low", "normal", "high", "critical".
+std::string_view priority_name(Priority priority) noexcept;
 
 // Checks that `bytes` is a well-formed FlatBuffers table of `kind` (records.fbs): every
 // offset, string and vector inside the buffer and aligned, nesting bounded. That must hold
