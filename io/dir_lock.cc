@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "io/env.h"
+
 namespace spool::io {
 
 int DirLock::acquire(const std::string& dir, DirLock* out, pid_t* holder_pid) {
@@ -15,8 +17,7 @@ int DirLock::acquire(const std::string& dir, DirLock* out, pid_t* holder_pid) {
   File f;
   int rc = File::open(dir + "/" + kFileName, O_RDWR | O_CREAT, 0644, &f);
   if (rc < 0) return rc;
-  if (::flock(f.fd(), LOCK_EX | LOCK_NB) != 0) {
-    int err = errno;
+  if (const int err = -env().flock(f.fd(), LOCK_EX | LOCK_NB); err != 0) {
     char buf[32] = {};
     if (f.pread_full(buf, sizeof(buf) - 1, 0) > 0) *holder_pid = static_cast<pid_t>(std::atol(buf));
     return -err;
@@ -31,7 +32,7 @@ int DirLock::acquire(const std::string& dir, DirLock* out, pid_t* holder_pid) {
 
 void DirLock::release() noexcept {
   if (!file_.is_open()) return;
-  ::flock(file_.fd(), LOCK_UN);
+  (void)env().flock(file_.fd(), LOCK_UN);
   file_.close();
 }
 

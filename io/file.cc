@@ -7,6 +7,8 @@
 
 #include <utility>
 
+#include "io/env.h"
+
 namespace spool::io {
 
 File::~File() { close(); }
@@ -20,11 +22,8 @@ File& File::operator=(File&& other) noexcept {
 }
 
 int File::open(const std::string& path, int flags, mode_t mode, File* out) {
-  int fd;
-  do {
-    fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return -errno;
+  const int fd = env().open(path, flags | O_CLOEXEC, mode);
+  if (fd < 0) return fd;
   *out = File(fd);
   return 0;
 }
@@ -33,20 +32,15 @@ int File::release() noexcept { return std::exchange(fd_, -1); }
 
 int File::close() noexcept {
   if (fd_ < 0) return 0;
-  // close(2) must not be retried on EINTR on Linux: the descriptor is gone either way.
-  int rc = ::close(std::exchange(fd_, -1));
-  return rc == 0 ? 0 : -errno;
+  return env().close(std::exchange(fd_, -1));
 }
 
 ssize_t File::pread_full(void* buf, std::size_t len, std::uint64_t offset) const {
   std::size_t done = 0;
   auto* p = static_cast<char*>(buf);
   while (done < len) {
-    ssize_t n = ::pread(fd_, p + done, len - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
+    const ssize_t n = env().pread(fd_, p + done, len - done, offset + done);
+    if (n < 0) return n;
     if (n == 0) break;
     done += static_cast<std::size_t>(n);
   }
@@ -57,11 +51,9 @@ int File::pwrite_full(const void* buf, std::size_t len, std::uint64_t offset) co
   std::size_t done = 0;
   const auto* p = static_cast<const char*>(buf);
   while (done < len) {
-    ssize_t n = ::pwrite(fd_, p + done, len - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
+    iovec iov{const_cast<char*>(p + done), len - done};
+    const ssize_t n = env().pwritev(fd_, &iov, 1, offset + done);
+    if (n < 0) return static_cast<int>(n);
     if (n == 0) return -EIO;
     done += static_cast<std::size_t>(n);
   }
@@ -69,12 +61,9 @@ int File::pwrite_full(const void* buf, std::size_t len, std::uint64_t offset) co
 }
 
 int File::allocate(std::uint64_t offset, std::uint64_t len) const {
-  int rc;
-  do {
-    rc = ::fallocate(fd_, 0, static_cast<off_t>(offset), static_cast<off_t>(len));
-  } while (rc < 0 && errno == EINTR);
+  const int rc = env().fallocate(fd_, offset, len);
   if (rc == 0) return 0;
-  if (errno != EOPNOTSUPP && errno != ENOSYS) return -errno;
+  if (rc != -EOPNOTSUPP && rc != -ENOSYS) return rc;
   std::int64_t current = size();
   if (current < 0) return static_cast<int>(current);
   if (static_cast<std::uint64_t>(current) >= offset + len) return 0;
@@ -82,22 +71,17 @@ int File::allocate(std::uint64_t offset, std::uint64_t len) const {
 }
 
 int File::truncate(std::uint64_t size) const {
-  int rc;
-  do {
-    rc = ::ftruncate(fd_, static_cast<off_t>(size));
-  } while (rc < 0 && errno == EINTR);
-  return rc == 0 ? 0 : -errno;
+  return env().ftruncate(fd_, size);
 }
 
-int File::datasync() const { return ::fdatasync(fd_) == 0 ? 0 : -errno; }
-int File::start_writeback() const {
-  return ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE) == 0 ? 0 : -errno;
-}
-int File::sync() const { return ::fsync(fd_) == 0 ? 0 : -errno; }
+int File::datasync() const { return env().fdatasync(fd_); }
+int File::start_writeback() const { return env().sync_file_range_write(fd_); }
+int File::sync() const { return env().fsync(fd_); }
 
 std::int64_t File::size() const {
   struct stat st;
-  if (::fstat(fd_, &st) != 0) return -errno;
+  const int rc = env().fstat(fd_, &st);
+  if (rc < 0) return rc;
   return st.st_size;
 }
 
@@ -136,19 +120,16 @@ int read_small_file(const std::string& path, std::string* out, std::size_t max_b
   return 0;
 }
 
-int rename_path(const std::string& from, const std::string& to) {
-  return ::rename(from.c_str(), to.c_str()) == 0 ? 0 : -errno;
-}
+int rename_path(const std::string& from, const std::string& to) { return env().rename(from, to); }
 
-int remove_path(const std::string& path) {
-  return ::unlink(path.c_str()) == 0 ? 0 : -errno;
-}
+int remove_path(const std::string& path) { return env().unlink(path); }
 
 int make_directory(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) == 0) return 0;
-  if (errno != EEXIST) return -errno;
+  const int rc = env().mkdir(path, 0755);
+  if (rc != -EEXIST) return rc;
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return -errno;
+  const int st_rc = env().stat(path, &st);
+  if (st_rc < 0) return st_rc;
   return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 

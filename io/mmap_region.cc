@@ -5,6 +5,8 @@
 
 #include <utility>
 
+#include "io/env.h"
+
 namespace spool::io {
 
 MmapRegion::~MmapRegion() { unmap(); }
@@ -24,9 +26,9 @@ MmapRegion& MmapRegion::operator=(MmapRegion&& other) noexcept {
 int MmapRegion::map(int fd, std::size_t len, bool writable, MmapRegion* out) {
   out->unmap();
   if (len == 0) return 0;
-  int prot = PROT_READ | (writable ? PROT_WRITE : 0);
-  void* p = ::mmap(nullptr, len, prot, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED) return -errno;
+  void* p = nullptr;
+  const int rc = env().mmap(fd, len, writable, &p);
+  if (rc < 0) return rc;
   out->data_ = static_cast<std::uint8_t*>(p);
   out->size_ = len;
   return 0;
@@ -37,7 +39,7 @@ void MmapRegion::advise_sequential() const noexcept {
 }
 
 void MmapRegion::unmap() noexcept {
-  if (data_ != nullptr) ::munmap(data_, size_);
+  if (data_ != nullptr) (void)env().munmap(data_, size_);
   data_ = nullptr;
   size_ = 0;
 }
