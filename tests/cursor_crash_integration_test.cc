@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "segment/cursor_store.h"
+#include "support/child_process.h"
 #include "support/temp_dir.h"
 
 namespace spool::segment {
@@ -52,19 +53,16 @@ TEST(CursorCrash, KillNineDuringCommitsLeavesACommittedValue) {
   for (int round = 0; round < kKills; ++round) {
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);
-    std::fflush(nullptr);
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
+    testing::ForkedChild child(testing::fork_tied_to_parent());
+    ASSERT_GE(child.pid(), 0);
+    if (child.pid() == 0) {
       ::close(fds[0]);
       commit_forever(dir.path(), next_value, fds[1]);
     }
     ::close(fds[1]);
     std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
-    ASSERT_EQ(::kill(pid, SIGKILL), 0);
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+    const int ended = child.kill_and_wait();
+    ASSERT_EQ(ended, 128 + SIGKILL) << "child exited with " << ended;
     // Everything the child reported before it died (the pipe keeps it after the kill).
     std::optional<std::uint64_t> last_reported;
     std::uint64_t v;
