@@ -3,6 +3,7 @@
 // moments, many times. After every kill the cursor loads (never torn, never corrupt) with a
 // value the child committed: at least the last one it reported, at most one beyond it.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "segment/cursor_store.h"
 #include "support/child_process.h"
 #include "support/temp_dir.h"
+#include "support/time_scale.h"
 
 namespace spool::segment {
 namespace {
@@ -60,6 +62,14 @@ TEST(CursorCrash, KillNineDuringCommitsLeavesACommittedValue) {
       commit_forever(dir.path(), next_value, fds[1]);
     }
     ::close(fds[1]);
+    // Every other round kills only once the child is committing (its first report is in the
+    // pipe): on a loaded machine a child can need longer than any delay to start. The other
+    // rounds kill at any point, even before the first commit.
+    if (round % 2 == 0) {
+      pollfd started{fds[0], POLLIN, 0};
+      const auto limit = testing::scaled(std::chrono::seconds(30));
+      ASSERT_EQ(::poll(&started, 1, static_cast<int>(limit.count())), 1) << "round " << round;
+    }
     std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
     const int ended = child.kill_and_wait();
     ASSERT_EQ(ended, 128 + SIGKILL) << "child exited with " << ended;
