@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "spool/buffer.h"
+#include "support/child_process.h"
 #include "support/seq_records.h"
 #include "support/temp_dir.h"
 
@@ -36,8 +37,8 @@ TEST_P(BufferCrash, KillNineLosesNothingFlushedOrCommitted) {
   const Options o = crash_options(GetParam());
   int acks[2];
   ASSERT_EQ(::pipe(acks), 0);
-  pid_t child = ::fork();
-  if (child == 0) {
+  testing::ForkedChild child(testing::fork_tied_to_parent());
+  if (child.pid() == 0) {
     ::close(acks[0]);
     auto buffer = Buffer::open(dir.path(), o);
     if (!buffer) ::_exit(3);
@@ -57,12 +58,10 @@ TEST_P(BufferCrash, KillNineLosesNothingFlushedOrCommitted) {
   const std::uint64_t kill_after = 20'000;
   std::uint64_t acked = 0, v = 0;
   while (acked < kill_after && ::read(acks[0], &v, sizeof v) == sizeof v) acked = std::max(acked, v);
-  ::kill(child, SIGKILL);
-  int status = 0;
-  ::waitpid(child, &status, 0);
+  const int ended = child.kill_and_wait();
   while (::read(acks[0], &v, sizeof v) == sizeof v) acked = std::max(acked, v);
   ::close(acks[0]);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "producer ended on its own: " << status;
+  ASSERT_EQ(ended, 128 + SIGKILL) << "producer ended on its own: " << ended;
   ASSERT_GE(acked, kill_after);
 
   std::vector<testing::SeqRecord> got = read_seq_records(dir.path());

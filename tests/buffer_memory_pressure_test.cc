@@ -10,6 +10,7 @@
 #include "engine/buffer_core.h"
 #include "support/seq_records.h"
 #include "support/temp_dir.h"
+#include "support/time_scale.h"
 
 namespace spool {
 namespace {
@@ -22,7 +23,7 @@ constexpr std::uint64_t kMiB = 1 << 20;
 // Waits (polling; no timing assertion) until `pred` holds or 20 s pass.
 template <typename Pred>
 bool eventually(Pred pred) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  const auto deadline = std::chrono::steady_clock::now() + testing::scaled(std::chrono::seconds(20));
   while (!pred()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "segment/segment_log.h"
+#include "support/child_process.h"
 #include "support/log_helpers.h"
 #include "support/temp_dir.h"
 
@@ -28,8 +29,8 @@ TEST_P(CrashDurability, KillNineLosesNoAcknowledgedAppend) {
   o.sync_interval_ms = 5;
   int acks[2];
   ASSERT_EQ(::pipe(acks), 0);
-  pid_t child = ::fork();
-  if (child == 0) {
+  testing::ForkedChild child(testing::fork_tied_to_parent());
+  if (child.pid() == 0) {
     ::close(acks[0]);
     auto log = SegmentLog::open(dir.path(), o);
     if (!log) ::_exit(3);
@@ -46,13 +47,11 @@ TEST_P(CrashDurability, KillNineLosesNoAcknowledgedAppend) {
   std::vector<std::uint64_t> acked;
   std::uint64_t off;
   while (acked.size() < kill_after && ::read(acks[0], &off, sizeof off) == sizeof off) acked.push_back(off);
-  ::kill(child, SIGKILL);
-  int status = 0;
-  ::waitpid(child, &status, 0);
+  const int ended = child.kill_and_wait();
   // Acks already in the pipe were also acknowledged before the kill.
   while (::read(acks[0], &off, sizeof off) == sizeof off) acked.push_back(off);
   ::close(acks[0]);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "writer ended on its own: " << status;
+  ASSERT_EQ(ended, 128 + SIGKILL) << "writer ended on its own: " << ended;
   ASSERT_GE(acked.size(), kill_after);
 
   auto log = open_log(dir.path(), o);

@@ -3,6 +3,7 @@
 // moments, many times. After every kill the cursor loads (never torn, never corrupt) with a
 // value the child committed: at least the last one it reported, at most one beyond it.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,7 +15,9 @@
 #include <thread>
 
 #include "segment/cursor_store.h"
+#include "support/child_process.h"
 #include "support/temp_dir.h"
+#include "support/time_scale.h"
 
 namespace spool::segment {
 namespace {
@@ -52,19 +55,24 @@ TEST(CursorCrash, KillNineDuringCommitsLeavesACommittedValue) {
   for (int round = 0; round < kKills; ++round) {
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);
-    std::fflush(nullptr);
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
+    testing::ForkedChild child(testing::fork_tied_to_parent());
+    ASSERT_GE(child.pid(), 0);
+    if (child.pid() == 0) {
       ::close(fds[0]);
       commit_forever(dir.path(), next_value, fds[1]);
     }
     ::close(fds[1]);
+    // Every other round kills only once the child is committing (its first report is in the
+    // pipe): on a loaded machine a child can need longer than any delay to start. The other
+    // rounds kill at any point, even before the first commit.
+    if (round % 2 == 0) {
+      pollfd started{fds[0], POLLIN, 0};
+      const auto limit = testing::scaled(std::chrono::seconds(30));
+      ASSERT_EQ(::poll(&started, 1, static_cast<int>(limit.count())), 1) << "round " << round;
+    }
     std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
-    ASSERT_EQ(::kill(pid, SIGKILL), 0);
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+    const int ended = child.kill_and_wait();
+    ASSERT_EQ(ended, 128 + SIGKILL) << "child exited with " << ended;
     // Everything the child reported before it died (the pipe keeps it after the kill).
     std::optional<std::uint64_t> last_reported;
     std::uint64_t v;

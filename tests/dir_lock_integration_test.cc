@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "segment/segment_log.h"
+#include "support/child_process.h"
 #include "support/log_helpers.h"
 #include "support/temp_dir.h"
 
@@ -35,8 +36,8 @@ TEST(DirLockIntegration, WriterInAnotherProcessIsNamedAndItsDeathReleasesTheLock
   testing::TempDir dir;
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
-  pid_t child = ::fork();
-  if (child == 0) {
+  testing::ForkedChild child(testing::fork_tied_to_parent());
+  if (child.pid() == 0) {
     auto log = SegmentLog::open(dir.path(), LogOptions{});
     char c = log ? 'y' : 'n';
     if (log) (void)(*log)->append(0, bytes_of("held"));
@@ -49,11 +50,10 @@ TEST(DirLockIntegration, WriterInAnotherProcessIsNamedAndItsDeathReleasesTheLock
   auto refused = SegmentLog::open(dir.path(), LogOptions{});
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.status().code(), StatusCode::kLocked);
-  EXPECT_NE(refused.status().message().find("locked by pid " + std::to_string(child)),
+  EXPECT_NE(refused.status().message().find("locked by pid " + std::to_string(child.pid())),
             std::string::npos)
       << refused.status().message();
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
+  child.kill_and_wait();
   ::close(ready[0]);
   ::close(ready[1]);
   auto log = open_log(dir.path(), LogOptions{});

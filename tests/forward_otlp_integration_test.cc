@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -22,8 +23,10 @@
 #include "spool/forwarder.h"
 #include "spool/otlp_http_sink.h"
 #include "spool/sink.h"
+#include "support/child_process.h"
 #include "support/otlp_receiver.h"
 #include "support/temp_dir.h"
+#include "support/time_scale.h"
 #include "tools/standard_span.h"
 
 namespace spool {
@@ -86,26 +89,10 @@ int forwarding_child(const std::string& dir, const std::string& endpoint, std::u
   return 0;
 }
 
-pid_t fork_child(const std::string& dir, const std::string& endpoint, std::uint64_t first, std::uint64_t n) {
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) ::_exit(forwarding_child(dir, endpoint, first, n));
-  return pid;
-}
-
-// Waits for the child; kills it and returns -1 after `limit`.
-int wait_child(pid_t pid, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+// The child is killed when the returned guard goes away (also on a failed ASSERT).
+testing::ForkedChild fork_child(const std::string& dir, const std::string& endpoint, std::uint64_t first,
+                                std::uint64_t n) {
+  return testing::ForkedChild::start([&] { return forwarding_child(dir, endpoint, first, n); });
 }
 
 TEST(ForwardOtlpIntegration, AtLeastOnceThroughOutagesCrashesAndReceiverErrors) {
@@ -117,7 +104,7 @@ TEST(ForwardOtlpIntegration, AtLeastOnceThroughOutagesCrashesAndReceiverErrors) 
     if (info.sequence == kHeldRequest) {
       held.fetch_add(1);
       Receiver::Response r = Receiver::Response::ok();
-      r.delay = milliseconds(1500);  // the child is killed while it waits for this answer
+      r.delay = testing::scaled(milliseconds(1500));  // the child is killed while it waits for this answer
       return r;
     }
     if (info.sequence % 17 == 4) {
@@ -136,28 +123,24 @@ TEST(ForwardOtlpIntegration, AtLeastOnceThroughOutagesCrashesAndReceiverErrors) 
   });
 
   // Run 1: killed while request kHeldRequest waits for its answer.
-  const pid_t first = fork_child(dir.path(), receiver.endpoint(), 0, kFirstRunSpans);
-  ASSERT_GT(first, 0);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  testing::ForkedChild first = fork_child(dir.path(), receiver.endpoint(), 0, kFirstRunSpans);
+  ASSERT_TRUE(first.started());
+  const auto deadline = std::chrono::steady_clock::now() + testing::scaled(std::chrono::seconds(60));
   // The policy runs when a request arrives; the held one is answered 1.5 s later, so the
   // child is killed while it waits for that answer (request_count() counts answers).
   while (held.load() == 0 && std::chrono::steady_clock::now() < deadline) {
-    int status;
-    ASSERT_EQ(::waitpid(first, &status, WNOHANG), 0) << "the first child ended before the held request";
+    ASSERT_EQ(first.try_wait(), std::nullopt) << "the first child ended before the held request";
     std::this_thread::sleep_for(milliseconds(5));
   }
   ASSERT_EQ(held.load(), 1);
-  ASSERT_EQ(::kill(first, SIGKILL), 0);
-  int status = 0;
-  ASSERT_EQ(::waitpid(first, &status, 0), first);
-  ASSERT_TRUE(WIFSIGNALED(status));
+  ASSERT_EQ(first.kill_and_wait(), 128 + SIGKILL);
 
   // Run 2: recovers, appends more, drains; the receiver goes away and comes back meanwhile.
-  const pid_t second = fork_child(dir.path(), receiver.endpoint(), kFirstRunSpans, kSecondRunSpans);
-  ASSERT_GT(second, 0);
+  testing::ForkedChild second = fork_child(dir.path(), receiver.endpoint(), kFirstRunSpans, kSecondRunSpans);
+  ASSERT_TRUE(second.started());
   // The held request is answered (and its keys count as delivered) before the receiver goes
   // away: a stop() would cut the hold short and the answer would never be sent.
-  const auto held_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  const auto held_deadline = std::chrono::steady_clock::now() + testing::scaled(std::chrono::seconds(30));
   auto held_answered = [&] {
     for (const auto& r : receiver.requests()) {
       if (r.sequence == kHeldRequest && r.status != 0) return true;
@@ -172,7 +155,7 @@ TEST(ForwardOtlpIntegration, AtLeastOnceThroughOutagesCrashesAndReceiverErrors) 
   receiver.stop();
   std::this_thread::sleep_for(milliseconds(1500));
   ASSERT_TRUE(receiver.restart());
-  ASSERT_EQ(wait_child(second, std::chrono::seconds(180)), 0);
+  ASSERT_EQ(second.wait(std::chrono::seconds(180)), 0);
 
   // What the log holds, and what was set aside.
   auto log = segment::SegmentLog::open(dir.path(), LogOptions{}, segment::OpenMode::kReadOnly);

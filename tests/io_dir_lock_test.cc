@@ -11,11 +11,14 @@
 
 #include <gtest/gtest.h>
 
+#include "support/child_process.h"
 #include "support/temp_dir.h"
 
 namespace spool::io {
 namespace {
 
+using spool::testing::fork_tied_to_parent;
+using spool::testing::ForkedChild;
 using spool::testing::read_file;
 using spool::testing::TempDir;
 using spool::testing::write_file;
@@ -115,9 +118,9 @@ TEST(DirLock, ReleasedWhenAHoldingChildIsKilled) {
   TempDir dir;
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
+  ForkedChild child(fork_tied_to_parent());
+  ASSERT_GE(child.pid(), 0);
+  if (child.pid() == 0) {
     ::close(ready[0]);
     DirLock lock;
     pid_t holder = 0;
@@ -129,23 +132,15 @@ TEST(DirLock, ReleasedWhenAHoldingChildIsKilled) {
   char status = 0;
   const ssize_t n = ::read(ready[0], &status, 1);
   ::close(ready[0]);
-  if (n != 1 || status != 'L') {
-    ::kill(child, SIGKILL);
-    ::waitpid(child, nullptr, 0);
-    FAIL() << "child could not take the lock";
-  }
+  ASSERT_TRUE(n == 1 && status == 'L') << "child could not take the lock";
 
   DirLock mine;
   pid_t holder = 0;
   EXPECT_EQ(DirLock::acquire(dir.path(), &mine, &holder), -EWOULDBLOCK);
-  EXPECT_EQ(holder, child);
+  EXPECT_EQ(holder, child.pid());
   EXPECT_FALSE(mine.held());
 
-  ASSERT_EQ(::kill(child, SIGKILL), 0);
-  int wstatus = 0;
-  ASSERT_EQ(::waitpid(child, &wstatus, 0), child);
-  ASSERT_TRUE(WIFSIGNALED(wstatus));
-  EXPECT_EQ(WTERMSIG(wstatus), SIGKILL);
+  EXPECT_EQ(child.kill_and_wait(), 128 + SIGKILL);
 
   // The kernel dropped the dead holder's lock: no stale-lock cleanup needed.
   holder = -1;

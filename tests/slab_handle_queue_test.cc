@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/time_scale.h"
+
 #if defined(__SANITIZE_THREAD__)
 // Boost.Lockfree's node pool (lockfree/detail/freelist.hpp) reads a node's plain `next`
 // field optimistically while another thread may recycle that node, and relies on the tagged
@@ -151,7 +153,7 @@ TEST(SlabHandleQueueTest, ConcurrentProducersLoseNothingAndKeepTheirOrder) {
   std::uint64_t received = 0;
   std::uint64_t out_of_order = 0;
   std::uint64_t bad_bytes = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  const auto deadline = std::chrono::steady_clock::now() + testing::scaled(std::chrono::seconds(120));
   go.store(true, std::memory_order_release);
   while (received < kProducers * kPerProducer && out_of_order == 0) {
     EntryHeader h;

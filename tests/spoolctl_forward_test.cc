@@ -17,6 +17,7 @@
 #include "support/otlp_receiver.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
+#include "support/time_scale.h"
 
 namespace spool {
 namespace {
@@ -207,7 +208,7 @@ TEST(SpoolctlForward, RunsUntilSigintThenStopsCleanlyAndReports) {
                       "--flush-interval-ms", "50"});
   ASSERT_TRUE(child.started());
   // Wait (generously) until everything has arrived, then interrupt.
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  const auto give_up = std::chrono::steady_clock::now() + testing::scaled(std::chrono::seconds(60));
   std::size_t lines = 0;
   while (std::chrono::steady_clock::now() < give_up) {
     jsonl_keys(file, &lines);

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/time_scale.h"
+
 namespace spool::testing {
 namespace {
 
@@ -120,7 +122,7 @@ bool OtlpReceiver::start() {
     port = server->bind_to_any_port(kHost);
     if (port <= 0) return false;
   } else {
-    const auto deadline = std::chrono::steady_clock::now() + kRebindFor;
+    const auto deadline = std::chrono::steady_clock::now() + scaled(kRebindFor);
     while (!server->bind_to_port(kHost, port)) {
       if (std::chrono::steady_clock::now() > deadline) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -300,7 +302,7 @@ std::vector<OtlpReceiver::RequestInfo> OtlpReceiver::requests() const {
 }
 
 bool OtlpReceiver::wait_for_keys(std::size_t distinct_keys, std::chrono::milliseconds timeout) const {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + scaled(timeout);
   std::unique_lock lock(mu_);
   while (delivered_.size() < distinct_keys) {
     if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) return delivered_.size() >= distinct_keys;
@@ -309,7 +311,7 @@ bool OtlpReceiver::wait_for_keys(std::size_t distinct_keys, std::chrono::millise
 }
 
 bool OtlpReceiver::wait_for_requests(std::uint64_t count, std::chrono::milliseconds timeout) const {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + scaled(timeout);
   std::unique_lock lock(mu_);
   // Count-only mode notifies without the lock, so a wake-up can be missed: poll as well.
   while (request_count_.load() < count) {

@@ -129,6 +129,7 @@ class OtlpReceiver {
   std::uint64_t total_wire_bytes() const { return wire_bytes_.load(); }
   std::uint64_t total_decoded_bytes() const { return decoded_bytes_.load(); }
   std::uint64_t decode_error_count() const { return decode_errors_.load(); }
+  // The waits below wait at most scaled(timeout) (support/time_scale.h).
   // Waits until at least `distinct_keys` different keys were delivered.
   bool wait_for_keys(std::size_t distinct_keys, std::chrono::milliseconds timeout) const;
   // Waits until at least `count` requests were answered.

@@ -7,8 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
+
+#include "support/child_process.h"
+#include "support/time_scale.h"
 
 namespace spool::testing {
 
@@ -47,8 +52,11 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::fflush(nullptr);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {
+    die_with_parent(parent);  // kept across exec: the program dies with the test
     // dup2 clears close-on-exec on the copies; everything else closes at exec.
     if (::dup2(in[0], 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0) ::_exit(127);
     ::signal(SIGPIPE, SIG_DFL);
@@ -74,12 +82,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
 }
 
 ChildProcess::~ChildProcess() {
-  if (pid_ > 0 && !reaped_) {
-    ::kill(pid_, SIGKILL);
-    int status;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
+  if (!reaped_) kill_and_reap(pid_);
   close_fd(&in_);
   close_fd(&out_);
   close_fd(&err_);
@@ -105,7 +108,7 @@ bool ChildProcess::pump(int timeout_ms, bool want_stdin) {
 
 bool ChildProcess::write_stdin(std::string_view bytes) {
   const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(kSafetyTimeoutMs);
+      std::chrono::steady_clock::now() + scaled(std::chrono::milliseconds(kSafetyTimeoutMs));
   while (!bytes.empty()) {
     if (in_ < 0) return false;
     const ssize_t n = ::write(in_, bytes.data(), bytes.size());
@@ -124,7 +127,8 @@ bool ChildProcess::write_stdin(std::string_view bytes) {
 void ChildProcess::close_stdin() { close_fd(&in_); }
 
 std::optional<std::string> ChildProcess::read_line(int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  const auto deadline =
+      std::chrono::steady_clock::now() + scaled(std::chrono::milliseconds(timeout_ms));
   for (;;) {
     const auto nl = out_buf_.find('\n');
     if (nl != std::string::npos) {
@@ -144,22 +148,35 @@ void ChildProcess::kill(int signal) {
   if (pid_ > 0 && !reaped_) ::kill(pid_, signal);
 }
 
-ProcessResult ChildProcess::wait() {
+ProcessResult ChildProcess::wait(std::chrono::milliseconds limit) {
   ProcessResult r;
   close_stdin();
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(kSafetyTimeoutMs);
-  while ((out_ >= 0 || err_ >= 0) && std::chrono::steady_clock::now() < deadline) {
-    pump(1000, /*want_stdin=*/false);
-  }
-  if (out_ >= 0 || err_ >= 0) ::kill(pid_, SIGKILL);  // hung: fail rather than hang
+  const auto deadline = std::chrono::steady_clock::now() + scaled(limit);
+  auto left_ms = [&] {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    return static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1000));
+  };
+  while ((out_ >= 0 || err_ >= 0) && left_ms() > 0) pump(left_ms(), /*want_stdin=*/false);
   if (pid_ > 0 && !reaped_) {
+    // The child may close its output and still run: wait for its end up to the same limit.
     int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    pid_t done = 0;
+    for (;;) {
+      done = ::waitpid(pid_, &status, WNOHANG);
+      if (done < 0 && errno == EINTR) continue;
+      if (done != 0 || left_ms() == 0) break;
+      ::poll(nullptr, 0, std::min(left_ms(), 5));
+    }
+    if (done == 0) {  // hung: fail rather than hang
+      ::kill(pid_, SIGKILL);
+      while ((done = ::waitpid(pid_, &status, 0)) < 0 && errno == EINTR) {
+      }
     }
     reaped_ = true;
-    if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+    if (done == pid_ && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+    if (done == pid_ && WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+    if (out_ >= 0 || err_ >= 0) pump(0, /*want_stdin=*/false);  // what it wrote before the kill
   }
   r.out = std::move(out_buf_);
   r.err = std::move(err_buf_);
@@ -168,11 +185,12 @@ ProcessResult ChildProcess::wait() {
   return r;
 }
 
-ProcessResult run_process(const std::vector<std::string>& argv, std::string_view input) {
+ProcessResult run_process(const std::vector<std::string>& argv, std::string_view input,
+                          std::chrono::milliseconds limit) {
   ChildProcess child(argv);
   if (!child.started()) return ProcessResult{};
   child.write_stdin(input);
-  return child.wait();
+  return child.wait(limit);
 }
 
 }  // namespace spool::testing

@@ -3,11 +3,14 @@
 //
 // Output is drained whenever the parent waits on the child, so a child that writes a lot
 // while reading its input never deadlocks against a full pipe. Waits have a generous safety
-// limit so a hung child fails the test instead of hanging it; they are not timing checks.
+// limit (scaled with the build, see time_scale.h) after which the child is killed, so a hung
+// child fails the test instead of hanging it; they are not timing checks. The child is also
+// killed when the test process dies (see child_process.h), so it never outlives the test.
 #pragma once
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,11 +25,14 @@ struct ProcessResult {
   std::string err;
 };
 
-// Runs argv (argv[0] is a path) with `input` on stdin (then closed) and waits for it.
-ProcessResult run_process(const std::vector<std::string>& argv, std::string_view input = {});
+// Runs argv (argv[0] is a path) with `input` on stdin (then closed) and waits for it, at most
+// scaled(limit) (then the child is killed: signal is SIGKILL).
+ProcessResult run_process(const std::vector<std::string>& argv, std::string_view input = {},
+                          std::chrono::milliseconds limit = std::chrono::milliseconds(120'000));
 
 class ChildProcess {
  public:
+  // Every limit below is scaled with the build (scaled() in time_scale.h) before use.
   static constexpr int kSafetyTimeoutMs = 120'000;
 
   explicit ChildProcess(const std::vector<std::string>& argv);
@@ -48,8 +54,9 @@ class ChildProcess {
   void kill(int signal);
 
   // Closes stdin, collects the rest of the output until the child closes it, and reaps the
-  // child. `out` holds the stdout not yet returned by read_line.
-  ProcessResult wait();
+  // child. A child still running after `limit` is killed (signal SIGKILL in the result).
+  // `out` holds the stdout not yet returned by read_line.
+  ProcessResult wait(std::chrono::milliseconds limit = std::chrono::milliseconds(kSafetyTimeoutMs));
 
  private:
   // Waits up to timeout_ms for output (or for stdin to take bytes when want_stdin) and reads
