@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "io/clock.h"
+#include "io/env.h"
 #include "io/file.h"
 #include "segment/frame_format.h"
 #include "segment/segment_file.h"
@@ -123,15 +124,15 @@ std::string CursorStore::path_of(std::string_view name) const {
 }
 
 void CursorStore::remove_stale_temp_files() const {
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir_.c_str()), &::closedir);
-  if (!d) return;  // best effort: leftovers are harmless
+  std::vector<io::DirEntry> entries;
+  if (io::env().list_directory(dir_, &entries) < 0) return;  // best effort: leftovers are harmless
   const std::int64_t now = io::wall_clock_ns();
-  while (dirent* e = ::readdir(d.get())) {
-    const std::string_view name(e->d_name);
-    if (!name.ends_with(kTempSuffix)) continue;
+  for (const io::DirEntry& e : entries) {
+    const std::string_view name(e.name);
+    if (!name.ends_with(kTempSuffix) || !e.regular_file) continue;
     const std::string path = dir_ + "/" + std::string(name);
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (io::env().lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
     const std::int64_t mtime = std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
     if (now - mtime > kStaleTempAgeNs) io::remove_path(path);
   }
@@ -158,21 +159,14 @@ Result<std::optional<CursorRecord>> CursorStore::load(std::string_view name) con
 Result<std::vector<CursorRecord>> CursorStore::list() const {
   std::vector<std::string> names;
   {
-    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir_.c_str()), &::closedir);
-    if (!d) {
-      if (errno == ENOENT) return std::vector<CursorRecord>();
-      return errno_status(-errno, "list cursor directory " + dir_);
-    }
-    while (dirent* e = ::readdir(d.get())) {
-      const std::string_view file(e->d_name);
+    std::vector<io::DirEntry> entries;
+    const int rc = io::env().list_directory(dir_, &entries);
+    if (rc == -ENOENT) return std::vector<CursorRecord>();
+    if (rc < 0) return errno_status(rc, "list cursor directory " + dir_);
+    for (const io::DirEntry& e : entries) {
+      const std::string_view file(e.name);
       if (!file.ends_with(kSuffix)) continue;
-      if (e->d_type != DT_REG) {  // a directory named like a cursor is not one
-        struct stat st;
-        if (e->d_type != DT_UNKNOWN || ::stat((dir_ + "/" + e->d_name).c_str(), &st) != 0 ||
-            !S_ISREG(st.st_mode)) {
-          continue;
-        }
-      }
+      if (!e.regular_file) continue;  // a directory (or link) named like a cursor is not one
       const std::string_view name = file.substr(0, file.size() - kSuffix.size());
       if (validate_name(name).is_ok()) names.emplace_back(name);
     }

@@ -1,12 +1,12 @@
 #include "segment/segment_directory.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <memory>
 
+#include "io/env.h"
 #include "segment/segment_file.h"
 #include "segment/segment_header.h"
 
@@ -19,22 +19,16 @@ std::optional<std::uint64_t> parse_index_file_name(std::string_view name) {
   as_segment += kSegmentSuffix;
   return parse_segment_file_name(as_segment);
 }
-bool is_regular_file(const std::string& dir, const dirent& e) {
-  if (e.d_type == DT_REG) return true;
-  if (e.d_type != DT_UNKNOWN) return false;
-  struct stat st;
-  return ::stat((dir + "/" + e.d_name).c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 }  // namespace
 
 Result<DirectoryListing> list_log_directory(const std::string& dir) {
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), &::closedir);
-  if (!d) return errno_status(-errno, "list log directory " + dir);
+  std::vector<io::DirEntry> entries;
+  const int rc = io::env().list_directory(dir, &entries);
+  if (rc < 0) return errno_status(rc, "list log directory " + dir);
   DirectoryListing out;
-  while (dirent* e = ::readdir(d.get())) {
-    const std::string_view name(e->d_name);
-    if (!is_regular_file(dir, *e)) continue;  // a directory named like a segment is not one
+  for (const io::DirEntry& e : entries) {
+    const std::string_view name(e.name);
+    if (!e.regular_file) continue;  // a directory named like a segment is not one
     if (auto base = parse_segment_file_name(name)) {
       out.segments.push_back(*base);
     } else if (auto ibase = parse_index_file_name(name)) {
@@ -58,7 +52,7 @@ std::optional<std::uint64_t> existing_segment_bytes(const std::string& dir) {
   for (std::uint64_t base : listing->segments) {
     const std::string path = dir + "/" + segment_file_name(base);
     struct stat st;
-    if (::stat(path.c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) > largest) {
+    if (io::env().stat(path, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > largest) {
       largest = static_cast<std::uint64_t>(st.st_size);
     }
   }
