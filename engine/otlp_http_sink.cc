@@ -153,6 +153,11 @@ class OtlpHttpSink final : public Sink {
         curl_(curl),
         protobuf_(options_.resource_attributes),
         json_(options_.resource_attributes) {
+    // A query (a signed URL, a token some gateways want) goes after the signal path.
+    if (const auto q = options_.endpoint.find('?'); q != std::string::npos) {
+      endpoint_query_ = options_.endpoint.substr(q);
+      options_.endpoint.resize(q);
+    }
     while (!options_.endpoint.empty() && options_.endpoint.back() == '/') options_.endpoint.pop_back();
     const bool json = options_.encoding == OtlpHttpOptions::Encoding::kJson;
     fixed_headers_.push_back(json ? "Content-Type: application/json" : "Content-Type: application/x-protobuf");
@@ -247,6 +252,7 @@ class OtlpHttpSink final : public Sink {
   static constexpr std::size_t kMinSecretBytes = 8;
   OtlpHttpOptions options_;
   std::vector<std::string> header_values_;  // blanked in error text
+  std::string endpoint_query_;  // "?..." of the endpoint, or ""
   std::unique_ptr<engine::HttpContentEncoder> compressor_;
   CURL* curl_;
   engine::OtlpProtobufEncoder protobuf_;
@@ -263,7 +269,7 @@ class OtlpHttpSink final : public Sink {
 
 RequestOutcome OtlpHttpSink::post(OtlpSignal signal, std::string_view wire_body, std::uint64_t log_id,
                                   const std::vector<std::uint64_t>& offsets) {
-  const std::string url = options_.endpoint + std::string(engine::otlp_signal_path(signal));
+  const std::string url = options_.endpoint + std::string(engine::otlp_signal_path(signal)) + endpoint_query_;
   char log_id_hex[17];
   std::snprintf(log_id_hex, sizeof log_id_hex, "%016llx", static_cast<unsigned long long>(log_id));
   const std::string spool_headers[] = {

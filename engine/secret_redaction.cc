@@ -38,8 +38,12 @@ bool secret_name(std::string_view name) {
   return false;
 }
 
+// A ':' followed by a blank (or the end) ends a value too: "POST <url>: <message>".
 std::size_t value_end(std::string_view text, std::size_t from) {
-  while (from < text.size() && !ends_value(text[from])) ++from;
+  while (from < text.size() && !ends_value(text[from])) {
+    if (text[from] == ':' && (from + 1 == text.size() || std::isspace(static_cast<unsigned char>(text[from + 1])))) break;
+    ++from;
+  }
   return from;
 }
 
