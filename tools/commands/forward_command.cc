@@ -11,6 +11,10 @@
 //
 // The log is opened for writing (the directory lock): a log that another process has open
 // is forwarded by that process, not by spoolctl.
+//
+// Secrets: headers come from OTEL_EXPORTER_OTLP_HEADERS, --header-file or --header (the
+// first two keep them out of `ps`); a URL with user:pass@ is refused; whatever spool prints
+// or stores about the URL is redacted (engine/secret_redaction.h).
 #include <signal.h>
 #include <string.h>
 #include <time.h>
