@@ -62,6 +62,7 @@ Result<LogSummary> summarize_log(const std::string& dir) {
   if (dead_letters) {
     summary.dead_letters = (*dead_letters)->count();
     summary.dead_letters_pending = (*dead_letters)->pending();
+    summary.dead_letters_dropped = (*dead_letters)->dropped_by_retention();
   } else if (dead_letters.status().code() != StatusCode::kNotFound) {
     return dead_letters.status();
   }

@@ -28,6 +28,24 @@ std::uint16_t load_u16(const std::uint8_t* p) {
   return v;
 }
 
+constexpr std::string_view kDroppedKey = "dropped=";
+
+// The retention cursor's state: "dropped=<n>\n"; 0 when absent or unreadable as a number.
+std::uint64_t parse_dropped(const std::string& state) {
+  if (!state.starts_with(kDroppedKey)) return 0;
+  std::uint64_t n = 0;
+  for (std::size_t i = kDroppedKey.size(); i < state.size() && state[i] >= '0' && state[i] <= '9'; ++i) {
+    n = n * 10 + static_cast<std::uint64_t>(state[i] - '0');
+  }
+  return n;
+}
+
+Result<std::uint64_t> load_dropped(const segment::CursorStore& cursors) {
+  auto cursor = cursors.load(DeadLetterLog::kRetentionCursor);
+  if (!cursor) return cursor.status();
+  return cursor->has_value() ? parse_dropped((*cursor)->state) : 0;
+}
+
 }  // namespace
 
 std::string truncate_dead_letter_error(std::string_view error) {
@@ -99,7 +117,8 @@ Result<DeadLetterPayload> decode_dead_letter_payload(std::span<const std::uint8_
 }
 
 Result<std::unique_ptr<DeadLetterLog>> DeadLetterLog::open(const std::string& log_dir,
-                                                           std::uint32_t max_payload_bytes) {
+                                                           std::uint32_t max_payload_bytes,
+                                                           std::uint64_t segment_bytes) {
   int rc = io::make_directory(log_dir);
   if (rc < 0) return segment::errno_status(rc, "create log directory " + log_dir);
   const std::string dir = log_dir + "/" + std::string(kDirName);
@@ -112,7 +131,8 @@ Result<std::unique_ptr<DeadLetterLog>> DeadLetterLog::open(const std::string& lo
   }
   o.max_record_bytes = static_cast<std::uint32_t>(max_frame_payload);
   // Small segments (dead letters are rare) that still fit the largest dead letter.
-  o.segment_bytes = std::max<std::uint64_t>(16ull << 20, 2 * segment::frame_size(max_frame_payload) + 4096);
+  o.segment_bytes = std::max<std::uint64_t>(segment_bytes == 0 ? 16ull << 20 : segment_bytes,
+                                            2 * segment::frame_size(max_frame_payload) + 4096);
   auto log = segment::SegmentLog::open(dir, o);
   if (!log) return log.status();
   auto cursors = segment::CursorStore::open(dir);
@@ -120,8 +140,10 @@ Result<std::unique_ptr<DeadLetterLog>> DeadLetterLog::open(const std::string& lo
   auto cursor = cursors->load(kRequeueCursor);
   if (!cursor) return cursor.status();  // damaged: refuse rather than requeue everything again
   const std::uint64_t requeued_next = cursor->has_value() ? (*cursor)->next_offset : 0;
+  auto dropped = load_dropped(*cursors);
+  if (!dropped) return dropped.status();
   return std::unique_ptr<DeadLetterLog>(new DeadLetterLog(std::move(log).value(), std::move(cursors).value(),
-                                                          max_payload_bytes, requeued_next));
+                                                          max_payload_bytes, requeued_next, *dropped));
 }
 
 Result<std::unique_ptr<DeadLetterLog>> DeadLetterLog::open_read_only(const std::string& log_dir) {
@@ -134,8 +156,10 @@ Result<std::unique_ptr<DeadLetterLog>> DeadLetterLog::open_read_only(const std::
   auto cursor = cursors.load(kRequeueCursor);
   if (!cursor) return cursor.status();
   const std::uint64_t requeued_next = cursor->has_value() ? (*cursor)->next_offset : 0;
+  auto dropped = load_dropped(cursors);
+  if (!dropped) return dropped.status();
   return std::unique_ptr<DeadLetterLog>(
-      new DeadLetterLog(std::move(log).value(), std::move(cursors), 0, requeued_next));
+      new DeadLetterLog(std::move(log).value(), std::move(cursors), 0, requeued_next, *dropped));
 }
 
 Status DeadLetterLog::append(std::span<const DeadLetterInput> letters) {
@@ -202,8 +226,61 @@ std::uint64_t DeadLetterLog::count() const { return log_->next_offset(); }
 
 std::uint64_t DeadLetterLog::pending() const {
   const std::uint64_t total = log_->next_offset();
-  const std::uint64_t done = requeued_next_.load(std::memory_order_acquire);
+  const std::uint64_t done = std::max(requeued_next_.load(std::memory_order_acquire), log_->first_offset());
   return total > done ? total - done : 0;
+}
+
+std::int64_t DeadLetterLog::newest_set_aside_ns(const segment::SegmentFile& seg) const {
+  const segment::SegmentSummary s = seg.summary();
+  auto last = log_->read(s.last_offset);
+  if (last) {
+    auto d = decode_dead_letter_payload(last->payload);
+    if (d) return d->dead_lettered_at_ns;
+  }
+  return s.max_timestamp;  // the original record's time: older than when it was set aside
+}
+
+Result<std::uint64_t> DeadLetterLog::enforce_retention(const DeadLetterRetention& caps) {
+  if (caps.max_bytes == 0 && caps.max_age_ms == 0) return std::uint64_t{0};
+  std::lock_guard<std::mutex> lock(write_mu_);
+  const std::int64_t now = io::wall_clock_ns();
+  const std::int64_t max_age_ns = static_cast<std::int64_t>(
+      std::min<std::uint64_t>(caps.max_age_ms, std::numeric_limits<std::int64_t>::max() / 1'000'000) * 1'000'000);
+  // Which oldest segments go: decided here (by when dead letters were set aside, which the
+  // segment layer does not know), then deleted by the segment log's own crash-safe size
+  // retention with the cap set to exactly what is left.
+  const auto segments = log_->segments();
+  std::uint64_t left = log_->disk_bytes();
+  std::size_t doomed = 0;
+  for (std::size_t i = 0; i + 1 < segments.size(); ++i) {  // never the active segment
+    const segment::SegmentFile& seg = *segments[i];
+    const bool over = caps.max_bytes != 0 && left > caps.max_bytes;
+    const bool old = caps.max_age_ms != 0 &&
+                     (seg.summary().record_count == 0 || now - newest_set_aside_ns(seg) > max_age_ns);
+    if (!over && !old) break;
+    left -= std::min(left, seg.committed_end());
+    ++doomed;
+  }
+  if (doomed == 0) return std::uint64_t{0};
+  const std::uint64_t first_before = log_->first_offset();
+  log_->set_retention(std::max<std::uint64_t>(left, 1), 0);
+  auto deleted = log_->enforce_retention();
+  log_->set_retention(0, 0);
+  if (!deleted) return deleted.status();
+  const std::uint64_t first_after = log_->first_offset();
+  const std::uint64_t requeued = requeued_next_.load(std::memory_order_relaxed);
+  const std::uint64_t from = std::max(first_before, requeued);
+  const std::uint64_t dropped_now = first_after > from ? first_after - from : 0;
+  if (first_after == first_before) return std::uint64_t{0};
+  const std::uint64_t dropped = dropped_.load(std::memory_order_relaxed) + dropped_now;
+  segment::CursorRecord c;
+  c.name = std::string(kRetentionCursor);
+  c.next_offset = first_after;
+  c.state = std::string(kDroppedKey) + std::to_string(dropped) + "\n";
+  dropped_.store(dropped, std::memory_order_release);
+  // The count is in memory either way; a failed write is an error the caller reports.
+  SPOOL_RETURN_IF_ERROR(cursors_.commit(c));
+  return dropped_now;
 }
 
 Result<std::uint64_t> DeadLetterLog::requeue(segment::SegmentLog& main) {

@@ -26,7 +26,14 @@
 //                8-byte alignment every log payload has (FlatBuffers read in place)
 //   40+E   rest  original payload     (E = e rounded up to a multiple of 8)
 //
-// Threading: append() and requeue() are serialized internally (call them from any thread);
+// Retention of its own (enforce_retention): whole sealed segments, oldest first, go when the
+// dead-letter log is larger than a byte cap or their newest dead letter was set aside longer
+// ago than an age limit -- requeued or not, so an outage of the operator cannot fill the
+// disk. Dead letters it deletes before they were requeued are counted, and the count is
+// persisted as the state of the cursor "retention" in <log_dir>/deadletter/cursors/
+// ("dropped=<n>\n"; its next_offset is the first dead letter kept), so tools read it too.
+//
+// Threading: append(), requeue() and enforce_retention() are serialized internally (call them from any thread);
 // list(), count() and pending() may run concurrently with them.
 #pragma once
 
@@ -41,6 +48,7 @@
 #include <vector>
 
 #include "segment/cursor_store.h"
+#include "segment/segment_file.h"
 #include "segment/segment_log.h"
 #include "spool/status.h"
 
@@ -96,16 +104,26 @@ void encode_dead_letter_payload(const DeadLetterInput& letter, std::int64_t dead
 // error saying what is wrong. Never reads outside `bytes`.
 Result<DeadLetterPayload> decode_dead_letter_payload(std::span<const std::uint8_t> bytes);
 
+// Caps of the dead-letter log (0 = no cap).
+struct DeadLetterRetention {
+  std::uint64_t max_bytes = 0;
+  std::uint64_t max_age_ms = 0;
+};
+
 class DeadLetterLog {
  public:
   static constexpr std::string_view kDirName = "deadletter";
   static constexpr std::string_view kRequeueCursor = "requeue";
+  static constexpr std::string_view kRetentionCursor = "retention";
 
   // Opens (creating) <log_dir>/deadletter read-write; takes its directory lock.
   // `max_payload_bytes` bounds the original payloads it accepts (the main log's
   // max_record_bytes).
+  // `segment_bytes`: size of its segments (0 = 16 MiB), raised to fit two of the largest
+  // dead letters; retention deletes whole sealed segments.
   static Result<std::unique_ptr<DeadLetterLog>> open(
-      const std::string& log_dir, std::uint32_t max_payload_bytes = LogOptions{}.max_record_bytes);
+      const std::string& log_dir, std::uint32_t max_payload_bytes = LogOptions{}.max_record_bytes,
+      std::uint64_t segment_bytes = 0);
   // Opens an existing <log_dir>/deadletter without the lock, never writing (for tools on a
   // live log): list(), count() and pending() work; append() and requeue() fail.
   // NotFound when the log has no dead-letter log.
@@ -119,8 +137,14 @@ class DeadLetterLog {
   Result<std::vector<DeadLetter>> list(std::size_t limit = std::numeric_limits<std::size_t>::max()) const;
   // Dead letters ever appended to this log.
   std::uint64_t count() const;
-  // Dead letters not yet requeued.
+  // Dead letters not yet requeued (nor deleted by retention).
   std::uint64_t pending() const;
+  // Dead letters retention deleted before they were requeued, ever (persisted).
+  std::uint64_t dropped_by_retention() const noexcept { return dropped_.load(std::memory_order_acquire); }
+
+  // Applies `caps` now (see the top of this file). Returns how many not-yet-requeued dead
+  // letters it deleted in this call.
+  Result<std::uint64_t> enforce_retention(const DeadLetterRetention& caps);
 
   // Appends every not-yet-requeued dead letter back into `main` as a new record (original
   // type, flags, timestamp and payload; a new offset), syncs `main`, then advances the
@@ -134,15 +158,18 @@ class DeadLetterLog {
 
  private:
   DeadLetterLog(std::unique_ptr<segment::SegmentLog> log, segment::CursorStore cursors,
-                std::uint32_t max_payload_bytes, std::uint64_t requeued_next)
+                std::uint32_t max_payload_bytes, std::uint64_t requeued_next, std::uint64_t dropped)
       : log_(std::move(log)), cursors_(std::move(cursors)), max_payload_bytes_(max_payload_bytes),
-        requeued_next_(requeued_next) {}
+        requeued_next_(requeued_next), dropped_(dropped) {}
+  // When the newest dead letter of a sealed segment was set aside (wall clock ns).
+  std::int64_t newest_set_aside_ns(const segment::SegmentFile& seg) const;
 
   std::unique_ptr<segment::SegmentLog> log_;
   segment::CursorStore cursors_;  // <log_dir>/deadletter/cursors
   std::uint32_t max_payload_bytes_;
   std::mutex write_mu_;  // serializes append() and requeue()
   std::atomic<std::uint64_t> requeued_next_;  // the requeue cursor's next_offset
+  std::atomic<std::uint64_t> dropped_;        // dropped_by_retention()
 };
 
 }  // namespace spool::engine

@@ -4,6 +4,8 @@
 #include <mutex>
 #include <vector>
 
+#include "engine/secret_redaction.h"
+
 namespace spool::engine {
 
 namespace {
@@ -32,11 +34,13 @@ Result<std::shared_ptr<DeadLetterLog>> acquire_dead_letter_log(const std::string
 Status append_dead_letters(DeadLetterLog& dead_letters, std::uint64_t log_id,
                            std::span<const ForwardRecord> records, std::uint32_t attempts,
                            const std::string& error) {
+  // Kept for as long as the dead letter: no credential from a URL or a receiver's answer.
+  const std::string redacted = redact_and_bound(error, kMaxDeadLetterErrorBytes);
   std::vector<DeadLetterInput> letters;
   letters.reserve(records.size());
   for (const ForwardRecord& r : records) {
     letters.push_back(DeadLetterInput{log_id, r.offset, static_cast<std::uint16_t>(r.kind),
-                                      frame_flags_for(r.priority), r.timestamp_ns, attempts, error, r.payload});
+                                      frame_flags_for(r.priority), r.timestamp_ns, attempts, redacted, r.payload});
   }
   return dead_letters.append(letters);
 }

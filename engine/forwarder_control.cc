@@ -127,6 +127,7 @@ ForwarderStats ForwarderCore::stats() const {
                          : static_cast<double>(std::popcount(send_history_)) / send_history_count_;
   }
   s.sink = sink_->name();
+  s.dead_letters_dropped = dead_letters_->dropped_by_retention();
   s.online = monitor_ ? monitor_->online() : true;
   s.end_offset = readable_end();
   const segment::LogLagFigures lag = segment::measure_lag(log_, s.cursor_offset, s.end_offset);
@@ -184,7 +185,22 @@ HealthReport ForwarderCore::health(const HealthThresholds& thresholds) const {
     in.queue_cap_bytes = bs.queue_budget_bytes;
     in.write_backlog_records = bs.queue_depth;
   }
-  return evaluate_health(in, thresholds);
+  HealthReport report = evaluate_health(in, thresholds);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (outage_ == SinkOutage::kAuth) {
+      report.warnings.push_back(HealthWarning{
+          "sink_auth", "sink " + sink_->name() + " refuses the credentials (" + outage_error_ +
+                           "); forwarding waits, nothing is dead-lettered: renew the token or key"});
+    } else if (outage_ == SinkOutage::kMisconfigured) {
+      report.warnings.push_back(HealthWarning{
+          "sink_misconfigured", "sink " + sink_->name() + " cannot take the records as configured (" +
+                                    outage_error_ + "); forwarding waits, nothing is dead-lettered: "
+                                    "check the URL and the TLS settings"});
+    }
+  }
+  for (HealthWarning& w : sink_->configuration_warnings()) report.warnings.push_back(std::move(w));
+  return report;
 }
 
 }  // namespace spool::engine

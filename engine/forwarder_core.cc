@@ -12,6 +12,7 @@
 #include "engine/forward_totals.h"
 #include "engine/log_dictionary.h"
 #include "engine/native_batch.h"
+#include "engine/secret_redaction.h"
 #include "io/clock.h"
 
 namespace spool::engine {
@@ -19,6 +20,8 @@ namespace spool::engine {
 namespace {
 
 constexpr std::int64_t kMsNs = 1'000'000;
+// How often the dead-letter log's age retention runs when nothing is dead-lettered.
+constexpr std::int64_t kDeadLetterRetentionIntervalNs = 60'000 * kMsNs;
 
 void add_totals(ForwardTotals* into, const ForwardTotals& add) {
   into->delivered += add.delivered;
@@ -78,6 +81,7 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog
   if (!dead_letters) return dead_letters.status();
   core->dead_letters_ = std::move(*dead_letters);
   if (Status s = core->load_cursor(); !s) return s;
+  core->enforce_dead_letter_retention(io::monotonic_ns());
   if (core->options_.compression.train_dictionary) {
     // Best effort: a log too small to train on forwards without a dictionary.
     (void)load_or_train_dictionary(log, core->options_.compression, &core->compressor_);
@@ -179,6 +183,7 @@ void ForwarderCore::wait_until(std::int64_t wake_at) {
 std::int64_t ForwarderCore::step(std::int64_t now) {
   apply_pending_seek();
   persist_totals(/*force=*/false);
+  if (now >= next_dead_letter_retention_ns_) enforce_dead_letter_retention(now);
   const std::int64_t poll = now + std::int64_t{options_.poll_interval_ms} * kMsNs;
   if (!inflight_.active()) {
     skip_deleted_records();
@@ -333,6 +338,7 @@ void ForwarderCore::send(std::int64_t now) {
     return;
   }
   // The sink answered: whatever failed, the path to it works.
+  clear_outage();
   breaker_.record_success(done);
   consecutive_failures_ = 0;
   sizer_.on_success(static_cast<std::uint32_t>(n), inflight_.outcome.bytes_read,
@@ -344,7 +350,7 @@ void ForwarderCore::send(std::int64_t now) {
   if (result.outcome == FlushResult::Outcome::kSucceeded || result.failed_offsets.empty()) {
     count_now(attempt);
     inflight_.outcome.delivered += n;
-    resolve();
+    settle();
     return;
   }
   // Partial: keep the failed records (in offset order) for a retry or the dead-letter log.
@@ -358,7 +364,11 @@ void ForwarderCore::send(std::int64_t now) {
   count_now(attempt);
   inflight_.records = std::move(remaining);
   if (inflight_.records.empty()) {
-    resolve();
+    settle();
+    return;
+  }
+  if (result.payload_too_large) {  // see on_failure()
+    if (!split_in_flight()) dead_letter_and_resolve(result.error);
     return;
   }
   ++inflight_.attempts;
@@ -374,6 +384,16 @@ void ForwarderCore::send(std::int64_t now) {
 void ForwarderCore::on_failure(const FlushResult& result, std::int64_t now) {
   note_send(true);
   note_error(result.error.empty() ? "send failed" : result.error);
+  if (result.payload_too_large) {
+    // The receiver answered (it is up) and takes smaller requests: halve, resend at once,
+    // and make later batches smaller too. No retry is used up; a single record still too
+    // large is refused for good.
+    breaker_.record_success(now);
+    sizer_.on_failure();
+    if (split_in_flight()) return;
+    dead_letter_and_resolve(result.error);
+    return;
+  }
   if (!result.retryable) {
     // Permanent (e.g. HTTP 400): the sink is up, these records will never pass.
     breaker_.record_success(now);
@@ -383,7 +403,8 @@ void ForwarderCore::on_failure(const FlushResult& result, std::int64_t now) {
   breaker_.record_failure(now);
   sizer_.on_failure();
   ++consecutive_failures_;
-  if (!result.sink_unavailable) {
+  note_outage(result);
+  if (!result.sink_unavailable()) {
     // An outage counts neither towards max_retries nor towards max_elapsed_ms.
     if (inflight_.first_failure_ns == 0) inflight_.first_failure_ns = now;
     ++inflight_.attempts;
@@ -417,7 +438,56 @@ void ForwarderCore::dead_letter_and_resolve(const std::string& error) {
   }
   inflight_.outcome.dead_lettered += inflight_.records.size();
   inflight_.records.clear();
-  resolve();
+  next_dead_letter_retention_ns_ = 0;  // new dead letters: apply the caps at the next step
+  settle();
+}
+
+// HTTP 413: keep the first half in flight and hold the second half back. False when a
+// single record is left (it cannot be made smaller).
+bool ForwarderCore::split_in_flight() {
+  std::vector<ForwardRecord>& records = inflight_.records;
+  if (records.size() < 2) return false;
+  const auto half = static_cast<std::ptrdiff_t>(records.size() / 2);
+  inflight_.held_back.insert(inflight_.held_back.begin(), records.begin() + half, records.end());
+  records.erase(records.begin() + half, records.end());
+  inflight_.retry_at_ns = 0;
+  return true;
+}
+
+// The records in flight are settled (delivered or dead-lettered): send what a split held
+// back, or resolve the batch when nothing is.
+void ForwarderCore::settle() {
+  if (inflight_.held_back.empty()) {
+    resolve();
+    return;
+  }
+  inflight_.records = std::move(inflight_.held_back);
+  inflight_.held_back.clear();
+  inflight_.attempts = 0;
+  inflight_.first_failure_ns = 0;
+  inflight_.retry_at_ns = 0;
+}
+
+// An auth or configuration outage stands (health) until a send succeeds; an outage of
+// another kind (the network) does not replace it: the credentials are still unproven.
+void ForwarderCore::note_outage(const FlushResult& result) {
+  if (result.outage != SinkOutage::kAuth && result.outage != SinkOutage::kMisconfigured) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  outage_ = result.outage;
+  outage_error_ = redact_and_bound(result.error, kMaxPersistedErrorBytes);
+}
+
+void ForwarderCore::clear_outage() {
+  std::lock_guard<std::mutex> lock(mu_);
+  outage_ = SinkOutage::kNone;
+  outage_error_.clear();
+}
+
+void ForwarderCore::enforce_dead_letter_retention(std::int64_t now) {
+  next_dead_letter_retention_ns_ = now + kDeadLetterRetentionIntervalNs;
+  auto dropped = dead_letters_->enforce_retention(
+      DeadLetterRetention{options_.dead_letter_max_bytes, options_.dead_letter_max_age_ms});
+  if (!dropped) note_error("dead-letter retention: " + dropped.status().to_string());
 }
 
 // The batch is settled: every record delivered or dead-lettered. Commit the cursor past it.
@@ -507,7 +577,9 @@ void ForwarderCore::note_error(const std::string& error) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::int64_t now = io::wall_clock_ns();
   totals_.last_error_ns = session_.last_error_ns = now;
-  totals_.last_error = session_.last_error = error.substr(0, kMaxPersistedErrorBytes);
+  // Any sink's text passes the redaction before it is kept or persisted (the OTLP sink
+  // redacts already; a custom sink may not).
+  totals_.last_error = session_.last_error = redact_and_bound(error, kMaxPersistedErrorBytes);
   totals_dirty_ = true;
 }
 

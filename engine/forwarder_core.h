@@ -59,6 +59,9 @@ class ForwarderCore {
     ForwardTotals outcome;            // what this batch adds to the totals when it resolves
     std::uint32_t sends = 0;          // sends of (some of) these records so far
     std::uint64_t lost_offsets = 0;   // offsets in [cursor, next_offset) without a record
+    // Records of this batch set aside by a 413 split, sent once `records` is settled (the
+    // front is sent next).
+    std::vector<ForwardRecord> held_back;
     bool active() const noexcept { return !records.empty(); }
   };
 
@@ -77,7 +80,12 @@ class ForwarderCore {
   void send(std::int64_t now);
   void on_failure(const FlushResult& result, std::int64_t now);
   void dead_letter_and_resolve(const std::string& error);
+  bool split_in_flight();
+  void settle();
   void resolve();
+  void note_outage(const FlushResult& result);
+  void clear_outage();
+  void enforce_dead_letter_retention(std::int64_t now);
   void count_now(const ForwardTotals& add);
   std::int64_t delay_ns(std::uint64_t attempt, std::uint64_t retry_after_ms);
   void skip_deleted_records();
@@ -113,6 +121,7 @@ class ForwarderCore {
   std::int64_t last_persist_ns_ = 0;
   bool totals_dirty_ = false;            // totals_ changed since the cursor file was written
   std::unique_ptr<ConnectivityMonitor> monitor_;
+  std::int64_t next_dead_letter_retention_ns_ = 0;
   std::thread thread_;
 
   // Shared with callers, under mu_.
@@ -138,6 +147,9 @@ class ForwarderCore {
   std::uint64_t send_history_ = 0;        // last 64 sends, bit set = failed
   std::uint32_t send_history_count_ = 0;
   Status stop_status_;                    // the last cursor write's failure, if any
+  // The standing sink_auth / sink_misconfigured condition (health), until a send succeeds.
+  SinkOutage outage_ = SinkOutage::kNone;
+  std::string outage_error_;
   std::mutex stop_mu_;                    // one stop() at a time (it joins the thread)
 };
 

@@ -10,21 +10,33 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <mutex>
 
+#include <unistd.h>
+
+#include "engine/http_answer_class.h"
 #include "engine/http_content_encoding.h"
 #include "engine/otlp_export_response.h"
 #include "engine/otlp_json_encoder.h"
 #include "engine/otlp_mapping.h"
 #include "engine/otlp_protobuf_encoder.h"
+#include "engine/secret_redaction.h"
 
 namespace spool {
 
 namespace {
 
 using engine::OtlpSignal;
+using engine::classify_http_status;
+using engine::HttpAnswerClass;
+using engine::kRedacted;
+using engine::outage_of;
+using engine::redact_secrets;
+using engine::url_has_userinfo;
 
 // Enough of a response body for any partial_success; the rest is read and dropped.
 constexpr std::size_t kMaxResponseBytes = 1 << 20;
@@ -37,10 +49,10 @@ constexpr std::uint64_t kMaxRetryAfterMs = 24ull * 3600 * 1000;
 // What one POST came to.
 struct RequestOutcome {
   bool delivered = false;        // 2xx
-  bool transport_error = false;  // no HTTP answer at all (refused, timed out, reset)
-  // The receiver is unreachable or pushing back (transport error, 429, 502, 503, 504): the
-  // outage is the receiver's, not the records' (FlushResult::sink_unavailable).
-  bool unavailable = false;
+  bool transport_error = false;  // no HTTP answer at all (refused, timed out, reset, TLS)
+  // Not kNone: the outage is the receiver's, not the records' (FlushResult::outage).
+  SinkOutage outage = SinkOutage::kNone;
+  bool too_large = false;        // 413
   bool retryable = true;
   std::uint32_t retry_after_ms = 0;
   std::string error;
@@ -91,6 +103,48 @@ std::uint32_t retry_after_ms(std::string_view value) {
   return static_cast<std::uint32_t>(std::min(ms, kMaxRetryAfterMs));
 }
 
+// A transport failure: which outage it is. TLS and URL problems do not go away by waiting:
+// they say the configuration is wrong (sink_misconfigured); the rest is the network.
+SinkOutage transport_outage(CURLcode rc) {
+  switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CLIENTCERT:
+    case CURLE_USE_SSL_FAILED:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_NOT_BUILT_IN:
+      return SinkOutage::kMisconfigured;
+    default:
+      return SinkOutage::kUnreachable;
+  }
+}
+
+// Of two outages of one batch's requests, the one to report: the most specific.
+SinkOutage worse(SinkOutage a, SinkOutage b) {
+  auto rank = [](SinkOutage o) {
+    switch (o) {
+      case SinkOutage::kNone: return 0;
+      case SinkOutage::kUnreachable: return 1;
+      case SinkOutage::kBusy: return 2;
+      case SinkOutage::kMisconfigured: return 3;
+      case SinkOutage::kAuth: return 4;
+    }
+    return 0;
+  };
+  return rank(a) >= rank(b) ? a : b;
+}
+
 class OtlpHttpSink final : public Sink {
  public:
   OtlpHttpSink(OtlpHttpOptions options, std::unique_ptr<engine::HttpContentEncoder> compressor, CURL* curl)
@@ -99,6 +153,11 @@ class OtlpHttpSink final : public Sink {
         curl_(curl),
         protobuf_(options_.resource_attributes),
         json_(options_.resource_attributes) {
+    // A query (a signed URL, a token some gateways want) goes after the signal path.
+    if (const auto q = options_.endpoint.find('?'); q != std::string::npos) {
+      endpoint_query_ = options_.endpoint.substr(q);
+      options_.endpoint.resize(q);
+    }
     while (!options_.endpoint.empty() && options_.endpoint.back() == '/') options_.endpoint.pop_back();
     const bool json = options_.encoding == OtlpHttpOptions::Encoding::kJson;
     fixed_headers_.push_back(json ? "Content-Type: application/json" : "Content-Type: application/x-protobuf");
@@ -106,7 +165,11 @@ class OtlpHttpSink final : public Sink {
       fixed_headers_.push_back("Content-Encoding: " + std::string(compressor_->content_encoding()));
     }
     fixed_headers_.push_back("Expect:");  // no 100-continue round trip before large bodies
-    for (const auto& [name, value] : options_.headers) fixed_headers_.push_back(name + ": " + value);
+    for (const auto& [name, value] : options_.headers) {
+      fixed_headers_.push_back(name + ": " + value);
+      // Short values ("1", "gzip") are not secrets and would blank ordinary words.
+      if (value.size() >= kMinSecretBytes) header_values_.push_back(value);
+    }
 
     curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM (threads)
     curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
@@ -118,6 +181,23 @@ class OtlpHttpSink final : public Sink {
     curl_easy_setopt(curl_, CURLOPT_WRITEDATA, this);
     curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, &OtlpHttpSink::on_header);
     curl_easy_setopt(curl_, CURLOPT_HEADERDATA, this);
+    // Redirects are not followed (curl's default): a 3xx is reported as a misconfiguration,
+    // never silently sent, credentials and all, somewhere else.
+    if (!options_.ca_file.empty()) curl_easy_setopt(curl_, CURLOPT_CAINFO, options_.ca_file.c_str());
+    if (!options_.client_cert_file.empty()) {
+      curl_easy_setopt(curl_, CURLOPT_SSLCERT, options_.client_cert_file.c_str());
+    }
+    if (!options_.client_key_file.empty()) curl_easy_setopt(curl_, CURLOPT_SSLKEY, options_.client_key_file.c_str());
+    if (options_.tls_min_version == OtlpHttpOptions::TlsVersion::kTls12) {
+      curl_easy_setopt(curl_, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+    } else if (options_.tls_min_version == OtlpHttpOptions::TlsVersion::kTls13) {
+      curl_easy_setopt(curl_, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_3));
+    }
+    if (options_.insecure_skip_verify) {
+      curl_easy_setopt(curl_, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(curl_, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (!options_.proxy.empty()) curl_easy_setopt(curl_, CURLOPT_PROXY, options_.proxy.c_str());
   }
   ~OtlpHttpSink() override { curl_easy_cleanup(curl_); }
   OtlpHttpSink(const OtlpHttpSink&) = delete;
@@ -125,6 +205,13 @@ class OtlpHttpSink final : public Sink {
 
   std::string name() const override { return "otlp-http"; }
   FlushResult send(const ForwardBatch& batch) override;
+  std::vector<HealthWarning> configuration_warnings() const override {
+    if (!options_.insecure_skip_verify) return {};
+    return {HealthWarning{"tls_insecure", "TLS certificate and host name verification is off for " +
+                                              redact_secrets(options_.endpoint) +
+                                              " (insecure_skip_verify / --insecure): anyone on the path can "
+                                              "read and change what is sent"}};
+  }
 
  private:
   static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* self_ptr) {
@@ -150,7 +237,22 @@ class OtlpHttpSink final : public Sink {
                       const std::vector<std::uint64_t>& offsets);
   RequestOutcome answer(long status, std::size_t record_count, const std::vector<std::uint64_t>& offsets);
 
+  // Error text as stored and printed: secrets redacted (URL credentials, query values,
+  // configured header values echoed back by a receiver), bounded.
+  std::string scrub(std::string_view text) const {
+    std::string out = redact_secrets(text);
+    for (const std::string& v : header_values_) {
+      for (std::size_t at = out.find(v); at != std::string::npos; at = out.find(v, at + kRedacted.size())) {
+        out.replace(at, v.size(), kRedacted);
+      }
+    }
+    return out;
+  }
+
+  static constexpr std::size_t kMinSecretBytes = 8;
   OtlpHttpOptions options_;
+  std::vector<std::string> header_values_;  // blanked in error text
+  std::string endpoint_query_;  // "?..." of the endpoint, or ""
   std::unique_ptr<engine::HttpContentEncoder> compressor_;
   CURL* curl_;
   engine::OtlpProtobufEncoder protobuf_;
@@ -167,7 +269,7 @@ class OtlpHttpSink final : public Sink {
 
 RequestOutcome OtlpHttpSink::post(OtlpSignal signal, std::string_view wire_body, std::uint64_t log_id,
                                   const std::vector<std::uint64_t>& offsets) {
-  const std::string url = options_.endpoint + std::string(engine::otlp_signal_path(signal));
+  const std::string url = options_.endpoint + std::string(engine::otlp_signal_path(signal)) + endpoint_query_;
   char log_id_hex[17];
   std::snprintf(log_id_hex, sizeof log_id_hex, "%016llx", static_cast<unsigned long long>(log_id));
   const std::string spool_headers[] = {
@@ -207,7 +309,8 @@ RequestOutcome OtlpHttpSink::post(OtlpSignal signal, std::string_view wire_body,
   if (rc != CURLE_OK) {
     RequestOutcome o;
     o.transport_error = true;
-    o.error = "POST " + url + ": " + (curl_error_[0] != '\0' ? std::string(curl_error_) : curl_easy_strerror(rc));
+    o.outage = transport_outage(rc);
+    o.error = scrub("POST " + url + ": " + (curl_error_[0] != '\0' ? std::string(curl_error_) : curl_easy_strerror(rc)));
     return o;
   }
   long status = 0;
@@ -241,16 +344,17 @@ RequestOutcome OtlpHttpSink::answer(long status, std::size_t record_count,
     }
     const auto rejected = std::min<std::uint64_t>(static_cast<std::uint64_t>(partial->rejected), record_count);
     if (rejected > o.rejected_offsets.size()) o.rejected_unnamed = rejected - o.rejected_offsets.size();
-    o.error = "partial success: " + std::to_string(partial->rejected) + " rejected: " +
-              partial->error_message.substr(0, kErrorBodyBytes);
+    o.error = scrub("partial success: " + std::to_string(partial->rejected) + " rejected: " +
+                    partial->error_message.substr(0, kErrorBodyBytes));
     return o;
   }
-  o.error = "HTTP " + std::to_string(status) + ": " + response_.substr(0, kErrorBodyBytes);
+  o.error = scrub("HTTP " + std::to_string(status) + ": " + response_.substr(0, kErrorBodyBytes));
   if (status == 429 || status == 503) o.retry_after_ms = retry_after_ms(retry_after_);
-  // 429 and 5xx are the receiver saying "later"; any other 4xx says the request itself is
-  // wrong and sending it again will not help. 1xx/3xx are not OTLP answers: try again.
-  o.retryable = !(status >= 400 && status < 500 && status != 429);
-  o.unavailable = status == 429 || status == 502 || status == 503 || status == 504;
+  // engine/http_answer_class.h is the table; only a plain refusal is permanent.
+  const HttpAnswerClass c = classify_http_status(status);
+  o.retryable = c != HttpAnswerClass::kRefused;
+  o.too_large = c == HttpAnswerClass::kTooLarge;
+  o.outage = outage_of(c, options_.server_errors_are_outages);
   return o;
 }
 
@@ -261,6 +365,8 @@ FlushResult OtlpHttpSink::send(const ForwardBatch& batch) {
   std::string errors;
   bool any_retryable_failure = false;
   bool only_unavailable = true;  // every failure so far was the receiver being away
+  SinkOutage outage = SinkOutage::kNone;
+  bool too_large = false;
   bool connection_down = false;
   std::string connection_error;
   auto note_error = [&](const std::string& e) {
@@ -309,7 +415,9 @@ FlushResult OtlpHttpSink::send(const ForwardBatch& batch) {
     }
     failed.insert(failed.end(), offsets_.begin(), offsets_.end());
     any_retryable_failure = any_retryable_failure || o.retryable;
-    only_unavailable = only_unavailable && (o.unavailable || o.transport_error);
+    only_unavailable = only_unavailable && o.outage != SinkOutage::kNone;
+    outage = worse(outage, o.outage);
+    too_large = too_large || o.too_large;
     result.retry_after_ms = std::max(result.retry_after_ms, o.retry_after_ms);
     note_error(o.error);
     if (o.transport_error) connection_down = true;
@@ -331,12 +439,14 @@ FlushResult OtlpHttpSink::send(const ForwardBatch& batch) {
   const bool retryable = any_retryable_failure;
   if (failed.size() >= batch.records.size()) {
     FlushResult f = FlushResult::failed(std::move(errors), retryable, result.retry_after_ms);
-    f.sink_unavailable = only_unavailable;
+    f.outage = only_unavailable ? outage : SinkOutage::kNone;
+    f.payload_too_large = too_large;
     f.bytes_sent = result.bytes_sent;
     f.rejected_unnamed = result.rejected_unnamed;
     return f;
   }
   FlushResult p = FlushResult::partial(std::move(failed), std::move(errors), retryable);
+  p.payload_too_large = too_large;
   p.retry_after_ms = result.retry_after_ms;
   p.bytes_sent = result.bytes_sent;
   p.rejected_unnamed = result.rejected_unnamed;
@@ -355,17 +465,53 @@ bool valid_header_value(std::string_view value) {
   return std::none_of(value.begin(), value.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
+Status check_readable(const std::string& path, const char* what) {
+  if (path.empty()) return Status::ok();
+  if (::access(path.c_str(), R_OK) != 0) {
+    return Status::invalid_argument(std::string(what) + " " + path + " cannot be read: " + std::strerror(errno));
+  }
+  return Status::ok();
+}
+
 Status validate(const OtlpHttpOptions& o) {
+  const std::string shown = redact_secrets(o.endpoint);  // error messages never echo secrets
   std::string_view rest = o.endpoint;
+  const bool https = rest.starts_with("https://");
   if (rest.starts_with("http://")) rest.remove_prefix(7);
-  else if (rest.starts_with("https://")) rest.remove_prefix(8);
-  else return Status::invalid_argument("OTLP endpoint '" + o.endpoint + "' must start with http:// or https://");
+  else if (https) rest.remove_prefix(8);
+  else return Status::invalid_argument("OTLP endpoint '" + shown + "' must start with http:// or https://");
   if (rest.empty() || rest.front() == '/' || rest.front() == ':') {
-    return Status::invalid_argument("OTLP endpoint '" + o.endpoint + "' names no host");
+    return Status::invalid_argument("OTLP endpoint '" + shown + "' names no host");
+  }
+  if (url_has_userinfo(o.endpoint)) {
+    return Status::invalid_argument("OTLP endpoint '" + shown +
+                                    "' carries credentials (user:password@host); they would be stored "
+                                    "and printed with every error: give them as a header instead "
+                                    "(e.g. spoolctl forward --header-file FILE with 'Authorization: ...')");
   }
   if (std::any_of(o.endpoint.begin(), o.endpoint.end(),
                   [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; })) {
-    return Status::invalid_argument("OTLP endpoint '" + o.endpoint + "' contains spaces or control characters");
+    return Status::invalid_argument("OTLP endpoint '" + shown + "' contains spaces or control characters");
+  }
+  const bool tls_options = !o.ca_file.empty() || !o.client_cert_file.empty() || !o.client_key_file.empty() ||
+                           o.tls_min_version != OtlpHttpOptions::TlsVersion::kDefault || o.insecure_skip_verify;
+  if (tls_options && !https) {
+    return Status::invalid_argument("TLS options (CA file, client certificate or key, minimum version, "
+                                    "insecure) need an https:// endpoint, got '" + shown + "'");
+  }
+  if (!o.client_key_file.empty() && o.client_cert_file.empty()) {
+    return Status::invalid_argument("a TLS client key needs its client certificate");
+  }
+  SPOOL_RETURN_IF_ERROR(check_readable(o.ca_file, "CA file"));
+  SPOOL_RETURN_IF_ERROR(check_readable(o.client_cert_file, "client certificate"));
+  SPOOL_RETURN_IF_ERROR(check_readable(o.client_key_file, "client key"));
+  if (!o.proxy.empty()) {
+    if (o.proxy.find("://") == std::string::npos ||
+        std::any_of(o.proxy.begin(), o.proxy.end(),
+                    [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; })) {
+      return Status::invalid_argument("proxy '" + redact_secrets(o.proxy) +
+                                      "' must be a URL such as http://HOST:PORT or socks5h://HOST:PORT");
+    }
   }
   if (o.connect_timeout_ms == 0 || o.request_timeout_ms == 0) {
     return Status::invalid_argument("OTLP connect and request timeouts must be > 0 ms");

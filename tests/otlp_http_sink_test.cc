@@ -362,7 +362,7 @@ TEST(OtlpHttpSink, TooManyRequestsHonoursRetryAfterSeconds) {
   const FlushResult r = sink->send(tb.batch());
   EXPECT_EQ(r.outcome, FlushResult::Outcome::kFailed);
   EXPECT_TRUE(r.retryable);
-  EXPECT_TRUE(r.sink_unavailable);  // no retry is used up while the receiver is away
+  EXPECT_TRUE(r.sink_unavailable());  // no retry is used up while the receiver is away
   EXPECT_EQ(r.retry_after_ms, 3000u);
   EXPECT_EQ(r.error.rfind("HTTP 429", 0), 0u) << r.error;
 }
@@ -384,7 +384,7 @@ TEST(OtlpHttpSink, UnavailableHonoursRetryAfterDate) {
   const FlushResult r = sink->send(tb.batch());
   EXPECT_EQ(r.outcome, FlushResult::Outcome::kFailed);
   EXPECT_TRUE(r.retryable);
-  EXPECT_TRUE(r.sink_unavailable);  // no retry is used up while the receiver is away
+  EXPECT_TRUE(r.sink_unavailable());  // no retry is used up while the receiver is away
   EXPECT_GT(r.retry_after_ms, 7000u);
   EXPECT_LE(r.retry_after_ms, 10000u);
 }
@@ -400,7 +400,7 @@ TEST(OtlpHttpSink, ServerErrorsAreRetryable) {
     EXPECT_EQ(r.outcome, FlushResult::Outcome::kFailed) << status;
     EXPECT_TRUE(r.retryable) << status;
     // A gateway or an overloaded receiver is away; a 500 is an answer about these records.
-    EXPECT_EQ(r.sink_unavailable, status != 500) << status;
+    EXPECT_EQ(r.sink_unavailable(), status != 500) << status;
     EXPECT_EQ(r.retry_after_ms, 0u) << status;
     EXPECT_EQ(r.error.rfind("HTTP " + std::to_string(status), 0), 0u) << r.error;
   }
@@ -418,7 +418,7 @@ TEST(OtlpHttpSink, BadRequestIsPermanentWithTheBody) {
   const FlushResult r = sink->send(tb.batch());
   EXPECT_EQ(r.outcome, FlushResult::Outcome::kFailed);
   EXPECT_FALSE(r.retryable);
-  EXPECT_FALSE(r.sink_unavailable);
+  EXPECT_FALSE(r.sink_unavailable());
   EXPECT_EQ(r.error, "HTTP 400: bad things" + std::string(512 - 10, '.'));
 }
 
@@ -455,7 +455,7 @@ TEST(OtlpHttpSink, ConnectionRefusedIsRetryable) {
   const FlushResult r = (*sink)->send(tb.batch());
   EXPECT_EQ(r.outcome, FlushResult::Outcome::kFailed);
   EXPECT_TRUE(r.retryable);
-  EXPECT_TRUE(r.sink_unavailable);  // no retry is used up while the receiver is away
+  EXPECT_TRUE(r.sink_unavailable());  // no retry is used up while the receiver is away
   EXPECT_NE(r.error.find("/v1/traces"), std::string::npos) << r.error;
   // One attempt for the whole batch: the logs and metrics requests were not tried.
   EXPECT_EQ(r.error.find("/v1/logs"), std::string::npos) << r.error;
@@ -476,7 +476,7 @@ TEST(OtlpHttpSink, RequestTimeoutIsRetryable) {
   EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(1400));
   EXPECT_EQ(r.outcome, FlushResult::Outcome::kFailed);
   EXPECT_TRUE(r.retryable);
-  EXPECT_TRUE(r.sink_unavailable);  // no retry is used up while the receiver is away
+  EXPECT_TRUE(r.sink_unavailable());  // no retry is used up while the receiver is away
   EXPECT_NE(r.error.find("timed out"), std::string::npos) << r.error;  // curl: "Operation timed out ..."
 }
 

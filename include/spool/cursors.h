@@ -32,7 +32,8 @@ struct LogSummary {
   std::uint64_t size_bytes = 0;
   std::uint64_t segments = 0;
   std::uint64_t dead_letters = 0;          // in <dir>/deadletter, ever
-  std::uint64_t dead_letters_pending = 0;  // not yet requeued
+  std::uint64_t dead_letters_pending = 0;  // not yet requeued (nor deleted by retention)
+  std::uint64_t dead_letters_dropped = 0;  // deleted by the dead-letter log's retention before requeued
   std::vector<CursorInfo> cursors;
 };
 

@@ -11,7 +11,12 @@
 // after the sink acknowledged it, so a crash re-sends at most the one batch in flight.
 // Failed records are retried with exponential back-off and jitter; after max_retries (or at
 // once, for permanent failures such as HTTP 400) they go to the dead-letter log
-// (<dir>/deadletter/) with the last error. A circuit breaker and an optional connectivity
+// (<dir>/deadletter/) with the last error. A sink outage (FlushResult::outage: unreachable,
+// busy, refused credentials, wrong address or TLS setup) never uses up retries nor
+// dead-letters anything; an expired token or a wrong URL shows in health() as sink_auth /
+// sink_misconfigured until a send succeeds. A batch the receiver refuses as too large
+// (FlushResult::payload_too_large) is halved until it passes; only a single record still
+// refused goes to the dead-letter log. A circuit breaker and an optional connectivity
 // monitor keep a long outage cheap: no retry storm, a probe per cooldown.
 //
 // Progress is driven by state, not by wake-ups: the thread compares the log's committed end
@@ -62,6 +67,14 @@ struct ForwarderOptions {
   ConnectivityOptions connectivity;
   std::uint32_t stats_persist_interval_ms = 1000;  // failure totals reach the cursor file this often
   std::uint32_t stop_timeout_ms = 5000;    // stop() tries this long to deliver what is committed
+  // The dead-letter log's own retention (<dir>/deadletter, shared by the log's forwarders;
+  // 0 = off): whole segments of dead letters are deleted, requeued or not, while it is
+  // larger than dead_letter_max_bytes or once they were set aside longer than
+  // dead_letter_max_age_ms ago. Applied at start, after each dead-lettering and every
+  // minute; what it deletes before it was requeued is counted
+  // (ForwarderStats::dead_letters_dropped, `spoolctl stats`).
+  std::uint64_t dead_letter_max_bytes = 256ull << 20;
+  std::uint64_t dead_letter_max_age_ms = 7ull * 24 * 3600 * 1000;
 };
 
 class Forwarder {

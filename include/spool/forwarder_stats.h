@@ -51,6 +51,9 @@ struct ForwarderStats {
   std::uint64_t pending_retry_records = 0;  // records waiting for a retry
   std::int64_t next_attempt_ns = 0;       // monotonic time of the next retry/probe; 0 = none
   double failure_rate = 0;                // failed sends / sends over the last 64 sends
+  // Dead letters of this log that the dead-letter log's retention deleted before they were
+  // requeued (ever; shared by every cursor of the log).
+  std::uint64_t dead_letters_dropped = 0;
 };
 
 // The accounting identity of one Buffer + one Forwarder, over the Forwarder's session:

@@ -32,7 +32,10 @@ struct HealthInputs {
 };
 
 struct HealthWarning {
-  std::string code;     // buffer_fill, forward_lag, recent_error, failure_rate, write_backlog
+  // buffer_fill, forward_lag, recent_error, failure_rate, write_backlog; from a Forwarder
+  // also sink_auth (the sink refuses the credentials), sink_misconfigured (wrong address,
+  // TLS setup) and tls_insecure (TLS verification turned off)
+  std::string code;
   std::string message;  // one line a person can act on
 };
 

@@ -17,9 +17,23 @@
 //   2xx: delivered; a partial_success naming offsets ("spool-rejected-offsets:1,5" in its
 //        error_message) fails those (kPartial, retried); a bare rejected count is counted in
 //        FlushResult::rejected_unnamed and not retried;
-//   429, 502, 503, 504, other 5xx, connection errors and timeouts: retryable (Retry-After of a
-//        429 or 503, in seconds or as an HTTP date, becomes retry_after_ms);
-//   other 4xx: permanent (retryable = false), error "HTTP <code>: <first 512 body bytes>".
+//   429, 502, 503, 504, connection errors and timeouts: an outage (SinkOutage::kBusy /
+//        kUnreachable; Retry-After of a 429 or 503, in seconds or as an HTTP date, becomes
+//        retry_after_ms);
+//   401, 403, 407: an outage (kAuth); 3xx, 404, 405 and TLS failures (certificate, handshake,
+//        CA file): an outage (kMisconfigured) -- nothing is dead-lettered for them;
+//   413: payload_too_large (the forwarder halves the batch);
+//   408, 500, 501, 505 and other 5xx: retryable, using the retry budget (an outage instead
+//        with server_errors_are_outages);
+//   other 4xx: permanent (retryable = false).
+// The table is engine/http_answer_class.h. Error text is "HTTP <code>: <first 512 body
+// bytes>" or "POST <url>: <curl message>", passed through redact_secrets()
+// (engine/secret_redaction.h) and with the configured header values blanked, so neither
+// URL credentials, query tokens nor header secrets reach stats, cursor files or dead letters.
+//
+// An endpoint with userinfo (https://user:pass@host) is refused: put credentials in a
+// header (spoolctl forward --header-file). Query parameters are sent as given but appear
+// only redacted in any text spool keeps.
 // When only some of a batch's requests fail, the batch is kPartial with the failed requests'
 // offsets.
 #pragma once
@@ -50,10 +64,28 @@ struct OtlpHttpOptions {
   std::uint32_t request_timeout_ms = 10000;  // the whole request, connect included
   // The OTLP Resource of every request, e.g. {"service.name", "inference-gw"}.
   std::vector<std::pair<std::string, std::string>> resource_attributes;
+
+  // TLS (https:// endpoints only; with http:// these are refused as a configuration error).
+  std::string ca_file;           // PEM CA bundle to verify the receiver with ("" = system store)
+  std::string client_cert_file;  // PEM client certificate (mutual TLS)
+  std::string client_key_file;   // its PEM private key ("" = in client_cert_file)
+  enum class TlsVersion : std::uint8_t { kDefault, kTls12, kTls13 };
+  TlsVersion tls_min_version = TlsVersion::kDefault;  // kDefault: libcurl's (TLS 1.2 today)
+  // Turns certificate and host name verification off. Only for tests against a
+  // self-signed receiver: while on, the sink reports health warning "tls_insecure".
+  bool insecure_skip_verify = false;
+  // Proxy URL ("http://proxy:3128", "socks5h://..."); "" = libcurl's environment
+  // (https_proxy, no_proxy). Credentials in it are used but never printed.
+  std::string proxy;
+  // false (default): 500, 501, 505 and other non-gateway 5xx use the records' retry budget
+  // (max_retries, then dead letter). true: they are outages like 502/503/504.
+  bool server_errors_are_outages = false;
 };
 
-// An invalid option (endpoint not http(s)://host..., bad level, zero timeout, a header name or
-// value that would break the request) is an InvalidArgument error. The sink keeps one
+// An invalid option (endpoint not http(s)://host..., credentials in the endpoint, bad level,
+// zero timeout, a header name or value that would break the request, TLS options with an
+// http:// endpoint, an unreadable CA/certificate/key file, a key without a certificate) is
+// an InvalidArgument error; its message never contains a credential. The sink keeps one
 // connection open between batches (HTTP keep-alive).
 Result<std::unique_ptr<Sink>> make_otlp_http_sink(OtlpHttpOptions options);
 

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "spool/health.h"
 #include "spool/records.h"
 
 namespace spool {
@@ -47,6 +48,18 @@ struct ForwardBatch {
   std::uint32_t attempt = 0;             // 0 for the first send of these records
 };
 
+// Why a failed send is the sink's outage rather than the records' fault. An outage never
+// uses up a record's max_retries and never dead-letters anything: the forwarder backs off,
+// opens its circuit and probes until the sink answers again.
+enum class SinkOutage : std::uint8_t {
+  kNone,           // not an outage: the records failed (counts towards max_retries)
+  kUnreachable,    // no answer at all: connection refused or reset, timeout, DNS failure
+  kBusy,           // the receiver pushed back: 429, 502, 503, 504 (other 5xx when configured)
+  kAuth,           // credentials refused: 401, 403, 407 (health warning sink_auth)
+  kMisconfigured,  // nothing at that address takes the request: 404, 405, 3xx, TLS errors
+                   // (health warning sink_misconfigured)
+};
+
 // What a sink answers for one batch.
 struct FlushResult {
   enum class Outcome : std::uint8_t {
@@ -62,10 +75,14 @@ struct FlushResult {
   bool retryable = true;
   // > 0: the receiver asked to wait this long before the next attempt (Retry-After).
   std::uint32_t retry_after_ms = 0;
-  // The sink could not be reached or pushed back (connection refused, timeout, HTTP 429/503):
-  // the outage is the sink's, not the records', so the retry does not count towards the
-  // records' max_retries (a long outage never turns a backlog into dead letters).
-  bool sink_unavailable = false;
+  // Not kNone: the outage is the sink's, not the records', so the retry does not count
+  // towards the records' max_retries (a long outage, an expired token or a wrong URL never
+  // turns a backlog into dead letters).
+  SinkOutage outage = SinkOutage::kNone;
+  // The receiver refused the request as too large (HTTP 413): the forwarder halves the
+  // failed records and sends each half on its own; a single record refused this way is a
+  // permanent refusal of that record (dead letter).
+  bool payload_too_large = false;
   // Records the receiver accepted but reported as rejected without naming them (an OTLP
   // partial_success with a count only): counted, not retried (per the OTLP specification).
   std::uint64_t rejected_unnamed = 0;
@@ -87,11 +104,13 @@ struct FlushResult {
     return r;
   }
   // Transport failure or back-pressure: retried without consuming max_retries.
-  static FlushResult unavailable(std::string error, std::uint32_t retry_after_ms = 0) {
+  static FlushResult unavailable(std::string error, std::uint32_t retry_after_ms = 0,
+                                 SinkOutage outage = SinkOutage::kUnreachable) {
     FlushResult r = failed(std::move(error), true, retry_after_ms);
-    r.sink_unavailable = true;
+    r.outage = outage;
     return r;
   }
+  bool sink_unavailable() const noexcept { return outage != SinkOutage::kNone; }
   static FlushResult partial(std::vector<std::uint64_t> failed_offsets, std::string error, bool retryable = true) {
     FlushResult r;
     r.outcome = Outcome::kPartial;
@@ -111,6 +130,9 @@ class Sink {
   virtual bool wants_compressed_batch() const { return false; }
   // Short name for stats and logs ("otlp-http", "jsonl", "callback").
   virtual std::string name() const = 0;
+  // Standing conditions of the sink's configuration that health() reports while they hold,
+  // e.g. {"tls_insecure", ...} while TLS verification is off. Called from any thread.
+  virtual std::vector<HealthWarning> configuration_warnings() const { return {}; }
 };
 
 // "<log_id as 16 lowercase hex>-<offset in decimal>", e.g. "00c0ffee00c0ffee-42".

@@ -200,6 +200,8 @@ void OtlpReceiver::serve(const httplib::Request& req, httplib::Response& res) {
   info.signal = otlp_signal_for_path(req.path).value_or(OtlpSignal::kTraces);
   info.content_type = req.get_header_value("Content-Type");
   info.content_encoding = encoding;
+  info.authorization = req.get_header_value("Authorization");
+  info.query = req.target.find('?') == std::string::npos ? std::string() : req.target.substr(req.target.find('?') + 1);
   info.wire_bytes = req.body.size();
   info.log_id = header_u64(req, "Spool-Log-Id", 16);
   info.first_offset = header_u64(req, "Spool-First-Offset");

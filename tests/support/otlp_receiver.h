@@ -48,6 +48,8 @@ class OtlpReceiver {
     OtlpSignal signal = OtlpSignal::kTraces;
     std::string content_type;
     std::string content_encoding;  // as sent ("" when absent)
+    std::string authorization;     // the Authorization header as sent ("" when absent)
+    std::string query;             // the request target after '?' ("" when none)
     std::map<std::string, std::string> spool_headers;  // every "Spool-*" header, as sent
     // Parsed from Spool-Log-Id (hex) / Spool-First-Offset / Spool-Last-Offset /
     // Spool-Record-Count; nullopt when the header is absent or unparsable.

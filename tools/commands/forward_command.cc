@@ -11,6 +11,10 @@
 //
 // The log is opened for writing (the directory lock): a log that another process has open
 // is forwarded by that process, not by spoolctl.
+//
+// Secrets: headers come from OTEL_EXPORTER_OTLP_HEADERS, --header-file or --header (the
+// first two keep them out of `ps`); a URL with user:pass@ is refused; whatever spool prints
+// or stores about the URL is redacted (engine/secret_redaction.h).
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +23,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <memory>
@@ -28,6 +33,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/http_header_sources.h"
+#include "engine/secret_redaction.h"
 #include "spool/forwarder.h"
 #include "spool/forwarder_options.h"
 #include "spool/jsonl_file_sink.h"
@@ -56,6 +63,16 @@ struct ForwardArgs {
   OtlpHttpOptions::Encoding encoding = OtlpHttpOptions::Encoding::kProtobuf;
   OtlpHttpOptions::Compression compression = OtlpHttpOptions::Compression::kZstd;
   std::vector<std::string> headers;
+  std::string header_file;
+  std::string ca_file;
+  std::string client_cert;
+  std::string client_key;
+  OtlpHttpOptions::TlsVersion tls_min_version = OtlpHttpOptions::TlsVersion::kDefault;
+  std::string proxy;
+  bool insecure = false;
+  bool server_errors_are_outages = false;
+  std::optional<std::uint64_t> dead_letter_max_bytes;
+  std::optional<std::uint64_t> dead_letter_max_age_s;
   std::optional<std::uint64_t> timeout_ms;
   std::string probe_url;
   std::optional<std::uint64_t> batch;
@@ -78,6 +95,14 @@ const std::map<std::string, OtlpHttpOptions::Compression>& compression_names() {
       {"zstd", OtlpHttpOptions::Compression::kZstd},
       {"gzip", OtlpHttpOptions::Compression::kGzip},
       {"none", OtlpHttpOptions::Compression::kNone},
+  };
+  return names;
+}
+
+const std::map<std::string, OtlpHttpOptions::TlsVersion>& tls_version_names() {
+  static const std::map<std::string, OtlpHttpOptions::TlsVersion> names{
+      {"1.2", OtlpHttpOptions::TlsVersion::kTls12},
+      {"1.3", OtlpHttpOptions::TlsVersion::kTls13},
   };
   return names;
 }
@@ -124,24 +149,30 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 // ---- sink ------------------------------------------------------------------------------
 
-std::string trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t");
-  return std::string(s.substr(first, last - first + 1));
-}
-
-// "Name: value" -> {"Name", "value"}.
-Result<std::pair<std::string, std::string>> parse_header(const std::string& text) {
-  const auto colon = text.find(':');
-  if (colon == std::string::npos) {
-    return Status::invalid_argument("--header must look like 'Name: value', got '" + text + "'");
+// The request headers, lowest precedence first (a later header of the same name replaces
+// an earlier one): OTEL_EXPORTER_OTLP_HEADERS, --header-file, --header. Warnings about the
+// header file go to stderr.
+Result<engine::HttpHeaders> request_headers(const ForwardArgs& args) {
+  engine::HttpHeaders headers;
+  if (const char* env = std::getenv(std::string(engine::kOtelHeadersVariable).c_str()); env != nullptr) {
+    auto parsed = engine::parse_otel_headers(env);
+    if (!parsed) return parsed.status();
+    engine::merge_headers(&headers, std::move(*parsed));
   }
-  std::string name = trim(std::string_view(text).substr(0, colon));
-  if (name.empty()) {
-    return Status::invalid_argument("--header '" + text + "' has an empty name");
+  if (!args.header_file.empty()) {
+    auto file = engine::read_header_file(args.header_file);
+    if (!file) return file.status();
+    for (const std::string& w : file->warnings) std::fprintf(stderr, "spoolctl forward: warning: %s\n", w.c_str());
+    engine::merge_headers(&headers, std::move(file->headers));
   }
-  return std::make_pair(std::move(name), trim(std::string_view(text).substr(colon + 1)));
+  engine::HttpHeaders argv_headers;
+  for (const std::string& h : args.headers) {
+    auto header = engine::parse_header_line(h, "--header");  // the message never repeats the value
+    if (!header) return header.status();
+    argv_headers.push_back(std::move(*header));
+  }
+  engine::merge_headers(&headers, std::move(argv_headers));
+  return headers;
 }
 
 Result<std::unique_ptr<Sink>> make_sink(const ForwardArgs& args) {
@@ -151,10 +182,19 @@ Result<std::unique_ptr<Sink>> make_sink(const ForwardArgs& args) {
     o.endpoint = url;
     o.encoding = args.encoding;
     o.compression = args.compression;
-    for (const std::string& h : args.headers) {
-      auto header = parse_header(h);
-      if (!header) return header.status();
-      o.headers.push_back(std::move(*header));
+    auto headers = request_headers(args);
+    if (!headers) return headers.status();
+    o.headers = std::move(*headers);
+    o.ca_file = args.ca_file;
+    o.client_cert_file = args.client_cert;
+    o.client_key_file = args.client_key;
+    o.tls_min_version = args.tls_min_version;
+    o.proxy = args.proxy;
+    o.insecure_skip_verify = args.insecure;
+    o.server_errors_are_outages = args.server_errors_are_outages;
+    if (o.insecure_skip_verify) {
+      std::fprintf(stderr, "spoolctl forward: warning: --insecure: TLS certificate and host name "
+                           "verification is off for this run\n");
     }
     if (args.timeout_ms) {
       o.request_timeout_ms = static_cast<std::uint32_t>(*args.timeout_ms);
@@ -173,7 +213,7 @@ Result<std::unique_ptr<Sink>> make_sink(const ForwardArgs& args) {
       return make_jsonl_file_sink(std::move(path));
     }
   }
-  return Status::invalid_argument("--to '" + url +
+  return Status::invalid_argument("--to '" + engine::redact_secrets(url) +
                                   "' is not a supported URL (http://HOST:PORT, https://HOST:PORT, "
                                   "file:PATH or jsonl:PATH)");
 }
@@ -211,6 +251,13 @@ Result<ForwarderOptions> forwarder_options(const ForwardArgs& args) {
     o.batch.max_records = std::max(o.batch.max_records, n);
   }
   if (args.max_retries) o.retry.max_retries = static_cast<std::uint32_t>(*args.max_retries);
+  if (args.dead_letter_max_bytes) o.dead_letter_max_bytes = *args.dead_letter_max_bytes;
+  if (args.dead_letter_max_age_s) {
+    if (*args.dead_letter_max_age_s > std::numeric_limits<std::uint64_t>::max() / 1000) {
+      return Status::invalid_argument("--dead-letter-max-age-s is too large");
+    }
+    o.dead_letter_max_age_ms = *args.dead_letter_max_age_s * 1000;
+  }
   o.connectivity.probe_url = args.probe_url;
   SPOOL_RETURN_IF_ERROR(validate(o.connectivity));
   // A drain that gave up (or was interrupted) should not linger: its last delivery attempt
@@ -264,7 +311,7 @@ class ProgressLine {
 
 // ---- the session -----------------------------------------------------------------------
 
-nlohmann::ordered_json summary_json(const ForwarderStats& s, double seconds) {
+nlohmann::ordered_json summary_json(const ForwarderStats& s, const HealthReport& health, double seconds) {
   nlohmann::ordered_json j;
   j["cursor"] = s.cursor;
   j["sink"] = s.sink;
@@ -280,6 +327,12 @@ nlohmann::ordered_json summary_json(const ForwarderStats& s, double seconds) {
   j["end_offset"] = s.end_offset;
   j["lag_records"] = s.lag.records;
   j["circuit"] = std::string(circuit_state_name(s.circuit));
+  j["dead_letters_dropped"] = s.dead_letters_dropped;
+  nlohmann::ordered_json warnings = nlohmann::ordered_json::array();
+  for (const HealthWarning& w : health.warnings) {
+    warnings.push_back(nlohmann::ordered_json{{"code", w.code}, {"message", w.message}});
+  }
+  j["warnings"] = std::move(warnings);
   return j;
 }
 
@@ -334,12 +387,15 @@ int run_forward(const ForwardArgs& args) {
     }
   }
 
+  // Health before stop: the sink's standing conditions (sink_auth, tls_insecure) are the
+  // session's, and the summary says what they were at the end.
+  const HealthReport final_health = forwarder.health();
   const Status stopped = forwarder.stop();
   const ForwarderStats final_stats = forwarder.stats();
   const double seconds = seconds_since(started);
   progress.finish();
 
-  std::printf("%s\n", summary_json(final_stats, seconds)
+  std::printf("%s\n", summary_json(final_stats, final_health, seconds)
                           .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
                           .c_str());
   if (std::fflush(stdout) != 0) return report_error(kName, "cannot write to standard output");
@@ -389,6 +445,36 @@ Command add_forward_command(CLI::App& app) {
                   "Extra request header 'Name: value' (repeatable), e.g. 'Authorization: Bearer T'")
       ->allow_extra_args(false)  // one header per --header, so it never swallows DIR
       ->type_name("HEADER");
+  cmd->add_option("--header-file", args->header_file,
+                  "Request headers from a file, one 'Name: value' per line ('#' comments); kept "
+                  "off argv. Refused if group/other-writable, a warning if group/other-readable")
+      ->type_name("PATH");
+  cmd->add_option("--ca-file", args->ca_file, "PEM CA bundle to verify an https:// receiver with")
+      ->type_name("PATH");
+  cmd->add_option("--client-cert", args->client_cert, "PEM client certificate (mutual TLS)")
+      ->type_name("PATH");
+  cmd->add_option("--client-key", args->client_key, "PEM private key of --client-cert")
+      ->type_name("PATH");
+  cmd->add_option("--tls-min-version", args->tls_min_version, "Lowest TLS version accepted: 1.2 or 1.3")
+      ->transform(one_of_names(tls_version_names()))
+      ->type_name("VER");
+  cmd->add_option("--proxy", args->proxy,
+                  "Proxy URL (http://HOST:PORT, socks5h://...); default: https_proxy/no_proxy")
+      ->type_name("URL");
+  cmd->add_flag("--insecure", args->insecure,
+                "Do not verify the receiver's TLS certificate (tests only; reported as health "
+                "warning tls_insecure)");
+  cmd->add_flag("--server-errors-as-outages", args->server_errors_are_outages,
+                "Treat 500, 501, 505 and other non-gateway 5xx as outages (no retry used up) "
+                "instead of failures that count towards --max-retries");
+  cmd->add_option("--dead-letter-max-bytes", args->dead_letter_max_bytes,
+                  "Cap of DIR/deadletter in bytes (default 268435456 = 256 MiB; 0 = none)")
+      ->transform(decimal_u64_validator())
+      ->type_name("N");
+  cmd->add_option("--dead-letter-max-age-s", args->dead_letter_max_age_s,
+                  "Delete dead letters set aside longer ago (default 604800 = 7 days; 0 = never)")
+      ->transform(decimal_u64_validator())
+      ->type_name("N");
   cmd->add_option("--timeout-ms", args->timeout_ms, "OTLP request timeout (default 10000)")
       ->transform(decimal_u64_validator())
       ->type_name("N");
@@ -412,11 +498,19 @@ Command add_forward_command(CLI::App& app) {
       ->transform(decimal_u64_validator())
       ->type_name("N");
   cmd->footer(
-      "--encoding, --compression, --header and --timeout-ms apply to http(s) sinks only.\n"
+      "--encoding, --compression, --header, --header-file, --timeout-ms, --proxy and the TLS "
+      "options apply to http(s) sinks only.\n"
+      "Headers: OTEL_EXPORTER_OTLP_HEADERS (key=value,key=value, values percent-decoded) first, "
+      "then --header-file, then --header; a later header of the same name wins. A URL with "
+      "credentials (https://user:pass@host) is refused: use --header-file. Query parameters "
+      "are sent but shown only as REDACTED in every error, cursor file and dead letter.\n"
+      "401/403/407 (sink_auth), 404/405/3xx and TLS errors (sink_misconfigured) are outages: "
+      "nothing is dead-lettered, forwarding waits with back-off. 413 halves the batch.\n"
       "On a terminal, stderr shows progress (delivered, lag, records/s, circuit state).\n"
       "Output at exit: one JSON object with this session's figures: cursor, sink, delivered, "
       "dead_lettered, failed, retried, dropped_unforwarded, bytes_sent, seconds, records_per_s, "
-      "cursor_offset, end_offset, lag_records, circuit.\n"
+      "cursor_offset, end_offset, lag_records, circuit, dead_letters_dropped, warnings "
+      "([{code, message}]: the forwarder's health at the end, e.g. sink_auth, tls_insecure).\n"
       "Exit status: 0 when drained or stopped by SIGINT/SIGTERM, 1 when --drain-timeout-s "
       "expired first, 2 on error (bad URL or option, missing directory, log open in another "
       "process).");

@@ -80,6 +80,7 @@ Json stats_json(const LogSummary& summary) {
   Json dead_letters;
   dead_letters["total"] = summary.dead_letters;
   dead_letters["pending"] = summary.dead_letters_pending;
+  dead_letters["dropped_by_retention"] = summary.dead_letters_dropped;
 
   Json j;
   j["log"] = std::move(log);
@@ -116,7 +117,7 @@ Command add_stats_command(CLI::App& app) {
       "{delivered, dead_lettered, dropped_unforwarded, rejected_unnamed, failed, retried, "
       "batches, failed_sends, bytes_sent, bytes_read, last_flush, last_error_time, "
       "last_error}}],\n"
-      "  \"dead_letters\": {total, pending (not yet requeued)}.\n"
+      "  \"dead_letters\": {total, pending (not yet requeued), dropped_by_retention (deleted by the dead-letter log's size/age caps before requeued)}.\n"
       "Times are ISO-8601 UTC strings, null when never; last_error is null without one.\n"
       "Reads without the lock: safe on a log another process has open.\n"
       "Exit status: 0 on success, 2 on error (missing directory, damaged cursor file).");
