@@ -30,7 +30,7 @@ ThreadRings& thread_rings() { return ThreadExitLocal<ThreadRings>::get(); }
 
 }  // namespace
 
-thread_local ProducerRegistry::Cache ProducerRegistry::tl_cache_;
+constinit thread_local ProducerRegistry::Cache ProducerRegistry::tl_cache_;
 
 void ProducerRegistry::forget_thread_cache() noexcept { tl_cache_ = Cache{}; }
 

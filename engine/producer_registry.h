@@ -61,7 +61,9 @@ class ProducerRegistry {
   };
   ProducerRing& register_thread();
 
-  static thread_local Cache tl_cache_;
+  // constinit: no dynamic initialization, so an access from another file needs no TLS
+  // init-function check on the append path.
+  static constinit thread_local Cache tl_cache_;
   const std::uint64_t id_;  // unique per registry for the process's lifetime, never 0
   const std::size_t ring_bytes_;
   mutable std::mutex mu_;
