@@ -3,6 +3,7 @@
 #include "spool/buffer.h"
 
 #include "engine/buffer_core.h"
+#include "engine/thread_exit_local.h"
 #include "spool/record_encoder.h"
 #include "spool/record_verify.h"
 
@@ -11,11 +12,9 @@ namespace spool {
 namespace {
 
 // One encoder per thread: its builder memory is reused, so encoding allocates nothing in
-// steady state.
-RecordEncoder& thread_encoder() {
-  thread_local RecordEncoder encoder;
-  return encoder;
-}
+// steady state. Not a thread_local object: a thread_local destructor that appends at thread
+// exit could otherwise use it after it was destroyed (engine/thread_exit_local.h).
+RecordEncoder& thread_encoder() { return engine::ThreadExitLocal<RecordEncoder>::get(); }
 
 template <typename RecordT>
 Status encode_and_append(engine::BufferCore& core, const RecordT& record) {

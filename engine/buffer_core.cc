@@ -93,14 +93,25 @@ bool BufferCore::push(ProducerRing& ring, const EntryHeader& header, std::span<c
   return true;
 }
 
-Status BufferCore::reject_too_large() { return drop(registry_.local_ring(), DropReason::kTooLarge); }
+Status BufferCore::refuse_in_fork_child() const {
+  return segment::fork_child_status("spool::Buffer on " + log_->dir(), opener_,
+                                    "open a Buffer of your own (on another directory)");
+}
+
+Status BufferCore::reject_too_large() {
+  if (opener_.forked()) [[unlikely]] return refuse_in_fork_child();
+  return drop(registry_.local_ring(), DropReason::kTooLarge);
+}
 
 Status BufferCore::reject_malformed(Status why) {
+  if (opener_.forked()) [[unlikely]] return refuse_in_fork_child();
   (void)drop(registry_.local_ring(), DropReason::kMalformed);
   return why;
 }
 
 Status BufferCore::append(RecordKind kind, Priority priority, std::span<const std::uint8_t> bytes) {
+  // Before the ring: in a fork child it is a copy of the parent's, drained by no one.
+  if (opener_.forked()) [[unlikely]] return refuse_in_fork_child();
   ProducerRing& ring = registry_.local_ring();
   if (closing_.load(std::memory_order_relaxed)) return drop(ring, DropReason::kShutdown);
   if (bytes.size() > max_payload_) return drop(ring, DropReason::kTooLarge);
@@ -158,6 +169,7 @@ Status BufferCore::admit_full(ProducerRing& ring, const EntryHeader& header,
 }
 
 Status BufferCore::flush(std::uint32_t timeout_ms) {
+  if (opener_.is_other_process()) return refuse_in_fork_child();
   // Targets: every ring's appended count now. Entries counted there were pushed before
   // (release store), so once the ring's done count reaches it they are in the log.
   const std::vector<std::shared_ptr<ProducerRing>> rings = registry_.rings();
@@ -177,12 +189,15 @@ Status BufferCore::flush(std::uint32_t timeout_ms) {
 }
 
 Status BufferCore::sync() {
+  if (opener_.is_other_process()) return refuse_in_fork_child();
   SPOOL_RETURN_IF_ERROR(flush(0));
   const std::uint64_t ticket = writer_->request_sync();
   return writer_->wait_for_progress([&] { return writer_->syncs_completed() >= ticket; }, -1);
 }
 
 Status BufferCore::shutdown() {
+  // Before the mutex: a parent thread may have held it at fork().
+  if (opener_.is_other_process()) return refuse_in_fork_child();
   std::lock_guard<std::mutex> lock(shutdown_mu_);
   if (shut_down_) return shutdown_status_;
   shut_down_ = true;
@@ -195,6 +210,8 @@ Status BufferCore::shutdown() {
 
 BufferStats BufferCore::stats() const {
   BufferStats s;
+  // The writer's mutex and the registry's may have been held by parent threads at fork().
+  if (opener_.is_other_process()) return s;
   std::vector<std::shared_ptr<ProducerRing>> rings;
   ProducerRegistry::RetiredCounters retired;
   std::uint64_t inflight = 0;

@@ -4,7 +4,14 @@
 // Producer path (append): one thread_local lookup, two relaxed loads (budget, ring count),
 // the ring push, one counter store, one seq_cst fence, one relaxed load of the writer's
 // sleeping flag. No lock, no allocation, no syscall, unless the writer sleeps (then one
-// futex wake) or the queue is full and the policy is kBlock or kDropOldest.
+// futex wake) or the queue is full and the policy is kBlock or kDropOldest; plus one relaxed
+// load and compare of the fork generation (io/opening_process.h).
+//
+// fork(): in a child of the process that opened it, append (and the reject paths) fail
+// with ForkChild before touching a ring; flush, sync and shutdown fail with ForkChild
+// without waiting or writing; stats() is empty (the rings and the writer's figures are the
+// parent's). The destructor then frees memory only: SegmentLog and LogWriter leave the
+// parent's log, lock and thread alone.
 #pragma once
 
 #include <atomic>
@@ -17,6 +24,7 @@
 #include "engine/log_writer.h"
 #include "engine/producer_registry.h"
 #include "engine/queue_budget.h"
+#include "io/opening_process.h"
 #include "segment/segment_log.h"
 #include "spool/buffer_options.h"
 #include "spool/buffer_stats.h"
@@ -40,6 +48,8 @@ class BufferCore {
   Status reject_too_large();
   // Counts a record whose bytes failed verification; returns `why`.
   Status reject_malformed(Status why);
+  // Everything refused in a fork child returns this (ForkChild, naming both pids).
+  Status refuse_in_fork_child() const;
 
   Status flush(std::uint32_t timeout_ms);
   Status sync();
@@ -67,6 +77,7 @@ class BufferCore {
             std::size_t limit) noexcept;
 
   const Options options_;
+  const io::OpeningProcess opener_;
   std::unique_ptr<segment::SegmentLog> log_;
   ProducerRegistry registry_;
   QueueBudget budget_;

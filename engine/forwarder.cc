@@ -3,6 +3,7 @@
 
 #include "engine/buffer_core.h"
 #include "engine/forwarder_core.h"
+#include "io/opening_process.h"
 #include "segment/segment_directory.h"
 #include "spool/buffer.h"
 
@@ -19,7 +20,17 @@ std::string_view flush_strategy_name(FlushStrategy strategy) noexcept {
 }
 
 Forwarder::Forwarder(std::unique_ptr<engine::ForwarderCore> core) : core_(std::move(core)) {}
-Forwarder::~Forwarder() { (void)stop(); }
+Forwarder::~Forwarder() {
+  if (core_ && core_->in_fork_child()) {
+    // Its threads, condition variables and sink connections are the parent's: destroying
+    // them here would join threads that do not exist, wait forever, or close the parent's
+    // TLS sessions. Only the log it opened is closed (which changes nothing on disk).
+    core_->leave_to_parent();
+    io::keep_forever(std::move(core_));
+    return;
+  }
+  (void)stop();
+}
 
 Result<std::unique_ptr<Forwarder>> Forwarder::start(Buffer& buffer, std::unique_ptr<Sink> sink,
                                                     ForwarderOptions options) {

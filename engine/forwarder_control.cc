@@ -11,7 +11,14 @@
 
 namespace spool::engine {
 
+Status ForwarderCore::refuse_in_fork_child() const {
+  return segment::fork_child_status("the forwarder of log " + log_.dir(), opener_,
+                                    "start a Forwarder of your own (on another log)");
+}
+
 Status ForwarderCore::flush(std::uint32_t timeout_ms) {
+  // Every entry point checks before taking mu_: a parent thread may have held it at fork().
+  if (in_fork_child()) return refuse_in_fork_child();
   const std::int64_t deadline = timeout_ms == 0 ? -1 : io::monotonic_ns() + std::int64_t{timeout_ms} * 1'000'000;
   const std::uint64_t target = readable_end();
   std::unique_lock<std::mutex> lock(mu_);
@@ -38,6 +45,7 @@ Status ForwarderCore::flush(std::uint32_t timeout_ms) {
 }
 
 Status ForwarderCore::seek(SeekTarget target, std::int64_t value) {
+  if (in_fork_child()) return refuse_in_fork_child();
   std::unique_lock<std::mutex> lock(mu_);
   if (stopped_ || stop_requested_) return Status::closed("forwarder is stopped");
   pending_seek_ = std::make_pair(target, value);
@@ -93,6 +101,7 @@ void ForwarderCore::apply_pending_seek() {
 }
 
 Status ForwarderCore::stop() {
+  if (in_fork_child()) return refuse_in_fork_child();
   std::lock_guard<std::mutex> serial(stop_mu_);
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -111,6 +120,7 @@ Status ForwarderCore::stop() {
 
 ForwarderStats ForwarderCore::stats() const {
   ForwarderStats s;
+  if (in_fork_child()) return s;
   {
     std::lock_guard<std::mutex> lock(mu_);
     s.cursor = options_.cursor;
@@ -139,6 +149,7 @@ ForwarderStats ForwarderCore::stats() const {
 
 Accounting ForwarderCore::accounting() const {
   Accounting a;
+  if (in_fork_child()) return a;
   std::uint64_t cursor;
   std::int64_t backlog;
   {
@@ -168,6 +179,7 @@ Accounting ForwarderCore::accounting() const {
 }
 
 HealthReport ForwarderCore::health(const HealthThresholds& thresholds) const {
+  if (in_fork_child()) return HealthReport{{HealthWarning{"fork_child", refuse_in_fork_child().message()}}};
   const ForwarderStats fs = stats();
   HealthInputs in;
   in.now_ns = io::wall_clock_ns();

@@ -4,6 +4,12 @@
 // breaker, the batch sizer and the compressor. Callers (flush, seek, stop, stats) talk to it
 // through mu_: the cursor position and the totals only change under mu_, together, so a
 // stats reader sees every record either beyond the cursor or in exactly one total.
+//
+// fork(): the forwarding thread, the monitor's thread and the sink's connections belong to
+// the process that created the forwarder. In a fork child flush, seek and stop fail with
+// ForkChild, stats and accounting are empty and health says fork_child; the owner
+// (spool::Forwarder) then calls leave_to_parent() and keeps the core forever instead of
+// destroying it (see io/opening_process.h).
 #pragma once
 
 #include <condition_variable>
@@ -21,6 +27,7 @@
 #include "engine/connectivity_monitor.h"
 #include "engine/dead_letter_log.h"
 #include "engine/retry_policy.h"
+#include "io/opening_process.h"
 #include "segment/cursor_store.h"
 #include "segment/segment_log.h"
 #include "spool/forwarder.h"
@@ -46,7 +53,14 @@ class ForwarderCore {
   Accounting accounting() const;
   HealthReport health(const HealthThresholds& thresholds) const;
 
+  // True in any process but the one that created the forwarder.
+  bool in_fork_child() const noexcept { return opener_.is_other_process(); }
+  // Fork child: closes the log the forwarder opened (which leaves the parent's log alone and
+  // frees its mappings); everything else must not be destroyed here.
+  void leave_to_parent() noexcept { owned_log_.reset(); }
+
  private:
+  Status refuse_in_fork_child() const;
   // The batch being delivered: records read from the log (views keep the segments mapped),
   // narrowed to the failed ones after a partial success.
   struct InFlight {
@@ -99,6 +113,7 @@ class ForwarderCore {
   void note_send(bool failed);
   void wait_until(std::int64_t wake_at);
 
+  const io::OpeningProcess opener_;
   segment::SegmentLog& log_;
   BufferCore* const buffer_;
   std::unique_ptr<segment::SegmentLog> owned_log_;

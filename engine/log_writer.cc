@@ -1,6 +1,7 @@
 #include "engine/log_writer.h"
 
 #include <algorithm>
+#include <memory>
 #include <span>
 
 #include "io/clock.h"
@@ -67,7 +68,18 @@ LogWriter::LogWriter(segment::SegmentLog& log, ProducerRegistry& registry, Queue
   written_end_ = log_.next_offset();
 }
 
-LogWriter::~LogWriter() { (void)stop(); }
+LogWriter::~LogWriter() {
+  if (opener_.is_other_process()) {
+    // A fork child: the thread and any flush() waiters exist only in the parent. Its mutex
+    // may be copied locked and the condition variable with waiters (destroying it would
+    // wait for them forever): leave the thread alone, replace the variable, touch nothing
+    // else.
+    io::abandon_parent_thread(thread_);
+    std::construct_at(&progress_cv_);
+    return;
+  }
+  (void)stop();
+}
 
 void LogWriter::start() { thread_ = std::thread([this] { run(); }); }
 
@@ -281,6 +293,10 @@ void LogWriter::wait_for_room(std::uint32_t seen, std::int64_t deadline_ns) noex
 }
 
 Status LogWriter::stop() {
+  if (opener_.is_other_process()) {
+    return segment::fork_child_status("the writer of log " + log_.dir(), opener_,
+                                      "it drains only in the parent");
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return final_error_;

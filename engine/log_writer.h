@@ -8,6 +8,10 @@
 // Idle, it polls for writer_spin_us and then sleeps on a futex; a producer that finds it
 // asleep wakes it (one syscall, only on the first append after an idle period). Its timers
 // (interval sync, memory check, retry after a write error) bound the sleep.
+//
+// fork(): the thread runs only in the process that started it. In a fork child, stop()
+// fails with ForkChild and the destructor abandons the thread (io::abandon_parent_thread)
+// instead of draining or joining it.
 #pragma once
 
 #include <algorithm>
@@ -26,6 +30,7 @@
 #include "io/clock.h"
 #include "io/futex.h"
 #include "io/memory_info.h"
+#include "io/opening_process.h"
 #include "segment/segment_log.h"
 #include "spool/buffer_options.h"
 #include "spool/buffer_stats.h"
@@ -117,6 +122,7 @@ class LogWriter {
   QueueBudget& budget_;
   const Options options_;
   const io::MemoryPaths memory_paths_;
+  const io::OpeningProcess opener_;
   std::thread thread_;
   std::unique_ptr<Batch> batch_;
 

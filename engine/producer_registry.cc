@@ -3,40 +3,54 @@
 #include <algorithm>
 #include <utility>
 
+#include "engine/thread_exit_local.h"
+
 namespace spool::engine {
 
 namespace {
 
 std::atomic<std::uint64_t> next_registry_id{1};
 
-// Every ring this thread produced into, kept alive until the thread exits so the writer can
-// drain what it queued last; marked abandoned then.
+// The rings this thread produced into, one per registry (weak: a ring lives as long as its
+// registry holds it, so closing a Buffer frees the rings of threads that outlive it). At
+// thread exit, after the thread's last thread_local destructor (which may still append;
+// engine/thread_exit_local.h), its rings are marked abandoned and its cache cleared, so an
+// append after that registers again instead of using a ring the writer may have freed.
 struct ThreadRings {
-  std::vector<std::pair<std::uint64_t, std::shared_ptr<ProducerRing>>> rings;
+  std::vector<std::pair<std::uint64_t, std::weak_ptr<ProducerRing>>> rings;
   ~ThreadRings() {
-    for (auto& [id, ring] : rings) ring->abandoned.store(true, std::memory_order_release);
+    ProducerRegistry::forget_thread_cache();
+    for (auto& [id, weak] : rings) {
+      if (auto ring = weak.lock()) ring->abandoned.store(true, std::memory_order_release);
+    }
   }
 };
-thread_local ThreadRings tl_rings;
+
+ThreadRings& thread_rings() { return ThreadExitLocal<ThreadRings>::get(); }
 
 }  // namespace
 
-thread_local ProducerRegistry::Cache ProducerRegistry::tl_cache_;
+constinit thread_local ProducerRegistry::Cache ProducerRegistry::tl_cache_;
+
+void ProducerRegistry::forget_thread_cache() noexcept { tl_cache_ = Cache{}; }
 
 ProducerRegistry::ProducerRegistry(std::size_t ring_bytes)
     : id_(next_registry_id.fetch_add(1, std::memory_order_relaxed)), ring_bytes_(ring_bytes) {}
 
 ProducerRegistry::~ProducerRegistry() {
-  // Threads may still hold this registry's rings in tl_rings; they no longer match any
-  // registry id (ids are never reused) and are released when those threads exit or
-  // register elsewhere.
+  // The rings are freed with rings_. Other threads may still cache a pointer to theirs, but
+  // only under this registry's id, which no registry ever has again: their next append to
+  // any Buffer registers afresh.
   if (tl_cache_.registry_id == id_) tl_cache_ = Cache{};
 }
 
 ProducerRing& ProducerRegistry::register_thread() {
+  ThreadRings& mine = thread_rings();
   // A thread that appended here before but switched buffers since: find its ring again.
-  for (auto& [id, ring] : tl_rings.rings) {
-    if (id == id_) {
+  // (Registry ids are never reused, so an entry of a destroyed registry never matches.)
+  for (auto& [id, weak] : mine.rings) {
+    if (id != id_) continue;
+    if (auto ring = weak.lock()) {
       tl_cache_ = Cache{id_, ring.get()};
       return *ring;
     }
@@ -48,10 +62,9 @@ ProducerRing& ProducerRegistry::register_thread() {
     ring_count_.store(rings_.size(), std::memory_order_relaxed);
     version_.fetch_add(1, std::memory_order_release);
   }
-  // Forget rings of registries that no longer exist (their ids are never seen again): this
-  // registry holds the only other reference to live ones.
-  std::erase_if(tl_rings.rings, [](const auto& entry) { return entry.second.use_count() == 1; });
-  tl_rings.rings.emplace_back(id_, ring);
+  // Forget rings of registries that no longer exist (their ids are never seen again).
+  std::erase_if(mine.rings, [this](const auto& entry) { return entry.first == id_ || entry.second.expired(); });
+  mine.rings.emplace_back(id_, ring);
   tl_cache_ = Cache{id_, ring.get()};
   return *ring;
 }

@@ -3,7 +3,11 @@
 //
 // A thread's first append to a Buffer allocates its ring and registers it under a mutex;
 // every later append finds it through a thread_local cache without a lock. When the thread
-// exits its rings are marked abandoned; the writer drains them and drops them.
+// exits (after its last thread_local destructor, which may still append) its rings are
+// marked abandoned and its cache cleared; the writer drains them and drops them. A registry
+// owns its rings: destroying it frees them even while their threads live on, and the ids in
+// those threads' caches are never given to another registry, so no thread reaches a freed
+// ring (producer_registry.cc).
 #pragma once
 
 #include <array>
@@ -47,6 +51,9 @@ class ProducerRegistry {
   void snapshot_all(std::vector<std::shared_ptr<ProducerRing>>* rings, RetiredCounters* retired) const;
   std::size_t ring_count() const noexcept { return ring_count_.load(std::memory_order_relaxed); }
 
+  // Clears the calling thread's cache (at its exit).
+  static void forget_thread_cache() noexcept;
+
  private:
   struct Cache {
     std::uint64_t registry_id = 0;
@@ -54,7 +61,9 @@ class ProducerRegistry {
   };
   ProducerRing& register_thread();
 
-  static thread_local Cache tl_cache_;
+  // constinit: no dynamic initialization, so an access from another file needs no TLS
+  // init-function check on the append path.
+  static constinit thread_local Cache tl_cache_;
   const std::uint64_t id_;  // unique per registry for the process's lifetime, never 0
   const std::size_t ring_bytes_;
   mutable std::mutex mu_;

@@ -27,12 +27,13 @@ int DirLock::acquire(const std::string& dir, DirLock* out, pid_t* holder_pid) {
   if ((rc = f.truncate(0)) < 0) return rc;
   if ((rc = f.pwrite_full(buf, static_cast<std::size_t>(n), 0)) < 0) return rc;
   out->file_ = std::move(f);
+  out->holder_ = OpeningProcess();
   return 0;
 }
 
 void DirLock::release() noexcept {
   if (!file_.is_open()) return;
-  (void)env().flock(file_.fd(), LOCK_UN);
+  if (!holder_.is_other_process()) (void)env().flock(file_.fd(), LOCK_UN);
   file_.close();
 }
 

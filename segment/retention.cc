@@ -56,6 +56,7 @@ std::uint64_t records_at_or_after(const SegmentSummary& s, std::uint64_t floor) 
 
 Result<std::size_t> SegmentLog::enforce_retention() {
   if (mode_ != OpenMode::kReadWrite || closed_) return std::size_t{0};
+  if (opener_.is_other_process()) return refuse_in_fork_child();  // the parent's segments
   if (options_.retention_bytes == 0 && options_.retention_max_age_ms == 0) return std::size_t{0};
   std::size_t deleted = 0;
   const std::int64_t now = io::wall_clock_ns();

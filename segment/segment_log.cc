@@ -45,6 +45,16 @@ io::AppenderKind appender_kind(IoBackend b) {
 
 }  // namespace
 
+Status fork_child_status(const std::string& what, const io::OpeningProcess& opener,
+                         const std::string& advice) {
+  return Status::fork_child(what + " was opened by pid " + std::to_string(opener.pid()) + "; this process (pid " +
+                            std::to_string(::getpid()) + ") is a fork child: " + advice);
+}
+
+Status SegmentLog::refuse_in_fork_child() const {
+  return fork_child_status("log " + dir_, opener_, "open a log of your own (the parent keeps writing this one)");
+}
+
 SegmentLog::SegmentLog(std::string dir, LogOptions options, OpenMode mode)
     : dir_(std::move(dir)), options_(options), mode_(mode) {}
 
@@ -122,6 +132,7 @@ Result<std::uint64_t> SegmentLog::append(std::uint16_t type, std::span<const std
 }
 
 Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> records) {
+  if (opener_.forked() && mode_ == OpenMode::kReadWrite) return refuse_in_fork_child();
   if (closed_) return Status::closed("log " + dir_ + " is closed");
   if (mode_ != OpenMode::kReadWrite) {
     return Status::invalid_argument("log " + dir_ + " was opened read-only");
@@ -240,6 +251,7 @@ Status SegmentLog::sync_sealed_segment() {
 
 Status SegmentLog::sync() {
   if (closed_ || mode_ != OpenMode::kReadWrite) return Status::ok();
+  if (opener_.is_other_process()) return refuse_in_fork_child();
   SPOOL_RETURN_IF_ERROR(sync_sealed_segment());
   std::shared_ptr<SegmentFile> seg = active();
   int rc = appender_->datasync(seg->fd());
@@ -252,6 +264,12 @@ Status SegmentLog::close() {
   if (closed_) return Status::ok();
   closed_ = true;
   if (mode_ != OpenMode::kReadWrite) return Status::ok();
+  if (opener_.is_other_process()) {
+    // The parent's log: no sync, index or checkpoint from here. Closing the lock file only
+    // drops this process's descriptor; the parent keeps the lock (io/dir_lock.h).
+    lock_.release();
+    return refuse_in_fork_child();
+  }
   SPOOL_RETURN_IF_ERROR(sync_sealed_segment());
   std::shared_ptr<SegmentFile> seg = active();
   int rc = appender_->datasync(seg->fd());

@@ -12,6 +12,11 @@
 // Threading: one thread appends (the writer); any number of threads may read concurrently
 // with it. Readers see records up to the committed position, published with release
 // semantics after the bytes are written (and synced, per durability mode).
+//
+// fork(): a log opened for writing belongs to the process that opened it. In a child of
+// fork() append, sync and enforce_retention fail with ForkChild and change nothing; close()
+// and the destructor free memory and close the child's descriptors without syncing, writing
+// an index or a checkpoint, or unlocking: the parent keeps writing its log.
 #pragma once
 
 #include <atomic>
@@ -27,6 +32,7 @@
 
 #include "io/appender.h"
 #include "io/dir_lock.h"
+#include "io/opening_process.h"
 #include "segment/log_checkpoint.h"
 #include "segment/recovery_report.h"
 #include "segment/segment_directory.h"
@@ -36,6 +42,11 @@
 #include "spool/status.h"
 
 namespace spool::segment {
+
+// The error a writer-side object (`what`, e.g. "log /x") opened by process `opener` returns in
+// a fork child; `advice` says what the child should do instead.
+Status fork_child_status(const std::string& what, const io::OpeningProcess& opener,
+                         const std::string& advice);
 
 // Pass as timestamp to stamp a record with the current wall-clock time.
 inline constexpr std::int64_t kTimestampNow = std::numeric_limits<std::int64_t>::min();
@@ -99,7 +110,7 @@ class SegmentLog {
   // the durability mode.
   Status sync();
   // Syncs, writes the active index and a clean-shutdown checkpoint, releases the lock.
-  // Idempotent; the destructor calls it.
+  // Idempotent; the destructor calls it. In a fork child: only closes (ForkChild).
   Status close();
 
   // Reads the record at `offset`: NotFound if it is before the first offset, at or past the
@@ -170,11 +181,13 @@ class SegmentLog {
   Status write_checkpoint(bool clean, bool durable = true);
   Status sync_sealed_segment();  // fdatasync of segments sealed since the last sync
   Status delete_segment(const SegmentFile& seg);
+  Status refuse_in_fork_child() const;
   std::shared_ptr<SegmentFile> active() const;
 
   std::string dir_;
   LogOptions options_;
   OpenMode mode_;
+  io::OpeningProcess opener_;
   std::uint64_t log_id_ = 0;
   io::DirLock lock_;
   std::unique_ptr<io::FileAppender> appender_;

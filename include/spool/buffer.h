@@ -10,6 +10,11 @@
 // drains the rings in batches into the segment log. An append that returns OK is queued; it
 // is durable once the committed offset passes it (see README "Durability" for what each
 // mode can lose).
+//
+// fork(): a Buffer belongs to the process that opened it. In a child of fork() every append,
+// flush, sync and shutdown returns ForkChild at once (naming both pids), stats() is empty,
+// and the destructor frees memory without writing to, syncing or unlocking the parent's log.
+// A child that wants to produce opens a Buffer of its own on another directory.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +43,7 @@ class Buffer {
 
   // Queue one record. OK: queued. Full / TimedOut: dropped per the full-queue policy (and
   // counted). InvalidArgument: too large (counted). Closed: after shutdown (counted).
+  // ForkChild: called in a child of the process that opened the Buffer (not counted).
   Status append(const Span& span);
   Status append(const LogRecord& log);
   Status append(const Metric& metric);

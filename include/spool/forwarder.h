@@ -86,7 +86,11 @@ class Forwarder {
   // forward from inside that process instead).
   static Result<std::unique_ptr<Forwarder>> open(const std::string& dir, std::unique_ptr<Sink> sink,
                                                  ForwarderOptions options);
-  ~Forwarder();  // stop()
+  // stop(). In a child of fork(): flush, seek and stop return ForkChild, health() warns
+  // fork_child, and the destructor closes only the log the forwarder opened (changing nothing
+  // on disk); the forwarding thread, the sink and its connections are the parent's and are
+  // left untouched (kept, not destroyed).
+  ~Forwarder();
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;
 
