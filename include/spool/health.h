@@ -29,10 +29,12 @@ struct HealthInputs {
   double failure_rate = 0;
   std::uint64_t sends = 0;                    // sends behind failure_rate (no warning below 10)
   std::uint64_t write_backlog_records = 0;    // records queued, not yet written
+  std::string log_failed;                     // BufferStats::log_failed (empty: not failed)
 };
 
 struct HealthWarning {
-  std::string code;     // buffer_fill, forward_lag, recent_error, failure_rate, write_backlog
+  std::string code;     // buffer_fill, forward_lag, recent_error, failure_rate, write_backlog,
+                        // log_failed
   std::string message;  // one line a person can act on
 };
 
