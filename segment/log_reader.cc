@@ -26,9 +26,10 @@ std::shared_ptr<const SegmentFile> segment_after(
 }
 
 // Probed ahead of the reader in steps of this size, once it is within kProbeSlack of the
-// end of what was probed: one guarded probe per MiB read, not one per record.
-constexpr std::uint64_t kProbeStep = 1u << 20;
-constexpr std::uint64_t kProbeSlack = 64u << 10;
+// end of what was probed: one guarded probe per 64 KiB read, not one per record, and a
+// point read (SegmentLog::read) touches at most 16 pages it may not need.
+constexpr std::uint64_t kProbeStep = 64u << 10;
+constexpr std::uint64_t kProbeSlack = 16u << 10;
 
 }  // namespace
 
