@@ -114,6 +114,11 @@ Status BufferCore::append(RecordKind kind, Priority priority, std::span<const st
   if (opener_.forked()) [[unlikely]] return refuse_in_fork_child();
   ProducerRing& ring = registry_.local_ring();
   if (closing_.load(std::memory_order_relaxed)) return drop(ring, DropReason::kShutdown);
+  if (writer_->failed()) {
+    // The log failed a sync: refused (and counted) at the door with the log's error.
+    (void)drop(ring, DropReason::kWriteFailed);
+    return writer_->failure();
+  }
   if (bytes.size() > max_payload_) return drop(ring, DropReason::kTooLarge);
   const EntryHeader header{static_cast<std::uint32_t>(bytes.size()), static_cast<std::uint16_t>(kind),
                            frame_flags_for(priority), io::coarse_wall_clock_ns()};
@@ -178,7 +183,7 @@ Status BufferCore::flush(std::uint32_t timeout_ms) {
   for (const auto& ring : rings) targets.push_back(ring->producer.appended.load(std::memory_order_acquire));
   const std::int64_t deadline =
       timeout_ms == 0 ? -1 : io::monotonic_ns() + std::int64_t{timeout_ms} * 1'000'000;
-  return writer_->wait_for_progress(
+  Status waited = writer_->wait_for_progress(
       [&] {
         for (std::size_t i = 0; i < rings.size(); ++i) {
           if (rings[i]->consumer.done.load(std::memory_order_acquire) < targets[i]) return false;
@@ -186,6 +191,10 @@ Status BufferCore::flush(std::uint32_t timeout_ms) {
         return true;
       },
       deadline);
+  // After a failed sync, records the writer discarded count as done, yet nothing since the
+  // last good sync is known to be on disk: the failure is the answer.
+  if (writer_->failed()) return writer_->failure();
+  return waited;
 }
 
 Status BufferCore::sync() {
@@ -216,16 +225,21 @@ BufferStats BufferCore::stats() const {
   ProducerRegistry::RetiredCounters retired;
   std::uint64_t inflight = 0;
   std::int64_t oldest = 0;
+  bool gave_up_at_stop = false;
+  // kWriteFailed counted by producers: refused at the door after the log failed a sync.
+  std::uint64_t refused_write_failed = 0;
   // One consistent cut: the writer's accounting is frozen (nothing moves between the rings,
   // its batch and the log), and each ring's popped count is read with the lock that evicting
   // producers (kDropOldest) hold, so every record is counted exactly once:
   // appended == written + dropped_total() + queue_depth at every instant.
   writer_->with_accounting_frozen([&] {
     writer_->fill_stats_locked(&s);
+    gave_up_at_stop = writer_->gave_up_at_stop_locked();
     inflight = writer_->inflight_records();
     oldest = writer_->inflight_oldest_ns();
     registry_.snapshot_all(&rings, &retired);
     s.accepted = retired.appended;
+    refused_write_failed = retired.dropped[static_cast<std::size_t>(DropReason::kWriteFailed)];
     for (std::size_t i = 0; i < kDropReasonCount; ++i) s.dropped[i] += retired.dropped[i];
     for (const auto& ring : rings) {
       std::uint64_t popped = 0;
@@ -244,6 +258,8 @@ BufferStats BufferCore::stats() const {
         if (static_cast<DropReason>(i) == DropReason::kDropOldest) continue;
         s.dropped[i] += ring->producer.dropped[i].load(std::memory_order_relaxed);
       }
+      refused_write_failed +=
+          ring->producer.dropped[static_cast<std::size_t>(DropReason::kWriteFailed)].load(std::memory_order_relaxed);
       const std::int64_t t = ring->oldest_queued_ns();
       if (t != 0 && (oldest == 0 || t < oldest)) oldest = t;
     }
@@ -261,7 +277,8 @@ BufferStats BufferCore::stats() const {
                        DropReason::kTooLarge, DropReason::kShutdown, DropReason::kMalformed}) {
     s.appended += s.dropped[static_cast<std::size_t>(r)];
   }
-  if (s.dropped[static_cast<std::size_t>(DropReason::kWriteFailed)] > 0) {
+  s.appended += refused_write_failed;
+  if (gave_up_at_stop) {
     // Given up at shutdown: counted as dropped, no longer queued.
     s.queue_depth = 0;
     s.queue_bytes = 0;

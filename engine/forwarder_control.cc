@@ -196,6 +196,7 @@ HealthReport ForwarderCore::health(const HealthThresholds& thresholds) const {
     in.queue_bytes = bs.queue_bytes;
     in.queue_cap_bytes = bs.queue_budget_bytes;
     in.write_backlog_records = bs.queue_depth;
+    in.log_failed = bs.log_failed;
   }
   HealthReport report = evaluate_health(in, thresholds);
   {

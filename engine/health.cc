@@ -61,6 +61,9 @@ HealthReport evaluate_health(const HealthInputs& in, const HealthThresholds& th)
     warn("write_backlog", std::to_string(in.write_backlog_records) + " records wait for the writer (limit " +
                               std::to_string(th.write_backlog_records) + ")");
   }
+  if (!in.log_failed.empty()) {
+    warn("log_failed", "the log takes no more records until the buffer is reopened: " + in.log_failed);
+  }
   return report;
 }
 

@@ -89,6 +89,16 @@ void LogWriter::run() {
     const std::int64_t now = io::monotonic_ns();
     timers(now);
     Batch& batch = *batch_;
+    if (failed()) {
+      // The log failed a sync: nothing more is written; queued records are dropped, counted.
+      if (batch.unwritten() || drain(batch)) {
+        discard(batch);
+        continue;
+      }
+      if (stop_.load(std::memory_order_acquire)) break;
+      idle_wait();
+      continue;
+    }
     if (batch.unwritten()) {
       // A write failed (full disk, I/O error): retry on the back-off timer; meanwhile the
       // rings fill and the full-queue policy decides.
@@ -183,8 +193,27 @@ void LogWriter::write(Batch& batch) {
   ++write_errors_;
   last_write_error_ = appended.status().to_string();
   error_ = appended.status();
+  note_log_failure_locked();
   retry_backoff_ns_ = retry_backoff_ns_ == 0 ? kFirstRetryNs : std::min(kMaxRetryNs, retry_backoff_ns_ * 2);
   retry_at_ns_ = end + retry_backoff_ns_;
+}
+
+void LogWriter::note_log_failure_locked() {
+  if (failed() || log_.failed().is_ok()) return;
+  failure_ = log_.failed();
+  error_ = failure_;
+  failed_.store(true, std::memory_order_release);
+}
+
+void LogWriter::discard(Batch& batch) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // One step under mu_: the records leave the batch and become drops for stats readers.
+    dropped_write_failed_ += batch.records.size() - batch.written;
+    batch.written = batch.records.size();
+    inflight_records_.store(0, std::memory_order_release);
+  }
+  finish(batch);
 }
 
 void LogWriter::finish(Batch& batch) {
@@ -222,7 +251,7 @@ void LogWriter::timers(std::int64_t now_ns) {
     auto memory = io::read_memory_snapshot(memory_paths_);
     if (memory) (void)budget_.update(*memory, io::wall_clock_ns());
   }
-  if (options_.log.durability == Durability::kInterval && last_write_ns_ > log_.last_sync_ns() &&
+  if (options_.log.durability == Durability::kInterval && !failed() && last_write_ns_ > log_.last_sync_ns() &&
       now_ns - log_.last_sync_ns() >= std::int64_t{options_.log.sync_interval_ms} * 1'000'000) {
     sync_log(/*report_to_waiters=*/false);
   }
@@ -237,19 +266,20 @@ void LogWriter::sync_log(bool report_to_waiters) {
   }
   ++write_errors_;
   last_write_error_ = s.to_string();
-  // A requested sync's failure is the requester's answer; a timer's is only counted (the
-  // next write or sync tries again).
+  // A requested sync's failure is the requester's answer. A failed sync puts the log in its
+  // failed state, which every later append and flush reports.
   if (report_to_waiters) error_ = s;
+  note_log_failure_locked();
 }
 
 std::int64_t LogWriter::next_timer_ns(std::int64_t now_ns) const {
   std::int64_t next = -1;
   auto consider = [&next](std::int64_t t) { next = next < 0 ? t : std::min(next, t); };
   if (options_.adaptive_budget) consider(next_memory_check_ns_);
-  if (options_.log.durability == Durability::kInterval && last_write_ns_ > log_.last_sync_ns()) {
+  if (options_.log.durability == Durability::kInterval && !failed() && last_write_ns_ > log_.last_sync_ns()) {
     consider(log_.last_sync_ns() + std::int64_t{options_.log.sync_interval_ms} * 1'000'000);
   }
-  if (batch_->unwritten()) consider(retry_at_ns_);
+  if (batch_->unwritten() && !failed()) consider(retry_at_ns_);
   if (sync_requested_.load(std::memory_order_acquire) != sync_completed_.load(std::memory_order_relaxed)) {
     consider(now_ns);
   }
@@ -327,6 +357,7 @@ Status LogWriter::stop() {
     }
     dropped_write_failed_ += lost;
     final_error_ = error_;
+    gave_up_at_stop_ = true;
   }
   stopped_ = true;
   progress_cv_.notify_all();
@@ -338,6 +369,7 @@ void LogWriter::fill_stats_locked(BufferStats* stats) const {
   stats->write_batches = write_batches_;
   stats->write_errors = write_errors_;
   stats->last_write_error = last_write_error_;
+  if (failed()) stats->log_failed = failure_.to_string();
   stats->batch_records = batch_records_;
   stats->write_latency_ns = write_latency_ns_;
   stats->syncs = syncs_;

@@ -87,6 +87,13 @@ class LogWriter {
     wake();
   }
 
+  // Once the log failed a sync (SegmentLog::failed()), the writer takes no more records:
+  // it does not retry (a retried fdatasync can succeed without the data on disk), discards
+  // what is queued as kWriteFailed, and every later append and flush gets failure().
+  bool failed() const noexcept { return failed_.load(std::memory_order_acquire); }
+  // The log's failed-sync error; only once failed() is true (set before it, never changed).
+  const Status& failure() const noexcept { return failure_; }
+
   std::uint64_t committed_offset() const noexcept { return committed_.load(std::memory_order_acquire); }
   // Buffered-at time of the oldest record popped but not yet written; 0 if none.
   // Records popped from the rings but not yet in the log.
@@ -102,6 +109,8 @@ class LogWriter {
   // Writer-side figures for BufferStats (the rest comes from the rings); only inside
   // with_accounting_frozen().
   void fill_stats_locked(BufferStats* stats) const;
+  // True when stop() gave up on records (counted as kWriteFailed, ring contents included).
+  bool gave_up_at_stop_locked() const noexcept { return gave_up_at_stop_; }
 
  private:
   struct Batch;
@@ -116,6 +125,10 @@ class LogWriter {
   void idle_wait();
   void publish_progress();
   void record_error(const Status& status);
+  // Checks the log's failed state after a write or sync; mu_ held.
+  void note_log_failure_locked();
+  // Counts the batch's unwritten records as kWriteFailed and releases their ring space.
+  void discard(Batch& batch);
 
   segment::SegmentLog& log_;
   ProducerRegistry& registry_;
@@ -139,6 +152,8 @@ class LogWriter {
   std::atomic<std::uint64_t> sync_requested_{0};
   std::atomic<std::uint64_t> sync_completed_{0};
   std::atomic<std::int64_t> inflight_oldest_ns_{0};
+  std::atomic<bool> failed_{false};
+  Status failure_;  // written once, before failed_ is set
   std::atomic<std::uint64_t> inflight_records_{0};
 
   // Timers (writer thread only).
@@ -164,6 +179,7 @@ class LogWriter {
   Log2Histogram batch_records_;
   Log2Histogram write_latency_ns_;
   bool stopped_ = false;
+  bool gave_up_at_stop_ = false;
 };
 
 template <typename DonePredicate>

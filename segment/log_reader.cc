@@ -1,6 +1,7 @@
 // LogReader and the read paths of SegmentLog.
 #include <algorithm>
 
+#include "io/mapped_read_guard.h"
 #include "segment/segment_log.h"
 
 namespace spool::segment {
@@ -24,16 +25,41 @@ std::shared_ptr<const SegmentFile> segment_after(
   return nullptr;
 }
 
+// Probed ahead of the reader in steps of this size, once it is within kProbeSlack of the
+// end of what was probed: one guarded probe per 64 KiB read, not one per record, and a
+// point read (SegmentLog::read) touches at most 16 pages it may not need.
+constexpr std::uint64_t kProbeStep = 64u << 10;
+constexpr std::uint64_t kProbeSlack = 16u << 10;
+
 }  // namespace
+
+void LogReader::enter(std::shared_ptr<const SegmentFile> segment, std::uint64_t position) {
+  segment_ = std::move(segment);
+  position_ = position;
+  probed_end_ = position;
+  unreadable_ = false;
+}
+
+std::uint64_t LogReader::readable_end(std::uint64_t want, std::uint64_t end) {
+  want = std::min(want, end);
+  if (!unreadable_ && want > probed_end_) {
+    const std::uint64_t asked = want - probed_end_;
+    const std::uint64_t got = io::readable_prefix(segment_->data() + probed_end_, asked);
+    probed_end_ += got;
+    unreadable_ = got < asked;
+  }
+  return std::min(end, probed_end_);
+}
 
 bool LogReader::next(RecordView* out) {
   const std::uint64_t log_id = log_->log_id();
   const std::uint32_t max_payload = log_->options_.max_record_bytes;
   for (;;) {
     if (!segment_) {
-      segment_ = segment_for(log_->segments(), next_offset_);
-      if (!segment_) return false;
-      position_ = segment_->position_for_offset(next_offset_);
+      auto seg = segment_for(log_->segments(), next_offset_);
+      if (!seg) return false;
+      const std::uint64_t at = seg->position_for_offset(next_offset_);
+      enter(std::move(seg), at);
     }
     const std::uint64_t end = std::min<std::uint64_t>(segment_->committed_end(),
                                                       segment_->mapped_bytes());
@@ -41,16 +67,29 @@ bool LogReader::next(RecordView* out) {
       // Move on only if a newer segment exists; otherwise we are caught up with the writer.
       auto next = segment_after(log_->segments(), segment_->base_offset());
       if (!next) return false;
-      segment_ = std::move(next);
-      position_ = kSegmentHeaderBytes;
+      enter(std::move(next), kSegmentHeaderBytes);
+      continue;
+    }
+    // Frames are read in place from the mapping, only where a guarded probe found it
+    // readable: a bad block or a file trimmed underneath is skipped damage, not SIGBUS.
+    std::uint64_t readable = probed_end_ >= std::min(end, position_ + kProbeSlack)
+                                 ? std::min(end, probed_end_)
+                                 : readable_end(position_ + kProbeStep, end);
+    if (readable <= position_) {
+      skipped_bytes_ += end - position_;  // unreadable to the end of what is committed
+      position_ = end;
       continue;
     }
     const std::uint8_t* data = segment_->data();
     const std::uint64_t end_offset = segment_offset_end(segment_->base_offset());
     FrameHeader h;
-    if (check_frame(data + position_, end - position_, log_id, max_payload, &h) ==
-            FrameCheck::kValid &&
-        h.offset >= segment_->base_offset() && h.offset < end_offset) {
+    FrameCheck check = check_frame(data + position_, readable - position_, log_id, max_payload, &h);
+    if (check == FrameCheck::kTruncated && readable < end) {
+      // A frame larger than the probed window: probe to the end and look again.
+      readable = readable_end(end, end);
+      check = check_frame(data + position_, readable - position_, log_id, max_payload, &h);
+    }
+    if (check == FrameCheck::kValid && h.offset >= segment_->base_offset() && h.offset < end_offset) {
       const std::uint64_t at = position_;
       position_ += frame_size(h.payload_length);
       if (h.offset < next_offset_) continue;
@@ -64,7 +103,8 @@ bool LogReader::next(RecordView* out) {
       return true;
     }
     // Damage: skip to the next frame that validates (and does not go backwards).
-    auto found = find_next_frame(data, end, position_ + kFrameAlignment, log_id, max_payload,
+    readable = readable_end(end, end);
+    auto found = find_next_frame(data, readable, position_ + kFrameAlignment, log_id, max_payload,
                                  std::max(next_offset_, segment_->base_offset()), end_offset);
     const std::uint64_t resume = found ? found->position : end;
     skipped_bytes_ += resume - position_;
@@ -92,8 +132,7 @@ LogReader SegmentLog::scan_from_time(std::int64_t timestamp_ns) const {
     if (s.record_count == 0 || s.max_timestamp < timestamp_ns) continue;
     // Walk from the index's position to the first frame at or after the time.
     LogReader probe(this, seg->base_offset());
-    probe.segment_ = seg;
-    probe.position_ = seg->position_for_time(timestamp_ns);
+    probe.enter(seg, seg->position_for_time(timestamp_ns));
     RecordView v;
     while (probe.next(&v)) {
       if (v.timestamp_ns >= timestamp_ns) return LogReader(this, v.offset);

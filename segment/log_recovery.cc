@@ -8,14 +8,18 @@
 // 3. Each segment is trusted through its index (sealed segments below the recovery point;
 //    the active one after a clean close) or scanned frame by frame. A scan keeps every
 //    valid frame, reports damaged ranges, and cuts a torn tail off the last segment.
-// 4. The next offset is one past the last record found, and never below what the checkpoint
-//    had already handed out (offsets are never reused).
+// 4. The next offset is one past the last record found, never below what the checkpoint
+//    had already handed out, and never below any consumer cursor (<dir>/cursors): after a
+//    power loss in none/interval durability the unsynced tail is gone but a cursor committed
+//    (fsynced) past it remains, and an offset a consumer acknowledged must not be assigned
+//    to a new record (the consumer would pass over it). The gap is reported and counted.
 #include <errno.h>
 
 #include <algorithm>
 #include <random>
 
 #include "io/clock.h"
+#include "segment/cursor_store.h"
 #include "segment/segment_directory.h"
 #include "segment/segment_log.h"
 
@@ -32,6 +36,31 @@ std::uint64_t random_log_id() {
 
 bool header_unwritten(const SegmentFile& seg) {
   return seg.header_check() == HeaderCheck::kZero || seg.header_check() == HeaderCheck::kTruncated;
+}
+
+// Raises `next` to the furthest consumer cursor of the log in `dir`, noting each cursor that
+// was past it. Read-only: a missing cursors/ directory means no cursors.
+std::uint64_t next_offset_past_cursors(const std::string& dir, std::uint64_t next,
+                                       RecoveryReport* report) {
+  auto cursors = CursorStore::at(dir).list();
+  if (!cursors) {
+    report->notes.push_back("cursors unreadable, the next offset may be below one of them: " +
+                            cursors.status().to_string());
+    return next;
+  }
+  const std::uint64_t log_end = next;
+  for (const CursorRecord& c : *cursors) {
+    if (c.next_offset <= log_end) continue;
+    const std::uint64_t position = std::min(c.next_offset, kOffsetLimit);
+    report->cursors_past_end.push_back(CursorPastEnd{c.name, position, log_end});
+    report->notes.push_back("cursor " + c.name + " is at offset " + std::to_string(position) +
+                            ", past the end of the log (" + std::to_string(log_end) +
+                            "): records it acknowledged were lost; offsets below it are not "
+                            "assigned again");
+    next = std::max(next, position);
+  }
+  report->offsets_skipped = next - log_end;
+  return next;
 }
 
 }  // namespace
@@ -174,6 +203,7 @@ Status SegmentLog::recover() {
     const SegmentSummary s = segs[i]->summary();
     next = std::max(next, s.record_count > 0 ? s.last_offset + 1 : segs[i]->base_offset());
   }
+  next = next_offset_past_cursors(dir_, next, &report_);
 
   if (segs.empty() && writable) {
     auto seg = SegmentFile::create(dir_, next, log_id_, options_.segment_bytes,

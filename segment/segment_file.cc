@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "io/clock.h"
+#include "io/mapped_read_guard.h"
 
 namespace spool::segment {
 
@@ -68,7 +69,10 @@ Result<std::shared_ptr<SegmentFile>> SegmentFile::open(const std::string& dir, s
   int rc = io::File::open(seg->path_, writable ? O_RDWR : O_RDONLY, 0, &seg->file_);
   if (rc < 0) return errno_status(rc, "open segment " + seg->path_);
   SPOOL_RETURN_IF_ERROR(seg->map_whole_file());
-  seg->header_check_ = decode_segment_header(seg->map_.data(), seg->map_.size(), &seg->header_);
+  // Guarded (io/mapped_read_guard.h): an unreadable header reads as a truncated one.
+  const std::size_t header_bytes =
+      io::readable_prefix(seg->map_.data(), std::min<std::size_t>(seg->map_.size(), kSegmentHeaderBytes));
+  seg->header_check_ = decode_segment_header(seg->map_.data(), header_bytes, &seg->header_);
   seg->sealed_.store(!writable, std::memory_order_release);
   return seg;
 }
@@ -104,11 +108,19 @@ std::uint64_t SegmentFile::position_for_time(std::int64_t timestamp_ns) const {
 
 SegmentScan SegmentFile::scan(std::uint64_t log_id, std::uint32_t max_payload) {
   SparseIndex index(index_interval_);
-  SegmentScan result = scan_frames(map_.data(), map_.size(), kSegmentHeaderBytes, base_, log_id,
+  // Only what the mapping can deliver is scanned: bytes after a bad block or past the end of
+  // a file trimmed underneath would raise SIGBUS. They become the tail (reported; cut off
+  // the active segment by recovery).
+  const std::size_t readable = io::readable_prefix(map_.data(), map_.size());
+  SegmentScan result = scan_frames(map_.data(), readable, kSegmentHeaderBytes, base_, log_id,
                                    max_payload, [&](const FrameAt& f) {
                                      index.on_frame(base_, f.header.offset, f.position,
                                                     f.header.timestamp_ns);
                                    });
+  if (readable < map_.size()) {
+    const std::uint64_t from = result.tail ? result.tail->from_byte : result.summary.data_end;
+    result.tail = DamagedRange{base_, from, map_.size(), std::string(kUnreadableReason)};
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     index_ = std::move(index);
@@ -179,7 +191,7 @@ void SegmentFile::note_frames(std::span<const FrameNote> frames) {
 
 Status SegmentFile::datasync() const {
   int rc = file_.datasync();
-  if (rc < 0) return errno_status(rc, "fdatasync " + path_);
+  if (rc < 0) return errno_status(rc, "fdatasync of " + path_ + " failed");
   return Status::ok();
 }
 

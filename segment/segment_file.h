@@ -13,6 +13,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "io/file.h"
 #include "io/mmap_region.h"
@@ -22,6 +23,10 @@
 #include "spool/status.h"
 
 namespace spool::segment {
+
+// Why a range is damage when the mapping could not deliver it (io/mapped_read_guard.h).
+inline constexpr std::string_view kUnreadableReason =
+    "unreadable (I/O error, or the file is shorter than its mapping)";
 
 // errno (negative, as io/ returns it) to a Status naming the operation and path.
 Status errno_status(int neg_errno, const std::string& what);

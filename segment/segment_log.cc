@@ -133,6 +133,7 @@ Result<std::uint64_t> SegmentLog::append(std::uint16_t type, std::span<const std
 
 Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> records) {
   if (opener_.forked() && mode_ == OpenMode::kReadWrite) return refuse_in_fork_child();
+  if (!failed_.is_ok()) return failed_;
   if (closed_) return Status::closed("log " + dir_ + " is closed");
   if (mode_ != OpenMode::kReadWrite) {
     return Status::invalid_argument("log " + dir_ + " was opened read-only");
@@ -163,16 +164,16 @@ Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> rec
     // A sync acknowledges everything written so far, including a segment sealed since the
     // last one.
     if (sync) SPOOL_RETURN_IF_ERROR(sync_sealed_segment());
-    if (staging_.empty()) {
-      if (sync) {
-        int rc = appender_->datasync(seg->fd());
-        if (rc < 0) return errno_status(rc, "fdatasync " + seg->path());
-      }
-      return Status::ok();
+    if (!staging_.empty()) {
+      // The write and the sync are issued apart (not linked) so that a failed write (full
+      // disk: retryable) is told from a failed sync (final, see failed()).
+      iovec iov{staging_.data(), staging_.size()};
+      int rc = appender_->write_at(seg->fd(), &iov, 1, write_start, /*datasync=*/false);
+      if (rc < 0) return errno_status(rc, "append to " + seg->path());
     }
-    iovec iov{staging_.data(), staging_.size()};
-    int rc = appender_->write_at(seg->fd(), &iov, 1, write_start, sync);
-    if (rc < 0) return errno_status(rc, "append to " + seg->path());
+    // Synced before the frames are published: the next offset never moves past a failed sync.
+    if (sync) SPOOL_RETURN_IF_ERROR(datasync_active(*seg));
+    if (staging_.empty()) return Status::ok();
     seg->note_frames(pending);
     seg->publish();
     next_offset_.store(pending.back().offset + 1, std::memory_order_release);
@@ -243,19 +244,34 @@ Status SegmentLog::rotate(std::uint64_t base_offset) {
   return deleted ? Status::ok() : deleted.status();
 }
 
+Status SegmentLog::fail_sync(const Status& sync_error) {
+  failed_ = Status::io_error("log " + dir_ + ": " + sync_error.message() +
+                             "; records since the last successful sync may be lost; the log "
+                             "takes no more appends until it is reopened");
+  return failed_;
+}
+
 Status SegmentLog::sync_sealed_segment() {
-  for (const auto& seg : unsynced_sealed_) SPOOL_RETURN_IF_ERROR(seg->datasync());
+  for (const auto& seg : unsynced_sealed_) {
+    Status s = seg->datasync();
+    if (!s.is_ok()) return fail_sync(s);
+  }
   unsynced_sealed_.clear();
+  return Status::ok();
+}
+
+Status SegmentLog::datasync_active(const SegmentFile& seg) {
+  int rc = appender_->datasync(seg.fd());
+  if (rc < 0) return fail_sync(errno_status(rc, "fdatasync of " + seg.path() + " failed"));
   return Status::ok();
 }
 
 Status SegmentLog::sync() {
   if (closed_ || mode_ != OpenMode::kReadWrite) return Status::ok();
   if (opener_.is_other_process()) return refuse_in_fork_child();
+  if (!failed_.is_ok()) return failed_;
   SPOOL_RETURN_IF_ERROR(sync_sealed_segment());
-  std::shared_ptr<SegmentFile> seg = active();
-  int rc = appender_->datasync(seg->fd());
-  if (rc < 0) return errno_status(rc, "fdatasync " + seg->path());
+  SPOOL_RETURN_IF_ERROR(datasync_active(*active()));
   last_sync_ns_ = io::monotonic_ns();
   return Status::ok();
 }
@@ -270,10 +286,15 @@ Status SegmentLog::close() {
     lock_.release();
     return refuse_in_fork_child();
   }
+  if (!failed_.is_ok()) {
+    // No sync (it could succeed falsely) and no clean checkpoint: the next open scans and
+    // keeps only what is really on disk.
+    lock_.release();
+    return failed_;
+  }
   SPOOL_RETURN_IF_ERROR(sync_sealed_segment());
   std::shared_ptr<SegmentFile> seg = active();
-  int rc = appender_->datasync(seg->fd());
-  if (rc < 0) return errno_status(rc, "fdatasync " + seg->path());
+  SPOOL_RETURN_IF_ERROR(datasync_active(*seg));
   SPOOL_RETURN_IF_ERROR(seg->write_index());
   SPOOL_RETURN_IF_ERROR(write_checkpoint(/*clean=*/true));
   lock_.release();

@@ -109,6 +109,12 @@ class SegmentLog {
   // fdatasync of the active segment (and of segments sealed since the last sync), whatever
   // the durability mode.
   Status sync();
+  // A failed fdatasync is final (after it the kernel may have dropped the dirty pages and
+  // marked them clean, so a retry can succeed without the data reaching the disk): the log
+  // enters a failed state in which append/append_batch/sync return that error, the next
+  // offset no longer moves, and close() writes no clean checkpoint (the next open scans).
+  // OK until then. Writer thread only.
+  const Status& failed() const noexcept { return failed_; }
   // Syncs, writes the active index and a clean-shutdown checkpoint, releases the lock.
   // Idempotent; the destructor calls it. In a fork child: only closes (ForkChild).
   Status close();
@@ -180,6 +186,9 @@ class SegmentLog {
   Status rotate(std::uint64_t base_offset);
   Status write_checkpoint(bool clean, bool durable = true);
   Status sync_sealed_segment();  // fdatasync of segments sealed since the last sync
+  Status datasync_active(const SegmentFile& seg);
+  // Enters the failed state (see failed()) after `sync_error`; returns the error to report.
+  Status fail_sync(const Status& sync_error);
   Status delete_segment(const SegmentFile& seg);
   Status refuse_in_fork_child() const;
   std::shared_ptr<SegmentFile> active() const;
@@ -205,6 +214,7 @@ class SegmentLog {
   std::function<void(DeletionStep)> deletion_hook_;
   std::atomic<std::uint64_t> retention_forced_records_{0};
   bool closed_ = true;  // until open() has recovered the log
+  Status failed_;       // set once by a failed sync, never cleared (see failed())
 };
 
 // Iterates records in offset order from a position, up to the committed end at the time of
@@ -222,7 +232,14 @@ class LogReader {
   const SegmentLog* log_;
   std::uint64_t next_offset_;
   std::shared_ptr<const SegmentFile> segment_;
+  // Switches to `segment` at byte `position`.
+  void enter(std::shared_ptr<const SegmentFile> segment, std::uint64_t position);
+  // min(end, what the mapping can deliver), probing up to `want` (io/mapped_read_guard.h).
+  std::uint64_t readable_end(std::uint64_t want, std::uint64_t end);
+
   std::uint64_t position_ = 0;  // byte position in segment_ of the next frame to look at
+  std::uint64_t probed_end_ = 0;       // segment_ bytes [.., probed_end_) were readable
+  bool unreadable_ = false;            // a probe of segment_ faulted at probed_end_
   std::uint64_t skipped_bytes_ = 0;
 };
 

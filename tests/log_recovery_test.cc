@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "segment/cursor_store.h"
 #include "segment/log_checkpoint.h"
 #include "segment/segment_header.h"
 #include "segment/segment_log.h"
@@ -166,6 +167,113 @@ TEST(LogRecovery, SegmentWhoseCreationWasCutShortIsNotDamage) {
   ASSERT_TRUE(off);
   EXPECT_EQ(*off, kRecords);
   EXPECT_EQ(log->segments().back()->base_offset(), kRecords);
+}
+
+// Issue 9, item 5: a cursor past the end of the recovered log (records it acknowledged were
+// lost) raises the next offset to it; the gap is reported, and the new records are found by
+// a reader starting at the cursor.
+TEST(LogRecovery, CursorPastTheEndRaisesTheNextOffsetAndCountsTheGap) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  LogOptions o;
+  o.segment_bytes = 64 * 1024;
+  {
+    auto log = open_log(dir, o);
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(log->append(0, bytes_of(sample_payload(i))));
+  }
+  auto store = CursorStore::open(dir);
+  ASSERT_TRUE(store) << store.status().to_string();
+  ASSERT_TRUE(store->commit({"ahead", 50, 0, ""}).is_ok());
+  ASSERT_TRUE(store->commit({"behind", 5, 0, ""}).is_ok());
+
+  // A read-only open (verify, dump) sees the same next offset and the same report.
+  {
+    auto ro = open_log(dir, o, OpenMode::kReadOnly);
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+    EXPECT_EQ(ro->next_offset(), 50u);
+    EXPECT_EQ(ro->recovery_report().offsets_skipped, 40u);
+  }
+  {
+    auto log = open_log(dir, o);
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+    const RecoveryReport& r = log->recovery_report();
+    EXPECT_EQ(log->next_offset(), 50u);
+    EXPECT_EQ(r.next_offset, 50u);
+    EXPECT_EQ(r.offsets_skipped, 40u);
+    ASSERT_EQ(r.cursors_past_end.size(), 1u);
+    EXPECT_EQ(r.cursors_past_end[0].name, "ahead");
+    EXPECT_EQ(r.cursors_past_end[0].log_end, 10u);
+    EXPECT_EQ(r.cursors_past_end[0].gap(), 40u);
+    auto off = log->append(0, bytes_of("after the gap"));
+    ASSERT_TRUE(off) << off.status().to_string();
+    EXPECT_EQ(*off, 50u);
+    auto from_cursor = read_all(*log, 50);
+    ASSERT_EQ(from_cursor.size(), 1u);
+    EXPECT_EQ(from_cursor.at(50), "after the gap");
+    EXPECT_EQ(read_all(*log).size(), 11u);  // 0..9 and 50
+    EXPECT_FALSE(log->read(20).is_ok());
+  }
+  // Recorded in the checkpoint: the next open finds nothing past the end.
+  auto log = open_log(dir, o);
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  EXPECT_EQ(log->next_offset(), 51u);
+  EXPECT_TRUE(log->recovery_report().cursors_past_end.empty());
+  EXPECT_EQ(log->recovery_report().offsets_skipped, 0u);
+}
+
+// A gap wider than a segment's offset span: the next record starts a new segment at the
+// cursor's offset, and readers cross the gap.
+TEST(LogRecovery, CursorFarPastTheEndStartsANewSegmentAtItsOffset) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  LogOptions o;
+  o.segment_bytes = 64 * 1024;
+  const std::uint64_t far = kSegmentOffsetSpan * 3 + 7;
+  {
+    auto log = open_log(dir, o);
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(log->append(0, bytes_of(sample_payload(i))));
+  }
+  auto store = CursorStore::open(dir);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->commit({"ahead", far, 0, ""}).is_ok());
+  {
+    auto log = open_log(dir, o);
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+    EXPECT_EQ(log->recovery_report().offsets_skipped, far - 3);
+    auto off = log->append(0, bytes_of("x"));
+    ASSERT_TRUE(off) << off.status().to_string();
+    EXPECT_EQ(*off, far);
+    EXPECT_EQ(log->segments().back()->base_offset(), far);
+  }
+  auto log = open_log(dir, o);
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  EXPECT_FALSE(log->recovery_report().found_damage());
+  auto all = read_all(*log);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all.rbegin()->first, far);
+  EXPECT_EQ(read_all(*log, 3).size(), 1u);
+}
+
+// The dead-letter log is a log directory of its own: its requeue cursor gets the same rule.
+TEST(LogRecovery, DeadLetterRequeueCursorPastTheEndRaisesItsNextOffset) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.sub("log") + "/deadletter";
+  LogOptions o;
+  o.segment_bytes = 64 * 1024;
+  {
+    auto log = open_log(dir, o);
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+    ASSERT_TRUE(log->append(0, bytes_of("dead")));
+  }
+  auto store = CursorStore::open(dir);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->commit({"requeue", 9, 0, ""}).is_ok());
+  auto log = open_log(dir, o);
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  EXPECT_EQ(log->next_offset(), 9u);
+  EXPECT_EQ(log->recovery_report().offsets_skipped, 8u);
 }
 
 }  // namespace

@@ -53,6 +53,19 @@ std::uint64_t damaged_bytes(const segment::RecoveryReport& report) {
   return n;
 }
 
+ordered_json cursors_past_end_json(const segment::RecoveryReport& report) {
+  ordered_json a = ordered_json::array();
+  for (const auto& c : report.cursors_past_end) {
+    ordered_json j;
+    j["cursor"] = c.name;
+    j["next_offset"] = c.next_offset;
+    j["log_end"] = c.log_end;
+    j["offsets_skipped"] = c.gap();
+    a.push_back(std::move(j));
+  }
+  return a;
+}
+
 ordered_json recovery_report_json(const segment::RecoveryReport& report) {
   ordered_json j;
   j["clean_shutdown"] = report.clean_shutdown;
@@ -62,6 +75,8 @@ ordered_json recovery_report_json(const segment::RecoveryReport& report) {
   j["records_scanned"] = report.records_scanned;
   j["recovery_point"] = report.recovery_point;
   j["next_offset"] = report.next_offset;
+  j["offsets_skipped"] = report.offsets_skipped;
+  j["cursors_past_end"] = cursors_past_end_json(report);
   j["truncated"] = ranges_json(report.truncated);
   j["skipped"] = ranges_json(report.skipped);
   j["rebuilt_indexes"] = report.rebuilt_indexes;

@@ -20,8 +20,11 @@ nlohmann::ordered_json damage_json(const segment::RecoveryReport& report);
 std::uint64_t damaged_range_count(const segment::RecoveryReport& report);
 std::uint64_t damaged_bytes(const segment::RecoveryReport& report);
 
+// Cursors recovery found past the end of the log, with the offsets skipped for each.
+nlohmann::ordered_json cursors_past_end_json(const segment::RecoveryReport& report);
 // The whole report: clean_shutdown, full_scan, segments, segments_scanned, records_scanned,
-// recovery_point, next_offset, truncated, skipped, rebuilt_indexes, removed_files, notes.
+// recovery_point, next_offset, offsets_skipped, cursors_past_end, truncated, skipped,
+// rebuilt_indexes, removed_files, notes.
 nlohmann::ordered_json recovery_report_json(const segment::RecoveryReport& report);
 
 }  // namespace spool::tools

@@ -14,7 +14,8 @@ enum class DropReason : std::uint8_t {
   kSampled = 2,      // kSample: not kept by the sampler
   kBlockTimeout = 3, // kBlock: no room within block_timeout_ms
   kTooLarge = 4,     // larger than max_record_bytes or the producer ring
-  kWriteFailed = 5,  // the log refused it for good (shutdown while the disk stayed full)
+  kWriteFailed = 5,  // the log refused it for good (shutdown while the disk stayed full, or
+                     // the log failed a sync: queued then, or appended after it)
   kShutdown = 6,     // appended after shutdown() began
   kMalformed = 7,    // append_checked: the bytes are not a valid record of their kind
 };
@@ -62,6 +63,9 @@ struct BufferStats {
   std::uint64_t write_batches = 0;
   std::uint64_t write_errors = 0;
   std::string last_write_error;   // empty when none
+  // Non-empty once the log failed a sync: it takes no more records until the buffer is
+  // reopened (every append returns this error; see README, durability).
+  std::string log_failed;
   Log2Histogram batch_records;    // records per writer batch
   Log2Histogram write_latency_ns; // time of each batch's append (+ sync per mode)
   std::uint64_t syncs = 0;

@@ -29,12 +29,14 @@ struct HealthInputs {
   double failure_rate = 0;
   std::uint64_t sends = 0;                    // sends behind failure_rate (no warning below 10)
   std::uint64_t write_backlog_records = 0;    // records queued, not yet written
+  std::string log_failed;                     // BufferStats::log_failed (empty: not failed)
 };
 
 struct HealthWarning {
-  // buffer_fill, forward_lag, recent_error, failure_rate, write_backlog; from a Forwarder
-  // also sink_auth (the sink refuses the credentials), sink_misconfigured (wrong address,
-  // TLS setup) and tls_insecure (TLS verification turned off)
+  // buffer_fill, forward_lag, recent_error, failure_rate, write_backlog, log_failed (a failed
+  // sync: the log takes no more appends); from a Forwarder also sink_auth (the sink refuses
+  // the credentials), sink_misconfigured (wrong address, TLS setup) and tls_insecure (TLS
+  // verification turned off)
   std::string code;
   std::string message;  // one line a person can act on
 };

@@ -54,7 +54,8 @@ Command add_recover_command(CLI::App& app) {
   cmd->add_option("DIR", *dir, "Log directory")->required();
   cmd->footer(
       "Prints {\"clean_shutdown\", \"segments\", \"segments_scanned\", \"records_scanned\", "
-      "\"next_offset\", \"truncated\": [{\"segment\", \"from_byte\", \"to_byte\", \"bytes\", "
+      "\"next_offset\", \"offsets_skipped\", \"cursors_past_end\": [{\"cursor\", \"next_offset\", "
+      "\"log_end\", \"offsets_skipped\"}], \"truncated\": [{\"segment\", \"from_byte\", \"to_byte\", \"bytes\", "
       "\"reason\"}], \"skipped\": [...], \"rebuilt_indexes\", \"removed_files\", \"notes\"}.\n"
       "Takes the log's lock: fails while a writer has the log open.\n"
       "Exit status: 0 on success, 2 on error.");

@@ -87,6 +87,10 @@ int run_verify(const std::string& dir) {
   j["first_offset"] = offset_or_null(records > 0, first);
   j["last_offset"] = offset_or_null(records > 0, last);
   j["next_offset"] = log.next_offset();
+  // Cursors past the end (records they acknowledged were lost to a power loss): the next
+  // writer continues after the furthest one.
+  j["offsets_skipped"] = report.offsets_skipped;
+  j["cursors_past_end"] = cursors_past_end_json(report);
   j["corrupt_frames"] = damaged_range_count(report);
   j["skipped_bytes"] = damaged_bytes(report);
   j["damage"] = damage_json(report);
