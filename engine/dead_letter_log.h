@@ -105,7 +105,7 @@ class DeadLetterLog {
   // `max_payload_bytes` bounds the original payloads it accepts (the main log's
   // max_record_bytes).
   static Result<std::unique_ptr<DeadLetterLog>> open(
-      const std::string& log_dir, std::uint32_t max_payload_bytes = LogOptions{}.max_record_bytes);
+      const std::string& log_dir, std::uint32_t max_payload_bytes = kDefaultMaxRecordBytes);
   // Opens an existing <log_dir>/deadletter without the lock, never writing (for tools on a
   // live log): list(), count() and pending() work; append() and requeue() fail.
   // NotFound when the log has no dead-letter log.

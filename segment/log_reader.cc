@@ -29,23 +29,41 @@ std::shared_ptr<const SegmentFile> segment_after(
 bool LogReader::next(RecordView* out) {
   const std::uint64_t log_id = log_->log_id();
   const std::uint32_t max_payload = log_->options_.max_record_bytes;
+  error_ = Status::ok();
   for (;;) {
     if (!segment_) {
       segment_ = segment_for(log_->segments(), next_offset_);
       if (!segment_) return false;
       position_ = segment_->position_for_offset(next_offset_);
     }
-    const std::uint64_t end = std::min<std::uint64_t>(segment_->committed_end(),
-                                                      segment_->mapped_bytes());
+    if (!mapping_) {
+      auto mapped = segment_->map();
+      if (!mapped) {
+        // Deleted by retention since the snapshot: look again (the reader moves on to the
+        // log's first segment). Anything else (EMFILE, ENOMEM) is for the caller to see; the
+        // next call retries from the same place.
+        const bool retired = mapped.status().code() == StatusCode::kNotFound &&
+                             segment_for(log_->segments(), segment_->base_offset()) != segment_;
+        if (retired) {
+          segment_.reset();
+          continue;
+        }
+        error_ = mapped.status();
+        return false;
+      }
+      mapping_ = std::move(mapped.value());
+    }
+    const std::uint64_t end = std::min<std::uint64_t>(segment_->committed_end(), mapping_->size());
     if (position_ >= end) {
       // Move on only if a newer segment exists; otherwise we are caught up with the writer.
       auto next = segment_after(log_->segments(), segment_->base_offset());
       if (!next) return false;
       segment_ = std::move(next);
+      mapping_.reset();
       position_ = kSegmentHeaderBytes;
       continue;
     }
-    const std::uint8_t* data = segment_->data();
+    const std::uint8_t* data = mapping_->data();
     const std::uint64_t end_offset = segment_offset_end(segment_->base_offset());
     FrameHeader h;
     if (check_frame(data + position_, end - position_, log_id, max_payload, &h) ==
@@ -60,6 +78,7 @@ bool LogReader::next(RecordView* out) {
       out->flags = h.flags;
       out->payload = std::span<const std::uint8_t>(data + at + kFrameHeaderBytes, h.payload_length);
       out->segment = segment_;
+      out->mapping = mapping_;
       next_offset_ = h.offset + 1;
       return true;
     }
@@ -76,6 +95,7 @@ Result<RecordView> SegmentLog::read(std::uint64_t offset) const {
   LogReader reader(this, offset);
   RecordView view;
   if (reader.next(&view) && view.offset == offset) return view;
+  if (!reader.error().is_ok()) return reader.error();
   if (offset >= next_offset()) {
     return Status::not_found("offset " + std::to_string(offset) + " is past the end of the log (next offset " +
                              std::to_string(next_offset()) + ")");
