@@ -5,26 +5,20 @@
 
 namespace spool::segment {
 
-namespace {
-
-// The segment that may hold `offset`: the last one whose base is <= offset, or the first.
-std::shared_ptr<const SegmentFile> segment_for(
-    const std::vector<std::shared_ptr<const SegmentFile>>& segs, std::uint64_t offset) {
-  if (segs.empty()) return nullptr;
-  auto it = std::upper_bound(segs.begin(), segs.end(), offset,
+std::shared_ptr<const SegmentFile> SegmentLog::segment_for(std::uint64_t offset) const {
+  std::lock_guard<std::mutex> lock(segments_mu_);
+  if (segments_.empty()) return nullptr;
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
                              [](std::uint64_t o, const auto& s) { return o < s->base_offset(); });
-  return it == segs.begin() ? segs.front() : *std::prev(it);
+  return it == segments_.begin() ? segments_.front() : *std::prev(it);
 }
 
-std::shared_ptr<const SegmentFile> segment_after(
-    const std::vector<std::shared_ptr<const SegmentFile>>& segs, std::uint64_t base) {
-  for (const auto& s : segs) {
-    if (s->base_offset() > base) return s;
-  }
-  return nullptr;
+std::shared_ptr<const SegmentFile> SegmentLog::segment_after(std::uint64_t base) const {
+  std::lock_guard<std::mutex> lock(segments_mu_);
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), base,
+                             [](std::uint64_t b, const auto& s) { return b < s->base_offset(); });
+  return it == segments_.end() ? nullptr : *it;
 }
-
-}  // namespace
 
 bool LogReader::next(RecordView* out) {
   const std::uint64_t log_id = log_->log_id();
@@ -32,7 +26,7 @@ bool LogReader::next(RecordView* out) {
   error_ = Status::ok();
   for (;;) {
     if (!segment_) {
-      segment_ = segment_for(log_->segments(), next_offset_);
+      segment_ = log_->segment_for(next_offset_);
       if (!segment_) return false;
       position_ = segment_->position_for_offset(next_offset_);
     }
@@ -43,7 +37,7 @@ bool LogReader::next(RecordView* out) {
         // log's first segment). Anything else (EMFILE, ENOMEM) is for the caller to see; the
         // next call retries from the same place.
         const bool retired = mapped.status().code() == StatusCode::kNotFound &&
-                             segment_for(log_->segments(), segment_->base_offset()) != segment_;
+                             log_->segment_for(segment_->base_offset()) != segment_;
         if (retired) {
           segment_.reset();
           continue;
@@ -56,7 +50,7 @@ bool LogReader::next(RecordView* out) {
     const std::uint64_t end = std::min<std::uint64_t>(segment_->committed_end(), mapping_->size());
     if (position_ >= end) {
       // Move on only if a newer segment exists; otherwise we are caught up with the writer.
-      auto next = segment_after(log_->segments(), segment_->base_offset());
+      auto next = log_->segment_after(segment_->base_offset());
       if (!next) return false;
       segment_ = std::move(next);
       mapping_.reset();

@@ -177,6 +177,11 @@ class SegmentLog {
   // Recovery (log_recovery.cc).
   Status recover();
   void clear_leftovers(const DirectoryListing& listing);
+  // Lookups for readers, without copying the segment list (a log may hold 10,000
+  // segments): the segment that may hold `offset` (the last with base <= offset, else the
+  // first), and the first segment with a base above `base`.
+  std::shared_ptr<const SegmentFile> segment_for(std::uint64_t offset) const;
+  std::shared_ptr<const SegmentFile> segment_after(std::uint64_t base) const;
   Status check_segment_header(SegmentFile& seg, bool last);
   Status recover_segment(SegmentFile& seg, bool last, const std::optional<LogCheckpoint>& checkpoint,
                          bool full);
