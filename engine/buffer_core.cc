@@ -41,7 +41,11 @@ Result<std::unique_ptr<BufferCore>> BufferCore::open(const std::string& dir, con
   SPOOL_RETURN_IF_ERROR(validate(options));
   auto log = segment::SegmentLog::open(dir, options.log, segment::OpenMode::kReadWrite);
   if (!log) return log.status();
-  std::unique_ptr<BufferCore> core(new BufferCore(options, std::move(log.value()), std::move(memory)));
+  // What the log can write (max_record_bytes, bounded by a segment): producers are refused
+  // anything larger at the door, and the writer's arena holds the largest.
+  Options resolved = options;
+  resolved.log.max_record_bytes = (*log)->max_payload_bytes();
+  std::unique_ptr<BufferCore> core(new BufferCore(resolved, std::move(log.value()), std::move(memory)));
   core->writer_->start();
   return core;
 }
@@ -119,7 +123,13 @@ Status BufferCore::append(RecordKind kind, Priority priority, std::span<const st
     (void)drop(ring, DropReason::kWriteFailed);
     return writer_->failure();
   }
-  if (bytes.size() > max_payload_) return drop(ring, DropReason::kTooLarge);
+  if (bytes.size() > max_payload_) {
+    (void)drop(ring, DropReason::kTooLarge);
+    // Rare, so the message may allocate: say what the limit is and where it comes from.
+    return Status::invalid_argument("record of " + std::to_string(bytes.size()) +
+                                    " bytes is too large: at most " + std::to_string(max_payload_) +
+                                    " bytes (max_record_bytes, bounded by segment_bytes and producer_ring_bytes)");
+  }
   const EntryHeader header{static_cast<std::uint32_t>(bytes.size()), static_cast<std::uint16_t>(kind),
                            frame_flags_for(priority), io::coarse_wall_clock_ns()};
   const std::size_t need = kEntryHeaderBytes + bytes.size();
@@ -224,6 +234,7 @@ BufferStats BufferCore::stats() const {
   std::vector<std::shared_ptr<ProducerRing>> rings;
   ProducerRegistry::RetiredCounters retired;
   std::uint64_t inflight = 0;
+  std::uint64_t refused_by_log = 0;
   std::int64_t oldest = 0;
   bool gave_up_at_stop = false;
   // kWriteFailed counted by producers: refused at the door after the log failed a sync.
@@ -236,6 +247,7 @@ BufferStats BufferCore::stats() const {
     writer_->fill_stats_locked(&s);
     gave_up_at_stop = writer_->gave_up_at_stop_locked();
     inflight = writer_->inflight_records();
+    refused_by_log = writer_->refused_by_log_locked();
     oldest = writer_->inflight_oldest_ns();
     registry_.snapshot_all(&rings, &retired);
     s.accepted = retired.appended;
@@ -278,6 +290,8 @@ BufferStats BufferCore::stats() const {
     s.appended += s.dropped[static_cast<std::size_t>(r)];
   }
   s.appended += refused_write_failed;
+  // Queued (so in `accepted`), then refused by the log: a drop, not a second append.
+  s.dropped[static_cast<std::size_t>(DropReason::kTooLarge)] += refused_by_log;
   if (gave_up_at_stop) {
     // Given up at shutdown: counted as dropped, no longer queued.
     s.queue_depth = 0;

@@ -122,7 +122,7 @@ class DeadLetterLog {
   // `segment_bytes`: size of its segments (0 = 16 MiB), raised to fit two of the largest
   // dead letters; retention deletes whole sealed segments.
   static Result<std::unique_ptr<DeadLetterLog>> open(
-      const std::string& log_dir, std::uint32_t max_payload_bytes = LogOptions{}.max_record_bytes,
+      const std::string& log_dir, std::uint32_t max_payload_bytes = kDefaultMaxRecordBytes,
       std::uint64_t segment_bytes = 0);
   // Opens an existing <log_dir>/deadletter without the lock, never writing (for tools on a
   // live log): list(), count() and pending() work; append() and requeue() fail.

@@ -139,6 +139,12 @@ bool LogWriter::drain(Batch& batch) {
       std::uint8_t* dst = batch.arena.data() + batch.arena_used;
       const PopResult r = ring->pop(&header, dst, batch.arena.size() - batch.arena_used);
       if (r != PopResult::kPopped) break;
+      // append_batch refuses a whole batch for one invalid record, so each is checked
+      // here: one the log can never take is dropped (and counted), the rest are written.
+      if (!log_.check_record(header.payload_bytes).is_ok()) {
+        ++dropped_too_large_;
+        continue;
+      }
       batch.records.push_back(segment::AppendRecord{
           header.kind, std::span<const std::uint8_t>(dst, header.payload_bytes), header.buffered_at_ns,
           header.flags});

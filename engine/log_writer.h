@@ -3,7 +3,9 @@
 // Each cycle it drains every ring (round robin, up to writer_batch_bytes), appends the batch
 // with one SegmentLog::append_batch (one write per segment touched; in kBatch mode with a
 // linked fdatasync), publishes the committed offset with release semantics and marks the
-// drained entries done, which is what Buffer::flush() waits for.
+// drained entries done, which is what Buffer::flush() waits for. A record the log refuses
+// (SegmentLog::check_record) is dropped from the batch and counted too_large, so it can never
+// hold up the records behind it.
 //
 // Idle, it polls for writer_spin_us and then sleeps on a futex; a producer that finds it
 // asleep wakes it (one syscall, only on the first append after an idle period). Its timers
@@ -111,6 +113,9 @@ class LogWriter {
   void fill_stats_locked(BufferStats* stats) const;
   // True when stop() gave up on records (counted as kWriteFailed, ring contents included).
   bool gave_up_at_stop_locked() const noexcept { return gave_up_at_stop_; }
+  // Records queued and then refused by the log (too_large, but unlike a refusal at the door
+  // they count in `accepted`); only inside with_accounting_frozen().
+  std::uint64_t refused_by_log_locked() const noexcept { return dropped_too_large_; }
 
  private:
   struct Batch;
@@ -175,6 +180,7 @@ class LogWriter {
   std::uint64_t syncs_ = 0;
   std::uint64_t wakeups_ = 0;
   std::uint64_t dropped_write_failed_ = 0;
+  std::uint64_t dropped_too_large_ = 0;  // queued, then refused by the log (check_record)
   std::string last_write_error_;
   Log2Histogram batch_records_;
   Log2Histogram write_latency_ns_;

@@ -14,6 +14,7 @@
 #include "segment/frame_format.h"
 #include "segment/log_checkpoint.h"
 #include "segment/segment_header.h"
+#include "segment/segment_log.h"
 #include "segment/sparse_index.h"
 
 namespace spool::fuzz {
@@ -33,10 +34,11 @@ LogOptions options_from_bits(std::uint8_t b) {
     case 3: o.io_backend = IoBackend::kAuto; break;
     default: o.io_backend = IoBackend::kPwrite; break;
   }
-  o.max_record_bytes = (b & 4) != 0 ? 512 : 4096;
   static constexpr std::uint32_t kIntervals[] = {4096, 64, 256, 1024};
   o.index_interval_bytes = kIntervals[(b >> 3) & 3];
   o.segment_bytes = (b & 32) != 0 ? 1024 : 4096;
+  // 512, or the most a segment holds (a larger max_record_bytes is refused at open).
+  o.max_record_bytes = (b & 4) != 0 ? 512 : static_cast<std::uint32_t>(segment::segment_payload_room(o.segment_bytes));
   o.durability = (b & 64) != 0 ? Durability::kBatch : Durability::kNone;
   o.full_recovery_scan = (b & 128) != 0;
   return o;

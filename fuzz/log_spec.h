@@ -124,7 +124,7 @@ struct AppendSpec {
 };
 
 // Option bits: 0-1 io backend (0,1 pwrite, 2 io_uring, 3 auto); 2 max_record_bytes 512
-// (else 4096); 3-4 index interval (4096, 64, 256, 1024); 5 segment_bytes 1024 (else 4096);
+// (else what a segment holds: 3992, or 920 with 1024-byte segments); 3-4 index interval (4096, 64, 256, 1024); 5 segment_bytes 1024 (else 4096);
 // 6 durability batch (else none); 7 full_recovery_scan on the first read-write open.
 struct LogSpec {
   std::uint8_t options = 0;

@@ -136,9 +136,9 @@ std::string describe(const std::vector<Record>& records) {
 void check_view(const SegmentLog& log, const RecordView& v, std::uint32_t max_payload) {
   using namespace spool::segment;
   FUZZ_CHECK(v.segment != nullptr, "record %llu has no segment", (ULL)v.offset);
-  const auto* data = v.segment->data();
-  const std::uint64_t end = std::min<std::uint64_t>(v.segment->committed_end(),
-                                                    v.segment->mapped_bytes());
+  FUZZ_CHECK(v.mapping != nullptr, "record %llu holds no mapping", (ULL)v.offset);
+  const auto* data = v.mapping->data();
+  const std::uint64_t end = std::min<std::uint64_t>(v.segment->committed_end(), v.mapping->size());
   const auto begin_addr = reinterpret_cast<std::uintptr_t>(data);
   const auto payload_addr = reinterpret_cast<std::uintptr_t>(v.payload.data());
   FUZZ_CHECK(data != nullptr && payload_addr >= begin_addr + kSegmentHeaderBytes + kFrameHeaderBytes &&
@@ -241,13 +241,9 @@ void check_strict_reads(const SegmentLog& log, const std::vector<Record>& record
              want ? "offset " : "nothing ", want ? (ULL)want->offset : 0ull);
 }
 
-// The largest payload append accepts with these options (SegmentLog::validate_record).
+// The largest payload append accepts with these options (SegmentLog::check_record).
 std::uint64_t max_append_payload(const spool::LogOptions& o) {
-  const std::uint64_t room = o.segment_bytes - spool::segment::kSegmentHeaderBytes;
-  const std::uint64_t fit = room >= spool::segment::kFrameHeaderBytes
-                                ? (room - spool::segment::kFrameHeaderBytes) & ~7ull
-                                : 0;
-  return std::min<std::uint64_t>(o.max_record_bytes, fit);
+  return std::min<std::uint64_t>(o.max_record_bytes, spool::segment::segment_payload_room(o.segment_bytes));
 }
 
 // Appends the spec's records; returns those that were acknowledged. On a dishonest

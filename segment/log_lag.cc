@@ -19,7 +19,7 @@ LogLagFigures measure_lag(const SegmentLog& log, std::uint64_t from, std::uint64
   if (!reader.next(&first) || first.offset >= end) return lag;
   lag.oldest_timestamp_ns = first.timestamp_ns;
   const std::uint64_t first_position =
-      static_cast<std::uint64_t>(first.payload.data() - first.segment->data()) - kFrameHeaderBytes;
+      static_cast<std::uint64_t>(first.payload.data() - first.mapping->data()) - kFrameHeaderBytes;
   for (const auto& segment : log.segments()) {
     if (segment->base_offset() < first.segment->base_offset()) continue;
     const std::uint64_t start = segment.get() == first.segment.get() ? first_position : kSegmentHeaderBytes;

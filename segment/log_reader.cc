@@ -6,24 +6,22 @@
 
 namespace spool::segment {
 
-namespace {
-
-// The segment that may hold `offset`: the last one whose base is <= offset, or the first.
-std::shared_ptr<const SegmentFile> segment_for(
-    const std::vector<std::shared_ptr<const SegmentFile>>& segs, std::uint64_t offset) {
-  if (segs.empty()) return nullptr;
-  auto it = std::upper_bound(segs.begin(), segs.end(), offset,
+std::shared_ptr<const SegmentFile> SegmentLog::segment_for(std::uint64_t offset) const {
+  std::lock_guard<std::mutex> lock(segments_mu_);
+  if (segments_.empty()) return nullptr;
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
                              [](std::uint64_t o, const auto& s) { return o < s->base_offset(); });
-  return it == segs.begin() ? segs.front() : *std::prev(it);
+  return it == segments_.begin() ? segments_.front() : *std::prev(it);
 }
 
-std::shared_ptr<const SegmentFile> segment_after(
-    const std::vector<std::shared_ptr<const SegmentFile>>& segs, std::uint64_t base) {
-  for (const auto& s : segs) {
-    if (s->base_offset() > base) return s;
-  }
-  return nullptr;
+std::shared_ptr<const SegmentFile> SegmentLog::segment_after(std::uint64_t base) const {
+  std::lock_guard<std::mutex> lock(segments_mu_);
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), base,
+                             [](std::uint64_t b, const auto& s) { return b < s->base_offset(); });
+  return it == segments_.end() ? nullptr : *it;
 }
+
+namespace {
 
 // Probed ahead of the reader in steps of this size, once it is within kProbeSlack of the
 // end of what was probed: one guarded probe per 64 KiB read, not one per record, and a
@@ -35,6 +33,7 @@ constexpr std::uint64_t kProbeSlack = 16u << 10;
 
 void LogReader::enter(std::shared_ptr<const SegmentFile> segment, std::uint64_t position) {
   segment_ = std::move(segment);
+  mapping_.reset();
   position_ = position;
   probed_end_ = position;
   unreadable_ = false;
@@ -44,7 +43,7 @@ std::uint64_t LogReader::readable_end(std::uint64_t want, std::uint64_t end) {
   want = std::min(want, end);
   if (!unreadable_ && want > probed_end_) {
     const std::uint64_t asked = want - probed_end_;
-    const std::uint64_t got = io::readable_prefix(segment_->data() + probed_end_, asked);
+    const std::uint64_t got = io::readable_prefix(mapping_->data() + probed_end_, asked);
     probed_end_ += got;
     unreadable_ = got < asked;
   }
@@ -54,18 +53,35 @@ std::uint64_t LogReader::readable_end(std::uint64_t want, std::uint64_t end) {
 bool LogReader::next(RecordView* out) {
   const std::uint64_t log_id = log_->log_id();
   const std::uint32_t max_payload = log_->options_.max_record_bytes;
+  error_ = Status::ok();
   for (;;) {
     if (!segment_) {
-      auto seg = segment_for(log_->segments(), next_offset_);
+      auto seg = log_->segment_for(next_offset_);
       if (!seg) return false;
       const std::uint64_t at = seg->position_for_offset(next_offset_);
       enter(std::move(seg), at);
     }
-    const std::uint64_t end = std::min<std::uint64_t>(segment_->committed_end(),
-                                                      segment_->mapped_bytes());
+    if (!mapping_) {
+      auto mapped = segment_->map();
+      if (!mapped) {
+        // Deleted by retention since the snapshot: look again (the reader moves on to the
+        // log's first segment). Anything else (EMFILE, ENOMEM) is for the caller to see; the
+        // next call retries from the same place.
+        const bool retired = mapped.status().code() == StatusCode::kNotFound &&
+                             log_->segment_for(segment_->base_offset()) != segment_;
+        if (retired) {
+          segment_.reset();
+          continue;
+        }
+        error_ = mapped.status();
+        return false;
+      }
+      mapping_ = std::move(mapped.value());
+    }
+    const std::uint64_t end = std::min<std::uint64_t>(segment_->committed_end(), mapping_->size());
     if (position_ >= end) {
       // Move on only if a newer segment exists; otherwise we are caught up with the writer.
-      auto next = segment_after(log_->segments(), segment_->base_offset());
+      auto next = log_->segment_after(segment_->base_offset());
       if (!next) return false;
       enter(std::move(next), kSegmentHeaderBytes);
       continue;
@@ -80,7 +96,7 @@ bool LogReader::next(RecordView* out) {
       position_ = end;
       continue;
     }
-    const std::uint8_t* data = segment_->data();
+    const std::uint8_t* data = mapping_->data();
     const std::uint64_t end_offset = segment_offset_end(segment_->base_offset());
     FrameHeader h;
     FrameCheck check = check_frame(data + position_, readable - position_, log_id, max_payload, &h);
@@ -99,6 +115,7 @@ bool LogReader::next(RecordView* out) {
       out->flags = h.flags;
       out->payload = std::span<const std::uint8_t>(data + at + kFrameHeaderBytes, h.payload_length);
       out->segment = segment_;
+      out->mapping = mapping_;
       next_offset_ = h.offset + 1;
       return true;
     }
@@ -116,6 +133,7 @@ Result<RecordView> SegmentLog::read(std::uint64_t offset) const {
   LogReader reader(this, offset);
   RecordView view;
   if (reader.next(&view) && view.offset == offset) return view;
+  if (!reader.error().is_ok()) return reader.error();
   if (offset >= next_offset()) {
     return Status::not_found("offset " + std::to_string(offset) + " is past the end of the log (next offset " +
                              std::to_string(next_offset()) + ")");

@@ -129,7 +129,9 @@ Status SegmentLog::recover_segment(SegmentFile& seg, bool last,
     if (!last && base < checkpoint->recovery_point) return Status::ok();  // synced and sealed
   }
 
-  SegmentScan scan = seg.scan(log_id_, options_.max_record_bytes);
+  auto scanned = seg.scan(log_id_, options_.max_record_bytes);
+  if (!scanned) return scanned.status();
+  SegmentScan& scan = scanned.value();
   ++report_.segments_scanned;
   report_.records_scanned += scan.summary.record_count;
   for (auto& d : scan.damaged) report_.skipped.push_back(std::move(d));
@@ -186,7 +188,7 @@ Status SegmentLog::recover() {
   for (std::size_t i = 0; i < listing->segments.size(); ++i) {
     const bool last = i + 1 == listing->segments.size();
     auto seg = SegmentFile::open(dir_, listing->segments[i], writable && last,
-                                 options_.index_interval_bytes);
+                                 options_.index_interval_bytes, mappings_);
     if (!seg) return seg.status();
     segs.push_back(std::move(seg.value()));
   }
@@ -207,7 +209,7 @@ Status SegmentLog::recover() {
 
   if (segs.empty() && writable) {
     auto seg = SegmentFile::create(dir_, next, log_id_, options_.segment_bytes,
-                                   options_.index_interval_bytes);
+                                   options_.index_interval_bytes, /*sync_dir=*/true, mappings_);
     if (!seg) return seg.status();
     segs.push_back(std::move(seg.value()));
   }

@@ -14,7 +14,15 @@ Status errno_status(int neg_errno, const std::string& what) {
   std::string msg = what + ": " + ::strerror(err);
   if (err == ENOSPC || err == EDQUOT) return Status::no_space(std::move(msg));
   if (err == ENOENT) return Status::not_found(std::move(msg));
+  // Exhausted resources, not damage: the call can succeed later, and the user can act.
+  if (err == EMFILE) msg += " (the process is out of file descriptors: raise `ulimit -n`)";
+  if (err == ENFILE) msg += " (the system is out of file descriptors: raise fs.file-max)";
+  if (err == ENOMEM) msg += " (out of memory, address space or mappings: see vm.max_map_count)";
   return Status::io_error(std::move(msg));
+}
+
+SegmentFile::~SegmentFile() {
+  if (mappings_) mappings_->forget(this);
 }
 
 Result<std::shared_ptr<SegmentFile>> SegmentFile::create(const std::string& dir,
@@ -22,8 +30,11 @@ Result<std::shared_ptr<SegmentFile>> SegmentFile::create(const std::string& dir,
                                                          std::uint64_t log_id,
                                                          std::uint64_t capacity,
                                                          std::uint32_t index_interval,
-                                                         bool sync_dir) {
+                                                         bool sync_dir,
+                                                         std::shared_ptr<SegmentMappings> mappings) {
   std::shared_ptr<SegmentFile> seg(new SegmentFile());
+  seg->mappings_ = std::move(mappings);
+  seg->pinned_.store(true, std::memory_order_relaxed);
   seg->dir_ = dir;
   seg->base_ = base;
   seg->path_ = dir + "/" + segment_file_name(base);
@@ -58,21 +69,31 @@ Result<std::shared_ptr<SegmentFile>> SegmentFile::create(const std::string& dir,
 
 Result<std::shared_ptr<SegmentFile>> SegmentFile::open(const std::string& dir, std::uint64_t base,
                                                        bool writable,
-                                                       std::uint32_t index_interval) {
+                                                       std::uint32_t index_interval,
+                                                       std::shared_ptr<SegmentMappings> mappings) {
   std::shared_ptr<SegmentFile> seg(new SegmentFile());
+  seg->mappings_ = std::move(mappings);
   seg->dir_ = dir;
   seg->base_ = base;
   seg->path_ = dir + "/" + segment_file_name(base);
   seg->index_interval_ = index_interval;
   seg->index_ = SparseIndex(index_interval);
   seg->writable_ = writable;
+  seg->pinned_.store(writable, std::memory_order_relaxed);
   int rc = io::File::open(seg->path_, writable ? O_RDWR : O_RDONLY, 0, &seg->file_);
   if (rc < 0) return errno_status(rc, "open segment " + seg->path_);
-  SPOOL_RETURN_IF_ERROR(seg->map_whole_file());
-  // Guarded (io/mapped_read_guard.h): an unreadable header reads as a truncated one.
-  const std::size_t header_bytes =
-      io::readable_prefix(seg->map_.data(), std::min<std::size_t>(seg->map_.size(), kSegmentHeaderBytes));
-  seg->header_check_ = decode_segment_header(seg->map_.data(), header_bytes, &seg->header_);
+  const std::int64_t size = seg->file_.size();
+  if (size < 0) return errno_status(static_cast<int>(size), "stat " + seg->path_);
+  seg->map_bytes_.store(static_cast<std::uint64_t>(size), std::memory_order_release);
+  std::uint8_t header[kSegmentHeaderBytes];
+  const ssize_t got = seg->file_.pread_full(header, sizeof header, 0);
+  if (got < 0) return errno_status(static_cast<int>(got), "read header of " + seg->path_);
+  seg->header_check_ = decode_segment_header(header, static_cast<std::size_t>(got), &seg->header_);
+  if (writable) {
+    SPOOL_RETURN_IF_ERROR(seg->map_whole_file());
+  } else {
+    seg->file_.close();  // mapped on first read, without it
+  }
   seg->sealed_.store(!writable, std::memory_order_release);
   return seg;
 }
@@ -82,9 +103,53 @@ Result<std::shared_ptr<SegmentFile>> SegmentFile::open(const std::string& dir, s
 Status SegmentFile::map_whole_file() {
   const std::int64_t size = file_.size();
   if (size < 0) return errno_status(static_cast<int>(size), "stat " + path_);
-  int rc = io::MmapRegion::map(file_.fd(), static_cast<std::size_t>(size), /*writable=*/false, &map_);
+  io::MmapRegion region;
+  int rc = io::MmapRegion::map(file_.fd(), static_cast<std::size_t>(size), /*writable=*/false, &region);
   if (rc < 0) return errno_status(rc, "mmap " + path_);
+  std::lock_guard<std::mutex> lock(map_mu_);
+  map_ = std::make_shared<const io::MmapRegion>(std::move(region));
+  map_bytes_.store(static_cast<std::uint64_t>(size), std::memory_order_release);
   return Status::ok();
+}
+
+Status SegmentFile::map_by_path_locked() const {
+  io::File file;
+  int rc = io::File::open(path_, O_RDONLY, 0, &file);
+  if (rc < 0) return errno_status(rc, "open segment " + path_ + " to map it");
+  const std::int64_t size = file.size();
+  if (size < 0) return errno_status(static_cast<int>(size), "stat " + path_);
+  io::MmapRegion region;
+  rc = io::MmapRegion::map(file.fd(), static_cast<std::size_t>(size), /*writable=*/false, &region);
+  if (rc < 0) return errno_status(rc, "mmap " + path_);
+  map_ = std::make_shared<const io::MmapRegion>(std::move(region));
+  // A sealed segment's size no longer changes: this is the size mapped_bytes() gave.
+  map_bytes_.store(static_cast<std::uint64_t>(size), std::memory_order_release);
+  return Status::ok();
+}
+
+Result<SegmentFile::Mapping> SegmentFile::map() const {
+  Mapping mapping;
+  {
+    std::lock_guard<std::mutex> lock(map_mu_);
+    if (!map_) SPOOL_RETURN_IF_ERROR(map_by_path_locked());
+    mapping = map_;
+  }
+  if (mappings_ && !pinned_.load(std::memory_order_acquire)) mappings_->touch(shared_from_this());
+  return mapping;
+}
+
+bool SegmentFile::is_mapped() const {
+  std::lock_guard<std::mutex> lock(map_mu_);
+  return map_ != nullptr;
+}
+
+void SegmentFile::drop_mapping() const {
+  Mapping dropped;
+  {
+    std::lock_guard<std::mutex> lock(map_mu_);
+    dropped = std::move(map_);
+  }
+  // `dropped` unmaps here unless a reader still holds it.
 }
 
 std::string SegmentFile::index_path() const { return dir_ + "/" + index_file_name(base_); }
@@ -106,20 +171,23 @@ std::uint64_t SegmentFile::position_for_time(std::int64_t timestamp_ns) const {
   return pos == 0 ? kSegmentHeaderBytes : pos;
 }
 
-SegmentScan SegmentFile::scan(std::uint64_t log_id, std::uint32_t max_payload) {
+Result<SegmentScan> SegmentFile::scan(std::uint64_t log_id, std::uint32_t max_payload) {
+  auto mapping = map();
+  if (!mapping) return mapping.status();
+  const io::MmapRegion& bytes = **mapping;
   SparseIndex index(index_interval_);
   // Only what the mapping can deliver is scanned: bytes after a bad block or past the end of
   // a file trimmed underneath would raise SIGBUS. They become the tail (reported; cut off
   // the active segment by recovery).
-  const std::size_t readable = io::readable_prefix(map_.data(), map_.size());
-  SegmentScan result = scan_frames(map_.data(), readable, kSegmentHeaderBytes, base_, log_id,
+  const std::size_t readable = io::readable_prefix(bytes.data(), bytes.size());
+  SegmentScan result = scan_frames(bytes.data(), readable, kSegmentHeaderBytes, base_, log_id,
                                    max_payload, [&](const FrameAt& f) {
                                      index.on_frame(base_, f.header.offset, f.position,
                                                     f.header.timestamp_ns);
                                    });
-  if (readable < map_.size()) {
+  if (readable < bytes.size()) {
     const std::uint64_t from = result.tail ? result.tail->from_byte : result.summary.data_end;
-    result.tail = DamagedRange{base_, from, map_.size(), std::string(kUnreadableReason)};
+    result.tail = DamagedRange{base_, from, bytes.size(), std::string(kUnreadableReason)};
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -136,7 +204,7 @@ bool SegmentFile::load_index() {
   if (io::read_small_file(index_path(), &bytes, 1u << 30) < 0) return false;
   SparseIndex index(index_interval_);
   SegmentSummary summary;
-  if (!index.decode(bytes, base_, map_.size(), &summary)) return false;
+  if (!index.decode(bytes, base_, mapped_bytes(), &summary)) return false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     index_ = std::move(index);
@@ -158,7 +226,7 @@ Status SegmentFile::rewrite_header(std::uint64_t log_id) {
 }
 
 Status SegmentFile::truncate_tail(std::uint64_t data_end) {
-  const std::uint64_t capacity = map_.size();
+  const std::uint64_t capacity = mapped_bytes();
   // ftruncate frees the torn bytes; fallocate reserves zeroed space again, so the next
   // recovery sees unwritten space (not stale garbage) after whatever is appended next.
   int rc = file_.truncate(data_end);
@@ -169,7 +237,7 @@ Status SegmentFile::truncate_tail(std::uint64_t data_end) {
 }
 
 Status SegmentFile::ensure_capacity(std::uint64_t capacity) {
-  if (map_.size() >= capacity) return Status::ok();
+  if (mapped_bytes() >= capacity) return Status::ok();
   int rc = file_.allocate(0, capacity);
   if (rc < 0) return errno_status(rc, "preallocate " + path_);
   return map_whole_file();
@@ -190,8 +258,17 @@ void SegmentFile::note_frames(std::span<const FrameNote> frames) {
 }
 
 Status SegmentFile::datasync() const {
-  int rc = file_.datasync();
-  if (rc < 0) return errno_status(rc, "fdatasync of " + path_ + " failed");
+  if (file_.is_open()) {
+    int rc = file_.datasync();
+    if (rc < 0) return errno_status(rc, "fdatasync of " + path_ + " failed");
+    return Status::ok();
+  }
+  // Sealed: fdatasync writes back the inode's dirty pages whichever descriptor asks, and an
+  // unseen writeback error is reported to a descriptor opened after it (errseq).
+  io::File file;
+  int rc = io::File::open(path_, O_RDONLY, 0, &file);
+  if (rc == 0) rc = file.datasync();
+  if (rc < 0) return errno_status(rc, "fdatasync of sealed segment " + path_ + " failed");
   return Status::ok();
 }
 
@@ -209,7 +286,7 @@ Status SegmentFile::write_index() const {
   return Status::ok();
 }
 
-Status SegmentFile::seal() {
+Status SegmentFile::seal(bool start_writeback) {
   // Index first: if the disk is full it fails while the segment is still whole and
   // preallocated, so the caller can keep appending to it once space is back.
   SPOOL_RETURN_IF_ERROR(write_index());
@@ -217,7 +294,14 @@ Status SegmentFile::seal() {
   // committed_end(), so they never touch the trimmed pages.
   int rc = file_.truncate(pending_end_);
   if (rc < 0) return errno_status(rc, "trim sealed segment " + path_);
+  if (start_writeback) (void)file_.start_writeback();
+  file_.close();
+  writable_ = false;
   sealed_.store(true, std::memory_order_release);
+  pinned_.store(false, std::memory_order_release);
+  // Counted among the mapped sealed segments from now on (its whole-capacity mapping stays
+  // until it is the least recently used).
+  if (mappings_) mappings_->touch(shared_from_this());
   return Status::ok();
 }
 

@@ -18,7 +18,7 @@ constexpr std::uint64_t kMaxSegmentBytes = (1ull << 32) - kFrameAlignment;
 // Frames are staged in memory and written in chunks of about this size.
 constexpr std::size_t kStagingFlushBytes = 4u << 20;
 
-Status validate_options(const LogOptions& o) {
+Status validate_options(const LogOptions& o, OpenMode mode) {
   if (o.segment_bytes < kMinSegmentBytes || o.segment_bytes > kMaxSegmentBytes) {
     return Status::invalid_argument("segment_bytes must be between " +
                                     std::to_string(kMinSegmentBytes) + " and " +
@@ -30,6 +30,15 @@ Status validate_options(const LogOptions& o) {
   }
   if (o.durability == Durability::kInterval && o.sync_interval_ms == 0) {
     return Status::invalid_argument("sync_interval_ms must be at least 1 with interval durability");
+  }
+  // A record the log accepts must be writable: refused here rather than at the first
+  // append of a large record. A reader never appends, so it may use any bound.
+  const std::uint64_t room = segment_payload_room(o.segment_bytes);
+  if (mode == OpenMode::kReadWrite && o.max_record_bytes > room) {
+    return Status::invalid_argument(
+        "max_record_bytes " + std::to_string(o.max_record_bytes) + " does not fit in a segment of " +
+        std::to_string(o.segment_bytes) + " bytes (segment_bytes), which holds a payload of at most " +
+        std::to_string(room) + " bytes: raise segment_bytes or lower max_record_bytes");
   }
   return Status::ok();
 }
@@ -55,14 +64,26 @@ Status SegmentLog::refuse_in_fork_child() const {
   return fork_child_status("log " + dir_, opener_, "open a log of your own (the parent keeps writing this one)");
 }
 
+std::uint64_t segment_payload_room(std::uint64_t segment_bytes) noexcept {
+  if (segment_bytes < kSegmentHeaderBytes + kFrameHeaderBytes) return 0;
+  return ((segment_bytes - kSegmentHeaderBytes) & ~std::uint64_t{kFrameAlignment - 1}) - kFrameHeaderBytes;
+}
+
 SegmentLog::SegmentLog(std::string dir, LogOptions options, OpenMode mode)
-    : dir_(std::move(dir)), options_(options), mode_(mode) {}
+    : dir_(std::move(dir)),
+      options_(options),
+      mode_(mode),
+      mappings_(std::make_shared<SegmentMappings>(options.max_mapped_segments)) {
+  if (options_.max_record_bytes == 0) options_.max_record_bytes = kDefaultMaxRecordBytes;
+  max_payload_bytes_ = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+      options_.max_record_bytes, segment_payload_room(options_.segment_bytes)));
+}
 
 SegmentLog::~SegmentLog() { (void)close(); }
 
 Result<std::unique_ptr<SegmentLog>> SegmentLog::open(const std::string& dir,
                                                      const LogOptions& options, OpenMode mode) {
-  SPOOL_RETURN_IF_ERROR(validate_options(options));
+  SPOOL_RETURN_IF_ERROR(validate_options(options, mode));
   std::unique_ptr<SegmentLog> log(new SegmentLog(dir, options, mode));
   if (mode == OpenMode::kReadWrite) {
     int rc = io::make_directory(dir);
@@ -112,14 +133,10 @@ std::shared_ptr<SegmentFile> SegmentLog::active() const {
   return segments_.empty() ? nullptr : segments_.back();
 }
 
-Status SegmentLog::validate_record(std::size_t payload_bytes) const {
-  const std::uint64_t room = options_.segment_bytes - kSegmentHeaderBytes;
-  const std::uint64_t limit =
-      std::min<std::uint64_t>(options_.max_record_bytes,
-                              room >= kFrameHeaderBytes ? (room - kFrameHeaderBytes) & ~7ull : 0);
-  if (payload_bytes > limit) {
+Status SegmentLog::check_record(std::size_t payload_bytes) const {
+  if (payload_bytes > max_payload_bytes_) {
     return Status::invalid_argument("record of " + std::to_string(payload_bytes) +
-                                    " bytes exceeds the maximum of " + std::to_string(limit) +
+                                    " bytes exceeds the maximum of " + std::to_string(max_payload_bytes_) +
                                     " bytes (max_record_bytes / segment_bytes)");
   }
   return Status::ok();
@@ -138,7 +155,7 @@ Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> rec
   if (mode_ != OpenMode::kReadWrite) {
     return Status::invalid_argument("log " + dir_ + " was opened read-only");
   }
-  for (const AppendRecord& r : records) SPOOL_RETURN_IF_ERROR(validate_record(r.payload.size()));
+  for (const AppendRecord& r : records) SPOOL_RETURN_IF_ERROR(check_record(r.payload.size()));
   const std::uint64_t first = next_offset_.load(std::memory_order_relaxed);
   if (first >= kOffsetLimit || records.size() > kOffsetLimit - first) {
     return Status::invalid_argument("log " + dir_ + " has run out of offsets (next offset " +
@@ -216,10 +233,11 @@ Status SegmentLog::rotate(std::uint64_t base_offset) {
   // is still whole and writable, and the append can be retried later.
   auto created = SegmentFile::create(dir_, base_offset, log_id_, options_.segment_bytes,
                                      options_.index_interval_bytes,
-                                     /*sync_dir=*/options_.durability != Durability::kNone);
+                                     /*sync_dir=*/options_.durability != Durability::kNone, mappings_);
   if (!created) return created.status();
   std::shared_ptr<SegmentFile> next = std::move(created.value());
-  Status sealed = old->seal();
+  // Sealing closes the segment's descriptor, after starting its writeback when durable.
+  Status sealed = old->seal(/*start_writeback=*/options_.durability != Durability::kNone);
   if (!sealed.is_ok()) {
     io::remove_path(next->path());
     return sealed;
@@ -229,10 +247,7 @@ Status SegmentLog::rotate(std::uint64_t base_offset) {
   // durability sync waits for it; without, the kernel writes it back when it likes. Either
   // way a process crash loses nothing (the page cache survives it), and after a machine
   // crash recovery scans everything (the checkpoint's boot id tells).
-  if (options_.durability != Durability::kNone) {
-    old->start_writeback();
-    unsynced_sealed_.push_back(old);
-  }
+  if (options_.durability != Durability::kNone) unsynced_sealed_.push_back(old);
   {
     std::lock_guard<std::mutex> lock(segments_mu_);
     segments_.push_back(std::move(next));

@@ -66,8 +66,13 @@ struct RecordView {
   std::uint16_t type = 0;
   std::uint16_t flags = 0;
   std::span<const std::uint8_t> payload;
-  std::shared_ptr<const SegmentFile> segment;  // keeps the mapping alive
+  std::shared_ptr<const SegmentFile> segment;  // the segment it was read from
+  SegmentFile::Mapping mapping;                // keeps the payload's bytes mapped
 };
+
+// The largest payload a frame can carry in a segment of `segment_bytes` (after the segment
+// header and the frame header; frames are 8-byte aligned).
+std::uint64_t segment_payload_room(std::uint64_t segment_bytes) noexcept;
 
 enum class OpenMode : std::uint8_t {
   kReadWrite,  // takes the directory lock, recovers (truncates torn tails), appends
@@ -102,7 +107,9 @@ class SegmentLog {
                                std::int64_t timestamp_ns = kTimestampNow);
   // Appends records in order, with one write (per segment touched) and at most one sync.
   // Returns the offset of the first; the rest follow consecutively. All-or-nothing for
-  // validation errors (nothing is written if any record is invalid); after an I/O error
+  // validation errors (nothing is written if any record is invalid: a caller that must not
+  // lose the batch for one record checks each with check_record() first, as the engine's
+  // writer does); after an I/O error
   // (full disk at rotation, ...) a prefix may have been appended: next_offset() says where
   // it ended, and the log stays usable.
   Result<std::uint64_t> append_batch(std::span<const AppendRecord> records);
@@ -118,6 +125,12 @@ class SegmentLog {
   // Syncs, writes the active index and a clean-shutdown checkpoint, releases the lock.
   // Idempotent; the destructor calls it. In a fork child: only closes (ForkChild).
   Status close();
+
+  // The largest payload append accepts: max_record_bytes, or with 0 the default, bounded by
+  // what fits in one segment.
+  std::uint32_t max_payload_bytes() const noexcept { return max_payload_bytes_; }
+  // OK if append would accept a payload of this size; InvalidArgument (saying why) if not.
+  Status check_record(std::size_t payload_bytes) const;
 
   // Reads the record at `offset`: NotFound if it is before the first offset, at or past the
   // next offset, or was lost to damage.
@@ -141,6 +154,8 @@ class SegmentLog {
   std::uint64_t size_bytes() const;    // bytes of segment data (headers and frames)
   std::uint64_t disk_bytes() const;    // bytes the segment files occupy (active: preallocated)
   std::size_t segment_count() const;
+  // Sealed segments mapped now (at most max_mapped_segments; segment_mappings.h).
+  std::size_t mapped_sealed_segments() const { return mappings_->mapped(); }
   std::uint64_t log_id() const noexcept { return log_id_; }
   const std::string& dir() const noexcept { return dir_; }
   const char* io_backend_name() const noexcept;
@@ -179,10 +194,14 @@ class SegmentLog {
   // Recovery (log_recovery.cc).
   Status recover();
   void clear_leftovers(const DirectoryListing& listing);
+  // Lookups for readers, without copying the segment list (a log may hold 10,000
+  // segments): the segment that may hold `offset` (the last with base <= offset, else the
+  // first), and the first segment with a base above `base`.
+  std::shared_ptr<const SegmentFile> segment_for(std::uint64_t offset) const;
+  std::shared_ptr<const SegmentFile> segment_after(std::uint64_t base) const;
   Status check_segment_header(SegmentFile& seg, bool last);
   Status recover_segment(SegmentFile& seg, bool last, const std::optional<LogCheckpoint>& checkpoint,
                          bool full);
-  Status validate_record(std::size_t payload_bytes) const;
   Status rotate(std::uint64_t base_offset);
   Status write_checkpoint(bool clean, bool durable = true);
   Status sync_sealed_segment();  // fdatasync of segments sealed since the last sync
@@ -194,9 +213,11 @@ class SegmentLog {
   std::shared_ptr<SegmentFile> active() const;
 
   std::string dir_;
-  LogOptions options_;
+  LogOptions options_;  // max_record_bytes resolved (0 -> the default): the bound for reading
   OpenMode mode_;
   io::OpeningProcess opener_;
+  std::uint32_t max_payload_bytes_ = 0;  // the bound for appending
+  std::shared_ptr<SegmentMappings> mappings_;
   std::uint64_t log_id_ = 0;
   io::DirLock lock_;
   std::unique_ptr<io::FileAppender> appender_;
@@ -223,8 +244,12 @@ class LogReader {
  public:
   friend class SegmentLog;
   LogReader(const SegmentLog* log, std::uint64_t from) : log_(log), next_offset_(from) {}
-  // Fills `out` with the next record; false when there is none (yet).
+  // Fills `out` with the next record; false when there is none (yet), or when the next
+  // segment could not be mapped (error() says why; the next call tries again).
   bool next(RecordView* out);
+  // Why the last next() stopped short of the records there are (EMFILE, ENOMEM, ...); OK
+  // when it returned a record or was caught up.
+  const Status& error() const noexcept { return error_; }
   std::uint64_t skipped_bytes() const noexcept { return skipped_bytes_; }
   std::uint64_t position_offset() const noexcept { return next_offset_; }
 
@@ -237,9 +262,11 @@ class LogReader {
   // min(end, what the mapping can deliver), probing up to `want` (io/mapped_read_guard.h).
   std::uint64_t readable_end(std::uint64_t want, std::uint64_t end);
 
+  SegmentFile::Mapping mapping_;  // segment_'s bytes, held while reading them
   std::uint64_t position_ = 0;  // byte position in segment_ of the next frame to look at
-  std::uint64_t probed_end_ = 0;       // segment_ bytes [.., probed_end_) were readable
+  std::uint64_t probed_end_ = 0;       // mapping_ bytes [.., probed_end_) were readable
   bool unreadable_ = false;            // a probe of segment_ faulted at probed_end_
+  Status error_;
   std::uint64_t skipped_bytes_ = 0;
 };
 

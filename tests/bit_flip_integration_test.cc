@@ -51,7 +51,7 @@ class BitFlipIntegration : public ::testing::Test {
     RecordView v;
     while (reader.next(&v) && v.segment == victim_) {
       const std::uint64_t payload_at =
-          static_cast<std::uint64_t>(v.payload.data() - victim_->data());
+          static_cast<std::uint64_t>(v.payload.data() - v.mapping->data());
       frames_.push_back(FrameSpan{v.offset, payload_at - kFrameHeaderBytes,
                                   payload_at + v.payload.size()});
     }

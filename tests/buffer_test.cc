@@ -174,6 +174,50 @@ TEST(BufferTest, TooLargeRecordIsRefusedAndCounted) {
   expect_invariant(s);
 }
 
+// A record larger than a segment holds, though under max_record_bytes, could never be
+// written: it is refused at the door (every append overload), counted too_large, and the
+// records after it are written.
+TEST(BufferTest, ARecordLargerThanASegmentHoldsIsRefusedAtTheDoorAndTheRestIsWritten) {
+  TempDir dir;
+  Options o = small_options();
+  o.log.segment_bytes = 64 * 1024;  // max_record_bytes left at its default (up to 4 MiB)
+  o.producer_ring_bytes = 1 << 20;  // the ring would take the record
+  auto buffer = Buffer::open(dir.path(), o);
+  ASSERT_TRUE(buffer.is_ok()) << buffer.status().to_string();
+  ASSERT_TRUE(append_seq(**buffer, 0, 0, 100).is_ok());
+  Status refused = append_seq(**buffer, 0, 1, 100 * 1024);
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("too large"), std::string::npos) << refused.message();
+  const std::vector<std::uint8_t> big(80 * 1024, 0x5a);
+  EXPECT_EQ((*buffer)->append(EncodedRecord{RecordKind::kRecord, Priority::kNormal, big}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ((*buffer)->append(RawRecord{"blob", big}).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(append_seq(**buffer, 0, 2, 100).is_ok());
+  ASSERT_TRUE((*buffer)->flush(60'000).is_ok());
+  BufferStats s = (*buffer)->stats();
+  EXPECT_EQ(dropped(s, DropReason::kTooLarge), 3u);
+  EXPECT_EQ(s.written, 2u);
+  EXPECT_EQ(s.write_errors, 0u) << s.last_write_error;
+  expect_invariant(s);
+  ASSERT_TRUE((*buffer)->shutdown().is_ok());
+  const std::vector<SeqRecord> records = read_seq_records(dir.path());
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].seq, 0u);
+  EXPECT_EQ(records[1].seq, 2u);
+}
+
+TEST(BufferTest, AMaxRecordBytesThatDoesNotFitInASegmentIsRefusedAtOpen) {
+  TempDir dir;
+  Options o = small_options();
+  o.log.segment_bytes = 64 * 1024;
+  o.log.max_record_bytes = 1 << 20;
+  auto buffer = Buffer::open(dir.path(), o);
+  ASSERT_FALSE(buffer.is_ok());
+  EXPECT_EQ(buffer.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(buffer.status().message().find("1048576"), std::string::npos) << buffer.status().message();
+  EXPECT_NE(buffer.status().message().find("65536"), std::string::npos) << buffer.status().message();
+}
+
 TEST(BufferTest, CheckedAppendRefusesMalformedBytesAndKeepsTheLogIntact) {
   TempDir dir;
   auto buffer = Buffer::open(dir.path(), small_options());

@@ -49,6 +49,12 @@ bool has_fallocate(const TempDir& dir) {
   return ok;
 }
 
+// The segment's mapped bytes (the segment keeps its mapping: no limit is set here).
+const std::uint8_t* mapped(const SegmentFile& seg) {
+  auto mapping = seg.map();
+  return mapping ? (*mapping)->data() : nullptr;
+}
+
 std::shared_ptr<SegmentFile> create_or_fail(const TempDir& dir, std::uint64_t base = kBase,
                                             std::uint64_t capacity = kCapacity) {
   auto seg = SegmentFile::create(dir.path(), base, kLogId, capacity, kInterval);
@@ -113,7 +119,7 @@ TEST(SegmentFileCreate, PreallocatesToCapacityWithAValidHeader) {
   EXPECT_EQ(h.log_id, kLogId);
   EXPECT_EQ(h.base_offset, kBase);
   EXPECT_EQ(h.created_ns, seg->header().created_ns);
-  EXPECT_EQ(std::memcmp(seg->data(), on_disk.data(), kSegmentHeaderBytes), 0);
+  EXPECT_EQ(std::memcmp(mapped(*seg), on_disk.data(), kSegmentHeaderBytes), 0);
   // Everything after the header is unwritten (zero) space.
   EXPECT_EQ(on_disk.find_first_not_of('\0', kSegmentHeaderBytes), std::string::npos);
 
@@ -204,7 +210,7 @@ TEST(SegmentFileWrite, NoteFrameIsVisibleOnlyAfterPublish) {
   // The bytes written through another descriptor are readable in place in the mapping.
   for (std::size_t i = 0; i < frames.size(); ++i) {
     FrameHeader h;
-    ASSERT_EQ(check_frame(seg->data() + positions[i], end - positions[i], kLogId, kMaxPayload, &h),
+    ASSERT_EQ(check_frame(mapped(*seg) + positions[i], end - positions[i], kLogId, kMaxPayload, &h),
               FrameCheck::kValid);
     EXPECT_EQ(h.offset, frames[i].offset);
   }
@@ -351,7 +357,7 @@ TEST(SegmentFileScan, RebuildsSummaryIndexAndCommittedEnd) {
   }
   auto seg = SegmentFile::open(dir.path(), kBase, true, kInterval);
   ASSERT_TRUE(seg) << seg.status().to_string();
-  const SegmentScan scan = (*seg)->scan(kLogId, kMaxPayload);
+  const SegmentScan scan = (*seg)->scan(kLogId, kMaxPayload).value();
   EXPECT_EQ(scan.summary.record_count, 120u);
   EXPECT_TRUE(scan.damaged.empty());
   EXPECT_FALSE(scan.tail.has_value());
@@ -389,7 +395,7 @@ TEST(SegmentFileSeal, TrimsTheFileToItsDataEndAndWritesTheIndex) {
   EXPECT_EQ((*seg)->summary().record_count, 40u);
   EXPECT_EQ((*seg)->summary().data_end, end_of(frames));
   // The trimmed file still scans completely and cleanly.
-  const SegmentScan scan = (*seg)->scan(kLogId, kMaxPayload);
+  const SegmentScan scan = (*seg)->scan(kLogId, kMaxPayload).value();
   EXPECT_EQ(scan.summary.record_count, 40u);
   EXPECT_TRUE(scan.damaged.empty());
   EXPECT_FALSE(scan.tail.has_value());
@@ -429,12 +435,12 @@ TEST(SegmentFileTruncateTail, ZeroesWhatWasAfterAndKeepsCapacity) {
   EXPECT_TRUE(after.compare(0, keep, before, 0, keep) == 0) << "bytes before the cut changed";
   EXPECT_EQ(after.find_first_not_of('\0', keep), std::string::npos) << "stale bytes after the cut";
   // The mapping sees the zeros as well (no remap needed).
-  for (std::uint64_t i = keep; i < kCapacity; i += 97) ASSERT_EQ(seg->data()[i], 0) << i;
+  for (std::uint64_t i = keep; i < kCapacity; i += 97) ASSERT_EQ(mapped(*seg)[i], 0) << i;
 
   // A scan now ends cleanly at the cut.
   auto reopened = SegmentFile::open(dir.path(), kBase, true, kInterval);
   ASSERT_TRUE(reopened);
-  const SegmentScan scan = (*reopened)->scan(kLogId, kMaxPayload);
+  const SegmentScan scan = (*reopened)->scan(kLogId, kMaxPayload).value();
   EXPECT_EQ(scan.summary.record_count, 10u);
   EXPECT_EQ(scan.summary.data_end, keep);
   EXPECT_FALSE(scan.tail.has_value());
@@ -453,7 +459,7 @@ TEST(SegmentFileTruncateTail, CutInsideAFrameRemovesItsRest) {
   EXPECT_EQ(after.find_first_not_of('\0', positions[9]), std::string::npos);
   auto reopened = SegmentFile::open(dir.path(), kBase, true, kInterval);
   ASSERT_TRUE(reopened);
-  EXPECT_EQ((*reopened)->scan(kLogId, kMaxPayload).summary.record_count, 9u);
+  EXPECT_EQ((*reopened)->scan(kLogId, kMaxPayload).value().summary.record_count, 9u);
 }
 
 TEST(SegmentFileRewriteHeader, RepairsAMissingHeader) {
@@ -495,7 +501,7 @@ TEST(SegmentFileEnsureCapacity, GrowsATrimmedSegmentKeepingItsData) {
   ASSERT_TRUE((*seg)->ensure_capacity(kCapacity).is_ok());
   EXPECT_EQ((*seg)->mapped_bytes(), kCapacity);
   EXPECT_EQ(file_size((*seg)->path()), kCapacity);
-  EXPECT_EQ(std::memcmp((*seg)->data(), sealed_bytes.data(), sealed_bytes.size()), 0);
+  EXPECT_EQ(std::memcmp(mapped(**seg), sealed_bytes.data(), sealed_bytes.size()), 0);
   // Already large enough: nothing changes.
   ASSERT_TRUE((*seg)->ensure_capacity(100).is_ok());
   EXPECT_EQ((*seg)->mapped_bytes(), kCapacity);

@@ -131,6 +131,40 @@ TEST(SegmentLog, MaxRecordBytesIsEnforced) {
             StatusCode::kInvalidArgument);
 }
 
+TEST(SegmentLog, AMaxRecordBytesThatDoesNotFitInASegmentIsRefusedAtOpen) {
+  testing::TempDir dir;
+  LogOptions o;
+  o.segment_bytes = 4096;
+  o.max_record_bytes = 4000;  // a segment of 4096 bytes holds a payload of at most 3992
+  auto refused = SegmentLog::open(dir.path(), o);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("max_record_bytes 4000"), std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("4096"), std::string::npos) << refused.status().message();
+  // A reader appends nothing: it may read with any bound.
+  o.max_record_bytes = 3992;
+  ASSERT_NE(open_log(dir.path(), o), nullptr);
+  o.max_record_bytes = 1 << 20;
+  EXPECT_TRUE(SegmentLog::open(dir.path(), o, OpenMode::kReadOnly).is_ok());
+}
+
+TEST(SegmentLog, TheDefaultMaxRecordBytesIsWhatASegmentHolds) {
+  testing::TempDir dir;
+  LogOptions o;
+  o.segment_bytes = 4096;
+  auto log = open_log(dir.path(), o);
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->max_payload_bytes(), 3992u);
+  EXPECT_EQ(segment_payload_room(4096), 3992u);
+  EXPECT_TRUE(log->check_record(3992).is_ok());
+  EXPECT_EQ(log->check_record(3993).code(), StatusCode::kInvalidArgument);
+  testing::TempDir big;
+  auto default_log = open_log(big.path(), LogOptions{});
+  ASSERT_NE(default_log, nullptr);
+  EXPECT_EQ(default_log->max_payload_bytes(), kDefaultMaxRecordBytes);
+}
+
 TEST(SegmentLog, BadOptionsAreErrors) {
   testing::TempDir dir;
   LogOptions o;

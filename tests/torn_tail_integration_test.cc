@@ -77,7 +77,7 @@ TEST(TornTailIntegration, CutAtEveryByteOfTheLastFrameLosesOnlyThatFrame) {
     payload_end = frame_start + kFrameHeaderBytes + sample_payload(kRecords - 1).size();
     auto last = ro->read(kRecords - 1);
     ASSERT_TRUE(last);
-    ASSERT_EQ(reinterpret_cast<const std::uint8_t*>(last->payload.data()) - seg->data(),
+    ASSERT_EQ(reinterpret_cast<const std::uint8_t*>(last->payload.data()) - last->mapping->data(),
               static_cast<std::ptrdiff_t>(frame_start + kFrameHeaderBytes));
   }
 

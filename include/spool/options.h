@@ -19,12 +19,18 @@ enum class IoBackend : std::uint8_t {
   kPwrite,  // plain pwrite + fdatasync
 };
 
+// The largest payload when LogOptions::max_record_bytes is left at 0 (if a segment holds it).
+inline constexpr std::uint32_t kDefaultMaxRecordBytes = 4u << 20;
+
 struct LogOptions {
   // Size every segment file is preallocated to; a segment rotates when the next frame
   // does not fit. Minimum 128 bytes (for tests); default 64 MiB.
   std::uint64_t segment_bytes = 64ull << 20;
-  // Largest accepted payload. Also bounded by what fits in one segment.
-  std::uint32_t max_record_bytes = 4u << 20;
+  // Largest accepted payload. 0 (the default): kDefaultMaxRecordBytes (4 MiB), or less when
+  // a segment cannot hold that much (small segment_bytes). A value that does not fit in one
+  // segment is rejected by a writable open, naming both values: such a record could never
+  // be written.
+  std::uint32_t max_record_bytes = 0;
   // One sparse index entry per this many bytes of frames.
   std::uint32_t index_interval_bytes = 4096;
   Durability durability = Durability::kNone;
@@ -37,6 +43,10 @@ struct LogOptions {
   // Identity written into every segment header and mixed into every frame checksum
   // (0 = keep the existing log's id, or pick a random one for a new log).
   std::uint64_t log_id = 0;
+  // Sealed segments mapped at a time (segment/segment_mappings.h): they are mapped on first
+  // read and the least recently used beyond this are unmapped. 0: no limit. The active
+  // segment is always mapped and not counted.
+  std::uint32_t max_mapped_segments = 1024;
   // Scan every segment on open, ignoring the clean-shutdown marker and recovery point.
   bool full_recovery_scan = false;
 };

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -10,9 +11,12 @@
 
 namespace spool::testing {
 
-TempDir::TempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/spool-test-XXXXXX";
+TempDir::TempDir() : TempDir(std::string()) {}
+
+TempDir::TempDir(const std::string& base_dir) {
+  const char* env_base = std::getenv("TMPDIR");
+  const std::string base = !base_dir.empty() ? base_dir : (env_base && *env_base ? env_base : "/tmp");
+  std::string tmpl = base + "/spool-test-XXXXXX";
   char* p = ::mkdtemp(tmpl.data());
   if (p == nullptr) {
     ADD_FAILURE() << "mkdtemp failed for " << tmpl;
@@ -25,6 +29,12 @@ TempDir::~TempDir() {
   if (path_.empty() || std::getenv("SPOOL_KEEP_TEST_DIRS") != nullptr) return;
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+std::string memory_backed_temp_base() {
+  std::error_code ec;
+  if (std::filesystem::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0) return "/dev/shm";
+  return {};
 }
 
 std::string read_file(const std::string& path) {

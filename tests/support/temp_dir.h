@@ -8,6 +8,8 @@ namespace spool::testing {
 class TempDir {
  public:
   TempDir();
+  // Under `base_dir` (empty: $TMPDIR or /tmp).
+  explicit TempDir(const std::string& base_dir);
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
@@ -19,6 +21,11 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// A tmpfs directory (/dev/shm) when there is a writable one, else empty (the default base):
+// for tests that create tens of thousands of files, whose cost on a journaled disk is the
+// disk's, not the code's.
+std::string memory_backed_temp_base();
 
 // Reads / writes a whole file (test fixtures only; they abort the test on failure).
 std::string read_file(const std::string& path);

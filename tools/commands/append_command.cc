@@ -133,7 +133,7 @@ int run_append(const AppendArgs& args) {
   if (!log) return report_error(kName, log.status());
 
   install_stop_handlers();
-  LineReader reader(STDIN_FILENO, options.max_record_bytes);
+  LineReader reader(STDIN_FILENO, (*log)->max_payload_bytes());
   reader.set_stop_flag(&g_stop_signal);
   AckWriter acks(args.ack);
   std::vector<segment::AppendRecord> records;

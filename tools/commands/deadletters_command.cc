@@ -117,7 +117,7 @@ int run_requeue(const DeadLettersArgs& args) {
     }
     return report_error(kName, main.status());
   }
-  auto dead_letters = engine::DeadLetterLog::open(args.dir, options.max_record_bytes);
+  auto dead_letters = engine::DeadLetterLog::open(args.dir, (*main)->max_payload_bytes());
   if (!dead_letters) {
     if (dead_letters.status().code() == StatusCode::kLocked) {
       return report_error(kName, "another process has the dead-letter log open (" +

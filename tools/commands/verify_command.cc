@@ -67,6 +67,9 @@ int run_verify(const std::string& dir) {
     last = record.offset;
     ++records;
   }
+  // A segment that could not be mapped (out of descriptors or mappings) is an error, not
+  // a clean log that happens to end early.
+  if (!reader.error().is_ok()) return report_error(kName, reader.error());
 
   nlohmann::ordered_json notes = report.notes;
   bool damaged = report.found_damage();
