@@ -33,10 +33,12 @@ class SegmentFile {
   static Result<std::shared_ptr<SegmentFile>> create(const std::string& dir, std::uint64_t base,
                                                      std::uint64_t log_id, std::uint64_t capacity,
                                                      std::uint32_t index_interval,
-                                                     bool sync_dir = true);
+                                                     bool sync_dir = true,
+                                                     mode_t file_mode = io::kPrivateFileMode);
   // Opens an existing segment and maps its current file size (no scan yet).
   static Result<std::shared_ptr<SegmentFile>> open(const std::string& dir, std::uint64_t base,
-                                                   bool writable, std::uint32_t index_interval);
+                                                   bool writable, std::uint32_t index_interval,
+                                                   mode_t file_mode = io::kPrivateFileMode);
 
   std::uint64_t base_offset() const noexcept { return base_; }
   const std::string& path() const noexcept { return path_; }
@@ -99,6 +101,7 @@ class SegmentFile {
   std::string path_;
   std::uint64_t base_ = 0;
   std::uint32_t index_interval_ = 4096;
+  mode_t file_mode_ = io::kPrivateFileMode;  // of the segment and of its index
   io::File file_;
   io::MmapRegion map_;
   HeaderCheck header_check_ = HeaderCheck::kZero;

@@ -21,6 +21,7 @@ enum class StatusCode : std::uint8_t {
   kClosed,           // the object was closed or shut down
   kFull,             // a bounded queue had no room and its policy dropped the record
   kTimedOut,         // a wait (blocking append, flush) ran out of time
+  kPermissionDenied, // a directory or file spool must not trust (another user's, too open)
 };
 
 inline std::string_view status_code_name(StatusCode code) noexcept {
@@ -36,6 +37,7 @@ inline std::string_view status_code_name(StatusCode code) noexcept {
     case StatusCode::kClosed: return "Closed";
     case StatusCode::kFull: return "Full";
     case StatusCode::kTimedOut: return "TimedOut";
+    case StatusCode::kPermissionDenied: return "PermissionDenied";
   }
   return "Unknown";
 }
@@ -59,6 +61,7 @@ class [[nodiscard]] Status {
   // a drop never allocates.
   static Status full(std::string m) { return {StatusCode::kFull, std::move(m)}; }
   static Status timed_out(std::string m) { return {StatusCode::kTimedOut, std::move(m)}; }
+  static Status permission_denied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
 
   bool is_ok() const noexcept { return code_ == StatusCode::kOk; }
   explicit operator bool() const noexcept { return is_ok(); }
