@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 
 #include "io/env.h"
 #include "io/file.h"

@@ -68,11 +68,13 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::open(const std::string& dir,
   std::optional<LogMarker> marker = state->marker;
   std::unique_ptr<SegmentLog> log(new SegmentLog(dir, options, mode));
   if (mode == OpenMode::kReadWrite) {
-    int rc = kind == LogDirectoryKind::kMissing ? io::make_directory(dir, options.dir_mode)
-             : is_new                           ? io::env().chmod(dir, options.dir_mode)
-                                                : 0;
+    int rc = kind == LogDirectoryKind::kMissing ? io::make_directory(dir, options.dir_mode) : 0;
     if (rc < 0) return errno_status(rc, "create log directory " + dir);
     SPOOL_RETURN_IF_ERROR(check_directory_trusted(dir, options.dir_mode));
+    // An empty directory becomes the log's: it gets dir_mode exactly, like a created one.
+    if (kind == LogDirectoryKind::kEmpty && (rc = io::env().chmod(dir, options.dir_mode)) < 0) {
+      return errno_status(rc, "set the mode of log directory " + dir);
+    }
     if (is_new) {
       if (log->options_.log_id == 0) log->options_.log_id = LogMarker::new_log_id();
       marker = LogMarker::for_log(log->options_.log_id, options);

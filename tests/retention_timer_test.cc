@@ -132,9 +132,11 @@ TEST(RetentionTimerTest, TimerRunsEnforceRetentionOnAnIdleLog) {
   ASSERT_TRUE(options.is_ok());
   auto log = segment::SegmentLog::open(dir, *options);
   ASSERT_TRUE(log.is_ok());
+  ASSERT_GE((*log)->segment_count(), 3u) << "aged out before the timer started";
   engine::RetentionTimer timer(**log);
-  EXPECT_TRUE(eventually([&] { return (*log)->segment_count() == 1; }));
-  EXPECT_GE(timer.segments_deleted(), 2u);
+  // The timer counts a pass once enforce_retention() has returned.
+  EXPECT_TRUE(eventually([&] { return timer.segments_deleted() >= 2; }));
+  EXPECT_EQ((*log)->segment_count(), 1u);
   EXPECT_TRUE(timer.last_error().is_ok());
 }
 
