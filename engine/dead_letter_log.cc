@@ -6,6 +6,7 @@
 #include "io/clock.h"
 #include "io/file.h"
 #include "segment/frame_format.h"
+#include "segment/log_marker.h"
 #include "segment/segment_file.h"
 
 namespace spool::engine {
@@ -119,10 +120,15 @@ Result<DeadLetterPayload> decode_dead_letter_payload(std::span<const std::uint8_
 Result<std::unique_ptr<DeadLetterLog>> DeadLetterLog::open(const std::string& log_dir,
                                                            std::uint32_t max_payload_bytes,
                                                            std::uint64_t segment_bytes) {
-  int rc = io::make_directory(log_dir);
+  // The dead-letter log gets the main log's modes (from its marker; private without one).
+  auto main_options = segment::log_options_from_marker(log_dir);
+  if (!main_options) return main_options.status();
+  int rc = io::make_directory(log_dir, main_options->dir_mode);
   if (rc < 0) return segment::errno_status(rc, "create log directory " + log_dir);
   const std::string dir = log_dir + "/" + std::string(kDirName);
   LogOptions o;
+  o.file_mode = main_options->file_mode;
+  o.dir_mode = main_options->dir_mode;
   o.durability = Durability::kBatch;  // durable before the main cursor moves past it
   const std::uint64_t max_frame_payload =
       std::uint64_t{max_payload_bytes} + kDeadLetterHeaderBytes + kMaxDeadLetterErrorBytes;

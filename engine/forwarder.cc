@@ -3,6 +3,9 @@
 
 #include "engine/buffer_core.h"
 #include "engine/forwarder_core.h"
+#include "engine/log_dictionary.h"
+#include "engine/retention_timer.h"
+#include "segment/log_marker.h"
 #include "io/opening_process.h"
 #include "segment/segment_directory.h"
 #include "spool/buffer.h"
@@ -19,7 +22,8 @@ std::string_view flush_strategy_name(FlushStrategy strategy) noexcept {
   return "unknown";
 }
 
-Forwarder::Forwarder(std::unique_ptr<engine::ForwarderCore> core) : core_(std::move(core)) {}
+Forwarder::Forwarder(std::unique_ptr<engine::ForwarderCore> core, std::unique_ptr<engine::RetentionTimer> retention)
+    : core_(std::move(core)), retention_(std::move(retention)) {}
 Forwarder::~Forwarder() {
   if (core_ && core_->in_fork_child()) {
     // Its threads, condition variables and sink connections are the parent's: destroying
@@ -27,6 +31,7 @@ Forwarder::~Forwarder() {
     // TLS sessions. Only the log it opened is closed (which changes nothing on disk).
     core_->leave_to_parent();
     io::keep_forever(std::move(core_));
+    io::keep_forever(std::move(retention_));
     return;
   }
   (void)stop();
@@ -43,16 +48,25 @@ Result<std::unique_ptr<Forwarder>> Forwarder::start(Buffer& buffer, std::unique_
 
 Result<std::unique_ptr<Forwarder>> Forwarder::open(const std::string& dir, std::unique_ptr<Sink> sink,
                                                    ForwarderOptions options) {
-  // Keep the log's own segment size (it is not recorded in the log): opening with another
-  // would grow the active segment to it.
-  LogOptions log_options;
-  if (auto existing = segment::existing_segment_bytes(dir)) log_options.segment_bytes = *existing;
-  auto log = segment::SegmentLog::open(dir, log_options, segment::OpenMode::kReadWrite);
+  // The log's own settings from its marker (segment size, retention, modes): opening with
+  // another segment size would grow the active segment to it, and retention off would let a
+  // log that only this forwarder has open grow old. A pre-marker log keeps its segment size
+  // (from its files) and gets no retention until its writer records some.
+  auto log_options = segment::log_options_from_marker(dir);
+  if (!log_options) return log_options.status();
+  if (auto marker = segment::LogMarker::read(dir); marker && !marker->has_value()) {
+    if (auto existing = segment::existing_segment_bytes(dir)) log_options->segment_bytes = *existing;
+  }
+  auto log = segment::SegmentLog::open(dir, *log_options, segment::OpenMode::kReadWrite);
   if (!log) return log.status();
   segment::SegmentLog& ref = **log;
-  auto forwarder = engine::ForwarderCore::create(ref, nullptr, std::move(*log), std::move(sink), std::move(options), 0);
+  engine::tie_dictionary_to_retention(ref);
+  auto forwarder = engine::ForwarderCore::create(ref, nullptr, std::move(*log), std::move(sink), std::move(options),
+                                                 log_options->retention_bytes);
   if (!forwarder) return forwarder.status();
-  return std::unique_ptr<Forwarder>(new Forwarder(std::move(*forwarder)));
+  // Declared after core_, so destroyed (and joined) before the log the core owns.
+  auto retention = std::make_unique<engine::RetentionTimer>(ref);
+  return std::unique_ptr<Forwarder>(new Forwarder(std::move(*forwarder), std::move(retention)));
 }
 
 Status Forwarder::flush(std::uint32_t timeout_ms) { return core_->flush(timeout_ms); }

@@ -10,6 +10,7 @@
 
 #include "engine/json_text.h"
 #include "engine/otlp_json_encoder.h"
+#include "io/env.h"
 #include "spool/record_verify.h"
 
 namespace spool {
@@ -93,17 +94,37 @@ class JsonlFileSink final : public Sink {
 
 }  // namespace
 
-Result<std::unique_ptr<Sink>> make_jsonl_file_sink(std::string path, bool fsync_each_batch) {
+Result<std::unique_ptr<Sink>> make_jsonl_file_sink(std::string path, bool fsync_each_batch, mode_t file_mode) {
   if (path.empty()) return Status::invalid_argument("JSONL sink: empty file path");
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    const int e = errno;
-    return Status::io_error("JSONL sink: cannot open '" + path + "' for appending: " + errno_text(e));
+  auto cannot_open = [&](int neg_errno) {
+    return Status::io_error("JSONL sink: cannot open '" + path + "' for appending: " + errno_text(-neg_errno));
+  };
+  // A new file is ours and gets exactly file_mode; an existing one is appended to as it is,
+  // unless another user owns it (the records would be theirs to read).
+  constexpr int kFlags = O_WRONLY | O_APPEND | O_CLOEXEC;
+  bool created = true;
+  int fd = io::env().open(path, kFlags | O_CREAT | O_EXCL, file_mode);
+  if (fd == -EEXIST) {
+    created = false;
+    fd = io::env().open(path, kFlags, 0);
   }
+  if (fd < 0) return cannot_open(fd);
   // Anything writable will do (/dev/stdout for a look at the stream); only regular files can
   // be cut back after a failed write and fsync'd.
   struct stat st {};
-  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  const int stat_rc = io::env().fstat(fd, &st);
+  const bool regular = stat_rc == 0 && S_ISREG(st.st_mode);
+  int rc = stat_rc;
+  if (rc == 0 && regular && st.st_uid != ::geteuid()) {
+    io::env().close(fd);
+    return Status::permission_denied("JSONL sink: '" + path + "' is owned by uid " + std::to_string(st.st_uid) +
+                                     ", not by this process's uid " + std::to_string(::geteuid()));
+  }
+  if (rc == 0 && created) rc = io::env().fchmod(fd, file_mode);
+  if (rc < 0) {
+    io::env().close(fd);
+    return cannot_open(rc);
+  }
   return std::unique_ptr<Sink>(new JsonlFileSink(std::move(path), fd, regular, fsync_each_batch));
 }
 

@@ -4,6 +4,8 @@
 #include <memory>
 #include <span>
 
+#include "engine/log_dictionary.h"
+#include "engine/retention_timer.h"
 #include "io/clock.h"
 #include "io/process_barrier.h"
 #include "io/memory_info.h"
@@ -66,6 +68,7 @@ LogWriter::LogWriter(segment::SegmentLog& log, ProducerRegistry& registry, Queue
   batch_->arena.resize(std::max<std::uint64_t>(options_.writer_batch_bytes, options_.log.max_record_bytes));
   committed_.store(log_.next_offset(), std::memory_order_relaxed);
   written_end_ = log_.next_offset();
+  tie_dictionary_to_retention(log_);
 }
 
 LogWriter::~LogWriter() {
@@ -261,6 +264,16 @@ void LogWriter::timers(std::int64_t now_ns) {
       now_ns - log_.last_sync_ns() >= std::int64_t{options_.log.sync_interval_ms} * 1'000'000) {
     sync_log(/*report_to_waiters=*/false);
   }
+  // Age retention also while idle (rotation runs it only when records arrive).
+  if (const std::int64_t every = age_retention_interval_ns(options_.log.retention_max_age_ms);
+      every > 0 && now_ns >= next_retention_ns_) {
+    next_retention_ns_ = now_ns + every;
+    if (auto deleted = log_.enforce_retention(); !deleted) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++write_errors_;
+      last_write_error_ = deleted.status().to_string();  // counted; the next pass tries again
+    }
+  }
 }
 
 void LogWriter::sync_log(bool report_to_waiters) {
@@ -286,6 +299,7 @@ std::int64_t LogWriter::next_timer_ns(std::int64_t now_ns) const {
     consider(log_.last_sync_ns() + std::int64_t{options_.log.sync_interval_ms} * 1'000'000);
   }
   if (batch_->unwritten() && !failed()) consider(retry_at_ns_);
+  if (age_retention_interval_ns(options_.log.retention_max_age_ms) > 0) consider(next_retention_ns_);
   if (sync_requested_.load(std::memory_order_acquire) != sync_completed_.load(std::memory_order_relaxed)) {
     consider(now_ns);
   }

@@ -166,6 +166,7 @@ class LogWriter {
   std::int64_t retry_at_ns_ = 0;
   std::int64_t retry_backoff_ns_ = 0;
   std::int64_t last_write_ns_ = 0;
+  std::int64_t next_retention_ns_ = 0;  // age retention (retention_timer.h)
 
   // Progress and stats, for flush() and stats() (writer updates under mu_).
   mutable std::mutex mu_;

@@ -12,10 +12,10 @@
 
 namespace spool::io {
 
-int DirLock::acquire(const std::string& dir, DirLock* out, pid_t* holder_pid) {
+int DirLock::acquire(const std::string& dir, DirLock* out, pid_t* holder_pid, mode_t mode) {
   *holder_pid = 0;
   File f;
-  int rc = File::open(dir + "/" + kFileName, O_RDWR | O_CREAT, 0644, &f);
+  int rc = File::create(dir + "/" + kFileName, O_RDWR, mode, &f);
   if (rc < 0) return rc;
   if (const int err = -env().flock(f.fd(), LOCK_EX | LOCK_NB); err != 0) {
     char buf[32] = {};

@@ -23,7 +23,9 @@ class DirLock {
 
   // Returns 0, or -EWOULDBLOCK with *holder_pid set to the pid recorded by the holder
   // (0 when unknown), or another -errno.
-  static int acquire(const std::string& dir, DirLock* out, pid_t* holder_pid);
+  // The LOCK file gets exactly `mode` (File::create: no symlink, not another user's file).
+  static int acquire(const std::string& dir, DirLock* out, pid_t* holder_pid,
+                     mode_t mode = kPrivateFileMode);
 
   bool held() const noexcept { return file_.is_open(); }
   // Unlocks and closes; in a fork child of the holder, only closes (see above).

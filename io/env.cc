@@ -64,6 +64,8 @@ int PosixEnv::sync_file_range_write(int fd) {
 
 int PosixEnv::fstat(int fd, struct stat* st) { return ::fstat(fd, st) == 0 ? 0 : -errno; }
 
+int PosixEnv::fchmod(int fd, mode_t mode) { return ::fchmod(fd, mode) == 0 ? 0 : -errno; }
+
 int PosixEnv::flock(int fd, int operation) {
   return retry_eintr([&] { return ::flock(fd, operation); });
 }

@@ -1,7 +1,7 @@
 // Env: the one door through which spool reaches the file system (after LevelDB's Env).
 //
 // Every file operation spool makes (open, read, write, allocate, truncate, sync, rename,
-// unlink, mkdir, directory listing, stat, mmap, flock) calls the process's current Env.
+// unlink, mkdir, chmod, directory listing, stat, mmap, flock) calls the process's current Env.
 // Production uses the POSIX one; a test installs its own (tests/support/fault_env.h) to inject
 // ENOSPC, EIO, EMFILE, short writes, a failed fsync or a crash between any two operations,
 // without root and without a special file system.
@@ -49,6 +49,7 @@ class Env {
   virtual int fsync(int fd) = 0;
   virtual int sync_file_range_write(int fd) = 0;
   virtual int fstat(int fd, struct stat* st) = 0;
+  virtual int fchmod(int fd, mode_t mode) = 0;
   virtual int flock(int fd, int operation) = 0;
 
   virtual int stat(const std::string& path, struct stat* st) = 0;
@@ -78,6 +79,7 @@ class PosixEnv : public Env {
   int fsync(int fd) override;
   int sync_file_range_write(int fd) override;
   int fstat(int fd, struct stat* st) override;
+  int fchmod(int fd, mode_t mode) override;
   int flock(int fd, int operation) override;
   int stat(const std::string& path, struct stat* st) override;
   int lstat(const std::string& path, struct stat* st) override;

@@ -28,6 +28,19 @@ int File::open(const std::string& path, int flags, mode_t mode, File* out) {
   return 0;
 }
 
+int File::create(const std::string& path, int flags, mode_t mode, File* out) {
+  File f;
+  int rc = open(path, flags | O_CREAT | O_NOFOLLOW, mode, &f);
+  if (rc < 0) return rc;
+  struct stat st;
+  if ((rc = env().fstat(f.fd(), &st)) < 0) return rc;
+  if (!S_ISREG(st.st_mode)) return -EINVAL;
+  if (st.st_uid != ::geteuid()) return -EPERM;  // someone else's file: not ours to write
+  if ((st.st_mode & 07777) != mode && (rc = env().fchmod(f.fd(), mode)) < 0) return rc;
+  *out = std::move(f);
+  return 0;
+}
+
 int File::release() noexcept { return std::exchange(fd_, -1); }
 
 int File::close() noexcept {
@@ -92,12 +105,19 @@ int fsync_directory(const std::string& dir) {
   return d.sync();
 }
 
+std::string atomic_temp_name(const std::string& name) { return name + ".tmp"; }
+
 int write_file_atomically(const std::string& dir, const std::string& name, const void* data,
-                          std::size_t len, bool durable) {
+                          std::size_t len, bool durable, mode_t mode) {
   const std::string final_path = dir + "/" + name;
-  const std::string tmp_path = final_path + ".tmp";
+  const std::string tmp_path = dir + "/" + atomic_temp_name(name);
   File f;
-  int rc = File::open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0644, &f);
+  int rc = File::create(tmp_path, O_WRONLY | O_EXCL, mode, &f);
+  if (rc == -EEXIST) {
+    // A temp of this exact name is what a crash mid-write leaves; nothing else makes it.
+    if ((rc = remove_path(tmp_path)) < 0 && rc != -ENOENT) return rc;
+    rc = File::create(tmp_path, O_WRONLY | O_EXCL, mode, &f);
+  }
   if (rc < 0) return rc;
   if ((rc = f.pwrite_full(data, len, 0)) < 0) return rc;
   if (durable && (rc = f.sync()) < 0) return rc;
@@ -108,7 +128,7 @@ int write_file_atomically(const std::string& dir, const std::string& name, const
 
 int read_small_file(const std::string& path, std::string* out, std::size_t max_bytes) {
   File f;
-  int rc = File::open(path, O_RDONLY, 0, &f);
+  int rc = File::open(path, O_RDONLY | O_NOFOLLOW, 0, &f);
   if (rc < 0) return rc;
   std::int64_t sz = f.size();
   if (sz < 0) return static_cast<int>(sz);
@@ -124,8 +144,9 @@ int rename_path(const std::string& from, const std::string& to) { return env().r
 
 int remove_path(const std::string& path) { return env().unlink(path); }
 
-int make_directory(const std::string& path) {
-  const int rc = env().mkdir(path, 0755);
+int make_directory(const std::string& path, mode_t mode) {
+  const int rc = env().mkdir(path, mode);
+  if (rc == 0) return env().chmod(path, mode);
   if (rc != -EEXIST) return rc;
   struct stat st;
   const int st_rc = env().stat(path, &st);

@@ -11,6 +11,11 @@
 
 namespace spool::io {
 
+// Modes of what spool creates unless told otherwise: readable by the owner only (the logs
+// hold prompts and model outputs).
+inline constexpr mode_t kPrivateFileMode = 0600;
+inline constexpr mode_t kPrivateDirMode = 0700;
+
 class File {
  public:
   File() = default;
@@ -23,6 +28,11 @@ class File {
 
   // open(2) with O_CLOEXEC added. Returns 0 or -errno.
   static int open(const std::string& path, int flags, mode_t mode, File* out);
+  // open(2) with O_CREAT | O_NOFOLLOW | O_CLOEXEC added, then the file gets exactly `mode`
+  // (fchmod: the umask neither widens nor narrows it). A symlink at `path` is -ELOOP; an
+  // existing file owned by another user is -EPERM and anything but a regular file -EINVAL
+  // (neither is touched). Add O_EXCL to insist on a new file.
+  static int create(const std::string& path, int flags, mode_t mode, File* out);
 
   int fd() const noexcept { return fd_; }
   bool is_open() const noexcept { return fd_ >= 0; }
@@ -56,12 +66,18 @@ int fsync_directory(const std::string& dir);
 // is fsynced before the rename and the directory after it, so the new contents survive
 // power loss; without, a crash leaves the old or the new contents (or, after power loss,
 // possibly an empty file), which suits files that are checked and rebuildable.
+// The temp file is <name>.tmp, created O_EXCL | O_NOFOLLOW with exactly `mode`; a stale one
+// of that exact name (left by a crash) is removed and the create retried once.
 int write_file_atomically(const std::string& dir, const std::string& name, const void* data,
-                          std::size_t len, bool durable = true);
+                          std::size_t len, bool durable = true, mode_t mode = kPrivateFileMode);
+// The temp name write_file_atomically uses for `name`.
+std::string atomic_temp_name(const std::string& name);
 // Reads a whole (small) file. Returns 0 or -errno.
 int read_small_file(const std::string& path, std::string* out, std::size_t max_bytes);
 int rename_path(const std::string& from, const std::string& to);
 int remove_path(const std::string& path);  // -ENOENT when absent
-int make_directory(const std::string& path);  // 0 when it exists already
+// mkdir with exactly `mode` (chmod after it: the umask cannot change it). 0 when a directory
+// exists already (left as it is: callers that must trust it check its owner and mode).
+int make_directory(const std::string& path, mode_t mode = kPrivateDirMode);
 
 }  // namespace spool::io

@@ -13,6 +13,7 @@
 #include "io/env.h"
 #include "io/file.h"
 #include "segment/frame_format.h"
+#include "segment/log_marker.h"
 #include "segment/segment_file.h"
 #include "segment/segment_header.h"
 
@@ -107,9 +108,13 @@ Result<CursorRecord> CursorStore::decode(std::string_view bytes) {
 
 Result<CursorStore> CursorStore::open(const std::string& log_dir) {
   CursorStore store = at(log_dir);
-  int rc = io::make_directory(log_dir);
+  // The log's modes, as its marker records them (private without a marker).
+  auto options = log_options_from_marker(log_dir);
+  if (!options) return options.status();
+  store.file_mode_ = options->file_mode;
+  int rc = io::make_directory(log_dir, options->dir_mode);
   if (rc < 0) return errno_status(rc, "create log directory " + log_dir);
-  rc = io::make_directory(store.dir_);
+  rc = io::make_directory(store.dir_, options->dir_mode);
   if (rc < 0) return errno_status(rc, "create cursor directory " + store.dir_);
   store.remove_stale_temp_files();
   return store;
@@ -197,7 +202,7 @@ Status CursorStore::commit(const CursorRecord& record) {
   const std::string bytes = encode(stamped);
   // <name>.cursor written via <name>.cursor.tmp, synced, renamed, directory synced.
   const int rc = io::write_file_atomically(dir_, record.name + std::string(kSuffix), bytes.data(),
-                                           bytes.size(), /*durable=*/true);
+                                           bytes.size(), /*durable=*/true, file_mode_);
   if (rc < 0) return errno_status(rc, "commit cursor " + path_of(record.name));
   return Status::ok();
 }

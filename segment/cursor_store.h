@@ -41,6 +41,7 @@
 #include <string_view>
 #include <vector>
 
+#include "io/file.h"
 #include "spool/status.h"
 
 namespace spool::segment {
@@ -98,6 +99,7 @@ class CursorStore {
   void remove_stale_temp_files() const;
 
   std::string dir_;  // <log_dir>/cursors
+  mode_t file_mode_ = io::kPrivateFileMode;  // of cursor files (the log's, from its marker)
 };
 
 }  // namespace spool::segment

@@ -1,8 +1,9 @@
 // Recovery: what SegmentLog::open does before the log takes appends or reads.
 //
-// 1. Leftovers of interrupted work are removed (read-write) or noted (read-only): *.deleted
-//    (a retention deletion whose rename was its commit point), *.tmp (an atomic write that
-//    never renamed), and an index whose segment is gone.
+// 1. Leftovers of interrupted work are removed (read-write) or noted (read-only), by the exact
+//    names spool gives them (segment_directory.h): <20 digits>.seg/.idx.deleted (a retention
+//    deletion whose rename was its commit point), spool's own temp names (an atomic write that
+//    never renamed), and an index whose segment is gone. Other files are never touched.
 // 2. The checkpoint says whether the last close was clean and where the recovery point is.
 //    Missing or unreadable, everything is scanned.
 // 3. Each segment is trusted through its index (sealed segments below the recovery point;
@@ -26,13 +27,6 @@
 namespace spool::segment {
 
 namespace {
-
-std::uint64_t random_log_id() {
-  std::random_device rd;
-  std::uint64_t id = 0;
-  while (id == 0) id = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-  return id;
-}
 
 bool header_unwritten(const SegmentFile& seg) {
   return seg.header_check() == HeaderCheck::kZero || seg.header_check() == HeaderCheck::kTruncated;
@@ -188,7 +182,7 @@ Status SegmentLog::recover() {
   for (std::size_t i = 0; i < listing->segments.size(); ++i) {
     const bool last = i + 1 == listing->segments.size();
     auto seg = SegmentFile::open(dir_, listing->segments[i], writable && last,
-                                 options_.index_interval_bytes, mappings_);
+                                 options_.index_interval_bytes, options_.file_mode, mappings_);
     if (!seg) return seg.status();
     segs.push_back(std::move(seg.value()));
   }
@@ -197,7 +191,7 @@ Status SegmentLog::recover() {
   for (const auto& seg : segs) {
     if (log_id_ == 0 && seg->header_check() == HeaderCheck::kValid) log_id_ = seg->header().log_id;
   }
-  if (log_id_ == 0) log_id_ = options_.log_id != 0 ? options_.log_id : random_log_id();
+  if (log_id_ == 0) log_id_ = options_.log_id != 0 ? options_.log_id : LogMarker::new_log_id();
 
   std::uint64_t next = checkpoint ? checkpoint->next_offset : 0;
   for (std::size_t i = 0; i < segs.size(); ++i) {
@@ -209,7 +203,8 @@ Status SegmentLog::recover() {
 
   if (segs.empty() && writable) {
     auto seg = SegmentFile::create(dir_, next, log_id_, options_.segment_bytes,
-                                   options_.index_interval_bytes, /*sync_dir=*/true, mappings_);
+                                   options_.index_interval_bytes, /*sync_dir=*/true, options_.file_mode,
+                                   mappings_);
     if (!seg) return seg.status();
     segs.push_back(std::move(seg.value()));
   }

@@ -8,6 +8,8 @@
 //     it). Without cursors there is no floor and the age cap works as it always did.
 //   - The size cap deletes needed segments anyway: the disk must not fill. The records it
 //     deletes at or after the floor are counted in retention_forced_records().
+//   - With RetentionCursors::kIgnore (`spoolctl cleanup --force`) the age cap deletes needed
+//     segments too; what it deletes at or after the floor is counted the same way.
 //   - When the cursors cannot be read (a damaged cursor file), every segment counts as
 //     needed: the age cap deletes nothing, and the size cap still applies, counting every
 //     record it deletes as forced.
@@ -54,7 +56,9 @@ std::uint64_t records_at_or_after(const SegmentSummary& s, std::uint64_t floor) 
 
 }  // namespace
 
-Result<std::size_t> SegmentLog::enforce_retention() {
+Result<std::size_t> SegmentLog::enforce_retention() { return enforce_retention(RetentionCursors::kRespect); }
+
+Result<std::size_t> SegmentLog::enforce_retention(RetentionCursors cursor_rule) {
   if (mode_ != OpenMode::kReadWrite || closed_) return std::size_t{0};
   if (opener_.is_other_process()) return refuse_in_fork_child();  // the parent's segments
   if (options_.retention_bytes == 0 && options_.retention_max_age_ms == 0) return std::size_t{0};
@@ -80,14 +84,16 @@ Result<std::size_t> SegmentLog::enforce_retention() {
     if (!over_size && !too_old && !empty_and_old) break;
     if (!cursors) cursors = read_cursor_floor(dir_);
     const bool needed = cursors->floor && records_at_or_after(s, *cursors->floor) > 0;
-    const bool age_may_delete = (too_old || empty_and_old) && cursors->readable && !needed;
+    const bool ignore_cursors = cursor_rule == RetentionCursors::kIgnore;
+    const bool age_may_delete = (too_old || empty_and_old) && (ignore_cursors || (cursors->readable && !needed));
     if (!over_size && !age_may_delete) break;
-    // Here a needed segment is deleted only because the size cap forces it.
+    // Here a needed segment is deleted only because the size cap (or kIgnore) forces it.
     const std::uint64_t forced = needed ? records_at_or_after(s, *cursors->floor) : 0;
     SPOOL_RETURN_IF_ERROR(delete_segment(*oldest));
     retention_forced_records_.fetch_add(forced, std::memory_order_relaxed);
     ++deleted;
   }
+  if (deleted > 0 && retention_observer_) retention_observer_(first_offset());
   return deleted;
 }
 

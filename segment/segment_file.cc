@@ -30,7 +30,7 @@ Result<std::shared_ptr<SegmentFile>> SegmentFile::create(const std::string& dir,
                                                          std::uint64_t log_id,
                                                          std::uint64_t capacity,
                                                          std::uint32_t index_interval,
-                                                         bool sync_dir,
+                                                         bool sync_dir, mode_t file_mode,
                                                          std::shared_ptr<SegmentMappings> mappings) {
   std::shared_ptr<SegmentFile> seg(new SegmentFile());
   seg->mappings_ = std::move(mappings);
@@ -41,7 +41,8 @@ Result<std::shared_ptr<SegmentFile>> SegmentFile::create(const std::string& dir,
   seg->index_interval_ = index_interval;
   seg->index_ = SparseIndex(index_interval);
   seg->writable_ = true;
-  int rc = io::File::open(seg->path_, O_RDWR | O_CREAT | O_EXCL, 0644, &seg->file_);
+  seg->file_mode_ = file_mode;
+  int rc = io::File::create(seg->path_, O_RDWR | O_EXCL, file_mode, &seg->file_);
   if (rc < 0) return errno_status(rc, "create segment " + seg->path_);
   seg->header_ = SegmentHeader{log_id, base, io::wall_clock_ns()};
   std::uint8_t header[kSegmentHeaderBytes];
@@ -70,6 +71,7 @@ Result<std::shared_ptr<SegmentFile>> SegmentFile::create(const std::string& dir,
 Result<std::shared_ptr<SegmentFile>> SegmentFile::open(const std::string& dir, std::uint64_t base,
                                                        bool writable,
                                                        std::uint32_t index_interval,
+                                                       mode_t file_mode,
                                                        std::shared_ptr<SegmentMappings> mappings) {
   std::shared_ptr<SegmentFile> seg(new SegmentFile());
   seg->mappings_ = std::move(mappings);
@@ -79,8 +81,9 @@ Result<std::shared_ptr<SegmentFile>> SegmentFile::open(const std::string& dir, s
   seg->index_interval_ = index_interval;
   seg->index_ = SparseIndex(index_interval);
   seg->writable_ = writable;
+  seg->file_mode_ = file_mode;
   seg->pinned_.store(writable, std::memory_order_relaxed);
-  int rc = io::File::open(seg->path_, writable ? O_RDWR : O_RDONLY, 0, &seg->file_);
+  int rc = io::File::open(seg->path_, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW, 0, &seg->file_);
   if (rc < 0) return errno_status(rc, "open segment " + seg->path_);
   const std::int64_t size = seg->file_.size();
   if (size < 0) return errno_status(static_cast<int>(size), "stat " + seg->path_);
@@ -281,7 +284,7 @@ Status SegmentFile::write_index() const {
   // Not fsynced: an index is only trusted when its checksum holds and its data end matches
   // the segment (see recovery), and is rebuilt by a scan otherwise.
   int rc = io::write_file_atomically(dir_, index_file_name(base_), bytes.data(), bytes.size(),
-                                     /*durable=*/false);
+                                     /*durable=*/false, file_mode_);
   if (rc < 0) return errno_status(rc, "write index " + index_path());
   return Status::ok();
 }

@@ -56,12 +56,14 @@ class SegmentFile : public std::enable_shared_from_this<SegmentFile> {
                                                      std::uint64_t log_id, std::uint64_t capacity,
                                                      std::uint32_t index_interval,
                                                      bool sync_dir = true,
+                                                     mode_t file_mode = io::kPrivateFileMode,
                                                      std::shared_ptr<SegmentMappings> mappings = nullptr);
   // Opens an existing segment (no scan yet). Writable: keeps its descriptor and maps its
   // current file size, as the active segment. Read-only: reads the header and closes the
   // descriptor; the bytes are mapped on first map().
   static Result<std::shared_ptr<SegmentFile>> open(const std::string& dir, std::uint64_t base,
                                                    bool writable, std::uint32_t index_interval,
+                                                   mode_t file_mode = io::kPrivateFileMode,
                                                    std::shared_ptr<SegmentMappings> mappings = nullptr);
 
   std::uint64_t base_offset() const noexcept { return base_; }
@@ -142,6 +144,7 @@ class SegmentFile : public std::enable_shared_from_this<SegmentFile> {
   std::string path_;
   std::uint64_t base_ = 0;
   std::uint32_t index_interval_ = 4096;
+  mode_t file_mode_ = io::kPrivateFileMode;  // of the segment and of its index
   io::File file_;  // open while the segment is writable
   std::shared_ptr<SegmentMappings> mappings_;  // null: sealed mappings are never dropped
   mutable std::mutex map_mu_;  // guards map_

@@ -6,6 +6,8 @@
 #include <algorithm>
 
 #include "io/clock.h"
+#include "io/env.h"
+#include "segment/log_marker.h"
 #include "segment/segment_directory.h"
 
 namespace spool::segment {
@@ -81,15 +83,36 @@ SegmentLog::SegmentLog(std::string dir, LogOptions options, OpenMode mode)
 
 SegmentLog::~SegmentLog() { (void)close(); }
 
+// Before anything is created or changed, the directory is classified (segment_directory.h):
+// a missing or empty one becomes a new log, one with a marker or a provable pre-marker log
+// is opened, and anything else is refused with nothing in it touched: no LOCK file, no
+// leftover removed. A writer also refuses a directory it cannot trust (another user's, or
+// writable by others), writes the marker of a new log before its first file, and adopts a
+// pre-marker log by writing the marker after recovery proved it.
 Result<std::unique_ptr<SegmentLog>> SegmentLog::open(const std::string& dir,
                                                      const LogOptions& options, OpenMode mode) {
   SPOOL_RETURN_IF_ERROR(validate_options(options, mode));
+  auto state = inspect_log_directory(dir);
+  if (!state) return state.status();
+  const LogDirectoryKind kind = state->kind;
+  const bool is_new = kind == LogDirectoryKind::kMissing || kind == LogDirectoryKind::kEmpty;
+  std::optional<LogMarker> marker = state->marker;
   std::unique_ptr<SegmentLog> log(new SegmentLog(dir, options, mode));
   if (mode == OpenMode::kReadWrite) {
-    int rc = io::make_directory(dir);
+    int rc = kind == LogDirectoryKind::kMissing ? io::make_directory(dir, options.dir_mode) : 0;
     if (rc < 0) return errno_status(rc, "create log directory " + dir);
+    SPOOL_RETURN_IF_ERROR(check_directory_trusted(dir, options.dir_mode));
+    // An empty directory becomes the log's: it gets dir_mode exactly, like a created one.
+    if (kind == LogDirectoryKind::kEmpty && (rc = io::env().chmod(dir, options.dir_mode)) < 0) {
+      return errno_status(rc, "set the mode of log directory " + dir);
+    }
+    if (is_new) {
+      if (log->options_.log_id == 0) log->options_.log_id = LogMarker::new_log_id();
+      marker = LogMarker::for_log(log->options_.log_id, options);
+      SPOOL_RETURN_IF_ERROR(marker->write(dir));
+    }
     pid_t holder = 0;
-    rc = io::DirLock::acquire(dir, &log->lock_, &holder);
+    rc = io::DirLock::acquire(dir, &log->lock_, &holder, options.file_mode);
     if (rc == -EWOULDBLOCK) {
       return Status::locked("log directory " + dir + " is locked by pid " +
                             (holder > 0 ? std::to_string(holder) : std::string("(unknown)")) +
@@ -98,19 +121,26 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::open(const std::string& dir,
     if (rc < 0) return errno_status(rc, "lock log directory " + dir);
     rc = io::make_file_appender(appender_kind(options.io_backend), &log->appender_);
     if (rc < 0) return errno_status(rc, "set up io_uring (io_backend=uring)");
-  } else {
-    struct stat st;
-    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-      return Status::not_found("log directory " + dir + " does not exist");
-    }
+  } else if (kind == LogDirectoryKind::kMissing) {
+    return Status::not_found("log directory " + dir + " does not exist");
   }
   SPOOL_RETURN_IF_ERROR(log->recover());
   log->closed_ = false;  // from here on, destruction closes cleanly
   if (mode == OpenMode::kReadWrite) {
+    SPOOL_RETURN_IF_ERROR(log->record_marker(marker));
     auto deleted = log->enforce_retention();
     if (!deleted) return deleted.status();
   }
   return log;
+}
+
+// The marker of an adopted pre-marker log, or of a log reopened with other settings (they are
+// what tools apply later). Keeps the creation time of an existing marker.
+Status SegmentLog::record_marker(const std::optional<LogMarker>& existing) {
+  if (existing && existing->log_id == log_id_ && !existing->settings_differ(options_)) return Status::ok();
+  LogMarker m = LogMarker::for_log(log_id_, options_);
+  if (existing) m.created_unix_ms = existing->created_unix_ms;
+  return m.write(dir_);
 }
 
 Status SegmentLog::write_checkpoint(bool clean, bool durable) {
@@ -123,7 +153,8 @@ Status SegmentLog::write_checkpoint(bool clean, bool durable) {
   c.clean = clean;
   std::uint8_t bytes[LogCheckpoint::kBytes];
   c.encode(bytes);
-  int rc = io::write_file_atomically(dir_, LogCheckpoint::kFileName, bytes, sizeof bytes, durable);
+  int rc = io::write_file_atomically(dir_, LogCheckpoint::kFileName, bytes, sizeof bytes, durable,
+                                     options_.file_mode);
   if (rc < 0) return errno_status(rc, "write checkpoint in " + dir_);
   return Status::ok();
 }
@@ -233,7 +264,8 @@ Status SegmentLog::rotate(std::uint64_t base_offset) {
   // is still whole and writable, and the append can be retried later.
   auto created = SegmentFile::create(dir_, base_offset, log_id_, options_.segment_bytes,
                                      options_.index_interval_bytes,
-                                     /*sync_dir=*/options_.durability != Durability::kNone, mappings_);
+                                     /*sync_dir=*/options_.durability != Durability::kNone,
+                                     options_.file_mode, mappings_);
   if (!created) return created.status();
   std::shared_ptr<SegmentFile> next = std::move(created.value());
   // Sealing closes the segment's descriptor, after starting its writeback when durable.

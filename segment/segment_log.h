@@ -1,6 +1,7 @@
 // SegmentLog: the durable, offset-addressed log of one directory.
 //
 // Layout of a log directory:
+//   SPOOL_LOG                     the marker: makes the directory a log (log_marker.h)
 //   LOCK                          flock'd by the one writer; holds its pid
 //   checkpoint                    log id, recovery point, clean-shutdown flag (log_checkpoint.h)
 //   00000000000000000000.seg      segment files named by base offset (segment_header.h)
@@ -34,6 +35,7 @@
 #include "io/dir_lock.h"
 #include "io/opening_process.h"
 #include "segment/log_checkpoint.h"
+#include "segment/log_marker.h"
 #include "segment/recovery_report.h"
 #include "segment/segment_directory.h"
 #include "segment/segment_file.h"
@@ -73,6 +75,12 @@ struct RecordView {
 // The largest payload a frame can carry in a segment of `segment_bytes` (after the segment
 // header and the frame header; frames are 8-byte aligned).
 std::uint64_t segment_payload_room(std::uint64_t segment_bytes) noexcept;
+
+// Whether retention keeps what consumer cursors still need (retention.cc).
+enum class RetentionCursors : std::uint8_t {
+  kRespect,  // the age cap keeps needed segments; only the size cap forces them out
+  kIgnore,   // both caps apply regardless of cursors (forced-out records still counted)
+};
 
 enum class OpenMode : std::uint8_t {
   kReadWrite,  // takes the directory lock, recovers (truncates torn tails), appends
@@ -168,6 +176,7 @@ class SegmentLog {
   // cap forces it (retention.cc). Runs after every rotation; callable any time. Returns how
   // many segments were deleted.
   Result<std::size_t> enforce_retention();
+  Result<std::size_t> enforce_retention(RetentionCursors cursor_rule);
   // Records the size cap deleted although a cursor still needed them (offset >= the cursor
   // floor), counted since open. The engine reports per-cursor losses by comparing a
   // cursor's next_offset with first_offset().
@@ -180,6 +189,15 @@ class SegmentLog {
     options_.retention_bytes = max_bytes;
     options_.retention_max_age_ms = max_age_ms;
   }
+
+  // Called with the new first_offset() after a retention pass deleted segments (in the
+  // thread running enforce_retention). Files derived from records (the zstd dictionary) use
+  // it to go when their records go. Set it before the log is shared between threads.
+  void set_retention_observer(std::function<void(std::uint64_t first_offset)> observer) {
+    retention_observer_ = std::move(observer);
+  }
+  // The options the log runs with (for the log id and modes of files beside it).
+  const LogOptions& options() const noexcept { return options_; }
 
   // Test seam: called at each deletion step (a crash test _exit()s from it).
   void set_deletion_hook(std::function<void(DeletionStep)> hook) { deletion_hook_ = std::move(hook); }
@@ -204,6 +222,7 @@ class SegmentLog {
                          bool full);
   Status rotate(std::uint64_t base_offset);
   Status write_checkpoint(bool clean, bool durable = true);
+  Status record_marker(const std::optional<LogMarker>& existing);
   Status sync_sealed_segment();  // fdatasync of segments sealed since the last sync
   Status datasync_active(const SegmentFile& seg);
   // Enters the failed state (see failed()) after `sync_error`; returns the error to report.
@@ -233,6 +252,7 @@ class SegmentLog {
   StagingBuffer staging_;              // frames encoded here, written in one go
   std::vector<SegmentFile::FrameNote> pending_;  // staged frames, indexed once written
   std::function<void(DeletionStep)> deletion_hook_;
+  std::function<void(std::uint64_t)> retention_observer_;
   std::atomic<std::uint64_t> retention_forced_records_{0};
   bool closed_ = true;  // until open() has recovered the log
   Status failed_;       // set once by a failed sync, never cleared (see failed())

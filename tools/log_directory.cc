@@ -4,9 +4,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "segment/log_checkpoint.h"
+#include "segment/log_marker.h"
 #include "segment/segment_directory.h"
-#include "segment/segment_header.h"
 
 namespace spool::tools {
 
@@ -24,34 +23,43 @@ std::string parent_of(const std::string& dir) {
 }  // namespace
 
 Status require_existing_log(const std::string& dir) {
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) {
+  auto state = segment::inspect_log_directory(dir);
+  if (!state) return state.status();
+  switch (state->kind) {
+    case segment::LogDirectoryKind::kMissing:
       return Status::not_found("log directory " + dir + " does not exist");
-    }
-    return Status::io_error("cannot access log directory " + dir + ": " + ::strerror(errno));
+    case segment::LogDirectoryKind::kEmpty:
+      return Status::invalid_argument(dir + " is not a spool log (an empty directory)");
+    case segment::LogDirectoryKind::kMarked:
+    case segment::LogDirectoryKind::kPreMarker:
+      break;
   }
-  if (!S_ISDIR(st.st_mode)) return Status::invalid_argument(dir + " is not a directory");
-  auto listing = segment::list_log_directory(dir);
-  if (!listing) return listing.status();
-  if (!listing->segments.empty()) return Status::ok();
-  const std::string checkpoint = dir + "/" + segment::LogCheckpoint::kFileName;
-  if (::stat(checkpoint.c_str(), &st) == 0) return Status::ok();
-  return Status::invalid_argument(dir + " is not a spool log (no segment files, no checkpoint)");
+  return Status::ok();
 }
 
 Status require_creatable_log_dir(const std::string& dir) {
-  struct stat st;
-  if (::stat(dir.c_str(), &st) == 0) {
-    return S_ISDIR(st.st_mode) ? Status::ok()
-                               : Status::invalid_argument(dir + " is not a directory");
-  }
+  auto state = segment::inspect_log_directory(dir);
+  if (!state) return state.status();
+  if (state->kind != segment::LogDirectoryKind::kMissing) return Status::ok();
   const std::string parent = parent_of(dir);
+  struct stat st;
   if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return Status::not_found("cannot create log directory " + dir + ": parent directory " + parent +
                              " does not exist");
   }
   return Status::ok();
+}
+
+Result<LogOptions> existing_log_options(const std::string& dir) {
+  auto marker = segment::LogMarker::read(dir);
+  if (!marker) return marker.status();
+  LogOptions options;
+  if (marker->has_value()) {
+    (*marker)->apply_to(&options);
+  } else if (auto existing = segment::existing_segment_bytes(dir)) {
+    options.segment_bytes = *existing;
+  }
+  return options;
 }
 
 }  // namespace spool::tools

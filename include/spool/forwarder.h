@@ -40,6 +40,7 @@ class Buffer;
 
 namespace engine {
 class ForwarderCore;
+class RetentionTimer;
 }
 
 // When a batch is sent.
@@ -83,7 +84,8 @@ class Forwarder {
   static Result<std::unique_ptr<Forwarder>> start(Buffer& buffer, std::unique_ptr<Sink> sink,
                                                   ForwarderOptions options);
   // Forwards the log in `dir`, opening it for writing (Locked if another process has it open:
-  // forward from inside that process instead).
+  // forward from inside that process instead) with the settings its marker records, and runs
+  // the log's retention meanwhile (age retention on a timer: nobody appends to it here).
   static Result<std::unique_ptr<Forwarder>> open(const std::string& dir, std::unique_ptr<Sink> sink,
                                                  ForwarderOptions options);
   // stop(). In a child of fork(): flush, seek and stop return ForkChild, health() warns
@@ -111,8 +113,11 @@ class Forwarder {
   HealthReport health(const HealthThresholds& thresholds = {}) const;
 
  private:
-  explicit Forwarder(std::unique_ptr<engine::ForwarderCore> core);
+  explicit Forwarder(std::unique_ptr<engine::ForwarderCore> core,
+                     std::unique_ptr<engine::RetentionTimer> retention = nullptr);
   std::unique_ptr<engine::ForwarderCore> core_;
+  // open() only: age retention of the log it opened, which has no writer (retention_timer.h).
+  std::unique_ptr<engine::RetentionTimer> retention_;
 };
 
 }  // namespace spool

@@ -13,6 +13,8 @@
 // failure. With fsync_each_batch the data is on disk before the batch counts as delivered.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
 
@@ -21,9 +23,12 @@
 
 namespace spool {
 
-// Opens (creating if needed, mode 0644) `path` for appending; a path that cannot be opened for
-// writing is an error naming it and the OS's reason. Non-regular files (/dev/stdout, a FIFO)
-// work too, without the roll-back and the fsync.
-Result<std::unique_ptr<Sink>> make_jsonl_file_sink(std::string path, bool fsync_each_batch = true);
+// Opens `path` for appending; a path that cannot be opened for writing is an error naming it
+// and the OS's reason. A file it creates gets exactly `file_mode` (private by default, like
+// the log it forwards: the lines hold the records); an existing regular file owned by another
+// user is refused (PermissionDenied). Non-regular files (/dev/stdout, a FIFO) work too,
+// without the roll-back and the fsync.
+Result<std::unique_ptr<Sink>> make_jsonl_file_sink(std::string path, bool fsync_each_batch = true,
+                                                   mode_t file_mode = 0600);
 
 }  // namespace spool

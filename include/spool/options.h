@@ -1,6 +1,8 @@
 // Options of the segment log. Validated by SegmentLog::open; a bad value is an error value.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 
 namespace spool {
@@ -49,6 +51,14 @@ struct LogOptions {
   std::uint32_t max_mapped_segments = 1024;
   // Scan every segment on open, ignoring the clean-shutdown marker and recovery point.
   bool full_recovery_scan = false;
+  // Modes of every file (segments, indexes, checkpoint, LOCK, cursors, dead letters, the
+  // zstd dictionary, the marker, temp files) and every directory (the log directory,
+  // cursors/, deadletter/) spool creates for this log, exactly: the umask changes neither.
+  // Private by default; e.g. 0640 / 0750 to share the log with a group. An existing log
+  // directory owned by another user, or writable by group or others beyond dir_mode, is
+  // refused (README "Layout and permissions").
+  mode_t file_mode = 0600;
+  mode_t dir_mode = 0700;
 };
 
 }  // namespace spool

@@ -22,6 +22,7 @@ enum class StatusCode : std::uint8_t {
   kFull,             // a bounded queue had no room and its policy dropped the record
   kTimedOut,         // a wait (blocking append, flush) ran out of time
   kForkChild,        // used in a child of fork(): the object belongs to the parent process
+  kPermissionDenied, // a directory or file spool must not trust (another user's, too open)
 };
 
 inline std::string_view status_code_name(StatusCode code) noexcept {
@@ -38,6 +39,7 @@ inline std::string_view status_code_name(StatusCode code) noexcept {
     case StatusCode::kFull: return "Full";
     case StatusCode::kTimedOut: return "TimedOut";
     case StatusCode::kForkChild: return "ForkChild";
+    case StatusCode::kPermissionDenied: return "PermissionDenied";
   }
   return "Unknown";
 }
@@ -62,6 +64,7 @@ class [[nodiscard]] Status {
   static Status full(std::string m) { return {StatusCode::kFull, std::move(m)}; }
   static Status timed_out(std::string m) { return {StatusCode::kTimedOut, std::move(m)}; }
   static Status fork_child(std::string m) { return {StatusCode::kForkChild, std::move(m)}; }
+  static Status permission_denied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
 
   bool is_ok() const noexcept { return code_ == StatusCode::kOk; }
   explicit operator bool() const noexcept { return is_ok(); }

@@ -219,6 +219,11 @@ int FaultEnv::fstat(int fd, struct stat* st) {
   return PosixEnv::fstat(fd, st);
 }
 
+int FaultEnv::fchmod(int fd, mode_t mode) {
+  if (int rc = check_fd(Op::kChmod, fd, true); rc < 0) return rc;
+  return PosixEnv::fchmod(fd, mode);
+}
+
 int FaultEnv::flock(int fd, int operation) {
   if (int rc = check_fd(Op::kLock, fd, false); rc < 0) return rc;
   return PosixEnv::flock(fd, operation);

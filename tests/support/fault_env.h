@@ -96,6 +96,7 @@ class FaultEnv : public io::PosixEnv {
   int fsync(int fd) override;
   int sync_file_range_write(int fd) override;
   int fstat(int fd, struct stat* st) override;
+  int fchmod(int fd, mode_t mode) override;
   int flock(int fd, int operation) override;
   int stat(const std::string& path, struct stat* st) override;
   int lstat(const std::string& path, struct stat* st) override;

@@ -123,12 +123,11 @@ Status append_lines(segment::SegmentLog& log, const LineBatch& batch, AckWriter&
 int run_append(const AppendArgs& args) {
   Status s = require_creatable_log_dir(args.dir);
   if (!s) return report_error(kName, s);
-  LogOptions options;
-  if (args.segment_bytes) {
-    options.segment_bytes = *args.segment_bytes;
-  } else if (auto existing = segment::existing_segment_bytes(args.dir)) {
-    options.segment_bytes = *existing;
-  }
+  // The log's own settings (marker), so appending does not change them.
+  auto existing = existing_log_options(args.dir);
+  if (!existing) return report_error(kName, existing.status());
+  LogOptions options = *existing;
+  if (args.segment_bytes) options.segment_bytes = *args.segment_bytes;
   auto log = segment::SegmentLog::open(args.dir, options, segment::OpenMode::kReadWrite);
   if (!log) return report_error(kName, log.status());
 

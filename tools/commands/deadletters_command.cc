@@ -106,9 +106,10 @@ int run_requeue(const DeadLettersArgs& args) {
   // Without a dead-letter log there is nothing to requeue; do not create one.
   if (!has_dead_letter_log(args.dir)) return print_count(0);
 
-  LogOptions options;
-  // Keep the log's own segment size rather than growing its active segment to the default.
-  if (auto existing = segment::existing_segment_bytes(args.dir)) options.segment_bytes = *existing;
+  // The log's own settings, rather than growing its active segment to the default size.
+  auto existing = existing_log_options(args.dir);
+  if (!existing) return report_error(kName, existing.status());
+  LogOptions options = *existing;
   auto main = segment::SegmentLog::open(args.dir, options, segment::OpenMode::kReadWrite);
   if (!main) {
     if (main.status().code() == StatusCode::kLocked) {

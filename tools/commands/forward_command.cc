@@ -175,7 +175,8 @@ Result<engine::HttpHeaders> request_headers(const ForwardArgs& args) {
   return headers;
 }
 
-Result<std::unique_ptr<Sink>> make_sink(const ForwardArgs& args) {
+// `file_mode`: the log's, for a JSON-lines file this creates (it holds the same records).
+Result<std::unique_ptr<Sink>> make_sink(const ForwardArgs& args, mode_t file_mode) {
   const std::string& url = args.url;
   if (url.starts_with("http://") || url.starts_with("https://")) {
     OtlpHttpOptions o;
@@ -210,7 +211,7 @@ Result<std::unique_ptr<Sink>> make_sink(const ForwardArgs& args) {
         return Status::invalid_argument("--to " + url + " names no file (use " +
                                         std::string(scheme) + "PATH)");
       }
-      return make_jsonl_file_sink(std::move(path));
+      return make_jsonl_file_sink(std::move(path), /*fsync_each_batch=*/true, file_mode);
     }
   }
   return Status::invalid_argument("--to '" + engine::redact_secrets(url) +
@@ -341,7 +342,9 @@ int run_forward(const ForwardArgs& args) {
   if (!s) return report_error(kName, s);
   auto options = forwarder_options(args);
   if (!options) return report_error(kName, options.status());
-  auto sink = make_sink(args);
+  auto log_options = existing_log_options(args.dir);
+  if (!log_options) return report_error(kName, log_options.status());
+  auto sink = make_sink(args, log_options->file_mode);
   if (!sink) return report_error(kName, sink.status());
 
   install_stop_handlers();

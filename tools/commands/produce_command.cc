@@ -56,6 +56,9 @@ int run_produce(const ProduceArgs& args) {
   // Untimed: the spans, then the buffer (recovery, writer thread start).
   const StandardSpanSet spans(std::min<std::uint64_t>(args.spans, StandardSpanSet::kPoolSize));
   Options options;
+  auto existing = existing_log_options(args.dir);
+  if (!existing) return report_error(kName, existing.status());
+  options.log = *existing;  // an existing log keeps its settings
   options.full_policy = args.policy;
   options.log.durability = args.durability;
   auto opened = Buffer::open(args.dir, options);

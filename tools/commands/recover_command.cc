@@ -26,9 +26,10 @@ int run_recover(const std::string& dir) {
   // A read-write open would create a log in a mistyped path: require an existing one.
   Status s = require_existing_log(dir);
   if (!s) return report_error(kName, s);
-  LogOptions options;
+  auto existing = existing_log_options(dir);
+  if (!existing) return report_error(kName, existing.status());
+  LogOptions options = *existing;
   options.full_recovery_scan = true;
-  if (auto existing = segment::existing_segment_bytes(dir)) options.segment_bytes = *existing;
   auto log = segment::SegmentLog::open(dir, options, segment::OpenMode::kReadWrite);
   if (!log) return report_error(kName, log.status());
   const segment::RecoveryReport report = (*log)->recovery_report();
