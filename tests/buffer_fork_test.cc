@@ -253,11 +253,15 @@ TEST(ForwarderFork, ChildIsRefusedAndItsDestructorLeavesTheCursorAlone) {
   ForwarderOptions options;
   options.cursor = "fork";
   options.flush = FlushStrategy::kManual;
+  options.stats_persist_interval_ms = 3'600'000;  // the parent writes the cursor file only when told
   auto forwarder = Forwarder::start(*buffer, std::move(sink), options);
   ASSERT_TRUE(forwarder.is_ok()) << forwarder.status().to_string();
   for (std::uint64_t i = 0; i < 20; ++i) ASSERT_TRUE(append_seq(*buffer, 0, i));
   ASSERT_TRUE(buffer->flush());
   ASSERT_TRUE((*forwarder)->flush());
+  // A seek commits the cursor file before it returns; after it the parent leaves the file
+  // alone until the next delivery, so any change while the child runs is the child's.
+  ASSERT_TRUE((*forwarder)->seek(SeekTarget::kOffset, 20));
   const std::string cursor_before = read_file(dir.path() + "/cursors/fork.cursor");
   const pid_t parent = ::getpid();
 
