@@ -34,6 +34,14 @@ using testing::TempDir;
 // ended by SIGALRM, so run_in_child always returns; the test then fails on the exit code.
 constexpr unsigned kChildAlarmSeconds = 300;
 
+// ThreadSanitizer ends a child of a multi-threaded process that starts a thread
+// (die_after_fork), so under it the child does not open a Buffer (a writer thread) of its own.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kChildMayStartThreads = false;
+#else
+constexpr bool kChildMayStartThreads = true;
+#endif
+
 Options small_options() {
   Options o;
   o.log.segment_bytes = 1 << 20;
@@ -120,7 +128,7 @@ TEST(BufferFork, ChildIsRefusedAndLeavesTheParentsLogLockAndCheckpointAlone) {
     if (!is_fork_child_error(buffer->shutdown(), parent)) return 63;
     if (buffer->stats().appended != 0) return 64;  // the parent's figures are not the child's
     // A Buffer of its own works in the child.
-    {
+    if (kChildMayStartThreads) {
       auto own = Buffer::open(child_dir, small_options());
       if (!own) return 70;
       for (std::uint64_t i = 0; i < 10; ++i) {
@@ -151,7 +159,7 @@ TEST(BufferFork, ChildIsRefusedAndLeavesTheParentsLogLockAndCheckpointAlone) {
   ASSERT_NE(reopened, nullptr);
   EXPECT_TRUE(reopened->recovery_report().clean_shutdown);
   EXPECT_EQ(reopened->next_offset(), 200u);
-  EXPECT_EQ(read_seq_records(child_dir).size(), 10u);
+  if (kChildMayStartThreads) EXPECT_EQ(read_seq_records(child_dir).size(), 10u);
 }
 
 // Forks while other threads of the parent append and flush, so the child inherits the
@@ -253,11 +261,15 @@ TEST(ForwarderFork, ChildIsRefusedAndItsDestructorLeavesTheCursorAlone) {
   ForwarderOptions options;
   options.cursor = "fork";
   options.flush = FlushStrategy::kManual;
+  options.stats_persist_interval_ms = 3'600'000;  // the parent writes the cursor file only when told
   auto forwarder = Forwarder::start(*buffer, std::move(sink), options);
   ASSERT_TRUE(forwarder.is_ok()) << forwarder.status().to_string();
   for (std::uint64_t i = 0; i < 20; ++i) ASSERT_TRUE(append_seq(*buffer, 0, i));
   ASSERT_TRUE(buffer->flush());
   ASSERT_TRUE((*forwarder)->flush());
+  // A seek commits the cursor file before it returns; after it the parent leaves the file
+  // alone until the next delivery, so any change while the child runs is the child's.
+  ASSERT_TRUE((*forwarder)->seek(SeekTarget::kOffset, 20));
   const std::string cursor_before = read_file(dir.path() + "/cursors/fork.cursor");
   const pid_t parent = ::getpid();
 
