@@ -116,9 +116,14 @@ TEST(MappedReadGuard, ScanOfAMappingLongerThanItsFileReportsTheUnreadableRange) 
   ASSERT_FALSE(::testing::Test::HasFatalFailure());
   auto seg = SegmentFile::open(dir, 0, /*writable=*/false, o.index_interval_bytes);
   ASSERT_TRUE(seg) << seg.status().to_string();
+  // Mapped whole first (sealed segments are mapped lazily), then trimmed underneath.
+  auto held = (*seg)->map();
+  ASSERT_TRUE(held) << held.status().to_string();
   trim((*seg)->path(), 3 * kPage);
   const std::uint64_t log_id = (*seg)->header().log_id;
-  const segment::SegmentScan scan = (*seg)->scan(log_id, o.max_record_bytes);
+  auto scanned = (*seg)->scan(log_id, o.max_record_bytes);
+  ASSERT_TRUE(scanned) << scanned.status().to_string();
+  const segment::SegmentScan& scan = *scanned;
   EXPECT_GT(scan.summary.record_count, 0u);
   EXPECT_LE(scan.summary.data_end, 3 * kPage);
   ASSERT_TRUE(scan.tail.has_value());

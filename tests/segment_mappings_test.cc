@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -122,6 +123,39 @@ TEST(SegmentMappings, AtMostTheLimitIsMappedAndAViewKeepsItsBytes) {
   auto again = log->read(0);
   ASSERT_TRUE(again) << again.status().to_string();
   EXPECT_EQ(testing::as_string(again->payload), record_payload(0));
+}
+
+// Readers on several threads keep mapping and unmapping segments (a limit of 2) while the
+// writer rotates: every payload read is the one written.
+TEST(SegmentMappings, ConcurrentReadersUnderATightLimitReadWhatWasWritten) {
+  TempDir dir;
+  LogOptions o = small_segments();
+  o.max_mapped_segments = 2;
+  auto log = open_log(dir.path(), o);
+  ASSERT_NE(log, nullptr);
+  ASSERT_TRUE(append_records(*log, 0, 64).is_ok());
+  std::atomic<int> mismatches{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&] {
+      for (int pass = 0; pass < 3; ++pass) {
+        LogReader reader = log->scan(0);
+        RecordView v;
+        while (reader.next(&v)) {
+          if (testing::as_string(v.payload) != record_payload(v.offset)) ++mismatches;
+        }
+        if (!reader.error().is_ok()) ++errors;
+      }
+    });
+  }
+  Status appended = append_records(*log, 64, 128);
+  for (auto& r : readers) r.join();
+  ASSERT_TRUE(appended.is_ok()) << appended.to_string();
+  EXPECT_EQ(mismatches.load(), 0);
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_LE(log->mapped_sealed_segments(), 2u);
+  EXPECT_EQ(read_all(*log).size(), 128u);
 }
 
 // The wall: under a descriptor limit of 256, a log of 10,000 segments is created,

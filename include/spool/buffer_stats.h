@@ -13,7 +13,8 @@ enum class DropReason : std::uint8_t {
   kDropOldest = 1,   // kDropOldest: an older queued record evicted for a new one
   kSampled = 2,      // kSample: not kept by the sampler
   kBlockTimeout = 3, // kBlock: no room within block_timeout_ms
-  kTooLarge = 4,     // larger than max_record_bytes or the producer ring
+  kTooLarge = 4,     // larger than the log can write (max_record_bytes, bounded by what one
+                     // segment holds) or the producer ring; refused at append (or by the writer)
   kWriteFailed = 5,  // the log refused it for good (shutdown while the disk stayed full, or
                      // the log failed a sync: queued then, or appended after it)
   kShutdown = 6,     // appended after shutdown() began
