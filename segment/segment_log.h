@@ -93,7 +93,7 @@ class SegmentLog {
   // Returns the offset of the first; the rest follow consecutively. All-or-nothing for
   // validation errors (nothing is written if any record is invalid); after an I/O error
   // (full disk at rotation, ...) a prefix may have been appended: next_offset() says where
-  // it ended, and the log stays usable.
+  // it ended, and the log stays usable, unless the error was a failed sync (see failed()).
   Result<std::uint64_t> append_batch(std::span<const AppendRecord> records);
   // fdatasync of the active segment (and of segments sealed since the last sync), whatever
   // the durability mode.
