@@ -21,16 +21,6 @@ std::shared_ptr<const SegmentFile> SegmentLog::segment_after(std::uint64_t base)
   return it == segments_.end() ? nullptr : *it;
 }
 
-namespace {
-
-// Probed ahead of the reader in steps of this size, once it is within kProbeSlack of the
-// end of what was probed: one guarded probe per 64 KiB read, not one per record, and a
-// point read (SegmentLog::read) touches at most 16 pages it may not need.
-constexpr std::uint64_t kProbeStep = 64u << 10;
-constexpr std::uint64_t kProbeSlack = 16u << 10;
-
-}  // namespace
-
 void LogReader::enter(std::shared_ptr<const SegmentFile> segment, std::uint64_t position) {
   segment_ = std::move(segment);
   mapping_.reset();
@@ -88,24 +78,24 @@ bool LogReader::next(RecordView* out) {
     }
     // Frames are read in place from the mapping, only where a guarded probe found it
     // readable: a bad block or a file trimmed underneath is skipped damage, not SIGBUS.
-    std::uint64_t readable = probed_end_ >= std::min(end, position_ + kProbeSlack)
-                                 ? std::min(end, probed_end_)
-                                 : readable_end(position_ + kProbeStep, end);
+    // Only the pages the frame occupies are probed (each page once per reader), so the
+    // probe faults in nothing the read would not.
+    const std::uint8_t* data = mapping_->data();
+    std::uint64_t readable = readable_end(position_ + kFrameHeaderBytes, end);
     if (readable <= position_) {
       skipped_bytes_ += end - position_;  // unreadable to the end of what is committed
       position_ = end;
       continue;
     }
-    const std::uint8_t* data = mapping_->data();
+    if (readable - position_ >= kFrameHeaderBytes && load_u32(data + position_) == kFrameMagic) {
+      const std::uint32_t length = std::min(load_u32(data + position_ + 4), max_payload);
+      readable = readable_end(position_ + frame_size(length), end);
+    }
     const std::uint64_t end_offset = segment_offset_end(segment_->base_offset());
     FrameHeader h;
-    FrameCheck check = check_frame(data + position_, readable - position_, log_id, max_payload, &h);
-    if (check == FrameCheck::kTruncated && readable < end) {
-      // A frame larger than the probed window: probe to the end and look again.
-      readable = readable_end(end, end);
-      check = check_frame(data + position_, readable - position_, log_id, max_payload, &h);
-    }
-    if (check == FrameCheck::kValid && h.offset >= segment_->base_offset() && h.offset < end_offset) {
+    if (check_frame(data + position_, readable - position_, log_id, max_payload, &h) ==
+            FrameCheck::kValid &&
+        h.offset >= segment_->base_offset() && h.offset < end_offset) {
       const std::uint64_t at = position_;
       position_ += frame_size(h.payload_length);
       if (h.offset < next_offset_) continue;

@@ -119,7 +119,7 @@ class SegmentLog {
   // lose the batch for one record checks each with check_record() first, as the engine's
   // writer does); after an I/O error
   // (full disk at rotation, ...) a prefix may have been appended: next_offset() says where
-  // it ended, and the log stays usable.
+  // it ended, and the log stays usable, unless the error was a failed sync (see failed()).
   Result<std::uint64_t> append_batch(std::span<const AppendRecord> records);
   // fdatasync of the active segment (and of segments sealed since the last sync), whatever
   // the durability mode.

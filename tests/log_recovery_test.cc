@@ -262,6 +262,7 @@ TEST(LogRecovery, DeadLetterRequeueCursorPastTheEndRaisesItsNextOffset) {
   const std::string dir = tmp.sub("log") + "/deadletter";
   LogOptions o;
   o.segment_bytes = 64 * 1024;
+  ASSERT_TRUE(open_log(tmp.sub("log"), o));  // the main log holds the dead-letter directory
   {
     auto log = open_log(dir, o);
     ASSERT_FALSE(::testing::Test::HasFatalFailure());
