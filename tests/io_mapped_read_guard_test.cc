@@ -121,7 +121,7 @@ TEST(MappedReadGuard, ScanOfAMappingLongerThanItsFileReportsTheUnreadableRange) 
   ASSERT_TRUE(held) << held.status().to_string();
   trim((*seg)->path(), 3 * kPage);
   const std::uint64_t log_id = (*seg)->header().log_id;
-  auto scanned = (*seg)->scan(log_id, o.max_record_bytes);
+  auto scanned = (*seg)->scan(log_id, kDefaultMaxRecordBytes);
   ASSERT_TRUE(scanned) << scanned.status().to_string();
   const segment::SegmentScan& scan = *scanned;
   EXPECT_GT(scan.summary.record_count, 0u);
