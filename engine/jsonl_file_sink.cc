@@ -24,7 +24,7 @@ class JsonlFileSink final : public Sink {
  public:
   JsonlFileSink(std::string path, int fd, bool regular_file, bool fsync_each_batch)
       : path_(std::move(path)), fd_(fd), regular_file_(regular_file), fsync_each_batch_(fsync_each_batch) {}
-  ~JsonlFileSink() override { ::close(fd_); }
+  ~JsonlFileSink() override { (void)io::env().close(fd_); }
   JsonlFileSink(const JsonlFileSink&) = delete;
   JsonlFileSink& operator=(const JsonlFileSink&) = delete;
 
@@ -44,15 +44,15 @@ class JsonlFileSink final : public Sink {
         const int e = n < 0 ? errno : EIO;
         // Best effort: if even this fails, readers of the file dedup by "key" (the retry
         // writes the whole batch again), and the torn line is the one JSON parsers skip.
-        if (start >= 0 && ::ftruncate(fd_, start) != 0) {
+        if (start >= 0 && io::env().ftruncate(fd_, static_cast<std::uint64_t>(start)) != 0) {
           // nothing more to do: the write error below is the one that matters
         }
         return FlushResult::failed("write " + path_ + ": " + errno_text(e));
       }
       done += static_cast<std::size_t>(n);
     }
-    if (fsync_each_batch_ && regular_file_ && ::fdatasync(fd_) != 0) {
-      const int e = errno;
+    if (const int rc = fsync_each_batch_ && regular_file_ ? io::env().fdatasync(fd_) : 0; rc != 0) {
+      const int e = -rc;
       return FlushResult::failed("fdatasync " + path_ + ": " + errno_text(e));
     }
     return FlushResult::succeeded(lines_.size());
