@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/utf8_cut.h"
 #include "io/clock.h"
 #include "io/file.h"
 #include "segment/frame_format.h"
@@ -51,10 +52,7 @@ Result<std::uint64_t> load_dropped(const segment::CursorStore& cursors) {
 
 std::string truncate_dead_letter_error(std::string_view error) {
   if (error.size() <= kMaxDeadLetterErrorBytes) return std::string(error);
-  std::size_t cut = kMaxDeadLetterErrorBytes - kEllipsis.size();
-  // Never split a UTF-8 sequence: back off over continuation bytes (10xxxxxx).
-  while (cut > 0 && (static_cast<unsigned char>(error[cut]) & 0xC0) == 0x80) --cut;
-  std::string out(error.substr(0, cut));
+  std::string out(error.substr(0, utf8_cut(error, kMaxDeadLetterErrorBytes - kEllipsis.size())));
   out += kEllipsis;
   return out;
 }

@@ -3,6 +3,8 @@
 #include <array>
 #include <cctype>
 
+#include "engine/utf8_cut.h"
+
 namespace spool::engine {
 
 namespace {
@@ -124,10 +126,7 @@ std::string redact_secrets(std::string_view text) {
 std::string redact_and_bound(std::string_view text, std::size_t max_bytes) {
   std::string out = redact_secrets(text);
   if (out.size() <= max_bytes) return out;
-  std::size_t cut = max_bytes;
-  // Never split a UTF-8 sequence: back off over continuation bytes (10xxxxxx).
-  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-  out.resize(cut);
+  out.resize(utf8_cut(out, max_bytes));
   return out;
 }
 

@@ -19,6 +19,7 @@
 #include "support/child_process.h"
 #include "support/log_helpers.h"
 #include "support/seq_records.h"
+#include "support/small_buffer.h"
 #include "support/temp_dir.h"
 
 namespace spool {
@@ -28,6 +29,8 @@ using testing::append_seq;
 using testing::read_file;
 using testing::read_seq_records;
 using testing::run_in_child;
+using testing::open_small_buffer;
+using testing::small_buffer_options;
 using testing::TempDir;
 
 // A child that hangs (the bug this file guards against: waiting for a parent thread) is
@@ -41,19 +44,6 @@ constexpr bool kChildMayStartThreads = false;
 #else
 constexpr bool kChildMayStartThreads = true;
 #endif
-
-Options small_options() {
-  Options o;
-  o.log.segment_bytes = 1 << 20;
-  o.adaptive_budget = false;
-  return o;
-}
-
-std::unique_ptr<Buffer> open_buffer(const std::string& dir) {
-  auto buffer = Buffer::open(dir, small_options());
-  EXPECT_TRUE(buffer.is_ok()) << buffer.status().to_string();
-  return buffer ? std::move(*buffer) : nullptr;
-}
 
 // The message names the object, the parent's pid and this process's pid.
 bool is_fork_child_error(const Status& s, pid_t parent) {
@@ -102,7 +92,7 @@ int every_append_is_refused(Buffer& buffer, pid_t parent) {
 
 // The parent still holds the log: a second writer is refused with Locked.
 void expect_still_locked(const std::string& dir) {
-  auto second = Buffer::open(dir, small_options());
+  auto second = Buffer::open(dir, small_buffer_options());
   ASSERT_FALSE(second.is_ok());
   EXPECT_EQ(second.status().code(), StatusCode::kLocked) << second.status().to_string();
 }
@@ -111,7 +101,7 @@ TEST(BufferFork, ChildIsRefusedAndLeavesTheParentsLogLockAndCheckpointAlone) {
   TempDir dir;
   const std::string log_dir = dir.sub("parent");
   const std::string child_dir = dir.sub("child");
-  auto buffer = open_buffer(log_dir);
+  auto buffer = open_small_buffer(log_dir);
   ASSERT_NE(buffer, nullptr);
   for (std::uint64_t i = 0; i < 100; ++i) ASSERT_TRUE(append_seq(*buffer, 0, i));
   ASSERT_TRUE(buffer->flush());
@@ -129,7 +119,7 @@ TEST(BufferFork, ChildIsRefusedAndLeavesTheParentsLogLockAndCheckpointAlone) {
     if (buffer->stats().appended != 0) return 64;  // the parent's figures are not the child's
     // A Buffer of its own works in the child.
     if (kChildMayStartThreads) {
-      auto own = Buffer::open(child_dir, small_options());
+      auto own = Buffer::open(child_dir, small_buffer_options());
       if (!own) return 70;
       for (std::uint64_t i = 0; i < 10; ++i) {
         if (!append_seq(**own, 1, i)) return 71;
@@ -159,7 +149,9 @@ TEST(BufferFork, ChildIsRefusedAndLeavesTheParentsLogLockAndCheckpointAlone) {
   ASSERT_NE(reopened, nullptr);
   EXPECT_TRUE(reopened->recovery_report().clean_shutdown);
   EXPECT_EQ(reopened->next_offset(), 200u);
-  if (kChildMayStartThreads) EXPECT_EQ(read_seq_records(child_dir).size(), 10u);
+  if (kChildMayStartThreads) {
+    EXPECT_EQ(read_seq_records(child_dir).size(), 10u);
+  }
 }
 
 // Forks while other threads of the parent append and flush, so the child inherits the
@@ -167,7 +159,7 @@ TEST(BufferFork, ChildIsRefusedAndLeavesTheParentsLogLockAndCheckpointAlone) {
 // the child's destructor must neither wait for them nor touch the log.
 TEST(BufferFork, ChildOfABusyWriterNeverHangsNorWrites) {
   TempDir dir;
-  auto buffer = open_buffer(dir.sub("log"));
+  auto buffer = open_small_buffer(dir.sub("log"));
   ASSERT_NE(buffer, nullptr);
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> appended{0};
@@ -251,7 +243,7 @@ TEST(SegmentLogFork, ChildIsRefusedAndItsCloseChangesNothing) {
 
 TEST(ForwarderFork, ChildIsRefusedAndItsDestructorLeavesTheCursorAlone) {
   TempDir dir;
-  auto buffer = open_buffer(dir.path());
+  auto buffer = open_small_buffer(dir.path());
   ASSERT_NE(buffer, nullptr);
   std::atomic<std::uint64_t> delivered{0};
   auto sink = make_callback_sink([&](const ForwardBatch& batch) {

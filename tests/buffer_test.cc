@@ -11,6 +11,7 @@
 #include "spool/record_encoder.h"
 #include "spool/record_verify.h"
 #include "support/seq_records.h"
+#include "support/small_buffer.h"
 #include "support/temp_dir.h"
 #include "support/time_scale.h"
 
@@ -20,18 +21,13 @@ namespace {
 using testing::append_seq;
 using testing::read_seq_records;
 using testing::SeqRecord;
+using testing::open_small_buffer;
+using testing::small_buffer_options;
 using testing::TempDir;
-
-Options small_options() {
-  Options o;
-  o.log.segment_bytes = 1 << 20;
-  o.adaptive_budget = false;
-  return o;
-}
 
 // Options whose queue holds only a few dozen small records, for the full-queue policies.
 Options tiny_queue(FullPolicy policy) {
-  Options o = small_options();
+  Options o = small_buffer_options();
   o.queue_bytes = 8192;
   o.min_queue_bytes = 8192;
   o.producer_ring_bytes = 8192;
@@ -54,7 +50,7 @@ std::uint64_t dropped(const BufferStats& s, DropReason r) { return s.dropped[sta
 
 TEST(BufferTest, SpansReachTheLogAsVerifiedRecords) {
   TempDir dir;
-  auto buffer = Buffer::open(dir.path(), small_options());
+  auto buffer = Buffer::open(dir.path(), small_buffer_options());
   ASSERT_TRUE(buffer.is_ok()) << buffer.status().to_string();
   Attribute attrs[] = {Attribute::string("env", "production"), Attribute::integer("n", 7)};
   Span span;
@@ -104,7 +100,7 @@ TEST(BufferTest, SpansReachTheLogAsVerifiedRecords) {
 TEST(BufferTest, ShutdownDrainsEverythingWithoutFlush) {
   TempDir dir;
   {
-    auto buffer = Buffer::open(dir.path(), small_options());
+    auto buffer = Buffer::open(dir.path(), small_buffer_options());
     ASSERT_TRUE(buffer.is_ok());
     for (std::uint64_t i = 0; i < 5000; ++i) ASSERT_TRUE(append_seq(**buffer, 0, i, 100).is_ok());
     ASSERT_TRUE((*buffer)->shutdown().is_ok());
@@ -122,11 +118,11 @@ TEST(BufferTest, ShutdownDrainsEverythingWithoutFlush) {
 TEST(BufferTest, DestructorShutsDownAndReopenContinuesOffsets) {
   TempDir dir;
   {
-    auto buffer = Buffer::open(dir.path(), small_options());
+    auto buffer = Buffer::open(dir.path(), small_buffer_options());
     ASSERT_TRUE(buffer.is_ok());
     for (std::uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(append_seq(**buffer, 0, i).is_ok());
   }
-  auto buffer = Buffer::open(dir.path(), small_options());
+  auto buffer = Buffer::open(dir.path(), small_buffer_options());
   ASSERT_TRUE(buffer.is_ok());
   EXPECT_EQ((*buffer)->committed_offset(), 10u);
   ASSERT_TRUE(append_seq(**buffer, 0, 10).is_ok());
@@ -136,32 +132,32 @@ TEST(BufferTest, DestructorShutsDownAndReopenContinuesOffsets) {
 
 TEST(BufferTest, RejectsBadOptionsWithAMessage) {
   TempDir dir;
-  Options o = small_options();
+  Options o = small_buffer_options();
   o.min_queue_bytes = o.queue_bytes + 1;
   auto b = Buffer::open(dir.path(), o);
   ASSERT_FALSE(b.is_ok());
   EXPECT_EQ(b.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(b.status().message().find("min_queue_bytes"), std::string::npos);
-  o = small_options();
+  o = small_buffer_options();
   o.sample_keep_one_in = 0;
   EXPECT_EQ(Buffer::open(dir.path(), o).status().code(), StatusCode::kInvalidArgument);
-  o = small_options();
+  o = small_buffer_options();
   o.producer_ring_bytes = 100;
   EXPECT_EQ(Buffer::open(dir.path(), o).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(BufferTest, SecondBufferOnTheSameDirectoryIsLocked) {
   TempDir dir;
-  auto first = Buffer::open(dir.path(), small_options());
+  auto first = Buffer::open(dir.path(), small_buffer_options());
   ASSERT_TRUE(first.is_ok());
-  auto second = Buffer::open(dir.path(), small_options());
+  auto second = Buffer::open(dir.path(), small_buffer_options());
   ASSERT_FALSE(second.is_ok());
   EXPECT_EQ(second.status().code(), StatusCode::kLocked);
 }
 
 TEST(BufferTest, TooLargeRecordIsRefusedAndCounted) {
   TempDir dir;
-  Options o = small_options();
+  Options o = small_buffer_options();
   o.log.max_record_bytes = 1024;
   auto buffer = Buffer::open(dir.path(), o);
   ASSERT_TRUE(buffer.is_ok());
@@ -179,7 +175,7 @@ TEST(BufferTest, TooLargeRecordIsRefusedAndCounted) {
 // records after it are written.
 TEST(BufferTest, ARecordLargerThanASegmentHoldsIsRefusedAtTheDoorAndTheRestIsWritten) {
   TempDir dir;
-  Options o = small_options();
+  Options o = small_buffer_options();
   o.log.segment_bytes = 64 * 1024;  // max_record_bytes left at its default (up to 4 MiB)
   o.producer_ring_bytes = 1 << 20;  // the ring would take the record
   auto buffer = Buffer::open(dir.path(), o);
@@ -208,7 +204,7 @@ TEST(BufferTest, ARecordLargerThanASegmentHoldsIsRefusedAtTheDoorAndTheRestIsWri
 
 TEST(BufferTest, AMaxRecordBytesThatDoesNotFitInASegmentIsRefusedAtOpen) {
   TempDir dir;
-  Options o = small_options();
+  Options o = small_buffer_options();
   o.log.segment_bytes = 64 * 1024;
   o.log.max_record_bytes = 1 << 20;
   auto buffer = Buffer::open(dir.path(), o);
@@ -220,7 +216,7 @@ TEST(BufferTest, AMaxRecordBytesThatDoesNotFitInASegmentIsRefusedAtOpen) {
 
 TEST(BufferTest, CheckedAppendRefusesMalformedBytesAndKeepsTheLogIntact) {
   TempDir dir;
-  auto buffer = Buffer::open(dir.path(), small_options());
+  auto buffer = Buffer::open(dir.path(), small_buffer_options());
   ASSERT_TRUE(buffer.is_ok());
   ASSERT_TRUE(append_seq(**buffer, 0, 0).is_ok());
   alignas(8) std::uint8_t garbage[64];
@@ -367,7 +363,7 @@ TEST(BufferPolicyTest, BlockWaitsForRoomInsteadOfDropping) {
 
 TEST(BufferTest, FlushTimesOutWhileTheWriterIsPaused) {
   TempDir dir;
-  auto core = open_core(dir.path(), small_options());
+  auto core = open_core(dir.path(), small_buffer_options());
   core->set_writer_paused(true);
   ASSERT_TRUE(append_seq(*core, 0, 0).is_ok());
   EXPECT_EQ(core->flush(20).code(), StatusCode::kTimedOut);
@@ -378,7 +374,7 @@ TEST(BufferTest, FlushTimesOutWhileTheWriterIsPaused) {
 TEST(BufferTest, SyncSucceedsInEveryMode) {
   for (Durability d : {Durability::kNone, Durability::kInterval, Durability::kBatch}) {
     TempDir dir;
-    Options o = small_options();
+    Options o = small_buffer_options();
     o.log.durability = d;
     o.log.sync_interval_ms = 5;
     auto buffer = Buffer::open(dir.path(), o);
@@ -393,7 +389,7 @@ TEST(BufferTest, SyncSucceedsInEveryMode) {
 
 TEST(BufferTest, IntervalModeSyncsAnIdleLogOnItsTimer) {
   TempDir dir;
-  Options o = small_options();
+  Options o = small_buffer_options();
   o.log.durability = Durability::kInterval;
   // Long enough that a write right after a sync does not sync itself; on a loaded machine it
   // may still (more than 200 ms passed), leaving nothing for the timer: then another round.
@@ -419,7 +415,7 @@ TEST(BufferTest, IntervalModeSyncsAnIdleLogOnItsTimer) {
 TEST(BufferTest, WriterBatchesStopAtWriterBatchBytes) {
   TempDir dir;
   auto core = open_core(dir.path(), [] {
-    Options o = small_options();
+    Options o = small_buffer_options();
     o.writer_batch_bytes = 16 * 1024;
     return o;
   }());
@@ -437,7 +433,7 @@ TEST(BufferTest, WriterBatchesStopAtWriterBatchBytes) {
 
 TEST(BufferTest, StatsReportTheBudget) {
   TempDir dir;
-  Options o = small_options();
+  Options o = small_buffer_options();
   o.queue_bytes = 1 << 20;
   o.min_queue_bytes = 1 << 16;
   auto buffer = Buffer::open(dir.path(), o);

@@ -18,6 +18,7 @@
 #include "spool/buffer.h"
 #include "spool/record_encoder.h"
 #include "support/seq_records.h"
+#include "support/small_buffer.h"
 #include "support/temp_dir.h"
 
 namespace spool {
@@ -25,24 +26,13 @@ namespace {
 
 using testing::append_seq;
 using testing::read_seq_records;
+using testing::open_small_buffer;
+using testing::small_buffer_options;
 using testing::TempDir;
-
-Options small_options() {
-  Options o;
-  o.log.segment_bytes = 1 << 20;
-  o.adaptive_budget = false;
-  return o;
-}
-
-std::unique_ptr<Buffer> open_buffer(const std::string& dir) {
-  auto buffer = Buffer::open(dir, small_options());
-  EXPECT_TRUE(buffer.is_ok()) << buffer.status().to_string();
-  return buffer ? std::move(*buffer) : nullptr;
-}
 
 TEST(ProducerRegistry, WhatAnExitedThreadQueuedIsWrittenAndItsRingRetired) {
   TempDir dir;
-  auto core = engine::BufferCore::open(dir.path(), small_options());
+  auto core = engine::BufferCore::open(dir.path(), small_buffer_options());
   ASSERT_TRUE(core.is_ok()) << core.status().to_string();
   (*core)->set_writer_paused(true);  // the records stay in the ring until the thread is gone
   std::thread producer([&] {
@@ -90,8 +80,8 @@ thread_local AppendAtThreadExit append_at_exit;
 
 TEST(ProducerRegistry, ThreadLocalDestructorsMayAppendAtThreadExit) {
   TempDir dir;
-  auto used = open_buffer(dir.sub("used"));      // the thread appended to it before exiting
-  auto unused = open_buffer(dir.sub("unused"));  // first touched from the destructor
+  auto used = open_small_buffer(dir.sub("used"));      // the thread appended to it before exiting
+  auto unused = open_small_buffer(dir.sub("unused"));  // first touched from the destructor
   ASSERT_NE(used, nullptr);
   ASSERT_NE(unused, nullptr);
   std::thread producer([&] {
@@ -120,7 +110,7 @@ TEST(ProducerRegistry, ThreadLocalDestructorsMayAppendAtThreadExit) {
 TEST(ProducerRegistry, ThreadsOutlivingABufferAppendToTheNextOne) {
   TempDir dir;
   constexpr std::uint32_t kThreads = 4;
-  std::unique_ptr<Buffer> buffer = open_buffer(dir.sub("first"));
+  std::unique_ptr<Buffer> buffer = open_small_buffer(dir.sub("first"));
   ASSERT_NE(buffer, nullptr);
   std::barrier sync(kThreads + 1);
   std::vector<std::thread> threads;
@@ -137,7 +127,7 @@ TEST(ProducerRegistry, ThreadsOutlivingABufferAppendToTheNextOne) {
   ASSERT_TRUE(buffer->shutdown());
   EXPECT_EQ(buffer->stats().written, kThreads * 100u);
   buffer.reset();  // frees the threads' rings while the threads live on
-  buffer = open_buffer(dir.sub("second"));
+  buffer = open_small_buffer(dir.sub("second"));
   ASSERT_NE(buffer, nullptr);
   sync.arrive_and_wait();
   sync.arrive_and_wait();
@@ -152,7 +142,7 @@ TEST(ProducerRegistry, ThreadsOutlivingABufferAppendToTheNextOne) {
 TEST(ProducerRegistry, ShortLivedThreadsAndBuffersInterleaved) {
   TempDir dir;
   for (int round = 0; round < 5; ++round) {
-    auto buffer = open_buffer(dir.sub("log" + std::to_string(round)));
+    auto buffer = open_small_buffer(dir.sub("log" + std::to_string(round)));
     ASSERT_NE(buffer, nullptr);
     std::vector<std::thread> threads;
     for (std::uint32_t t = 0; t < 8; ++t) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "support/spoolctl_runner.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 
@@ -22,11 +23,7 @@ const std::vector<std::string> kColumns{"name",      "next_offset",
                                         "oldest_unforwarded_age_s", "delivered",
                                         "dead_lettered", "updated"};
 
-ProcessResult spoolctl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{SPOOLCTL_PATH};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return testing::run_process(argv);
-}
+using testing::spoolctl;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;

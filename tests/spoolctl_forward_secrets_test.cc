@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "support/otlp_receiver.h"
+#include "support/spoolctl_runner.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 
@@ -23,11 +24,7 @@ using testing::OtlpReceiver;
 using testing::ProcessResult;
 using testing::TempDir;
 
-ProcessResult spoolctl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{SPOOLCTL_PATH};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return testing::run_process(argv);
-}
+using testing::spoolctl;
 
 void produce(const std::string& dir, int spans) {
   ProcessResult r = spoolctl({"produce", dir, "--spans", std::to_string(spans)});

@@ -15,6 +15,7 @@
 
 #include "segment/segment_log.h"
 #include "support/otlp_receiver.h"
+#include "support/spoolctl_runner.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 #include "support/time_scale.h"
@@ -30,11 +31,7 @@ using testing::TempDir;
 
 constexpr int kSpans = 2000;
 
-ProcessResult spoolctl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{SPOOLCTL_PATH};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return testing::run_process(argv);
-}
+using testing::spoolctl;
 
 // A log of `spans` standard spans, offsets 0..spans-1.
 void produce(const std::string& dir, int spans = kSpans) {

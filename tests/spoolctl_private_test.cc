@@ -14,6 +14,7 @@
 #include "segment/cursor_store.h"
 #include "segment/log_marker.h"
 #include "segment/segment_log.h"
+#include "support/spoolctl_runner.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 
@@ -24,11 +25,7 @@ using nlohmann::json;
 using testing::ProcessResult;
 using testing::TempDir;
 
-ProcessResult spoolctl(const std::vector<std::string>& args, std::string_view input = {}) {
-  std::vector<std::string> argv{SPOOLCTL_PATH};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return testing::run_process(argv, input);
-}
+using testing::spoolctl;
 
 // Every entry of a directory tree: relative path -> (mode, size, mtime, exact contents).
 struct Entry {

@@ -8,6 +8,7 @@
 
 #include "segment/segment_log.h"
 #include "spool/records.h"
+#include "support/spoolctl_runner.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 
@@ -18,11 +19,7 @@ using nlohmann::json;
 using testing::ProcessResult;
 using testing::TempDir;
 
-ProcessResult spoolctl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{SPOOLCTL_PATH};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return testing::run_process(argv);
-}
+using testing::spoolctl;
 
 // Records in the log by frame type, read the way an inspector reads a live log.
 std::vector<std::uint16_t> record_types(const std::string& dir) {

@@ -12,6 +12,7 @@
 
 #include "segment/segment_log.h"
 #include "support/otlp_receiver.h"
+#include "support/spoolctl_runner.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 
@@ -25,11 +26,7 @@ using testing::TempDir;
 
 constexpr int kSpans = 2000;
 
-ProcessResult spoolctl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{SPOOLCTL_PATH};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return testing::run_process(argv);
-}
+using testing::spoolctl;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;

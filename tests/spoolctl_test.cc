@@ -16,6 +16,7 @@
 
 #include "segment/frame_format.h"
 #include "segment/segment_header.h"
+#include "support/spoolctl_runner.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 #include "tools/base64.h"
@@ -28,11 +29,7 @@ using testing::ChildProcess;
 using testing::ProcessResult;
 using testing::TempDir;
 
-ProcessResult spoolctl(const std::vector<std::string>& args, std::string_view input = {}) {
-  std::vector<std::string> argv{SPOOLCTL_PATH};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return testing::run_process(argv, input);
-}
+using testing::spoolctl;
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
