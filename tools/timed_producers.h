@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tools/standard_span.h"
@@ -85,10 +86,12 @@ inline std::uint64_t thread_total(const ProducerPlan& plan, unsigned t) {
 // Runs `plan`: append(const Span&) -> bool (true: accepted) is called concurrently from
 // plan.threads threads (the calling thread itself when there is one); finish() once after
 // the last append (e.g. flush and wait until everything is in the log). Span i of the plan
-// is spans.cyclic(i).
-template <typename Append, typename Finish>
+// is spans.cyclic(i), passed through prepare(thread, n, span) -> const Span& first, outside
+// the timed bracket (n counts the thread's appends from 0: `spoolctl produce` stamps each
+// span with its producer and sequence number there).
+template <typename Append, typename Finish, typename Prepare>
 ProducerRun run_timed_producers(const StandardSpanSet& spans, const ProducerPlan& plan,
-                                Append&& append, Finish&& finish) {
+                                Append&& append, Finish&& finish, Prepare&& prepare) {
   using Clock = std::chrono::steady_clock;
   const unsigned threads = plan.threads == 0 ? 1 : plan.threads;
   ProducerPlan p = plan;
@@ -100,6 +103,7 @@ ProducerRun run_timed_producers(const StandardSpanSet& spans, const ProducerPlan
   std::vector<std::uint64_t> latencies(p.spans);
   std::vector<std::uint64_t> filled(threads, 0);
   for (unsigned t = 1; t < threads; ++t) filled[t] = filled[t - 1] + detail::thread_total(p, t - 1);
+  const std::vector<std::uint64_t> region_start = filled;
   std::vector<std::uint64_t> not_queued(threads, 0);
 
   auto produce = [&](unsigned t, std::uint64_t burst) {
@@ -107,8 +111,9 @@ ProducerRun run_timed_producers(const StandardSpanSet& spans, const ProducerPlan
     const detail::Slice mine = detail::slice_of(b.first, b.count, threads, t);
     std::uint64_t* out = latencies.data() + filled[t];
     std::uint64_t failed = 0;
+    const std::uint64_t done_before = filled[t] - region_start[t];
     for (std::uint64_t i = 0; i < mine.count; ++i) {
-      const Span& span = spans.cyclic(mine.first + i);
+      const Span& span = prepare(t, done_before + i, spans.cyclic(mine.first + i));
       const auto start = Clock::now();
       const bool ok = append(span);
       const auto end = Clock::now();
@@ -167,6 +172,13 @@ ProducerRun run_timed_producers(const StandardSpanSet& spans, const ProducerPlan
   for (unsigned t = 0; t < threads; ++t) run.not_queued += not_queued[t];
   run.latency = summarize_latencies(latencies);
   return run;
+}
+
+template <typename Append, typename Finish>
+ProducerRun run_timed_producers(const StandardSpanSet& spans, const ProducerPlan& plan,
+                                Append&& append, Finish&& finish) {
+  return run_timed_producers(spans, plan, std::forward<Append>(append), std::forward<Finish>(finish),
+                             [](unsigned, std::uint64_t, const Span& span) -> const Span& { return span; });
 }
 
 }  // namespace spool::tools

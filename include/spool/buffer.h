@@ -69,6 +69,10 @@ class Buffer {
   Status shutdown();
 
   BufferStats stats() const;
+  // What this process does for the log right now: kWriter (it holds the lock and runs the
+  // writer thread) or kAttach (another process writes; this one only produces). An attached
+  // kAuto buffer becomes the writer when the writer goes away.
+  Role role() const noexcept;
   // Next offset after the last record made durable per the durability mode.
   std::uint64_t committed_offset() const noexcept;
   const std::string& dir() const noexcept;

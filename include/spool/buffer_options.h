@@ -16,15 +16,26 @@ enum class FullPolicy : std::uint8_t {
                 // records (kHigh/kCritical always kept); when full, drop the newest
 };
 
+// Who writes the log. The writer is whoever holds DIR/LOCK; everyone else attaches: its
+// producer threads append into rings shared with the writer (files in DIR/rings/), exactly as
+// the writer's own threads do, and records queued there survive the death of either process.
+enum class Role : std::uint8_t {
+  kAuto,    // write if the lock is free, else attach, and take over when the writer goes away
+  kWriter,  // write, or fail with Locked (naming the holder) when another process writes
+  kAttach,  // only ever attach: never writes segments, never takes over
+};
+
 struct Options {
   LogOptions log;
+  Role role = Role::kAuto;
 
   // Byte budget of everything queued (all producers together, payload plus a 16-byte
   // entry header each). With adaptive_budget it moves between min_queue_bytes and this.
   std::uint64_t queue_bytes = 64ull << 20;
   std::uint64_t min_queue_bytes = 4ull << 20;
-  // Each producer thread gets a ring of this many bytes on its first append (allocated
-  // once; a record larger than its ring is refused with InvalidArgument).
+  // The largest ring one producer thread may grow to. Rings start small (64 KiB), grow on
+  // demand within queue_bytes (ring memory is part of the budget) and are released when
+  // their thread exits; a record larger than this is refused with InvalidArgument.
   std::uint64_t producer_ring_bytes = 16ull << 20;
 
   FullPolicy full_policy = FullPolicy::kDropNewest;

@@ -4,7 +4,20 @@
 // (../shared/WORKLOAD.md): the spans are generated before timing; T threads append N spans
 // between them, each append timed; the clock stops when flush() returns (every span is in
 // the log, synced in batch mode); then shutdown(). One JSON object on stdout says how it went.
+//
+// Several `produce` processes may run on one directory at once: the first holds the log
+// ("role": "writer"), the others attach and append through shared rings ("role":
+// "attached"); when the writer goes away an attached one takes over. So that order and
+// completeness can be checked from `dump`, every span carries two attributes: `producer`
+// (unique per process and thread: p<pid>.<process start>.t<thread>) and `seq` (0, 1, 2, ...
+// per producer, counting acknowledged appends: a span the buffer did not take is retried
+// under the same seq by the next append, so a producer's acknowledged spans are exactly seq
+// 0 .. acknowledged-1).
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -37,6 +50,16 @@ struct ProduceArgs {
   Durability durability = Durability::kNone;
 };
 
+// One producer thread's stamp: its id and next seq, and the span copy it hands to append().
+struct ProducerStamp {
+  std::string id;
+  std::int64_t next_seq = 0;  // acknowledged appends so far
+  Span span;
+  std::array<Attribute, 16> attributes;
+};
+
+const char* role_name(Role role) { return role == Role::kWriter ? "writer" : "attached"; }
+
 nlohmann::ordered_json dropped_by_reason(const BufferStats& stats) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   for (std::size_t r = 0; r < kDropReasonCount; ++r) {
@@ -65,15 +88,43 @@ int run_produce(const ProduceArgs& args) {
   if (!opened) return report_error(kName, opened.status());
   Buffer& buffer = **opened;
 
+  const Role role_at_open = buffer.role();
+
   ProducerPlan plan;
   plan.threads = static_cast<unsigned>(args.threads);
   plan.spans = args.spans;
+  // Unique per process even across pid reuse: the pid and this process's start time.
+  const std::string process_id = "p" + std::to_string(::getpid()) + "." +
+                                 std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                    std::chrono::system_clock::now().time_since_epoch())
+                                                    .count());
+  std::vector<ProducerStamp> stamps(plan.threads);
+  for (unsigned t = 0; t < plan.threads; ++t) stamps[t].id = process_id + ".t" + std::to_string(t);
+  // Which stamp the calling thread uses: set by prepare(), read by append() on the same thread.
+  static thread_local ProducerStamp* current = nullptr;
+  auto prepare = [&](unsigned t, std::uint64_t, const Span& base) -> const Span& {
+    ProducerStamp& stamp = stamps[t];
+    current = &stamp;
+    stamp.span = base;
+    const std::size_t n = std::min(base.attributes.size(), stamp.attributes.size() - 2);
+    std::copy_n(base.attributes.begin(), n, stamp.attributes.begin());
+    stamp.attributes[n] = Attribute::string("producer", stamp.id);
+    stamp.attributes[n + 1] = Attribute::integer("seq", stamp.next_seq);
+    stamp.span.attributes = std::span<const Attribute>(stamp.attributes.data(), n + 2);
+    return stamp.span;
+  };
   Status flushed;
   const ProducerRun run = run_timed_producers(
-      spans, plan, [&](const Span& span) { return buffer.append(span).is_ok(); },
-      [&] { flushed = buffer.flush(); });
+      spans, plan,
+      [&](const Span& span) {
+        const bool ok = buffer.append(span).is_ok();
+        if (ok) ++current->next_seq;
+        return ok;
+      },
+      [&] { flushed = buffer.flush(); }, prepare);
   if (!flushed) return report_error(kName, "flush: " + flushed.to_string());
   const BufferStats stats = buffer.stats();
+  const Role role_at_end = buffer.role();
   const std::uint64_t committed = buffer.committed_offset();
   Status closed = buffer.shutdown();
   if (!closed) return report_error(kName, "shutdown: " + closed.to_string());
@@ -83,6 +134,7 @@ int run_produce(const ProduceArgs& args) {
 
   const std::uint64_t accepted = args.spans - run.not_queued;
   nlohmann::ordered_json j;
+  j["role"] = role_name(role_at_open);
   j["spans"] = args.spans;
   j["threads"] = args.threads;
   j["policy"] = name_of(full_policy_names(), args.policy);
@@ -100,6 +152,13 @@ int run_produce(const ProduceArgs& args) {
   j["appended"] = stats.appended;
   j["written"] = stats.written;
   j["committed_offset"] = committed;
+  // The writer at the end (an attached producer takes over when the writer goes away).
+  j["role_at_end"] = role_name(role_at_end);
+  nlohmann::ordered_json producers = nlohmann::ordered_json::array();
+  for (const ProducerStamp& stamp : stamps) {
+    producers.push_back({{"producer", stamp.id}, {"acknowledged", stamp.next_seq}});
+  }
+  j["producers"] = std::move(producers);
   // Allocated blocks of the whole directory (disk_usage.h); per record in the log.
   j["bytes_on_disk"] = usage->allocated_bytes;
   j["bytes_per_span"] =
@@ -136,10 +195,12 @@ Command add_produce_command(CLI::App& app) {
       ->transform(one_of_names(durability_names()))
       ->type_name("MODE");
   cmd->footer(
-      "Output: one JSON object with spans, threads, policy, durability, seconds, spans_per_s, "
+      "Output: one JSON object with role (writer or attached, at open), spans, threads, policy, durability, seconds, spans_per_s, "
       "p50_ns, p99_ns, p999_ns, max_ns (per append), not_queued, dropped, dropped_by_reason, "
       "appended, written, committed_offset, bytes_on_disk (allocated blocks of DIR after "
-      "shutdown), bytes_per_span.\n"
+      "shutdown), bytes_per_span, role_at_end, and producers (per producer thread: its id and how many "
+      "spans were acknowledged). Every span carries the attributes producer and seq (0, 1, 2, ... "
+      "per producer, over acknowledged spans).\n"
       "Exit status: 0 on success, 2 on error or bad usage.");
   return {cmd, [args] { return run_produce(*args); }};
 }
