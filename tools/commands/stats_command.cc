@@ -12,6 +12,7 @@
 #include <string>
 
 #include "spool/cursors.h"
+#include "spool/producers.h"
 #include "tools/commands/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/time_text.h"
@@ -54,6 +55,54 @@ Json totals_json(const ForwardTotals& t) {
   return j;
 }
 
+Json dropped_json(const std::array<std::uint64_t, kDropReasonCount>& dropped) {
+  Json j = Json::object();
+  for (std::size_t r = 0; r < kDropReasonCount; ++r) {
+    if (dropped[r] != 0) j[drop_reason_name(static_cast<DropReason>(r))] = dropped[r];
+  }
+  return j;
+}
+
+// The writer and every producer (producers.h).
+void add_producers(const ProducersSummary& p, Json* j) {
+  if (p.writer) {
+    Json w;
+    w["pid"] = p.writer->pid;
+    w["since"] = iso8601_utc_or_null(p.writer->since_ns);
+    w["generation"] = p.writer->generation;
+    w["written_offset"] = p.writer->written_offset;
+    w["committed_offset"] = p.writer->committed_offset;
+    (*j)["writer"] = std::move(w);
+  } else {
+    (*j)["writer"] = nullptr;
+  }
+  Json list = Json::array();
+  for (const ProducerInfo& info : p.producers) {
+    Json one;
+    one["producer"] = info.producer;
+    one["pid"] = info.pid;
+    one["tid"] = info.tid;
+    one["role"] = info.role;
+    one["alive"] = info.alive;
+    one["died_mid_entry"] = info.died_mid_entry;
+    one["sealed"] = info.sealed;
+    one["ring"] = info.ring.empty() ? Json(nullptr) : Json(info.ring);
+    one["ring_bytes"] = info.ring_bytes;
+    one["ring_fill"] = info.fill;
+    one["appended"] = info.appended;
+    one["written"] = info.written;
+    one["malformed"] = info.malformed;
+    one["dropped"] = dropped_json(info.dropped);
+    list.push_back(std::move(one));
+  }
+  (*j)["producers"] = std::move(list);
+  (*j)["producers_died"] = p.producers_died;
+  (*j)["producer_died"] = p.producer_died;
+  (*j)["malformed"] = p.malformed;
+  (*j)["ring_bytes"] = p.ring_bytes_total;
+  (*j)["queue_budget_bytes"] = p.budget_bytes;
+}
+
 Json stats_json(const LogSummary& summary) {
   Json log;
   log["log_id"] = hex_id(summary.log_id);
@@ -94,9 +143,12 @@ int run_stats(const StatsArgs& args) {
   if (!s) return report_error(kName, s);
   auto summary = summarize_log(args.dir);
   if (!summary) return report_error(kName, summary.status());
+  auto producers = summarize_producers(args.dir);
+  if (!producers) return report_error(kName, producers.status());
+  Json j = stats_json(*summary);
+  add_producers(*producers, &j);
   // Error texts come from sinks and receivers: show bytes that are not UTF-8 as U+FFFD.
-  std::printf("%s\n",
-              stats_json(*summary).dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
+  std::printf("%s\n", j.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
   if (std::fflush(stdout) != 0) return report_error(kName, "cannot write to standard output");
   return kExitOk;
 }
@@ -117,7 +169,13 @@ Command add_stats_command(CLI::App& app) {
       "{delivered, dead_lettered, dropped_unforwarded, rejected_unnamed, failed, retried, "
       "batches, failed_sends, bytes_sent, bytes_read, last_flush, last_error_time, "
       "last_error}}],\n"
-      "  \"dead_letters\": {total, pending (not yet requeued), dropped_by_retention (deleted by the dead-letter log's size/age caps before requeued)}.\n"
+      "  \"dead_letters\": {total, pending (not yet requeued), dropped_by_retention (deleted by the dead-letter log's size/age caps before requeued)},\n"
+      "  \"writer\": {pid, since, generation, written_offset, committed_offset} or null when no process writes the log,\n"
+      "  \"producers\": [{producer (id, one per process and thread), pid, tid, role (writer: in the writer's process; attached), "
+      "alive, died_mid_entry, sealed, ring, ring_bytes, ring_fill (0-1), appended, written, malformed, dropped (by reason)}] "
+      "(dead producers stay listed after their rings are reclaimed),\n"
+      "  \"producers_died\", \"producer_died\" (entries lost mid-write by a dying producer), \"malformed\" (entries the writer refused), "
+      "\"ring_bytes\" (ring memory of every producer), \"queue_budget_bytes\".\n"
       "Times are ISO-8601 UTC strings, null when never; last_error is null without one.\n"
       "Reads without the lock: safe on a log another process has open.\n"
       "Exit status: 0 on success, 2 on error (missing directory, damaged cursor file).");
