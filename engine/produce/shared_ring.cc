@@ -142,7 +142,6 @@ Result<SharedRing> SharedRing::create(const std::string& path, std::uint64_t cap
   ring.attach(ring.mapping_.mutable_data(), capacity);
   // A fresh file reads as zeros: counters, positions and state start at 0 (kActive).
   RingHeader::Identity& id = ring.header_->identity;
-  std::memcpy(id.magic, RingHeader::kMagic, sizeof id.magic);
   id.version = RingHeader::kVersion;
   id.header_bytes = kRingHeaderBytes;
   id.capacity = capacity;
@@ -156,6 +155,10 @@ Result<SharedRing> SharedRing::create(const std::string& path, std::uint64_t cap
   id.tid = static_cast<std::int32_t>(io::current_tid());
   id.role = static_cast<std::uint32_t>(identity.role);
   id.created_unix_ns = io::wall_clock_ns();
+  // The magic last: a writer listing the directory meanwhile refuses the half-made ring and
+  // finds it whole on its next listing.
+  std::atomic_thread_fence(std::memory_order_release);
+  std::memcpy(id.magic, RingHeader::kMagic, sizeof id.magic);
   return ring;
 }
 
@@ -240,6 +243,8 @@ std::uint64_t SharedRing::evict_oldest(std::size_t payload_bytes) noexcept {
     if (reload_head_for(end)) return evicted;
     std::uint64_t r = c.read.load(std::memory_order_acquire);
     if (r >= tail_ || tail_ - r > capacity_) return evicted;  // all taken by the writer (or nonsense)
+    // Enough evicted: the rest of the space is the writer's, back when it stores its head.
+    if (end - r <= capacity_) return evicted;
     const Walk w = walk_one(data_, capacity_, r, tail_);
     if (w.step == Step::kBadLength) return evicted;  // not what this producer wrote: leave it
     if (!c.read.compare_exchange_strong(r, r + w.advance, std::memory_order_acq_rel)) continue;
@@ -285,11 +290,14 @@ DrainResult SharedRing::drain(std::span<std::uint8_t> out, std::vector<DrainedEn
   // A few attempts: a failed CAS means the producer evicted entries meanwhile.
   for (int attempt = 0; attempt < 4; ++attempt) {
     entries->resize(first_entry);
+    // In this order, so that an honest producer (which moves read before head, and head
+    // before reusing space) always passes: head <= read <= tail <= read + capacity.
+    const std::uint64_t h = c.head.load(std::memory_order_acquire);
     std::uint64_t r = c.read.load(std::memory_order_acquire);
     const std::uint64_t t = header_->producer.tail.load(std::memory_order_acquire);
-    const std::uint64_t h = c.head.load(std::memory_order_acquire);
     result.read_end = r;
-    if (t < r || r < h || t - h > capacity_ || t % 8 != 0 || r % 8 != 0) {
+    if (t < r || r < h || t - r > capacity_ || t % 8 != 0 || r % 8 != 0) {
+      if (c.read.load(std::memory_order_acquire) != r) continue;  // an eviction moved it: look again
       result.outcome = DrainOutcome::kCorrupt;
       return result;
     }
