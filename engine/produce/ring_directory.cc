@@ -4,12 +4,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <algorithm>
+#include <cstring>
 #include <cstdio>
 #include <random>
 
 #include "io/env.h"
 #include "io/file.h"
+#include "io/process_identity.h"
 #include "segment/segment_file.h"
 
 namespace spool::engine {
@@ -109,7 +113,10 @@ Result<RingListing> RingDirectory::list() const {
   const RingExpectation base{log_id_, boot_id_, 0, file_mode_};
   for (const io::DirEntry& e : names) {
     const std::uint64_t id = ring_id_of(e.name);
-    if (id == 0) continue;  // CONTROL, temp files, strangers
+    if (id == 0) {
+      if (remove_abandoned_temp(e.name)) ++listing.deleted_abandoned;
+      continue;  // CONTROL, temp files, strangers
+    }
     const std::string path = path_ + "/" + e.name;
     RingExpectation expect = base;
     expect.ring_id = id;
@@ -128,6 +135,24 @@ Result<RingListing> RingDirectory::list() const {
     return a.producer_id() != b.producer_id() ? a.producer_id() < b.producer_id() : a.generation() < b.generation();
   });
   return listing;
+}
+
+bool RingDirectory::remove_abandoned_temp(const std::string& name) const {
+  const std::string suffix = kRingTempSuffix;
+  if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0 ||
+      ring_id_of(name.substr(0, name.size() - suffix.size())) == 0) {
+    return false;
+  }
+  // Its maker's pid is in the header once the header is written; a file without one is
+  // left alone (its maker may be writing it now).
+  const std::string path = path_ + "/" + name;
+  io::File f;
+  if (io::File::open(path, O_RDONLY | O_NOFOLLOW, 0, &f) < 0) return false;
+  RingHeader::Identity id{};
+  if (f.pread_full(&id, sizeof id, 0) != static_cast<ssize_t>(sizeof id)) return false;
+  if (std::memcmp(id.magic, RingHeader::kMagic, sizeof id.magic) != 0) return false;
+  if (io::process_alive(id.pid, id.start_ticks)) return false;
+  return io::remove_path(path) == 0;
 }
 
 Status RingDirectory::reclaim(SharedRing ring, bool producer_dead, RingControl& control) {

@@ -21,6 +21,7 @@ struct RingListing {
   std::vector<SharedRing> rings;           // sorted by (producer id, generation)
   std::vector<std::string> refused;        // "path: why" for each file not read
   std::uint64_t deleted_other_boot = 0;    // rings of a previous boot, deleted
+  std::uint64_t deleted_abandoned = 0;     // half-made rings (.tmp) of dead producers, deleted
 };
 
 class RingDirectory {
@@ -59,6 +60,9 @@ class RingDirectory {
   Status reclaim(SharedRing ring, bool producer_dead, RingControl& control);
 
  private:
+  // Deletes `name` when it is a ring's temporary file whose maker is dead.
+  bool remove_abandoned_temp(const std::string& name) const;
+
   std::string path_;
   std::uint64_t log_id_ = 0;
   BootId boot_id_{};

@@ -128,16 +128,21 @@ Result<SharedRing> SharedRing::create(const std::string& path, std::uint64_t cap
                                     " is not a power of two >= 4096");
   }
   if (identity.ring_id == 0) return Status::invalid_argument("ring " + path + ": ring id 0");
+  struct stat existing {};
+  if (io::env().lstat(path, &existing) == 0) return segment::errno_status(-EEXIST, "create ring " + path);
   SharedRing ring;
   ring.path_ = path;
-  int rc = io::File::create(path, O_RDWR | O_EXCL, file_mode, &ring.file_);
-  if (rc < 0) return segment::errno_status(rc, "create ring " + path);
+  // Made whole under a temporary name, then renamed: the writer never lists a half-made ring,
+  // and a producer killed while making one leaves a .tmp file the writer deletes.
+  const std::string temp = path + kRingTempSuffix;
+  int rc = io::File::create(temp, O_RDWR | O_EXCL, file_mode, &ring.file_);
+  if (rc < 0) return segment::errno_status(rc, "create ring " + temp);
   const std::uint64_t file_bytes = kRingHeaderBytes + capacity;
   rc = ring.file_.allocate(0, file_bytes);
   if (rc == 0) rc = io::MmapRegion::map(ring.file_.fd(), file_bytes, /*writable=*/true, &ring.mapping_);
   if (rc < 0) {
-    (void)io::remove_path(path);
-    return segment::errno_status(rc, "allocate and map ring " + path);
+    (void)io::remove_path(temp);
+    return segment::errno_status(rc, "allocate and map ring " + temp);
   }
   ring.attach(ring.mapping_.mutable_data(), capacity);
   // A fresh file reads as zeros: counters, positions and state start at 0 (kActive).
@@ -155,10 +160,12 @@ Result<SharedRing> SharedRing::create(const std::string& path, std::uint64_t cap
   id.tid = static_cast<std::int32_t>(io::current_tid());
   id.role = static_cast<std::uint32_t>(identity.role);
   id.created_unix_ns = io::wall_clock_ns();
-  // The magic last: a writer listing the directory meanwhile refuses the half-made ring and
-  // finds it whole on its next listing.
-  std::atomic_thread_fence(std::memory_order_release);
   std::memcpy(id.magic, RingHeader::kMagic, sizeof id.magic);
+  rc = io::rename_path(temp, path);
+  if (rc < 0) {
+    (void)io::remove_path(temp);
+    return segment::errno_status(rc, "rename ring " + temp + " to " + path);
+  }
   return ring;
 }
 

@@ -149,6 +149,8 @@ inline constexpr std::uint64_t kMinRingCapacity = 4096;
 // In the message of open_existing's refusal of a ring made in another boot (which the writer
 // deletes rather than leaves).
 inline constexpr const char* kOtherBootRefusal = "was made in another boot";
+// create() makes <path><kRingTempSuffix> and renames it to <path> once whole.
+inline constexpr const char* kRingTempSuffix = ".tmp";
 
 // Ring counters as the writer and `spoolctl stats` see them.
 struct RingCounters {
@@ -218,8 +220,10 @@ class SharedRing {
   SharedRing(const SharedRing&) = delete;
   SharedRing& operator=(const SharedRing&) = delete;
 
-  // Makes a new ring file at `path` (O_EXCL, O_NOFOLLOW, exactly `file_mode`, space allocated
-  // so a full disk fails here and not with SIGBUS on a push). capacity: a power of two >= 4096.
+  // Makes a new ring file at `path`: made whole as <path>.tmp (O_EXCL, O_NOFOLLOW, exactly
+  // `file_mode`, space allocated so a full disk fails here and not with SIGBUS on a push), then
+  // renamed. An existing `path` is refused first (between that check and the rename only a
+  // process drawing the same random 64-bit id could make it). capacity: a power of two >= 4096.
   static Result<SharedRing> create(const std::string& path, std::uint64_t capacity,
                                    const RingIdentity& identity, mode_t file_mode = io::kPrivateFileMode);
   // Opens a ring another process made. Refused (PermissionDenied) when owned by another user
@@ -311,7 +315,7 @@ class SharedRing {
 
   // The producer died mid-entry: its claim is ahead of its tail.
   bool died_mid_entry() const noexcept;
-  // The producing process is gone (pid gone or reused). One kill(2) and one /proc read.
+  // The producing process lives (its pid is not gone nor reused). One kill(2), one /proc read.
   bool producer_alive() const;
   // Nothing left: every entry taken and written (read == head == tail).
   bool drained() const noexcept;
