@@ -14,4 +14,10 @@ void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected, std::i
 // Wakes up to `waiters` threads sleeping on `word`.
 void futex_wake(std::atomic<std::uint32_t>* word, int waiters) noexcept;
 
+// The same on a word in memory shared between processes (a MAP_SHARED file mapping): the
+// kernel keys these by the backing page, not by this process's address space, so a waiter
+// in one process is woken by a wake in another. Slightly dearer than the private ones.
+void futex_wait_shared(std::atomic<std::uint32_t>* word, std::uint32_t expected, std::int64_t timeout_ns) noexcept;
+void futex_wake_shared(std::atomic<std::uint32_t>* word, int waiters) noexcept;
+
 }  // namespace spool::io

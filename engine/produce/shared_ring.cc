@@ -1,0 +1,507 @@
+#include "engine/produce/shared_ring.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstddef>
+
+#include "io/boot_id.h"
+#include "io/clock.h"
+#include "io/env.h"
+#include "io/mapped_read_guard.h"
+#include "io/process_identity.h"
+#include "segment/segment_file.h"
+
+namespace spool::engine {
+
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "ring counters must be address-free atomics");
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+static_assert(sizeof(std::atomic<std::uint64_t>) == 8 && sizeof(std::atomic<std::uint32_t>) == 4);
+static_assert(sizeof(RingHeader::Identity) == 128);
+static_assert(sizeof(RingHeader::ProducerLine) == 128);
+static_assert(sizeof(RingHeader::ConsumerLine) == 64);
+static_assert(sizeof(RingHeader) <= kRingHeaderBytes);
+static_assert(offsetof(RingHeader, producer) == 128 && offsetof(RingHeader, consumer) == 256);
+
+namespace {
+
+std::uint64_t align8(std::uint64_t n) noexcept { return (n + 7) & ~std::uint64_t{7}; }
+
+bool power_of_two(std::uint64_t n) noexcept { return n != 0 && (n & (n - 1)) == 0; }
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The 16-byte header of the entry at `at` (shared memory), copied out once.
+struct EntryHeaderCopy {
+  std::uint32_t entry_bytes;
+  std::uint16_t kind;
+  std::uint16_t flags;
+  std::int64_t buffered_at_ns;
+};
+static_assert(sizeof(EntryHeaderCopy) == kRingEntryHeaderBytes);
+
+EntryHeaderCopy read_entry_header(const std::uint8_t* at) noexcept {
+  EntryHeaderCopy h;
+  std::memcpy(&h, at, sizeof h);
+  return h;
+}
+
+// What the entry at position `pos` is, under the bounds rules (no trust in the bytes).
+enum class Step : std::uint8_t { kSkip, kEntry, kBadLength };
+struct Walk {
+  Step step;
+  std::uint64_t advance;  // bytes to the next entry (kSkip, kEntry)
+  EntryHeaderCopy header;
+};
+
+Walk walk_one(const std::uint8_t* data, std::uint64_t capacity, std::uint64_t pos, std::uint64_t end) noexcept {
+  const std::uint64_t index = pos & (capacity - 1);
+  const std::uint64_t rest = capacity - index;
+  const std::uint64_t left = end - pos;
+  Walk w{Step::kBadLength, 0, {}};
+  if (rest < kRingEntryHeaderBytes) {
+    // No header fits before the end of the area: the producer skipped it.
+    if (rest > left) return w;
+    return Walk{Step::kSkip, rest, {}};
+  }
+  if (left < kRingEntryHeaderBytes) return w;
+  w.header = read_entry_header(data + index);
+  const std::uint64_t bytes = align8(w.header.entry_bytes);
+  if (w.header.entry_bytes < kRingEntryHeaderBytes || bytes > left || bytes > rest) return w;
+  w.step = w.header.kind == kPadKind ? Step::kSkip : Step::kEntry;
+  w.advance = bytes;
+  return w;
+}
+
+Status ring_error(const std::string& path, const std::string& what) {
+  return Status::corruption("ring " + path + ": " + what);
+}
+
+}  // namespace
+
+BootId current_boot_id() {
+  BootId id{};
+  const std::string text = io::boot_id();
+  std::size_t n = 0;
+  int high = -1;
+  for (char c : text) {
+    const int v = hex_value(c);
+    if (v < 0) continue;  // the dashes of the UUID
+    if (high < 0) {
+      high = v;
+    } else {
+      if (n == id.size()) break;
+      id[n++] = static_cast<std::uint8_t>(high << 4 | v);
+      high = -1;
+    }
+  }
+  return id;
+}
+
+void SharedRing::attach(std::uint8_t* base, std::uint64_t capacity) noexcept {
+  header_ = reinterpret_cast<RingHeader*>(base);
+  data_ = base + kRingHeaderBytes;
+  capacity_ = capacity;
+  mask_ = capacity - 1;
+}
+
+SharedRing SharedRing::over_memory(std::uint8_t* memory, std::uint64_t capacity) {
+  SharedRing ring;
+  ring.attach(memory, capacity);
+  ring.tail_ = ring.header_->producer.tail.load(std::memory_order_relaxed);
+  ring.cached_head_ = ring.header_->consumer.head.load(std::memory_order_relaxed);
+  return ring;
+}
+
+Result<SharedRing> SharedRing::create(const std::string& path, std::uint64_t capacity,
+                                      const RingIdentity& identity, mode_t file_mode) {
+  if (!power_of_two(capacity) || capacity < kMinRingCapacity) {
+    return Status::invalid_argument("ring " + path + ": capacity " + std::to_string(capacity) +
+                                    " is not a power of two >= 4096");
+  }
+  if (identity.ring_id == 0) return Status::invalid_argument("ring " + path + ": ring id 0");
+  struct stat existing {};
+  if (io::env().lstat(path, &existing) == 0) return segment::errno_status(-EEXIST, "create ring " + path);
+  SharedRing ring;
+  ring.path_ = path;
+  // Made whole under a temporary name, then renamed: the writer never lists a half-made ring,
+  // and a producer killed while making one leaves a .tmp file the writer deletes.
+  const std::string temp = path + kRingTempSuffix;
+  int rc = io::File::create(temp, O_RDWR | O_EXCL, file_mode, &ring.file_);
+  if (rc < 0) return segment::errno_status(rc, "create ring " + temp);
+  const std::uint64_t file_bytes = kRingHeaderBytes + capacity;
+  rc = ring.file_.allocate(0, file_bytes);
+  if (rc == 0) rc = io::MmapRegion::map(ring.file_.fd(), file_bytes, /*writable=*/true, &ring.mapping_);
+  if (rc < 0) {
+    (void)io::remove_path(temp);
+    return segment::errno_status(rc, "allocate and map ring " + temp);
+  }
+  ring.attach(ring.mapping_.mutable_data(), capacity);
+  // A fresh file reads as zeros: counters, positions and state start at 0 (kActive).
+  RingHeader::Identity& id = ring.header_->identity;
+  id.version = RingHeader::kVersion;
+  id.header_bytes = kRingHeaderBytes;
+  id.capacity = capacity;
+  id.log_id = identity.log_id;
+  id.ring_id = identity.ring_id;
+  std::memcpy(id.boot_id, identity.boot_id.data(), sizeof id.boot_id);
+  id.producer_id = identity.producer_id != 0 ? identity.producer_id : identity.ring_id;
+  id.generation = identity.generation;
+  id.pid = static_cast<std::int32_t>(::getpid());
+  id.start_ticks = io::own_start_ticks();
+  id.tid = static_cast<std::int32_t>(io::current_tid());
+  id.role = static_cast<std::uint32_t>(identity.role);
+  id.created_unix_ns = io::wall_clock_ns();
+  std::memcpy(id.magic, RingHeader::kMagic, sizeof id.magic);
+  rc = io::rename_path(temp, path);
+  if (rc < 0) {
+    (void)io::remove_path(temp);
+    return segment::errno_status(rc, "rename ring " + temp + " to " + path);
+  }
+  return ring;
+}
+
+Result<SharedRing> SharedRing::open_existing(const std::string& path, const RingExpectation& expect) {
+  SharedRing ring;
+  ring.path_ = path;
+  int rc = io::File::open(path, O_RDWR | O_NOFOLLOW, 0, &ring.file_);
+  if (rc < 0) return segment::errno_status(rc, "open ring " + path);
+  struct stat st {};
+  rc = io::env().fstat(ring.file_.fd(), &st);
+  if (rc < 0) return segment::errno_status(rc, "stat ring " + path);
+  if (!S_ISREG(st.st_mode)) return Status::permission_denied("ring " + path + " is not a regular file");
+  if (st.st_uid != ::geteuid()) {
+    return Status::permission_denied("ring " + path + " is owned by uid " + std::to_string(st.st_uid) +
+                                     ", not by this user");
+  }
+  if ((st.st_mode & 07777) != expect.file_mode) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " has mode %04o, not the log's %04o", static_cast<unsigned>(st.st_mode & 07777),
+                  static_cast<unsigned>(expect.file_mode));
+    return Status::permission_denied("ring " + path + buf);
+  }
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size < kRingHeaderBytes + kMinRingCapacity) {
+    return ring_error(path, "file of " + std::to_string(size) + " bytes is shorter than a ring");
+  }
+  // The header first (its capacity says how much to map), copied out before it is trusted.
+  RingHeader::Identity id{};
+  const ssize_t n = ring.file_.pread_full(&id, sizeof id, 0);
+  if (n < 0) return segment::errno_status(static_cast<int>(n), "read ring header " + path);
+  if (static_cast<std::size_t>(n) < sizeof id) return ring_error(path, "short header");
+  if (std::memcmp(id.magic, RingHeader::kMagic, sizeof id.magic) != 0) return ring_error(path, "bad magic");
+  if (id.version != RingHeader::kVersion) return ring_error(path, "unknown version " + std::to_string(id.version));
+  if (id.header_bytes != kRingHeaderBytes) return ring_error(path, "header_bytes " + std::to_string(id.header_bytes));
+  if (!power_of_two(id.capacity) || id.capacity < kMinRingCapacity || id.capacity > (std::uint64_t{1} << 40)) {
+    return ring_error(path, "capacity " + std::to_string(id.capacity));
+  }
+  if (size != kRingHeaderBytes + id.capacity) {
+    return ring_error(path, "file of " + std::to_string(size) + " bytes for a capacity of " +
+                                std::to_string(id.capacity) + " (truncated?)");
+  }
+  if (id.log_id != expect.log_id) {
+    return Status::invalid_argument("ring " + path + " belongs to another log (log id mismatch)");
+  }
+  if (std::memcmp(id.boot_id, expect.boot_id.data(), sizeof id.boot_id) != 0) {
+    return Status::invalid_argument("ring " + path + " " + kOtherBootRefusal + " (boot id mismatch)");
+  }
+  if (id.ring_id == 0 || (expect.ring_id != 0 && id.ring_id != expect.ring_id)) {
+    return Status::invalid_argument("ring " + path + ": ring id does not match the file name");
+  }
+  rc = io::MmapRegion::map(ring.file_.fd(), size, /*writable=*/true, &ring.mapping_);
+  if (rc < 0) return segment::errno_status(rc, "map ring " + path);
+  // The mapping may differ from what pread saw if another process rewrote the header in
+  // between: keep the capacity that was checked, and the mapping size matches it.
+  ring.attach(ring.mapping_.mutable_data(), id.capacity);
+  return ring;
+}
+
+bool SharedRing::reload_head_for(std::uint64_t end) noexcept {
+  RingHeader::ConsumerLine& c = header_->consumer;
+  std::uint64_t head = c.head.load(std::memory_order_acquire);
+  // Space the producer evicted itself comes back without the writer once the writer's head
+  // reaches the evicted range (nothing of the writer's is in flight before it).
+  if (evicted_to_ > evicted_from_ && head >= evicted_from_ && head < evicted_to_) {
+    if (c.head.compare_exchange_strong(head, evicted_to_, std::memory_order_acq_rel)) head = evicted_to_;
+  }
+  if (head >= evicted_to_) evicted_from_ = evicted_to_ = 0;
+  cached_head_ = head;
+  return end - head <= capacity_;
+}
+
+std::uint64_t SharedRing::evict_oldest(std::size_t payload_bytes) noexcept {
+  RingHeader::ConsumerLine& c = header_->consumer;
+  const std::uint64_t need = align8(kRingEntryHeaderBytes + payload_bytes);
+  if (need > capacity_) return 0;
+  std::uint64_t evicted = 0;
+  // Bounded: each pass evicts one entry (or a PAD) or stops, and at most capacity / 8 fit.
+  for (std::uint64_t guard = 0; guard <= capacity_ / 8; ++guard) {
+    const std::uint64_t index = tail_ & mask_;
+    const std::uint64_t rest = capacity_ - index;
+    const std::uint64_t end = tail_ + (need <= rest ? need : rest + need);
+    if (reload_head_for(end)) return evicted;
+    std::uint64_t r = c.read.load(std::memory_order_acquire);
+    if (r >= tail_ || tail_ - r > capacity_) return evicted;  // all taken by the writer (or nonsense)
+    // Enough evicted: the rest of the space is the writer's, back when it stores its head.
+    if (end - r <= capacity_) return evicted;
+    const Walk w = walk_one(data_, capacity_, r, tail_);
+    if (w.step == Step::kBadLength) return evicted;  // not what this producer wrote: leave it
+    if (!c.read.compare_exchange_strong(r, r + w.advance, std::memory_order_acq_rel)) continue;
+    if (evicted_to_ == r && evicted_to_ > evicted_from_) {
+      evicted_to_ = r + w.advance;
+    } else {
+      evicted_from_ = r;
+      evicted_to_ = r + w.advance;
+    }
+    if (w.step == Step::kEntry) {
+      ++evicted;
+      count_drop(DropReason::kDropOldest);
+    }
+  }
+  return evicted;
+}
+
+void SharedRing::count_drop(DropReason reason) noexcept {
+  auto& counter = header_->producer.dropped[static_cast<std::size_t>(reason)];
+  counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void SharedRing::seal() noexcept {
+  header_->producer.state.store(static_cast<std::uint32_t>(RingState::kSealed), std::memory_order_release);
+}
+
+bool SharedRing::sealed() const noexcept {
+  return header_->producer.state.load(std::memory_order_acquire) == static_cast<std::uint32_t>(RingState::kSealed);
+}
+
+DrainResult SharedRing::drain(std::span<std::uint8_t> out, std::vector<DrainedEntry>* entries,
+                              const DrainLimits& limits, const EntryValidator& validator) {
+  DrainResult result;
+  RingHeader::ConsumerLine& c = header_->consumer;
+  const std::size_t first_entry = entries->size();
+  // A hostile process may have truncated the file: probe the header and the range to read
+  // before reading it, so a fault is an error and not the end of the writer.
+  const auto* header_bytes = reinterpret_cast<const std::uint8_t*>(header_);
+  if (io::readable_prefix(header_bytes, kRingHeaderBytes) != kRingHeaderBytes) {
+    result.outcome = DrainOutcome::kUnreadable;
+    return result;
+  }
+  // A few attempts: a failed CAS means the producer evicted entries meanwhile.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    entries->resize(first_entry);
+    // In this order, so that an honest producer (which moves read before head, and head
+    // before reusing space) always passes: head <= read <= tail <= read + capacity.
+    const std::uint64_t h = c.head.load(std::memory_order_acquire);
+    std::uint64_t r = c.read.load(std::memory_order_acquire);
+    const std::uint64_t t = header_->producer.tail.load(std::memory_order_acquire);
+    result.read_end = r;
+    if (t < r || r < h || t - r > capacity_ || t % 8 != 0 || r % 8 != 0) {
+      if (c.read.load(std::memory_order_acquire) != r) continue;  // an eviction moved it: look again
+      result.outcome = DrainOutcome::kCorrupt;
+      return result;
+    }
+    if (t == r) return result;
+    // Probe the bytes between read and tail (at most two pieces: before and after the wrap).
+    const std::uint64_t from = r & mask_;
+    const std::uint64_t span_bytes = t - r;
+    const std::uint64_t first_piece = std::min(span_bytes, capacity_ - from);
+    if (io::readable_prefix(data_ + from, first_piece) != first_piece ||
+        io::readable_prefix(data_, span_bytes - first_piece) != span_bytes - first_piece) {
+      result.outcome = DrainOutcome::kUnreadable;
+      return result;
+    }
+    std::size_t used = 0;
+    std::uint64_t malformed = 0;
+    bool follows = true;
+    std::uint64_t pos = r;
+    while (pos < t) {
+      const Walk w = walk_one(data_, capacity_, pos, t);
+      if (w.step == Step::kBadLength) {
+        ++malformed;  // nothing after a bad length can be trusted
+        pos = t;
+        break;
+      }
+      if (w.step == Step::kSkip) {
+        pos += w.advance;
+        continue;
+      }
+      const std::uint64_t payload_bytes = w.header.entry_bytes - kRingEntryHeaderBytes;
+      if (payload_bytes > limits.max_payload_bytes) {
+        ++malformed;
+        follows = false;
+        pos += w.advance;
+        continue;
+      }
+      const std::size_t copy_bytes = align8(w.header.entry_bytes);
+      if (out.size() - used < copy_bytes) {
+        if (used != 0 || entries->size() != first_entry) break;  // the next drain takes it
+        // It can never fit this caller's buffer: refuse it rather than stall the ring.
+        ++malformed;
+        follows = false;
+        pos += w.advance;
+        continue;
+      }
+      std::memcpy(out.data() + used, data_ + (pos & mask_), w.header.entry_bytes);
+      DrainedEntry e;
+      // Header fields from the copy in `out`: the producer may rewrite shared memory now.
+      const EntryHeaderCopy copied = read_entry_header(out.data() + used);
+      e.kind = copied.kind;
+      e.flags = copied.flags;
+      e.buffered_at_ns = copied.buffered_at_ns;
+      e.out_offset = used;
+      e.payload_bytes = static_cast<std::uint32_t>(payload_bytes);
+      e.ring_start = pos;
+      e.ring_end = pos + w.advance;
+      e.follows_previous = follows;
+      follows = true;
+      if (copied.entry_bytes != w.header.entry_bytes) {
+        // Changed under us between the bounds check and the copy: a hostile producer.
+        ++malformed;
+        follows = false;
+      } else {
+        entries->push_back(e);
+        used += copy_bytes;
+      }
+      pos += w.advance;
+    }
+    // Take what was copied: only if no eviction moved `read` meanwhile (then the copies may
+    // be of bytes the producer has overwritten since).
+    if (!c.read.compare_exchange_strong(r, pos, std::memory_order_acq_rel)) continue;
+    // Validate the private copies; a refused entry ends the intent run it would be in.
+    std::size_t kept = first_entry;
+    bool previous_refused = false;
+    for (std::size_t i = first_entry; i < entries->size(); ++i) {
+      DrainedEntry e = (*entries)[i];
+      if (!validator(e.kind, e.flags, e.payload(out))) {
+        ++malformed;
+        previous_refused = true;
+        continue;
+      }
+      if (previous_refused) e.follows_previous = false;
+      previous_refused = false;
+      (*entries)[kept++] = e;
+    }
+    entries->resize(kept);
+    result.entries = kept - first_entry;
+    result.out_bytes = used;
+    result.malformed = malformed;
+    result.read_end = pos;
+    if (malformed != 0) c.malformed.store(c.malformed.load(std::memory_order_relaxed) + malformed, std::memory_order_relaxed);
+    return result;
+  }
+  entries->resize(first_entry);
+  return result;  // the producer kept evicting: nothing taken this time
+}
+
+void SharedRing::mark_written(std::uint64_t pos, std::uint64_t written) noexcept {
+  RingHeader::ConsumerLine& c = header_->consumer;
+  // Never backwards: the producer may have moved head past its own evictions already.
+  std::uint64_t head = c.head.load(std::memory_order_relaxed);
+  while (head < pos && !c.head.compare_exchange_weak(head, pos, std::memory_order_release, std::memory_order_relaxed)) {
+  }
+  if (written != 0) c.written.store(c.written.load(std::memory_order_relaxed) + written, std::memory_order_relaxed);
+}
+
+void SharedRing::retake_unwritten() noexcept {
+  RingHeader::ConsumerLine& c = header_->consumer;
+  c.read.store(c.head.load(std::memory_order_acquire), std::memory_order_release);
+}
+
+Result<std::uint64_t> SharedRing::resolve_intent_run(const IntentRun& run, std::uint64_t next_offset) const {
+  if (run.pos_end < run.pos_start || run.pos_end - run.pos_start > capacity_ || run.pos_start % 8 != 0) {
+    return ring_error(path_, "intent run with impossible positions");
+  }
+  if (run.first_offset + run.count <= next_offset) return run.pos_end;
+  if (run.first_offset >= next_offset) return run.pos_start;
+  // Straddling: the log holds the first `in_log` entries of the run.
+  const std::uint64_t in_log = next_offset - run.first_offset;
+  if (io::readable_prefix(data_, capacity_) != capacity_) return ring_error(path_, "unreadable data area");
+  std::uint64_t pos = run.pos_start;
+  for (std::uint64_t seen = 0; seen < in_log;) {
+    if (pos >= run.pos_end) return ring_error(path_, "intent run holds fewer entries than it says");
+    const Walk w = walk_one(data_, capacity_, pos, run.pos_end);
+    if (w.step == Step::kBadLength) return ring_error(path_, "intent run does not walk");
+    if (w.step == Step::kEntry) ++seen;
+    pos += w.advance;
+  }
+  return pos;
+}
+
+Status SharedRing::restart_consumer_at(std::uint64_t pos) {
+  RingHeader::ConsumerLine& c = header_->consumer;
+  const std::uint64_t head = c.head.load(std::memory_order_acquire);
+  const std::uint64_t tail = header_->producer.tail.load(std::memory_order_acquire);
+  if (pos < head || pos > tail || pos % 8 != 0) {
+    return Status::invalid_argument("ring " + path_ + ": restart position " + std::to_string(pos) +
+                                    " outside [head " + std::to_string(head) + ", tail " + std::to_string(tail) + "]");
+  }
+  c.read.store(pos, std::memory_order_release);
+  mark_written(pos, 0);
+  return Status::ok();
+}
+
+bool SharedRing::died_mid_entry() const noexcept {
+  return header_->producer.claim.load(std::memory_order_acquire) != header_->producer.tail.load(std::memory_order_acquire);
+}
+
+bool SharedRing::producer_alive() const {
+  return io::process_alive(header_->identity.pid, header_->identity.start_ticks);
+}
+
+bool SharedRing::drained() const noexcept {
+  const std::uint64_t t = header_->producer.tail.load(std::memory_order_acquire);
+  return header_->consumer.read.load(std::memory_order_acquire) == t &&
+         header_->consumer.head.load(std::memory_order_acquire) == t;
+}
+
+RingCounters SharedRing::counters() const noexcept {
+  RingCounters out;
+  const RingHeader::ProducerLine& p = header_->producer;
+  const RingHeader::ConsumerLine& c = header_->consumer;
+  out.appended = p.appended.load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) out.dropped[i] = p.dropped[i].load(std::memory_order_relaxed);
+  out.malformed = c.malformed.load(std::memory_order_relaxed);
+  out.written = c.written.load(std::memory_order_relaxed);
+  const std::uint64_t t = p.tail.load(std::memory_order_relaxed);
+  const std::uint64_t h = c.head.load(std::memory_order_relaxed);
+  out.queued_bytes = t >= h ? t - h : 0;
+  return out;
+}
+
+Status resolve_intent(std::span<const IntentRun> runs, std::uint64_t next_offset,
+                      const std::function<SharedRing*(std::uint64_t ring_id)>& ring_of) {
+  struct Decision {
+    std::uint64_t ring_id;
+    std::uint64_t pos;
+    bool final;  // a run not entirely below next_offset decided it
+  };
+  std::vector<Decision> decisions;
+  for (const IntentRun& run : runs) {
+    SharedRing* ring = ring_of(run.ring_id);
+    if (ring == nullptr) continue;
+    auto it = std::find_if(decisions.begin(), decisions.end(),
+                           [&](const Decision& d) { return d.ring_id == run.ring_id; });
+    if (it != decisions.end() && it->final) continue;
+    Result<std::uint64_t> pos = ring->resolve_intent_run(run, next_offset);
+    if (!pos.is_ok()) return pos.status();
+    const bool final = run.first_offset + run.count > next_offset;
+    if (it == decisions.end()) {
+      decisions.push_back(Decision{run.ring_id, *pos, final});
+    } else {
+      it->pos = *pos;
+      it->final = final;
+    }
+  }
+  for (const Decision& d : decisions) SPOOL_RETURN_IF_ERROR(ring_of(d.ring_id)->restart_consumer_at(d.pos));
+  return Status::ok();
+}
+
+}  // namespace spool::engine
