@@ -274,8 +274,7 @@ Status BufferCore::admit_full(LocalRing& ring, RecordKind kind, std::uint16_t fl
         if (closing_.load(std::memory_order_relaxed)) return drop(ring, DropReason::kShutdown);
         const std::int64_t left = deadline - io::monotonic_ns();
         if (left <= 0) return drop(ring, DropReason::kBlockTimeout);
-        control_.set_writer_sleeping(false);
-        control_.wake_writer_if_sleeping();
+        control_.wake_writer();
         control_.wait_progress(seen, std::min<std::int64_t>(left, 10'000'000));
       }
     }
@@ -312,7 +311,7 @@ Status BufferCore::wait_written(std::int64_t deadline_ns) {
       if (left <= 0) return Status::timed_out("flush timed out");
       slice = std::min(slice, left);
     }
-    control_.wake_writer_if_sleeping();
+    control_.wake_writer();
     control_.wait_progress(seen, slice);
   }
 }
@@ -335,7 +334,7 @@ Status BufferCore::sync() {
     const std::uint32_t seen = control_.progress();
     if (control_.sync_completed() >= ticket) break;
     if (control_.log_failed()) return writer_error();
-    control_.wake_writer_if_sleeping();
+    control_.wake_writer();
     control_.wait_progress(seen, 10'000'000);
   }
   return control_.log_failed() ? writer_error() : Status::ok();

@@ -5,7 +5,7 @@
 #include <set>
 #include <span>
 
-#include "engine/produce/log_dictionary.h"
+#include "engine/produce/dictionary_retention.h"
 #include "engine/produce/retention_timer.h"
 #include "io/clock.h"
 #include "io/memory_info.h"
@@ -271,8 +271,9 @@ Status LogWriter::last_error() const {
 void LogWriter::discard(Batch& batch) {
   // The log failed: what the batch holds will never be written. Counted per ring, then its
   // space is freed like a written batch's.
-  for (const Batch::RingMark& mark : batch.marks) {
-    if (mark.kept > 0) ring_drop_unwritten(mark);
+  for (Batch::RingMark& mark : batch.marks) {
+    if (mark.kept > 0) mark.ring->count_writer_drop(DropReason::kWriteFailed, mark.kept);
+    mark.kept = 0;
   }
   batch.written = batch.records.size();
   finish(batch);
@@ -280,6 +281,7 @@ void LogWriter::discard(Batch& batch) {
 
 void LogWriter::finish(Batch& batch) {
   committed_.store(log_.next_offset(), std::memory_order_release);
+  control_.set_committed_offset(log_.next_offset());
   for (const Batch::RingMark& mark : batch.marks) mark.ring->mark_written(mark.read_end, mark.kept);
   control_.clear_intent();
   batch.clear();
@@ -365,7 +367,7 @@ void LogWriter::idle_wait() {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   io::heavy_barrier();
   if ((!retrying && !paused && !rings_.all_taken()) || paused != paused_.load(std::memory_order_acquire) ||
-      stop_.load(std::memory_order_relaxed) || control_.rings_version_changed_since_listing()) {
+      stop_.load(std::memory_order_relaxed) || rings_.announced()) {
     control_.set_writer_sleeping(false);
     return;
   }

@@ -68,10 +68,7 @@ class LogWriter {
   // Idempotent.
   Status stop();
 
-  void wake() noexcept {
-    control_.set_writer_sleeping(false);
-    control_.wake_writer_if_sleeping();
-  }
+  void wake() noexcept { control_.wake_writer(); }
 
   // Once the log failed a sync (SegmentLog::failed()), the writer takes no more records:
   // it does not retry (a retried fdatasync can succeed without the data on disk), discards

@@ -135,9 +135,9 @@ LocalRing* ProducerRegistry::grow(LocalRing& full, std::size_t payload_bytes) {
   return ring.get();
 }
 
-void ProducerRegistry::for_each(const std::function<void(const LocalRing&)>& fn) const {
+std::vector<std::shared_ptr<LocalRing>> ProducerRegistry::snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& ring : rings_) fn(*ring);
+  return rings_;
 }
 
 RingCounters ProducerRegistry::retired() const {

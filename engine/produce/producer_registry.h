@@ -65,8 +65,8 @@ class ProducerRegistry {
   // The largest payload any ring of this registry may take.
   std::uint64_t max_payload_bytes() const noexcept;
 
-  // Every ring still mapped (flush targets, stats). `fn` runs under the registry's mutex.
-  void for_each(const std::function<void(const LocalRing&)>& fn) const;
+  // Every ring still mapped (flush targets, stats); each stays mapped while its pointer lives.
+  std::vector<std::shared_ptr<LocalRing>> snapshot() const;
   // Counters of rings unmapped by prune(), so totals never go backwards.
   RingCounters retired() const;
   std::size_t ring_count() const noexcept { return ring_count_.load(std::memory_order_relaxed); }

@@ -58,6 +58,11 @@ struct RingControl::Layout {
   struct alignas(64) WakeLine {
     std::atomic<std::uint32_t> writer_sleeping;
     std::atomic<std::uint32_t> progress;
+    std::atomic<std::uint32_t> log_failed;
+    std::uint32_t reserved;
+    std::atomic<std::uint64_t> sync_requested;
+    std::atomic<std::uint64_t> sync_completed;
+    std::atomic<std::uint64_t> committed_offset;
   };
   struct alignas(64) RingsLine {
     std::atomic<std::uint64_t> rings_version;
@@ -188,6 +193,12 @@ void RingControl::wake_writer_if_sleeping() noexcept {
     word.store(0, std::memory_order_relaxed);
     io::futex_wake_shared(&word, 1);
   }
+}
+
+void RingControl::wake_writer() noexcept {
+  auto& word = layout()->wake.writer_sleeping;
+  word.store(0, std::memory_order_relaxed);
+  io::futex_wake_shared(&word, 1);
 }
 
 void RingControl::bump_progress() noexcept {
@@ -344,6 +355,47 @@ std::vector<ControlTombstone> RingControl::tombstones() const {
     out.push_back(t);
   }
   return out;
+}
+
+bool RingControl::log_failed() const noexcept {
+  return layout()->wake.log_failed.load(std::memory_order_relaxed) != 0;
+}
+void RingControl::set_log_failed() noexcept { layout()->wake.log_failed.store(1, std::memory_order_release); }
+std::uint64_t RingControl::request_sync() noexcept {
+  const std::uint64_t ticket = layout()->wake.sync_requested.fetch_add(1, std::memory_order_acq_rel) + 1;
+  wake_writer();
+  return ticket;
+}
+std::uint64_t RingControl::sync_requested() const noexcept {
+  return layout()->wake.sync_requested.load(std::memory_order_acquire);
+}
+void RingControl::set_sync_completed(std::uint64_t ticket) noexcept {
+  auto& done = layout()->wake.sync_completed;
+  std::uint64_t seen = done.load(std::memory_order_relaxed);
+  while (seen < ticket && !done.compare_exchange_weak(seen, ticket, std::memory_order_acq_rel)) {
+  }
+}
+std::uint64_t RingControl::sync_completed() const noexcept {
+  return layout()->wake.sync_completed.load(std::memory_order_acquire);
+}
+void RingControl::set_committed_offset(std::uint64_t offset) noexcept {
+  layout()->wake.committed_offset.store(offset, std::memory_order_release);
+}
+std::uint64_t RingControl::committed_offset() const noexcept {
+  return layout()->wake.committed_offset.load(std::memory_order_acquire);
+}
+
+Result<RingControl> RingControl::open_existing(const std::string& rings_dir, std::uint64_t log_id, mode_t file_mode) {
+  struct stat st {};
+  const std::string path = rings_dir + "/" + kFileName;
+  const int rc = io::env().lstat(path, &st);
+  if (rc == -ENOENT) return Status::not_found(path + " does not exist");
+  if (rc < 0) return segment::errno_status(rc, "stat " + path);
+  ControlIdentity identity;
+  identity.log_id = log_id;
+  identity.boot_id = current_boot_id();
+  identity.file_mode = file_mode;
+  return open(rings_dir, identity);
 }
 
 }  // namespace spool::engine

@@ -18,7 +18,12 @@
 //   wake line (64):
 //     64    u32      writer_sleeping: futex word, 1 while the writer sleeps (shared futex)
 //     68    u32      progress: futex word, bumped by the writer after each batch
-//     72    ..127    zero
+//     72    u32      log_failed: 1 once the log failed a sync (producers refuse appends)
+//     76    u32      zero
+//     80    u64      sync_requested: tickets of sync() calls (any process)
+//     88    u64      sync_completed: the last ticket the writer synced for
+//     96    u64      committed_offset: the writer's committed offset (attached producers)
+//     104   ..127    zero
 //   rings line (128):
 //     128   u64      rings_version: bumped by a producer after creating a ring
 //     136   u64      ring_bytes_total: capacities of live rings (the budget's accounting)
@@ -113,7 +118,22 @@ class RingControl {
   // size or magic (Corruption), each naming the path.
   static Result<RingControl> open(const std::string& rings_dir, const ControlIdentity& identity);
 
+  // An existing CONTROL (NotFound when there is none): for readers such as `spoolctl stats`.
+  static Result<RingControl> open_existing(const std::string& rings_dir, std::uint64_t log_id,
+                                           mode_t file_mode = io::kPrivateFileMode);
+
   const std::string& path() const noexcept { return path_; }
+
+  // ---- The log's state, for attached producers. ----
+  bool log_failed() const noexcept;
+  void set_log_failed() noexcept;
+  // sync() from any process: a ticket, synced once sync_completed() reaches it.
+  std::uint64_t request_sync() noexcept;
+  std::uint64_t sync_requested() const noexcept;
+  void set_sync_completed(std::uint64_t ticket) noexcept;
+  std::uint64_t sync_completed() const noexcept;
+  void set_committed_offset(std::uint64_t offset) noexcept;
+  std::uint64_t committed_offset() const noexcept;
 
   // ---- Waking. ----
   // The writer: announces its sleep (1) or its waking (0); then futex-waits while it is 1.
@@ -121,6 +141,8 @@ class RingControl {
   void writer_wait(std::int64_t timeout_ns) noexcept;
   // A producer: wakes the writer when it sleeps (one load when it does not).
   void wake_writer_if_sleeping() noexcept;
+  // Wakes the writer whether or not it announced its sleep (flush, sync, stop: rare).
+  void wake_writer() noexcept;
   // The writer, after each batch: wakes every kBlock producer and flush() waiting for room.
   void bump_progress() noexcept;
   std::uint32_t progress() const noexcept;

@@ -137,6 +137,36 @@ Result<RingListing> RingDirectory::list() const {
   return listing;
 }
 
+Result<std::vector<std::uint64_t>> RingDirectory::list_ids() const {
+  std::vector<io::DirEntry> names;
+  const int rc = io::env().list_directory(path_, &names);
+  if (rc < 0) return segment::errno_status(rc, "list " + path_);
+  std::vector<std::uint64_t> ids;
+  for (const io::DirEntry& e : names) {
+    if (const std::uint64_t id = ring_id_of(e.name); id != 0) {
+      ids.push_back(id);
+    } else {
+      (void)remove_abandoned_temp(e.name);
+    }
+  }
+  return ids;
+}
+
+Result<SharedRing> RingDirectory::open_ring(std::uint64_t ring_id) const {
+  const std::string path = ring_path(ring_id);
+  Result<SharedRing> ring = SharedRing::open_existing(path, RingExpectation{log_id_, boot_id_, ring_id, file_mode_});
+  if (ring.is_ok()) return ring;
+  if (ring.status().message().find(kOtherBootRefusal) != std::string::npos) {
+    // Left by a boot before a machine crash: its contents are not trustworthy.
+    (void)io::remove_path(path);
+    return Status::not_found("ring " + path + " was made in another boot: deleted");
+  }
+  if (ring.status().code() == StatusCode::kNotFound) return ring.status();
+  struct stat st {};
+  if (io::env().lstat(path, &st) == -ENOENT) return Status::not_found("ring " + path + " is gone");
+  return ring.status();
+}
+
 bool RingDirectory::remove_abandoned_temp(const std::string& name) const {
   const std::string suffix = kRingTempSuffix;
   if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0 ||

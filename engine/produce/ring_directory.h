@@ -54,6 +54,11 @@ class RingDirectory {
   // deleted (its contents are not trustworthy after a machine crash); one that fails another
   // check (owner, mode, magic, log id, size) is refused and left alone.
   Result<RingListing> list() const;
+  // The writer's cheap listing: the ids of the ring files present (abandoned temp rings are
+  // deleted on the way); open_ring opens one with every check. NotFound when the file is
+  // gone, or was of another boot (then it is deleted).
+  Result<std::vector<std::uint64_t>> list_ids() const;
+  Result<SharedRing> open_ring(std::uint64_t ring_id) const;
 
   // After the ring is drained and its producer dead or the ring sealed: counters folded into
   // CONTROL, the file unlinked and its capacity returned to the budget.

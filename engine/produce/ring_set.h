@@ -54,6 +54,8 @@ class RingSet {
   // that writer took but did not write (read = head).
   void retake_all_unwritten(const std::set<std::uint64_t>& in_intent);
 
+  // A producer announced a ring since the last listing.
+  bool announced() const noexcept { return control_.rings_version() != seen_version_; }
   std::size_t size() const noexcept { return by_id_.size(); }
   std::uint64_t refused() const noexcept { return refused_; }
   const std::string& last_refusal() const noexcept { return last_refusal_; }

@@ -321,6 +321,7 @@ DrainResult SharedRing::drain(std::span<std::uint8_t> out, std::vector<DrainedEn
     std::size_t used = 0;
     std::uint64_t malformed = 0;
     bool follows = true;
+    std::size_t runs = 0;  // intent runs the kept entries form (a refused entry ends one)
     std::uint64_t pos = r;
     while (pos < t) {
       const Walk w = walk_one(data_, capacity_, pos, t);
@@ -361,36 +362,28 @@ DrainResult SharedRing::drain(std::span<std::uint8_t> out, std::vector<DrainedEn
       e.ring_start = pos;
       e.ring_end = pos + w.advance;
       e.follows_previous = follows;
-      follows = true;
-      if (copied.entry_bytes != w.header.entry_bytes) {
-        // Changed under us between the bounds check and the copy: a hostile producer.
+      if (copied.entry_bytes != w.header.entry_bytes || !validator(e.kind, e.flags, e.payload(out))) {
+        // Changed under us between the bounds check and the copy (a hostile producer), or
+        // refused on the private copy: skipped, and it ends the intent run it would be in.
         ++malformed;
         follows = false;
-      } else {
-        entries->push_back(e);
-        used += copy_bytes;
+        pos += w.advance;
+        continue;
       }
+      if (!follows || entries->size() == first_entry) {
+        // A new intent run: stop before it when the caller's intent has no room for it.
+        if (runs == limits.max_runs) break;
+        ++runs;
+      }
+      follows = true;
+      entries->push_back(e);
+      used += copy_bytes;
       pos += w.advance;
     }
     // Take what was copied: only if no eviction moved `read` meanwhile (then the copies may
     // be of bytes the producer has overwritten since).
     if (!c.read.compare_exchange_strong(r, pos, std::memory_order_acq_rel)) continue;
-    // Validate the private copies; a refused entry ends the intent run it would be in.
-    std::size_t kept = first_entry;
-    bool previous_refused = false;
-    for (std::size_t i = first_entry; i < entries->size(); ++i) {
-      DrainedEntry e = (*entries)[i];
-      if (!validator(e.kind, e.flags, e.payload(out))) {
-        ++malformed;
-        previous_refused = true;
-        continue;
-      }
-      if (previous_refused) e.follows_previous = false;
-      previous_refused = false;
-      (*entries)[kept++] = e;
-    }
-    entries->resize(kept);
-    result.entries = kept - first_entry;
+    result.entries = entries->size() - first_entry;
     result.out_bytes = used;
     result.malformed = malformed;
     result.read_end = pos;
@@ -407,7 +400,12 @@ void SharedRing::mark_written(std::uint64_t pos, std::uint64_t written) noexcept
   std::uint64_t head = c.head.load(std::memory_order_relaxed);
   while (head < pos && !c.head.compare_exchange_weak(head, pos, std::memory_order_release, std::memory_order_relaxed)) {
   }
-  if (written != 0) c.written.store(c.written.load(std::memory_order_relaxed) + written, std::memory_order_relaxed);
+  if (written != 0) c.written.store(c.written.load(std::memory_order_relaxed) + written, std::memory_order_release);
+}
+
+void SharedRing::count_writer_drop(DropReason reason, std::uint64_t n) noexcept {
+  auto& counter = header_->consumer.writer_dropped[static_cast<std::size_t>(reason)];
+  counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_release);
 }
 
 void SharedRing::retake_unwritten() noexcept {
@@ -466,13 +464,17 @@ RingCounters SharedRing::counters() const noexcept {
   RingCounters out;
   const RingHeader::ProducerLine& p = header_->producer;
   const RingHeader::ConsumerLine& c = header_->consumer;
-  out.appended = p.appended.load(std::memory_order_relaxed);
+  // What left the ring first, then what entered it: entries counted as gone were counted as
+  // appended before (the producer counts before it publishes), so appended >= gone always.
+  out.written = c.written.load(std::memory_order_acquire);
+  out.malformed = c.malformed.load(std::memory_order_acquire);
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) out.writer_dropped[i] = c.writer_dropped[i].load(std::memory_order_acquire);
+  const std::uint64_t h = c.head.load(std::memory_order_acquire);
+  out.appended = p.appended.load(std::memory_order_acquire);
   for (std::size_t i = 0; i < kDropReasonCount; ++i) out.dropped[i] = p.dropped[i].load(std::memory_order_relaxed);
-  out.malformed = c.malformed.load(std::memory_order_relaxed);
-  out.written = c.written.load(std::memory_order_relaxed);
-  const std::uint64_t t = p.tail.load(std::memory_order_relaxed);
-  const std::uint64_t h = c.head.load(std::memory_order_relaxed);
+  const std::uint64_t t = p.tail.load(std::memory_order_acquire);
   out.queued_bytes = t >= h ? t - h : 0;
+  out.first_push_ns = p.first_push_ns.load(std::memory_order_relaxed);
   return out;
 }
 

@@ -40,7 +40,8 @@
 //       264  u64      head: space before it is free (stored once taken entries are in the log)
 //       272  u64      malformed: entries the writer refused
 //       280  u64      written: entries the writer has in the log
-//       288  ..4095   zero
+//       288  u64[8]   writer_dropped: entries the writer took and dropped, by DropReason
+//       352  ..4095   zero
 //   data area: capacity bytes at offset 4096. A byte position p lives at 4096 + p % capacity.
 //
 // Invariants the writer relies on only after checking them (the memory is shared with
@@ -135,6 +136,9 @@ struct RingHeader {
     std::atomic<std::uint64_t> head;
     std::atomic<std::uint64_t> malformed;
     std::atomic<std::uint64_t> written;
+    // Entries the writer took and then dropped, by spool::DropReason (too_large: the log
+    // refuses the size; write_failed: the log failed a sync).
+    std::array<std::atomic<std::uint64_t>, kDropReasonCount> writer_dropped;
   };
 
   Identity identity;
@@ -158,7 +162,9 @@ struct RingCounters {
   std::array<std::uint64_t, kDropReasonCount> dropped{};
   std::uint64_t malformed = 0;
   std::uint64_t written = 0;
+  std::array<std::uint64_t, kDropReasonCount> writer_dropped{};
   std::uint64_t queued_bytes = 0;  // tail - head
+  std::int64_t first_push_ns = 0;  // buffered-at of an entry pushed into an empty ring
 };
 
 // One entry drain() copied out. Its 16-byte header and payload are at out[out_offset...].
@@ -195,6 +201,10 @@ struct DrainResult {
 
 struct DrainLimits {
   std::size_t max_payload_bytes = 4u << 20;  // larger payloads are malformed
+  // Intent runs one drain may start (kept entries separated by a refused one start a new
+  // run): the drain stops before the entry that would start one more, so a ring full of
+  // alternating good and bad entries cannot overflow the writer's intent.
+  std::size_t max_runs = SIZE_MAX;
 };
 
 // The writer's check of one copied entry: (kind, flags, payload) -> keep it. It sees a copy,
@@ -267,9 +277,11 @@ class SharedRing {
     write_entry_header(at, static_cast<std::uint32_t>(entry_bytes), kind, flags, buffered_at_ns);
     if (!payload.empty()) std::memcpy(at + kRingEntryHeaderBytes, payload.data(), payload.size());
     if (pos == cached_head_) p.first_push_ns.store(buffered_at_ns, std::memory_order_relaxed);
+    // Counted before the entry is published: a reader that sees it written (the writer may
+    // take it at once) sees it appended too.
+    p.appended.store(p.appended.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     tail_ = pos + total;
     p.tail.store(tail_, std::memory_order_release);
-    p.appended.store(p.appended.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     return true;
   }
   // The largest payload try_push can ever take (an entry of capacity - 8 bytes at most, so
@@ -301,6 +313,17 @@ class SharedRing {
   // The entries taken up to `pos` (a read_end of a drain, or a DrainedEntry::ring_end) are in
   // the log: their space is free for the producer. `written` entries are added to the counter.
   void mark_written(std::uint64_t pos, std::uint64_t written) noexcept;
+  // Counts `n` entries the writer took and dropped for `reason` (writer only).
+  void count_writer_drop(DropReason reason, std::uint64_t n = 1) noexcept;
+  // Every published entry is taken (read == tail): nothing for a drain to do.
+  bool all_taken() const noexcept {
+    return header_->consumer.read.load(std::memory_order_acquire) ==
+           header_->producer.tail.load(std::memory_order_acquire);
+  }
+  // The end of the entries published so far, and of those whose space is free (written):
+  // flush() waits until head_position() passes the published_tail() it saw.
+  std::uint64_t published_tail() const noexcept { return header_->producer.tail.load(std::memory_order_acquire); }
+  std::uint64_t head_position() const noexcept { return header_->consumer.head.load(std::memory_order_acquire); }
   // A new writer's first step for a ring in no intent run: entries taken by a dead writer but
   // never written are taken again (read = head).
   void retake_unwritten() noexcept;
