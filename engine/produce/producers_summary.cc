@@ -48,10 +48,12 @@ ProducerInfo info_of(const engine::SharedRing& ring) {
 
 Result<ProducersSummary> summarize_producers(const std::string& dir) {
   ProducersSummary out;
-  if (auto state = segment::LogState::read(dir); state.is_ok() && state->has_value()) {
-    const segment::LogStateSnapshot& s = **state;
-    if (s.writer_running) {
-      out.writer = WriterInfo{s.writer_pid, s.writer_since_ns, s.generation, s.written_offset, s.committed_offset};
+  if (auto state = segment::LogState::open_for_reader(dir); state.is_ok() && state->has_value()) {
+    const segment::LogState& s = **state;
+    const segment::LogWriterIdentity w = s.writer();
+    if (w.pid != 0 && s.writer_alive()) {
+      out.writer = WriterInfo{static_cast<std::int32_t>(w.pid), w.since_ns, w.generation, s.written_offset(),
+                              s.committed_offset()};
     }
   }
   auto marker = segment::LogMarker::read(dir);
