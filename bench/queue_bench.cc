@@ -1,7 +1,7 @@
 // Google Benchmark of the two producer-queue designs the engine could use, with 700-byte
 // payloads (a standard span, ../shared/WORKLOAD.md) behind the 16-byte EntryHeader:
 //
-//   A  engine::ProducerRing (engine/producer_ring.h): one boost::lockfree::spsc_queue<uint8_t>
+//   A  engine::ProducerRing (engine/produce/producer_ring.h): one boost::lockfree::spsc_queue<uint8_t>
 //      byte ring per producer thread; the consumer pops each ring under its consumer mutex,
 //      as LogWriter::drain does (the mutex taken once per ring visit, not per entry).
 //   B  bench::SlabHandleQueue (bench/queue_designs/slab_handle_queue.h): one shared slab of
@@ -38,7 +38,7 @@
 #include <vector>
 
 #include "bench/queue_designs/slab_handle_queue.h"
-#include "engine/producer_ring.h"
+#include "bench/queue_designs/spsc_byte_ring.h"
 
 namespace {
 

@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "engine/produce/shared_ring.h"
-#include "engine/producer_ring.h"
+#include "bench/queue_designs/spsc_byte_ring.h"
 #include "io/file.h"
 
 namespace {

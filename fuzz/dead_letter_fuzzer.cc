@@ -1,4 +1,4 @@
-// dead_letter_fuzzer: arbitrary bytes as a dead-letter frame payload (engine/dead_letter_log.h)
+// dead_letter_fuzzer: arbitrary bytes as a dead-letter frame payload (engine/forward/dead_letter_log.h)
 // must either decode or be refused with a Corruption error saying why; never crash, never
 // read outside the payload.
 //
@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/dead_letter_log.h"
+#include "engine/forward/dead_letter_log.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// native_batch_fuzzer: arbitrary bytes as a native batch (engine/native_batch.h) and as a
+// native_batch_fuzzer: arbitrary bytes as a native batch (engine/forward/native_batch.h) and as a
 // zstd body (BatchCompressor::decompress) must be decoded or refused with Corruption; never
 // crash, never read outside the input, never produce more than the output limit.
 //
@@ -16,8 +16,8 @@
 #include <span>
 #include <vector>
 
-#include "engine/batch_compressor.h"
-#include "engine/native_batch.h"
+#include "engine/forward/batch_compressor.h"
+#include "engine/forward/native_batch.h"
 
 namespace {
 

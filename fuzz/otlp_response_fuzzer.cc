@@ -1,4 +1,4 @@
-// Fuzzes what an OTLP/HTTP receiver answers (engine/otlp_export_response.h): the protobuf and
+// Fuzzes what an OTLP/HTTP receiver answers (engine/sinks/otlp/otlp_export_response.h): the protobuf and
 // JSON Export*ServiceResponse decoders and the rejected-offsets convention. Bytes from the
 // network: any input must be decoded or refused with an error, never crash, hang or read out
 // of bounds. The first input byte picks the encoding; the rest is the body.
@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/otlp_export_response.h"
+#include "engine/sinks/otlp/otlp_export_response.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

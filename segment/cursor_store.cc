@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 
+#include "io/errno_status.h"
 #include "io/clock.h"
 #include "io/env.h"
 #include "io/file.h"
@@ -113,9 +114,9 @@ Result<CursorStore> CursorStore::open(const std::string& log_dir) {
   if (!options) return options.status();
   store.file_mode_ = options->file_mode;
   int rc = io::make_directory(log_dir, options->dir_mode);
-  if (rc < 0) return errno_status(rc, "create log directory " + log_dir);
+  if (rc < 0) return io::errno_status(rc, "create log directory " + log_dir);
   rc = io::make_directory(store.dir_, options->dir_mode);
-  if (rc < 0) return errno_status(rc, "create cursor directory " + store.dir_);
+  if (rc < 0) return io::errno_status(rc, "create cursor directory " + store.dir_);
   store.remove_stale_temp_files();
   return store;
 }
@@ -152,7 +153,7 @@ Result<std::optional<CursorRecord>> CursorStore::load(std::string_view name) con
   if (rc == -EFBIG) {
     return Status::corruption("cursor file " + path + " is larger than any cursor file can be");
   }
-  if (rc < 0) return errno_status(rc, "read cursor file " + path);
+  if (rc < 0) return io::errno_status(rc, "read cursor file " + path);
   auto decoded = decode(bytes);
   if (!decoded) return Status::corruption("cursor file " + path + ": " + decoded.status().message());
   if (decoded->name != name) {
@@ -167,7 +168,7 @@ Result<std::vector<CursorRecord>> CursorStore::list() const {
     std::vector<io::DirEntry> entries;
     const int rc = io::env().list_directory(dir_, &entries);
     if (rc == -ENOENT) return std::vector<CursorRecord>();
-    if (rc < 0) return errno_status(rc, "list cursor directory " + dir_);
+    if (rc < 0) return io::errno_status(rc, "list cursor directory " + dir_);
     for (const io::DirEntry& e : entries) {
       const std::string_view file(e.name);
       if (!file.ends_with(kSuffix)) continue;
@@ -203,7 +204,7 @@ Status CursorStore::commit(const CursorRecord& record) {
   // <name>.cursor written via <name>.cursor.tmp, synced, renamed, directory synced.
   const int rc = io::write_file_atomically(dir_, record.name + std::string(kSuffix), bytes.data(),
                                            bytes.size(), /*durable=*/true, file_mode_);
-  if (rc < 0) return errno_status(rc, "commit cursor " + path_of(record.name));
+  if (rc < 0) return io::errno_status(rc, "commit cursor " + path_of(record.name));
   return Status::ok();
 }
 
@@ -212,8 +213,8 @@ Status CursorStore::remove(std::string_view name) {
   const std::string path = path_of(name);
   int rc = io::remove_path(path);
   if (rc == -ENOENT) return Status::not_found("cursor '" + std::string(name) + "' does not exist in " + dir_);
-  if (rc < 0) return errno_status(rc, "remove cursor " + path);
-  if ((rc = io::fsync_directory(dir_)) < 0) return errno_status(rc, "fsync directory " + dir_);
+  if (rc < 0) return io::errno_status(rc, "remove cursor " + path);
+  if ((rc = io::fsync_directory(dir_)) < 0) return io::errno_status(rc, "fsync directory " + dir_);
   return Status::ok();
 }
 

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "io/errno_status.h"
 #include "io/clock.h"
 #include "io/file.h"
 #include "segment/segment_file.h"
@@ -146,7 +147,7 @@ Result<std::optional<LogMarker>> LogMarker::read(const std::string& dir) {
   if (rc == -ENOENT) return std::optional<LogMarker>();
   if (rc == -EFBIG) return Status::corruption(path + " is not a spool log marker: larger than " +
                                               std::to_string(kMaxBytes) + " bytes");
-  if (rc < 0) return errno_status(rc, "read log marker " + path);
+  if (rc < 0) return io::errno_status(rc, "read log marker " + path);
   auto m = decode(text);
   if (!m) return Status::corruption(path + ": " + m.status().message());
   return std::optional<LogMarker>(*m);
@@ -155,7 +156,7 @@ Result<std::optional<LogMarker>> LogMarker::read(const std::string& dir) {
 Status LogMarker::write(const std::string& dir) const {
   const std::string text = encode();
   const int rc = io::write_file_atomically(dir, kFileName, text.data(), text.size(), /*durable=*/true, file_mode);
-  if (rc < 0) return errno_status(rc, "write log marker " + dir + "/" + kFileName);
+  if (rc < 0) return io::errno_status(rc, "write log marker " + dir + "/" + kFileName);
   return Status::ok();
 }
 

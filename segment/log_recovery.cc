@@ -20,6 +20,7 @@
 #include <random>
 
 #include "io/clock.h"
+#include "io/errno_status.h"
 #include "segment/cursor_store.h"
 #include "segment/segment_directory.h"
 #include "segment/segment_log.h"
@@ -164,7 +165,7 @@ Status SegmentLog::recover() {
                                          bytes.size());
       if (!checkpoint) report_.notes.push_back("checkpoint unreadable: scanning every segment");
     } else if (rc != -ENOENT) {
-      return errno_status(rc, "read checkpoint in " + dir_);
+      return io::errno_status(rc, "read checkpoint in " + dir_);
     }
   }
   // An unclean checkpoint written under another boot means the machine went down (power loss,

@@ -26,6 +26,7 @@
 #include <algorithm>
 
 #include "io/clock.h"
+#include "io/errno_status.h"
 #include "segment/cursor_store.h"
 #include "segment/segment_log.h"
 
@@ -106,7 +107,7 @@ Status SegmentLog::delete_segment(const SegmentFile& seg) {
   const std::string deleted = std::string(kDeletedSuffix);
   step(DeletionStep::kBeforeRename);
   int rc = io::rename_path(seg_path, seg_path + deleted);
-  if (rc < 0) return errno_status(rc, "retire segment " + seg_path);
+  if (rc < 0) return io::errno_status(rc, "retire segment " + seg_path);
   {
     std::lock_guard<std::mutex> lock(segments_mu_);
     segments_.erase(std::remove_if(segments_.begin(), segments_.end(),
@@ -115,9 +116,9 @@ Status SegmentLog::delete_segment(const SegmentFile& seg) {
   }
   step(DeletionStep::kAfterRenameSegment);
   rc = io::rename_path(idx_path, idx_path + deleted);
-  if (rc < 0 && rc != -ENOENT) return errno_status(rc, "retire index " + idx_path);
+  if (rc < 0 && rc != -ENOENT) return io::errno_status(rc, "retire index " + idx_path);
   step(DeletionStep::kAfterRenameIndex);
-  if ((rc = io::fsync_directory(dir_)) < 0) return errno_status(rc, "fsync directory " + dir_);
+  if ((rc = io::fsync_directory(dir_)) < 0) return io::errno_status(rc, "fsync directory " + dir_);
   step(DeletionStep::kAfterDirSync);
   io::remove_path(seg_path + deleted);
   step(DeletionStep::kAfterUnlinkSegment);

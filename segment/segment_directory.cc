@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdio>
 
+#include "io/errno_status.h"
 #include "io/env.h"
 #include "io/file.h"
 #include "segment/log_checkpoint.h"
@@ -65,7 +66,7 @@ bool holds_valid_segment(const std::string& dir, std::uint64_t base) {
 Result<DirectoryListing> list_log_directory(const std::string& dir) {
   std::vector<io::DirEntry> entries;
   if (const int rc = io::env().list_directory(dir, &entries); rc < 0) {
-    return errno_status(rc, "list log directory " + dir);
+    return io::errno_status(rc, "list log directory " + dir);
   }
   DirectoryListing out;
   for (const io::DirEntry& e : entries) {
@@ -88,13 +89,13 @@ Result<LogDirectoryState> inspect_log_directory(const std::string& dir) {
   struct stat st;
   int rc = io::env().stat(dir, &st);
   if (rc == -ENOENT) return LogDirectoryState{LogDirectoryKind::kMissing, std::nullopt};
-  if (rc < 0) return errno_status(rc, "access log directory " + dir);
+  if (rc < 0) return io::errno_status(rc, "access log directory " + dir);
   if (!S_ISDIR(st.st_mode)) return Status::invalid_argument(dir + " is not a directory");
   auto marker = LogMarker::read(dir);
   if (!marker) return marker.status();
   if (marker->has_value()) return LogDirectoryState{LogDirectoryKind::kMarked, *marker};
   std::vector<io::DirEntry> entries;
-  if ((rc = io::env().list_directory(dir, &entries)) < 0) return errno_status(rc, "list log directory " + dir);
+  if ((rc = io::env().list_directory(dir, &entries)) < 0) return io::errno_status(rc, "list log directory " + dir);
   if (entries.empty()) return LogDirectoryState{LogDirectoryKind::kEmpty, std::nullopt};
   bool proven = holds_valid_checkpoint(dir);
   for (const io::DirEntry& e : entries) {
@@ -112,7 +113,7 @@ Result<LogDirectoryState> inspect_log_directory(const std::string& dir) {
 Status check_directory_trusted(const std::string& dir, mode_t dir_mode) {
   struct stat st;
   const int rc = io::env().stat(dir, &st);
-  if (rc < 0) return errno_status(rc, "access log directory " + dir);
+  if (rc < 0) return io::errno_status(rc, "access log directory " + dir);
   if (st.st_uid != ::geteuid()) {
     return Status::permission_denied("log directory " + dir + " is owned by uid " + std::to_string(st.st_uid) +
                                      ", not by this process's uid " + std::to_string(::geteuid()) +

@@ -4,22 +4,11 @@
 #include <fcntl.h>
 #include <string.h>
 
+#include "io/errno_status.h"
 #include "io/clock.h"
 #include "io/mapped_read_guard.h"
 
 namespace spool::segment {
-
-Status errno_status(int neg_errno, const std::string& what) {
-  const int err = -neg_errno;
-  std::string msg = what + ": " + ::strerror(err);
-  if (err == ENOSPC || err == EDQUOT) return Status::no_space(std::move(msg));
-  if (err == ENOENT) return Status::not_found(std::move(msg));
-  // Exhausted resources, not damage: the call can succeed later, and the user can act.
-  if (err == EMFILE) msg += " (the process is out of file descriptors: raise `ulimit -n`)";
-  if (err == ENFILE) msg += " (the system is out of file descriptors: raise fs.file-max)";
-  if (err == ENOMEM) msg += " (out of memory, address space or mappings: see vm.max_map_count)";
-  return Status::io_error(std::move(msg));
-}
 
 SegmentFile::~SegmentFile() {
   if (mappings_) mappings_->forget(this);
@@ -43,20 +32,20 @@ Result<std::shared_ptr<SegmentFile>> SegmentFile::create(const std::string& dir,
   seg->writable_ = true;
   seg->file_mode_ = file_mode;
   int rc = io::File::create(seg->path_, O_RDWR | O_EXCL, file_mode, &seg->file_);
-  if (rc < 0) return errno_status(rc, "create segment " + seg->path_);
+  if (rc < 0) return io::errno_status(rc, "create segment " + seg->path_);
   seg->header_ = SegmentHeader{log_id, base, io::wall_clock_ns()};
   std::uint8_t header[kSegmentHeaderBytes];
   encode_segment_header(seg->header_, header);
   // Reserve first so a full disk fails here, before any frame is written into the segment.
   if ((rc = seg->file_.allocate(0, capacity)) < 0 ||
       (rc = seg->file_.pwrite_full(header, sizeof header, 0)) < 0) {
-    Status s = errno_status(rc, "preallocate segment " + seg->path_);
+    Status s = io::errno_status(rc, "preallocate segment " + seg->path_);
     seg->file_.close();
     io::remove_path(seg->path_);
     return s;
   }
   Status mapped = (sync_dir && (rc = io::fsync_directory(dir)) < 0)
-                     ? errno_status(rc, "fsync directory " + dir)
+                     ? io::errno_status(rc, "fsync directory " + dir)
                      : seg->map_whole_file();
   if (!mapped.is_ok()) {
     seg->file_.close();
@@ -84,13 +73,13 @@ Result<std::shared_ptr<SegmentFile>> SegmentFile::open(const std::string& dir, s
   seg->file_mode_ = file_mode;
   seg->pinned_.store(writable, std::memory_order_relaxed);
   int rc = io::File::open(seg->path_, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW, 0, &seg->file_);
-  if (rc < 0) return errno_status(rc, "open segment " + seg->path_);
+  if (rc < 0) return io::errno_status(rc, "open segment " + seg->path_);
   const std::int64_t size = seg->file_.size();
-  if (size < 0) return errno_status(static_cast<int>(size), "stat " + seg->path_);
+  if (size < 0) return io::errno_status(static_cast<int>(size), "stat " + seg->path_);
   seg->map_bytes_.store(static_cast<std::uint64_t>(size), std::memory_order_release);
   std::uint8_t header[kSegmentHeaderBytes];
   const ssize_t got = seg->file_.pread_full(header, sizeof header, 0);
-  if (got < 0) return errno_status(static_cast<int>(got), "read header of " + seg->path_);
+  if (got < 0) return io::errno_status(static_cast<int>(got), "read header of " + seg->path_);
   seg->header_check_ = decode_segment_header(header, static_cast<std::size_t>(got), &seg->header_);
   if (writable) {
     SPOOL_RETURN_IF_ERROR(seg->map_whole_file());
@@ -105,10 +94,10 @@ Result<std::shared_ptr<SegmentFile>> SegmentFile::open(const std::string& dir, s
 // (io_uring or pwrite), so a stray store can never scribble on the log.
 Status SegmentFile::map_whole_file() {
   const std::int64_t size = file_.size();
-  if (size < 0) return errno_status(static_cast<int>(size), "stat " + path_);
+  if (size < 0) return io::errno_status(static_cast<int>(size), "stat " + path_);
   io::MmapRegion region;
   int rc = io::MmapRegion::map(file_.fd(), static_cast<std::size_t>(size), /*writable=*/false, &region);
-  if (rc < 0) return errno_status(rc, "mmap " + path_);
+  if (rc < 0) return io::errno_status(rc, "mmap " + path_);
   std::lock_guard<std::mutex> lock(map_mu_);
   map_ = std::make_shared<const io::MmapRegion>(std::move(region));
   map_bytes_.store(static_cast<std::uint64_t>(size), std::memory_order_release);
@@ -118,12 +107,12 @@ Status SegmentFile::map_whole_file() {
 Status SegmentFile::map_by_path_locked() const {
   io::File file;
   int rc = io::File::open(path_, O_RDONLY, 0, &file);
-  if (rc < 0) return errno_status(rc, "open segment " + path_ + " to map it");
+  if (rc < 0) return io::errno_status(rc, "open segment " + path_ + " to map it");
   const std::int64_t size = file.size();
-  if (size < 0) return errno_status(static_cast<int>(size), "stat " + path_);
+  if (size < 0) return io::errno_status(static_cast<int>(size), "stat " + path_);
   io::MmapRegion region;
   rc = io::MmapRegion::map(file.fd(), static_cast<std::size_t>(size), /*writable=*/false, &region);
-  if (rc < 0) return errno_status(rc, "mmap " + path_);
+  if (rc < 0) return io::errno_status(rc, "mmap " + path_);
   map_ = std::make_shared<const io::MmapRegion>(std::move(region));
   // A sealed segment's size no longer changes: this is the size mapped_bytes() gave.
   map_bytes_.store(static_cast<std::uint64_t>(size), std::memory_order_release);
@@ -223,7 +212,7 @@ Status SegmentFile::rewrite_header(std::uint64_t log_id) {
   std::uint8_t header[kSegmentHeaderBytes];
   encode_segment_header(header_, header);
   int rc = file_.pwrite_full(header, sizeof header, 0);
-  if (rc < 0) return errno_status(rc, "rewrite header of " + path_);
+  if (rc < 0) return io::errno_status(rc, "rewrite header of " + path_);
   header_check_ = HeaderCheck::kValid;
   return Status::ok();
 }
@@ -235,14 +224,14 @@ Status SegmentFile::truncate_tail(std::uint64_t data_end) {
   int rc = file_.truncate(data_end);
   if (rc == 0 && capacity > data_end) rc = file_.allocate(data_end, capacity - data_end);
   if (rc == 0) rc = file_.datasync();
-  if (rc < 0) return errno_status(rc, "truncate torn tail of " + path_);
+  if (rc < 0) return io::errno_status(rc, "truncate torn tail of " + path_);
   return Status::ok();
 }
 
 Status SegmentFile::ensure_capacity(std::uint64_t capacity) {
   if (mapped_bytes() >= capacity) return Status::ok();
   int rc = file_.allocate(0, capacity);
-  if (rc < 0) return errno_status(rc, "preallocate " + path_);
+  if (rc < 0) return io::errno_status(rc, "preallocate " + path_);
   return map_whole_file();
 }
 
@@ -263,7 +252,7 @@ void SegmentFile::note_frames(std::span<const FrameNote> frames) {
 Status SegmentFile::datasync() const {
   if (file_.is_open()) {
     int rc = file_.datasync();
-    if (rc < 0) return errno_status(rc, "fdatasync of " + path_ + " failed");
+    if (rc < 0) return io::errno_status(rc, "fdatasync of " + path_ + " failed");
     return Status::ok();
   }
   // Sealed: fdatasync writes back the inode's dirty pages whichever descriptor asks, and an
@@ -271,7 +260,7 @@ Status SegmentFile::datasync() const {
   io::File file;
   int rc = io::File::open(path_, O_RDONLY, 0, &file);
   if (rc == 0) rc = file.datasync();
-  if (rc < 0) return errno_status(rc, "fdatasync of sealed segment " + path_ + " failed");
+  if (rc < 0) return io::errno_status(rc, "fdatasync of sealed segment " + path_ + " failed");
   return Status::ok();
 }
 
@@ -285,7 +274,7 @@ Status SegmentFile::write_index() const {
   // the segment (see recovery), and is rebuilt by a scan otherwise.
   int rc = io::write_file_atomically(dir_, index_file_name(base_), bytes.data(), bytes.size(),
                                      /*durable=*/false, file_mode_);
-  if (rc < 0) return errno_status(rc, "write index " + index_path());
+  if (rc < 0) return io::errno_status(rc, "write index " + index_path());
   return Status::ok();
 }
 
@@ -296,7 +285,7 @@ Status SegmentFile::seal(bool start_writeback) {
   // The mapping may now extend past the end of the file; readers never look past
   // committed_end(), so they never touch the trimmed pages.
   int rc = file_.truncate(pending_end_);
-  if (rc < 0) return errno_status(rc, "trim sealed segment " + path_);
+  if (rc < 0) return io::errno_status(rc, "trim sealed segment " + path_);
   if (start_writeback) (void)file_.start_writeback();
   file_.close();
   writable_ = false;

@@ -39,10 +39,6 @@ namespace spool::segment {
 inline constexpr std::string_view kUnreadableReason =
     "unreadable (I/O error, or the file is shorter than its mapping)";
 
-// errno (negative, as io/ returns it) to a Status naming the operation and path. Running
-// out of descriptors (EMFILE/ENFILE) or of address space / mappings (ENOMEM) says so.
-Status errno_status(int neg_errno, const std::string& what);
-
 class SegmentFile : public std::enable_shared_from_this<SegmentFile> {
  public:
   // The bytes of the file, mapped read-only; alive while someone holds it.

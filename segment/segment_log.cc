@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "io/errno_status.h"
 #include "io/clock.h"
 #include "io/env.h"
 #include "segment/log_marker.h"
@@ -100,11 +101,11 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::open(const std::string& dir,
   std::unique_ptr<SegmentLog> log(new SegmentLog(dir, options, mode));
   if (mode == OpenMode::kReadWrite) {
     int rc = kind == LogDirectoryKind::kMissing ? io::make_directory(dir, options.dir_mode) : 0;
-    if (rc < 0) return errno_status(rc, "create log directory " + dir);
+    if (rc < 0) return io::errno_status(rc, "create log directory " + dir);
     SPOOL_RETURN_IF_ERROR(check_directory_trusted(dir, options.dir_mode));
     // An empty directory becomes the log's: it gets dir_mode exactly, like a created one.
     if (kind == LogDirectoryKind::kEmpty && (rc = io::env().chmod(dir, options.dir_mode)) < 0) {
-      return errno_status(rc, "set the mode of log directory " + dir);
+      return io::errno_status(rc, "set the mode of log directory " + dir);
     }
     if (is_new) {
       if (log->options_.log_id == 0) log->options_.log_id = LogMarker::new_log_id();
@@ -118,9 +119,9 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::open(const std::string& dir,
                             (holder > 0 ? std::to_string(holder) : std::string("(unknown)")) +
                             ": another writer has it open");
     }
-    if (rc < 0) return errno_status(rc, "lock log directory " + dir);
+    if (rc < 0) return io::errno_status(rc, "lock log directory " + dir);
     rc = io::make_file_appender(appender_kind(options.io_backend), &log->appender_);
-    if (rc < 0) return errno_status(rc, "set up io_uring (io_backend=uring)");
+    if (rc < 0) return io::errno_status(rc, "set up io_uring (io_backend=uring)");
   } else if (kind == LogDirectoryKind::kMissing) {
     return Status::not_found("log directory " + dir + " does not exist");
   }
@@ -155,7 +156,7 @@ Status SegmentLog::write_checkpoint(bool clean, bool durable) {
   c.encode(bytes);
   int rc = io::write_file_atomically(dir_, LogCheckpoint::kFileName, bytes, sizeof bytes, durable,
                                      options_.file_mode);
-  if (rc < 0) return errno_status(rc, "write checkpoint in " + dir_);
+  if (rc < 0) return io::errno_status(rc, "write checkpoint in " + dir_);
   return Status::ok();
 }
 
@@ -217,7 +218,7 @@ Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> rec
       // disk: retryable) is told from a failed sync (final, see failed()).
       iovec iov{staging_.data(), staging_.size()};
       int rc = appender_->write_at(seg->fd(), &iov, 1, write_start, /*datasync=*/false);
-      if (rc < 0) return errno_status(rc, "append to " + seg->path());
+      if (rc < 0) return io::errno_status(rc, "append to " + seg->path());
     }
     // Synced before the frames are published: the next offset never moves past a failed sync.
     if (sync) SPOOL_RETURN_IF_ERROR(datasync_active(*seg));
@@ -309,7 +310,7 @@ Status SegmentLog::sync_sealed_segment() {
 
 Status SegmentLog::datasync_active(const SegmentFile& seg) {
   int rc = appender_->datasync(seg.fd());
-  if (rc < 0) return fail_sync(errno_status(rc, "fdatasync of " + seg.path() + " failed"));
+  if (rc < 0) return fail_sync(io::errno_status(rc, "fdatasync of " + seg.path() + " failed"));
   return Status::ok();
 }
 

@@ -1,5 +1,5 @@
 // SlabHandleQueue: design B of the producer queue, measured against design A (the engine's
-// per-producer ProducerRing, engine/producer_ring.h) by bench/queue_bench.cc. Not used by
+// per-producer ProducerRing, engine/produce/producer_ring.h) by bench/queue_bench.cc. Not used by
 // the engine: bench/README.md ("Producer queues and the append path") says why.
 //
 // Shape: one preallocated slab of fixed-size slots shared by every producer, and two
@@ -37,7 +37,7 @@
 #include <span>
 #include <stdexcept>
 
-#include "engine/producer_ring.h"
+#include "bench/queue_designs/spsc_byte_ring.h"
 
 namespace spool::bench {
 

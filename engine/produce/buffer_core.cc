@@ -24,7 +24,7 @@ constexpr std::int64_t kPruneEveryNs = 100'000'000;
 // The largest payload the log takes under `options` (SegmentLog's own bound, for a process
 // that does not hold the log open).
 std::uint64_t log_payload_bound(const LogOptions& options) {
-  const std::uint64_t max_record = options.max_record_bytes == 0 ? segment::kDefaultMaxRecordBytes : options.max_record_bytes;
+  const std::uint64_t max_record = options.max_record_bytes == 0 ? kDefaultMaxRecordBytes : options.max_record_bytes;
   return std::min<std::uint64_t>(max_record, segment::segment_payload_room(options.segment_bytes));
 }
 

@@ -26,9 +26,9 @@
 //   408, 500, 501, 505 and other 5xx: retryable, using the retry budget (an outage instead
 //        with server_errors_are_outages);
 //   other 4xx: permanent (retryable = false).
-// The table is engine/http_answer_class.h. Error text is "HTTP <code>: <first 512 body
+// The table is engine/sinks/otlp/http_answer_class.h. Error text is "HTTP <code>: <first 512 body
 // bytes>" or "POST <url>: <curl message>", passed through redact_secrets()
-// (engine/secret_redaction.h) and with the configured header values blanked, so neither
+// (engine/forward/secret_redaction.h) and with the configured header values blanked, so neither
 // URL credentials, query tokens nor header secrets reach stats, cursor files or dead letters.
 //
 // An endpoint with userinfo (https://user:pass@host) is refused: put credentials in a

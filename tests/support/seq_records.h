@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/buffer_core.h"
+#include "engine/produce/buffer_core.h"
 #include "spool/buffer.h"
 #include "spool/records.h"
 

@@ -21,7 +21,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/log_dictionary.h"
+#include "engine/produce/dictionary_retention.h"
 #include "io/env.h"
 #include "segment/segment_log.h"
 #include "tools/commands/commands.h"

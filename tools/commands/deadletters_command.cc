@@ -18,7 +18,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/dead_letter_log.h"
+#include "engine/forward/dead_letter_log.h"
 #include "segment/segment_log.h"
 #include "tools/cli_numbers.h"
 #include "tools/commands/commands.h"

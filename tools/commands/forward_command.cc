@@ -14,7 +14,7 @@
 //
 // Secrets: headers come from OTEL_EXPORTER_OTLP_HEADERS, --header-file or --header (the
 // first two keep them out of `ps`); a URL with user:pass@ is refused; whatever spool prints
-// or stores about the URL is redacted (engine/secret_redaction.h).
+// or stores about the URL is redacted (engine/forward/secret_redaction.h).
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -33,8 +33,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine/http_header_sources.h"
-#include "engine/secret_redaction.h"
+#include "engine/sinks/otlp/http_header_sources.h"
+#include "engine/forward/secret_redaction.h"
 #include "spool/forwarder.h"
 #include "spool/forwarder_options.h"
 #include "spool/jsonl_file_sink.h"

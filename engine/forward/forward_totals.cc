@@ -1,0 +1,97 @@
+// Text codec of ForwardTotals (format in forward_totals.h).
+#include "engine/forward/forward_totals.h"
+
+#include <charconv>
+#include <cstdint>
+
+namespace spool::engine {
+
+namespace {
+
+// Every numeric field with its key, in the order of ForwardTotals.
+template <typename Totals, typename Visit>
+void for_each_number(Totals& t, Visit visit) {
+  visit("delivered", t.delivered);
+  visit("dead_lettered", t.dead_lettered);
+  visit("dropped_unforwarded", t.dropped_unforwarded);
+  visit("rejected_unnamed", t.rejected_unnamed);
+  visit("failed", t.failed);
+  visit("retried", t.retried);
+  visit("batches", t.batches);
+  visit("failed_sends", t.failed_sends);
+  visit("bytes_sent", t.bytes_sent);
+  visit("bytes_read", t.bytes_read);
+  visit("last_flush_ns", t.last_flush_ns);
+  visit("last_error_ns", t.last_error_ns);
+}
+
+std::string escape(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, kMaxPersistedErrorBytes)) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string unescape(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size()) {
+      out += s[i + 1] == 'n' ? '\n' : s[i + 1];
+      ++i;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string encode_forward_totals(const ForwardTotals& totals) {
+  std::string out;
+  for_each_number(totals, [&out](const char* key, auto value) {
+    out += key;
+    out += '=';
+    out += std::to_string(value);
+    out += '\n';
+  });
+  out += "last_error=" + escape(totals.last_error) + "\n";
+  return out;
+}
+
+Result<ForwardTotals> decode_forward_totals(std::string_view text) {
+  ForwardTotals totals;
+  while (!text.empty()) {
+    const std::size_t eol = text.find('\n');
+    const std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
+    if (line.empty()) continue;
+    const std::size_t eq = line.find('=');
+    if (eq == std::string_view::npos) {
+      return Status::corruption("forwarding totals: line without '=': " + std::string(line.substr(0, 64)));
+    }
+    const std::string_view key = line.substr(0, eq);
+    const std::string_view value = line.substr(eq + 1);
+    if (key == "last_error") {
+      totals.last_error = unescape(value);
+      continue;
+    }
+    bool bad = false;
+    for_each_number(totals, [&](const char* name, auto& field) {
+      if (key != name) return;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), field);
+      bad = ec != std::errc() || ptr != value.data() + value.size();
+    });
+    if (bad) return Status::corruption("forwarding totals: bad number for " + std::string(key));
+  }
+  return totals;
+}
+
+}  // namespace spool::engine

@@ -1,0 +1,219 @@
+// ForwarderCore's caller side: flush, seek, stop, and the reports (stats, accounting,
+// health). The forwarding loop is in forwarder_core.cc.
+#include <algorithm>
+#include <bit>
+
+#include "engine/produce/buffer_core.h"
+#include "engine/forward/forward_totals.h"
+#include "engine/forward/forwarder_core.h"
+#include "io/clock.h"
+#include "segment/log_lag.h"
+
+namespace spool::engine {
+
+Status ForwarderCore::refuse_in_fork_child() const {
+  return segment::fork_child_status("the forwarder of log " + log_.dir(), opener_,
+                                    "start a Forwarder of your own (on another log)");
+}
+
+Status ForwarderCore::flush(std::uint32_t timeout_ms) {
+  // Every entry point checks before taking mu_: a parent thread may have held it at fork().
+  if (in_fork_child()) return refuse_in_fork_child();
+  const std::int64_t deadline = timeout_ms == 0 ? -1 : io::monotonic_ns() + std::int64_t{timeout_ms} * 1'000'000;
+  const std::uint64_t target = readable_end();
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stopped_ || stop_requested_) return Status::closed("forwarder is stopped");
+  if (cursor_ >= target) return Status::ok();
+  flush_target_ = std::max(flush_target_, target);
+  kick_ = true;
+  cv_.notify_all();
+  while (cursor_ < target) {
+    if (stopped_) return Status::closed("forwarder stopped before the flush completed");
+    if (circuit_ == CircuitState::kOpen) {
+      return Status::unavailable("sink unavailable (circuit open): " + session_.last_error);
+    }
+    const auto slice = std::chrono::milliseconds(20);
+    if (deadline >= 0) {
+      const std::int64_t left = deadline - io::monotonic_ns();
+      if (left <= 0) return Status::timed_out("flush timed out at offset " + std::to_string(cursor_) + " of " + std::to_string(target));
+      cv_.wait_for(lock, std::min<std::chrono::nanoseconds>(slice, std::chrono::nanoseconds(left)));
+    } else {
+      cv_.wait_for(lock, slice);
+    }
+  }
+  return Status::ok();
+}
+
+Status ForwarderCore::seek(SeekTarget target, std::int64_t value) {
+  if (in_fork_child()) return refuse_in_fork_child();
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stopped_ || stop_requested_) return Status::closed("forwarder is stopped");
+  pending_seek_ = std::make_pair(target, value);
+  const std::uint64_t generation = ++seek_generation_;
+  kick_ = true;
+  cv_.notify_all();
+  cv_.wait(lock, [&] { return seek_applied_ >= generation || stopped_; });
+  return seek_applied_ >= generation ? seek_status_ : Status::closed("forwarder stopped before the seek");
+}
+
+// Forwarding thread: a seek drops the batch in flight (its records are sent again or skipped
+// per the new position) and commits the new position at once.
+void ForwarderCore::apply_pending_seek() {
+  std::pair<SeekTarget, std::int64_t> request;
+  std::uint64_t generation;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!pending_seek_) return;
+    request = *pending_seek_;
+    pending_seek_.reset();
+    generation = seek_generation_;
+  }
+  const std::uint64_t first = log_.first_offset();
+  const std::uint64_t end = readable_end();
+  std::uint64_t position = first;
+  switch (request.first) {
+    case SeekTarget::kEarliest: position = first; break;
+    case SeekTarget::kLatest: position = end; break;
+    case SeekTarget::kOffset:
+      position = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(std::max<std::int64_t>(0, request.second)), first, end);
+      break;
+    case SeekTarget::kTime: {
+      segment::LogReader reader = log_.scan_from_time(request.second);
+      segment::RecordView view;
+      position = reader.next(&view) && view.offset < end ? view.offset : end;
+      break;
+    }
+  }
+  inflight_ = InFlight{};
+  pending_since_ns_ = 0;
+  ForwardTotals totals;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    backlog_at_start_ += static_cast<std::int64_t>(cursor_) - static_cast<std::int64_t>(position);
+    cursor_ = position;
+    totals = totals_;
+  }
+  Status s = cursors_->commit({options_.cursor, position, io::wall_clock_ns(), encode_forward_totals(totals)});
+  std::lock_guard<std::mutex> lock(mu_);
+  seek_status_ = s;
+  seek_applied_ = generation;
+  cv_.notify_all();
+}
+
+Status ForwarderCore::stop() {
+  if (in_fork_child()) return refuse_in_fork_child();
+  std::lock_guard<std::mutex> serial(stop_mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return stop_status_;
+    stop_requested_ = true;
+    kick_ = true;
+    cv_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+  if (monitor_) monitor_->stop();
+  std::lock_guard<std::mutex> lock(mu_);
+  stopped_ = true;
+  cv_.notify_all();
+  return stop_status_;
+}
+
+ForwarderStats ForwarderCore::stats() const {
+  ForwarderStats s;
+  if (in_fork_child()) return s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    s.cursor = options_.cursor;
+    s.cursor_offset = cursor_;
+    s.totals = totals_;
+    s.session = session_;
+    s.circuit = circuit_;
+    s.circuit_opened = circuit_opened_;
+    s.batch_records = batch_target_;
+    s.pending_retry_records = pending_retry_records_;
+    s.next_attempt_ns = next_attempt_ns_;
+    s.failure_rate = send_history_count_ == 0
+                         ? 0.0
+                         : static_cast<double>(std::popcount(send_history_)) / send_history_count_;
+  }
+  s.sink = sink_->name();
+  s.dead_letters_dropped = dead_letters_->dropped_by_retention();
+  s.online = monitor_ ? monitor_->online() : true;
+  s.end_offset = readable_end();
+  const segment::LogLagFigures lag = segment::measure_lag(log_, s.cursor_offset, s.end_offset);
+  s.lag.records = lag.records;
+  s.lag.bytes = lag.bytes;
+  s.lag.oldest_age_ns = lag.oldest_timestamp_ns == 0 ? 0 : std::max<std::int64_t>(0, io::wall_clock_ns() - lag.oldest_timestamp_ns);
+  return s;
+}
+
+Accounting ForwarderCore::accounting() const {
+  Accounting a;
+  if (in_fork_child()) return a;
+  std::uint64_t cursor;
+  std::int64_t backlog;
+  {
+    // The forwarder's side first: records the cursor passes later are still within
+    // [cursor, written end) of the buffer's later cut, so none is missed or counted twice.
+    std::lock_guard<std::mutex> lock(mu_);
+    cursor = cursor_;
+    backlog = backlog_at_start_;
+    a.delivered = session_.delivered;
+    a.dead_lettered = session_.dead_lettered;
+    a.dropped_unforwarded = session_.dropped_unforwarded;
+  }
+  std::uint64_t appended = 0, queued = 0, written_end = log_.next_offset();
+  if (buffer_ != nullptr) {
+    const BufferStats bs = buffer_->stats();
+    appended = bs.appended;
+    queued = bs.queue_depth;
+    written_end = bs.written_end_offset;
+    a.dropped = bs.dropped;
+  }
+  // A seek forward can make the backlog negative (records skipped, never forwarded): kept
+  // signed in the sum so the identity still balances.
+  a.backlog_at_start = static_cast<std::uint64_t>(std::max<std::int64_t>(0, backlog));
+  a.appended = static_cast<std::uint64_t>(static_cast<std::int64_t>(appended) + backlog);
+  a.still_buffered = queued + (written_end > cursor ? written_end - cursor : 0);
+  return a;
+}
+
+HealthReport ForwarderCore::health(const HealthThresholds& thresholds) const {
+  if (in_fork_child()) return HealthReport{{HealthWarning{"fork_child", refuse_in_fork_child().message()}}};
+  const ForwarderStats fs = stats();
+  HealthInputs in;
+  in.now_ns = io::wall_clock_ns();
+  in.disk_bytes = log_.size_bytes();
+  in.disk_cap_bytes = disk_cap_bytes_;
+  in.oldest_unforwarded_age_ns = fs.lag.oldest_age_ns;
+  in.oldest_unforwarded_cursor = fs.cursor;
+  in.last_error_ns = fs.totals.last_error_ns;
+  in.last_error = fs.totals.last_error;
+  in.failure_rate = fs.failure_rate;
+  in.sends = std::min<std::uint64_t>(64, fs.session.batches + fs.session.failed_sends);
+  if (buffer_ != nullptr) {
+    const BufferStats bs = buffer_->stats();
+    in.queue_bytes = bs.queue_bytes;
+    in.queue_cap_bytes = bs.queue_budget_bytes;
+    in.write_backlog_records = bs.queue_depth;
+    in.log_failed = bs.log_failed;
+  }
+  HealthReport report = evaluate_health(in, thresholds);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (outage_ == SinkOutage::kAuth) {
+      report.warnings.push_back(HealthWarning{
+          "sink_auth", "sink " + sink_->name() + " refuses the credentials (" + outage_error_ +
+                           "); forwarding waits, nothing is dead-lettered: renew the token or key"});
+    } else if (outage_ == SinkOutage::kMisconfigured) {
+      report.warnings.push_back(HealthWarning{
+          "sink_misconfigured", "sink " + sink_->name() + " cannot take the records as configured (" +
+                                    outage_error_ + "); forwarding waits, nothing is dead-lettered: "
+                                    "check the URL and the TLS settings"});
+    }
+  }
+  for (HealthWarning& w : sink_->configuration_warnings()) report.warnings.push_back(std::move(w));
+  return report;
+}
+
+}  // namespace spool::engine

@@ -1,0 +1,592 @@
+// The forwarding loop: read a batch at the cursor, send it, resolve it (delivered or
+// dead-lettered), commit the cursor; retry, back off and open the circuit on failure.
+#include "engine/forward/forwarder_core.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+#include <unordered_set>
+
+#include "engine/produce/buffer_core.h"
+#include "engine/forward/dead_letter_registry.h"
+#include "engine/forward/forward_totals.h"
+#include "engine/forward/log_dictionary.h"
+#include "engine/forward/native_batch.h"
+#include "engine/forward/secret_redaction.h"
+#include "io/clock.h"
+
+namespace spool::engine {
+
+namespace {
+
+constexpr std::int64_t kMsNs = 1'000'000;
+// How often the dead-letter log's age retention runs when nothing is dead-lettered.
+constexpr std::int64_t kDeadLetterRetentionIntervalNs = 60'000 * kMsNs;
+
+void add_totals(ForwardTotals* into, const ForwardTotals& add) {
+  into->delivered += add.delivered;
+  into->dead_lettered += add.dead_lettered;
+  into->dropped_unforwarded += add.dropped_unforwarded;
+  into->rejected_unnamed += add.rejected_unnamed;
+  into->failed += add.failed;
+  into->retried += add.retried;
+  into->batches += add.batches;
+  into->failed_sends += add.failed_sends;
+  into->bytes_sent += add.bytes_sent;
+  into->bytes_read += add.bytes_read;
+  if (add.last_flush_ns != 0) into->last_flush_ns = add.last_flush_ns;
+  if (add.last_error_ns != 0) {
+    into->last_error_ns = add.last_error_ns;
+    into->last_error = add.last_error;
+  }
+}
+
+}  // namespace
+
+ForwarderCore::ForwarderCore(segment::SegmentLog& log, BufferCore* buffer,
+                             std::unique_ptr<segment::SegmentLog> owned_log, std::unique_ptr<Sink> sink,
+                             ForwarderOptions options)
+    : log_(log),
+      buffer_(buffer),
+      owned_log_(std::move(owned_log)),
+      sink_(std::move(sink)),
+      options_(std::move(options)),
+      retry_(options_.retry),
+      breaker_(options_.breaker),
+      sizer_(options_.batch),
+      compressor_(options_.compression.zstd_level) {}
+
+Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog& log, BufferCore* buffer,
+                                                             std::unique_ptr<segment::SegmentLog> owned_log,
+                                                             std::unique_ptr<Sink> sink, ForwarderOptions options,
+                                                             std::uint64_t disk_cap_bytes) {
+  if (!sink) return Status::invalid_argument("forwarder needs a sink");
+  if (Status s = segment::CursorStore::validate_name(options.cursor); !s) return s;
+  for (Status s : {validate(options.retry), validate(options.breaker), validate(options.batch),
+                   validate(options.compression)}) {
+    if (!s) return s;
+  }
+  if (options.poll_interval_ms == 0) return Status::invalid_argument("poll_interval_ms must be > 0");
+  if (options.flush != FlushStrategy::kManual && options.flush != FlushStrategy::kSize &&
+      options.flush_interval_ms == 0) {
+    return Status::invalid_argument("flush_interval_ms must be > 0 for the time and hybrid strategies");
+  }
+  std::unique_ptr<ForwarderCore> core(
+      new ForwarderCore(log, buffer, std::move(owned_log), std::move(sink), std::move(options)));
+  core->disk_cap_bytes_ = disk_cap_bytes;
+  auto cursors = segment::CursorStore::open(log.dir());
+  if (!cursors) return cursors.status();
+  core->cursors_.emplace(std::move(*cursors));
+  auto dead_letters = acquire_dead_letter_log(log.dir());
+  if (!dead_letters) return dead_letters.status();
+  core->dead_letters_ = std::move(*dead_letters);
+  if (Status s = core->load_cursor(); !s) return s;
+  core->enforce_dead_letter_retention(io::monotonic_ns());
+  if (core->options_.compression.train_dictionary) {
+    // Best effort: a log too small to train on forwards without a dictionary.
+    (void)load_or_train_dictionary(log, core->options_.compression, &core->compressor_);
+  }
+  if (!core->options_.connectivity.probe_url.empty()) {
+    ForwarderCore* self = core.get();
+    core->monitor_ = std::make_unique<ConnectivityMonitor>(core->options_.connectivity, [self](bool online) {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      if (online) self->connectivity_returned_ = true;  // flush now
+      self->kick_ = true;
+      self->cv_.notify_all();
+    });
+    if (Status s = core->monitor_->start(); !s) return s;
+  }
+  core->batch_target_ = core->sizer_.next_records();
+  core->thread_ = std::thread([c = core.get()] { c->run(); });
+  return core;
+}
+
+ForwarderCore::~ForwarderCore() { (void)stop(); }
+
+Status ForwarderCore::load_cursor() {
+  auto loaded = cursors_->load(options_.cursor);
+  if (!loaded) return loaded.status();
+  const std::uint64_t end = readable_end();
+  if (loaded->has_value()) {
+    cursor_ = (*loaded)->next_offset;
+    auto totals = decode_forward_totals((*loaded)->state);
+    if (!totals) return totals.status();
+    totals_ = std::move(*totals);
+  } else {
+    cursor_ = options_.start_at == SeekTarget::kLatest ? end : log_.first_offset();
+    if (Status s = cursors_->commit({options_.cursor, cursor_, io::wall_clock_ns(), encode_forward_totals(totals_)});
+        !s) {
+      return s;
+    }
+  }
+  backlog_at_start_ = static_cast<std::int64_t>(end) - static_cast<std::int64_t>(cursor_);
+  return Status::ok();
+}
+
+std::uint64_t ForwarderCore::readable_end() const {
+  return buffer_ != nullptr ? buffer_->committed_offset() : log_.next_offset();
+}
+
+void ForwarderCore::run() {
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_requested_) break;
+    }
+    const std::int64_t wake_at = step(io::monotonic_ns());
+    if (wake_at != 0) wait_until(wake_at);
+  }
+  const std::int64_t deadline = io::monotonic_ns() + std::int64_t{options_.stop_timeout_ms} * kMsNs;
+  while (final_delivery(deadline) == 0) {
+  }
+  persist_totals(/*force=*/true);
+  if (totals_dirty_) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_status_ = Status::io_error("cursor " + options_.cursor + " not persisted: " + totals_.last_error);
+  }
+}
+
+// One more delivery while stopping: no waiting for back-off beyond the deadline.
+std::int64_t ForwarderCore::final_delivery(std::int64_t deadline) {
+  const std::int64_t now = io::monotonic_ns();
+  if (now >= deadline) return -1;
+  if (!inflight_.active()) {
+    skip_deleted_records();
+    const std::uint64_t end = readable_end();
+    if (end <= cursor_) return -1;
+    if (!read_batch()) {
+      skip_lost_offsets(end);
+      return -1;
+    }
+  }
+  // The back-off holds while stopping too: a failed batch waits for its retry time (or for
+  // the next run), it is not hammered into the dead-letter log.
+  if (inflight_.retry_at_ns > deadline) return -1;
+  if (inflight_.retry_at_ns > now) {
+    std::this_thread::sleep_for(std::chrono::nanoseconds(inflight_.retry_at_ns - now));
+    return 0;
+  }
+  if (!breaker_.allow(now)) return -1;
+  send(now);
+  return 0;
+}
+
+void ForwarderCore::wait_until(std::int64_t wake_at) {
+  std::unique_lock<std::mutex> lock(mu_);
+  // kick_: flush(), seek(), stop() or the connectivity monitor asked for attention since the
+  // last step; otherwise sleep until the step's own deadline (a poll at the latest).
+  cv_.wait_for(lock, std::chrono::nanoseconds(std::max<std::int64_t>(0, wake_at - io::monotonic_ns())),
+               [this] { return kick_ || stop_requested_; });
+  kick_ = false;
+}
+
+std::int64_t ForwarderCore::step(std::int64_t now) {
+  apply_pending_seek();
+  persist_totals(/*force=*/false);
+  if (now >= next_dead_letter_retention_ns_) enforce_dead_letter_retention(now);
+  const std::int64_t poll = now + std::int64_t{options_.poll_interval_ms} * kMsNs;
+  if (!inflight_.active()) {
+    skip_deleted_records();
+    const std::uint64_t end = readable_end();
+    const std::uint64_t available = end > cursor_ ? end - cursor_ : 0;
+    if (available == 0) {
+      pending_since_ns_ = 0;
+      std::lock_guard<std::mutex> lock(mu_);
+      connectivity_returned_ = false;  // nothing waited for it
+      if (flush_target_ <= cursor_) flush_target_ = 0;
+      cv_.notify_all();  // flush() waiters: nothing left
+      return poll;
+    }
+    if (pending_since_ns_ == 0) pending_since_ns_ = now;
+    std::int64_t wake_at = poll;
+    if (!flush_due(now, available, &wake_at)) return std::min(wake_at, poll);
+  } else if (inflight_.retry_at_ns > now) {
+    bool flush_now = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      flush_now = connectivity_returned_;
+    }
+    if (!flush_now) return inflight_.retry_at_ns;
+  }
+  // The batch first, the breaker second: allow() hands out the half-open probe, which must
+  // then be spent on a send.
+  if (!inflight_.active() && !read_batch()) {
+    skip_lost_offsets(readable_end());
+    return poll;
+  }
+  std::int64_t wake_at = poll;
+  if (!gate_open(now, &wake_at)) return wake_at;
+  send(now);
+  return 0;
+}
+
+bool ForwarderCore::flush_due(std::int64_t now, std::uint64_t available, std::int64_t* wake_at) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (flush_target_ > cursor_ || connectivity_returned_) return true;
+  }
+  const std::int64_t interval = std::int64_t{options_.flush_interval_ms} * kMsNs;
+  const bool full = available >= sizer_.next_records();
+  switch (options_.flush) {
+    case FlushStrategy::kManual:
+      return false;
+    case FlushStrategy::kSize:
+      return full;
+    case FlushStrategy::kTime:
+      if (now - last_send_ns_ >= interval) return true;
+      *wake_at = last_send_ns_ + interval;
+      return false;
+    case FlushStrategy::kHybrid:
+      if (full || now - pending_since_ns_ >= interval) return true;
+      *wake_at = pending_since_ns_ + interval;
+      return false;
+  }
+  return false;
+}
+
+bool ForwarderCore::gate_open(std::int64_t now, std::int64_t* wake_at) {
+  bool returned = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    returned = connectivity_returned_;
+    connectivity_returned_ = false;
+  }
+  if (returned && breaker_.state(now) == CircuitState::kOpen) breaker_.force_half_open();
+  if (returned) inflight_.retry_at_ns = 0;
+  if (monitor_ && !monitor_->online()) {
+    // Offline: the monitor's event wakes us; the poll is only a backstop.
+    *wake_at = now + std::int64_t{options_.connectivity.probe_interval_ms} * kMsNs;
+    return false;
+  }
+  if (!breaker_.allow(now)) {
+    const std::int64_t next = breaker_.next_attempt_ns();
+    // kWaitingForProbe cannot happen here (the probe is always sent), but never sleep on it.
+    *wake_at = next == CircuitBreaker::kWaitingForProbe ? *wake_at : std::max(now + kMsNs, next);
+    std::lock_guard<std::mutex> lock(mu_);
+    circuit_ = breaker_.state(now);
+    next_attempt_ns_ = *wake_at;
+    return false;
+  }
+  return true;
+}
+
+bool ForwarderCore::read_batch() {
+  const std::uint32_t max_records = sizer_.next_records();
+  const std::uint64_t max_bytes = options_.batch.max_bytes;
+  const std::uint64_t end = readable_end();
+  segment::LogReader reader = log_.scan(cursor_);
+  std::uint64_t bytes = 0;
+  segment::RecordView view;
+  while (inflight_.views.size() < max_records && reader.next(&view) && view.offset < end) {
+    if (!inflight_.views.empty() && bytes + view.payload.size() > max_bytes) break;
+    bytes += view.payload.size();
+    inflight_.views.push_back(std::move(view));
+  }
+  if (inflight_.views.empty()) return false;
+  // Retention may have deleted records at the cursor since skip_deleted_records() looked:
+  // the reader then starts at the first record left. Count those as dropped-unforwarded
+  // (offsets missing for other reasons, lost before they were durable, are not records).
+  const std::uint64_t first_read = inflight_.views.front().offset;
+  const std::uint64_t first_kept = std::min(first_read, log_.first_offset());
+  if (first_kept > cursor_) inflight_.outcome.dropped_unforwarded = first_kept - cursor_;
+  // Offsets without records (lost before they were durable, never reused): before the first
+  // record (beyond what retention took) and between records. They leave the backlog when the
+  // cursor passes them (accounting()).
+  const std::uint64_t span = inflight_.views.back().offset + 1 - std::max(cursor_, first_kept);
+  inflight_.lost_offsets = span - inflight_.views.size();
+  inflight_.records.reserve(inflight_.views.size());
+  for (const segment::RecordView& v : inflight_.views) {
+    inflight_.records.push_back(ForwardRecord{v.offset, v.timestamp_ns, static_cast<RecordKind>(v.type),
+                                              priority_from_flags(v.flags), v.payload});
+  }
+  inflight_.next_offset = inflight_.records.back().offset + 1;
+  inflight_.outcome.bytes_read = bytes;
+  return true;
+}
+
+void ForwarderCore::send(std::int64_t now) {
+  ForwardBatch batch;
+  batch.log_id = log_.log_id();
+  batch.first_offset = inflight_.records.front().offset;
+  batch.last_offset = inflight_.records.back().offset;
+  batch.records = inflight_.records;
+  batch.attempt = inflight_.attempts;
+  const bool retry = inflight_.sends > 0;
+  ++inflight_.sends;
+  // The native batch is an extra for sinks that want it; without it (a record over 4 GiB,
+  // zstd refusing) the sink still gets the records.
+  if (sink_->wants_compressed_batch() && encode_native_batch(inflight_.records, &native_).is_ok()) {
+    auto compressed = compressor_.compress(native_);
+    if (compressed) {
+      batch.compressed = *compressed;
+      batch.uncompressed_bytes = native_.size();
+      batch.dictionary_id = compressor_.dictionary_id();
+    }
+  }
+  last_send_ns_ = now;
+  const FlushResult result = sink_->send(batch);
+  const std::int64_t done = io::monotonic_ns();
+  const std::uint64_t n = inflight_.records.size();
+  inflight_.outcome.bytes_sent += result.bytes_sent;
+  ForwardTotals attempt;  // counted at once: not tied to the cursor
+  if (retry) attempt.retried = n;
+  if (result.outcome == FlushResult::Outcome::kFailed) {
+    attempt.failed = n;
+    attempt.failed_sends = 1;
+    count_now(attempt);
+    on_failure(result, done);
+    return;
+  }
+  // The sink answered: whatever failed, the path to it works.
+  clear_outage();
+  breaker_.record_success(done);
+  consecutive_failures_ = 0;
+  sizer_.on_success(static_cast<std::uint32_t>(n), inflight_.outcome.bytes_read,
+                    static_cast<std::uint64_t>(done - now));
+  note_send(false);
+  inflight_.outcome.batches += 1;
+  inflight_.outcome.last_flush_ns = io::wall_clock_ns();
+  inflight_.outcome.rejected_unnamed += result.rejected_unnamed;
+  if (result.outcome == FlushResult::Outcome::kSucceeded || result.failed_offsets.empty()) {
+    count_now(attempt);
+    inflight_.outcome.delivered += n;
+    settle();
+    return;
+  }
+  // Partial: keep the failed records (in offset order) for a retry or the dead-letter log.
+  const std::unordered_set<std::uint64_t> failed(result.failed_offsets.begin(), result.failed_offsets.end());
+  std::vector<ForwardRecord> remaining;
+  for (const ForwardRecord& r : inflight_.records) {
+    if (failed.count(r.offset) != 0) remaining.push_back(r);
+  }
+  inflight_.outcome.delivered += n - remaining.size();
+  attempt.failed = remaining.size();
+  count_now(attempt);
+  inflight_.records = std::move(remaining);
+  if (inflight_.records.empty()) {
+    settle();
+    return;
+  }
+  if (result.payload_too_large) {  // see on_failure()
+    if (!split_in_flight()) dead_letter_and_resolve(result.error);
+    return;
+  }
+  ++inflight_.attempts;
+  if (inflight_.first_failure_ns == 0) inflight_.first_failure_ns = done;
+  note_error(result.error.empty() ? "partial failure" : result.error);
+  if (!result.retryable || retry_.should_dead_letter(inflight_.attempts, inflight_.first_failure_ns, done)) {
+    dead_letter_and_resolve(result.error);
+    return;
+  }
+  inflight_.retry_at_ns = done + delay_ns(inflight_.attempts - 1, result.retry_after_ms);
+}
+
+void ForwarderCore::on_failure(const FlushResult& result, std::int64_t now) {
+  note_send(true);
+  note_error(result.error.empty() ? "send failed" : result.error);
+  if (result.payload_too_large) {
+    // The receiver answered (it is up) and takes smaller requests: halve, resend at once,
+    // and make later batches smaller too. No retry is used up; a single record still too
+    // large is refused for good.
+    breaker_.record_success(now);
+    sizer_.on_failure();
+    if (split_in_flight()) return;
+    dead_letter_and_resolve(result.error);
+    return;
+  }
+  if (!result.retryable) {
+    // Permanent (e.g. HTTP 400): the sink is up, these records will never pass.
+    breaker_.record_success(now);
+    dead_letter_and_resolve(result.error);
+    return;
+  }
+  breaker_.record_failure(now);
+  sizer_.on_failure();
+  ++consecutive_failures_;
+  note_outage(result);
+  if (!result.sink_unavailable()) {
+    // An outage counts neither towards max_retries nor towards max_elapsed_ms.
+    if (inflight_.first_failure_ns == 0) inflight_.first_failure_ns = now;
+    ++inflight_.attempts;
+    if (retry_.should_dead_letter(inflight_.attempts, inflight_.first_failure_ns, now)) {
+      dead_letter_and_resolve(result.error);
+      return;
+    }
+  }
+  inflight_.retry_at_ns = now + delay_ns(consecutive_failures_ - 1, result.retry_after_ms);
+  std::lock_guard<std::mutex> lock(mu_);
+  circuit_ = breaker_.state(now);
+  circuit_opened_ = breaker_.opened_count();
+  pending_retry_records_ = inflight_.records.size();
+  next_attempt_ns_ = std::max(inflight_.retry_at_ns, circuit_ == CircuitState::kOpen ? breaker_.next_attempt_ns() : 0);
+}
+
+// The retry policy's delay (at most an hour) in nanoseconds.
+std::int64_t ForwarderCore::delay_ns(std::uint64_t attempt, std::uint64_t retry_after_ms) {
+  return static_cast<std::int64_t>(retry_.delay_ms(attempt, retry_after_ms)) * kMsNs;
+}
+
+void ForwarderCore::dead_letter_and_resolve(const std::string& error) {
+  // Attempts: every send of these records, outage ones included.
+  Status s = append_dead_letters(*dead_letters_, log_.log_id(), inflight_.records, inflight_.sends, error);
+  if (!s) {
+    // Not set aside: keep the records in flight and try again later (never drop them).
+    note_error("dead-letter log: " + s.to_string());
+    inflight_.retry_at_ns =
+        io::monotonic_ns() + delay_ns(consecutive_failures_++, 0);
+    return;
+  }
+  inflight_.outcome.dead_lettered += inflight_.records.size();
+  inflight_.records.clear();
+  next_dead_letter_retention_ns_ = 0;  // new dead letters: apply the caps at the next step
+  settle();
+}
+
+// HTTP 413: keep the first half in flight and hold the second half back. False when a
+// single record is left (it cannot be made smaller).
+bool ForwarderCore::split_in_flight() {
+  std::vector<ForwardRecord>& records = inflight_.records;
+  if (records.size() < 2) return false;
+  const auto half = static_cast<std::ptrdiff_t>(records.size() / 2);
+  inflight_.held_back.insert(inflight_.held_back.begin(), records.begin() + half, records.end());
+  records.erase(records.begin() + half, records.end());
+  inflight_.retry_at_ns = 0;
+  return true;
+}
+
+// The records in flight are settled (delivered or dead-lettered): send what a split held
+// back, or resolve the batch when nothing is.
+void ForwarderCore::settle() {
+  if (inflight_.held_back.empty()) {
+    resolve();
+    return;
+  }
+  inflight_.records = std::move(inflight_.held_back);
+  inflight_.held_back.clear();
+  inflight_.attempts = 0;
+  inflight_.first_failure_ns = 0;
+  inflight_.retry_at_ns = 0;
+}
+
+// An auth or configuration outage stands (health) until a send succeeds; an outage of
+// another kind (the network) does not replace it: the credentials are still unproven.
+void ForwarderCore::note_outage(const FlushResult& result) {
+  if (result.outage != SinkOutage::kAuth && result.outage != SinkOutage::kMisconfigured) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  outage_ = result.outage;
+  outage_error_ = redact_and_bound(result.error, kMaxPersistedErrorBytes);
+}
+
+void ForwarderCore::clear_outage() {
+  std::lock_guard<std::mutex> lock(mu_);
+  outage_ = SinkOutage::kNone;
+  outage_error_.clear();
+}
+
+void ForwarderCore::enforce_dead_letter_retention(std::int64_t now) {
+  next_dead_letter_retention_ns_ = now + kDeadLetterRetentionIntervalNs;
+  auto dropped = dead_letters_->enforce_retention(
+      DeadLetterRetention{options_.dead_letter_max_bytes, options_.dead_letter_max_age_ms});
+  if (!dropped) note_error("dead-letter retention: " + dropped.status().to_string());
+}
+
+// The batch is settled: every record delivered or dead-lettered. Commit the cursor past it.
+void ForwarderCore::resolve() {
+  ForwardTotals outcome = std::move(inflight_.outcome);
+  const std::uint64_t next = inflight_.next_offset;
+  const std::uint64_t lost = inflight_.lost_offsets;
+  inflight_ = InFlight{};
+  commit(next, outcome, lost);
+  std::lock_guard<std::mutex> lock(mu_);
+  batch_target_ = sizer_.next_records();  // read by stats() under mu_
+  circuit_ = breaker_.state(io::monotonic_ns());
+  pending_retry_records_ = 0;
+  next_attempt_ns_ = 0;
+}
+
+// Retention (size cap) may have deleted records this cursor had not passed: count them as
+// dropped-unforwarded and move on.
+void ForwarderCore::skip_deleted_records() {
+  const std::uint64_t first = log_.first_offset();
+  std::uint64_t cursor;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cursor = cursor_;
+  }
+  if (first <= cursor) return;
+  ForwardTotals add;
+  add.dropped_unforwarded = first - cursor;
+  commit(first, add);
+}
+
+// No record is readable in [cursor_, end): the offsets were lost before they were durable
+// (or to damage). Pass them, or flush() would wait for records that never come.
+void ForwarderCore::skip_lost_offsets(std::uint64_t end) {
+  if (end <= cursor_ || log_.first_offset() > cursor_) return;  // retention: skip_deleted_records()
+  commit(end, ForwardTotals{}, end - cursor_);
+}
+
+void ForwarderCore::commit(std::uint64_t next_offset, const ForwardTotals& add, std::uint64_t lost_offsets) {
+  ForwardTotals totals;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    backlog_at_start_ -= static_cast<std::int64_t>(lost_offsets);
+    add_totals(&totals_, add);
+    add_totals(&session_, add);
+    cursor_ = next_offset;
+    totals = totals_;
+    if (flush_target_ != 0 && cursor_ >= flush_target_) flush_target_ = 0;
+    cv_.notify_all();
+  }
+  // Persisted after the in-memory move: a crash in between re-sends this batch (at least
+  // once); a failed write is retried with the next commit.
+  Status s = cursors_->commit({options_.cursor, next_offset, io::wall_clock_ns(), encode_forward_totals(totals)});
+  last_persist_ns_ = io::monotonic_ns();
+  totals_dirty_ = !s.is_ok();
+  if (!s) note_error("cursor commit: " + s.to_string());
+}
+
+// Failure counters change while the cursor stands still (a long outage): written to the
+// cursor file at most every stats_persist_interval_ms, and at stop.
+void ForwarderCore::persist_totals(bool force) {
+  const std::int64_t now = io::monotonic_ns();
+  if (!totals_dirty_ || (!force && now - last_persist_ns_ < std::int64_t{options_.stats_persist_interval_ms} * kMsNs)) {
+    return;
+  }
+  ForwardTotals totals;
+  std::uint64_t cursor;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    totals = totals_;
+    cursor = cursor_;
+  }
+  if (cursors_->commit({options_.cursor, cursor, io::wall_clock_ns(), encode_forward_totals(totals)})) {
+    totals_dirty_ = false;
+  }
+  last_persist_ns_ = now;
+}
+
+void ForwarderCore::count_now(const ForwardTotals& add) {
+  std::lock_guard<std::mutex> lock(mu_);
+  add_totals(&totals_, add);
+  add_totals(&session_, add);
+  totals_dirty_ = true;
+}
+
+void ForwarderCore::note_error(const std::string& error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::int64_t now = io::wall_clock_ns();
+  totals_.last_error_ns = session_.last_error_ns = now;
+  // Any sink's text passes the redaction before it is kept or persisted (the OTLP sink
+  // redacts already; a custom sink may not).
+  totals_.last_error = session_.last_error = redact_and_bound(error, kMaxPersistedErrorBytes);
+  totals_dirty_ = true;
+}
+
+void ForwarderCore::note_send(bool failed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  send_history_ = (send_history_ << 1) | (failed ? 1u : 0u);
+  if (send_history_count_ < 64) ++send_history_count_;
+}
+
+}  // namespace spool::engine

@@ -1,0 +1,171 @@
+// ForwarderCore: the machinery behind spool::Forwarder (include/spool/forwarder.h).
+//
+// Threads: one forwarding thread owns the in-flight batch, the retry policy, the circuit
+// breaker, the batch sizer and the compressor. Callers (flush, seek, stop, stats) talk to it
+// through mu_: the cursor position and the totals only change under mu_, together, so a
+// stats reader sees every record either beyond the cursor or in exactly one total.
+//
+// fork(): the forwarding thread, the monitor's thread and the sink's connections belong to
+// the process that created the forwarder. In a fork child flush, seek and stop fail with
+// ForkChild, stats and accounting are empty and health says fork_child; the owner
+// (spool::Forwarder) then calls leave_to_parent() and keeps the core forever instead of
+// destroying it (see io/opening_process.h).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/forward/batch_compressor.h"
+#include "engine/forward/policy/batch_sizer.h"
+#include "engine/forward/policy/circuit_breaker.h"
+#include "engine/forward/policy/connectivity_monitor.h"
+#include "engine/forward/dead_letter_log.h"
+#include "engine/forward/policy/retry_policy.h"
+#include "io/opening_process.h"
+#include "segment/cursor_store.h"
+#include "segment/segment_log.h"
+#include "spool/forwarder.h"
+
+namespace spool::engine {
+
+class BufferCore;
+
+class ForwarderCore {
+ public:
+  // `buffer` may be null (standalone); `owned_log` is set when the forwarder opened the log.
+  // `disk_cap_bytes`: the log's retention size cap (0 = none), for health().
+  static Result<std::unique_ptr<ForwarderCore>> create(segment::SegmentLog& log, BufferCore* buffer,
+                                                       std::unique_ptr<segment::SegmentLog> owned_log,
+                                                       std::unique_ptr<Sink> sink, ForwarderOptions options,
+                                                       std::uint64_t disk_cap_bytes);
+  ~ForwarderCore();
+
+  Status flush(std::uint32_t timeout_ms);
+  Status seek(SeekTarget target, std::int64_t value);
+  Status stop();
+  ForwarderStats stats() const;
+  Accounting accounting() const;
+  HealthReport health(const HealthThresholds& thresholds) const;
+
+  // True in any process but the one that created the forwarder.
+  bool in_fork_child() const noexcept { return opener_.is_other_process(); }
+  // Fork child: closes the log the forwarder opened (which leaves the parent's log alone and
+  // frees its mappings); everything else must not be destroyed here.
+  void leave_to_parent() noexcept { owned_log_.reset(); }
+
+ private:
+  Status refuse_in_fork_child() const;
+  // The batch being delivered: records read from the log (views keep the segments mapped),
+  // narrowed to the failed ones after a partial success.
+  struct InFlight {
+    std::vector<segment::RecordView> views;
+    std::vector<ForwardRecord> records;
+    std::uint64_t next_offset = 0;    // cursor value once the batch is resolved
+    std::uint32_t attempts = 0;       // failed attempts that count towards max_retries
+    std::int64_t first_failure_ns = 0;
+    std::int64_t retry_at_ns = 0;     // monotonic; 0 = now
+    ForwardTotals outcome;            // what this batch adds to the totals when it resolves
+    std::uint32_t sends = 0;          // sends of (some of) these records so far
+    std::uint64_t lost_offsets = 0;   // offsets in [cursor, next_offset) without a record
+    // Records of this batch set aside by a 413 split, sent once `records` is settled (the
+    // front is sent next).
+    std::vector<ForwardRecord> held_back;
+    bool active() const noexcept { return !records.empty(); }
+  };
+
+  ForwarderCore(segment::SegmentLog& log, BufferCore* buffer, std::unique_ptr<segment::SegmentLog> owned_log,
+                std::unique_ptr<Sink> sink, ForwarderOptions options);
+  Status load_cursor();
+
+  void run();
+  // One step of the loop; returns the monotonic time to sleep until (0 = go on at once).
+  std::int64_t step(std::int64_t now);
+  std::int64_t final_delivery(std::int64_t deadline);
+  std::uint64_t readable_end() const;
+  bool flush_due(std::int64_t now, std::uint64_t available, std::int64_t* wake_at);
+  bool gate_open(std::int64_t now, std::int64_t* wake_at);
+  bool read_batch();
+  void send(std::int64_t now);
+  void on_failure(const FlushResult& result, std::int64_t now);
+  void dead_letter_and_resolve(const std::string& error);
+  bool split_in_flight();
+  void settle();
+  void resolve();
+  void note_outage(const FlushResult& result);
+  void clear_outage();
+  void enforce_dead_letter_retention(std::int64_t now);
+  void count_now(const ForwardTotals& add);
+  std::int64_t delay_ns(std::uint64_t attempt, std::uint64_t retry_after_ms);
+  void skip_deleted_records();
+  void apply_pending_seek();
+  void skip_lost_offsets(std::uint64_t end);
+  // Moves the cursor and adds `add` to the totals in one step under mu_; `lost_offsets` of
+  // the passed offsets had no record (they leave the backlog).
+  void commit(std::uint64_t next_offset, const ForwardTotals& add, std::uint64_t lost_offsets = 0);
+  void persist_totals(bool force);
+  void note_error(const std::string& error);
+  void note_send(bool failed);
+  void wait_until(std::int64_t wake_at);
+
+  const io::OpeningProcess opener_;
+  segment::SegmentLog& log_;
+  BufferCore* const buffer_;
+  std::unique_ptr<segment::SegmentLog> owned_log_;
+  std::unique_ptr<Sink> sink_;
+  const ForwarderOptions options_;
+  std::uint64_t disk_cap_bytes_ = 0;
+  std::optional<segment::CursorStore> cursors_;
+  std::shared_ptr<DeadLetterLog> dead_letters_;
+
+  // Forwarding thread only.
+  RetryPolicy retry_;
+  CircuitBreaker breaker_;
+  BatchSizer sizer_;
+  BatchCompressor compressor_;
+  InFlight inflight_;
+  std::vector<std::uint8_t> native_;      // native batch encoding, reused
+  std::uint32_t consecutive_failures_ = 0;
+  std::int64_t pending_since_ns_ = 0;     // when records started waiting (kHybrid)
+  std::int64_t last_send_ns_ = 0;         // kTime
+  std::int64_t last_persist_ns_ = 0;
+  bool totals_dirty_ = false;            // totals_ changed since the cursor file was written
+  std::unique_ptr<ConnectivityMonitor> monitor_;
+  std::int64_t next_dead_letter_retention_ns_ = 0;
+  std::thread thread_;
+
+  // Shared with callers, under mu_.
+  mutable std::mutex mu_;
+  std::condition_variable cv_;            // the thread's sleep; flush waiters
+  std::uint64_t cursor_ = 0;              // next offset to deliver
+  ForwardTotals totals_;                  // persisted ones
+  ForwardTotals session_;
+  std::int64_t backlog_at_start_ = 0;     // offsets beyond the cursor at start (adjusted by seeks)
+  std::uint64_t flush_target_ = 0;        // flush(): deliver up to here now
+  bool connectivity_returned_ = false;
+  bool kick_ = false;                     // wake the thread now (flush, seek, stop, online)
+  bool stop_requested_ = false;
+  bool stopped_ = false;
+  std::optional<std::pair<SeekTarget, std::int64_t>> pending_seek_;
+  Status seek_status_;
+  std::uint64_t seek_generation_ = 0, seek_applied_ = 0;
+  CircuitState circuit_ = CircuitState::kClosed;
+  std::uint64_t circuit_opened_ = 0;
+  std::uint32_t batch_target_ = 0;
+  std::uint64_t pending_retry_records_ = 0;
+  std::int64_t next_attempt_ns_ = 0;
+  std::uint64_t send_history_ = 0;        // last 64 sends, bit set = failed
+  std::uint32_t send_history_count_ = 0;
+  Status stop_status_;                    // the last cursor write's failure, if any
+  // The standing sink_auth / sink_misconfigured condition (health), until a send succeeds.
+  SinkOutage outage_ = SinkOutage::kNone;
+  std::string outage_error_;
+  std::mutex stop_mu_;                    // one stop() at a time (it joins the thread)
+};
+
+}  // namespace spool::engine

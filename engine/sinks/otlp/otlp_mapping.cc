@@ -1,0 +1,123 @@
+// The record -> OTLP mapping pieces both OTLP encoders share (see otlp_mapping.h).
+#include "engine/sinks/otlp/otlp_mapping.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "spool/record_verify.h"
+
+namespace spool::engine {
+
+std::string_view otlp_signal_path(OtlpSignal signal) noexcept {
+  switch (signal) {
+    case OtlpSignal::kTraces:
+      return "/v1/traces";
+    case OtlpSignal::kLogs:
+      return "/v1/logs";
+    case OtlpSignal::kMetrics:
+      return "/v1/metrics";
+  }
+  return "/v1/logs";
+}
+
+std::string_view otlp_signal_name(OtlpSignal signal) noexcept {
+  switch (signal) {
+    case OtlpSignal::kTraces:
+      return "traces";
+    case OtlpSignal::kLogs:
+      return "logs";
+    case OtlpSignal::kMetrics:
+      return "metrics";
+  }
+  return "logs";
+}
+
+std::uint32_t otlp_span_kind(fb::SpanType type) noexcept {
+  constexpr std::uint32_t kInternal = 1;
+  constexpr std::uint32_t kClient = 3;
+  switch (type) {
+    case fb::SpanType::Generation:
+    case fb::SpanType::Retrieval:
+      return kClient;
+    default:
+      return kInternal;
+  }
+}
+
+std::string_view span_type_name(fb::SpanType type) noexcept {
+  switch (type) {
+    case fb::SpanType::Span:
+      return "span";
+    case fb::SpanType::Generation:
+      return "generation";
+    case fb::SpanType::Tool:
+      return "tool";
+    case fb::SpanType::Retrieval:
+      return "retrieval";
+    case fb::SpanType::Event:
+      return "event";
+  }
+  return "unknown";
+}
+
+std::string_view raw_record_type(RecordKind kind, std::array<char, 32>& buf) noexcept {
+  if (kind == RecordKind::kRawFrame) return "raw";
+  const int n = std::snprintf(buf.data(), buf.size(), "frame-type-%u", static_cast<unsigned>(kind));
+  return {buf.data(), static_cast<std::size_t>(n)};
+}
+
+IdempotencyKeyText::IdempotencyKeyText(std::uint64_t log_id, std::uint64_t offset) noexcept {
+  // Same text as spool::idempotency_key(): 16 lowercase hex digits, '-', decimal offset.
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i) {
+    chars_[static_cast<std::size_t>(i)] = kHex[log_id & 0xf];
+    log_id >>= 4;
+  }
+  chars_[16] = '-';
+  char digits[20];
+  std::size_t n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + offset % 10);
+    offset /= 10;
+  } while (offset != 0);
+  for (std::size_t i = 0; i < n; ++i) chars_[17 + i] = digits[n - 1 - i];
+  size_ = 17 + n;
+}
+
+std::span<const std::uint8_t> checked_payload(const ForwardRecord& record,
+                                              std::vector<std::uint64_t>& scratch,
+                                              Status* error) {
+  std::span<const std::uint8_t> bytes = record.payload;
+  switch (record.kind) {
+    case RecordKind::kSpan:
+    case RecordKind::kLog:
+    case RecordKind::kMetric:
+    case RecordKind::kRecord:
+      break;
+    default:
+      return bytes;  // raw bytes: nothing to verify
+  }
+  // Log payloads are 8-byte aligned; a caller's copy may not be, and the verifier (rightly)
+  // refuses tables the accessors would read misaligned.
+  if (!bytes.empty() && reinterpret_cast<std::uintptr_t>(bytes.data()) % 8 != 0) {
+    scratch.resize((bytes.size() + 7) / 8);
+    std::memcpy(scratch.data(), bytes.data(), bytes.size());
+    bytes = {reinterpret_cast<const std::uint8_t*>(scratch.data()), bytes.size()};
+  }
+  Status s = verify_encoded(record.kind, bytes);
+  if (!s) {
+    if (error != nullptr) *error = std::move(s);
+    return {};
+  }
+  return bytes;
+}
+
+void hex_encode(const std::uint8_t* bytes, std::size_t n, char* out) noexcept {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < n; ++i) {
+    out[2 * i] = kHex[bytes[i] >> 4];
+    out[2 * i + 1] = kHex[bytes[i] & 0xf];
+  }
+}
+
+}  // namespace spool::engine
