@@ -1,19 +1,12 @@
-// Exclusive advisory lock on a directory (flock on DIR/LOCK), held for the lifetime of the
-// object. The holder's pid is written into the file so a refused opener can say who holds
-// it. flock locks belong to the open file description, so a second open in the same process
-// is refused too, and the kernel drops the lock when the holder dies (kill -9 included).
-//
-// fork(): a child shares the parent's open file description, hence its lock. release() in
-// any process but the one that acquired the lock only closes the child's descriptor (the
-// parent keeps the lock); an explicit LOCK_UN there would unlock the parent's log.
+// Exclusive advisory lock on a directory: a LockFile (lock_file.h) on DIR/LOCK, held by the
+// one writer of a log for the lifetime of the object; the file holds the writer's pid.
 #pragma once
 
 #include <sys/types.h>
 
 #include <string>
 
-#include "io/file.h"
-#include "io/opening_process.h"
+#include "io/lock_file.h"
 
 namespace spool::io {
 
@@ -25,15 +18,16 @@ class DirLock {
   // (0 when unknown), or another -errno.
   // The LOCK file gets exactly `mode` (File::create: no symlink, not another user's file).
   static int acquire(const std::string& dir, DirLock* out, pid_t* holder_pid,
-                     mode_t mode = kPrivateFileMode);
+                     mode_t mode = kPrivateFileMode) {
+    return LockFile::acquire(dir + "/" + kFileName, &out->lock_, holder_pid, mode);
+  }
 
-  bool held() const noexcept { return file_.is_open(); }
-  // Unlocks and closes; in a fork child of the holder, only closes (see above).
-  void release() noexcept;
+  bool held() const noexcept { return lock_.held(); }
+  // Unlocks and closes; in a fork child of the holder, only closes (lock_file.h).
+  void release() noexcept { lock_.release(); }
 
  private:
-  File file_;
-  OpeningProcess holder_;
+  LockFile lock_;
 };
 
 }  // namespace spool::io

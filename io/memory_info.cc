@@ -25,7 +25,7 @@ constexpr std::size_t kMaxKernelFileBytes = 16 * 1024;
 // NotFound when the file does not exist (a cgroup without the memory controller has no
 // memory.max, which is no error), IoError otherwise.
 Result<std::string> read_kernel_file(const std::string& path) {
-  const auto failed = [&path](int rc) { return errno_status(rc, path); };
+  const auto failed = [&path](int rc) { return io::errno_status(rc, path); };
   File f;
   if (int rc = File::open(path, O_RDONLY, 0, &f); rc < 0) return failed(rc);
   // One byte more than allowed, so a file too large is refused rather than cut short.

@@ -87,6 +87,8 @@ class CursorStore {
   Result<std::optional<std::uint64_t>> min_next_offset() const;
 
   const std::string& dir() const noexcept { return dir_; }
+  // The mode of the files it creates (the log's file_mode, from its marker).
+  mode_t file_mode() const noexcept { return file_mode_; }
   std::string path_of(std::string_view name) const;
 
   // The file format, exposed for tests and tools. decode() checks everything and says what

@@ -73,6 +73,9 @@ bool LogReader::next(RecordView* out) {
       // Move on only if a newer segment exists; otherwise we are caught up with the writer.
       auto next = log_->segment_after(segment_->base_offset());
       if (!next) return false;
+      // Records may have been published into this segment since `end` was loaded (a
+      // writer or a follower completes a segment before its successor becomes visible).
+      if (position_ < std::min<std::uint64_t>(segment_->committed_end(), mapping_->size())) continue;
       enter(std::move(next), kSegmentHeaderBytes);
       continue;
     }
@@ -96,6 +99,8 @@ bool LogReader::next(RecordView* out) {
     if (check_frame(data + position_, readable - position_, log_id, max_payload, &h) ==
             FrameCheck::kValid &&
         h.offset >= segment_->base_offset() && h.offset < end_offset) {
+      // Past the log's committed end (a live writer's, for a read-only log): not yet.
+      if (h.offset >= log_->next_offset()) return false;
       const std::uint64_t at = position_;
       position_ += frame_size(h.payload_length);
       if (h.offset < next_offset_) continue;

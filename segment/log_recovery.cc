@@ -124,9 +124,13 @@ Status SegmentLog::recover_segment(SegmentFile& seg, bool last,
     if (!last && base < checkpoint->recovery_point) return Status::ok();  // synced and sealed
   }
 
-  auto scanned = seg.scan(log_id_, options_.max_record_bytes);
+  // A live writer's log is read below its committed offset (log_state.h).
+  auto scanned = seg.scan(log_id_, options_.max_record_bytes, read_limit_);
   if (!scanned) return scanned.status();
   SegmentScan& scan = scanned.value();
+  // Past the last committed frame lies the writer's work in progress (or, in a segment it
+  // has just sealed, pages trimmed under the mapping): not damage while it is alive.
+  if (read_limit_ != kOffsetLimit) scan.tail.reset();
   ++report_.segments_scanned;
   report_.records_scanned += scan.summary.record_count;
   for (auto& d : scan.damaged) report_.skipped.push_back(std::move(d));
@@ -179,11 +183,15 @@ Status SegmentLog::recover() {
   report_.clean_shutdown = checkpoint && checkpoint->clean;
   report_.recovery_point = full ? 0 : checkpoint->recovery_point;
 
+  // A reader beside a live writer may see a segment go (retention) between the listing and
+  // opening or scanning it: gone from the log, not an error.
+  const bool vanishing_ok = !writable && state_.has_value();
   std::vector<std::shared_ptr<SegmentFile>> segs;
   for (std::size_t i = 0; i < listing->segments.size(); ++i) {
     const bool last = i + 1 == listing->segments.size();
     auto seg = SegmentFile::open(dir_, listing->segments[i], writable && last,
                                  options_.index_interval_bytes, options_.file_mode, mappings_);
+    if (!seg && vanishing_ok && seg.status().code() == StatusCode::kNotFound) continue;
     if (!seg) return seg.status();
     segs.push_back(std::move(seg.value()));
   }
@@ -196,11 +204,22 @@ Status SegmentLog::recover() {
 
   std::uint64_t next = checkpoint ? checkpoint->next_offset : 0;
   for (std::size_t i = 0; i < segs.size(); ++i) {
-    SPOOL_RETURN_IF_ERROR(recover_segment(*segs[i], i + 1 == segs.size(), checkpoint, full));
+    const Status recovered = recover_segment(*segs[i], i + 1 == segs.size(), checkpoint, full);
+    if (!recovered && vanishing_ok && recovered.code() == StatusCode::kNotFound) {
+      segs.erase(segs.begin() + static_cast<std::ptrdiff_t>(i--));
+      continue;
+    }
+    SPOOL_RETURN_IF_ERROR(recovered);
     const SegmentSummary s = segs[i]->summary();
     next = std::max(next, s.record_count > 0 ? s.last_offset + 1 : segs[i]->base_offset());
   }
-  next = next_offset_past_cursors(dir_, next, &report_);
+  if (read_limit_ != kOffsetLimit) {
+    // The live writer's committed offset is the end (it raised its next offset past the
+    // cursors when it opened).
+    next = read_limit_;
+  } else {
+    next = next_offset_past_cursors(dir_, next, &report_);
+  }
 
   if (segs.empty() && writable) {
     auto seg = SegmentFile::create(dir_, next, log_id_, options_.segment_bytes,

@@ -114,6 +114,7 @@ Status SegmentLog::delete_segment(const SegmentFile& seg) {
                                    [&](const auto& p) { return p.get() == &seg; }),
                     segments_.end());
   }
+  if (state_) state_->bump_segments_version();  // readers in other processes drop it too
   step(DeletionStep::kAfterRenameSegment);
   rc = io::rename_path(idx_path, idx_path + deleted);
   if (rc < 0 && rc != -ENOENT) return io::errno_status(rc, "retire index " + idx_path);

@@ -163,7 +163,8 @@ std::uint64_t SegmentFile::position_for_time(std::int64_t timestamp_ns) const {
   return pos == 0 ? kSegmentHeaderBytes : pos;
 }
 
-Result<SegmentScan> SegmentFile::scan(std::uint64_t log_id, std::uint32_t max_payload) {
+Result<SegmentScan> SegmentFile::scan(std::uint64_t log_id, std::uint32_t max_payload,
+                                      std::uint64_t offset_limit) {
   auto mapping = map();
   if (!mapping) return mapping.status();
   const io::MmapRegion& bytes = **mapping;
@@ -176,7 +177,8 @@ Result<SegmentScan> SegmentFile::scan(std::uint64_t log_id, std::uint32_t max_pa
                                    max_payload, [&](const FrameAt& f) {
                                      index.on_frame(base_, f.header.offset, f.position,
                                                     f.header.timestamp_ns);
-                                   });
+                                   },
+                                   offset_limit);
   if (readable < bytes.size()) {
     const std::uint64_t from = result.tail ? result.tail->from_byte : result.summary.data_end;
     result.tail = DamagedRange{base_, from, bytes.size(), std::string(kUnreadableReason)};
@@ -189,6 +191,73 @@ Result<SegmentScan> SegmentFile::scan(std::uint64_t log_id, std::uint32_t max_pa
   pending_end_ = result.summary.data_end;
   end_.store(pending_end_, std::memory_order_release);
   return result;
+}
+
+Result<SegmentFile::FollowStop> SegmentFile::follow(std::uint64_t log_id, std::uint32_t max_payload,
+                                                   std::uint64_t offset_limit) {
+  auto mapping = map();
+  if (!mapping) return mapping.status();
+  const std::uint8_t* data = (*mapping)->data();
+  const std::uint64_t size = (*mapping)->size();
+  const std::uint64_t segment_end = segment_offset_end(base_);
+  std::uint64_t min_offset = base_;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (summary_.record_count > 0) min_offset = summary_.last_offset + 1;
+  }
+  // Probed a page at a time as frames need it: the unwritten rest of a preallocated segment
+  // is never touched, and a file trimmed under the mapping (sealed) ends the walk, no SIGBUS.
+  std::uint64_t probed = pending_end_;
+  bool faulted = false;
+  auto readable_to = [&](std::uint64_t want) {
+    want = std::min(want, size);
+    if (!faulted && want > probed) {
+      const std::uint64_t got = io::readable_prefix(data + probed, want - probed);
+      faulted = got < want - probed;
+      probed += got;
+    }
+    return std::min(want, probed);
+  };
+  std::vector<FrameNote> found;
+  FollowStop stop = FollowStop::kEndOfData;
+  std::uint64_t pos = pending_end_;
+  for (;;) {
+    std::uint64_t avail = readable_to(pos + kFrameHeaderBytes);
+    if (avail < pos + kFrameHeaderBytes) break;
+    if (load_u32(data + pos) == kFrameMagic) {
+      // A header (maybe still being written) of a record not committed yet: wait for it.
+      if (load_u64(data + pos + 8) >= offset_limit && load_u64(data + pos + 8) < segment_end) {
+        stop = FollowStop::kAtLimit;
+        break;
+      }
+      avail = readable_to(pos + frame_size(std::min(load_u32(data + pos + 4), max_payload)));
+    }
+    FrameHeader h;
+    const FrameCheck c = check_frame(data + pos, avail - pos, log_id, max_payload, &h);
+    if (c == FrameCheck::kValid && h.offset >= min_offset && h.offset < segment_end) {
+      const std::uint64_t bytes = frame_size(h.payload_length);
+      found.push_back(FrameNote{h.offset, pos, bytes, h.timestamp_ns});
+      pos += bytes;
+      min_offset = h.offset + 1;
+      continue;
+    }
+    if (c == FrameCheck::kZero) break;
+    // Damage below the limit (committed frames are complete): resync past it, if a frame
+    // follows.
+    avail = readable_to(size);
+    auto next = find_next_frame(data, avail, pos + kFrameAlignment, log_id, max_payload, min_offset, segment_end);
+    if (!next) break;
+    if (next->header.offset >= offset_limit) {
+      stop = FollowStop::kAtLimit;
+      break;
+    }
+    pos = next->position;
+  }
+  if (!found.empty()) {
+    note_frames(found);
+    end_.store(pending_end_, std::memory_order_release);
+  }
+  return stop;
 }
 
 bool SegmentFile::load_index() {

@@ -89,8 +89,20 @@ class SegmentFile : public std::enable_shared_from_this<SegmentFile> {
 
   // --- recovery ---
   // Scans every frame from the header on, rebuilding index and summary from what it finds.
-  // An error only when the bytes cannot be mapped.
-  Result<SegmentScan> scan(std::uint64_t log_id, std::uint32_t max_payload);
+  // An error only when the bytes cannot be mapped. `offset_limit`: see scan_frames().
+  Result<SegmentScan> scan(std::uint64_t log_id, std::uint32_t max_payload,
+                           std::uint64_t offset_limit = kOffsetLimit);
+
+  // --- a reader following a live log (segment_log.h, refresh()) ---
+  enum class FollowStop : std::uint8_t {
+    kEndOfData,  // unwritten space, the end of the file, or damage with nothing valid after
+    kAtLimit,    // a frame at or past `offset_limit`: more may become readable here
+  };
+  // Extends index, summary and committed_end() over the frames written after
+  // committed_end() whose offsets are below `offset_limit` (the committed offset). Damage
+  // between such frames is passed over (readers skip and count it). One thread at a time;
+  // readers may read concurrently.
+  Result<FollowStop> follow(std::uint64_t log_id, std::uint32_t max_payload, std::uint64_t offset_limit);
   // Loads <base>.idx; false if missing or inconsistent with this file.
   bool load_index();
   // Rewrites a missing or damaged header (a segment whose creation was cut short).

@@ -124,10 +124,16 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::open(const std::string& dir,
     if (rc < 0) return io::errno_status(rc, "set up io_uring (io_backend=uring)");
   } else if (kind == LogDirectoryKind::kMissing) {
     return Status::not_found("log directory " + dir + " does not exist");
+  } else {
+    // Before the segments are listed: whatever is committed then is in the listing.
+    SPOOL_RETURN_IF_ERROR(log->watch_log_state(marker ? marker->log_id : 0));
   }
   SPOOL_RETURN_IF_ERROR(log->recover());
   log->closed_ = false;  // from here on, destruction closes cleanly
   if (mode == OpenMode::kReadWrite) {
+    auto state = LogState::open_for_writer(dir, log->log_id_, log->next_offset(), options.file_mode);
+    if (!state) return state.status();
+    log->state_ = std::move(*state);
     SPOOL_RETURN_IF_ERROR(log->record_marker(marker));
     auto deleted = log->enforce_retention();
     if (!deleted) return deleted.status();
@@ -181,6 +187,19 @@ Result<std::uint64_t> SegmentLog::append(std::uint16_t type, std::span<const std
 }
 
 Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> records) {
+  auto first = append_frames(records);
+  // Also after an error: a prefix may have been appended (and the next offset moved).
+  publish_committed();
+  return first;
+}
+
+void SegmentLog::publish_committed() noexcept {
+  if (state_ && mode_ == OpenMode::kReadWrite && !closed_ && failed_.is_ok() && !opener_.forked()) {
+    state_->publish_committed(next_offset_.load(std::memory_order_relaxed));
+  }
+}
+
+Result<std::uint64_t> SegmentLog::append_frames(std::span<const AppendRecord> records) {
   if (opener_.forked() && mode_ == OpenMode::kReadWrite) return refuse_in_fork_child();
   if (!failed_.is_ok()) return failed_;
   if (closed_) return Status::closed("log " + dir_ + " is closed");
@@ -219,6 +238,7 @@ Result<std::uint64_t> SegmentLog::append_batch(std::span<const AppendRecord> rec
       iovec iov{staging_.data(), staging_.size()};
       int rc = appender_->write_at(seg->fd(), &iov, 1, write_start, /*datasync=*/false);
       if (rc < 0) return io::errno_status(rc, "append to " + seg->path());
+      if (state_) state_->publish_written(pending.back().offset + 1);
     }
     // Synced before the frames are published: the next offset never moves past a failed sync.
     if (sync) SPOOL_RETURN_IF_ERROR(datasync_active(*seg));
@@ -285,6 +305,7 @@ Status SegmentLog::rotate(std::uint64_t base_offset) {
     std::lock_guard<std::mutex> lock(segments_mu_);
     segments_.push_back(std::move(next));
   }
+  if (state_) state_->bump_segments_version();
   recovery_point_ = base_offset;
   // Not durable: losing it only makes the next recovery scan more.
   SPOOL_RETURN_IF_ERROR(write_checkpoint(/*clean=*/false, /*durable=*/false));
@@ -337,6 +358,7 @@ Status SegmentLog::close() {
   if (!failed_.is_ok()) {
     // No sync (it could succeed falsely) and no clean checkpoint: the next open scans and
     // keeps only what is really on disk.
+    if (state_) state_->clear_writer();
     lock_.release();
     return failed_;
   }
@@ -345,6 +367,10 @@ Status SegmentLog::close() {
   SPOOL_RETURN_IF_ERROR(datasync_active(*seg));
   SPOOL_RETURN_IF_ERROR(seg->write_index());
   SPOOL_RETURN_IF_ERROR(write_checkpoint(/*clean=*/true));
+  if (state_) {
+    state_->publish_committed(next_offset_.load(std::memory_order_relaxed));
+    state_->clear_writer();  // before the lock goes: a reader never sees a dead writer
+  }
   lock_.release();
   return Status::ok();
 }

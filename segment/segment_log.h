@@ -3,16 +3,25 @@
 // Layout of a log directory:
 //   SPOOL_LOG                     the marker: makes the directory a log (log_marker.h)
 //   LOCK                          flock'd by the one writer; holds its pid
+//   LOG_STATE                     shared-memory header: writer, written and committed
+//                                 offsets, segments version (log_state.h)
 //   checkpoint                    log id, recovery point, clean-shutdown flag (log_checkpoint.h)
 //   00000000000000000000.seg      segment files named by base offset (segment_header.h)
 //   00000000000000000000.idx      sparse offset/time index + summary of each segment
 //   cursors/<name>.cursor         consumer cursors (cursor_store.h); retention keeps what
 //                                 they still need
+//   cursors/<name>.lock           flock'd by the forwarder that owns the cursor (cursor_lock.h)
 //   deadletter/                   the dead-letter log: a log directory of its own
 //
 // Threading: one thread appends (the writer); any number of threads may read concurrently
 // with it. Readers see records up to the committed position, published with release
 // semantics after the bytes are written (and synced, per durability mode).
+//
+// Other processes: the writer publishes its committed offset in LOG_STATE (log_state.h).
+// A log opened kReadOnly while a live writer holds it (the pid and start time LOG_STATE
+// records belong to a running process) reads only below that committed offset: frames at
+// or past it may be half-written and are neither read nor reported as damage. refresh()
+// follows the writer: new records, rotation, and retention deleting segments.
 //
 // fork(): a log opened for writing belongs to the process that opened it. In a child of
 // fork() append, sync and enforce_retention fail with ForkChild and change nothing; close()
@@ -36,6 +45,7 @@
 #include "io/opening_process.h"
 #include "segment/log_checkpoint.h"
 #include "segment/log_marker.h"
+#include "segment/log_state.h"
 #include "segment/recovery_report.h"
 #include "segment/segment_directory.h"
 #include "segment/segment_file.h"
@@ -130,6 +140,18 @@ class SegmentLog {
   // offset no longer moves, and close() writes no clean checkpoint (the next open scans).
   // OK until then. Writer thread only.
   const Status& failed() const noexcept { return failed_; }
+  // Read-only logs: catches up with the log's writer in another process (or thread) through
+  // LOG_STATE: new records up to its committed offset, segments it rotated to, segments
+  // retention deleted. Cheap when nothing changed (three atomic loads); a no-op for a log
+  // opened for writing, or without LOG_STATE (a log no writer of this version has opened).
+  // Readers in other threads may read meanwhile; one refresh() at a time (it locks).
+  Status refresh();
+  // Whether a live writer held the log when it was opened read-only or last refreshed:
+  // reads then stop at its committed offset.
+  bool follows_live_writer() const noexcept { return live_writer_.load(std::memory_order_acquire); }
+  // The writer LOG_STATE records (pid 0 when none, or without LOG_STATE).
+  LogWriterIdentity writer() const;
+
   // Syncs, writes the active index and a clean-shutdown checkpoint, releases the lock.
   // Idempotent; the destructor calls it. In a fork child: only closes (ForkChild).
   Status close();
@@ -230,6 +252,15 @@ class SegmentLog {
   Status delete_segment(const SegmentFile& seg);
   Status refuse_in_fork_child() const;
   std::shared_ptr<SegmentFile> active() const;
+  // Writer: the committed offset into LOG_STATE (after appends and syncs).
+  void publish_committed() noexcept;
+  Result<std::uint64_t> append_frames(std::span<const AppendRecord> records);
+  // Reader: opens LOG_STATE and decides whether a live writer holds the log (open, refresh).
+  // `log_id`: the log's (0: unknown, LOG_STATE is then not trusted).
+  Status watch_log_state(std::uint64_t log_id);
+  // Reader: extends the last segments up to `committed`, adding the listed segments after
+  // them once they are complete (follow_mu_ held).
+  Status follow_segments(std::uint64_t committed);
 
   std::string dir_;
   LogOptions options_;  // max_record_bytes resolved (0 -> the default): the bound for reading
@@ -256,6 +287,17 @@ class SegmentLog {
   std::atomic<std::uint64_t> retention_forced_records_{0};
   bool closed_ = true;  // until open() has recovered the log
   Status failed_;       // set once by a failed sync, never cleared (see failed())
+
+  // LOG_STATE: the writer publishes through it, a read-only log follows it.
+  std::optional<LogState> state_;
+  // Read-only: reads stop at this offset (LOG_STATE's committed one while a live writer
+  // holds the log; kOffsetLimit otherwise).
+  std::uint64_t read_limit_ = kOffsetLimit;
+  std::atomic<bool> live_writer_{false};
+  std::mutex follow_mu_;  // one refresh() at a time; guards the fields below
+  std::uint64_t seen_generation_ = 0, seen_segments_version_ = 0, seen_committed_ = 0;
+  bool relist_ = false;                     // a segment was found mid-creation: list again
+  std::vector<std::uint64_t> listed_after_; // listed segments not yet followed into
 };
 
 // Iterates records in offset order from a position, up to the committed end at the time of

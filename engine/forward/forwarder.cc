@@ -62,6 +62,17 @@ Result<std::unique_ptr<Forwarder>> Forwarder::open(const std::string& dir, std::
     if (auto existing = segment::existing_segment_bytes(dir)) log_options->segment_bytes = *existing;
   }
   auto log = segment::SegmentLog::open(dir, *log_options, segment::OpenMode::kReadWrite);
+  if (!log && log.status().code() == StatusCode::kLocked) {
+    // Another process writes the log: follow it read-only, up to its committed offset.
+    // Retention (and the dictionary that goes with it) is then the writer's job.
+    auto follower = segment::SegmentLog::open(dir, *log_options, segment::OpenMode::kReadOnly);
+    if (!follower) return follower.status();
+    segment::SegmentLog& ref = **follower;
+    auto forwarder = engine::ForwarderCore::create(ref, nullptr, std::move(*follower), std::move(sink),
+                                                   std::move(options), log_options->retention_bytes);
+    if (!forwarder) return forwarder.status();
+    return std::unique_ptr<Forwarder>(new Forwarder(std::move(*forwarder)));
+  }
   if (!log) return log.status();
   segment::SegmentLog& ref = **log;
   engine::tie_dictionary_to_retention(ref);

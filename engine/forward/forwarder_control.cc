@@ -112,6 +112,7 @@ Status ForwarderCore::stop() {
   }
   if (thread_.joinable()) thread_.join();
   if (monitor_) monitor_->stop();
+  cursor_lock_.release();  // the cursor is persisted: another forwarder may take it
   std::lock_guard<std::mutex> lock(mu_);
   stopped_ = true;
   cv_.notify_all();

@@ -77,6 +77,9 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog
   auto cursors = segment::CursorStore::open(log.dir());
   if (!cursors) return cursors.status();
   core->cursors_.emplace(std::move(*cursors));
+  auto cursor_lock = segment::CursorLock::acquire(log.dir(), core->options_.cursor, core->cursors_->file_mode());
+  if (!cursor_lock) return cursor_lock.status();
+  core->cursor_lock_ = std::move(*cursor_lock);
   auto dead_letters = acquire_dead_letter_log(log.dir());
   if (!dead_letters) return dead_letters.status();
   core->dead_letters_ = std::move(*dead_letters);
@@ -124,7 +127,12 @@ Status ForwarderCore::load_cursor() {
 }
 
 std::uint64_t ForwarderCore::readable_end() const {
-  return buffer_ != nullptr ? buffer_->committed_offset() : log_.next_offset();
+  if (buffer_ != nullptr) return buffer_->committed_offset();
+  // A log another process writes: catch up with its committed offset (a no-op for a log
+  // this process writes). A failed refresh (out of descriptors) leaves the view as it was
+  // and is tried again at the next step.
+  (void)log_.refresh();
+  return log_.next_offset();
 }
 
 void ForwarderCore::run() {

@@ -28,6 +28,7 @@
 #include "engine/forward/dead_letter_log.h"
 #include "engine/forward/policy/retry_policy.h"
 #include "io/opening_process.h"
+#include "segment/cursor_lock.h"
 #include "segment/cursor_store.h"
 #include "segment/segment_log.h"
 #include "spool/forwarder.h"
@@ -121,6 +122,7 @@ class ForwarderCore {
   const ForwarderOptions options_;
   std::uint64_t disk_cap_bytes_ = 0;
   std::optional<segment::CursorStore> cursors_;
+  segment::CursorLock cursor_lock_;  // this forwarder owns its cursor until stop()
   std::shared_ptr<DeadLetterLog> dead_letters_;
 
   // Forwarding thread only.

@@ -1,3 +1,4 @@
+#include "io/errno_status.h"
 #include "engine/produce/ring_control.h"
 
 #include <errno.h>
@@ -120,10 +121,10 @@ Result<RingControl> RingControl::open(const std::string& rings_dir, const Contro
       if (rc == -EEXIST) rc = -ENOENT;
     }
   }
-  if (rc < 0) return segment::errno_status(rc, "open ring control file " + path);
+  if (rc < 0) return io::errno_status(rc, "open ring control file " + path);
   struct stat st {};
   rc = io::env().fstat(control.file_.fd(), &st);
-  if (rc < 0) return segment::errno_status(rc, "stat " + path);
+  if (rc < 0) return io::errno_status(rc, "stat " + path);
   if (!S_ISREG(st.st_mode)) return Status::permission_denied(path + " is not a regular file");
   if (st.st_uid != ::geteuid()) {
     return Status::permission_denied(path + " is owned by uid " + std::to_string(st.st_uid) + ", not by this user");
@@ -137,21 +138,21 @@ Result<RingControl> RingControl::open(const std::string& rings_dir, const Contro
   // Initialization and its check under an flock: a process that dies while initializing
   // leaves the magic unset (it is written last) and its lock released.
   rc = io::env().flock(control.file_.fd(), LOCK_EX);
-  if (rc < 0) return segment::errno_status(rc, "lock " + path);
+  if (rc < 0) return io::errno_status(rc, "lock " + path);
   struct Unlock {
     int fd;
     ~Unlock() { (void)io::env().flock(fd, LOCK_UN); }
   } unlock{control.file_.fd()};
   rc = io::env().fstat(control.file_.fd(), &st);
-  if (rc < 0) return segment::errno_status(rc, "stat " + path);
+  if (rc < 0) return io::errno_status(rc, "stat " + path);
   if (st.st_size == 0) {
     rc = control.file_.allocate(0, kControlBytes);
-    if (rc < 0) return segment::errno_status(rc, "allocate " + path);
+    if (rc < 0) return io::errno_status(rc, "allocate " + path);
   } else if (static_cast<std::uint64_t>(st.st_size) != kControlBytes) {
     return Status::corruption(path + ": " + std::to_string(st.st_size) + " bytes, not " + std::to_string(kControlBytes));
   }
   rc = io::MmapRegion::map(control.file_.fd(), kControlBytes, /*writable=*/true, &control.mapping_);
-  if (rc < 0) return segment::errno_status(rc, "map " + path);
+  if (rc < 0) return io::errno_status(rc, "map " + path);
   Layout* l = control.layout();
   static constexpr char kZero[8] = {};
   const bool unset = std::memcmp(l->identity.magic, kZero, sizeof kZero) == 0;
@@ -390,7 +391,7 @@ Result<RingControl> RingControl::open_existing(const std::string& rings_dir, std
   const std::string path = rings_dir + "/" + kFileName;
   const int rc = io::env().lstat(path, &st);
   if (rc == -ENOENT) return Status::not_found(path + " does not exist");
-  if (rc < 0) return segment::errno_status(rc, "stat " + path);
+  if (rc < 0) return io::errno_status(rc, "stat " + path);
   ControlIdentity identity;
   identity.log_id = log_id;
   identity.boot_id = current_boot_id();

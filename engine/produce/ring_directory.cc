@@ -1,3 +1,4 @@
+#include "io/errno_status.h"
 #include "engine/produce/ring_directory.h"
 
 #include <errno.h>
@@ -30,10 +31,10 @@ Result<RingDirectory> RingDirectory::open(const std::string& log_dir, std::uint6
   dir.boot_id_ = current_boot_id();
   dir.file_mode_ = file_mode;
   int rc = io::make_directory(dir.path_, dir_mode);
-  if (rc < 0) return segment::errno_status(rc, "make ring directory " + dir.path_);
+  if (rc < 0) return io::errno_status(rc, "make ring directory " + dir.path_);
   struct stat st {};
   rc = io::env().lstat(dir.path_, &st);
-  if (rc < 0) return segment::errno_status(rc, "stat " + dir.path_);
+  if (rc < 0) return io::errno_status(rc, "stat " + dir.path_);
   if (!S_ISDIR(st.st_mode)) return Status::permission_denied(dir.path_ + " is not a directory (a symlink?)");
   if (st.st_uid != ::geteuid()) {
     return Status::permission_denied(dir.path_ + " is owned by uid " + std::to_string(st.st_uid) + ", not by this user");
@@ -108,7 +109,7 @@ Result<SharedRing> RingDirectory::create_ring(RingIdentity identity, std::uint64
 Result<RingListing> RingDirectory::list() const {
   std::vector<io::DirEntry> names;
   const int rc = io::env().list_directory(path_, &names);
-  if (rc < 0) return segment::errno_status(rc, "list " + path_);
+  if (rc < 0) return io::errno_status(rc, "list " + path_);
   RingListing listing;
   const RingExpectation base{log_id_, boot_id_, 0, file_mode_};
   for (const io::DirEntry& e : names) {
@@ -140,7 +141,7 @@ Result<RingListing> RingDirectory::list() const {
 Result<std::vector<std::uint64_t>> RingDirectory::list_ids() const {
   std::vector<io::DirEntry> names;
   const int rc = io::env().list_directory(path_, &names);
-  if (rc < 0) return segment::errno_status(rc, "list " + path_);
+  if (rc < 0) return io::errno_status(rc, "list " + path_);
   std::vector<std::uint64_t> ids;
   for (const io::DirEntry& e : names) {
     if (const std::uint64_t id = ring_id_of(e.name); id != 0) {
@@ -188,7 +189,7 @@ bool RingDirectory::remove_abandoned_temp(const std::string& name) const {
 Status RingDirectory::reclaim(SharedRing ring, bool producer_dead, RingControl& control) {
   control.retire(ring, producer_dead);
   const int rc = io::remove_path(ring.path());
-  if (rc < 0 && rc != -ENOENT) return segment::errno_status(rc, "unlink ring " + ring.path());
+  if (rc < 0 && rc != -ENOENT) return io::errno_status(rc, "unlink ring " + ring.path());
   control.release_ring_bytes(ring.capacity());
   return Status::ok();
 }

@@ -1,3 +1,4 @@
+#include "io/errno_status.h"
 #include "engine/produce/shared_ring.h"
 
 #include <errno.h>
@@ -129,20 +130,20 @@ Result<SharedRing> SharedRing::create(const std::string& path, std::uint64_t cap
   }
   if (identity.ring_id == 0) return Status::invalid_argument("ring " + path + ": ring id 0");
   struct stat existing {};
-  if (io::env().lstat(path, &existing) == 0) return segment::errno_status(-EEXIST, "create ring " + path);
+  if (io::env().lstat(path, &existing) == 0) return io::errno_status(-EEXIST, "create ring " + path);
   SharedRing ring;
   ring.path_ = path;
   // Made whole under a temporary name, then renamed: the writer never lists a half-made ring,
   // and a producer killed while making one leaves a .tmp file the writer deletes.
   const std::string temp = path + kRingTempSuffix;
   int rc = io::File::create(temp, O_RDWR | O_EXCL, file_mode, &ring.file_);
-  if (rc < 0) return segment::errno_status(rc, "create ring " + temp);
+  if (rc < 0) return io::errno_status(rc, "create ring " + temp);
   const std::uint64_t file_bytes = kRingHeaderBytes + capacity;
   rc = ring.file_.allocate(0, file_bytes);
   if (rc == 0) rc = io::MmapRegion::map(ring.file_.fd(), file_bytes, /*writable=*/true, &ring.mapping_);
   if (rc < 0) {
     (void)io::remove_path(temp);
-    return segment::errno_status(rc, "allocate and map ring " + temp);
+    return io::errno_status(rc, "allocate and map ring " + temp);
   }
   ring.attach(ring.mapping_.mutable_data(), capacity);
   // A fresh file reads as zeros: counters, positions and state start at 0 (kActive).
@@ -164,7 +165,7 @@ Result<SharedRing> SharedRing::create(const std::string& path, std::uint64_t cap
   rc = io::rename_path(temp, path);
   if (rc < 0) {
     (void)io::remove_path(temp);
-    return segment::errno_status(rc, "rename ring " + temp + " to " + path);
+    return io::errno_status(rc, "rename ring " + temp + " to " + path);
   }
   return ring;
 }
@@ -173,10 +174,10 @@ Result<SharedRing> SharedRing::open_existing(const std::string& path, const Ring
   SharedRing ring;
   ring.path_ = path;
   int rc = io::File::open(path, O_RDWR | O_NOFOLLOW, 0, &ring.file_);
-  if (rc < 0) return segment::errno_status(rc, "open ring " + path);
+  if (rc < 0) return io::errno_status(rc, "open ring " + path);
   struct stat st {};
   rc = io::env().fstat(ring.file_.fd(), &st);
-  if (rc < 0) return segment::errno_status(rc, "stat ring " + path);
+  if (rc < 0) return io::errno_status(rc, "stat ring " + path);
   if (!S_ISREG(st.st_mode)) return Status::permission_denied("ring " + path + " is not a regular file");
   if (st.st_uid != ::geteuid()) {
     return Status::permission_denied("ring " + path + " is owned by uid " + std::to_string(st.st_uid) +
@@ -195,7 +196,7 @@ Result<SharedRing> SharedRing::open_existing(const std::string& path, const Ring
   // The header first (its capacity says how much to map), copied out before it is trusted.
   RingHeader::Identity id{};
   const ssize_t n = ring.file_.pread_full(&id, sizeof id, 0);
-  if (n < 0) return segment::errno_status(static_cast<int>(n), "read ring header " + path);
+  if (n < 0) return io::errno_status(static_cast<int>(n), "read ring header " + path);
   if (static_cast<std::size_t>(n) < sizeof id) return ring_error(path, "short header");
   if (std::memcmp(id.magic, RingHeader::kMagic, sizeof id.magic) != 0) return ring_error(path, "bad magic");
   if (id.version != RingHeader::kVersion) return ring_error(path, "unknown version " + std::to_string(id.version));
@@ -217,7 +218,7 @@ Result<SharedRing> SharedRing::open_existing(const std::string& path, const Ring
     return Status::invalid_argument("ring " + path + ": ring id does not match the file name");
   }
   rc = io::MmapRegion::map(ring.file_.fd(), size, /*writable=*/true, &ring.mapping_);
-  if (rc < 0) return segment::errno_status(rc, "map ring " + path);
+  if (rc < 0) return io::errno_status(rc, "map ring " + path);
   // The mapping may differ from what pread saw if another process rewrote the header in
   // between: keep the capacity that was checked, and the mapping size matches it.
   ring.attach(ring.mapping_.mutable_data(), id.capacity);

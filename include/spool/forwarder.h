@@ -83,9 +83,12 @@ class Forwarder {
   // Forwards the log of a Buffer in this process (the Buffer must outlive the Forwarder).
   static Result<std::unique_ptr<Forwarder>> start(Buffer& buffer, std::unique_ptr<Sink> sink,
                                                   ForwarderOptions options);
-  // Forwards the log in `dir`, opening it for writing (Locked if another process has it open:
-  // forward from inside that process instead) with the settings its marker records, and runs
-  // the log's retention meanwhile (age retention on a timer: nobody appends to it here).
+  // Forwards the log in `dir`. When no other process has it open: opens it for writing with
+  // the settings its marker records and runs the log's retention meanwhile (age retention on
+  // a timer: nobody appends to it here). When another process writes it: follows it
+  // read-only, forwarding what that writer has committed (retention stays the writer's).
+  // Either way the cursor is this forwarder's alone: Locked ("cursor 'NAME' ... is held by
+  // pid N") while another forwarder, in any process, runs on it.
   static Result<std::unique_ptr<Forwarder>> open(const std::string& dir, std::unique_ptr<Sink> sink,
                                                  ForwarderOptions options);
   // stop(). In a child of fork(): flush, seek and stop return ForkChild, health() warns

@@ -5,12 +5,21 @@
 // cursor go to the sink named by the URL (http(s)://... an OTLP/HTTP collector, file:PATH or
 // jsonl:PATH a JSON-lines file), at least once, with the library's retry, circuit breaker
 // and dead-letter log. Without --drain it forwards until SIGINT/SIGTERM; with --drain it
-// stops once the cursor has reached the end the log had when it started. Either way the
-// cursor is persisted, so the next run goes on where this one stopped, and one JSON object
-// on stdout says what this session did.
+// stops once caught up (see below). Either way the cursor is persisted, so the next run goes
+// on where this one stopped, and one JSON object on stdout says what this session did.
 //
-// The log is opened for writing (the directory lock): a log that another process has open
-// is forwarded by that process, not by spoolctl.
+// The log: when no other process has it open, spoolctl opens it for writing (the directory
+// lock) and runs its retention. When another process writes it, spoolctl follows it
+// read-only and forwards what that writer has committed (LOG_STATE); retention stays the
+// writer's. The cursor is this process's alone while it runs (cursors/<name>.lock): a
+// second forward on the same cursor exits 2 naming the holder's pid.
+//
+// --drain: on a log nobody else writes, the end is fixed and the drain stops when the
+// cursor reaches it. Beside a live writer the end moves; the drain stops when the cursor has
+// reached the committed offset and the writer has committed nothing new for --drain-idle-ms
+// (or the writer has gone), so a drain started while producers run delivers everything
+// they wrote before going quiet, and a drain beside a writer that never pauses runs until
+// --drain-timeout-s.
 //
 // Secrets: headers come from OTEL_EXPORTER_OTLP_HEADERS, --header-file or --header (the
 // first two keep them out of `ps`); a URL with user:pass@ is refused; whatever spool prints
@@ -35,6 +44,7 @@
 
 #include "engine/sinks/otlp/http_header_sources.h"
 #include "engine/forward/secret_redaction.h"
+#include "segment/log_state.h"
 #include "spool/forwarder.h"
 #include "spool/forwarder_options.h"
 #include "spool/jsonl_file_sink.h"
@@ -80,6 +90,7 @@ struct ForwardArgs {
   std::optional<std::uint64_t> flush_interval_ms;
   std::optional<std::uint64_t> max_retries;
   std::optional<std::uint64_t> drain_timeout_s;
+  std::uint64_t drain_idle_ms = 1000;
 };
 
 const std::map<std::string, OtlpHttpOptions::Encoding>& encoding_names() {
@@ -349,29 +360,38 @@ int run_forward(const ForwardArgs& args) {
 
   install_stop_handlers();
   const auto started = std::chrono::steady_clock::now();
+  // Another process writing the log (read before the open: the forwarder then follows it).
+  auto state = segment::LogState::open_for_reader(args.dir);
+  if (!state) return report_error(kName, state.status());
+  auto writer_elsewhere = [&] {
+    return state->has_value() && (*state)->writer_alive() && (*state)->writer().pid != ::getpid();
+  };
+  const bool beside_writer = writer_elsewhere();
   auto opened = Forwarder::open(args.dir, std::move(*sink), std::move(*options));
-  if (!opened) {
-    if (opened.status().code() == StatusCode::kLocked) {
-      return report_error(kName, "another process has the log open (" + opened.status().message() +
-                                     "); forward from inside that process, or stop it first");
-    }
-    return report_error(kName, opened.status());
-  }
+  if (!opened) return report_error(kName, opened.status());
   Forwarder& forwarder = **opened;
 
   ProgressLine progress;
   bool timed_out = false;
   if (args.drain) {
-    // The end as it was at start: records appended later (there are none while this process
-    // holds the lock) are not waited for.
-    const std::uint64_t target = forwarder.stats().end_offset;
+    // Alone on the log: the end as it was at start (nobody appends while this process holds
+    // the lock). Beside a writer: the committed end, once it stopped moving (see the top).
+    std::uint64_t target = forwarder.stats().end_offset;
+    auto last_growth = std::chrono::steady_clock::now();
+    const auto idle = std::chrono::milliseconds(args.drain_idle_ms);
     const std::optional<std::chrono::steady_clock::time_point> deadline =
         args.drain_timeout_s
             ? std::optional(started + std::chrono::seconds(*args.drain_timeout_s))
             : std::nullopt;
     while (!stop_requested()) {
       const ForwarderStats st = forwarder.stats();
-      if (st.cursor_offset >= target) break;
+      if (beside_writer && st.end_offset != target) {
+        target = st.end_offset;
+        last_growth = std::chrono::steady_clock::now();
+      }
+      const bool quiet = !beside_writer || std::chrono::steady_clock::now() - last_growth >= idle ||
+                         !writer_elsewhere();
+      if (st.cursor_offset >= target && quiet) break;
       if (deadline && std::chrono::steady_clock::now() >= *deadline) {
         timed_out = true;
         break;
@@ -382,6 +402,8 @@ int run_forward(const ForwardArgs& args) {
       // makes it return at once, so the loop then waits instead of spinning.
       const Status f = forwarder.flush(200);
       if (!f && f.code() != StatusCode::kTimedOut) sleep_ms(100);
+      // Caught up beside a writer: wait for more (or for the idle period to pass).
+      if (f && st.cursor_offset >= target) sleep_ms(50);
     }
   } else {
     while (!stop_requested()) {
@@ -432,7 +454,13 @@ Command add_forward_command(CLI::App& app) {
   cmd->add_option("--cursor", args->cursor, "Cursor to forward from (default: default)")
       ->type_name("NAME");
   cmd->add_flag("--drain", args->drain,
-                "Stop once the cursor reaches the end the log had at start");
+                "Stop once caught up: at the end the log had at start, or, beside a process "
+                "that writes it, at its committed end once quiet (--drain-idle-ms)");
+  cmd->add_option("--drain-idle-ms", args->drain_idle_ms,
+                  "With --drain beside a process that writes the log: stop once caught up and "
+                  "nothing new was committed for N ms (default 1000)")
+      ->transform(decimal_u64_validator())
+      ->type_name("N");
   cmd->add_option("--drain-timeout-s", args->drain_timeout_s,
                   "With --drain: give up after N seconds and exit 1 (default: no limit)")
       ->transform(decimal_u64_validator())
@@ -514,9 +542,11 @@ Command add_forward_command(CLI::App& app) {
       "dead_lettered, failed, retried, dropped_unforwarded, bytes_sent, seconds, records_per_s, "
       "cursor_offset, end_offset, lag_records, circuit, dead_letters_dropped, warnings "
       "([{code, message}]: the forwarder's health at the end, e.g. sink_auth, tls_insecure).\n"
+      "A log another process writes is followed read-only: what its writer committed is "
+      "forwarded, its retention stays the writer's.\n"
       "Exit status: 0 when drained or stopped by SIGINT/SIGTERM, 1 when --drain-timeout-s "
-      "expired first, 2 on error (bad URL or option, missing directory, log open in another "
-      "process).");
+      "expired first, 2 on error (bad URL or option, missing directory, the cursor held by "
+      "another forwarder: \"cursor 'NAME' of log DIR is held by pid N\").");
   return {cmd, [args] { return run_forward(*args); }};
 }
 

@@ -1,4 +1,4 @@
-#include "io/dir_lock.h"
+#include "io/lock_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,10 +12,10 @@
 
 namespace spool::io {
 
-int DirLock::acquire(const std::string& dir, DirLock* out, pid_t* holder_pid, mode_t mode) {
+int LockFile::acquire(const std::string& path, LockFile* out, pid_t* holder_pid, mode_t mode) {
   *holder_pid = 0;
   File f;
-  int rc = File::create(dir + "/" + kFileName, O_RDWR, mode, &f);
+  int rc = File::create(path, O_RDWR, mode, &f);
   if (rc < 0) return rc;
   if (const int err = -env().flock(f.fd(), LOCK_EX | LOCK_NB); err != 0) {
     char buf[32] = {};
@@ -31,7 +31,7 @@ int DirLock::acquire(const std::string& dir, DirLock* out, pid_t* holder_pid, mo
   return 0;
 }
 
-void DirLock::release() noexcept {
+void LockFile::release() noexcept {
   if (!file_.is_open()) return;
   if (!holder_.is_other_process()) (void)env().flock(file_.fd(), LOCK_UN);
   file_.close();
