@@ -5,7 +5,7 @@
 
 namespace spool::io {
 
-Status io::errno_status(int neg_errno, const std::string& what) {
+Status errno_status(int neg_errno, const std::string& what) {
   const int err = -neg_errno;
   std::string msg = what + ": " + ::strerror(err);
   if (err == ENOSPC || err == EDQUOT) return Status::no_space(std::move(msg));

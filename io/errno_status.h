@@ -10,6 +10,6 @@ namespace spool::io {
 
 // ENOSPC/EDQUOT: NoSpace; ENOENT: NotFound; anything else IoError. Running out of
 // descriptors (EMFILE/ENFILE) or of address space / mappings (ENOMEM) says so.
-Status io::errno_status(int neg_errno, const std::string& what);
+Status errno_status(int neg_errno, const std::string& what);
 
 }  // namespace spool::io

@@ -10,7 +10,7 @@
 
 #include "io/clock.h"
 #include "io/file.h"
-#include "io/process_start_time.h"
+#include "io/process_identity.h"
 #include "segment/frame_format.h"
 #include "segment/segment_file.h"
 
@@ -83,10 +83,8 @@ Result<LogState> LogState::open_for_writer(const std::string& dir, std::uint64_t
   }
   state.store(kWrittenAt, next_offset);
   state.store(kCommittedAt, next_offset);
-  std::uint64_t start_ticks = 0;
-  if ((rc = io::process_start_time(::getpid(), &start_ticks)) < 0) {
-    return io::errno_status(rc, "read the start time of this process (/proc/self/stat)");
-  }
+  const std::uint64_t start_ticks = io::own_start_ticks();
+  if (start_ticks == 0) return Status::io_error("cannot read the start time of this process (/proc/self/stat)");
   state.set_writer(LogWriterIdentity{::getpid(), start_ticks, io::wall_clock_ns(), state.generation() + 1});
   // The new writer's recovery may have cut a tail or removed leftovers: readers re-list.
   state.bump_segments_version();

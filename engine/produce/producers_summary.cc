@@ -60,7 +60,7 @@ Result<ProducersSummary> summarize_producers(const std::string& dir) {
   if (!marker) return marker.status();
   if (!marker->has_value()) return out;  // no marker: no rings either
   const std::uint64_t log_id = (*marker)->log_id;
-  const std::string rings_dir = dir + "/" + engine::RingDirectory::kDirName;
+  const std::string rings_dir = engine::RingDirectory::rings_location(dir, log_id);
   auto control = engine::RingControl::open_existing(rings_dir, log_id);
   if (!control.is_ok()) {
     if (control.status().code() == StatusCode::kNotFound) return out;  // no producer ever attached

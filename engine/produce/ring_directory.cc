@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 
 #include "io/env.h"
@@ -23,10 +24,21 @@ namespace {
 constexpr std::size_t kIdDigits = 16;
 }  // namespace
 
+std::string RingDirectory::rings_location(const std::string& log_dir, std::uint64_t log_id) {
+  const char* root = std::getenv("SPOOL_RING_ROOT");
+  if (root == nullptr || *root == 0) return log_dir + "/" + kDirName;
+  struct stat st {};
+  if (io::env().stat(log_dir, &st) < 0) return log_dir + "/" + kDirName;
+  char name[96];
+  std::snprintf(name, sizeof name, "/spool-%016llx-%llx-%llx", static_cast<unsigned long long>(log_id),
+                static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino));
+  return std::string(root) + name;
+}
+
 Result<RingDirectory> RingDirectory::open(const std::string& log_dir, std::uint64_t log_id, mode_t file_mode,
                                           mode_t dir_mode) {
   RingDirectory dir;
-  dir.path_ = log_dir + "/" + kDirName;
+  dir.path_ = rings_location(log_dir, log_id);
   dir.log_id_ = log_id;
   dir.boot_id_ = current_boot_id();
   dir.file_mode_ = file_mode;

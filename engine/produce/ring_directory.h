@@ -35,6 +35,8 @@ class RingDirectory {
                                     mode_t dir_mode);
 
   const std::string& path() const noexcept { return path_; }
+  // Where the rings of the log in `log_dir` live.
+  static std::string rings_location(const std::string& log_dir, std::uint64_t log_id);
   // The path of the ring with this id.
   std::string ring_path(std::uint64_t ring_id) const;
   // The ring id of a file name "<16 hex>.ring", or 0 when it is not one.

@@ -59,19 +59,29 @@ void RingSet::check_liveness() {
 }
 
 void RingSet::rebuild_drainable() {
-  drainable_.clear();
-  std::map<std::uint64_t, SharedRing*> lowest;  // producer id -> lowest generation
-  for (auto& [id, entry] : by_id_) {
-    SharedRing* ring = &entry->ring;
-    auto [it, inserted] = lowest.emplace(ring->producer_id(), ring);
-    if (!inserted && ring->generation() < it->second->generation()) it->second = ring;
+  by_producer_.clear();
+  for (auto& [id, entry] : by_id_) by_producer_[entry->ring.producer_id()].push_back(&entry->ring);
+  for (auto& [producer, rings] : by_producer_) {
+    std::sort(rings.begin(), rings.end(),
+              [](const SharedRing* a, const SharedRing* b) { return a->generation() < b->generation(); });
   }
-  for (auto& [producer, ring] : lowest) drainable_.push_back(ring);
   dirty_ = false;
 }
 
 const std::vector<SharedRing*>& RingSet::drainable() {
   if (dirty_) rebuild_drainable();
+  // Per producer, its first ring by generation that may still hold an untaken entry: a
+  // sealed ring whose every entry is taken is passed over (its successor's entries come after
+  // all of its own, in this batch or the next), so a growing producer is never held up until
+  // the sealed ring is reclaimed.
+  drainable_.clear();
+  for (auto& [producer, rings] : by_producer_) {
+    for (SharedRing* ring : rings) {
+      if (ring->sealed() && ring->all_taken()) continue;
+      drainable_.push_back(ring);
+      break;
+    }
+  }
   rotated_.clear();
   const std::size_t n = drainable_.size();
   if (n == 0) return rotated_;
@@ -86,8 +96,8 @@ SharedRing* RingSet::find(std::uint64_t ring_id) {
 }
 
 bool RingSet::all_taken() const {
-  for (SharedRing* ring : drainable_) {
-    if (!ring->all_taken()) return false;
+  for (const auto& [id, entry] : by_id_) {
+    if (!entry->ring.all_taken()) return false;
   }
   return true;
 }

@@ -73,6 +73,7 @@ class RingSet {
   RingControl& control_;
   std::map<std::uint64_t, std::unique_ptr<Entry>> by_id_;
   std::set<std::uint64_t> refused_ids_;
+  std::map<std::uint64_t, std::vector<SharedRing*>> by_producer_;  // by generation
   std::vector<SharedRing*> drainable_;
   std::vector<SharedRing*> rotated_;
   std::size_t start_ = 0;

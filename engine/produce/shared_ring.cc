@@ -23,7 +23,7 @@ static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 static_assert(sizeof(std::atomic<std::uint64_t>) == 8 && sizeof(std::atomic<std::uint32_t>) == 4);
 static_assert(sizeof(RingHeader::Identity) == 128);
 static_assert(sizeof(RingHeader::ProducerLine) == 128);
-static_assert(sizeof(RingHeader::ConsumerLine) == 64);
+static_assert(sizeof(RingHeader::ConsumerLine) == 128);
 static_assert(sizeof(RingHeader) <= kRingHeaderBytes);
 static_assert(offsetof(RingHeader, producer) == 128 && offsetof(RingHeader, consumer) == 256);
 

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "io/file.h"
-#include "io/process_start_time.h"
+#include "io/process_identity.h"
 #include "segment/segment_log.h"
 #include "support/child_process.h"
 #include "support/log_helpers.h"
@@ -28,17 +28,16 @@ LogState reader_state(const std::string& dir) {
 }
 
 TEST(ProcessStartTime, ThisProcessIsAliveAndAnEndedChildIsNot) {
-  std::uint64_t ticks = 0;
-  ASSERT_EQ(io::process_start_time(::getpid(), &ticks), 0);
+  const std::uint64_t ticks = io::process_start_ticks(::getpid());
+  ASSERT_NE(ticks, 0u);
   EXPECT_TRUE(io::process_alive(::getpid(), ticks));
   EXPECT_FALSE(io::process_alive(::getpid(), ticks + 1));  // a reused pid started later
 
   testing::ForkedChild child = testing::ForkedChild::start([] { return 0; });
   const pid_t pid = child.pid();
-  std::uint64_t child_ticks = 0;
-  const int rc = io::process_start_time(pid, &child_ticks);
+  const std::uint64_t child_ticks = io::process_start_ticks(pid);
   ASSERT_EQ(child.wait(), 0);
-  if (rc == 0) {
+  if (child_ticks != 0) {
     EXPECT_FALSE(io::process_alive(pid, child_ticks));
   }
 }
