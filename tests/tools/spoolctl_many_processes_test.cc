@@ -71,7 +71,7 @@ void drain_leftover_rings(const std::string& dir) {
   Options options;
   options.role = Role::kWriter;
   auto buffer = Buffer::open(dir, options);
-  ASSERT_TRUE(buffer.ok()) << buffer.status().to_string();
+  ASSERT_TRUE(buffer.is_ok()) << buffer.status().to_string();
   ASSERT_TRUE((*buffer)->shutdown().is_ok());
 }
 
