@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstddef>
 
 #include "io/boot_id.h"
@@ -106,6 +107,22 @@ BootId current_boot_id() {
   return id;
 }
 
+Status check_trusted(const std::string& path, const struct stat& st, mode_t mode, bool directory) {
+  if (directory ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+    return Status::permission_denied(path + (directory ? " is not a directory" : " is not a regular file"));
+  }
+  if (st.st_uid != ::geteuid()) {
+    return Status::permission_denied(path + " is owned by uid " + std::to_string(st.st_uid) + ", not by this user");
+  }
+  if ((st.st_mode & 07777) != mode) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " has mode %04o, not the log's %04o", static_cast<unsigned>(st.st_mode & 07777),
+                  static_cast<unsigned>(mode));
+    return Status::permission_denied(path + buf);
+  }
+  return Status::ok();
+}
+
 void SharedRing::attach(std::uint8_t* base, std::uint64_t capacity) noexcept {
   header_ = reinterpret_cast<RingHeader*>(base);
   data_ = base + kRingHeaderBytes;
@@ -177,17 +194,7 @@ Result<SharedRing> SharedRing::open_existing(const std::string& path, const Ring
   struct stat st {};
   rc = io::env().fstat(ring.file_.fd(), &st);
   if (rc < 0) return segment::errno_status(rc, "stat ring " + path);
-  if (!S_ISREG(st.st_mode)) return Status::permission_denied("ring " + path + " is not a regular file");
-  if (st.st_uid != ::geteuid()) {
-    return Status::permission_denied("ring " + path + " is owned by uid " + std::to_string(st.st_uid) +
-                                     ", not by this user");
-  }
-  if ((st.st_mode & 07777) != expect.file_mode) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, " has mode %04o, not the log's %04o", static_cast<unsigned>(st.st_mode & 07777),
-                  static_cast<unsigned>(expect.file_mode));
-    return Status::permission_denied("ring " + path + buf);
-  }
+  SPOOL_RETURN_IF_ERROR(check_trusted(path, st, expect.file_mode));
   const auto size = static_cast<std::uint64_t>(st.st_size);
   if (size < kRingHeaderBytes + kMinRingCapacity) {
     return ring_error(path, "file of " + std::to_string(size) + " bytes is shorter than a ring");

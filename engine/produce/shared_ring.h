@@ -62,6 +62,7 @@
 #include <cstring>
 #include <functional>
 #include <span>
+#include <sys/stat.h>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,11 @@ using BootId = std::array<std::uint8_t, 16>;
 
 // The boot id of the running kernel as 16 bytes (all zero when it cannot be read).
 BootId current_boot_id();
+
+// A file or directory of the ring directory is trusted only when it is of the expected type
+// (a regular file, or a directory when `directory`), this user's, and of exactly `mode`;
+// else PermissionDenied naming `path`.
+Status check_trusted(const std::string& path, const struct stat& st, mode_t mode, bool directory = false);
 
 enum class RingRole : std::uint32_t { kWriterProcess = 1, kAttached = 2 };
 enum class RingState : std::uint32_t { kActive = 0, kSealed = 1 };
