@@ -40,11 +40,20 @@
 //       264  u64      head: space before it is free (stored once taken entries are in the log)
 //       272  u64      malformed: entries the writer refused
 //       280  u64      written: entries the writer has in the log
-//       288  ..4095   zero
+//       288  u64      copied: entries before it are copied out by the writer; those in
+//                     [copied, read) are taken (the producer may no longer evict them) but not
+//                     yet copied, because the writer's buffer was full
+//       296  ..4095   zero
 //   data area: capacity bytes at offset 4096. A byte position p lives at 4096 + p % capacity.
 //
 // Invariants the writer relies on only after checking them (the memory is shared with
-// processes it does not trust): head <= read <= tail <= head + capacity, all multiples of 8.
+// processes it does not trust): head <= read <= tail <= head + capacity, all multiples of 8;
+// the writer copies from max(copied, head) (the producer moves head past its own evictions).
+//
+// Why the writer takes (CAS on read) before it copies: once taken, entries are the writer's
+// until it stores head, so an honest producer never writes bytes the writer is reading (no
+// data race, and no torn copy to throw away); only a hostile one can, and the writer checks
+// its private copy, not the shared bytes.
 //
 // Entry, 8-aligned, never wrapping:
 //   [u32 entry_bytes = 16 + payload bytes][u16 kind][u16 flags][i64 buffered_at_ns][payload]
@@ -141,6 +150,7 @@ struct RingHeader {
     std::atomic<std::uint64_t> head;
     std::atomic<std::uint64_t> malformed;
     std::atomic<std::uint64_t> written;
+    std::atomic<std::uint64_t> copied;
   };
 
   Identity identity;
@@ -296,12 +306,14 @@ class SharedRing {
 
   // ---- Consumer side (the writer). ----
 
-  // Copies entries from `read` onwards into `out` (header + payload each, 8-aligned) while
-  // they fit, validates each copy, and advances `read` past everything taken. Entries that fail
+  // Takes every entry the producer has published (read = tail) unless some taken earlier
+  // are still uncopied, copies entries from `copied` onwards into `out` (header + payload
+  // each, 8-aligned) while they fit, validates each copy, and advances `copied`. Entries that fail
   // the bounds rules or `validator` are skipped and counted malformed; a bad length skips to
   // the tail (nothing after it can be trusted). Appends the entries kept to `entries`.
-  // Never loops more than capacity / 8 times. `out` must hold at least
-  // kRingEntryHeaderBytes + limits.max_payload_bytes + 8 for every entry to fit an empty buffer.
+  // Never loops more than capacity / 8 times. An entry that does not fit the rest of `out`
+  // stays for the next drain: give it at least kRingEntryHeaderBytes +
+  // limits.max_payload_bytes + 8 bytes when it is empty, or a large entry waits forever.
   DrainResult drain(std::span<std::uint8_t> out, std::vector<DrainedEntry>* entries,
                     const DrainLimits& limits, const EntryValidator& validator);
   // The entries taken up to `pos` (a read_end of a drain, or a DrainedEntry::ring_end) are in
