@@ -232,6 +232,7 @@ Result<SharedRing> SharedRing::open_existing(const std::string& path, const Ring
 }
 
 bool SharedRing::reload_head_for(std::uint64_t end) noexcept {
+  if (sealed_here_) return false;
   RingHeader::ConsumerLine& c = header_->consumer;
   std::uint64_t head = c.head.load(std::memory_order_acquire);
   // Space the producer evicted itself comes back without the writer once the writer's head
@@ -283,6 +284,14 @@ void SharedRing::count_drop(DropReason reason) noexcept {
 
 void SharedRing::seal() noexcept {
   header_->producer.state.store(static_cast<std::uint32_t>(RingState::kSealed), std::memory_order_release);
+  // No test of the state on the hot path: a cached head a whole ring behind the tail sends
+  // every later push to reload_head_for, which refuses it.
+  sealed_here_ = true;
+  cached_head_ = tail_ - capacity_;
+}
+
+std::uint64_t SharedRing::producer_used_bytes() const noexcept {
+  return sealed_here_ ? tail_ - header_->consumer.head.load(std::memory_order_relaxed) : tail_ - cached_head_;
 }
 
 bool SharedRing::sealed() const noexcept {

@@ -301,8 +301,8 @@ class SharedRing {
   // No more pushes into this ring (thread exit, or a successor ring took over).
   void seal() noexcept;
   bool sealed() const noexcept;
-  // Bytes queued as the producer sees them (tail - its cached head): an upper bound.
-  std::uint64_t producer_used_bytes() const noexcept { return tail_ - cached_head_; }
+  // Bytes queued as the producer sees them (tail - the last head it saw): an upper bound.
+  std::uint64_t producer_used_bytes() const noexcept;
 
   // ---- Consumer side (the writer). ----
 
@@ -367,6 +367,7 @@ class SharedRing {
   std::uint64_t cached_head_ = 0;
   std::uint64_t evicted_from_ = 0;
   std::uint64_t evicted_to_ = 0;
+  bool sealed_here_ = false;  // seal() was called on this object: every push goes the slow way
 };
 
 // Resolves a dead writer's intent against the log recovered up to `next_offset`: for each ring
