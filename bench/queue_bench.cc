@@ -39,6 +39,7 @@
 
 #include "bench/queue_designs/slab_handle_queue.h"
 #include "bench/queue_designs/spsc_byte_ring.h"
+#include "bench/span_payloads.h"
 
 namespace {
 
@@ -47,8 +48,9 @@ using spool::engine::EntryHeader;
 using spool::engine::PopResult;
 using spool::engine::ProducerRing;
 
-constexpr std::size_t kPayloadBytes = 700;
-constexpr std::size_t kDistinctPayloads = 64;
+using spool::bench::kDistinctPayloads;
+using spool::bench::kPayloadBytes;
+using spool::bench::payloads;
 constexpr std::size_t kArenaBytes = std::size_t{1} << 20;
 
 void cpu_relax() noexcept {
@@ -61,20 +63,6 @@ std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-// 700-byte payloads of printable bytes from a seeded PRNG, made before any timing.
-const std::vector<std::vector<std::uint8_t>>& payloads() {
-  static const auto* const all = [] {
-    std::mt19937_64 rng(0x5eed5);
-    auto* v = new std::vector<std::vector<std::uint8_t>>(kDistinctPayloads);
-    for (auto& p : *v) {
-      p.resize(kPayloadBytes);
-      for (auto& b : p) b = static_cast<std::uint8_t>(' ' + rng() % 95);
-    }
-    return v;
-  }();
-  return *all;
 }
 
 // Where a consumer copies payloads: a writer-sized arena, advancing, wrapping when the next

@@ -23,11 +23,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/span_payloads.h"
 #include "engine/produce/shared_ring.h"
 #include "bench/queue_designs/spsc_byte_ring.h"
 #include "io/file.h"
@@ -42,21 +42,8 @@ using spool::engine::ProducerRing;
 using spool::engine::RingIdentity;
 using spool::engine::SharedRing;
 
-constexpr std::size_t kPayloadBytes = 700;
-constexpr std::size_t kDistinctPayloads = 64;
-
-const std::vector<std::vector<std::uint8_t>>& payloads() {
-  static const auto* const all = [] {
-    std::mt19937_64 rng(0x5eed5);
-    auto* v = new std::vector<std::vector<std::uint8_t>>(kDistinctPayloads);
-    for (auto& p : *v) {
-      p.resize(kPayloadBytes);
-      for (auto& b : p) b = static_cast<std::uint8_t>(' ' + rng() % 95);
-    }
-    return v;
-  }();
-  return *all;
-}
+using spool::bench::kDistinctPayloads;
+using spool::bench::payloads;
 
 std::string bench_dir() {
   if (const char* d = std::getenv("SPOOL_BENCH_DIR")) return d;
@@ -136,17 +123,18 @@ void prefault(Design& d) {
   d.drain();
 }
 
+// Pushes; when the ring is full, drains it (timed only with `time_drain`) and pushes again.
 template <typename Design>
-void BM_Push(benchmark::State& state) {
+void push_loop(benchmark::State& state, bool time_drain) {
   Design d(static_cast<std::size_t>(state.range(0)));
   prefault(d);
   const auto& p = payloads();
   std::size_t i = 0;
   for (auto _ : state) {
     if (!d.push(p[i++ % kDistinctPayloads])) {
-      state.PauseTiming();
+      if (!time_drain) state.PauseTiming();
       d.drain();
-      state.ResumeTiming();
+      if (!time_drain) state.ResumeTiming();
       (void)d.push(p[i++ % kDistinctPayloads]);
     }
   }
@@ -154,18 +142,13 @@ void BM_Push(benchmark::State& state) {
 }
 
 template <typename Design>
+void BM_Push(benchmark::State& state) {
+  push_loop<Design>(state, false);
+}
+
+template <typename Design>
 void BM_PushDrain(benchmark::State& state) {
-  Design d(static_cast<std::size_t>(state.range(0)));
-  prefault(d);
-  const auto& p = payloads();
-  std::size_t i = 0;
-  for (auto _ : state) {
-    if (!d.push(p[i++ % kDistinctPayloads])) {
-      d.drain();
-      (void)d.push(p[i++ % kDistinctPayloads]);
-    }
-  }
-  state.SetItemsProcessed(state.iterations());
+  push_loop<Design>(state, true);
 }
 
 template <typename Design>

@@ -125,16 +125,7 @@ Result<RingControl> RingControl::open(const std::string& rings_dir, const Contro
   struct stat st {};
   rc = io::env().fstat(control.file_.fd(), &st);
   if (rc < 0) return io::errno_status(rc, "stat " + path);
-  if (!S_ISREG(st.st_mode)) return Status::permission_denied(path + " is not a regular file");
-  if (st.st_uid != ::geteuid()) {
-    return Status::permission_denied(path + " is owned by uid " + std::to_string(st.st_uid) + ", not by this user");
-  }
-  if ((st.st_mode & 07777) != identity.file_mode) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, " has mode %04o, not the log's %04o", static_cast<unsigned>(st.st_mode & 07777),
-                  static_cast<unsigned>(identity.file_mode));
-    return Status::permission_denied(path + buf);
-  }
+  SPOOL_RETURN_IF_ERROR(check_trusted(path, st, identity.file_mode));
   // Initialization and its check under an flock: a process that dies while initializing
   // leaves the magic unset (it is written last) and its lock released.
   rc = io::env().flock(control.file_.fd(), LOCK_EX);

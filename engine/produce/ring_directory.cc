@@ -41,16 +41,8 @@ Result<RingDirectory> RingDirectory::open(const std::string& log_dir, std::uint6
   struct stat st {};
   rc = io::env().lstat(dir.path_, &st);
   if (rc < 0) return io::errno_status(rc, "stat " + dir.path_);
-  if (!S_ISDIR(st.st_mode)) return Status::permission_denied(dir.path_ + " is not a directory (a symlink?)");
-  if (st.st_uid != ::geteuid()) {
-    return Status::permission_denied(dir.path_ + " is owned by uid " + std::to_string(st.st_uid) + ", not by this user");
-  }
-  if ((st.st_mode & 07777) != dir_mode) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, " has mode %04o, not the log's %04o", static_cast<unsigned>(st.st_mode & 07777),
-                  static_cast<unsigned>(dir_mode));
-    return Status::permission_denied(dir.path_ + buf);
-  }
+  // lstat: a symlink in place of the directory is not a directory.
+  SPOOL_RETURN_IF_ERROR(check_trusted(dir.path_, st, dir_mode, /*directory=*/true));
   return dir;
 }
 

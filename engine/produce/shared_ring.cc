@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstddef>
 
 #include "io/boot_id.h"
@@ -23,7 +24,8 @@ static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 static_assert(sizeof(std::atomic<std::uint64_t>) == 8 && sizeof(std::atomic<std::uint32_t>) == 4);
 static_assert(sizeof(RingHeader::Identity) == 128);
 static_assert(sizeof(RingHeader::ProducerLine) == 128);
-static_assert(sizeof(RingHeader::ConsumerLine) == 128);
+static_assert(sizeof(RingHeader::ConsumerLine) == 128 && offsetof(RingHeader::ConsumerLine, copied) == 32 &&
+              offsetof(RingHeader::ConsumerLine, writer_dropped) == 40);
 static_assert(sizeof(RingHeader) <= kRingHeaderBytes);
 static_assert(offsetof(RingHeader, producer) == 128 && offsetof(RingHeader, consumer) == 256);
 
@@ -107,6 +109,22 @@ BootId current_boot_id() {
   return id;
 }
 
+Status check_trusted(const std::string& path, const struct stat& st, mode_t mode, bool directory) {
+  if (directory ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+    return Status::permission_denied(path + (directory ? " is not a directory" : " is not a regular file"));
+  }
+  if (st.st_uid != ::geteuid()) {
+    return Status::permission_denied(path + " is owned by uid " + std::to_string(st.st_uid) + ", not by this user");
+  }
+  if ((st.st_mode & 07777) != mode) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " has mode %04o, not the log's %04o", static_cast<unsigned>(st.st_mode & 07777),
+                  static_cast<unsigned>(mode));
+    return Status::permission_denied(path + buf);
+  }
+  return Status::ok();
+}
+
 void SharedRing::attach(std::uint8_t* base, std::uint64_t capacity) noexcept {
   header_ = reinterpret_cast<RingHeader*>(base);
   data_ = base + kRingHeaderBytes;
@@ -178,17 +196,7 @@ Result<SharedRing> SharedRing::open_existing(const std::string& path, const Ring
   struct stat st {};
   rc = io::env().fstat(ring.file_.fd(), &st);
   if (rc < 0) return io::errno_status(rc, "stat ring " + path);
-  if (!S_ISREG(st.st_mode)) return Status::permission_denied("ring " + path + " is not a regular file");
-  if (st.st_uid != ::geteuid()) {
-    return Status::permission_denied("ring " + path + " is owned by uid " + std::to_string(st.st_uid) +
-                                     ", not by this user");
-  }
-  if ((st.st_mode & 07777) != expect.file_mode) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, " has mode %04o, not the log's %04o", static_cast<unsigned>(st.st_mode & 07777),
-                  static_cast<unsigned>(expect.file_mode));
-    return Status::permission_denied("ring " + path + buf);
-  }
+  SPOOL_RETURN_IF_ERROR(check_trusted(path, st, expect.file_mode));
   const auto size = static_cast<std::uint64_t>(st.st_size);
   if (size < kRingHeaderBytes + kMinRingCapacity) {
     return ring_error(path, "file of " + std::to_string(size) + " bytes is shorter than a ring");
@@ -226,6 +234,7 @@ Result<SharedRing> SharedRing::open_existing(const std::string& path, const Ring
 }
 
 bool SharedRing::reload_head_for(std::uint64_t end) noexcept {
+  if (sealed_here_) return false;
   RingHeader::ConsumerLine& c = header_->consumer;
   std::uint64_t head = c.head.load(std::memory_order_acquire);
   // Space the producer evicted itself comes back without the writer once the writer's head
@@ -277,6 +286,14 @@ void SharedRing::count_drop(DropReason reason) noexcept {
 
 void SharedRing::seal() noexcept {
   header_->producer.state.store(static_cast<std::uint32_t>(RingState::kSealed), std::memory_order_release);
+  // No test of the state on the hot path: a cached head a whole ring behind the tail sends
+  // every later push to reload_head_for, which refuses it.
+  sealed_here_ = true;
+  cached_head_ = tail_ - capacity_;
+}
+
+std::uint64_t SharedRing::producer_used_bytes() const noexcept {
+  return sealed_here_ ? tail_ - header_->consumer.head.load(std::memory_order_relaxed) : tail_ - cached_head_;
 }
 
 bool SharedRing::sealed() const noexcept {
@@ -298,21 +315,28 @@ DrainResult SharedRing::drain(std::span<std::uint8_t> out, std::vector<DrainedEn
   // A few attempts: a failed CAS means the producer evicted entries meanwhile.
   for (int attempt = 0; attempt < 4; ++attempt) {
     entries->resize(first_entry);
-    // In this order, so that an honest producer (which moves read before head, and head
-    // before reusing space) always passes: head <= read <= tail <= read + capacity.
+    // In this order, so that an honest producer (which moves read before head) always passes.
     const std::uint64_t h = c.head.load(std::memory_order_acquire);
+    const std::uint64_t copied = c.copied.load(std::memory_order_relaxed);
     std::uint64_t r = c.read.load(std::memory_order_acquire);
     const std::uint64_t t = header_->producer.tail.load(std::memory_order_acquire);
-    result.read_end = r;
-    if (t < r || r < h || t - r > capacity_ || t % 8 != 0 || r % 8 != 0) {
+    const std::uint64_t start = std::max(h, copied);
+    result.read_end = start;
+    if (start > r || t < r || t - start > capacity_ || t % 8 != 0 || r % 8 != 0 || start % 8 != 0) {
       if (c.read.load(std::memory_order_acquire) != r) continue;  // an eviction moved it: look again
       result.outcome = DrainOutcome::kCorrupt;
       return result;
     }
-    if (t == r) return result;
-    // Probe the bytes between read and tail (at most two pieces: before and after the wrap).
-    const std::uint64_t from = r & mask_;
-    const std::uint64_t span_bytes = t - r;
+    std::uint64_t end = r;
+    if (start == r) {
+      if (t == r) return result;
+      // Take everything published: from now on the producer leaves these bytes alone.
+      if (!c.read.compare_exchange_strong(r, t, std::memory_order_acq_rel)) continue;
+      end = t;
+    }
+    // Probe the bytes to read (at most two pieces: before and after the wrap).
+    const std::uint64_t from = start & mask_;
+    const std::uint64_t span_bytes = end - start;
     const std::uint64_t first_piece = std::min(span_bytes, capacity_ - from);
     if (io::readable_prefix(data_ + from, first_piece) != first_piece ||
         io::readable_prefix(data_, span_bytes - first_piece) != span_bytes - first_piece) {
@@ -323,12 +347,12 @@ DrainResult SharedRing::drain(std::span<std::uint8_t> out, std::vector<DrainedEn
     std::uint64_t malformed = 0;
     bool follows = true;
     std::size_t runs = 0;  // intent runs the kept entries form (a refused entry ends one)
-    std::uint64_t pos = r;
-    while (pos < t) {
-      const Walk w = walk_one(data_, capacity_, pos, t);
+    std::uint64_t pos = start;
+    while (pos < end) {
+      const Walk w = walk_one(data_, capacity_, pos, end);
       if (w.step == Step::kBadLength) {
         ++malformed;  // nothing after a bad length can be trusted
-        pos = t;
+        pos = end;
         break;
       }
       if (w.step == Step::kSkip) {
@@ -336,43 +360,42 @@ DrainResult SharedRing::drain(std::span<std::uint8_t> out, std::vector<DrainedEn
         continue;
       }
       const std::uint64_t payload_bytes = w.header.entry_bytes - kRingEntryHeaderBytes;
-      if (payload_bytes > limits.max_payload_bytes) {
-        ++malformed;
-        follows = false;
-        pos += w.advance;
-        continue;
-      }
       const std::size_t copy_bytes = align8(w.header.entry_bytes);
-      if (out.size() - used < copy_bytes) {
-        if (used != 0 || entries->size() != first_entry) break;  // the next drain takes it
-        // It can never fit this caller's buffer: refuse it rather than stall the ring.
+      if (payload_bytes > limits.max_payload_bytes) {
+        ++malformed;  // larger than the log takes
+        follows = false;
+        pos += w.advance;
+        continue;
+      }
+      if (out.size() - used < copy_bytes) break;  // the next drain copies it (into a fuller buffer)
+      std::memcpy(out.data() + used, data_ + (pos & mask_), w.header.entry_bytes);
+      // Header fields from the copy: a hostile producer may rewrite shared memory any time.
+      const EntryHeaderCopy copied_header = read_entry_header(out.data() + used);
+      if (copied_header.entry_bytes != w.header.entry_bytes) {
         ++malformed;
         follows = false;
         pos += w.advance;
         continue;
       }
-      std::memcpy(out.data() + used, data_ + (pos & mask_), w.header.entry_bytes);
       DrainedEntry e;
-      // Header fields from the copy in `out`: the producer may rewrite shared memory now.
-      const EntryHeaderCopy copied = read_entry_header(out.data() + used);
-      e.kind = copied.kind;
-      e.flags = copied.flags;
-      e.buffered_at_ns = copied.buffered_at_ns;
+      e.kind = copied_header.kind;
+      e.flags = copied_header.flags;
+      e.buffered_at_ns = copied_header.buffered_at_ns;
       e.out_offset = used;
       e.payload_bytes = static_cast<std::uint32_t>(payload_bytes);
       e.ring_start = pos;
       e.ring_end = pos + w.advance;
       e.follows_previous = follows;
-      if (copied.entry_bytes != w.header.entry_bytes || !validator(e.kind, e.flags, e.payload(out))) {
-        // Changed under us between the bounds check and the copy (a hostile producer), or
-        // refused on the private copy: skipped, and it ends the intent run it would be in.
+      if (!validator(e.kind, e.flags, e.payload(out))) {
+        // Refused on the private copy: skipped, and it ends the intent run it would be in.
         ++malformed;
         follows = false;
         pos += w.advance;
         continue;
       }
       if (!follows || entries->size() == first_entry) {
-        // A new intent run: stop before it when the caller's intent has no room for it.
+        // A new intent run: stop before it when the caller's intent has no room for it (the
+        // entry waits, taken, for the next drain, like one that does not fit `out`).
         if (runs == limits.max_runs) break;
         ++runs;
       }
@@ -381,9 +404,7 @@ DrainResult SharedRing::drain(std::span<std::uint8_t> out, std::vector<DrainedEn
       used += copy_bytes;
       pos += w.advance;
     }
-    // Take what was copied: only if no eviction moved `read` meanwhile (then the copies may
-    // be of bytes the producer has overwritten since).
-    if (!c.read.compare_exchange_strong(r, pos, std::memory_order_acq_rel)) continue;
+    c.copied.store(pos, std::memory_order_relaxed);
     result.entries = entries->size() - first_entry;
     result.out_bytes = used;
     result.malformed = malformed;
@@ -411,7 +432,9 @@ void SharedRing::count_writer_drop(DropReason reason, std::uint64_t n) noexcept 
 
 void SharedRing::retake_unwritten() noexcept {
   RingHeader::ConsumerLine& c = header_->consumer;
-  c.read.store(c.head.load(std::memory_order_acquire), std::memory_order_release);
+  const std::uint64_t head = c.head.load(std::memory_order_acquire);
+  c.copied.store(head, std::memory_order_relaxed);
+  c.read.store(head, std::memory_order_release);
 }
 
 Result<std::uint64_t> SharedRing::resolve_intent_run(const IntentRun& run, std::uint64_t next_offset) const {
@@ -442,6 +465,7 @@ Status SharedRing::restart_consumer_at(std::uint64_t pos) {
     return Status::invalid_argument("ring " + path_ + ": restart position " + std::to_string(pos) +
                                     " outside [head " + std::to_string(head) + ", tail " + std::to_string(tail) + "]");
   }
+  c.copied.store(pos, std::memory_order_relaxed);
   c.read.store(pos, std::memory_order_release);
   mark_written(pos, 0);
   return Status::ok();

@@ -40,12 +40,21 @@
 //       264  u64      head: space before it is free (stored once taken entries are in the log)
 //       272  u64      malformed: entries the writer refused
 //       280  u64      written: entries the writer has in the log
-//       288  u64[8]   writer_dropped: entries the writer took and dropped, by DropReason
-//       352  ..4095   zero
+//       288  u64      copied: entries before it are copied out by the writer; those in
+//                     [copied, read) are taken (the producer may no longer evict them) but not
+//                     yet copied, because the writer's buffer (or its intent) was full
+//       296  u64[8]   writer_dropped: entries the writer took and dropped, by DropReason
+//       360  ..4095   zero
 //   data area: capacity bytes at offset 4096. A byte position p lives at 4096 + p % capacity.
 //
 // Invariants the writer relies on only after checking them (the memory is shared with
-// processes it does not trust): head <= read <= tail <= head + capacity, all multiples of 8.
+// processes it does not trust): head <= read <= tail <= head + capacity, all multiples of 8;
+// the writer copies from max(copied, head) (the producer moves head past its own evictions).
+//
+// Why the writer takes (CAS on read) before it copies: once taken, entries are the writer's
+// until it stores head, so an honest producer never writes bytes the writer is reading (no
+// data race, and no torn copy to throw away); only a hostile one can, and the writer checks
+// its private copy, not the shared bytes.
 //
 // Entry, 8-aligned, never wrapping:
 //   [u32 entry_bytes = 16 + payload bytes][u16 kind][u16 flags][i64 buffered_at_ns][payload]
@@ -56,6 +65,7 @@
 //   one.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -63,6 +73,7 @@
 #include <cstring>
 #include <functional>
 #include <span>
+#include <sys/stat.h>
 #include <string>
 #include <vector>
 
@@ -77,6 +88,11 @@ using BootId = std::array<std::uint8_t, 16>;
 
 // The boot id of the running kernel as 16 bytes (all zero when it cannot be read).
 BootId current_boot_id();
+
+// A file or directory of the ring directory is trusted only when it is of the expected type
+// (a regular file, or a directory when `directory`), this user's, and of exactly `mode`;
+// else PermissionDenied naming `path`.
+Status check_trusted(const std::string& path, const struct stat& st, mode_t mode, bool directory = false);
 
 enum class RingRole : std::uint32_t { kWriterProcess = 1, kAttached = 2 };
 enum class RingState : std::uint32_t { kActive = 0, kSealed = 1 };
@@ -136,6 +152,7 @@ struct RingHeader {
     std::atomic<std::uint64_t> head;
     std::atomic<std::uint64_t> malformed;
     std::atomic<std::uint64_t> written;
+    std::atomic<std::uint64_t> copied;
     // Entries the writer took and then dropped, by spool::DropReason (too_large: the log
     // refuses the size; write_failed: the log failed a sync).
     std::array<std::atomic<std::uint64_t>, kDropReasonCount> writer_dropped;
@@ -297,17 +314,19 @@ class SharedRing {
   // No more pushes into this ring (thread exit, or a successor ring took over).
   void seal() noexcept;
   bool sealed() const noexcept;
-  // Bytes queued as the producer sees them (tail - its cached head): an upper bound.
-  std::uint64_t producer_used_bytes() const noexcept { return tail_ - cached_head_; }
+  // Bytes queued as the producer sees them (tail - the last head it saw): an upper bound.
+  std::uint64_t producer_used_bytes() const noexcept;
 
   // ---- Consumer side (the writer). ----
 
-  // Copies entries from `read` onwards into `out` (header + payload each, 8-aligned) while
-  // they fit, validates each copy, and advances `read` past everything taken. Entries that fail
+  // Takes every entry the producer has published (read = tail) unless some taken earlier
+  // are still uncopied, copies entries from `copied` onwards into `out` (header + payload
+  // each, 8-aligned) while they fit, validates each copy, and advances `copied`. Entries that fail
   // the bounds rules or `validator` are skipped and counted malformed; a bad length skips to
   // the tail (nothing after it can be trusted). Appends the entries kept to `entries`.
-  // Never loops more than capacity / 8 times. `out` must hold at least
-  // kRingEntryHeaderBytes + limits.max_payload_bytes + 8 for every entry to fit an empty buffer.
+  // Never loops more than capacity / 8 times. An entry that does not fit the rest of `out`
+  // stays for the next drain: give it at least kRingEntryHeaderBytes +
+  // limits.max_payload_bytes + 8 bytes when it is empty, or a large entry waits forever.
   DrainResult drain(std::span<std::uint8_t> out, std::vector<DrainedEntry>* entries,
                     const DrainLimits& limits, const EntryValidator& validator);
   // The entries taken up to `pos` (a read_end of a drain, or a DrainedEntry::ring_end) are in
@@ -316,9 +335,12 @@ class SharedRing {
   // Counts `n` entries the writer took and dropped for `reason` (writer only).
   void count_writer_drop(DropReason reason, std::uint64_t n = 1) noexcept;
   // Every published entry is taken (read == tail): nothing for a drain to do.
+  // (and copied out: nothing waits in [copied, read) either).
   bool all_taken() const noexcept {
-    return header_->consumer.read.load(std::memory_order_acquire) ==
-           header_->producer.tail.load(std::memory_order_acquire);
+    const std::uint64_t tail = header_->producer.tail.load(std::memory_order_acquire);
+    const std::uint64_t copied = std::max(header_->consumer.copied.load(std::memory_order_acquire),
+                                          header_->consumer.head.load(std::memory_order_acquire));
+    return header_->consumer.read.load(std::memory_order_acquire) == tail && copied >= tail;
   }
   // The end of the entries published so far, and of those whose space is free (written):
   // flush() waits until head_position() passes the published_tail() it saw.
@@ -372,6 +394,7 @@ class SharedRing {
   std::uint64_t cached_head_ = 0;
   std::uint64_t evicted_from_ = 0;
   std::uint64_t evicted_to_ = 0;
+  bool sealed_here_ = false;  // seal() was called on this object: every push goes the slow way
 };
 
 // Resolves a dead writer's intent against the log recovered up to `next_offset`: for each ring

@@ -85,6 +85,8 @@ int producer_main(const Paths& paths, bool die_mid_entry, std::uint64_t entries)
   if (io::MmapRegion::map(f.fd(), kRingHeaderBytes + kRingBytes, true, &m) < 0) return 14;
   auto* header = reinterpret_cast<RingHeader*>(m.mutable_data());
   const std::uint64_t tail = header->producer.tail.load();
+  // A push claims only free space: wait for room for the half-written entry, as try_push would.
+  while (tail + 64 - header->consumer.head.load() > kRingBytes) std::this_thread::sleep_for(std::chrono::microseconds(200));
   header->producer.claim.store(tail + 64);
   std::memset(m.mutable_data() + kRingHeaderBytes + (tail % kRingBytes), 0x5a, 8);
   ::raise(SIGKILL);
@@ -163,7 +165,8 @@ int consumer_main(const Paths& paths, const ConsumerPlan& plan) {
     for (SharedRing& ring : listing->rings) {
       entries.clear();
       const DrainResult r = ring.drain(std::span(out).subspan(used), &entries, DrainLimits{}, valid_entry);
-      if (r.outcome != DrainOutcome::kOk || r.malformed != 0) return 29;
+      if (r.outcome != DrainOutcome::kOk) return 40 + static_cast<int>(r.outcome);
+      if (r.malformed != 0) return 29;
       for (const DrainedEntry& e : entries) {
         const std::uint64_t offset = next + records.size() / kRecordBytes;
         if (runs.empty() || runs.back().ring_id != ring.ring_id() || !e.follows_previous) {
@@ -240,13 +243,26 @@ TEST(SharedRingProcesses, KillsOfProducersAndConsumersLoseAndRepeatNothing) {
     ++consumers;
     return testing::ForkedChild::start([&paths, plan] { return consumer_main(paths, plan); });
   };
+  // Producers that ended by themselves must have ended by their own SIGKILL, between claim
+  // and tail (the ones still running at the end are killed anywhere).
+  auto reap_mid_entry_deaths = [&] {
+    for (auto it = producers.begin(); it != producers.end();) {
+      if (auto code = it->first.try_wait()) {
+        EXPECT_TRUE(it->second) << "a producer ended by itself";
+        EXPECT_EQ(*code, 128 + SIGKILL);
+        ++mid_entry_children;
+        it = producers.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  };
   ConsumerPlan plan{false, 0, 3};
   testing::ForkedChild consumer = start_consumer(plan);
   for (int round = 0; round < kRounds; ++round) {
     while (static_cast<int>(producers.size()) < kMaxProducers && started < kProducersTotal) {
       const bool mid_entry = started % 5 == 4;
       const std::uint64_t entries = 20 + rng() % 400;
-      mid_entry_children += mid_entry ? 1 : 0;
       producers.emplace_back(testing::ForkedChild::start([&paths, mid_entry, entries] {
                                return producer_main(paths, mid_entry, entries);
                              }),
@@ -254,16 +270,7 @@ TEST(SharedRingProcesses, KillsOfProducersAndConsumersLoseAndRepeatNothing) {
       ++started;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1 + rng() % 15));
-    // Producers that ended by themselves must have ended by their own SIGKILL.
-    for (auto it = producers.begin(); it != producers.end();) {
-      if (auto code = it->first.try_wait()) {
-        EXPECT_TRUE(it->second) << "a producer ended by itself";
-        EXPECT_EQ(*code, 128 + SIGKILL);
-        it = producers.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    reap_mid_entry_deaths();
     const unsigned action = rng() % 3;
     if (action == 0 && !producers.empty()) {
       const std::size_t k = rng() % producers.size();
@@ -282,6 +289,7 @@ TEST(SharedRingProcesses, KillsOfProducersAndConsumersLoseAndRepeatNothing) {
       consumer = start_consumer(plan);
     }
   }
+  reap_mid_entry_deaths();
   for (auto& p : producers) p.first.kill_and_wait();
   producers.clear();
   (void)consumer.kill_and_wait();

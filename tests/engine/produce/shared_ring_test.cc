@@ -173,9 +173,16 @@ TEST(SharedRing, EvictedSpaceBehindEntriesInFlightComesBackWithTheWritersHead) {
 TEST(SharedRing, SealedRingTakesNoPush) {
   Memory m(kCapacity);
   SharedRing ring = SharedRing::over_memory(m.bytes, kCapacity);
+  ASSERT_TRUE(ring.try_push(1, 0, 0, payload_of(0, 8)));
   ring.seal();
   EXPECT_TRUE(ring.sealed());
-  EXPECT_TRUE(ring.drained());
+  EXPECT_FALSE(ring.try_push(1, 0, 0, payload_of(1, 8)));
+  EXPECT_EQ(ring.producer_used_bytes(), 24u);
+  SharedRing consumer = SharedRing::over_memory(m.bytes, kCapacity);
+  Drained d = drain(consumer);
+  EXPECT_EQ(d.entries.size(), 1u) << "what was pushed before the seal is drained";
+  consumer.mark_written(d.result.read_end, 1);
+  EXPECT_TRUE(consumer.drained());
 }
 
 TEST(SharedRing, RefusesPayloadsThatCanNeverFit) {
@@ -256,11 +263,14 @@ TEST_F(Corrupted, ImpossiblePositionsMakeTheRingCorrupt) {
   }
 }
 
-TEST_F(Corrupted, AnEntryThatCannotFitTheBufferIsRefusedNotStuck) {
+TEST_F(Corrupted, AnEntryThatDoesNotFitTheBufferWaitsForTheNextDrain) {
   push_three();
-  Drained d = drain(consumer, accept_all, /*out_bytes=*/32);
-  EXPECT_EQ(d.result.malformed, 3u);
-  EXPECT_EQ(d.result.read_end, 168u);
+  Drained small = drain(consumer, accept_all, /*out_bytes=*/32);
+  EXPECT_EQ(small.entries.size(), 0u);
+  EXPECT_EQ(small.result.malformed, 0u);
+  Drained room = drain(consumer);
+  EXPECT_EQ(room.entries.size(), 3u) << "taken by the first drain, copied by the second";
+  EXPECT_EQ(room.result.read_end, 168u);
 }
 
 // ---- Files. ----
