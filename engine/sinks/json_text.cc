@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "io/hex.h"
+
 namespace spool::engine {
 
 namespace {
@@ -37,7 +39,6 @@ bool needs_care(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
   std::size_t run = 0;  // start of the bytes not yet copied
   std::size_t i = 0;
@@ -75,7 +76,7 @@ void append_json_string(std::string& out, std::string_view s) {
         if (c >= 0x80) {
           out += "\xEF\xBF\xBD";  // U+FFFD for a byte that starts no valid sequence
         } else {
-          const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
+          const char esc[6] = {'\\', 'u', '0', '0', io::kHexDigits[c >> 4], io::kHexDigits[c & 0xf]};
           out.append(esc, 6);
         }
         break;

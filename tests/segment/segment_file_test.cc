@@ -13,8 +13,8 @@
 
 #include <gtest/gtest.h>
 
-#include "io/errno_status.h"
 #include "io/clock.h"
+#include "io/errno_status.h"
 #include "io/file.h"
 #include "segment/frame_format.h"
 #include "segment/segment_header.h"
