@@ -126,23 +126,4 @@ void append_json_double(std::string& out, double v) {
   out.append(buf, static_cast<std::size_t>(r.ptr - buf));
 }
 
-void append_base64(std::string& out, const std::uint8_t* data, std::size_t n) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::size_t i = 0;
-  for (; i + 3 <= n; i += 3) {
-    const std::uint32_t v = (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
-    const char quad[4] = {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63],
-                          kAlphabet[v & 63]};
-    out.append(quad, 4);
-  }
-  if (i < n) {
-    std::uint32_t v = std::uint32_t{data[i]} << 16;
-    if (i + 1 < n) v |= std::uint32_t{data[i + 1]} << 8;
-    const char quad[4] = {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63],
-                          i + 1 < n ? kAlphabet[(v >> 6) & 63] : '=', '='};
-    out.append(quad, 4);
-  }
-}
-
 }  // namespace spool::engine

@@ -19,7 +19,7 @@
 #include "support/spoolctl_runner.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
-#include "tools/base64.h"
+#include "engine/sinks/base64.h"
 
 namespace spool {
 namespace {
@@ -55,7 +55,7 @@ std::vector<DumpedRecord> dump(const std::string& dir, std::vector<std::string> 
   std::vector<DumpedRecord> records;
   for (const std::string& line : lines_of(r.out)) {
     json j = json::parse(line);
-    auto payload = tools::base64_decode(j.at("payload_b64").get<std::string>());
+    auto payload = engine::base64_decode(j.at("payload_b64").get<std::string>());
     EXPECT_TRUE(payload.has_value()) << line;
     records.push_back(DumpedRecord{j.at("offset").get<std::uint64_t>(),
                                    j.at("timestamp").get<std::int64_t>(), j.at("type").get<int>(),

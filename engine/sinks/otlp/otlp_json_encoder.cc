@@ -5,6 +5,7 @@
 #include <array>
 #include <type_traits>
 
+#include "engine/sinks/base64.h"
 #include "engine/sinks/json_text.h"
 #include "io/hex.h"
 #include "spool/records_generated.h"

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/sinks/base64.h"
 #include "engine/sinks/json_text.h"
 #include "spool/record_encoder.h"
 #include "support/test_batch.h"
