@@ -1,4 +1,4 @@
-# The include rules of the rooms: each room's sources may include only its own headers and
+# The include rules of the rooms (and of the public headers): each room's sources may include only its own headers and
 # those of the rooms below it, so the dependency direction of the libraries
 #
 #   spool_sinks -> spool_forward -> spool_produce -> spool_record, spool_segment -> spool_io
@@ -65,6 +65,20 @@ function(spool_room_include_violations source_dir out)
       endforeach()
     endforeach()
   endforeach()
+  # The public headers include only each other and the standard library: nothing internal,
+  # and no FlatBuffers (the generated tables stay an implementation detail; pimpl instead).
+  file(GLOB public_headers ${source_dir}/include/spool/*.h)
+  foreach(file ${public_headers})
+    file(STRINGS ${file} includes REGEX "^[ \t]*#[ \t]*include[ \t]+[\"<]")
+    foreach(line ${includes})
+      string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]+([\"<][^\">]+[\">]).*" "\\1" header "${line}")
+      if(header MATCHES "^\"(io|segment|engine|tools)/" OR header MATCHES "flatbuffers" OR
+         header MATCHES "_generated\\.h")
+        file(RELATIVE_PATH shown ${source_dir} ${file})
+        list(APPEND violations "${shown}: #include ${header} (public headers include only spool/ headers and the standard library)")
+      endif()
+    endforeach()
+  endforeach()
   set(${out} "${violations}" PARENT_SCOPE)
 endfunction()
 
@@ -72,7 +86,7 @@ function(spool_check_room_includes source_dir)
   spool_room_include_violations(${source_dir} violations)
   if(violations)
     list(JOIN violations "\n  " text)
-    message(FATAL_ERROR "includes against the direction of the rooms:\n  ${text}")
+    message(FATAL_ERROR "includes that break the room rules:\n  ${text}")
   endif()
 endfunction()
 

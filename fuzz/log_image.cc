@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "io/little_endian.h"
 #include "segment/frame_format.h"
 #include "segment/log_checkpoint.h"
 #include "segment/segment_header.h"
@@ -74,18 +75,18 @@ std::vector<std::uint8_t> encode_index(const IndexContent& c) {
   const std::size_t entry_bytes = c.entries.size() * sizeof(IndexEntry);
   std::vector<std::uint8_t> out(64 + entry_bytes, 0);
   std::memcpy(out.data(), "SPOOLIDX", 8);
-  segment::store_u32(out.data() + 8, 1);
-  segment::store_u32(out.data() + 12, static_cast<std::uint32_t>(c.entries.size()));
-  segment::store_u64(out.data() + 16, c.base);
-  segment::store_u64(out.data() + 24, c.data_end);
-  segment::store_u64(out.data() + 32, c.record_count);
-  segment::store_u64(out.data() + 40, c.last_offset);
-  segment::store_u64(out.data() + 48, static_cast<std::uint64_t>(c.max_timestamp));
+  io::store_u32(out.data() + 8, 1);
+  io::store_u32(out.data() + 12, static_cast<std::uint32_t>(c.entries.size()));
+  io::store_u64(out.data() + 16, c.base);
+  io::store_u64(out.data() + 24, c.data_end);
+  io::store_u64(out.data() + 32, c.record_count);
+  io::store_u64(out.data() + 40, c.last_offset);
+  io::store_u64(out.data() + 48, static_cast<std::uint64_t>(c.max_timestamp));
   if (entry_bytes > 0) std::memcpy(out.data() + 64, c.entries.data(), entry_bytes);
   // XXH3-64 of bytes 0..55 followed by the entries.
   std::vector<std::uint8_t> hashed(out.begin(), out.begin() + 56);
   hashed.insert(hashed.end(), out.begin() + 64, out.end());
-  segment::store_u64(out.data() + 56, XXH3_64bits(hashed.data(), hashed.size()));
+  io::store_u64(out.data() + 56, XXH3_64bits(hashed.data(), hashed.size()));
   return out;
 }
 
@@ -435,7 +436,7 @@ LogImage build_log_image(const LogSpec& spec) {
     // Every frame intact in the final bytes, at any aligned position.
     for (std::uint64_t pos = kSegmentHeaderBytes; pos + kFrameHeaderBytes <= b.bytes.size();
          pos += segment::kFrameAlignment) {
-      if (segment::load_u32(b.bytes.data() + pos) != segment::kFrameMagic) continue;
+      if (io::load_u32(b.bytes.data() + pos) != segment::kFrameMagic) continue;
       FrameHeader fh;
       if (segment::check_frame(b.bytes.data() + pos, b.bytes.size() - pos, kFuzzLogId,
                                image.options.max_record_bytes,

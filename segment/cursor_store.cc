@@ -9,10 +9,11 @@
 #include <cstring>
 #include <memory>
 
-#include "io/errno_status.h"
 #include "io/clock.h"
 #include "io/env.h"
+#include "io/errno_status.h"
 #include "io/file.h"
+#include "io/little_endian.h"
 #include "segment/frame_format.h"
 #include "segment/log_marker.h"
 #include "segment/segment_file.h"
@@ -30,12 +31,6 @@ constexpr std::string_view kTempSuffix = ".cursor.tmp";
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
          c == '_' || c == '-';
-}
-
-std::uint16_t load_u16(const std::uint8_t* p) {
-  std::uint16_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
 }
 
 }  // namespace
@@ -63,14 +58,14 @@ std::string CursorStore::encode(const CursorRecord& r) {
   std::string out(kFixedBytes + n + m, '\0');
   auto* p = reinterpret_cast<std::uint8_t*>(out.data());
   std::memcpy(p, kMagic, 8);
-  store_u32(p + 8, kVersion);
-  store_u16(p + 12, static_cast<std::uint16_t>(n));
-  store_u32(p + 16, static_cast<std::uint32_t>(m));
-  store_u64(p + 24, r.next_offset);
-  store_u64(p + 32, static_cast<std::uint64_t>(r.updated_ns));
+  io::store_u32(p + 8, kVersion);
+  io::store_u16(p + 12, static_cast<std::uint16_t>(n));
+  io::store_u32(p + 16, static_cast<std::uint32_t>(m));
+  io::store_u64(p + 24, r.next_offset);
+  io::store_u64(p + 32, static_cast<std::uint64_t>(r.updated_ns));
   std::memcpy(p + kHeaderBytes, r.name.data(), n);
   if (m != 0) std::memcpy(p + kHeaderBytes + n, r.state.data(), m);
-  store_u64(p + kHeaderBytes + n + m, XXH3_64bits(p, kHeaderBytes + n + m));
+  io::store_u64(p + kHeaderBytes + n + m, XXH3_64bits(p, kHeaderBytes + n + m));
   return out;
 }
 
@@ -82,24 +77,24 @@ Result<CursorRecord> CursorStore::decode(std::string_view bytes) {
                               std::to_string(kFixedBytes));
   }
   if (std::memcmp(p, kMagic, 8) != 0) return Status::corruption("bad magic (not a cursor file)");
-  const std::size_t n = load_u16(p + 12);
-  const std::size_t m = load_u32(p + 16);
+  const std::size_t n = io::load_u16(p + 12);
+  const std::size_t m = io::load_u32(p + 16);
   if (n == 0 || n > kMaxNameBytes) return Status::corruption("name length " + std::to_string(n) + " out of range");
   if (m > kMaxStateBytes) return Status::corruption("state length " + std::to_string(m) + " out of range");
   if (size != kFixedBytes + n + m) {
     return Status::corruption("size " + std::to_string(size) + " does not match the lengths in the header (" +
                               std::to_string(kFixedBytes + n + m) + ")");
   }
-  if (XXH3_64bits(p, kHeaderBytes + n + m) != load_u64(p + kHeaderBytes + n + m)) {
+  if (XXH3_64bits(p, kHeaderBytes + n + m) != io::load_u64(p + kHeaderBytes + n + m)) {
     return Status::corruption("checksum mismatch");
   }
   // Checked after the checksum: a valid checksum over an unknown version is a newer writer.
-  const std::uint32_t version = load_u32(p + 8);
+  const std::uint32_t version = io::load_u32(p + 8);
   if (version != kVersion) return Status::corruption("unsupported version " + std::to_string(version));
-  if (load_u16(p + 14) != 0 || load_u32(p + 20) != 0) return Status::corruption("reserved bytes are not zero");
+  if (io::load_u16(p + 14) != 0 || io::load_u32(p + 20) != 0) return Status::corruption("reserved bytes are not zero");
   CursorRecord r;
-  r.next_offset = load_u64(p + 24);
-  r.updated_ns = static_cast<std::int64_t>(load_u64(p + 32));
+  r.next_offset = io::load_u64(p + 24);
+  r.updated_ns = static_cast<std::int64_t>(io::load_u64(p + 32));
   r.name.assign(bytes.substr(kHeaderBytes, n));
   r.state.assign(bytes.substr(kHeaderBytes + n, m));
   if (r.next_offset > kOffsetLimit) return Status::corruption("next_offset beyond the offset space");

@@ -79,20 +79,5 @@ enum class FrameCheck : std::uint8_t {
 FrameCheck check_frame(const std::uint8_t* data, std::size_t available, std::uint64_t log_id,
                        std::uint32_t max_payload, FrameHeader* header) noexcept;
 
-inline std::uint32_t load_u32(const std::uint8_t* p) noexcept {
-  std::uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;  // the log is little-endian; spool builds only for little-endian hosts
-}
-inline std::uint64_t load_u64(const std::uint8_t* p) noexcept {
-  std::uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store_u16(std::uint8_t* p, std::uint16_t v) noexcept { std::memcpy(p, &v, sizeof v); }
-inline void store_u32(std::uint8_t* p, std::uint32_t v) noexcept { std::memcpy(p, &v, sizeof v); }
-inline void store_u64(std::uint8_t* p, std::uint64_t v) noexcept { std::memcpy(p, &v, sizeof v); }
-
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "spool's on-disk format is little-endian");
 
 }  // namespace spool::segment

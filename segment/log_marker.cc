@@ -7,9 +7,10 @@
 #include <charconv>
 #include <cstdio>
 
-#include "io/errno_status.h"
 #include "io/clock.h"
+#include "io/errno_status.h"
 #include "io/file.h"
+#include "io/hex.h"
 #include "segment/segment_file.h"
 
 namespace spool::segment {
@@ -18,12 +19,6 @@ namespace {
 
 constexpr std::string_view kMagicLine = "spool-log 1";
 constexpr mode_t kMaxMode = 0777;
-
-std::string hex16(std::uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 std::string octal4(mode_t m) {
   char buf[8];
@@ -94,7 +89,7 @@ LogMarker LogMarker::for_log(std::uint64_t log_id, const LogOptions& options) {
 std::string LogMarker::encode() const {
   std::string s;
   s += kMagicLine;
-  s += "\nlog_id " + hex16(log_id);
+  s += "\nlog_id " + io::hex_u64(log_id);
   s += "\ncreated_unix_ms " + std::to_string(created_unix_ms < 0 ? 0 : created_unix_ms);
   s += "\nsegment_bytes " + std::to_string(segment_bytes);
   s += "\nretention_bytes " + std::to_string(retention_bytes);
@@ -102,7 +97,7 @@ std::string LogMarker::encode() const {
   s += "\nfile_mode " + octal4(file_mode);
   s += "\ndir_mode " + octal4(dir_mode);
   s += "\n";
-  s += "checksum " + hex16(XXH3_64bits(s.data(), s.size())) + "\n";
+  s += "checksum " + io::hex_u64(XXH3_64bits(s.data(), s.size())) + "\n";
   return s;
 }
 

@@ -1,6 +1,7 @@
 // LogReader and the read paths of SegmentLog.
 #include <algorithm>
 
+#include "io/little_endian.h"
 #include "io/mapped_read_guard.h"
 #include "segment/segment_log.h"
 
@@ -90,8 +91,8 @@ bool LogReader::next(RecordView* out) {
       position_ = end;
       continue;
     }
-    if (readable - position_ >= kFrameHeaderBytes && load_u32(data + position_) == kFrameMagic) {
-      const std::uint32_t length = std::min(load_u32(data + position_ + 4), max_payload);
+    if (readable - position_ >= kFrameHeaderBytes && io::load_u32(data + position_) == kFrameMagic) {
+      const std::uint32_t length = std::min(io::load_u32(data + position_ + 4), max_payload);
       readable = readable_end(position_ + frame_size(length), end);
     }
     const std::uint64_t end_offset = segment_offset_end(segment_->base_offset());

@@ -9,8 +9,8 @@
 #include <array>
 #include <cstdio>
 
-#include "io/errno_status.h"
 #include "io/env.h"
+#include "io/errno_status.h"
 #include "io/file.h"
 #include "segment/log_checkpoint.h"
 #include "segment/segment_file.h"

@@ -4,8 +4,8 @@
 #include <fcntl.h>
 #include <string.h>
 
-#include "io/errno_status.h"
 #include "io/clock.h"
+#include "io/errno_status.h"
 #include "io/mapped_read_guard.h"
 
 namespace spool::segment {

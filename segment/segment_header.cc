@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "io/little_endian.h"
 #include "segment/frame_format.h"
 
 namespace spool::segment {
@@ -16,12 +17,12 @@ constexpr char kSegmentMagic[8] = {'S', 'P', 'O', 'O', 'L', 'S', 'E', 'G'};
 void encode_segment_header(const SegmentHeader& h, std::uint8_t out[kSegmentHeaderBytes]) {
   std::memset(out, 0, kSegmentHeaderBytes);
   std::memcpy(out, kSegmentMagic, 8);
-  store_u32(out + 8, kFormatVersion);
-  store_u32(out + 12, kSegmentHeaderBytes);
-  store_u64(out + 16, h.log_id);
-  store_u64(out + 24, h.base_offset);
-  store_u64(out + 32, static_cast<std::uint64_t>(h.created_ns));
-  store_u64(out + 56, XXH3_64bits(out, 56));
+  io::store_u32(out + 8, kFormatVersion);
+  io::store_u32(out + 12, kSegmentHeaderBytes);
+  io::store_u64(out + 16, h.log_id);
+  io::store_u64(out + 24, h.base_offset);
+  io::store_u64(out + 32, static_cast<std::uint64_t>(h.created_ns));
+  io::store_u64(out + 56, XXH3_64bits(out, 56));
 }
 
 HeaderCheck decode_segment_header(const std::uint8_t* data, std::size_t available,
@@ -31,13 +32,13 @@ HeaderCheck decode_segment_header(const std::uint8_t* data, std::size_t availabl
   for (std::size_t i = 0; i < kSegmentHeaderBytes && all_zero; ++i) all_zero = data[i] == 0;
   if (all_zero) return HeaderCheck::kZero;
   if (std::memcmp(data, kSegmentMagic, 8) != 0) return HeaderCheck::kBadMagic;
-  if (XXH3_64bits(data, 56) != load_u64(data + 56)) return HeaderCheck::kBadChecksum;
-  if (load_u32(data + 8) != kFormatVersion || load_u32(data + 12) != kSegmentHeaderBytes) {
+  if (XXH3_64bits(data, 56) != io::load_u64(data + 56)) return HeaderCheck::kBadChecksum;
+  if (io::load_u32(data + 8) != kFormatVersion || io::load_u32(data + 12) != kSegmentHeaderBytes) {
     return HeaderCheck::kBadVersion;
   }
-  out->log_id = load_u64(data + 16);
-  out->base_offset = load_u64(data + 24);
-  out->created_ns = static_cast<std::int64_t>(load_u64(data + 32));
+  out->log_id = io::load_u64(data + 16);
+  out->base_offset = io::load_u64(data + 24);
+  out->created_ns = static_cast<std::int64_t>(io::load_u64(data + 32));
   return HeaderCheck::kValid;
 }
 

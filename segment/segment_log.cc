@@ -5,9 +5,9 @@
 
 #include <algorithm>
 
-#include "io/errno_status.h"
 #include "io/clock.h"
 #include "io/env.h"
+#include "io/errno_status.h"
 #include "segment/log_marker.h"
 #include "segment/segment_directory.h"
 

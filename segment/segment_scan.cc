@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "io/little_endian.h"
+
 namespace spool::segment {
 
 std::string_view frame_check_name(FrameCheck check) {
@@ -53,7 +55,7 @@ std::optional<FrameAt> find_next_frame(const std::uint8_t* data, std::size_t siz
                                        std::uint64_t end_offset) {
   position = (position + kFrameAlignment - 1) & ~(kFrameAlignment - 1);
   for (std::uint64_t pos = position; pos + kFrameHeaderBytes <= size; pos += kFrameAlignment) {
-    if (load_u32(data + pos) != kFrameMagic) continue;
+    if (io::load_u32(data + pos) != kFrameMagic) continue;
     FrameHeader h;
     if (check_at(data, size, pos, log_id, max_payload, min_offset, end_offset, &h) ==
         FrameCheck::kValid) {

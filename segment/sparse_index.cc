@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "io/little_endian.h"
 #include "segment/frame_format.h"
 #include "segment/segment_header.h"
 
@@ -56,13 +57,13 @@ std::string SparseIndex::encode(std::uint64_t base_offset, const SegmentSummary&
   std::string out(kHeaderBytes + entries_.size() * sizeof(IndexEntry), '\0');
   auto* p = reinterpret_cast<std::uint8_t*>(out.data());
   std::memcpy(p, kMagic, 8);
-  store_u32(p + 8, kVersion);
-  store_u32(p + 12, static_cast<std::uint32_t>(entries_.size()));
-  store_u64(p + 16, base_offset);
-  store_u64(p + 24, s.data_end);
-  store_u64(p + 32, s.record_count);
-  store_u64(p + 40, s.last_offset);
-  store_u64(p + 48, static_cast<std::uint64_t>(s.max_timestamp));
+  io::store_u32(p + 8, kVersion);
+  io::store_u32(p + 12, static_cast<std::uint32_t>(entries_.size()));
+  io::store_u64(p + 16, base_offset);
+  io::store_u64(p + 24, s.data_end);
+  io::store_u64(p + 32, s.record_count);
+  io::store_u64(p + 40, s.last_offset);
+  io::store_u64(p + 48, static_cast<std::uint64_t>(s.max_timestamp));
   if (!entries_.empty()) {
     std::memcpy(p + kHeaderBytes, entries_.data(), entries_.size() * sizeof(IndexEntry));
   }
@@ -70,7 +71,7 @@ std::string SparseIndex::encode(std::uint64_t base_offset, const SegmentSummary&
   XXH3_64bits_reset(&state);
   XXH3_64bits_update(&state, p, 56);
   XXH3_64bits_update(&state, p + kHeaderBytes, entries_.size() * sizeof(IndexEntry));
-  store_u64(p + 56, XXH3_64bits_digest(&state));
+  io::store_u64(p + 56, XXH3_64bits_digest(&state));
   return out;
 }
 
@@ -78,21 +79,21 @@ bool SparseIndex::decode(const std::string& bytes, std::uint64_t base_offset,
                          std::uint64_t file_size, SegmentSummary* summary) {
   const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
   if (bytes.size() < kHeaderBytes || std::memcmp(p, kMagic, 8) != 0) return false;
-  if (load_u32(p + 8) != kVersion) return false;
-  const std::uint64_t n = load_u32(p + 12);
+  if (io::load_u32(p + 8) != kVersion) return false;
+  const std::uint64_t n = io::load_u32(p + 12);
   if (bytes.size() != kHeaderBytes + n * sizeof(IndexEntry)) return false;
   XXH3_state_t state;
   XXH3_64bits_reset(&state);
   XXH3_64bits_update(&state, p, 56);
   XXH3_64bits_update(&state, p + kHeaderBytes, n * sizeof(IndexEntry));
-  if (XXH3_64bits_digest(&state) != load_u64(p + 56)) return false;
-  if (load_u64(p + 16) != base_offset) return false;
+  if (XXH3_64bits_digest(&state) != io::load_u64(p + 56)) return false;
+  if (io::load_u64(p + 16) != base_offset) return false;
 
   SegmentSummary s;
-  s.data_end = load_u64(p + 24);
-  s.record_count = load_u64(p + 32);
-  s.last_offset = load_u64(p + 40);
-  s.max_timestamp = static_cast<std::int64_t>(load_u64(p + 48));
+  s.data_end = io::load_u64(p + 24);
+  s.record_count = io::load_u64(p + 32);
+  s.last_offset = io::load_u64(p + 40);
+  s.max_timestamp = static_cast<std::int64_t>(io::load_u64(p + 48));
   if (s.data_end < kSegmentHeaderBytes || s.data_end > file_size) return false;
   if ((s.record_count == 0) != (n == 0)) return false;
   if (s.record_count > 0 &&

@@ -10,7 +10,7 @@
 #include "spool/record_verify.h"
 #include "spool/records.h"
 #include "spool/records_generated.h"
-#include "tools/base64.h"
+#include "engine/sinks/base64.h"
 
 namespace spool::tools {
 
@@ -157,7 +157,7 @@ ordered_json raw_record_json(const fb::Record& r) {
   const auto* data = r.data();
   j["data_b64"] = data == nullptr
                       ? std::string()
-                      : base64_encode(std::span<const std::uint8_t>(data->data(), data->size()));
+                      : engine::base64_encode(std::span<const std::uint8_t>(data->data(), data->size()));
   return j;
 }
 

@@ -24,7 +24,7 @@
 // and read after the consumer's pop (acquire); the consumer's reads happen before it
 // returns the handle on free_, which the next producer pops (acquire) before writing.
 //
-// Header-only so that the unit test (tests/slab_handle_queue_test.cc) needs no extra target.
+// Header-only so that the unit test (tests/bench/slab_handle_queue_test.cc) needs no extra target.
 #pragma once
 
 #include <boost/lockfree/queue.hpp>

@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
-#include "io/errno_status.h"
 #include "engine/forward/utf8_cut.h"
 #include "io/clock.h"
+#include "io/errno_status.h"
 #include "io/file.h"
+#include "io/little_endian.h"
 #include "segment/frame_format.h"
 #include "segment/log_marker.h"
 #include "segment/segment_file.h"
@@ -24,12 +25,6 @@ constexpr std::size_t kRequeueChunkRecords = 1024;
 constexpr std::size_t kRequeueChunkBytes = 8u << 20;
 
 constexpr std::size_t padded_error_bytes(std::size_t e) { return (e + 7) & ~std::size_t{7}; }
-
-std::uint16_t load_u16(const std::uint8_t* p) {
-  std::uint16_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 
 constexpr std::string_view kDroppedKey = "dropped=";
 
@@ -66,12 +61,12 @@ void encode_dead_letter_payload(const DeadLetterInput& letter, std::int64_t dead
   out->resize(start + kDeadLetterHeaderBytes + padded + letter.payload.size(), 0);
   std::uint8_t* p = out->data() + start;
   std::memcpy(p, kMagic, 4);
-  segment::store_u16(p + 4, kVersion);
-  segment::store_u16(p + 6, static_cast<std::uint16_t>(error.size()));
-  segment::store_u64(p + 8, letter.log_id);
-  segment::store_u64(p + 16, letter.offset);
-  segment::store_u64(p + 24, static_cast<std::uint64_t>(dead_lettered_at_ns));
-  segment::store_u32(p + 32, letter.attempts);
+  io::store_u16(p + 4, kVersion);
+  io::store_u16(p + 6, static_cast<std::uint16_t>(error.size()));
+  io::store_u64(p + 8, letter.log_id);
+  io::store_u64(p + 16, letter.offset);
+  io::store_u64(p + 24, static_cast<std::uint64_t>(dead_lettered_at_ns));
+  io::store_u32(p + 32, letter.attempts);
   // bytes 36..39 reserved, zero from resize; padding after the error likewise.
   std::memcpy(p + kDeadLetterHeaderBytes, error.data(), error.size());
   if (!letter.payload.empty()) {
@@ -87,11 +82,11 @@ Result<DeadLetterPayload> decode_dead_letter_payload(std::span<const std::uint8_
   }
   const std::uint8_t* p = bytes.data();
   if (std::memcmp(p, kMagic, 4) != 0) return Status::corruption("dead letter has a bad magic");
-  const std::uint16_t version = load_u16(p + 4);
+  const std::uint16_t version = io::load_u16(p + 4);
   if (version != kVersion) {
     return Status::corruption("dead letter has unsupported version " + std::to_string(version));
   }
-  const std::size_t e = load_u16(p + 6);
+  const std::size_t e = io::load_u16(p + 6);
   if (e > kMaxDeadLetterErrorBytes) {
     return Status::corruption("dead letter error length " + std::to_string(e) + " above " +
                               std::to_string(kMaxDeadLetterErrorBytes));
@@ -102,15 +97,15 @@ Result<DeadLetterPayload> decode_dead_letter_payload(std::span<const std::uint8_
                               " bytes) runs past the end of the frame payload (" +
                               std::to_string(size) + " bytes)");
   }
-  if (segment::load_u32(p + 36) != 0) return Status::corruption("dead letter reserved bytes are not zero");
+  if (io::load_u32(p + 36) != 0) return Status::corruption("dead letter reserved bytes are not zero");
   for (std::size_t i = kDeadLetterHeaderBytes + e; i < kDeadLetterHeaderBytes + padded; ++i) {
     if (p[i] != 0) return Status::corruption("dead letter padding is not zero");
   }
   DeadLetterPayload d;
-  d.log_id = segment::load_u64(p + 8);
-  d.offset = segment::load_u64(p + 16);
-  d.dead_lettered_at_ns = static_cast<std::int64_t>(segment::load_u64(p + 24));
-  d.attempts = segment::load_u32(p + 32);
+  d.log_id = io::load_u64(p + 8);
+  d.offset = io::load_u64(p + 16);
+  d.dead_lettered_at_ns = static_cast<std::int64_t>(io::load_u64(p + 24));
+  d.attempts = io::load_u32(p + 32);
   d.error = std::string_view(reinterpret_cast<const char*>(p + kDeadLetterHeaderBytes), e);
   d.payload = bytes.subspan(kDeadLetterHeaderBytes + padded);
   return d;

@@ -1,16 +1,32 @@
 // idempotency_key(): the per-record deduplication key every sink sends (see spool/sink.h).
-#include <cstdio>
+#include "engine/forward/idempotency_key.h"
+
 #include <string>
 
+#include "io/hex.h"
 #include "spool/sink.h"
 
 namespace spool {
 
+namespace engine {
+
+IdempotencyKeyText::IdempotencyKeyText(std::uint64_t log_id, std::uint64_t offset) noexcept {
+  io::write_hex_u64(log_id, chars_.data());
+  chars_[16] = '-';
+  char digits[20];
+  std::size_t n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + offset % 10);
+    offset /= 10;
+  } while (offset != 0);
+  for (std::size_t i = 0; i < n; ++i) chars_[17 + i] = digits[n - 1 - i];
+  size_ = 17 + n;
+}
+
+}  // namespace engine
+
 std::string idempotency_key(std::uint64_t log_id, std::uint64_t offset) {
-  char buf[16 + 1 + 20 + 1];
-  const int n = std::snprintf(buf, sizeof buf, "%016llx-%llu", static_cast<unsigned long long>(log_id),
-                              static_cast<unsigned long long>(offset));
-  return std::string(buf, static_cast<std::size_t>(n));
+  return std::string(engine::IdempotencyKeyText(log_id, offset).view());
 }
 
 }  // namespace spool

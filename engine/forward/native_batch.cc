@@ -4,20 +4,9 @@
 #include <limits>
 #include <string>
 
+#include "io/little_endian.h"
+
 namespace spool::engine {
-namespace {
-
-// Byte-wise so the encoding is little-endian on any host and needs no alignment.
-void put_le(std::uint8_t* p, std::uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-std::uint64_t get_le(const std::uint8_t* p, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
-  return v;
-}
-
-}  // namespace
 
 std::uint64_t native_batch_bytes(std::span<const ForwardRecord> records) noexcept {
   std::uint64_t total = 0;
@@ -37,11 +26,11 @@ Status encode_native_batch(std::span<const ForwardRecord> records, std::vector<s
   out->resize(static_cast<std::size_t>(native_batch_bytes(records)));
   std::uint8_t* p = out->data();
   for (const ForwardRecord& r : records) {
-    put_le(p, r.offset, 8);
-    put_le(p + 8, static_cast<std::uint64_t>(r.timestamp_ns), 8);
-    put_le(p + 16, static_cast<std::uint16_t>(r.kind), 2);
-    put_le(p + 18, frame_flags_for(r.priority), 2);
-    put_le(p + 20, r.payload.size(), 4);
+    io::store_u64(p, r.offset);
+    io::store_u64(p + 8, static_cast<std::uint64_t>(r.timestamp_ns));
+    io::store_u16(p + 16, static_cast<std::uint16_t>(r.kind));
+    io::store_u16(p + 18, frame_flags_for(r.priority));
+    io::store_u32(p + 20, static_cast<std::uint32_t>(r.payload.size()));
     if (!r.payload.empty()) std::memcpy(p + kNativeRecordHeaderBytes, r.payload.data(), r.payload.size());
     p += kNativeRecordHeaderBytes + r.payload.size();
   }
@@ -60,11 +49,11 @@ Result<std::vector<NativeRecord>> decode_native_batch(std::span<const std::uint8
     }
     const std::uint8_t* p = bytes.data() + pos;
     NativeRecord r;
-    r.offset = get_le(p, 8);
-    r.timestamp_ns = static_cast<std::int64_t>(get_le(p + 8, 8));
-    r.kind = static_cast<std::uint16_t>(get_le(p + 16, 2));
-    r.flags = static_cast<std::uint16_t>(get_le(p + 18, 2));
-    const std::uint64_t n = get_le(p + 20, 4);
+    r.offset = io::load_u64(p);
+    r.timestamp_ns = static_cast<std::int64_t>(io::load_u64(p + 8));
+    r.kind = io::load_u16(p + 16);
+    r.flags = io::load_u16(p + 18);
+    const std::uint64_t n = io::load_u32(p + 20);
     if (n > left - kNativeRecordHeaderBytes) {
       return Status::corruption("native batch: record at byte " + std::to_string(pos) + " claims " +
                                 std::to_string(n) + " payload bytes but only " +

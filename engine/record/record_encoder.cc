@@ -8,6 +8,8 @@
 #include "spool/record_encoder.h"
 
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #include "spool/records_generated.h"
 
@@ -54,14 +56,63 @@ EncodedRecord refused(RecordKind kind, Priority priority) noexcept {
   return EncodedRecord{kind, priority, {}};
 }
 
+// FlatBufferBuilder plus a string writer that reserves once and copies once (CreateString
+// makes four separate reservations per string; a span has a dozen strings or more).
+class Builder : public flatbuffers::FlatBufferBuilder {
+ public:
+  using FlatBufferBuilder::FlatBufferBuilder;
+  // CreateString's bytes exactly; offset 0 (field left out) for an empty string.
+  Offset<String> string(std::string_view s);
+  // An Attribute table holding just `key` and `string_value` (both present), written
+  // directly: the generic table path (field tracking, vtable build and search) costs
+  // several times more, and string attributes are most of every span. All such tables of
+  // one record share one vtable; forget_vtables() when starting a new record.
+  Offset<fb::Attribute> string_attribute(Offset<String> key, Offset<String> value);
+  void forget_vtables() noexcept { string_attribute_vtable_ = 0; }
+  std::size_t capacity() const noexcept { return buf_.capacity(); }
+
+ private:
+  uoffset_t string_attribute_vtable_ = 0;  // its position; 0: not written yet
+};
+
 }  // namespace
 
-// The builder allocates its first kInitialBytes on the first record, the scratch arrays on
-// the first record with attributes or events: constructing an encoder costs nothing.
-RecordEncoder::RecordEncoder() : fbb_(kInitialBytes) {}
+// The builder and its scratch arrays live here, so that no public header includes FlatBuffers.
+struct RecordEncoder::Impl {
+  // The builder allocates its first kInitialBytes on the first record, the scratch arrays on
+  // the first record with attributes or events.
+  Impl() : fbb_(kInitialBytes) {}
+
+  EncodedRecord encode(const Span& span);
+  EncodedRecord encode(const LogRecord& log);
+  EncodedRecord encode(const Metric& metric);
+  EncodedRecord encode(const RawRecord& record);
+  void clear() noexcept;
+
+  // Clears the builder for the next record.
+  void begin() noexcept;
+  // Vector of Attribute / SpanEvent tables; offset 0 (field left out) when empty.
+  Offset<flatbuffers::Vector<Offset<fb::Attribute>>> build_attributes(std::span<const Attribute> attributes);
+  Offset<flatbuffers::Vector<Offset<fb::SpanEvent>>> build_events(std::span<const SpanEvent> events);
+  template <typename Table>
+  EncodedRecord finish(RecordKind kind, Priority priority, Offset<Table> root);
+
+  Builder fbb_;
+  std::vector<Offset<fb::Attribute>> attribute_offsets_;
+  std::vector<Offset<fb::SpanEvent>> event_offsets_;
+};
+
+RecordEncoder::RecordEncoder() : impl_(std::make_unique<Impl>()) {}
+RecordEncoder::~RecordEncoder() = default;
+
+EncodedRecord RecordEncoder::encode(const Span& span) { return impl_->encode(span); }
+EncodedRecord RecordEncoder::encode(const LogRecord& log) { return impl_->encode(log); }
+EncodedRecord RecordEncoder::encode(const Metric& metric) { return impl_->encode(metric); }
+EncodedRecord RecordEncoder::encode(const RawRecord& record) { return impl_->encode(record); }
+void RecordEncoder::clear() noexcept { impl_->clear(); }
 
 // Empty strings are left out of the table: absent and empty read back the same.
-Offset<String> RecordEncoder::Builder::string(std::string_view s) {
+Offset<String> Builder::string(std::string_view s) {
   if (s.empty()) return 0;
   // [uoffset length][bytes][NUL][zeros up to 4-byte alignment of the whole buffer], laid
   // out back to front like everything in the builder.
@@ -81,7 +132,7 @@ Offset<String> RecordEncoder::Builder::string(std::string_view s) {
 //   vtable: [vtable bytes 10][table bytes 12][key at 4][type absent][string_value at 8]
 // Positions are the builder's: distances from the end of the buffer, so an object written
 // later has a larger one, and a uoffset stored at position P pointing to O holds P - O.
-Offset<fb::Attribute> RecordEncoder::Builder::string_attribute(Offset<String> key,
+Offset<fb::Attribute> Builder::string_attribute(Offset<String> key,
                                                                Offset<String> value) {
   constexpr std::uint16_t kTableBytes = 12;
   constexpr std::uint16_t kVtable[] = {10, kTableBytes, 4, 0, 8};
@@ -107,12 +158,12 @@ Offset<fb::Attribute> RecordEncoder::Builder::string_attribute(Offset<String> ke
   return Offset<fb::Attribute>(at);
 }
 
-void RecordEncoder::clear() noexcept {
+void RecordEncoder::Impl::clear() noexcept {
   fbb_.Clear();
   fbb_.forget_vtables();
 }
 
-flatbuffers::Offset<flatbuffers::Vector<Offset<fb::Attribute>>> RecordEncoder::build_attributes(
+flatbuffers::Offset<flatbuffers::Vector<Offset<fb::Attribute>>> RecordEncoder::Impl::build_attributes(
     std::span<const Attribute> attributes) {
   if (attributes.empty()) return 0;
   attribute_offsets_.clear();
@@ -136,7 +187,7 @@ flatbuffers::Offset<flatbuffers::Vector<Offset<fb::Attribute>>> RecordEncoder::b
   return fbb_.CreateVector(attribute_offsets_.data(), attribute_offsets_.size());
 }
 
-flatbuffers::Offset<flatbuffers::Vector<Offset<fb::SpanEvent>>> RecordEncoder::build_events(
+flatbuffers::Offset<flatbuffers::Vector<Offset<fb::SpanEvent>>> RecordEncoder::Impl::build_events(
     std::span<const SpanEvent> events) {
   if (events.empty()) return 0;
   event_offsets_.clear();
@@ -152,7 +203,7 @@ flatbuffers::Offset<flatbuffers::Vector<Offset<fb::SpanEvent>>> RecordEncoder::b
   return fbb_.CreateVector(event_offsets_.data(), event_offsets_.size());
 }
 
-void RecordEncoder::begin() noexcept {
+void RecordEncoder::Impl::begin() noexcept {
   if (fbb_.capacity() > kRetainedBytes) {
     fbb_.Reset();  // frees the buffer; the next record allocates kInitialBytes again
   }
@@ -172,13 +223,13 @@ void RecordEncoder::begin() noexcept {
 }
 
 template <typename Table>
-EncodedRecord RecordEncoder::finish(RecordKind kind, Priority priority, Offset<Table> root) {
+EncodedRecord RecordEncoder::Impl::finish(RecordKind kind, Priority priority, Offset<Table> root) {
   fbb_.Finish(root);
   return EncodedRecord{kind, priority,
                        std::span<const std::uint8_t>(fbb_.GetBufferPointer(), fbb_.GetSize())};
 }
 
-EncodedRecord RecordEncoder::encode(const Span& s) {
+EncodedRecord RecordEncoder::Impl::encode(const Span& s) {
   begin();
   std::size_t content = s.name.size() + s.component_type.size() + s.status_message.size() +
                         s.model.size() + s.input.size() + s.output.size() + s.tool_name.size() +
@@ -228,7 +279,7 @@ EncodedRecord RecordEncoder::encode(const Span& s) {
   return finish(RecordKind::kSpan, s.priority, b.Finish());
 }
 
-EncodedRecord RecordEncoder::encode(const LogRecord& l) {
+EncodedRecord RecordEncoder::Impl::encode(const LogRecord& l) {
   begin();
   const std::size_t content = l.severity_text.size() + l.body.size() + content_bytes(l.attributes);
   if (content > kMaxEncodableContentBytes) return refused(RecordKind::kLog, l.priority);
@@ -249,7 +300,7 @@ EncodedRecord RecordEncoder::encode(const LogRecord& l) {
   return finish(RecordKind::kLog, l.priority, b.Finish());
 }
 
-EncodedRecord RecordEncoder::encode(const Metric& m) {
+EncodedRecord RecordEncoder::Impl::encode(const Metric& m) {
   begin();
   const std::size_t content = m.name.size() + m.unit.size() + content_bytes(m.attributes) +
                               m.bucket_bounds.size_bytes() + m.bucket_counts.size_bytes();
@@ -280,7 +331,7 @@ EncodedRecord RecordEncoder::encode(const Metric& m) {
   return finish(RecordKind::kMetric, m.priority, b.Finish());
 }
 
-EncodedRecord RecordEncoder::encode(const RawRecord& r) {
+EncodedRecord RecordEncoder::Impl::encode(const RawRecord& r) {
   begin();
   if (r.type_tag.size() + r.data.size() > kMaxEncodableContentBytes) {
     return refused(RecordKind::kRecord, r.priority);

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "io/hex.h"
 #include "spool/records.h"
 #include "spool/trace_context.h"
 
@@ -22,16 +23,6 @@ bool any_nonzero(const std::array<std::uint8_t, N>& bytes) noexcept {
   return acc != 0;
 }
 
-template <std::size_t N>
-std::string lower_hex(const std::array<std::uint8_t, N>& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(2 * N, '0');
-  for (std::size_t i = 0; i < N; ++i) {
-    out[2 * i] = kDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes[i] & 0xf];
-  }
-  return out;
-}
 
 // Bumped in the child after fork(): a forked child inherits its parent's thread-local PRNG
 // state and would otherwise repeat the parent's ids.
@@ -83,9 +74,9 @@ thread_local IdGenerator t_ids;
 }  // namespace
 
 bool TraceId::valid() const noexcept { return any_nonzero(bytes); }
-std::string TraceId::hex() const { return lower_hex(bytes); }
+std::string TraceId::hex() const { return io::hex(bytes); }
 bool SpanId::valid() const noexcept { return any_nonzero(bytes); }
-std::string SpanId::hex() const { return lower_hex(bytes); }
+std::string SpanId::hex() const { return io::hex(bytes); }
 
 TraceId new_trace_id() noexcept {
   (void)g_atfork_registered;

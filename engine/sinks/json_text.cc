@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "io/hex.h"
+
 namespace spool::engine {
 
 namespace {
@@ -37,7 +39,6 @@ bool needs_care(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
   std::size_t run = 0;  // start of the bytes not yet copied
   std::size_t i = 0;
@@ -75,7 +76,7 @@ void append_json_string(std::string& out, std::string_view s) {
         if (c >= 0x80) {
           out += "\xEF\xBF\xBD";  // U+FFFD for a byte that starts no valid sequence
         } else {
-          const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
+          const char esc[6] = {'\\', 'u', '0', '0', io::kHexDigits[c >> 4], io::kHexDigits[c & 0xf]};
           out.append(esc, 6);
         }
         break;
@@ -123,25 +124,6 @@ void append_json_double(std::string& out, double v) {
   char buf[32];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, static_cast<std::size_t>(r.ptr - buf));
-}
-
-void append_base64(std::string& out, const std::uint8_t* data, std::size_t n) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::size_t i = 0;
-  for (; i + 3 <= n; i += 3) {
-    const std::uint32_t v = (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
-    const char quad[4] = {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63],
-                          kAlphabet[v & 63]};
-    out.append(quad, 4);
-  }
-  if (i < n) {
-    std::uint32_t v = std::uint32_t{data[i]} << 16;
-    if (i + 1 < n) v |= std::uint32_t{data[i + 1]} << 8;
-    const char quad[4] = {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63],
-                          i + 1 < n ? kAlphabet[(v >> 6) & 63] : '=', '='};
-    out.append(quad, 4);
-  }
 }
 
 }  // namespace spool::engine

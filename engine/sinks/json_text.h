@@ -1,4 +1,4 @@
-// Appending JSON text to a std::string: strings (escaped, always valid UTF-8), numbers, base64.
+// Appending JSON text to a std::string: strings (escaped, always valid UTF-8), numbers (base64: base64.h).
 // Used by the OTLP/JSON encoder and the JSONL file sink, which write JSON far faster by hand
 // than through a DOM, and from the engine, which does not link a JSON library.
 #pragma once
@@ -23,7 +23,5 @@ void append_quoted_decimal(std::string& out, std::int64_t v);
 // The shortest text that reads back as `v`; NaN and infinities as proto3 JSON spells them:
 // "NaN", "Infinity", "-Infinity" (strings, JSON has no such numbers).
 void append_json_double(std::string& out, double v);
-// Standard base64 (RFC 4648, with padding), no quotes.
-void append_base64(std::string& out, const std::uint8_t* data, std::size_t n);
 
 }  // namespace spool::engine

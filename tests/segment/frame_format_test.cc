@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "io/little_endian.h"
 #include "support/frames.h"
 
 namespace spool::segment {
@@ -62,16 +63,16 @@ TEST(FrameEncode, LayoutMatchesTheDocumentedBytes) {
   const std::vector<std::uint8_t> b = encode_test_frame(kLogId, f);
   ASSERT_EQ(b.size(), 56u);
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(b.data()), 4), "FLPS");
-  EXPECT_EQ(load_u32(b.data()), kFrameMagic);
-  EXPECT_EQ(load_u32(b.data() + 4), 13u);
-  EXPECT_EQ(load_u64(b.data() + 8), 4242u);
-  EXPECT_EQ(static_cast<std::int64_t>(load_u64(b.data() + 16)), f.timestamp_ns);
+  EXPECT_EQ(io::load_u32(b.data()), kFrameMagic);
+  EXPECT_EQ(io::load_u32(b.data() + 4), 13u);
+  EXPECT_EQ(io::load_u64(b.data() + 8), 4242u);
+  EXPECT_EQ(static_cast<std::int64_t>(io::load_u64(b.data() + 16)), f.timestamp_ns);
   std::uint16_t v;
   std::memcpy(&v, b.data() + 24, 2);
   EXPECT_EQ(v, 7);
   std::memcpy(&v, b.data() + 26, 2);
   EXPECT_EQ(v, 0x8001);
-  EXPECT_EQ(load_u32(b.data() + 28), 0u);
+  EXPECT_EQ(io::load_u32(b.data() + 28), 0u);
   EXPECT_EQ(std::memcmp(b.data() + 40, f.payload.data(), 13), 0);
   for (std::size_t i = 53; i < 56; ++i) EXPECT_EQ(b[i], 0) << "padding byte " << i;
 }
@@ -209,7 +210,7 @@ TEST(FrameCheck, PayloadAboveTheLimitIsTooLarge) {
   // The limit is checked before the length is trusted, so a huge claimed length is
   // reported as too large rather than as a truncated frame.
   std::vector<std::uint8_t> huge = b;
-  store_u32(huge.data() + 4, 0xFFFFFFF0u);
+  io::store_u32(huge.data() + 4, 0xFFFFFFF0u);
   EXPECT_EQ(check_exact(huge, huge.size()), FrameCheck::kTooLarge);
 }
 
@@ -231,7 +232,7 @@ TEST(FrameCheck, ForeignMagicIsBadMagic) {
 
 TEST(FrameCheck, NonZeroReservedFieldIsRejected) {
   std::vector<std::uint8_t> b = encode_test_frame(kLogId, sample(10));
-  store_u32(b.data() + 28, 1);
+  io::store_u32(b.data() + 28, 1);
   EXPECT_EQ(check_exact(b, b.size()), FrameCheck::kBadReserved);
 }
 

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "io/file.h"
+#include "io/little_endian.h"
 #include "segment/frame_format.h"
 #include "support/temp_dir.h"
 
@@ -50,7 +51,7 @@ void expect_equal(const LogCheckpoint& a, const LogCheckpoint& b) {
   EXPECT_EQ(a.clean, b.clean);
 }
 
-void reseal(std::vector<std::uint8_t>* b) { store_u64(b->data() + 56, XXH3_64bits(b->data(), 56)); }
+void reseal(std::vector<std::uint8_t>* b) { io::store_u64(b->data() + 56, XXH3_64bits(b->data(), 56)); }
 
 TEST(LogCheckpoint, RoundTripsCleanAndUnclean) {
   for (bool clean : {true, false}) {
@@ -91,15 +92,15 @@ TEST(LogCheckpoint, LayoutMatchesTheDocumentedBytes) {
   const std::vector<std::uint8_t> b = encoded(c);
   ASSERT_EQ(b.size(), 64u);
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(b.data()), 8), "SPOOLCKP");
-  EXPECT_EQ(load_u32(b.data() + 8), 1u);
-  EXPECT_EQ(load_u32(b.data() + 12), 1u);
-  EXPECT_EQ(load_u64(b.data() + 16), c.log_id);
-  EXPECT_EQ(load_u64(b.data() + 24), c.recovery_point);
-  EXPECT_EQ(load_u64(b.data() + 32), c.next_offset);
-  EXPECT_EQ(load_u64(b.data() + 40), c.active_data_end);
-  EXPECT_EQ(load_u64(b.data() + 48), c.boot);
-  EXPECT_EQ(load_u64(b.data() + 56), XXH3_64bits(b.data(), 56));
-  EXPECT_EQ(load_u32(encoded(sample(false)).data() + 12), 0u);
+  EXPECT_EQ(io::load_u32(b.data() + 8), 1u);
+  EXPECT_EQ(io::load_u32(b.data() + 12), 1u);
+  EXPECT_EQ(io::load_u64(b.data() + 16), c.log_id);
+  EXPECT_EQ(io::load_u64(b.data() + 24), c.recovery_point);
+  EXPECT_EQ(io::load_u64(b.data() + 32), c.next_offset);
+  EXPECT_EQ(io::load_u64(b.data() + 40), c.active_data_end);
+  EXPECT_EQ(io::load_u64(b.data() + 48), c.boot);
+  EXPECT_EQ(io::load_u64(b.data() + 56), XXH3_64bits(b.data(), 56));
+  EXPECT_EQ(io::load_u32(encoded(sample(false)).data() + 12), 0u);
 }
 
 TEST(LogCheckpoint, EncodeOverwritesTheWholeBuffer) {
@@ -135,19 +136,19 @@ TEST(LogCheckpoint, AllZeroIsRejected) {
 
 TEST(LogCheckpoint, OtherVersionIsRejectedEvenWithValidChecksum) {
   std::vector<std::uint8_t> b = encoded(sample(true));
-  store_u32(b.data() + 8, 2);
+  io::store_u32(b.data() + 8, 2);
   reseal(&b);
   EXPECT_FALSE(decode_exact(b).has_value());
 }
 
 TEST(LogCheckpoint, OnlyFlagBitZeroMeansClean) {
   std::vector<std::uint8_t> b = encoded(sample(false));
-  store_u32(b.data() + 12, 2);  // an unknown flag, not "clean"
+  io::store_u32(b.data() + 12, 2);  // an unknown flag, not "clean"
   reseal(&b);
   auto back = decode_exact(b);
   ASSERT_TRUE(back.has_value());
   EXPECT_FALSE(back->clean);
-  store_u32(b.data() + 12, 3);
+  io::store_u32(b.data() + 12, 3);
   reseal(&b);
   back = decode_exact(b);
   ASSERT_TRUE(back.has_value());

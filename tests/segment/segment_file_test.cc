@@ -13,7 +13,6 @@
 
 #include <gtest/gtest.h>
 
-#include "io/errno_status.h"
 #include "io/clock.h"
 #include "io/file.h"
 #include "segment/frame_format.h"
@@ -507,19 +506,6 @@ TEST(SegmentFileEnsureCapacity, GrowsATrimmedSegmentKeepingItsData) {
   ASSERT_TRUE((*seg)->ensure_capacity(100).is_ok());
   EXPECT_EQ((*seg)->mapped_bytes(), kCapacity);
   EXPECT_EQ(file_size((*seg)->path()), kCapacity);
-}
-
-// ---------------------------------------------------------------- errno_status
-
-TEST(ErrnoStatus, MapsErrnoToCodesAndNamesTheOperation) {
-  const Status nospace = io::errno_status(-ENOSPC, "append to x.seg");
-  EXPECT_EQ(nospace.code(), StatusCode::kNoSpace);
-  EXPECT_EQ(io::errno_status(-EDQUOT, "w").code(), StatusCode::kNoSpace);
-  EXPECT_EQ(io::errno_status(-ENOENT, "w").code(), StatusCode::kNotFound);
-  EXPECT_EQ(io::errno_status(-EACCES, "w").code(), StatusCode::kIoError);
-  EXPECT_EQ(io::errno_status(-EIO, "w").code(), StatusCode::kIoError);
-  EXPECT_NE(nospace.message().find("append to x.seg"), std::string::npos);
-  EXPECT_NE(nospace.message().find(std::strerror(ENOSPC)), std::string::npos);
 }
 
 }  // namespace

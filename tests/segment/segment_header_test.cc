@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "io/little_endian.h"
 #include "segment/frame_format.h"
 
 namespace spool::segment {
@@ -47,14 +48,14 @@ TEST(SegmentHeader, RoundTrip) {
 TEST(SegmentHeader, LayoutMatchesTheDocumentedBytes) {
   const std::vector<std::uint8_t> b = encoded(kSample);
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(b.data()), 8), "SPOOLSEG");
-  EXPECT_EQ(load_u32(b.data() + 8), kFormatVersion);
-  EXPECT_EQ(load_u32(b.data() + 8), 1u);
-  EXPECT_EQ(load_u32(b.data() + 12), 64u);
-  EXPECT_EQ(load_u64(b.data() + 16), kSample.log_id);
-  EXPECT_EQ(load_u64(b.data() + 24), kSample.base_offset);
-  EXPECT_EQ(static_cast<std::int64_t>(load_u64(b.data() + 32)), kSample.created_ns);
+  EXPECT_EQ(io::load_u32(b.data() + 8), kFormatVersion);
+  EXPECT_EQ(io::load_u32(b.data() + 8), 1u);
+  EXPECT_EQ(io::load_u32(b.data() + 12), 64u);
+  EXPECT_EQ(io::load_u64(b.data() + 16), kSample.log_id);
+  EXPECT_EQ(io::load_u64(b.data() + 24), kSample.base_offset);
+  EXPECT_EQ(static_cast<std::int64_t>(io::load_u64(b.data() + 32)), kSample.created_ns);
   for (std::size_t i = 40; i < 56; ++i) EXPECT_EQ(b[i], 0) << "reserved byte " << i;
-  EXPECT_EQ(load_u64(b.data() + 56), XXH3_64bits(b.data(), 56));
+  EXPECT_EQ(io::load_u64(b.data() + 56), XXH3_64bits(b.data(), 56));
 }
 
 TEST(SegmentHeader, EncodeIgnoresWhateverWasInTheBuffer) {
@@ -85,14 +86,14 @@ TEST(SegmentHeader, EverySingleByteFlipIsDetected) {
 
 TEST(SegmentHeader, OtherVersionWithValidChecksumIsBadVersion) {
   std::vector<std::uint8_t> b = encoded(kSample);
-  store_u32(b.data() + 8, kFormatVersion + 1);
-  store_u64(b.data() + 56, XXH3_64bits(b.data(), 56));
+  io::store_u32(b.data() + 8, kFormatVersion + 1);
+  io::store_u64(b.data() + 56, XXH3_64bits(b.data(), 56));
   SegmentHeader out;
   EXPECT_EQ(decode_exact(b, b.size(), &out), HeaderCheck::kBadVersion);
 
   b = encoded(kSample);
-  store_u32(b.data() + 12, 128);  // another header size
-  store_u64(b.data() + 56, XXH3_64bits(b.data(), 56));
+  io::store_u32(b.data() + 12, 128);  // another header size
+  io::store_u64(b.data() + 56, XXH3_64bits(b.data(), 56));
   EXPECT_EQ(decode_exact(b, b.size(), &out), HeaderCheck::kBadVersion);
 }
 

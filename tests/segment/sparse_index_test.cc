@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "io/little_endian.h"
 #include "segment/frame_format.h"
 #include "segment/segment_header.h"
 
@@ -78,20 +79,20 @@ std::string index_file(std::uint64_t base, std::uint32_t declared_count, const S
   std::string out(64 + entries.size() * 16, '\0');
   auto* p = reinterpret_cast<std::uint8_t*>(out.data());
   std::memcpy(p, "SPOOLIDX", 8);
-  store_u32(p + 8, 1);
-  store_u32(p + 12, declared_count);
-  store_u64(p + 16, base);
-  store_u64(p + 24, s.data_end);
-  store_u64(p + 32, s.record_count);
-  store_u64(p + 40, s.last_offset);
-  store_u64(p + 48, static_cast<std::uint64_t>(s.max_timestamp));
+  io::store_u32(p + 8, 1);
+  io::store_u32(p + 12, declared_count);
+  io::store_u64(p + 16, base);
+  io::store_u64(p + 24, s.data_end);
+  io::store_u64(p + 32, s.record_count);
+  io::store_u64(p + 40, s.last_offset);
+  io::store_u64(p + 48, static_cast<std::uint64_t>(s.max_timestamp));
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    store_u32(p + 64 + 16 * i, entries[i].relative_offset);
-    store_u32(p + 64 + 16 * i + 4, entries[i].position);
-    store_u64(p + 64 + 16 * i + 8, static_cast<std::uint64_t>(entries[i].max_timestamp_before));
+    io::store_u32(p + 64 + 16 * i, entries[i].relative_offset);
+    io::store_u32(p + 64 + 16 * i + 4, entries[i].position);
+    io::store_u64(p + 64 + 16 * i + 8, static_cast<std::uint64_t>(entries[i].max_timestamp_before));
   }
   std::string hashed = out.substr(0, 56) + out.substr(64);
-  store_u64(p + 56, XXH3_64bits(hashed.data(), hashed.size()));
+  io::store_u64(p + 56, XXH3_64bits(hashed.data(), hashed.size()));
   return out;
 }
 
@@ -503,9 +504,9 @@ TEST_F(SparseIndexDecode, RejectsOtherMagicOrVersion) {
   // Version 2 with a correct checksum.
   std::string v2 = with_entries(index_.entries());
   auto* p = reinterpret_cast<std::uint8_t*>(v2.data());
-  store_u32(p + 8, 2);
+  io::store_u32(p + 8, 2);
   std::string hashed = v2.substr(0, 56) + v2.substr(64);
-  store_u64(p + 56, XXH3_64bits(hashed.data(), hashed.size()));
+  io::store_u64(p + 56, XXH3_64bits(hashed.data(), hashed.size()));
   EXPECT_FALSE(decode(v2));
 }
 

@@ -14,6 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/sinks/base64.h"
+#include "io/hex.h"
+
 namespace spool::testing {
 namespace {
 
@@ -337,27 +340,6 @@ bool json_id(const json* v, std::string& out, const char* what, std::string& err
   return true;
 }
 
-bool base64_decode(const std::string& in, std::string& out) {
-  int bits = 0, acc = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+' || c == '-') v = 62;
-    else if (c == '/' || c == '_') v = 63;
-    else if (c == '=') break;
-    else return false;
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return true;
-}
-
 bool json_any_value(const json& v, int depth, std::string& out, std::string& error);
 
 bool json_key_value(const json& kv, int depth, std::string& key, std::string& value, std::string& error) {
@@ -387,10 +369,11 @@ bool json_any_value(const json& v, int depth, std::string& out, std::string& err
     return out = double_text(d->get<double>()), true;
   }
   if (const json* b = member(v, "bytesValue", "bytes_value")) {
-    std::string raw, bytes;
+    std::string raw;
     if (!json_string(b, raw, "bytesValue", error)) return false;
-    if (!base64_decode(raw, bytes)) return fail(error, "bad base64 in bytesValue");
-    return out = to_hex(bytes), true;
+    const std::optional<std::string> bytes = engine::base64_decode(raw);
+    if (!bytes) return fail(error, "bad base64 in bytesValue");
+    return out = to_hex(*bytes), true;
   }
   const json* arr = member(v, "arrayValue", "array_value");
   const json* kvl = member(v, "kvlistValue", "kvlist_value");
@@ -627,15 +610,7 @@ std::optional<ParsedIdempotencyKey> parse_idempotency_key(std::string_view key) 
 }
 
 std::string to_hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (char c : bytes) {
-    const auto b = static_cast<std::uint8_t>(c);
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
+  return io::hex({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
 }
 
 }  // namespace spool::testing

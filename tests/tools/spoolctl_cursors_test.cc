@@ -23,19 +23,8 @@ const std::vector<std::string> kColumns{"name",      "next_offset",
                                         "oldest_unforwarded_age_s", "delivered",
                                         "dead_lettered", "updated"};
 
+using testing::lines_of;
 using testing::spoolctl;
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t nl = text.find('\n', start);
-    if (nl == std::string::npos) nl = text.size();
-    lines.push_back(text.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return lines;
-}
 
 std::vector<std::string> words_of(const std::string& line) {
   std::vector<std::string> words;

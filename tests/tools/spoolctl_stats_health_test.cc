@@ -26,19 +26,8 @@ using testing::TempDir;
 
 constexpr int kSpans = 2000;
 
+using testing::lines_of;
 using testing::spoolctl;
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t nl = text.find('\n', start);
-    if (nl == std::string::npos) nl = text.size();
-    lines.push_back(text.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return lines;
-}
 
 bool is_iso8601_utc(const json& j) {
   if (!j.is_string()) return false;

@@ -19,7 +19,7 @@
 #include "support/spoolctl_runner.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
-#include "tools/base64.h"
+#include "engine/sinks/base64.h"
 
 namespace spool {
 namespace {
@@ -29,23 +29,12 @@ using testing::ChildProcess;
 using testing::ProcessResult;
 using testing::TempDir;
 
+using testing::lines_of;
 using testing::spoolctl;
-
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t nl = text.find('\n', start);
-    if (nl == std::string::npos) nl = text.size();
-    lines.push_back(text.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return lines;
-}
 
 std::vector<std::uint64_t> parse_acks(const std::string& out) {
   std::vector<std::uint64_t> acks;
-  for (const std::string& line : split_lines(out)) acks.push_back(std::stoull(line));
+  for (const std::string& line : lines_of(out)) acks.push_back(std::stoull(line));
   return acks;
 }
 
@@ -64,9 +53,9 @@ std::vector<DumpedRecord> dump(const std::string& dir, std::vector<std::string> 
   ProcessResult r = spoolctl(args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::vector<DumpedRecord> records;
-  for (const std::string& line : split_lines(r.out)) {
+  for (const std::string& line : lines_of(r.out)) {
     json j = json::parse(line);
-    auto payload = tools::base64_decode(j.at("payload_b64").get<std::string>());
+    auto payload = engine::base64_decode(j.at("payload_b64").get<std::string>());
     EXPECT_TRUE(payload.has_value()) << line;
     records.push_back(DumpedRecord{j.at("offset").get<std::uint64_t>(),
                                    j.at("timestamp").get<std::int64_t>(), j.at("type").get<int>(),
@@ -78,7 +67,7 @@ std::vector<DumpedRecord> dump(const std::string& dir, std::vector<std::string> 
 json run_json(const std::vector<std::string>& args, int expected_exit) {
   ProcessResult r = spoolctl(args);
   EXPECT_EQ(r.exit_code, expected_exit) << r.out << r.err;
-  const auto lines = split_lines(r.out);
+  const auto lines = lines_of(r.out);
   EXPECT_EQ(lines.size(), 1u) << r.out;
   return lines.empty() ? json() : json::parse(lines.front());
 }
@@ -608,7 +597,7 @@ TEST(SpoolctlCrash, KillDuringAckedAppendLosesNoAcknowledgedRecord) {
   writer.write_stdin(flood.substr(flood.size() / 2));  // may fail: the writer is gone
   ProcessResult end = writer.wait();
   EXPECT_EQ(end.signal, SIGKILL);
-  for (const std::string& line : split_lines(end.out)) {
+  for (const std::string& line : lines_of(end.out)) {
     if (!line.empty()) acks.push_back(std::stoull(line));
   }
   // A line cut by the kill is not an ack: only complete lines count.

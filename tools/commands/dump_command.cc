@@ -14,7 +14,7 @@
 #include <string>
 
 #include "segment/segment_log.h"
-#include "tools/base64.h"
+#include "engine/sinks/base64.h"
 #include "tools/cli_numbers.h"
 #include "tools/commands/commands.h"
 #include "tools/exit_codes.h"
@@ -54,13 +54,13 @@ int run_dump(const DumpArgs& args) {
     j["priority"] = priority_name(priority_from_flags(record.flags));
     if (record.type == static_cast<std::uint16_t>(RecordKind::kRawFrame)) {
       j["kind"] = "raw";
-      j["payload_b64"] = base64_encode(record.payload);
+      j["payload_b64"] = engine::base64_encode(record.payload);
     } else if (auto decoded = record_to_json(record.type, record.payload)) {
       const std::string kind = record_type_name(record.type);
       j["kind"] = kind;
       j[kind] = std::move(decoded.value());
     } else {
-      j["payload_b64"] = base64_encode(record.payload);
+      j["payload_b64"] = engine::base64_encode(record.payload);
       j["decode_error"] = decoded.status().to_string();
     }
     // Record strings need not be UTF-8; show bad bytes as U+FFFD rather than fail the dump.

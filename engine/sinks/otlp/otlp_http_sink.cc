@@ -18,13 +18,14 @@
 
 #include <unistd.h>
 
+#include "engine/forward/secret_redaction.h"
 #include "engine/sinks/otlp/http_answer_class.h"
 #include "engine/sinks/otlp/http_content_encoding.h"
 #include "engine/sinks/otlp/otlp_export_response.h"
 #include "engine/sinks/otlp/otlp_json_encoder.h"
 #include "engine/sinks/otlp/otlp_mapping.h"
 #include "engine/sinks/otlp/otlp_protobuf_encoder.h"
-#include "engine/forward/secret_redaction.h"
+#include "io/hex.h"
 
 namespace spool {
 
@@ -270,10 +271,8 @@ class OtlpHttpSink final : public Sink {
 RequestOutcome OtlpHttpSink::post(OtlpSignal signal, std::string_view wire_body, std::uint64_t log_id,
                                   const std::vector<std::uint64_t>& offsets) {
   const std::string url = options_.endpoint + std::string(engine::otlp_signal_path(signal)) + endpoint_query_;
-  char log_id_hex[17];
-  std::snprintf(log_id_hex, sizeof log_id_hex, "%016llx", static_cast<unsigned long long>(log_id));
   const std::string spool_headers[] = {
-      std::string("Spool-Log-Id: ") + log_id_hex,
+      "Spool-Log-Id: " + io::hex_u64(log_id),
       "Spool-First-Offset: " + std::to_string(offsets.front()),
       "Spool-Last-Offset: " + std::to_string(offsets.back()),
       "Spool-Record-Count: " + std::to_string(offsets.size()),

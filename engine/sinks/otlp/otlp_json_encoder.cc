@@ -5,7 +5,9 @@
 #include <array>
 #include <type_traits>
 
+#include "engine/sinks/base64.h"
 #include "engine/sinks/json_text.h"
+#include "io/hex.h"
 #include "spool/records_generated.h"
 
 namespace spool::engine {
@@ -27,7 +29,7 @@ void key(std::string& out, std::string_view name) {
 void hex_id(std::string& out, std::string_view name, const std::uint8_t* bytes, std::size_t n) {
   key(out, name);
   char buf[32];
-  hex_encode(bytes, n, buf);
+  io::write_hex(bytes, n, buf);
   out.push_back('"');
   out.append(buf, 2 * n);
   out += "\",";

@@ -66,24 +66,6 @@ std::string_view raw_record_type(RecordKind kind, std::array<char, 32>& buf) noe
   return {buf.data(), static_cast<std::size_t>(n)};
 }
 
-IdempotencyKeyText::IdempotencyKeyText(std::uint64_t log_id, std::uint64_t offset) noexcept {
-  // Same text as spool::idempotency_key(): 16 lowercase hex digits, '-', decimal offset.
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i) {
-    chars_[static_cast<std::size_t>(i)] = kHex[log_id & 0xf];
-    log_id >>= 4;
-  }
-  chars_[16] = '-';
-  char digits[20];
-  std::size_t n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + offset % 10);
-    offset /= 10;
-  } while (offset != 0);
-  for (std::size_t i = 0; i < n; ++i) chars_[17 + i] = digits[n - 1 - i];
-  size_ = 17 + n;
-}
-
 std::span<const std::uint8_t> checked_payload(const ForwardRecord& record,
                                               std::vector<std::uint64_t>& scratch,
                                               Status* error) {
@@ -110,14 +92,6 @@ std::span<const std::uint8_t> checked_payload(const ForwardRecord& record,
     return {};
   }
   return bytes;
-}
-
-void hex_encode(const std::uint8_t* bytes, std::size_t n, char* out) noexcept {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (std::size_t i = 0; i < n; ++i) {
-    out[2 * i] = kHex[bytes[i] >> 4];
-    out[2 * i + 1] = kHex[bytes[i] & 0xf];
-  }
 }
 
 }  // namespace spool::engine

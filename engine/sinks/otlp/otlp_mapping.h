@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/forward/idempotency_key.h"
 #include "spool/records.h"
 #include "spool/records_generated.h"
 #include "spool/sink.h"
@@ -80,17 +81,6 @@ std::string_view raw_record_type(RecordKind kind, std::array<char, 32>& buf) noe
 inline constexpr std::uint32_t kCounterTemporality = 2;
 inline constexpr std::uint32_t kHistogramTemporality = 1;
 
-// idempotency_key(log_id, offset) formatted into a stack buffer: no allocation per record.
-class IdempotencyKeyText {
- public:
-  IdempotencyKeyText(std::uint64_t log_id, std::uint64_t offset) noexcept;
-  std::string_view view() const noexcept { return {chars_.data(), size_}; }
-
- private:
-  std::array<char, 16 + 1 + 20> chars_;
-  std::size_t size_ = 0;
-};
-
 // The payload of a record, checked before any accessor reads it: a FlatBuffers table of its
 // kind, verified (records.fbs tables are read in place, so an unverified one could send an
 // accessor out of bounds) and 8-byte aligned (copied to `scratch` when it is not).
@@ -99,8 +89,5 @@ class IdempotencyKeyText {
 std::span<const std::uint8_t> checked_payload(const ForwardRecord& record,
                                               std::vector<std::uint64_t>& scratch,
                                               Status* error);
-
-// Lowercase hex of `n` bytes into `out` (2n chars).
-void hex_encode(const std::uint8_t* bytes, std::size_t n, char* out) noexcept;
 
 }  // namespace spool::engine

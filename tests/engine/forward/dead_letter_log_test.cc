@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "io/little_endian.h"
 #include "segment/frame_format.h"
 #include "support/log_helpers.h"
 #include "support/temp_dir.h"
@@ -238,10 +239,10 @@ TEST(DeadLetterPayload, MalformedBytesAreCorruption) {
   b[4] = 9;
   expect_corrupt(b, "version");
   b = good;
-  segment::store_u16(b.data() + 6, 4097);
+  io::store_u16(b.data() + 6, 4097);
   expect_corrupt(b, "error length above the limit");
   b = good;
-  segment::store_u16(b.data() + 6, 4000);
+  io::store_u16(b.data() + 6, 4000);
   expect_corrupt(b, "error length past the end");
   b = good;
   b[37] = 1;

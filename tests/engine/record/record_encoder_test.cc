@@ -13,7 +13,7 @@
 
 #include "spool/record_verify.h"
 #include "spool/records_generated.h"
-#include "tools/base64.h"
+#include "engine/sinks/base64.h"
 
 namespace spool {
 namespace {
@@ -354,7 +354,7 @@ TEST(VerifyEncoded, RejectsGarbageOfEverySize) {
 TEST(VerifyEncoded, RejectsMisalignedEightByteVectors) {
   // The input it found (fuzz/corpus/record_json/metric-misaligned-bucket-vectors without
   // its 2-byte frame type): bucket_counts starts 4 bytes off 8-byte alignment.
-  const auto payload = tools::base64_decode(
+  const auto payload = engine::base64_decode(
       "HAAAABgANAAYABQABwAsAAAAJAAcABAADAAIABgAAAAAAAACLAAAAGAAAACAAAAAnAAAAKAAAAAAAAAAAAAMQAoA"
       "AAAAAAAABQAAAAAAAAABAAAAEAAAAAwAGAAIAAcAAAAMAAwAAAAAAAABEAAAAAcAAAAAAAAAAAAAAAEAAABuAAAA"
       "BAAAAAEAAAAAAAAAAgAAAAAAAAADAAAABAAAAAAAAAAAAAAAAAAAgAMAAACamZmZmZm5PwAAAAAAAPA/AAAAAAAA"

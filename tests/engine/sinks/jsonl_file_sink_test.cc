@@ -17,40 +17,15 @@
 
 #include "spool/record_encoder.h"
 #include "support/temp_dir.h"
+#include "support/test_batch.h"
 
 namespace spool {
 namespace {
 
+using testing::TestBatch;
+
 using nlohmann::json;
 
-class TestBatch {
- public:
-  void add(RecordKind kind, std::span<const std::uint8_t> bytes, std::uint64_t offset,
-           Priority priority = Priority::kNormal) {
-    storage_.emplace_back((bytes.size() + 7) / 8 + 1);
-    std::memcpy(storage_.back().data(), bytes.data(), bytes.size());
-    ForwardRecord fr;
-    fr.offset = offset;
-    fr.timestamp_ns = 1'700'000'000'000'000'123;
-    fr.kind = kind;
-    fr.priority = priority;
-    fr.payload = {reinterpret_cast<const std::uint8_t*>(storage_.back().data()), bytes.size()};
-    records_.push_back(fr);
-  }
-  void add(const EncodedRecord& r, std::uint64_t offset, Priority priority = Priority::kNormal) {
-    add(r.kind, r.bytes, offset, priority);
-  }
-  ForwardBatch batch() {
-    ForwardBatch b;
-    b.log_id = 0xabcdef;
-    b.records = records_;
-    return b;
-  }
-
- private:
-  std::vector<std::vector<std::uint64_t>> storage_;
-  std::vector<ForwardRecord> records_;
-};
 
 std::vector<json> read_lines(const std::string& path) {
   std::ifstream in(path);
@@ -77,10 +52,10 @@ TEST(JsonlFileSink, AppendsOneObjectPerRecord) {
   LogRecord l;
   l.body = "line \"quoted\"\n";
   const std::uint8_t garbage[12] = {0xff, 0xff, 0xff, 0x7f};
-  TestBatch tb;
+  TestBatch tb(0xabcdef, 1'700'000'000'000'000'123);
   tb.add(enc.encode(s), 7, Priority::kCritical);
   tb.add(enc.encode(l), 8);
-  tb.add(RecordKind::kMetric, garbage, 9);
+  tb.add_bytes(RecordKind::kMetric, garbage, 9);
   {
     auto sink = make_jsonl_file_sink(path);
     ASSERT_TRUE(sink.is_ok()) << sink.status().to_string();
@@ -135,7 +110,7 @@ TEST(JsonlFileSink, FailedWriteIsRetryable) {
   RecordEncoder enc;
   LogRecord l;
   l.body = "x";
-  TestBatch tb;
+  TestBatch tb(0xabcdef, 1'700'000'000'000'000'123);
   tb.add(enc.encode(l), 1);
   const FlushResult r = (*sink)->send(tb.batch());
   EXPECT_EQ(r.outcome, FlushResult::Outcome::kFailed);
@@ -154,7 +129,7 @@ TEST(JsonlFileSink, WriteErrorAfterOpenFailsRetryably) {
   LogRecord l;
   const std::string big(4096, 'x');
   l.body = big;
-  TestBatch tb;
+  TestBatch tb(0xabcdef, 1'700'000'000'000'000'123);
   for (std::uint64_t i = 0; i < 4; ++i) tb.add(enc.encode(l), i);
   ASSERT_EQ((*sink)->send(tb.batch()).outcome, FlushResult::Outcome::kSucceeded);
   struct stat before {};

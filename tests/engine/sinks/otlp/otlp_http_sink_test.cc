@@ -19,9 +19,15 @@
 #include <vector>
 
 #include "spool/record_encoder.h"
+#include "support/test_batch.h"
 
 namespace spool {
 namespace {
+
+using testing::TestBatch;
+
+// The log id of every test batch.
+constexpr std::uint64_t kLogId = 0xfeedface12345678ULL;
 
 using Clock = std::chrono::steady_clock;
 
@@ -161,32 +167,6 @@ std::string partial_success_protobuf(std::uint64_t rejected, const std::string& 
 
 // ---- batches ----
 
-class TestBatch {
- public:
-  void add(const EncodedRecord& r, std::uint64_t offset) {
-    storage_.emplace_back((r.bytes.size() + 7) / 8 + 1);
-    std::memcpy(storage_.back().data(), r.bytes.data(), r.bytes.size());
-    ForwardRecord fr;
-    fr.offset = offset;
-    fr.timestamp_ns = 1'700'000'000'000'000'000;
-    fr.kind = r.kind;
-    fr.payload = {reinterpret_cast<const std::uint8_t*>(storage_.back().data()), r.bytes.size()};
-    records_.push_back(fr);
-  }
-  ForwardBatch batch() {
-    ForwardBatch b;
-    b.log_id = kLogId;
-    b.records = records_;
-    b.first_offset = records_.front().offset;
-    b.last_offset = records_.back().offset;
-    return b;
-  }
-  static constexpr std::uint64_t kLogId = 0xfeedface12345678ULL;
-
- private:
-  std::vector<std::vector<std::uint64_t>> storage_;
-  std::vector<ForwardRecord> records_;
-};
 
 Span test_span() {
   Span s;
@@ -201,7 +181,7 @@ Span test_span() {
 // Spans at offsets 10, 11, 12.
 TestBatch spans_batch() {
   RecordEncoder enc;
-  TestBatch tb;
+  TestBatch tb(kLogId);
   for (std::uint64_t o = 10; o <= 12; ++o) tb.add(enc.encode(test_span()), o);
   return tb;
 }
@@ -209,7 +189,7 @@ TestBatch spans_batch() {
 // Span 20, log 21, metric 22, span 23.
 TestBatch mixed_batch() {
   RecordEncoder enc;
-  TestBatch tb;
+  TestBatch tb(kLogId);
   LogRecord l;
   l.body = "hello";
   Metric m;
@@ -252,7 +232,7 @@ TEST(OtlpHttpSink, PostsProtobufWithSpoolAndUserHeaders) {
   EXPECT_EQ(q.headers.at("spool-last-offset"), "12");
   EXPECT_EQ(q.headers.at("spool-record-count"), "3");
   EXPECT_EQ(item_count(q.body), 3u);
-  EXPECT_NE(q.body.find(idempotency_key(TestBatch::kLogId, 12)), std::string::npos);
+  EXPECT_NE(q.body.find(idempotency_key(kLogId, 12)), std::string::npos);
   EXPECT_EQ(r.bytes_sent, q.wire_bytes);
   EXPECT_LT(r.bytes_sent, q.body.size() + 64);
 }

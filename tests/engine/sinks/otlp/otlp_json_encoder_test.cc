@@ -13,40 +13,18 @@
 #include <string>
 #include <vector>
 
+#include "engine/sinks/base64.h"
 #include "engine/sinks/json_text.h"
 #include "spool/record_encoder.h"
+#include "support/test_batch.h"
 
 namespace spool::engine {
 namespace {
 
+using testing::TestBatch;
+
 using nlohmann::json;
 
-class TestBatch {
- public:
-  void add(const EncodedRecord& r, std::uint64_t offset, std::int64_t ts = 1'700'000'000'000'000'000) {
-    add_bytes(r.kind, r.bytes, offset, ts);
-  }
-  void add_bytes(RecordKind kind, std::span<const std::uint8_t> bytes, std::uint64_t offset, std::int64_t ts) {
-    storage_.emplace_back((bytes.size() + 7) / 8 + 1);
-    std::memcpy(storage_.back().data(), bytes.data(), bytes.size());
-    ForwardRecord fr;
-    fr.offset = offset;
-    fr.timestamp_ns = ts;
-    fr.kind = kind;
-    fr.payload = {reinterpret_cast<const std::uint8_t*>(storage_.back().data()), bytes.size()};
-    records_.push_back(fr);
-  }
-  ForwardBatch batch(std::uint64_t log_id) {
-    ForwardBatch b;
-    b.log_id = log_id;
-    b.records = records_;
-    return b;
-  }
-
- private:
-  std::vector<std::vector<std::uint64_t>> storage_;
-  std::vector<ForwardRecord> records_;
-};
 
 constexpr std::uint64_t kLogId = 0x0123456789abcdefULL;
 

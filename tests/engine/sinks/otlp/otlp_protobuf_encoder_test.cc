@@ -18,9 +18,12 @@
 #include "engine/sinks/otlp/protobuf_writer.h"
 #include "spool/record_encoder.h"
 #include "tools/standard_span.h"
+#include "support/test_batch.h"
 
 namespace spool::engine {
 namespace {
+
+using testing::TestBatch;
 
 // ---- a protobuf walker, independent of the encoder's writer ----
 
@@ -163,40 +166,6 @@ std::vector<std::string_view> items(std::string_view request, const std::string&
   for (const Field& f : all(scope_items.bytes, 2)) out.push_back(f.bytes);
   return out;
 }
-
-// ---- batches of RecordEncoder output ----
-
-class TestBatch {
- public:
-  void add(const EncodedRecord& r, std::uint64_t offset, std::int64_t ts = 1'700'000'000'000'000'000) {
-    add_bytes(r.kind, r.bytes, offset, ts);
-  }
-  void add_bytes(RecordKind kind, std::span<const std::uint8_t> bytes, std::uint64_t offset, std::int64_t ts) {
-    // 8-byte aligned copies, as payloads are in the log.
-    storage_.emplace_back((bytes.size() + 7) / 8 + 1);
-    std::memcpy(storage_.back().data(), bytes.data(), bytes.size());
-    ForwardRecord fr;
-    fr.offset = offset;
-    fr.timestamp_ns = ts;
-    fr.kind = kind;
-    fr.payload = {reinterpret_cast<const std::uint8_t*>(storage_.back().data()), bytes.size()};
-    records_.push_back(fr);
-  }
-  ForwardBatch batch(std::uint64_t log_id) {
-    ForwardBatch b;
-    b.log_id = log_id;
-    b.records = records_;
-    if (!records_.empty()) {
-      b.first_offset = records_.front().offset;
-      b.last_offset = records_.back().offset;
-    }
-    return b;
-  }
-
- private:
-  std::vector<std::vector<std::uint64_t>> storage_;
-  std::vector<ForwardRecord> records_;
-};
 
 constexpr std::uint64_t kLogId = 0x00c0ffee00c0ffeeULL;
 const std::vector<std::pair<std::string, std::string>> kResource = {{"service.name", "inference-gw"},

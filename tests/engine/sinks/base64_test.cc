@@ -1,11 +1,11 @@
-#include "tools/base64.h"
+#include "engine/sinks/base64.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 
-namespace spool::tools {
+namespace spool::engine {
 namespace {
 
 // RFC 4648 section 10 test vectors.
@@ -25,6 +25,15 @@ constexpr Vector kRfc4648[] = {
 
 TEST(Base64, EncodesRfc4648Vectors) {
   for (const Vector& v : kRfc4648) EXPECT_EQ(base64_encode(std::string_view(v.plain)), v.encoded);
+}
+
+TEST(Base64, AppendsAfterWhatIsThere) {
+  std::string out = "x:";
+  const std::string foob = "foob";
+  append_base64(out, reinterpret_cast<const std::uint8_t*>(foob.data()), foob.size());
+  EXPECT_EQ(out, "x:Zm9vYg==");
+  append_base64(out, nullptr, 0);
+  EXPECT_EQ(out, "x:Zm9vYg==");
 }
 
 TEST(Base64, DecodesRfc4648Vectors) {
@@ -89,4 +98,4 @@ TEST(Base64, RejectsMalformedInput) {
 }
 
 }  // namespace
-}  // namespace spool::tools
+}  // namespace spool::engine

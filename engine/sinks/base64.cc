@@ -1,8 +1,8 @@
-#include "tools/base64.h"
+#include "engine/sinks/base64.h"
 
 #include <array>
 
-namespace spool::tools {
+namespace spool::engine {
 
 namespace {
 
@@ -20,28 +20,32 @@ constexpr std::array<std::int8_t, 256> kDecode = make_decode_table();
 
 }  // namespace
 
-std::string base64_encode(std::span<const std::uint8_t> bytes) {
-  std::string out;
-  out.resize((bytes.size() + 2) / 3 * 4);
-  char* o = out.data();
+void append_base64(std::string& out, const std::uint8_t* data, std::size_t n) {
+  const std::size_t start = out.size();
+  out.resize(start + (n + 2) / 3 * 4);
+  char* o = out.data() + start;
   std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t v =
-        (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
+  for (; i + 3 <= n; i += 3) {
+    const std::uint32_t v = (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
     *o++ = kAlphabet[(v >> 18) & 63];
     *o++ = kAlphabet[(v >> 12) & 63];
     *o++ = kAlphabet[(v >> 6) & 63];
     *o++ = kAlphabet[v & 63];
   }
-  const std::size_t rest = bytes.size() - i;
+  const std::size_t rest = n - i;
   if (rest > 0) {
-    std::uint32_t v = std::uint32_t{bytes[i]} << 16;
-    if (rest == 2) v |= std::uint32_t{bytes[i + 1]} << 8;
+    std::uint32_t v = std::uint32_t{data[i]} << 16;
+    if (rest == 2) v |= std::uint32_t{data[i + 1]} << 8;
     *o++ = kAlphabet[(v >> 18) & 63];
     *o++ = kAlphabet[(v >> 12) & 63];
     *o++ = rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
     *o++ = '=';
   }
+}
+
+std::string base64_encode(std::span<const std::uint8_t> bytes) {
+  std::string out;
+  append_base64(out, bytes.data(), bytes.size());
   return out;
 }
 
@@ -82,4 +86,4 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace spool::tools
+}  // namespace spool::engine

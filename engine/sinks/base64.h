@@ -1,15 +1,19 @@
-// Base64 (RFC 4648 section 4: standard alphabet, '=' padding), for carrying arbitrary record
-// payloads inside JSON text.
+// Base64 (RFC 4648 section 4: standard alphabet, '=' padding), for carrying arbitrary bytes
+// inside JSON text: OTLP/JSON bytes fields, spoolctl dump's payloads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
-namespace spool::tools {
+namespace spool::engine {
 
+// Appends the encoding of `n` bytes at `data` to `out`, no quotes (no allocation beyond
+// growing `out`).
+void append_base64(std::string& out, const std::uint8_t* data, std::size_t n);
 std::string base64_encode(std::span<const std::uint8_t> bytes);
 std::string base64_encode(std::string_view bytes);
 
@@ -18,4 +22,4 @@ std::string base64_encode(std::string_view bytes);
 // has exactly one accepted encoding. nullopt for anything else.
 std::optional<std::string> base64_decode(std::string_view text);
 
-}  // namespace spool::tools
+}  // namespace spool::engine
