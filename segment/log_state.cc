@@ -10,6 +10,7 @@
 
 #include "io/clock.h"
 #include "io/file.h"
+#include "io/little_endian.h"
 #include "io/process_identity.h"
 #include "segment/frame_format.h"
 #include "segment/segment_file.h"
@@ -35,7 +36,7 @@ constexpr std::size_t kCommittedAt = 72;
 constexpr std::size_t kSegmentsVersionAt = 80;
 
 bool header_valid(const std::uint8_t* p) {
-  return std::memcmp(p + kMagicAt, kMagic, sizeof kMagic) == 0 && load_u32(p + kVersionAt) == kVersion;
+  return std::memcmp(p + kMagicAt, kMagic, sizeof kMagic) == 0 && io::load_u32(p + kVersionAt) == kVersion;
 }
 
 }  // namespace
@@ -76,7 +77,7 @@ Result<LogState> LogState::open_for_writer(const std::string& dir, std::uint64_t
   if (reuse && state.log_id() != log_id) reuse = false;  // another log's file: start over
   if (!reuse) {
     std::memset(state.region_.mutable_data(), 0, kBytes);
-    store_u32(state.region_.mutable_data() + kVersionAt, kVersion);
+    io::store_u32(state.region_.mutable_data() + kVersionAt, kVersion);
     state.store(kLogIdAt, log_id);
     std::atomic_thread_fence(std::memory_order_release);
     std::memcpy(state.region_.mutable_data() + kMagicAt, kMagic, sizeof kMagic);

@@ -6,6 +6,7 @@
 
 #include "io/clock.h"
 #include "io/errno_status.h"
+#include "io/little_endian.h"
 #include "io/mapped_read_guard.h"
 
 namespace spool::segment {
@@ -224,13 +225,13 @@ Result<SegmentFile::FollowStop> SegmentFile::follow(std::uint64_t log_id, std::u
   for (;;) {
     std::uint64_t avail = readable_to(pos + kFrameHeaderBytes);
     if (avail < pos + kFrameHeaderBytes) break;
-    if (load_u32(data + pos) == kFrameMagic) {
+    if (io::load_u32(data + pos) == kFrameMagic) {
       // A header (maybe still being written) of a record not committed yet: wait for it.
-      if (load_u64(data + pos + 8) >= offset_limit && load_u64(data + pos + 8) < segment_end) {
+      if (io::load_u64(data + pos + 8) >= offset_limit && io::load_u64(data + pos + 8) < segment_end) {
         stop = FollowStop::kAtLimit;
         break;
       }
-      avail = readable_to(pos + frame_size(std::min(load_u32(data + pos + 4), max_payload)));
+      avail = readable_to(pos + frame_size(std::min(io::load_u32(data + pos + 4), max_payload)));
     }
     FrameHeader h;
     const FrameCheck c = check_frame(data + pos, avail - pos, log_id, max_payload, &h);
