@@ -65,6 +65,7 @@ Result<std::unique_ptr<BufferCore>> BufferCore::open(const std::string& dir, con
   }
   if (log != nullptr) {
     resolved.log = log->options();
+    resolved.log.log_id = log->log_id();  // options() keeps what the caller gave for an existing log
   } else {
     // Attached: the log's settings are its writer's, from the marker.
     auto from_marker = segment::log_options_from_marker(dir, options.log);
@@ -261,10 +262,20 @@ Status BufferCore::admit_full(LocalRing& ring, RecordKind kind, std::uint16_t fl
     case FullPolicy::kSample:
       return drop(ring, DropReason::kQueueFull);
     case FullPolicy::kDropOldest: {
-      const std::uint64_t evicted = ring.ring.evict_oldest(bytes.size());
-      if (evicted > 0) control_.wake_writer_if_sleeping();
-      if (!push(ring, kind, flags, at, bytes)) return drop(ring, DropReason::kQueueFull);
-      return Status::ok();
+      // Evicts what the writer has not taken yet. Entries it has taken are being written
+      // (their space comes back in a moment) and can no longer be dropped: then wait for
+      // that, at most block_timeout_ms, before the newest is dropped after all.
+      const std::int64_t deadline = io::monotonic_ns() + std::int64_t{options_.block_timeout_ms} * 1'000'000;
+      for (;;) {
+        const std::uint32_t seen = control_.progress();
+        (void)ring.ring.evict_oldest(bytes.size());
+        if (push(ring, kind, flags, at, bytes)) return Status::ok();
+        if (closing_.load(std::memory_order_relaxed)) return drop(ring, DropReason::kShutdown);
+        const std::int64_t left = deadline - io::monotonic_ns();
+        if (left <= 0) return drop(ring, DropReason::kQueueFull);
+        control_.wake_writer();
+        control_.wait_progress(seen, std::min<std::int64_t>(left, 10'000'000));
+      }
     }
     case FullPolicy::kBlock: {
       const std::int64_t deadline = io::monotonic_ns() + std::int64_t{options_.block_timeout_ms} * 1'000'000;

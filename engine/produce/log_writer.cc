@@ -181,6 +181,7 @@ bool LogWriter::drain(Batch& batch) {
     if (batch.runs.size() + kRunsPerDrain > RingControl::kMaxIntentRuns) break;
     batch.entries.clear();
     auto out = std::span<std::uint8_t>(batch.arena).subspan(batch.arena_used);
+    limits.batch_bytes = options_.writer_batch_bytes - batch.arena_used;
     const DrainResult r = ring->drain(out, &batch.entries, limits, valid_entry);
     if (r.outcome != DrainOutcome::kOk) {
       // Positions that break the ring's invariants, or a mapping that faults: nothing in it

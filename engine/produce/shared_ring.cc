@@ -260,6 +260,9 @@ std::uint64_t SharedRing::evict_oldest(std::size_t payload_bytes) noexcept {
     if (reload_head_for(end)) return evicted;
     std::uint64_t r = c.read.load(std::memory_order_acquire);
     if (r >= tail_ || tail_ - r > capacity_) return evicted;  // all taken by the writer (or nonsense)
+    // The writer took entries it has not copied yet ([copied, read)): it copies up to `read`,
+    // so moving `read` now would hand it the evicted entries too. Wait for it.
+    if (std::max(c.copied.load(std::memory_order_acquire), c.head.load(std::memory_order_acquire)) < r) return evicted;
     // Enough evicted: the rest of the space is the writer's, back when it stores its head.
     if (end - r <= capacity_) return evicted;
     const Walk w = walk_one(data_, capacity_, r, tail_);
@@ -327,16 +330,26 @@ DrainResult SharedRing::drain(std::span<std::uint8_t> out, std::vector<DrainedEn
       result.outcome = DrainOutcome::kCorrupt;
       return result;
     }
-    std::uint64_t end = r;
-    if (start == r) {
-      if (t == r) return result;
+    // [start, read) holds entries this writer took but has not copied yet, up to where it
+    // took them; beyond that the producer moved `read` over entries it evicted, which are
+    // skipped (they are counted dropped, never written).
+    std::uint64_t end = std::min(r, std::max(taken_end_, start));
+    std::uint64_t first = start;
+    if (first == end) {
+      first = r;
+      if (t == r) {
+        result.read_end = r;
+        return result;
+      }
       // Take everything published: from now on the producer leaves these bytes alone.
       if (!c.read.compare_exchange_strong(r, t, std::memory_order_acq_rel)) continue;
       end = t;
+      taken_end_ = t;
     }
+    const std::uint64_t start_at = first;
     // Probe the bytes to read (at most two pieces: before and after the wrap).
-    const std::uint64_t from = start & mask_;
-    const std::uint64_t span_bytes = end - start;
+    const std::uint64_t from = start_at & mask_;
+    const std::uint64_t span_bytes = end - start_at;
     const std::uint64_t first_piece = std::min(span_bytes, capacity_ - from);
     if (io::readable_prefix(data_ + from, first_piece) != first_piece ||
         io::readable_prefix(data_, span_bytes - first_piece) != span_bytes - first_piece) {
@@ -347,8 +360,8 @@ DrainResult SharedRing::drain(std::span<std::uint8_t> out, std::vector<DrainedEn
     std::uint64_t malformed = 0;
     bool follows = true;
     std::size_t runs = 0;  // intent runs the kept entries form (a refused entry ends one)
-    std::uint64_t pos = start;
-    while (pos < end) {
+    std::uint64_t pos = start_at;
+    while (pos < end && used < limits.batch_bytes) {
       const Walk w = walk_one(data_, capacity_, pos, end);
       if (w.step == Step::kBadLength) {
         ++malformed;  // nothing after a bad length can be trusted
@@ -432,6 +445,7 @@ void SharedRing::count_writer_drop(DropReason reason, std::uint64_t n) noexcept 
 
 void SharedRing::retake_unwritten() noexcept {
   RingHeader::ConsumerLine& c = header_->consumer;
+  taken_end_ = 0;
   const std::uint64_t head = c.head.load(std::memory_order_acquire);
   c.copied.store(head, std::memory_order_relaxed);
   c.read.store(head, std::memory_order_release);

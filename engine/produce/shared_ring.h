@@ -222,6 +222,9 @@ struct DrainLimits {
   // run): the drain stops before the entry that would start one more, so a ring full of
   // alternating good and bad entries cannot overflow the writer's intent.
   std::size_t max_runs = SIZE_MAX;
+  // The drain stops taking entries once it copied this many bytes (the entry that crosses it
+  // included): a writer batch's size, while `out` may be larger to fit the largest entry.
+  std::size_t batch_bytes = SIZE_MAX;
 };
 
 // The writer's check of one copied entry: (kind, flags, payload) -> keep it. It sees a copy,
@@ -392,6 +395,9 @@ class SharedRing {
   // space it may free itself once the writer's head reaches it.
   std::uint64_t tail_ = 0;
   std::uint64_t cached_head_ = 0;
+  // Writer-local: the end of what this writer took (read) itself; `read` beyond it was moved
+  // by the producer's evictions.
+  std::uint64_t taken_end_ = 0;
   std::uint64_t evicted_from_ = 0;
   std::uint64_t evicted_to_ = 0;
   bool sealed_here_ = false;  // seal() was called on this object: every push goes the slow way

@@ -123,7 +123,7 @@ TEST(BufferTest, DestructorShutsDownAndReopenContinuesOffsets) {
     for (std::uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(append_seq(**buffer, 0, i).is_ok());
   }
   auto buffer = Buffer::open(dir.path(), small_buffer_options());
-  ASSERT_TRUE(buffer.is_ok());
+  ASSERT_TRUE(buffer.is_ok()) << buffer.status().to_string();
   EXPECT_EQ((*buffer)->committed_offset(), 10u);
   ASSERT_TRUE(append_seq(**buffer, 0, 10).is_ok());
   ASSERT_TRUE((*buffer)->flush().is_ok());
@@ -146,13 +146,19 @@ TEST(BufferTest, RejectsBadOptionsWithAMessage) {
   EXPECT_EQ(Buffer::open(dir.path(), o).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST(BufferTest, SecondBufferOnTheSameDirectoryIsLocked) {
+TEST(BufferTest, SecondBufferOnTheSameDirectoryAttachesUnlessItMustWrite) {
   TempDir dir;
   auto first = Buffer::open(dir.path(), small_buffer_options());
   ASSERT_TRUE(first.is_ok());
+  EXPECT_EQ((*first)->role(), Role::kWriter);
   auto second = Buffer::open(dir.path(), small_buffer_options());
-  ASSERT_FALSE(second.is_ok());
-  EXPECT_EQ(second.status().code(), StatusCode::kLocked);
+  ASSERT_TRUE(second.is_ok()) << second.status().to_string();
+  EXPECT_EQ((*second)->role(), Role::kAttach);
+  Options must_write = small_buffer_options();
+  must_write.role = Role::kWriter;
+  auto third = Buffer::open(dir.path(), must_write);
+  ASSERT_FALSE(third.is_ok());
+  EXPECT_EQ(third.status().code(), StatusCode::kLocked);
 }
 
 TEST(BufferTest, TooLargeRecordIsRefusedAndCounted) {
