@@ -111,7 +111,10 @@ BufferCore::BufferCore(std::string dir, const Options& options, io::MemoryPaths 
 
 BufferCore::~BufferCore() {
   if (opener_.is_other_process()) {
+    // A fork child: the rings are the parent's (shared memory: sealing them here would end
+    // the parent's producers) and the registry's mutex may be copied locked. Leave both.
     io::abandon_parent_thread(standby_);
+    (void)registry_.release();
     return;
   }
   (void)shutdown();

@@ -92,7 +92,9 @@ int every_append_is_refused(Buffer& buffer, pid_t parent) {
 
 // The parent still holds the log: a second writer is refused with Locked.
 void expect_still_locked(const std::string& dir) {
-  auto second = Buffer::open(dir, small_buffer_options());
+  Options must_write = small_buffer_options();
+  must_write.role = Role::kWriter;
+  auto second = Buffer::open(dir, must_write);
   ASSERT_FALSE(second.is_ok());
   EXPECT_EQ(second.status().code(), StatusCode::kLocked) << second.status().to_string();
 }
