@@ -65,6 +65,18 @@ long writer_pid(const std::string& dir) {
   return j["writer"].value("pid", 0L);
 }
 
+// Whether `spoolctl stats` lists a producer of process `pid`.
+bool producer_listed(const std::string& dir, long pid) {
+  ProcessResult r = spoolctl({"stats", dir});
+  if (r.exit_code != 0) return false;
+  json j = json::parse(r.out, nullptr, false);
+  if (!j.is_object() || !j.contains("producers")) return false;
+  for (const json& p : j["producers"]) {
+    if (p.value("pid", 0L) == pid) return true;
+  }
+  return false;
+}
+
 // Opens the log as its writer once and closes it: drains rings that producers killed after
 // the last writer closed left behind.
 void drain_leftover_rings(const std::string& dir) {
@@ -162,12 +174,18 @@ TEST(SpoolctlManyProcesses, KilledAttachedProducersNeverStallTheWriterAndAreCoun
   const std::string dir = tmp.path() + "/log";
   const int kills = soak() ? 100 : 10;
   ASSERT_EQ(spoolctl({"produce", dir, "--spans", "1"}).exit_code, 0);
-  auto writer = start_produce(dir, soak() ? 20'000'000 : 2'000'000, 1);
+  auto writer = start_produce(dir, soak() ? 20'000'000 : 300'000, 1);
   std::mt19937 rng(11);
   std::set<long> killed;
   for (int k = 0; k < kills; ++k) {
     auto victim = start_produce(dir, 10'000'000, 2);
-    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 70));
+    // Killed mid-stream: once it produces (its ring is listed), after a random moment more.
+    const auto deadline = std::chrono::steady_clock::now() + scaled(30s);
+    while (!producer_listed(dir, victim->pid())) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "attached producer " << victim->pid() << " never appended";
+      std::this_thread::sleep_for(5ms);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 50));
     victim->kill(SIGKILL);
     killed.insert(victim->pid());
     (void)victim->wait();
@@ -191,7 +209,7 @@ TEST(SpoolctlManyProcesses, KilledAttachedProducersNeverStallTheWriterAndAreCoun
   for (long pid : killed) {
     if (in_log.count(pid)) EXPECT_TRUE(dead.count(pid)) << "killed producer " << pid << " not shown dead";
   }
-  EXPECT_GE(j["producers_died"].get<std::uint64_t>(), 1u);
+  EXPECT_GE(j["producers_died"].get<std::uint64_t>(), static_cast<std::uint64_t>(kills));
 }
 
 TEST(SpoolctlManyProcesses, VerifyAndForwardBesideLiveWritersSeeNoDamageAndEverySpan) {

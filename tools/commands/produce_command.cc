@@ -83,6 +83,9 @@ int run_produce(const ProduceArgs& args) {
   if (!existing) return report_error(kName, existing.status());
   options.log = *existing;  // an existing log keeps its settings
   options.full_policy = args.policy;
+  // kBlock waits as long as it takes: a load generator is asked to put N spans in the log,
+  // also while many producers share one writer or another process takes over the log.
+  options.block_timeout_ms = 600'000;
   options.log.durability = args.durability;
   auto opened = Buffer::open(args.dir, options);
   if (!opened) return report_error(kName, opened.status());
