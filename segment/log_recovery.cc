@@ -123,13 +123,22 @@ Status SegmentLog::recover_segment(SegmentFile& seg, bool last,
     if (!last && base < checkpoint->recovery_point) return Status::ok();  // synced and sealed
   }
 
-  // A live writer's log is read below its committed offset (log_state.h).
-  auto scanned = seg.scan(log_id_, options_.max_record_bytes, read_limit_);
+  if (read_limit_ != kOffsetLimit) {
+    // A live writer's log (log_state.h): walked only below its committed offset, probing
+    // each page just before reading it (the writer may trim a segment it seals meanwhile).
+    // Past the last committed frame lies its work in progress: not damage.
+    seg.forget_frames();
+    std::vector<DamagedRange> damaged;
+    auto followed = seg.follow(log_id_, options_.max_record_bytes, read_limit_, &damaged);
+    if (!followed) return followed.status();
+    ++report_.segments_scanned;
+    report_.records_scanned += seg.summary().record_count;
+    for (auto& d : damaged) report_.skipped.push_back(std::move(d));
+    return Status::ok();
+  }
+  auto scanned = seg.scan(log_id_, options_.max_record_bytes);
   if (!scanned) return scanned.status();
   SegmentScan& scan = scanned.value();
-  // Past the last committed frame lies the writer's work in progress (or, in a segment it
-  // has just sealed, pages trimmed under the mapping): not damage while it is alive.
-  if (read_limit_ != kOffsetLimit) scan.tail.reset();
   ++report_.segments_scanned;
   report_.records_scanned += scan.summary.record_count;
   for (auto& d : scan.damaged) report_.skipped.push_back(std::move(d));
