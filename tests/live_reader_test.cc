@@ -29,22 +29,12 @@ using spool::testing::sample_payload;
 using spool::testing::scaled;
 using spool::testing::segment_paths;
 using spool::testing::TempDir;
+using spool::testing::wait_committed;
 
 LogOptions small_segments() {
   LogOptions o;
   o.segment_bytes = 4096;
   return o;
-}
-
-// Waits (up to a safety limit) until the writer of `dir` has committed `offset`.
-bool wait_committed(const std::string& dir, std::uint64_t offset) {
-  const auto deadline = std::chrono::steady_clock::now() + scaled(std::chrono::milliseconds(60'000));
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto state = LogState::open_for_reader(dir);
-    if (state && state->has_value() && (*state)->committed_offset() >= offset) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return false;
 }
 
 TEST(LiveReader, RefreshFollowsAppendsAndRotation) {

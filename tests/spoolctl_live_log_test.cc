@@ -16,6 +16,7 @@
 #include "segment/log_state.h"
 #include "spool/buffer.h"
 #include "support/child_process.h"
+#include "support/log_helpers.h"
 #include "support/seq_records.h"
 #include "support/spoolctl_runner.h"
 #include "support/temp_dir.h"
@@ -29,6 +30,7 @@ using testing::ForkedChild;
 using testing::ProcessResult;
 using testing::spoolctl;
 using testing::TempDir;
+using testing::wait_committed;
 
 // A writer in a child process: appends `records` seq records (forever when 0), flushing every
 // 50, then holds the log until killed. Retention keeps the log small while it appends
@@ -48,17 +50,6 @@ ForkedChild start_writer(const std::string& dir, std::uint64_t records) {
     ::pause();
     return 0;
   });
-}
-
-// Waits (up to a safety limit) until the writer of `dir` has committed `offset`.
-bool wait_committed(const std::string& dir, std::uint64_t offset) {
-  const auto deadline = std::chrono::steady_clock::now() + testing::scaled(std::chrono::milliseconds(60'000));
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto state = segment::LogState::open_for_reader(dir);
-    if (state && state->has_value() && (*state)->committed_offset() >= offset) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return false;
 }
 
 TEST(SpoolctlLiveLog, ReadCommandsWorkBesideAnAppendingWriter) {
