@@ -173,9 +173,7 @@ TEST(CursorLock, AForwarderOpenedBesideAWriterInAnotherProcessFollowsIt) {
 TEST(CursorLock, RetentionHonoursACursorCommittedByAnotherProcess) {
   TempDir tmp;
   const std::string dir = tmp.sub("log");
-  LogOptions o;
-  o.segment_bytes = 4096;
-  auto log = testing::open_log(dir, o);
+  auto log = testing::open_log(dir, testing::small_segments());
   ASSERT_TRUE(log);
   const std::int64_t old = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                std::chrono::system_clock::now().time_since_epoch())

@@ -28,14 +28,9 @@ using spool::testing::read_all;
 using spool::testing::sample_payload;
 using spool::testing::scaled;
 using spool::testing::segment_paths;
+using spool::testing::small_segments;
 using spool::testing::TempDir;
 using spool::testing::wait_committed;
-
-LogOptions small_segments() {
-  LogOptions o;
-  o.segment_bytes = 4096;
-  return o;
-}
 
 TEST(LiveReader, RefreshFollowsAppendsAndRotation) {
   TempDir tmp;

@@ -71,4 +71,10 @@ bool wait_committed(const std::string& dir, std::uint64_t offset) {
   return false;
 }
 
+LogOptions small_segments() {
+  LogOptions o;
+  o.segment_bytes = 4096;
+  return o;
+}
+
 }  // namespace spool::testing

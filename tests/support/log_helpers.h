@@ -24,6 +24,9 @@ inline std::string as_string(std::span<const std::uint8_t> b) {
 // Payload of record i: varying length (0..~300 bytes), content derived from i.
 std::string sample_payload(std::uint64_t i);
 
+// Options with 4 KiB segments: a few records per segment, so tests rotate often.
+LogOptions small_segments();
+
 // Opens or fails the current test (ASSERT-style; check HasFatalFailure after).
 std::unique_ptr<segment::SegmentLog> open_log(const std::string& dir, const LogOptions& options,
                                               segment::OpenMode mode = segment::OpenMode::kReadWrite);
