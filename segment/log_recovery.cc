@@ -108,7 +108,8 @@ Status SegmentLog::check_segment_header(SegmentFile& seg, bool last) {
 }
 
 Status SegmentLog::recover_segment(SegmentFile& seg, bool last,
-                                   const std::optional<LogCheckpoint>& checkpoint, bool full) {
+                                   const std::optional<LogCheckpoint>& checkpoint, bool full,
+                                   bool* incomplete) {
   const bool writable = mode_ == OpenMode::kReadWrite;
   const std::uint64_t base = seg.base_offset();
   SPOOL_RETURN_IF_ERROR(check_segment_header(seg, last));
@@ -124,13 +125,23 @@ Status SegmentLog::recover_segment(SegmentFile& seg, bool last,
     if (!last && base < checkpoint->recovery_point) return Status::ok();  // synced and sealed
   }
 
-  // A live writer's log is read below its committed offset (log_state.h).
-  auto scanned = seg.scan(log_id_, options_.max_record_bytes, read_limit_);
+  if (read_limit_ != kOffsetLimit) {
+    // A live writer's log (log_state.h): walked only below its committed offset, probing
+    // each page just before reading it (the writer may trim a segment it seals meanwhile).
+    // Past the last committed frame lies its work in progress: not damage.
+    seg.forget_frames();
+    std::vector<DamagedRange> damaged;
+    auto followed = seg.follow(log_id_, options_.max_record_bytes, read_limit_, &damaged);
+    if (!followed) return followed.status();
+    *incomplete = *followed == SegmentFile::FollowStop::kAtLimit;
+    ++report_.segments_scanned;
+    report_.records_scanned += seg.summary().record_count;
+    for (auto& d : damaged) report_.skipped.push_back(std::move(d));
+    return Status::ok();
+  }
+  auto scanned = seg.scan(log_id_, options_.max_record_bytes);
   if (!scanned) return scanned.status();
   SegmentScan& scan = scanned.value();
-  // Past the last committed frame lies the writer's work in progress (or, in a segment it
-  // has just sealed, pages trimmed under the mapping): not damage while it is alive.
-  if (read_limit_ != kOffsetLimit) scan.tail.reset();
   ++report_.segments_scanned;
   report_.records_scanned += scan.summary.record_count;
   for (auto& d : scan.damaged) report_.skipped.push_back(std::move(d));
@@ -204,7 +215,8 @@ Status SegmentLog::recover() {
 
   std::uint64_t next = checkpoint ? checkpoint->next_offset : 0;
   for (std::size_t i = 0; i < segs.size(); ++i) {
-    const Status recovered = recover_segment(*segs[i], i + 1 == segs.size(), checkpoint, full);
+    bool incomplete = false;
+    const Status recovered = recover_segment(*segs[i], i + 1 == segs.size(), checkpoint, full, &incomplete);
     if (!recovered && vanishing_ok && recovered.code() == StatusCode::kNotFound) {
       segs.erase(segs.begin() + static_cast<std::ptrdiff_t>(i--));
       continue;
@@ -212,6 +224,12 @@ Status SegmentLog::recover() {
     SPOOL_RETURN_IF_ERROR(recovered);
     const SegmentSummary s = segs[i]->summary();
     next = std::max(next, s.record_count > 0 ? s.last_offset + 1 : segs[i]->base_offset());
+    if (incomplete && i + 1 < segs.size() && read_limit_ <= segs[i + 1]->base_offset()) {
+      // The live writer rotated, but records of this segment are not committed yet: the
+      // segments after it are taken on by refresh() once it is complete (log_follower.cc).
+      for (std::size_t k = i + 1; k < segs.size(); ++k) listed_after_.push_back(segs[k]->base_offset());
+      segs.resize(i + 1);
+    }
   }
   if (read_limit_ != kOffsetLimit) {
     // The live writer's committed offset is the end (it raised its next offset past the

@@ -164,8 +164,7 @@ std::uint64_t SegmentFile::position_for_time(std::int64_t timestamp_ns) const {
   return pos == 0 ? kSegmentHeaderBytes : pos;
 }
 
-Result<SegmentScan> SegmentFile::scan(std::uint64_t log_id, std::uint32_t max_payload,
-                                      std::uint64_t offset_limit) {
+Result<SegmentScan> SegmentFile::scan(std::uint64_t log_id, std::uint32_t max_payload) {
   auto mapping = map();
   if (!mapping) return mapping.status();
   const io::MmapRegion& bytes = **mapping;
@@ -178,8 +177,7 @@ Result<SegmentScan> SegmentFile::scan(std::uint64_t log_id, std::uint32_t max_pa
                                    max_payload, [&](const FrameAt& f) {
                                      index.on_frame(base_, f.header.offset, f.position,
                                                     f.header.timestamp_ns);
-                                   },
-                                   offset_limit);
+                                   });
   if (readable < bytes.size()) {
     const std::uint64_t from = result.tail ? result.tail->from_byte : result.summary.data_end;
     result.tail = DamagedRange{base_, from, bytes.size(), std::string(kUnreadableReason)};
@@ -194,8 +192,20 @@ Result<SegmentScan> SegmentFile::scan(std::uint64_t log_id, std::uint32_t max_pa
   return result;
 }
 
+void SegmentFile::forget_frames() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    index_ = SparseIndex(index_interval_);
+    summary_ = SegmentSummary{};
+    summary_.data_end = kSegmentHeaderBytes;
+  }
+  pending_end_ = kSegmentHeaderBytes;
+  end_.store(pending_end_, std::memory_order_release);
+}
+
 Result<SegmentFile::FollowStop> SegmentFile::follow(std::uint64_t log_id, std::uint32_t max_payload,
-                                                   std::uint64_t offset_limit) {
+                                                   std::uint64_t offset_limit,
+                                                   std::vector<DamagedRange>* damaged) {
   auto mapping = map();
   if (!mapping) return mapping.status();
   const std::uint8_t* data = (*mapping)->data();
@@ -252,6 +262,7 @@ Result<SegmentFile::FollowStop> SegmentFile::follow(std::uint64_t log_id, std::u
       stop = FollowStop::kAtLimit;
       break;
     }
+    if (damaged) damaged->push_back(DamagedRange{base_, pos, next->position, std::string(frame_check_name(c))});
     pos = next->position;
   }
   if (!found.empty()) {

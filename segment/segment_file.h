@@ -24,6 +24,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "io/file.h"
 #include "io/mmap_region.h"
@@ -89,9 +90,8 @@ class SegmentFile : public std::enable_shared_from_this<SegmentFile> {
 
   // --- recovery ---
   // Scans every frame from the header on, rebuilding index and summary from what it finds.
-  // An error only when the bytes cannot be mapped. `offset_limit`: see scan_frames().
-  Result<SegmentScan> scan(std::uint64_t log_id, std::uint32_t max_payload,
-                           std::uint64_t offset_limit = kOffsetLimit);
+  // An error only when the bytes cannot be mapped.
+  Result<SegmentScan> scan(std::uint64_t log_id, std::uint32_t max_payload);
 
   // --- a reader following a live log (segment_log.h, refresh()) ---
   enum class FollowStop : std::uint8_t {
@@ -101,8 +101,13 @@ class SegmentFile : public std::enable_shared_from_this<SegmentFile> {
   // Extends index, summary and committed_end() over the frames written after
   // committed_end() whose offsets are below `offset_limit` (the committed offset). Damage
   // between such frames is passed over (readers skip and count it). One thread at a time;
-  // readers may read concurrently.
-  Result<FollowStop> follow(std::uint64_t log_id, std::uint32_t max_payload, std::uint64_t offset_limit);
+  // readers may read concurrently. Each page is probed just before it is read (a scan probes
+  // the whole file first), so a writer trimming the file as it seals it cannot fault the
+  // walk. `damaged` (optional) receives the damage passed over.
+  Result<FollowStop> follow(std::uint64_t log_id, std::uint32_t max_payload, std::uint64_t offset_limit,
+                            std::vector<DamagedRange>* damaged = nullptr);
+  // Forgets index, summary and committed end (a follower about to walk it from the start).
+  void forget_frames();
   // Loads <base>.idx; false if missing or inconsistent with this file.
   bool load_index();
   // Rewrites a missing or damaged header (a segment whose creation was cut short).

@@ -240,8 +240,9 @@ class SegmentLog {
   std::shared_ptr<const SegmentFile> segment_for(std::uint64_t offset) const;
   std::shared_ptr<const SegmentFile> segment_after(std::uint64_t base) const;
   Status check_segment_header(SegmentFile& seg, bool last);
+  // `incomplete` (beside a live writer): set when records may still be committed into `seg`.
   Status recover_segment(SegmentFile& seg, bool last, const std::optional<LogCheckpoint>& checkpoint,
-                         bool full);
+                         bool full, bool* incomplete);
   Status rotate(std::uint64_t base_offset);
   Status write_checkpoint(bool clean, bool durable = true);
   Status record_marker(const std::optional<LogMarker>& existing);

@@ -1,6 +1,5 @@
 #include "segment/segment_scan.h"
 
-#include <algorithm>
 #include <cstring>
 
 #include "io/little_endian.h"
@@ -68,21 +67,15 @@ std::optional<FrameAt> find_next_frame(const std::uint8_t* data, std::size_t siz
 SegmentScan scan_frames(const std::uint8_t* data, std::size_t size, std::uint64_t start,
                         std::uint64_t base_offset, std::uint64_t log_id,
                         std::uint32_t max_payload,
-                        const std::function<void(const FrameAt&)>& on_frame,
-                        std::uint64_t offset_limit) {
+                        const std::function<void(const FrameAt&)>& on_frame) {
   SegmentScan scan;
   scan.summary.data_end = start;
   std::uint64_t pos = start;
   std::uint64_t min_offset = base_offset;
-  const std::uint64_t segment_end = segment_offset_end(base_offset);
-  const std::uint64_t end_offset = std::min(segment_end, offset_limit);
+  const std::uint64_t end_offset = segment_offset_end(base_offset);
   while (pos < size) {
     FrameHeader h;
     const FrameCheck c = check_at(data, size, pos, log_id, max_payload, min_offset, end_offset, &h);
-    if (c == FrameCheck::kOffsetOutOfOrder && h.offset >= offset_limit &&
-        h.offset >= min_offset && h.offset < segment_end) {
-      break;  // not committed yet: the end of what may be read
-    }
     if (c == FrameCheck::kValid) {
       FrameAt f{pos, h};
       if (scan.summary.record_count == 0) scan.summary.first_offset = h.offset;

@@ -40,13 +40,9 @@ struct SegmentScan {
 // each valid frame in order. Offsets must start at >= base_offset, strictly increase and
 // stay below segment_offset_end(base_offset); a frame that breaks that counts as damage. Zero bytes after the last valid frame are
 // unwritten space, not damage.
-// `offset_limit`: a live log's committed offset (log_state.h). A valid frame at or past it
-// ends the scan like unwritten space (it may be half-written), and damage is only damage
-// when a frame below the limit follows it; otherwise it is the tail.
 SegmentScan scan_frames(const std::uint8_t* data, std::size_t size, std::uint64_t start,
                         std::uint64_t base_offset, std::uint64_t log_id,
                         std::uint32_t max_payload,
-                        const std::function<void(const FrameAt&)>& on_frame,
-                        std::uint64_t offset_limit = kOffsetLimit);
+                        const std::function<void(const FrameAt&)>& on_frame);
 
 }  // namespace spool::segment

@@ -28,24 +28,9 @@ using spool::testing::read_all;
 using spool::testing::sample_payload;
 using spool::testing::scaled;
 using spool::testing::segment_paths;
+using spool::testing::small_segments;
 using spool::testing::TempDir;
-
-LogOptions small_segments() {
-  LogOptions o;
-  o.segment_bytes = 4096;
-  return o;
-}
-
-// Waits (up to a safety limit) until the writer of `dir` has committed `offset`.
-bool wait_committed(const std::string& dir, std::uint64_t offset) {
-  const auto deadline = std::chrono::steady_clock::now() + scaled(std::chrono::milliseconds(60'000));
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto state = LogState::open_for_reader(dir);
-    if (state && state->has_value() && (*state)->committed_offset() >= offset) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return false;
-}
+using spool::testing::wait_committed;
 
 TEST(LiveReader, RefreshFollowsAppendsAndRotation) {
   TempDir tmp;
@@ -204,6 +189,40 @@ TEST(LiveReader, ReadOnlyOpensBesideAnAppendingWriterSeeNoDamage) {
     }
   }
   EXPECT_EQ(child.try_wait(), std::nullopt) << "the writer failed";
+}
+
+// Threads: one appends through the writer, one refreshes a read-only log of the same
+// directory, one reads it; the reader sees every record once, in order.
+TEST(LiveReader, AReaderThreadFollowsAWriterThreadThroughRefreshes) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  constexpr std::uint64_t kRecords = 3000;
+  auto writer = open_log(dir, small_segments());
+  ASSERT_TRUE(writer);
+  auto follower = open_log(dir, small_segments(), OpenMode::kReadOnly);
+  ASSERT_TRUE(follower);
+  std::atomic<bool> done{false};
+  std::thread appender([&] {
+    for (std::uint64_t i = 0; i < kRecords; ++i) ASSERT_TRUE(writer->append(0, bytes_of(sample_payload(i))));
+  });
+  std::thread refresher([&] {
+    while (!done.load()) ASSERT_TRUE(follower->refresh());
+  });
+  const auto deadline = std::chrono::steady_clock::now() + scaled(std::chrono::milliseconds(120'000));
+  LogReader cursor = follower->scan(0);
+  RecordView v;
+  std::uint64_t expected = 0;
+  while (expected < kRecords && std::chrono::steady_clock::now() < deadline) {
+    if (!cursor.next(&v)) continue;
+    ASSERT_EQ(v.offset, expected);
+    ASSERT_EQ(testing::as_string(v.payload), sample_payload(expected));
+    ++expected;
+  }
+  done = true;
+  appender.join();
+  refresher.join();
+  EXPECT_EQ(expected, kRecords);
+  EXPECT_EQ(cursor.skipped_bytes(), 0u);
 }
 
 }  // namespace

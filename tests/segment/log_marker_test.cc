@@ -16,11 +16,13 @@
 #include "segment/log_marker.h"
 #include "segment/segment_directory.h"
 #include "segment/segment_log.h"
+#include "support/log_helpers.h"
 #include "support/temp_dir.h"
 
 namespace spool::segment {
 namespace {
 
+using testing::small_segments;
 using testing::TempDir;
 
 // Every entry of a directory tree: relative path -> (mode, contents or "<dir>").
@@ -52,12 +54,6 @@ class ScopedUmask {
  private:
   mode_t previous_;
 };
-
-LogOptions small_segments() {
-  LogOptions o;
-  o.segment_bytes = 4096;
-  return o;
-}
 
 void append_records(SegmentLog& log, int n, std::size_t bytes = 200) {
   const std::vector<std::uint8_t> payload(bytes, 'x');

@@ -82,9 +82,7 @@ TEST(LogState, TheWriterPublishesItselfAndItsOffsets) {
 TEST(LogState, SegmentsVersionMovesAtRotationAndRetention) {
   TempDir tmp;
   const std::string dir = tmp.sub("log");
-  LogOptions options;
-  options.segment_bytes = 4096;
-  auto log = open_log(dir, options);
+  auto log = open_log(dir, testing::small_segments());
   ASSERT_TRUE(log);
   LogState state = reader_state(dir);
   const std::uint64_t at_open = state.segments_version();

@@ -16,6 +16,7 @@ using spool::testing::bytes_of;
 using spool::testing::open_log;
 using spool::testing::read_all;
 using spool::testing::sample_payload;
+using spool::testing::small_segments;
 
 constexpr std::uint64_t kRecords = 400;
 constexpr std::uint64_t kHourMs = 3600ull * 1000;
@@ -24,12 +25,6 @@ std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-LogOptions small_segments() {
-  LogOptions o;
-  o.segment_bytes = 4096;
-  return o;
 }
 
 // A log of kRecords records stamped five hours ago, in many small segments.

@@ -19,12 +19,7 @@ using spool::testing::as_string;
 using spool::testing::open_log;
 using spool::testing::sample_payload;
 using spool::testing::read_all;
-
-LogOptions small_segments() {
-  LogOptions o;
-  o.segment_bytes = 4096;
-  return o;
-}
+using spool::testing::small_segments;
 
 TEST(SegmentLog, OffsetsStartAtZeroAndIncrease) {
   testing::TempDir dir;

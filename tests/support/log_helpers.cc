@@ -1,12 +1,16 @@
 #include "support/log_helpers.h"
 
+#include "segment/log_state.h"
 #include "support/temp_dir.h"
+#include "support/time_scale.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <filesystem>
 
 namespace spool::testing {
@@ -55,6 +59,22 @@ std::vector<std::string> segment_paths(const std::string& dir) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+bool wait_committed(const std::string& dir, std::uint64_t offset) {
+  const auto deadline = std::chrono::steady_clock::now() + scaled(std::chrono::milliseconds(60'000));
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto state = segment::LogState::open_for_reader(dir);
+    if (state && state->has_value() && (*state)->committed_offset() >= offset) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+LogOptions small_segments() {
+  LogOptions o;
+  o.segment_bytes = 4096;
+  return o;
 }
 
 }  // namespace spool::testing

@@ -24,6 +24,9 @@ inline std::string as_string(std::span<const std::uint8_t> b) {
 // Payload of record i: varying length (0..~300 bytes), content derived from i.
 std::string sample_payload(std::uint64_t i);
 
+// Options with 4 KiB segments: a few records per segment, so tests rotate often.
+LogOptions small_segments();
+
 // Opens or fails the current test (ASSERT-style; check HasFatalFailure after).
 std::unique_ptr<segment::SegmentLog> open_log(const std::string& dir, const LogOptions& options,
                                               segment::OpenMode mode = segment::OpenMode::kReadWrite);
@@ -33,6 +36,11 @@ std::map<std::uint64_t, std::string> read_all(const segment::SegmentLog& log, st
 
 // Writes a checkpoint file by hand, as a damaged or foreign directory might hold it.
 void write_checkpoint(const std::string& dir, const segment::LogCheckpoint& c);
+
+// Waits until the writer of the log in `dir` (another process or thread) has committed
+// `offset` (LOG_STATE, segment/log_state.h); false if that did not happen within a safety
+// limit (scaled, see time_scale.h): a hang guard, not a timing check.
+bool wait_committed(const std::string& dir, std::uint64_t offset);
 
 // Paths of the segment files in `dir`, oldest first.
 std::vector<std::string> segment_paths(const std::string& dir);
