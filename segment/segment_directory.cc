@@ -96,7 +96,13 @@ Result<LogDirectoryState> inspect_log_directory(const std::string& dir) {
   if (marker->has_value()) return LogDirectoryState{LogDirectoryKind::kMarked, *marker};
   std::vector<io::DirEntry> entries;
   if ((rc = io::env().list_directory(dir, &entries)) < 0) return io::errno_status(rc, "list log directory " + dir);
-  if (entries.empty()) return LogDirectoryState{LogDirectoryKind::kEmpty, std::nullopt};
+  // Only names a log being created makes before its marker (the lock, a marker half
+  // written, rings of producers that attached at once): a log on its way, empty yet.
+  const bool being_made = std::all_of(entries.begin(), entries.end(), [](const io::DirEntry& e) {
+    return e.name == "LOCK" || e.name == "rings" || e.name == "LOG_STATE" ||
+           e.name == io::atomic_temp_name(LogMarker::kFileName);
+  });
+  if (entries.empty() || being_made) return LogDirectoryState{LogDirectoryKind::kEmpty, std::nullopt};
   bool proven = holds_valid_checkpoint(dir);
   for (const io::DirEntry& e : entries) {
     if (proven) break;

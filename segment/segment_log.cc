@@ -95,23 +95,15 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::open(const std::string& dir,
   SPOOL_RETURN_IF_ERROR(validate_options(options, mode));
   auto state = inspect_log_directory(dir);
   if (!state) return state.status();
-  const LogDirectoryKind kind = state->kind;
-  const bool is_new = kind == LogDirectoryKind::kMissing || kind == LogDirectoryKind::kEmpty;
+  LogDirectoryKind kind = state->kind;
   std::optional<LogMarker> marker = state->marker;
   std::unique_ptr<SegmentLog> log(new SegmentLog(dir, options, mode));
   if (mode == OpenMode::kReadWrite) {
     int rc = kind == LogDirectoryKind::kMissing ? io::make_directory(dir, options.dir_mode) : 0;
-    if (rc < 0) return io::errno_status(rc, "create log directory " + dir);
+    if (rc < 0 && rc != -EEXIST) return io::errno_status(rc, "create log directory " + dir);
     SPOOL_RETURN_IF_ERROR(check_directory_trusted(dir, options.dir_mode));
-    // An empty directory becomes the log's: it gets dir_mode exactly, like a created one.
-    if (kind == LogDirectoryKind::kEmpty && (rc = io::env().chmod(dir, options.dir_mode)) < 0) {
-      return io::errno_status(rc, "set the mode of log directory " + dir);
-    }
-    if (is_new) {
-      if (log->options_.log_id == 0) log->options_.log_id = LogMarker::new_log_id();
-      marker = LogMarker::for_log(log->options_.log_id, options);
-      SPOOL_RETURN_IF_ERROR(marker->write(dir));
-    }
+    // The lock before the marker: of several processes creating one log at once, exactly one
+    // (the lock holder) writes the marker, and the others attach to that log.
     pid_t holder = 0;
     rc = io::DirLock::acquire(dir, &log->lock_, &holder, options.file_mode);
     if (rc == -EWOULDBLOCK) {
@@ -120,6 +112,22 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::open(const std::string& dir,
                             ": another writer has it open");
     }
     if (rc < 0) return io::errno_status(rc, "lock log directory " + dir);
+    if (kind == LogDirectoryKind::kMissing || kind == LogDirectoryKind::kEmpty) {
+      // Under the lock: another process may have made the log since the first look.
+      state = inspect_log_directory(dir);
+      if (!state) return state.status();
+      kind = state->kind;
+      marker = state->marker;
+    }
+    // An empty directory becomes the log's: it gets dir_mode exactly, like a created one.
+    if (kind == LogDirectoryKind::kEmpty && (rc = io::env().chmod(dir, options.dir_mode)) < 0) {
+      return io::errno_status(rc, "set the mode of log directory " + dir);
+    }
+    if (kind == LogDirectoryKind::kMissing || kind == LogDirectoryKind::kEmpty) {
+      if (log->options_.log_id == 0) log->options_.log_id = LogMarker::new_log_id();
+      marker = LogMarker::for_log(log->options_.log_id, options);
+      SPOOL_RETURN_IF_ERROR(marker->write(dir));
+    }
     rc = io::make_file_appender(appender_kind(options.io_backend), &log->appender_);
     if (rc < 0) return io::errno_status(rc, "set up io_uring (io_backend=uring)");
   } else if (kind == LogDirectoryKind::kMissing) {

@@ -67,8 +67,13 @@ Result<std::unique_ptr<BufferCore>> BufferCore::open(const std::string& dir, con
     resolved.log = log->options();
     resolved.log.log_id = log->log_id();  // options() keeps what the caller gave for an existing log
   } else {
-    // Attached: the log's settings are its writer's, from the marker.
+    // Attached: the log's settings are its writer's, from the marker, which a writer that is
+    // creating the log right now writes just after it took the lock: wait for it a moment.
     auto from_marker = segment::log_options_from_marker(dir, options.log);
+    for (int attempt = 0; attempt < 400 && from_marker.is_ok() && from_marker->log_id == 0; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      from_marker = segment::log_options_from_marker(dir, options.log);
+    }
     if (!from_marker) return from_marker.status();
     resolved.log = *from_marker;
     if (resolved.log.log_id == 0) {
@@ -93,6 +98,7 @@ Result<std::unique_ptr<BufferCore>> BufferCore::open(const std::string& dir, con
     side->rings = std::make_unique<RingSet>(*rings_dir, core->control_);
     side->writer = std::make_unique<LogWriter>(*side->log, *side->rings, core->control_, core->budget_,
                                                core->options_, core->memory_);
+    side->writer->set_housekeeping([c = core.get()] { c->registry_->prune(); });
     SPOOL_RETURN_IF_ERROR(side->writer->start());
     core->writer_owned_ = std::move(side);
     core->writer_side_.store(core->writer_owned_.get(), std::memory_order_release);
@@ -140,6 +146,7 @@ Status BufferCore::become_writer() {
   side->log = std::move(opened.value());
   side->rings = std::make_unique<RingSet>(*rings_dir, control_);
   side->writer = std::make_unique<LogWriter>(*side->log, *side->rings, control_, budget_, options_, memory_);
+  side->writer->set_housekeeping([this] { registry_->prune(); });
   SPOOL_RETURN_IF_ERROR(side->writer->start());
   writer_owned_ = std::move(side);
   writer_side_.store(writer_owned_.get(), std::memory_order_release);

@@ -320,7 +320,7 @@ void LogWriter::timers(std::int64_t now_ns) {
   }
   if (now_ns >= next_reclaim_ns_ && batch_->empty()) {
     next_reclaim_ns_ = now_ns + kReclaimEveryNs;
-    rings_.reclaim_finished();
+    if (rings_.reclaim_finished() > 0 && housekeeping_) housekeeping_();
   }
 }
 

@@ -29,6 +29,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -86,6 +87,10 @@ class LogWriter {
     wake();
   }
 
+  // Runs `work` on the writer thread after each ring reclaim pass (every 20 ms at most):
+  // the writer's process unmaps its own finished rings there. Set before start().
+  void set_housekeeping(std::function<void()> work) { housekeeping_ = std::move(work); }
+
   // Writer-side figures for BufferStats.
   void fill_stats(BufferStats* stats) const;
 
@@ -112,6 +117,7 @@ class LogWriter {
   const io::OpeningProcess opener_;
   std::thread thread_;
   std::unique_ptr<Batch> batch_;
+  std::function<void()> housekeeping_;
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> paused_{false};

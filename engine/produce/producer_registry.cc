@@ -115,6 +115,7 @@ LocalRing* ProducerRegistry::register_thread(Status* error) {
 }
 
 LocalRing* ProducerRegistry::grow(LocalRing& full, std::size_t payload_bytes) {
+  prune();  // rings this thread grew out of before, drained since: their memory goes now
   const std::uint64_t capacity = std::max(full.ring.capacity() * 2, ring_capacity_for(payload_bytes));
   if (capacity > max_ring_bytes_) return nullptr;
   auto made = make_ring(capacity, full.ring.producer_id(), full.ring.generation() + 1);
