@@ -34,6 +34,11 @@
 // Stand-alone latency mode: `append_bench --latency [N]` appends N (default 1,000,000)
 // pre-built spans, five times, each into a new log, and prints the median of the five
 // runs' p50 / p99 / p99.9 / max on one line.
+//
+// Attached against in-process: `append_bench --attach [N]` opens, per run, a writer Buffer
+// and a second Buffer on the same directory, which attaches (Role::kAttach: its producer
+// appends into a shared ring the first one's writer drains), and times N pre-built spans
+// through each in turn; it prints the medians of five runs side by side and their ratio.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 #include <x86intrin.h>
@@ -47,6 +52,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "spool/buffer.h"
@@ -173,6 +179,23 @@ std::string bench_root() {
   return root + "/append-bench-" + std::to_string(::getpid());
 }
 
+std::unique_ptr<Buffer> open_or_die(const std::string& dir, spool::Role role) {
+  spool::Options options;  // defaults: 64 MiB budget, 16 MiB rings, kDropNewest
+  options.role = role;
+  options.log.durability = spool::Durability::kNone;
+  options.log.retention_bytes = 1ull << 30;  // bounded disk use however long it runs
+  // Diagnostic only (bench/README.md): SPOOL_BENCH_IO_BACKEND=pwrite keeps the writer's
+  // writes on its own thread instead of io_uring's kernel workers.
+  const char* backend = std::getenv("SPOOL_BENCH_IO_BACKEND");
+  if (backend != nullptr && std::strcmp(backend, "pwrite") == 0) options.log.io_backend = spool::IoBackend::kPwrite;
+  auto opened = Buffer::open(dir, options);
+  if (!opened) {
+    std::fprintf(stderr, "append_bench: cannot open %s: %s\n", dir.c_str(), opened.status().to_string().c_str());
+    std::exit(1);
+  }
+  return std::move(opened.value());
+}
+
 class BenchBuffer {
  public:
   BenchBuffer() {
@@ -180,19 +203,17 @@ class BenchBuffer {
     dir_ = bench_root() + "/run-" + std::to_string(runs++);
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    spool::Options options;  // defaults: 64 MiB budget, 16 MiB rings, kDropNewest
-    options.log.durability = spool::Durability::kNone;
-    options.log.retention_bytes = 1ull << 30;  // bounded disk use however long it runs
-    // Diagnostic only (bench/README.md): SPOOL_BENCH_IO_BACKEND=pwrite keeps the writer's
-    // writes on its own thread instead of io_uring's kernel workers.
-    const char* backend = std::getenv("SPOOL_BENCH_IO_BACKEND");
-    if (backend != nullptr && std::strcmp(backend, "pwrite") == 0) options.log.io_backend = spool::IoBackend::kPwrite;
-    auto opened = Buffer::open(dir_, options);
-    if (!opened) {
-      std::fprintf(stderr, "append_bench: cannot open %s: %s\n", dir_.c_str(), opened.status().to_string().c_str());
+    buffer_ = open_or_die(dir_, spool::Role::kWriter);
+  }
+  // A second Buffer on the same directory: the first holds the lock, so this one attaches
+  // (role kAttach) and appends into its own shared ring, drained by the first one's writer.
+  std::unique_ptr<Buffer> open_attached() const {
+    auto attached = open_or_die(dir_, spool::Role::kAttach);
+    if (attached->role() != spool::Role::kAttach) {
+      std::fprintf(stderr, "append_bench: second Buffer on %s is not attached\n", dir_.c_str());
       std::exit(1);
     }
-    buffer_ = std::move(opened.value());
+    return attached;
   }
   ~BenchBuffer() {
     (void)buffer_->shutdown();
@@ -313,64 +334,143 @@ std::uint64_t median_of(std::vector<std::uint64_t> v) {
   return v[v.size() / 2];
 }
 
+// One run: warm-up, then n pre-built spans appended by the calling thread into `buffer`, each
+// timed; paced by flushes outside every timed region. Returns the percentiles and the drops.
+struct TimedRun {
+  LatencySummary latency;
+  std::uint64_t dropped = 0;
+};
+
+TimedRun time_prebuilt_appends(Buffer& buffer, std::uint64_t n) {
+  const PrebuiltSpans& prebuilt = PrebuiltSpans::get();
+  auto append = [&](std::uint64_t i) { return buffer.append(prebuilt.cyclic(i)); };
+  warm_up(buffer, append);
+  const std::uint64_t dropped_before = buffer.stats().dropped_total();
+  std::vector<std::uint64_t> ticks(n, 0);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    if (i != 0 && i % kPaceSpans == 0) flush_or_die(buffer);  // not inside any timed region
+    const std::uint64_t start = tsc_begin();
+    (void)append(i);
+    const std::uint64_t end = tsc_end();
+    ticks[i] = end - start;
+  }
+  flush_or_die(buffer);
+  return TimedRun{summarize_ticks(ticks), buffer.stats().dropped_total() - dropped_before};
+}
+
+// The same on a thread of its own (a new producer thread, hence a new ring, per run).
+TimedRun time_prebuilt_appends_on_new_thread(Buffer& buffer, std::uint64_t n) {
+  TimedRun run;
+  std::thread producer([&] { run = time_prebuilt_appends(buffer, n); });
+  producer.join();
+  return run;
+}
+
+// The medians over runs of each percentile.
+struct MedianLatency {
+  std::vector<std::uint64_t> p50, p99, p999, max;
+  std::uint64_t dropped = 0;
+
+  void add(const TimedRun& run) {
+    p50.push_back(run.latency.p50_ns);
+    p99.push_back(run.latency.p99_ns);
+    p999.push_back(run.latency.p999_ns);
+    max.push_back(run.latency.max_ns);
+    dropped += run.dropped;
+  }
+};
+
+void print_run(const char* label, int run, const TimedRun& r) {
+  std::fprintf(stderr, "%srun %d: p50 %llu ns, p99 %llu ns, p99.9 %llu ns, max %llu ns, dropped %llu\n", label,
+               run + 1, static_cast<unsigned long long>(r.latency.p50_ns),
+               static_cast<unsigned long long>(r.latency.p99_ns), static_cast<unsigned long long>(r.latency.p999_ns),
+               static_cast<unsigned long long>(r.latency.max_ns), static_cast<unsigned long long>(r.dropped));
+}
+
 int run_latency_mode(std::uint64_t n) {
   const PrebuiltSpans& prebuilt = PrebuiltSpans::get();
   const TscClock& clock = TscClock::get();
-  std::vector<std::uint64_t> p50, p99, p999, max;
-  std::uint64_t dropped_total = 0;
-  std::vector<std::uint64_t> ticks(n);
+  MedianLatency m;
   for (int run = 0; run < kLatencyRuns; ++run) {
     BenchBuffer buffer;
-    auto append = [&](std::uint64_t i) { return buffer->append(prebuilt.cyclic(i)); };
-    warm_up(*buffer, append);
-    const std::uint64_t dropped_before = buffer.dropped();
-    ticks.assign(n, 0);
-    for (std::uint64_t i = 0; i < n; ++i) {
-      if (i != 0 && i % kPaceSpans == 0) flush_or_die(*buffer);  // not inside any timed region
-      const std::uint64_t start = tsc_begin();
-      (void)append(i);
-      const std::uint64_t end = tsc_end();
-      ticks[i] = end - start;
-    }
-    flush_or_die(*buffer);
-    const std::uint64_t dropped = buffer.dropped() - dropped_before;
-    dropped_total += dropped;
-    const LatencySummary lat = summarize_ticks(ticks);
-    std::fprintf(stderr, "run %d: p50 %llu ns, p99 %llu ns, p99.9 %llu ns, max %llu ns, dropped %llu\n", run + 1,
-                 static_cast<unsigned long long>(lat.p50_ns), static_cast<unsigned long long>(lat.p99_ns),
-                 static_cast<unsigned long long>(lat.p999_ns), static_cast<unsigned long long>(lat.max_ns),
-                 static_cast<unsigned long long>(dropped));
-    p50.push_back(lat.p50_ns);
-    p99.push_back(lat.p99_ns);
-    p999.push_back(lat.p999_ns);
-    max.push_back(lat.max_ns);
+    const TimedRun r = time_prebuilt_appends(*buffer, n);
+    print_run("", run, r);
+    m.add(r);
   }
   std::printf(
       "append latency, pre-built standard span (%.0f B), %llu appends x %d runs, median of runs: "
       "p50 %llu ns, p99 %llu ns, p99.9 %llu ns, max %llu ns (TSC, %.1f ns clock overhead subtracted; "
       "dropped %llu)\n",
       prebuilt.mean_bytes(), static_cast<unsigned long long>(n), kLatencyRuns,
-      static_cast<unsigned long long>(median_of(p50)), static_cast<unsigned long long>(median_of(p99)),
-      static_cast<unsigned long long>(median_of(p999)), static_cast<unsigned long long>(median_of(max)),
-      clock.overhead_ns(), static_cast<unsigned long long>(dropped_total));
-  return dropped_total == 0 ? 0 : 3;
+      static_cast<unsigned long long>(median_of(m.p50)), static_cast<unsigned long long>(median_of(m.p99)),
+      static_cast<unsigned long long>(median_of(m.p999)), static_cast<unsigned long long>(median_of(m.max)),
+      clock.overhead_ns(), static_cast<unsigned long long>(m.dropped));
+  return m.dropped == 0 ? 0 : 3;
+}
+
+// --attach N: per run, one log with a writer Buffer and a second, attached Buffer on the same
+// directory in this process; n pre-built spans appended through each in turn (never at the
+// same time: 2 cores), each on a new producer thread, while the writer Buffer's writer
+// drains. The order alternates between runs so neither side always goes first.
+int run_attach_mode(std::uint64_t n) {
+  const PrebuiltSpans& prebuilt = PrebuiltSpans::get();
+  const TscClock& clock = TscClock::get();
+  MedianLatency in_process, attached;
+  for (int run = 0; run < kLatencyRuns; ++run) {
+    BenchBuffer buffer;
+    std::unique_ptr<Buffer> attach = buffer.open_attached();
+    for (int side = 0; side < 2; ++side) {
+      if ((side + run) % 2 == 0) {
+        const TimedRun r = time_prebuilt_appends_on_new_thread(*buffer, n);
+        print_run("in-process ", run, r);
+        in_process.add(r);
+      } else {
+        const TimedRun r = time_prebuilt_appends_on_new_thread(*attach, n);
+        print_run("attached   ", run, r);
+        attached.add(r);
+      }
+    }
+    (void)attach->shutdown();
+  }
+  auto ratio = [](const std::vector<std::uint64_t>& a, const std::vector<std::uint64_t>& b) {
+    const double den = static_cast<double>(median_of(b));
+    return den > 0 ? static_cast<double>(median_of(a)) / den : 0.0;
+  };
+  std::printf("append latency, pre-built standard span (%.0f B), %llu appends x %d runs, median of runs "
+              "(TSC, %.1f ns clock overhead subtracted)\n",
+              prebuilt.mean_bytes(), static_cast<unsigned long long>(n), kLatencyRuns, clock.overhead_ns());
+  std::printf("%-22s %8s %8s %8s %10s %8s\n", "producer", "p50 ns", "p99 ns", "p99.9 ns", "max ns", "dropped");
+  for (const auto* side : {&in_process, &attached}) {
+    std::printf("%-22s %8llu %8llu %8llu %10llu %8llu\n",
+                side == &in_process ? "in-process (writer's)" : "attached (2nd Buffer)",
+                static_cast<unsigned long long>(median_of(side->p50)),
+                static_cast<unsigned long long>(median_of(side->p99)),
+                static_cast<unsigned long long>(median_of(side->p999)),
+                static_cast<unsigned long long>(median_of(side->max)),
+                static_cast<unsigned long long>(side->dropped));
+  }
+  std::printf("%-22s %8.2f %8.2f %8.2f %10.2f\n", "attached / in-process", ratio(attached.p50, in_process.p50),
+              ratio(attached.p99, in_process.p99), ratio(attached.p999, in_process.p999),
+              ratio(attached.max, in_process.max));
+  return in_process.dropped + attached.dropped == 0 ? 0 : 3;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   for (int a = 1; a < argc; ++a) {
-    if (std::strcmp(argv[a], "--latency") == 0) {
+    const bool attach = std::strcmp(argv[a], "--attach") == 0;
+    if (attach || std::strcmp(argv[a], "--latency") == 0) {
       std::uint64_t n = 1'000'000;
       if (a + 1 < argc) {
         char* end = nullptr;
         n = std::strtoull(argv[a + 1], &end, 10);
         if (end == argv[a + 1] || *end != '\0' || n == 0) {
-          std::fprintf(stderr, "usage: append_bench --latency [N > 0]\n");
+          std::fprintf(stderr, "usage: append_bench --latency|--attach [N > 0]\n");
           return 2;
         }
       }
-      const int rc = run_latency_mode(n);
+      const int rc = attach ? run_attach_mode(n) : run_latency_mode(n);
       std::error_code ec;
       std::filesystem::remove_all(bench_root(), ec);
       return rc;
