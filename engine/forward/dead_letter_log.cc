@@ -284,6 +284,14 @@ Result<std::uint64_t> DeadLetterLog::enforce_retention(const DeadLetterRetention
 }
 
 Result<std::uint64_t> DeadLetterLog::requeue(segment::SegmentLog& main) {
+  return requeue([&main](std::span<const segment::AppendRecord> records) -> Status {
+    auto first = main.append_batch(records);
+    if (!first) return first.status();
+    return main.sync();
+  });
+}
+
+Result<std::uint64_t> DeadLetterLog::requeue(const RequeueAppend& append_durably) {
   std::lock_guard<std::mutex> lock(write_mu_);
   std::uint64_t requeued = 0;
   const std::uint64_t end = log_->next_offset();
@@ -296,9 +304,7 @@ Result<std::uint64_t> DeadLetterLog::requeue(segment::SegmentLog& main) {
   // Appends the chunk to `main`, makes it durable there, then moves the cursor past it.
   auto flush = [&]() -> Status {
     if (views.empty()) return Status::ok();
-    auto first = main.append_batch(records);
-    if (!first) return first.status();
-    SPOOL_RETURN_IF_ERROR(main.sync());
+    SPOOL_RETURN_IF_ERROR(append_durably(records));
     segment::CursorRecord c;
     c.name = std::string(kRequeueCursor);
     c.next_offset = views.back().offset + 1;

@@ -37,6 +37,7 @@
 // list(), count() and pending() may run concurrently with them.
 #pragma once
 
+#include <functional>
 #include <atomic>
 #include <cstdint>
 #include <limits>
@@ -151,6 +152,10 @@ class DeadLetterLog {
   // requeue cursor past them, in chunks. At-least-once: a crash between the append and the
   // cursor commit requeues that chunk again next time. Returns how many were requeued.
   Result<std::uint64_t> requeue(segment::SegmentLog& main);
+  // The same through any appender: `append_durably` returns once the chunk is durable in the
+  // main log (a Buffer attached to a log another process writes: append, then sync()).
+  using RequeueAppend = std::function<Status(std::span<const segment::AppendRecord>)>;
+  Result<std::uint64_t> requeue(const RequeueAppend& append_durably);
 
   const std::string& dir() const noexcept { return log_->dir(); }
   std::uint64_t log_id() const noexcept { return log_->log_id(); }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "segment/segment_log.h"
+#include "spool/buffer.h"
 #include "support/otlp_receiver.h"
 #include "support/spoolctl_runner.h"
 #include "support/subprocess.h"
@@ -296,23 +297,27 @@ TEST_F(SpoolctlStatsHealth, RefusedRecordsAreDeadLetteredListedAndRequeued) {
   EXPECT_EQ(receiver.decode_error_count(), 0u);
 }
 
-TEST_F(SpoolctlStatsHealth, RequeueOfALockedLogExits2SayingAnotherProcessHasItOpen) {
+TEST_F(SpoolctlStatsHealth, RequeueBesideALiveWriterAppendsAsAnAttachedProducer) {
   OtlpReceiver receiver;
-  receiver.set_policy([](const OtlpReceiver::RequestInfo&) { return OtlpReceiver::Response::error(400); });
+  receiver.set_policy([](const OtlpReceiver::RequestInfo&) {
+    return OtlpReceiver::Response::error(400, "refused by test");
+  });
   ASSERT_TRUE(receiver.start());
-  produce(20);
-  EXPECT_EQ(forward(receiver.endpoint()).at("dead_lettered"), 20);
-
-  auto holder = segment::SegmentLog::open(dir_, LogOptions{}, segment::OpenMode::kReadWrite);
-  ASSERT_TRUE(holder) << holder.status().to_string();
+  produce();
+  EXPECT_EQ(forward(receiver.endpoint()).at("dead_lettered"), kSpans);
+  // This process writes the log now: requeue appends through a shared ring, this writer frames.
+  Options o;
+  o.role = Role::kWriter;
+  auto writer = Buffer::open(dir_, o);
+  ASSERT_TRUE(writer.is_ok()) << writer.status().to_string();
   ProcessResult r = spoolctl({"deadletters", dir_, "--requeue"});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(r.out.empty()) << r.out;
-  EXPECT_NE(r.err.find("another process has the log open"), std::string::npos) << r.err;
-  // Listing needs no lock.
-  r = spoolctl({"deadletters", dir_});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(lines_of(r.out).size(), 20u);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out).at("requeued"), kSpans);
+  EXPECT_EQ((*writer)->committed_offset(), static_cast<std::uint64_t>(2 * kSpans));
+  ASSERT_TRUE((*writer)->shutdown().is_ok());
+  const json st = stats();
+  EXPECT_EQ(st.at("log").at("next_offset"), 2 * kSpans);
+  EXPECT_EQ(st.at("dead_letters").at("pending"), 0);
 }
 
 }  // namespace

@@ -19,7 +19,9 @@
 #include <string>
 
 #include "engine/forward/dead_letter_log.h"
+#include "segment/segment_file.h"
 #include "segment/segment_log.h"
+#include "spool/buffer.h"
 #include "tools/cli_numbers.h"
 #include "tools/commands/commands.h"
 #include "tools/exit_codes.h"
@@ -97,6 +99,51 @@ int run_list(const DeadLettersArgs& args) {
   return write_out(out);
 }
 
+// --requeue on a log another process writes: the dead letters go back as an attached
+// producer would append them (through a shared ring; the writer frames them), and the requeue
+// cursor moves only once sync() says they are durable in the log.
+int run_requeue_attached(const DeadLettersArgs& args) {
+  Options options;
+  options.role = Role::kAttach;
+  options.full_policy = FullPolicy::kBlock;
+  options.block_timeout_ms = 60'000;
+  auto buffer = Buffer::open(args.dir, options);
+  if (!buffer) return report_error(kName, buffer.status());
+  auto log_options = existing_log_options(args.dir);
+  if (!log_options) return report_error(kName, log_options.status());
+  const std::uint64_t max_record =
+      log_options->max_record_bytes == 0 ? kDefaultMaxRecordBytes : log_options->max_record_bytes;
+  auto dead_letters = engine::DeadLetterLog::open(
+      args.dir, static_cast<std::uint32_t>(std::min<std::uint64_t>(
+                    max_record, segment::segment_payload_room(log_options->segment_bytes))));
+  if (!dead_letters) {
+    if (dead_letters.status().code() == StatusCode::kLocked) {
+      return report_error(kName, "another process has the dead-letter log open (" +
+                                     dead_letters.status().message() + ")");
+    }
+    return report_error(kName, dead_letters.status());
+  }
+  auto requeued = (*dead_letters)->requeue([&](std::span<const segment::AppendRecord> records) -> Status {
+    for (const segment::AppendRecord& r : records) {
+      const EncodedRecord e{static_cast<RecordKind>(r.type), priority_from_flags(r.flags), r.payload};
+      SPOOL_RETURN_IF_ERROR((*buffer)->append(e));
+    }
+    // Bounded: a process that holds the lock but drains no rings must not hang the tool
+    // (what was appended stays queued; the requeue cursor does not move, so nothing is lost).
+    Status flushed = (*buffer)->flush(10'000);
+    if (!flushed) return Status(flushed.code(), "the writer of the log did not take the records: " + flushed.message());
+    return (*buffer)->sync();
+  });
+  if (!requeued) return report_error(kName, "requeue: " + requeued.status().to_string());
+  Status closed = (*dead_letters)->close();
+  if (!closed) return report_error(kName, "close the dead-letter log: " + closed.to_string());
+  closed = (*buffer)->shutdown();
+  if (!closed) return report_error(kName, "close the buffer: " + closed.to_string());
+  Json j;
+  j["requeued"] = *requeued;
+  return write_out(dump(j) + "\n");
+}
+
 int run_requeue(const DeadLettersArgs& args) {
   auto print_count = [](std::uint64_t n) {
     Json j;
@@ -111,13 +158,8 @@ int run_requeue(const DeadLettersArgs& args) {
   if (!existing) return report_error(kName, existing.status());
   LogOptions options = *existing;
   auto main = segment::SegmentLog::open(args.dir, options, segment::OpenMode::kReadWrite);
-  if (!main) {
-    if (main.status().code() == StatusCode::kLocked) {
-      return report_error(kName, "another process has the log open (" + main.status().message() +
-                                     "); stop it before --requeue");
-    }
-    return report_error(kName, main.status());
-  }
+  if (!main && main.status().code() == StatusCode::kLocked) return run_requeue_attached(args);
+  if (!main) return report_error(kName, main.status());
   auto dead_letters = engine::DeadLetterLog::open(args.dir, (*main)->max_payload_bytes());
   if (!dead_letters) {
     if (dead_letters.status().code() == StatusCode::kLocked) {
@@ -151,8 +193,8 @@ Command add_deadletters_command(CLI::App& app) {
       "List the records sinks refused (dead letters) as JSON lines, or --requeue them into the log");
   cmd->add_option("DIR", args->dir, "Log directory")->required();
   cmd->add_flag("--requeue", args->requeue,
-                "Append every dead letter not yet requeued back into the log (needs the "
-                "directory lock)");
+                "Append every dead letter not yet requeued back into the log (as an attached "
+                "producer when another process writes it)");
   cmd->add_option("--limit", args->limit, "List at most N dead letters, oldest first")
       ->transform(decimal_u64_validator())
       ->type_name("N");
