@@ -403,11 +403,17 @@ Status BufferCore::shutdown() {
 BufferStats BufferCore::stats() const {
   BufferStats s;
   if (opener_.is_other_process()) return s;
-  // This process's producers: the counters of its rings, and of rings it already unmapped.
-  RingCounters sum = registry_->retired();
+  // This process's producers: the counters of its rings, and of rings it already unmapped;
+  // in the writer's process read with its accounting frozen, so that a record is either
+  // still queued or in the log's written end (Forwarder::accounting relies on it).
+  RingCounters sum;
   std::int64_t oldest = 0;
   std::size_t rings = 0;
-  for (const std::shared_ptr<LocalRing>& ring : registry_->snapshot()) {
+  WriterSide* w = writer_side_.load(std::memory_order_acquire);
+  const auto snapshot = registry_->snapshot();
+  auto read_rings = [&] {
+    sum = registry_->retired();
+  for (const std::shared_ptr<LocalRing>& ring : snapshot) {
     const RingCounters c = ring->ring.counters();
     sum.appended += c.appended;
     sum.written += c.written;
@@ -419,6 +425,13 @@ BufferStats BufferCore::stats() const {
     }
     if (c.queued_bytes != 0 && c.first_push_ns != 0 && (oldest == 0 || c.first_push_ns < oldest)) oldest = c.first_push_ns;
     ++rings;
+  }
+    if (w != nullptr) w->writer->fill_stats_locked(&s);
+  };
+  if (w != nullptr) {
+    w->writer->with_accounting_frozen(read_rings);
+  } else {
+    read_rings();
   }
   // Refused at the door (never queued): every reason the producer counts except an eviction.
   std::uint64_t at_door = refused_without_ring_.load(std::memory_order_relaxed);
@@ -444,8 +457,7 @@ BufferStats BufferCore::stats() const {
   s.queue_budget_bytes = control_.budget_bytes();
   const std::int64_t now = io::wall_clock_ns();
   s.oldest_unwritten_age_ns = oldest == 0 || s.queue_depth == 0 ? 0 : std::max<std::int64_t>(0, now - oldest);
-  if (WriterSide* w = writer_side_.load(std::memory_order_acquire)) {
-    w->writer->fill_stats(&s);
+  if (w != nullptr) {
     s.budget_resizes = budget_.resizes();
     s.last_resize = budget_.last_resize();
   } else {

@@ -237,7 +237,6 @@ void LogWriter::write(Batch& batch) {
   batch.written += count;
   std::lock_guard<std::mutex> lock(mu_);
   written_ += count;
-  written_end_ = log_.next_offset();
   last_write_ns_ = start;
   if (appended.is_ok()) {
     ++write_batches_;
@@ -281,9 +280,15 @@ void LogWriter::discard(Batch& batch) {
 }
 
 void LogWriter::finish(Batch& batch) {
-  committed_.store(log_.next_offset(), std::memory_order_release);
+  {
+    // One step for stats readers (with_accounting_frozen): the batch's records leave their
+    // rings' queues and enter the log's written end together, never counted twice or not at all.
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Batch::RingMark& mark : batch.marks) mark.ring->mark_written(mark.read_end, mark.kept);
+    written_end_ = log_.next_offset();
+    committed_.store(written_end_, std::memory_order_release);
+  }
   control_.set_committed_offset(log_.next_offset());
-  for (const Batch::RingMark& mark : batch.marks) mark.ring->mark_written(mark.read_end, mark.kept);
   control_.clear_intent();
   batch.clear();
   control_.bump_progress();
@@ -306,7 +311,6 @@ void LogWriter::timers(std::int64_t now_ns) {
   if (options_.log.durability == Durability::kInterval && !failed() && last_write_ns_ > log_.last_sync_ns() &&
       now_ns - log_.last_sync_ns() >= std::int64_t{options_.log.sync_interval_ms} * 1'000'000) {
     sync_log();
-    committed_.store(log_.next_offset(), std::memory_order_release);
   }
   // Age retention also while idle (rotation runs it only when records arrive).
   if (const std::int64_t every = age_retention_interval_ns(options_.log.retention_max_age_ms);
@@ -411,8 +415,7 @@ Status LogWriter::stop() {
   return final_error_;
 }
 
-void LogWriter::fill_stats(BufferStats* stats) const {
-  std::lock_guard<std::mutex> lock(mu_);
+void LogWriter::fill_stats_locked(BufferStats* stats) const {
   stats->write_batches = write_batches_;
   stats->write_errors = write_errors_;
   stats->last_write_error = last_write_error_;

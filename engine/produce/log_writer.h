@@ -91,8 +91,15 @@ class LogWriter {
   // the writer's process unmaps its own finished rings there. Set before start().
   void set_housekeeping(std::function<void()> work) { housekeeping_ = std::move(work); }
 
-  // Writer-side figures for BufferStats.
-  void fill_stats(BufferStats* stats) const;
+  // Runs `read` with the writer's accounting frozen: no batch moves from the rings' queues
+  // into the log meanwhile (finish() moves them under the same mutex).
+  template <typename Read>
+  void with_accounting_frozen(Read read) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    read();
+  }
+  // Writer-side figures for BufferStats; only inside with_accounting_frozen().
+  void fill_stats_locked(BufferStats* stats) const;
 
  private:
   struct Batch;
