@@ -145,9 +145,14 @@ TEST(BufferRoles, RecordsOfAKilledWriterAreWrittenByTheNextOne) {
 TEST(BufferRoles, AKilledAttachedProducerLosesNothingItAppendedAndIsSeenDead) {
   TempDir tmp;
   const std::string dir = tmp.sub("log");
-  auto writer = open_buffer(dir, small_options());
-  ASSERT_TRUE(writer);
   const std::uint64_t n = 5'000;
+  {
+    auto make = open_buffer(dir, small_options());  // the log exists before the child looks
+    ASSERT_TRUE(make);
+    ASSERT_TRUE(make->shutdown().is_ok());
+  }
+  // Forked while this process runs no thread of its own (a child of a multithreaded parent may
+  // inherit a lock some other thread held): it attaches whether or not the writer runs yet.
   ForkedChild child = ForkedChild::start([&] {
     auto b = Buffer::open(dir, small_options(Role::kAttach));
     if (!b.is_ok() || (*b)->role() != Role::kAttach) return 1;
@@ -157,6 +162,8 @@ TEST(BufferRoles, AKilledAttachedProducerLosesNothingItAppendedAndIsSeenDead) {
     ::kill(::getpid(), SIGKILL);
     return 3;
   });
+  auto writer = open_buffer(dir, small_options());
+  ASSERT_TRUE(writer);
   EXPECT_EQ(child.wait(), 128 + SIGKILL);
   ASSERT_TRUE(wait_until([&] { return seqs_by_producer(dir)[6].size() == n; }, 20s));
   ASSERT_TRUE(writer->shutdown().is_ok());
