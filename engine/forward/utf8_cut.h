@@ -8,7 +8,9 @@
 
 namespace spool::engine {
 
-// The largest cut <= max_bytes that starts no continuation byte (10xxxxxx) of `text`.
+// How many bytes of `text` to keep: all of it when it fits in max_bytes, else the largest
+// count <= max_bytes that does not end inside a multi-byte character (the byte after the cut
+// is not a continuation byte, 10xxxxxx).
 inline std::size_t utf8_cut(std::string_view text, std::size_t max_bytes) {
   if (text.size() <= max_bytes) return text.size();
   std::size_t cut = max_bytes;

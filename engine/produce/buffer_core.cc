@@ -271,36 +271,33 @@ Status BufferCore::admit_full(LocalRing& ring, RecordKind kind, std::uint16_t fl
     case FullPolicy::kDropNewest:
     case FullPolicy::kSample:
       return drop(ring, DropReason::kQueueFull);
-    case FullPolicy::kDropOldest: {
+    case FullPolicy::kDropOldest:
       // Evicts what the writer has not taken yet. Entries it has taken are being written
-      // (their space comes back in a moment) and can no longer be dropped: then wait for
-      // that, at most block_timeout_ms, before the newest is dropped after all.
-      const std::int64_t deadline = io::monotonic_ns() + std::int64_t{options_.block_timeout_ms} * 1'000'000;
-      for (;;) {
-        const std::uint32_t seen = control_.progress();
-        (void)ring.ring.evict_oldest(bytes.size());
-        if (push(ring, kind, flags, at, bytes)) return Status::ok();
-        if (closing_.load(std::memory_order_relaxed)) return drop(ring, DropReason::kShutdown);
-        const std::int64_t left = deadline - io::monotonic_ns();
-        if (left <= 0) return drop(ring, DropReason::kQueueFull);
-        control_.wake_writer();
-        control_.wait_progress(seen, std::min<std::int64_t>(left, 10'000'000));
-      }
-    }
-    case FullPolicy::kBlock: {
-      const std::int64_t deadline = io::monotonic_ns() + std::int64_t{options_.block_timeout_ms} * 1'000'000;
-      for (;;) {
-        const std::uint32_t seen = control_.progress();
-        if (push(ring, kind, flags, at, bytes)) return Status::ok();
-        if (closing_.load(std::memory_order_relaxed)) return drop(ring, DropReason::kShutdown);
-        const std::int64_t left = deadline - io::monotonic_ns();
-        if (left <= 0) return drop(ring, DropReason::kBlockTimeout);
-        control_.wake_writer();
-        control_.wait_progress(seen, std::min<std::int64_t>(left, 10'000'000));
-      }
-    }
+      // (their space comes back in a moment) and can no longer be dropped: wait for that, at
+      // most block_timeout_ms, before the newest is dropped after all.
+      return wait_for_room(ring, kind, flags, at, bytes, DropReason::kQueueFull,
+                           [&] { (void)ring.ring.evict_oldest(bytes.size()); });
+    case FullPolicy::kBlock:
+      return wait_for_room(ring, kind, flags, at, bytes, DropReason::kBlockTimeout, [] {});
   }
   return drop(ring, DropReason::kQueueFull);
+}
+
+template <typename BeforePush>
+Status BufferCore::wait_for_room(LocalRing& ring, RecordKind kind, std::uint16_t flags, std::int64_t at,
+                                 std::span<const std::uint8_t> bytes, DropReason on_timeout,
+                                 BeforePush before_push) {
+  const std::int64_t deadline = io::monotonic_ns() + std::int64_t{options_.block_timeout_ms} * 1'000'000;
+  for (;;) {
+    const std::uint32_t seen = control_.progress();
+    before_push();
+    if (push(ring, kind, flags, at, bytes)) return Status::ok();
+    if (closing_.load(std::memory_order_relaxed)) return drop(ring, DropReason::kShutdown);
+    const std::int64_t left = deadline - io::monotonic_ns();
+    if (left <= 0) return drop(ring, on_timeout);
+    control_.wake_writer();
+    control_.wait_progress(seen, std::min<std::int64_t>(left, 10'000'000));
+  }
 }
 
 Status BufferCore::writer_error() const {

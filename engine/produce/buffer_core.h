@@ -91,6 +91,11 @@ class BufferCore {
   void standby_loop();
   Status admit_full(LocalRing& ring, RecordKind kind, std::uint16_t flags, std::int64_t at,
                     std::span<const std::uint8_t> bytes);
+  // Retries the push as the writer makes progress, at most block_timeout_ms (then drops as
+  // `on_timeout`); `before_push` runs before each try (kDropOldest evicts there).
+  template <typename BeforePush>
+  Status wait_for_room(LocalRing& ring, RecordKind kind, std::uint16_t flags, std::int64_t at,
+                       std::span<const std::uint8_t> bytes, DropReason on_timeout, BeforePush before_push);
   Status drop(LocalRing& ring, DropReason reason) noexcept;
   bool push(LocalRing& ring, RecordKind kind, std::uint16_t flags, std::int64_t at,
             std::span<const std::uint8_t> bytes) noexcept;

@@ -30,6 +30,7 @@
 #include "tools/disk_usage.h"
 #include "tools/exit_codes.h"
 #include "tools/log_directory.h"
+#include "tools/report_json.h"
 #include "tools/standard_span.h"
 #include "tools/timed_producers.h"
 
@@ -59,14 +60,6 @@ struct ProducerStamp {
 };
 
 const char* role_name(Role role) { return role == Role::kWriter ? "writer" : "attached"; }
-
-nlohmann::ordered_json dropped_by_reason(const BufferStats& stats) {
-  nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  for (std::size_t r = 0; r < kDropReasonCount; ++r) {
-    if (stats.dropped[r] != 0) j[drop_reason_name(static_cast<DropReason>(r))] = stats.dropped[r];
-  }
-  return j;
-}
 
 int run_produce(const ProduceArgs& args) {
   if (args.spans == 0) return report_error(kName, "--spans must be at least 1");
@@ -151,7 +144,7 @@ int run_produce(const ProduceArgs& args) {
   j["max_ns"] = run.latency.max_ns;
   j["not_queued"] = run.not_queued;
   j["dropped"] = stats.dropped_total();
-  j["dropped_by_reason"] = dropped_by_reason(stats);
+  j["dropped_by_reason"] = dropped_by_reason_json(stats.dropped);
   j["appended"] = stats.appended;
   j["written"] = stats.written;
   j["committed_offset"] = committed;

@@ -15,6 +15,7 @@
 #include "spool/producers.h"
 #include "tools/commands/commands.h"
 #include "tools/exit_codes.h"
+#include "tools/report_json.h"
 #include "tools/time_text.h"
 #include "tools/log_directory.h"
 
@@ -55,14 +56,6 @@ Json totals_json(const ForwardTotals& t) {
   return j;
 }
 
-Json dropped_json(const std::array<std::uint64_t, kDropReasonCount>& dropped) {
-  Json j = Json::object();
-  for (std::size_t r = 0; r < kDropReasonCount; ++r) {
-    if (dropped[r] != 0) j[drop_reason_name(static_cast<DropReason>(r))] = dropped[r];
-  }
-  return j;
-}
-
 // The writer and every producer (producers.h).
 void add_producers(const ProducersSummary& p, Json* j) {
   if (p.writer) {
@@ -92,7 +85,7 @@ void add_producers(const ProducersSummary& p, Json* j) {
     one["appended"] = info.appended;
     one["written"] = info.written;
     one["malformed"] = info.malformed;
-    one["dropped"] = dropped_json(info.dropped);
+    one["dropped"] = dropped_by_reason_json(info.dropped);
     list.push_back(std::move(one));
   }
   (*j)["producers"] = std::move(list);
