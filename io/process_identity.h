@@ -19,8 +19,9 @@ std::uint64_t own_start_ticks();
 // The caller's kernel thread id.
 pid_t current_tid() noexcept;
 
-// False only when `pid` is certainly gone: no such process (kill(pid, 0) says ESRCH), or a
-// process with another start time holds the pid now. A process of another user is alive.
+// False only when `pid` is certainly gone: no such process (kill(pid, 0) says ESRCH), a zombie
+// (ended, not yet reaped by its parent), or a process with another start time holds the pid
+// now. A process of another user is alive.
 bool process_alive(pid_t pid, std::uint64_t start_ticks);
 
 }  // namespace spool::io

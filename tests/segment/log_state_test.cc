@@ -7,9 +7,7 @@
 #include <unistd.h>
 
 #include "io/file.h"
-#include "io/process_identity.h"
 #include "segment/segment_log.h"
-#include "support/child_process.h"
 #include "support/log_helpers.h"
 #include "support/temp_dir.h"
 
@@ -25,21 +23,6 @@ LogState reader_state(const std::string& dir) {
   EXPECT_TRUE(state) << state.status().to_string();
   EXPECT_TRUE(state && state->has_value()) << "no LOG_STATE in " << dir;
   return state && state->has_value() ? std::move(**state) : LogState();
-}
-
-TEST(ProcessStartTime, ThisProcessIsAliveAndAnEndedChildIsNot) {
-  const std::uint64_t ticks = io::process_start_ticks(::getpid());
-  ASSERT_NE(ticks, 0u);
-  EXPECT_TRUE(io::process_alive(::getpid(), ticks));
-  EXPECT_FALSE(io::process_alive(::getpid(), ticks + 1));  // a reused pid started later
-
-  testing::ForkedChild child = testing::ForkedChild::start([] { return 0; });
-  const pid_t pid = child.pid();
-  const std::uint64_t child_ticks = io::process_start_ticks(pid);
-  ASSERT_EQ(child.wait(), 0);
-  if (child_ticks != 0) {
-    EXPECT_FALSE(io::process_alive(pid, child_ticks));
-  }
 }
 
 TEST(LogState, TheWriterPublishesItselfAndItsOffsets) {

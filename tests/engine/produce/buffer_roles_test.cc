@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <thread>
 
 #include "spool/buffer.h"
+#include "spool/producers.h"
 #include "support/child_process.h"
 #include "support/seq_records.h"
 #include "support/temp_dir.h"
@@ -169,6 +171,93 @@ TEST(BufferRoles, AKilledAttachedProducerLosesNothingItAppended) {
   ASSERT_TRUE(wait_until([&] { return seqs_by_producer(dir)[6].size() == n; }, 20s));
   ASSERT_TRUE(writer->shutdown().is_ok());
   expect_exactly(seqs_by_producer(dir)[6], n);
+}
+
+}  // namespace
+}  // namespace spool::testing
+
+namespace spool::testing {
+namespace {
+
+// A worker killed by the OOM killer while its master has not reaped it yet is a zombie: the
+// writer counts it dead (its ring drained and reclaimed, a tombstone kept), so stats never show
+// a dead producer as alive.
+TEST(BufferRoles, AKilledProducerIsReportedDeadBeforeItsParentReapsIt) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  const std::uint64_t n = 1'000;
+  {
+    auto make = open_buffer(dir, small_options());
+    ASSERT_TRUE(make);
+    ASSERT_TRUE(make->shutdown().is_ok());
+  }
+  ForkedChild child = ForkedChild::start([&] {  // before this process runs threads (see above)
+    auto b = Buffer::open(dir, small_options(Role::kAttach));
+    if (!b.is_ok()) return 1;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      if (!append_seq(**b, 7, i).is_ok()) return 2;
+    }
+    ::kill(::getpid(), SIGKILL);
+    return 3;
+  });
+  auto writer = open_buffer(dir, small_options());
+  ASSERT_TRUE(writer);
+  const pid_t pid = child.pid();
+  auto reported_dead = [&] {
+    auto summary = summarize_producers(dir);
+    if (!summary.is_ok()) return false;
+    bool dead = false;
+    for (const ProducerInfo& p : summary->producers) {
+      if (p.pid == pid) dead = !p.alive;
+    }
+    return dead && summary->producers_died >= 1;
+  };
+  EXPECT_TRUE(wait_until(reported_dead, 20s)) << "the killed producer is still shown alive";
+  EXPECT_TRUE(wait_until([&] { return seqs_by_producer(dir)[7].size() == n; }, 20s));
+  EXPECT_EQ(child.wait(), 128 + SIGKILL);  // reaped only now
+  ASSERT_TRUE(writer->shutdown().is_ok());
+  expect_exactly(seqs_by_producer(dir)[7], n);
+}
+
+// A pre-forking server (gunicorn with preload, a multiprocessing pool) forks its workers from a
+// process whose writer thread and producer threads are busy: the children attach and append.
+TEST(BufferRoles, ChildrenForkedFromABusyWriterAttachAndAppend) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  const std::uint64_t n = 2'000;
+  auto writer = open_buffer(dir, small_options());
+  ASSERT_TRUE(writer);
+  std::atomic<bool> stop{false};
+  std::uint64_t parent_appended = 0;
+  std::thread busy([&] {
+    while (!stop.load()) {  // bursts, so the log stays small however long the children take
+      for (int i = 0; i < 64; ++i) {
+        if (append_seq(*writer, 1, parent_appended).is_ok()) ++parent_appended;
+      }
+      std::this_thread::sleep_for(200us);
+    }
+  });
+  std::vector<ForkedChild> children;
+  for (std::uint32_t c = 0; c < 4; ++c) {
+    children.push_back(ForkedChild::start([&, c] {
+      Options o = small_options(Role::kAttach);
+      o.full_policy = FullPolicy::kBlock;
+      o.block_timeout_ms = 30'000;
+      auto b = Buffer::open(dir, o);
+      if (!b.is_ok() || (*b)->role() != Role::kAttach) return 1;
+      for (std::uint64_t i = 0; i < n; ++i) {
+        if (!append_seq(**b, 10 + c, i).is_ok()) return 2;
+      }
+      return (*b)->shutdown().is_ok() ? 0 : 3;
+    }));
+  }
+  for (ForkedChild& child : children) EXPECT_EQ(child.wait(60s), 0);
+  stop = true;
+  busy.join();
+  ASSERT_TRUE(writer->shutdown().is_ok());
+  auto seqs = seqs_by_producer(dir);
+  for (std::uint32_t c = 0; c < 4; ++c) expect_exactly(seqs[10 + c], n);
+  expect_exactly(seqs[1], parent_appended);
 }
 
 }  // namespace
