@@ -7,6 +7,7 @@
 #include "engine/forward/dead_letter_log.h"
 #include "engine/forward/forward_totals.h"
 #include "io/clock.h"
+#include "segment/cursor_lock.h"
 #include "segment/cursor_store.h"
 #include "segment/log_lag.h"
 #include "segment/segment_log.h"
@@ -98,6 +99,9 @@ Status seek_cursor(const std::string& dir, const std::string& name, SeekTarget t
   }
   auto store = segment::CursorStore::open(dir);
   if (!store) return store.status();
+  // A running forwarder owns its cursor and would overwrite the seek with its next commit.
+  auto lock = segment::CursorLock::acquire(dir, name, store->file_mode());
+  if (!lock) return lock.status();
   auto existing = store->load(name);
   if (!existing) return existing.status();
   segment::CursorRecord record;
@@ -112,6 +116,8 @@ Status delete_cursor(const std::string& dir, const std::string& name) {
   if (Status s = segment::CursorStore::validate_name(name); !s) return s;
   auto store = segment::CursorStore::open(dir);
   if (!store) return store.status();
+  auto lock = segment::CursorLock::acquire(dir, name, store->file_mode());  // see seek_cursor
+  if (!lock) return lock.status();
   return store->remove(name);
 }
 

@@ -1,7 +1,10 @@
 #include "engine/forward/dead_letter_registry.h"
 
+#include <sys/stat.h>
+
 #include <map>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "engine/forward/secret_redaction.h"
@@ -18,17 +21,34 @@ std::map<std::string, std::weak_ptr<DeadLetterLog>>& registry() {
 
 }  // namespace
 
-Result<std::shared_ptr<DeadLetterLog>> acquire_dead_letter_log(const std::string& log_dir) {
+Result<std::shared_ptr<DeadLetterLog>> acquire_dead_letter_log(const std::string& log_dir,
+                                                                std::chrono::milliseconds wait,
+                                                                std::uint32_t max_payload_bytes) {
+  // Held while opening (and waiting): a second user in this process shares what the first opens.
   std::lock_guard<std::mutex> lock(registry_mu);
   auto& open_logs = registry();
   if (auto it = open_logs.find(log_dir); it != open_logs.end()) {
     if (auto shared = it->second.lock()) return shared;
   }
-  auto opened = DeadLetterLog::open(log_dir);
-  if (!opened) return opened.status();
-  std::shared_ptr<DeadLetterLog> shared(std::move(*opened));
-  open_logs[log_dir] = shared;
-  return shared;
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    auto opened = DeadLetterLog::open(log_dir, max_payload_bytes);
+    if (opened) {
+      std::shared_ptr<DeadLetterLog> shared(std::move(*opened));
+      open_logs[log_dir] = shared;
+      return shared;
+    }
+    if (opened.status().code() != StatusCode::kLocked || std::chrono::steady_clock::now() >= deadline) {
+      return opened.status();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // another process's turn
+  }
+}
+
+bool has_dead_letter_log(const std::string& log_dir) {
+  struct stat st;
+  const std::string path = log_dir + "/" + std::string(DeadLetterLog::kDirName);
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 Status append_dead_letters(DeadLetterLog& dead_letters, std::uint64_t log_id,

@@ -138,7 +138,7 @@ ForwarderStats ForwarderCore::stats() const {
                          : static_cast<double>(std::popcount(send_history_)) / send_history_count_;
   }
   s.sink = sink_->name();
-  s.dead_letters_dropped = dead_letters_->dropped_by_retention();
+  s.dead_letters_dropped = dead_letters_dropped_.load(std::memory_order_relaxed);
   s.online = monitor_ ? monitor_->online() : true;
   s.end_offset = readable_end();
   const segment::LogLagFigures lag = segment::measure_lag(log_, s.cursor_offset, s.end_offset);

@@ -22,6 +22,7 @@ namespace {
 constexpr std::int64_t kMsNs = 1'000'000;
 // How often the dead-letter log's age retention runs when nothing is dead-lettered.
 constexpr std::int64_t kDeadLetterRetentionIntervalNs = 60'000 * kMsNs;
+constexpr std::int64_t kDeadLetterRetentionRetryNs = 1'000 * kMsNs;  // after finding it in use
 
 void add_totals(ForwardTotals* into, const ForwardTotals& add) {
   into->delivered += add.delivered;
@@ -80,9 +81,6 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog
   auto cursor_lock = segment::CursorLock::acquire(log.dir(), core->options_.cursor, core->cursors_->file_mode());
   if (!cursor_lock) return cursor_lock.status();
   core->cursor_lock_ = std::move(*cursor_lock);
-  auto dead_letters = acquire_dead_letter_log(log.dir());
-  if (!dead_letters) return dead_letters.status();
-  core->dead_letters_ = std::move(*dead_letters);
   if (Status s = core->load_cursor(); !s) return s;
   core->enforce_dead_letter_retention(io::monotonic_ns());
   if (core->options_.compression.train_dictionary) {
@@ -436,7 +434,9 @@ std::int64_t ForwarderCore::delay_ns(std::uint64_t attempt, std::uint64_t retry_
 
 void ForwarderCore::dead_letter_and_resolve(const std::string& error) {
   // Attempts: every send of these records, outage ones included.
-  Status s = append_dead_letters(*dead_letters_, log_.log_id(), inflight_.records, inflight_.sends, error);
+  auto dead_letters = acquire_dead_letter_log(log_.dir());
+  Status s = dead_letters ? append_dead_letters(**dead_letters, log_.log_id(), inflight_.records, inflight_.sends, error)
+                          : dead_letters.status();
   if (!s) {
     // Not set aside: keep the records in flight and try again later (never drop them).
     note_error("dead-letter log: " + s.to_string());
@@ -493,9 +493,21 @@ void ForwarderCore::clear_outage() {
 
 void ForwarderCore::enforce_dead_letter_retention(std::int64_t now) {
   next_dead_letter_retention_ns_ = now + kDeadLetterRetentionIntervalNs;
-  auto dropped = dead_letters_->enforce_retention(
+  if (!has_dead_letter_log(log_.dir())) return;  // nothing was ever set aside: create nothing
+  // No wait: while another process has the log open, its own pass applies the same caps.
+  auto dead_letters = acquire_dead_letter_log(log_.dir(), std::chrono::milliseconds(0));
+  if (!dead_letters) {
+    if (dead_letters.status().code() == StatusCode::kLocked) {
+      next_dead_letter_retention_ns_ = now + kDeadLetterRetentionRetryNs;
+      return;
+    }
+    note_error("dead-letter retention: " + dead_letters.status().to_string());
+    return;
+  }
+  auto dropped = (*dead_letters)->enforce_retention(
       DeadLetterRetention{options_.dead_letter_max_bytes, options_.dead_letter_max_age_ms});
   if (!dropped) note_error("dead-letter retention: " + dropped.status().to_string());
+  dead_letters_dropped_.store((*dead_letters)->dropped_by_retention(), std::memory_order_relaxed);
 }
 
 // The batch is settled: every record delivered or dead-lettered. Commit the cursor past it.

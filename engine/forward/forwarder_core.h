@@ -12,6 +12,7 @@
 // destroying it (see io/opening_process.h).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -123,7 +124,9 @@ class ForwarderCore {
   std::uint64_t disk_cap_bytes_ = 0;
   std::optional<segment::CursorStore> cursors_;
   segment::CursorLock cursor_lock_;  // this forwarder owns its cursor until stop()
-  std::shared_ptr<DeadLetterLog> dead_letters_;
+  // The dead-letter log is acquired only while used (dead_letter_registry.h): the forwarders of
+  // other cursors, in other processes too, need it as well. Its retention count, last seen:
+  std::atomic<std::uint64_t> dead_letters_dropped_{0};
 
   // Forwarding thread only.
   RetryPolicy retry_;

@@ -40,7 +40,8 @@ struct LogSummary {
 // Reads the log (read-only, no lock), its cursors and its dead-letter log.
 Result<LogSummary> summarize_log(const std::string& dir);
 Result<std::vector<CursorInfo>> list_cursors(const std::string& dir);
-// Creates the cursor if absent. kOffset clamps to [first, next] offset of the log.
+// Creates the cursor if absent. kOffset clamps to [first, next] offset of the log. Both fail
+// with Locked (naming the holder's pid) while a forwarder, in any process, runs on the cursor.
 Status seek_cursor(const std::string& dir, const std::string& name, SeekTarget target, std::int64_t value = 0);
 Status delete_cursor(const std::string& dir, const std::string& name);
 

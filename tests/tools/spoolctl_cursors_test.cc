@@ -1,6 +1,10 @@
 // `spoolctl cursors`: listing (table and JSON), seeking and deleting cursors of a log written
 // by `spoolctl produce` and forwarded by `spoolctl forward`, all through the real binary.
 #include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -9,6 +13,7 @@
 #include "support/spoolctl_runner.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
+#include "support/time_scale.h"
 
 namespace spool {
 namespace {
@@ -183,6 +188,34 @@ TEST_F(SpoolctlCursors, DeleteRemovesACursor) {
   r = spoolctl({"cursors", dir_, "--delete", "a"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_FALSE(r.err.empty());
+}
+
+// A running forwarder owns its cursor (it would overwrite a seek with its next commit): seek
+// and delete are refused, naming its pid, until it stops.
+TEST_F(SpoolctlCursors, SeekAndDeleteAreRefusedWhileAForwarderRunsOnTheCursor) {
+  testing::ChildProcess forwarder({SPOOLCTL_PATH, "forward", dir_, "--to", "jsonl:" + tmp_.sub("live.jsonl"),
+                                   "--cursor", "live", "--flush", "time", "--flush-interval-ms", "20"});
+  ASSERT_TRUE(forwarder.started());
+  const auto give_up = std::chrono::steady_clock::now() + testing::scaled(std::chrono::seconds(60));
+  while (std::chrono::steady_clock::now() < give_up) {  // its first commit: it runs and holds the lock
+    if (!cursor("live").is_null()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(cursor("live").is_null());
+  const std::string holder = "held by pid " + std::to_string(forwarder.pid());
+  ProcessResult seek = spoolctl({"cursors", dir_, "--seek", "live", "--to", "earliest"});
+  EXPECT_EQ(seek.exit_code, 2);
+  EXPECT_NE(seek.err.find(holder), std::string::npos) << seek.err;
+  ProcessResult del = spoolctl({"cursors", dir_, "--delete", "live"});
+  EXPECT_EQ(del.exit_code, 2);
+  EXPECT_NE(del.err.find(holder), std::string::npos) << del.err;
+  EXPECT_FALSE(cursor("live").is_null());
+
+  forwarder.kill(SIGINT);
+  ASSERT_EQ(forwarder.wait().exit_code, 0);
+  seek = spoolctl({"cursors", dir_, "--seek", "live", "--to", "earliest"});
+  EXPECT_EQ(seek.exit_code, 0) << seek.err;
+  EXPECT_EQ(cursor("live").at("next_offset"), 0);
 }
 
 TEST_F(SpoolctlCursors, BadArgumentsExit2WithAMessage) {

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -238,6 +240,42 @@ TEST(SpoolctlForward, ALogThisProcessHoldsIsFollowedAndDrained) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(summary_of(r).at("delivered"), 10);
   EXPECT_EQ(jsonl_keys(file).size(), 10u);
+}
+
+// One forwarder per sink, each its own process and cursor: both may set records aside at
+// once. The dead-letter log admits one writer at a time, so each holds it only while it
+// appends; neither is refused, and every refused record is a dead letter once per cursor.
+TEST(SpoolctlForward, ForwardersOfTwoCursorsInTwoProcessesBothDeadLetter) {
+  OtlpReceiver receiver;
+  ASSERT_TRUE(receiver.start());
+  receiver.set_policy([](const OtlpReceiver::RequestInfo&) {
+    return OtlpReceiver::Response::error(400, "bad span");  // permanent: dead letters
+  });
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  const int spans = 600;
+  produce(dir, spans);
+  auto forward = [&](const std::string& cursor) {
+    return std::make_unique<ChildProcess>(std::vector<std::string>{
+        SPOOLCTL_PATH, "forward", dir, "--to", receiver.endpoint(), "--cursor", cursor, "--drain",
+        "--batch", "20"});
+  };
+  auto a = forward("a");
+  auto b = forward("b");
+  ProcessResult ra = a->wait();
+  ProcessResult rb = b->wait();
+  ASSERT_EQ(ra.exit_code, 0) << ra.err;
+  ASSERT_EQ(rb.exit_code, 0) << rb.err;
+  EXPECT_EQ(summary_of(ra).at("dead_lettered"), spans);
+  EXPECT_EQ(summary_of(rb).at("dead_lettered"), spans);
+  ProcessResult listed = spoolctl({"deadletters", dir});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  std::map<std::uint64_t, int> letters_by_offset;
+  for (const std::string& line : testing::lines_of(listed.out)) {
+    if (!line.empty()) ++letters_by_offset[json::parse(line).at("offset").get<std::uint64_t>()];
+  }
+  ASSERT_EQ(letters_by_offset.size(), static_cast<std::size_t>(spans));
+  for (const auto& [offset, letters] : letters_by_offset) EXPECT_EQ(letters, 2) << "offset " << offset;
 }
 
 TEST(SpoolctlForward, BadArgumentsExit2WithAMessage) {

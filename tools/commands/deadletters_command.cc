@@ -7,7 +7,6 @@
 // into the main log as a new record (a new offset; the original type, flags, timestamp and
 // payload), so the next forward delivers it again; that writes to the log, so it needs the
 // directory lock and refuses a log another process has open.
-#include <sys/stat.h>
 #include <time.h>
 
 #include <algorithm>
@@ -19,6 +18,7 @@
 #include <string>
 
 #include "engine/forward/dead_letter_log.h"
+#include "engine/forward/dead_letter_registry.h"
 #include "segment/segment_file.h"
 #include "segment/segment_log.h"
 #include "spool/buffer.h"
@@ -55,12 +55,6 @@ std::string dump(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-bool has_dead_letter_log(const std::string& dir) {
-  struct stat st;
-  const std::string path = dir + "/" + std::string(engine::DeadLetterLog::kDirName);
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 int write_out(const std::string& text) {
   if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
     return report_error(kName, "cannot write to standard output");
@@ -69,7 +63,7 @@ int write_out(const std::string& text) {
 }
 
 int run_list(const DeadLettersArgs& args) {
-  if (!has_dead_letter_log(args.dir)) return kExitOk;  // nothing was ever dead-lettered
+  if (!engine::has_dead_letter_log(args.dir)) return kExitOk;  // nothing was ever dead-lettered
   auto log = engine::DeadLetterLog::open_read_only(args.dir);
   if (!log) {
     if (log.status().code() == StatusCode::kNotFound) return kExitOk;
@@ -113,9 +107,10 @@ int run_requeue_attached(const DeadLettersArgs& args) {
   if (!log_options) return report_error(kName, log_options.status());
   const std::uint64_t max_record =
       log_options->max_record_bytes == 0 ? kDefaultMaxRecordBytes : log_options->max_record_bytes;
-  auto dead_letters = engine::DeadLetterLog::open(
-      args.dir, static_cast<std::uint32_t>(std::min<std::uint64_t>(
-                    max_record, segment::segment_payload_room(log_options->segment_bytes))));
+  auto dead_letters = engine::acquire_dead_letter_log(
+      args.dir, engine::kDeadLetterLockWait,
+      static_cast<std::uint32_t>(std::min<std::uint64_t>(
+          max_record, segment::segment_payload_room(log_options->segment_bytes))));
   if (!dead_letters) {
     if (dead_letters.status().code() == StatusCode::kLocked) {
       return report_error(kName, "another process has the dead-letter log open (" +
@@ -151,7 +146,7 @@ int run_requeue(const DeadLettersArgs& args) {
     return write_out(dump(j) + "\n");
   };
   // Without a dead-letter log there is nothing to requeue; do not create one.
-  if (!has_dead_letter_log(args.dir)) return print_count(0);
+  if (!engine::has_dead_letter_log(args.dir)) return print_count(0);
 
   // The log's own settings, rather than growing its active segment to the default size.
   auto existing = existing_log_options(args.dir);
@@ -160,7 +155,8 @@ int run_requeue(const DeadLettersArgs& args) {
   auto main = segment::SegmentLog::open(args.dir, options, segment::OpenMode::kReadWrite);
   if (!main && main.status().code() == StatusCode::kLocked) return run_requeue_attached(args);
   if (!main) return report_error(kName, main.status());
-  auto dead_letters = engine::DeadLetterLog::open(args.dir, (*main)->max_payload_bytes());
+  auto dead_letters =
+      engine::acquire_dead_letter_log(args.dir, engine::kDeadLetterLockWait, (*main)->max_payload_bytes());
   if (!dead_letters) {
     if (dead_letters.status().code() == StatusCode::kLocked) {
       return report_error(kName, "another process has the dead-letter log open (" +
@@ -204,8 +200,10 @@ Command add_deadletters_command(CLI::App& app) {
       "payload_bytes, requeued. Nothing when the log has no dead letters.\n"
       "--requeue prints {\"requeued\": N}; a second run requeues only what was dead-lettered "
       "since.\n"
-      "Exit status: 0 on success, 2 on error (missing directory, log open in another process "
-      "for --requeue, damaged dead-letter log).");
+      "The dead-letter log admits one writer at a time (a forwarder holds it only while it "
+      "sets records aside): --requeue waits up to 10 s for its turn.\n"
+      "Exit status: 0 on success, 2 on error (missing directory, dead-letter log held by "
+      "another process for longer than that, damaged dead-letter log).");
   return {cmd, [args] { return run_deadletters(*args); }};
 }
 
