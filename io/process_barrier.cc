@@ -16,9 +16,15 @@ bool register_membarrier() noexcept {
 
 }  // namespace
 
-bool process_barrier_available() noexcept {
-  static const bool available = register_membarrier();
-  return available;
+// No function-local static (its initialization guard is a lock): a child forked while another
+// thread was registering would wait for that guard forever. Threads that find the state
+// unknown each register (the command is idempotent) and store the same answer.
+std::atomic<int> g_barrier_state{kBarrierUnknown};
+
+bool decide_process_barrier() noexcept {
+  const int state = register_membarrier() ? kBarrierMembarrier : kBarrierFence;
+  g_barrier_state.store(state, std::memory_order_release);
+  return state == kBarrierMembarrier;
 }
 
 void heavy_barrier() noexcept {

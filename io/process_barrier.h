@@ -16,14 +16,23 @@
 
 namespace spool::io {
 
-// True when membarrier's private expedited command is registered for this process
-// (decided once, on first use).
-bool process_barrier_available() noexcept;
+inline constexpr int kBarrierUnknown = 0;
+inline constexpr int kBarrierMembarrier = 1;
+inline constexpr int kBarrierFence = 2;
+extern std::atomic<int> g_barrier_state;
+bool decide_process_barrier() noexcept;
+
+// True when membarrier's private expedited command is registered for this process (decided
+// on first use; Buffer::open asks before it starts threads). Lock-free, so fork-safe.
+inline bool process_barrier_available() noexcept {
+  const int state = g_barrier_state.load(std::memory_order_acquire);
+  if (state == kBarrierUnknown) [[unlikely]] return decide_process_barrier();
+  return state == kBarrierMembarrier;
+}
 
 // Hot side.
 inline void light_barrier() noexcept {
-  static const bool heavy_works = process_barrier_available();
-  if (heavy_works) {
+  if (process_barrier_available()) {
     std::atomic_signal_fence(std::memory_order_seq_cst);
   } else {
     std::atomic_thread_fence(std::memory_order_seq_cst);

@@ -6,10 +6,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
-#include <string>
-
-#include "io/file.h"
+#include <cstring>
 
 namespace spool::io {
 
@@ -21,31 +20,38 @@ struct ProcStat {
   std::uint64_t start_ticks = 0;  // 0: no such process, or /proc unreadable
 };
 
+// Allocates nothing (the writer thread checks its producers every 100 ms; a child forked
+// beside it must not find an allocator lock held, which a sanitizer's allocator cannot
+// prevent).
 ProcStat read_proc_stat(pid_t pid) {
   ProcStat stat;
   if (pid <= 0) return stat;
-  File f;
-  if (File::open("/proc/" + std::to_string(pid) + "/stat", O_RDONLY, 0, &f) < 0) return stat;
+  char path[48];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return stat;
   char buf[1024];
-  const ssize_t n = f.pread_full(buf, sizeof buf - 1, 0);
+  ssize_t n;
+  do {
+    n = ::pread(fd, buf, sizeof buf - 1, 0);
+  } while (n < 0 && errno == EINTR);
+  ::close(fd);
   if (n <= 0) return stat;
+  buf[n] = '\0';
   // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so fields are counted
   // from the last ')'. After it come fields 3, 4, ...; the start time is field 22.
-  const std::string text(buf, static_cast<std::size_t>(n));
-  const std::size_t close = text.rfind(')');
-  if (close == std::string::npos) return stat;
-  std::size_t at = close + 1;
+  const char* close_paren = std::strrchr(buf, ')');
+  if (close_paren == nullptr) return stat;
+  const char* at = close_paren + 1;
   for (int field = 3; field <= 22; ++field) {
-    while (at < text.size() && text[at] == ' ') ++at;
-    if (at >= text.size()) return ProcStat{};
-    const std::size_t end = text.find(' ', at);
-    if (field == 3) stat.state = text[at];
+    while (*at == ' ') ++at;
+    if (*at == '\0') return ProcStat{};
+    if (field == 3) stat.state = *at;
     if (field == 22) {
-      stat.start_ticks = std::strtoull(text.c_str() + at, nullptr, 10);
+      stat.start_ticks = std::strtoull(at, nullptr, 10);
       return stat;
     }
-    if (end == std::string::npos) return ProcStat{};
-    at = end;
+    while (*at != ' ' && *at != '\0') ++at;
   }
   return ProcStat{};
 }

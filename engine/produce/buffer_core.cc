@@ -53,6 +53,8 @@ Status BufferCore::validate(const Options& o) {
 Result<std::unique_ptr<BufferCore>> BufferCore::open(const std::string& dir, const Options& options,
                                                      io::MemoryPaths memory) {
   SPOOL_RETURN_IF_ERROR(validate(options));
+  // Decided now, before this Buffer's threads run: the first append need not register.
+  (void)io::process_barrier_available();
   Options resolved = options;
   std::unique_ptr<segment::SegmentLog> log;
   if (options.role != Role::kAttach) {

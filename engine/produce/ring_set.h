@@ -2,8 +2,8 @@
 // process made it: which rings to drain, in which order, and when a ring is finished.
 //
 // - Discovery: the directory is listed again when RingControl's rings_version moved (a
-//   producer made a ring and said so) and at least every kRelistNs regardless, so a new
-//   producer is picked up within a few milliseconds of its first append.
+//   producer made a ring and said so: picked up at the writer's next pass, within a few
+//   milliseconds of its first append) and every kRelistNs regardless.
 // - Order: a producer's rings are drained strictly by generation (a ring grows by sealing
 //   itself and starting a successor), so only the lowest generation of each producer is
 //   drainable; across producers the writer goes round robin.
@@ -32,7 +32,7 @@ namespace spool::engine {
 
 class RingSet {
  public:
-  static constexpr std::int64_t kRelistNs = 5'000'000;      // 5 ms
+  static constexpr std::int64_t kRelistNs = 250'000'000;    // a safety net: producers announce
   static constexpr std::int64_t kLivenessNs = 100'000'000;  // 100 ms
 
   RingSet(RingDirectory directory, RingControl& control);

@@ -431,11 +431,13 @@ DrainResult SharedRing::drain(std::span<std::uint8_t> out, std::vector<DrainedEn
 
 void SharedRing::mark_written(std::uint64_t pos, std::uint64_t written) noexcept {
   RingHeader::ConsumerLine& c = header_->consumer;
+  // Counted before head moves: whoever sees the ring drained (head == tail: the producer's
+  // process folding a finished ring's counters, a flush) sees every written entry counted.
+  if (written != 0) c.written.store(c.written.load(std::memory_order_relaxed) + written, std::memory_order_release);
   // Never backwards: the producer may have moved head past its own evictions already.
   std::uint64_t head = c.head.load(std::memory_order_relaxed);
   while (head < pos && !c.head.compare_exchange_weak(head, pos, std::memory_order_release, std::memory_order_relaxed)) {
   }
-  if (written != 0) c.written.store(c.written.load(std::memory_order_relaxed) + written, std::memory_order_release);
 }
 
 void SharedRing::count_writer_drop(DropReason reason, std::uint64_t n) noexcept {
