@@ -96,6 +96,8 @@ testing::ForkedChild fork_child(const std::string& dir, const std::string& endpo
 }
 
 TEST(ForwardOtlpIntegration, AtLeastOnceThroughOutagesCrashesAndReceiverErrors) {
+  // The children are forked beside the receiver's threads.
+  if (!testing::kForkBesideThreadsIsSafe) GTEST_SKIP() << "fork beside threads under a sanitizer (child_process.h)";
   testing::TempDir dir;
   Receiver receiver;
   ASSERT_TRUE(receiver.start());

@@ -19,6 +19,17 @@
 
 namespace spool::testing {
 
+// Whether a child forked while this process runs other threads may itself allocate and start
+// threads. Not under the sanitizers: ThreadSanitizer ends such a child (die_after_fork), and
+// AddressSanitizer's allocator (GCC 12's libasan) takes no lock around fork(), so a child can
+// inherit an allocator lock that a parent thread held at that instant and wait on it forever.
+// glibc's malloc is fork-safe, so the Release build runs these tests.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kForkBesideThreadsIsSafe = false;
+#else
+inline constexpr bool kForkBesideThreadsIsSafe = true;
+#endif
+
 // fork(), and in the child: SIGKILL when the forking thread of the parent ends (the test's
 // thread, whose end is the test process's end). Returns as fork() does. Flushes stdio first
 // so the child does not write the parent's buffered output a second time.

@@ -37,13 +37,9 @@ using testing::TempDir;
 // ended by SIGALRM, so run_in_child always returns; the test then fails on the exit code.
 constexpr unsigned kChildAlarmSeconds = 300;
 
-// ThreadSanitizer ends a child of a multi-threaded process that starts a thread
-// (die_after_fork), so under it the child does not open a Buffer (a writer thread) of its own.
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kChildMayStartThreads = false;
-#else
-constexpr bool kChildMayStartThreads = true;
-#endif
+// A child of a multi-threaded process may open a Buffer (a writer thread) of its own only
+// where that is safe (not under the sanitizers: support/child_process.h).
+constexpr bool kChildMayStartThreads = testing::kForkBesideThreadsIsSafe;
 
 // The message names the object, the parent's pid and this process's pid.
 bool is_fork_child_error(const Status& s, pid_t parent) {

@@ -222,11 +222,7 @@ TEST(BufferRoles, AKilledProducerIsReportedDeadBeforeItsParentReapsIt) {
 // A pre-forking server (gunicorn with preload, a multiprocessing pool) forks its workers from a
 // process whose writer thread and producer threads are busy: the children attach and append.
 TEST(BufferRoles, ChildrenForkedFromABusyWriterAttachAndAppend) {
-#if defined(__SANITIZE_THREAD__)
-  // ThreadSanitizer's runtime is not fork-safe beside running threads (die_after_fork): the
-  // Release and ASan builds run this test.
-  GTEST_SKIP() << "a fork beside running threads under ThreadSanitizer";
-#endif
+  if (!kForkBesideThreadsIsSafe) GTEST_SKIP() << "fork beside threads under a sanitizer (child_process.h)";
   TempDir tmp;
   const std::string dir = tmp.sub("log");
   const std::uint64_t n = 2'000;
