@@ -100,11 +100,11 @@ Result<std::unique_ptr<BufferCore>> BufferCore::open(const std::string& dir, con
     side->rings = std::make_unique<RingSet>(*rings_dir, core->control_);
     side->writer = std::make_unique<LogWriter>(*side->log, *side->rings, core->control_, core->budget_,
                                                core->options_, core->memory_);
-    side->writer->set_housekeeping([c = core.get()] { c->registry_->prune(); });
+    side->writer->set_housekeeping([c = core.get()] { c->housekeep(io::monotonic_ns()); });
     SPOOL_RETURN_IF_ERROR(side->writer->start());
     core->writer_owned_ = std::move(side);
     core->writer_side_.store(core->writer_owned_.get(), std::memory_order_release);
-  } else if (options.role == Role::kAuto) {
+  } else {
     core->standby_ = std::thread([c = core.get()] { c->standby_loop(); });
   }
   return core;
@@ -148,7 +148,7 @@ Status BufferCore::become_writer() {
   side->log = std::move(opened.value());
   side->rings = std::make_unique<RingSet>(*rings_dir, control_);
   side->writer = std::make_unique<LogWriter>(*side->log, *side->rings, control_, budget_, options_, memory_);
-  side->writer->set_housekeeping([this] { registry_->prune(); });
+  side->writer->set_housekeeping([this] { housekeep(io::monotonic_ns()); });
   SPOOL_RETURN_IF_ERROR(side->writer->start());
   writer_owned_ = std::move(side);
   writer_side_.store(writer_owned_.get(), std::memory_order_release);
@@ -156,21 +156,32 @@ Status BufferCore::become_writer() {
 }
 
 void BufferCore::standby_loop() {
-  std::int64_t next_prune = 0;
+  // kAuto tries the lock every kStandbyPollMs; kAttach never does and only keeps house.
+  const bool may_take_over = options_.role == Role::kAuto;
+  const auto poll = std::chrono::nanoseconds(may_take_over ? kStandbyPollMs * 1'000'000ll : kPruneEveryNs);
+  std::int64_t next_housekeeping = 0;
   std::unique_lock<std::mutex> lock(standby_mu_);
   while (!standby_stop_) {
-    standby_cv_.wait_for(lock, std::chrono::milliseconds(kStandbyPollMs));
+    standby_cv_.wait_for(lock, poll);
     if (standby_stop_) break;
     lock.unlock();
     const std::int64_t now = io::monotonic_ns();
-    if (now >= next_prune) {
-      next_prune = now + kPruneEveryNs;
-      registry_->prune();
+    if (now >= next_housekeeping) {
+      next_housekeeping = now + kPruneEveryNs;
+      housekeep(now);
     }
-    const bool became = become_writer().is_ok();
+    const bool became = may_take_over && become_writer().is_ok();
     lock.lock();
-    if (became) break;
+    if (became) break;  // the writer thread keeps house from now on
   }
+}
+
+void BufferCore::housekeep(std::int64_t now_ns) {
+  registry_->prune();
+  if (now_ns < next_release_ns_) return;
+  next_release_ns_ = now_ns + kPruneEveryNs;
+  const bool over_budget = control_.ring_bytes_total() > control_.budget_bytes();
+  registry_->release_idle(now_ns, std::int64_t{options_.ring_idle_release_ms} * 1'000'000, over_budget);
 }
 
 segment::SegmentLog* BufferCore::writer_log() noexcept {
@@ -216,7 +227,8 @@ Status BufferCore::refuse_in_fork_child() const {
 Status BufferCore::reject_too_large() {
   if (opener_.forked()) [[unlikely]] return refuse_in_fork_child();
   Status error;
-  LocalRing* ring = registry_->local_ring(&error);
+  RingInUse use;
+  LocalRing* ring = registry_->local_ring(use, &error);
   if (ring == nullptr) return error;
   return drop(*ring, DropReason::kTooLarge);
 }
@@ -224,7 +236,8 @@ Status BufferCore::reject_too_large() {
 Status BufferCore::reject_malformed(Status why) {
   if (opener_.forked()) [[unlikely]] return refuse_in_fork_child();
   Status error;
-  if (LocalRing* ring = registry_->local_ring(&error)) (void)drop(*ring, DropReason::kMalformed);
+  RingInUse use;
+  if (LocalRing* ring = registry_->local_ring(use, &error)) (void)drop(*ring, DropReason::kMalformed);
   return why;
 }
 
@@ -232,7 +245,8 @@ Status BufferCore::append(RecordKind kind, Priority priority, std::span<const st
   // Before the ring: in a fork child it is shared with the parent's thread.
   if (opener_.forked()) [[unlikely]] return refuse_in_fork_child();
   Status error;
-  LocalRing* ring = registry_->local_ring(&error);
+  RingInUse use;  // the ring stays this thread's (housekeeping leaves it alone) until return
+  LocalRing* ring = registry_->local_ring(use, &error);
   if (ring == nullptr) [[unlikely]] {
     // No ring could be made (no disk space for it, no descriptors): refused at the door.
     refused_without_ring_.fetch_add(1, std::memory_order_relaxed);
@@ -259,15 +273,21 @@ Status BufferCore::append(RecordKind kind, Priority priority, std::span<const st
     }
   }
   if (push(*ring, kind, flags, at, bytes)) [[likely]] return Status::ok();
-  return admit_full(*ring, kind, flags, at, bytes);
+  return admit_full(use, kind, flags, at, bytes);
 }
 
-Status BufferCore::admit_full(LocalRing& ring, RecordKind kind, std::uint16_t flags, std::int64_t at,
+Status BufferCore::admit_full(RingInUse& use, RecordKind kind, std::uint16_t flags, std::int64_t at,
                               std::span<const std::uint8_t> bytes) {
+  LocalRing& ring = *use.get();
   // First choice: a larger ring, while the budget (every process's rings) has room.
   if (LocalRing* grown = registry_->grow(ring, bytes.size())) {
-    if (push(*grown, kind, flags, at, bytes)) return Status::ok();
-    return admit_full(*grown, kind, flags, at, bytes);
+    Status error;
+    if (registry_->use_ring(use, grown, &error) == nullptr) {  // asked back at once, no other
+      refused_without_ring_.fetch_add(1, std::memory_order_relaxed);
+      return error;
+    }
+    if (push(*use.get(), kind, flags, at, bytes)) return Status::ok();
+    return admit_full(use, kind, flags, at, bytes);
   }
   switch (options_.full_policy) {
     case FullPolicy::kDropNewest:

@@ -5,8 +5,8 @@
 // Roles. The writer is whoever holds DIR/LOCK. A process that gets the lock runs the writer
 // thread (LogWriter) over every ring in DIR/rings/; one that does not attaches: its threads
 // append into their rings exactly as the writer's own threads do, and the writer (in another
-// process) drains them. With Role::kAuto an attached process keeps a standby thread that
-// tries the lock every kStandbyPollMs: when the writer dies (the kernel drops its flock) or
+// process) drains them. An attached process keeps a standby thread for its housekeeping; with
+// Role::kAuto it also tries the lock every kStandbyPollMs: when the writer dies (the kernel drops its flock) or
 // shuts down, one attached process becomes the writer, recovers the log's tail and drains
 // every ring, the dead writer's included. Producers never wait for the lock: while no writer
 // runs, their rings fill and then the full-queue policy applies.
@@ -88,8 +88,13 @@ class BufferCore {
   static Status validate(const Options& options);
   // Opens the log as its writer and starts the writer thread; Locked when another holds it.
   Status become_writer();
+  // The thread of a process that does not write: keeps house (housekeep) and, for kAuto,
+  // tries the lock every kStandbyPollMs.
   void standby_loop();
-  Status admit_full(LocalRing& ring, RecordKind kind, std::uint16_t flags, std::int64_t at,
+  // Unmaps this process's finished rings and takes back idle ones (release_idle): from the
+  // writer thread in the writer's process, from the standby thread elsewhere.
+  void housekeep(std::int64_t now_ns);
+  Status admit_full(RingInUse& use, RecordKind kind, std::uint16_t flags, std::int64_t at,
                     std::span<const std::uint8_t> bytes);
   // Retries the push as the writer makes progress, at most block_timeout_ms (then drops as
   // `on_timeout`); `before_push` runs before each try (kDropOldest evicts there).
@@ -119,6 +124,7 @@ class BufferCore {
   std::mutex standby_mu_;
   std::condition_variable standby_cv_;
   bool standby_stop_ = false;
+  std::int64_t next_release_ns_ = 0;  // housekeep(): one thread at a time
 
   std::atomic<bool> closing_{false};
   std::atomic<std::uint64_t> refused_without_ring_{0};

@@ -87,8 +87,9 @@ class LogWriter {
     wake();
   }
 
-  // Runs `work` on the writer thread after each ring reclaim pass (every 20 ms at most):
-  // the writer's process unmaps its own finished rings there. Set before start().
+  // Runs `work` on the writer thread after each ring reclaim pass (every 20 ms at most): the
+  // writer's process unmaps its own finished rings and takes back idle ones there. Set
+  // before start().
   void set_housekeeping(std::function<void()> work) { housekeeping_ = std::move(work); }
 
   // Runs `read` with the writer's accounting frozen: no batch moves from the rings' queues

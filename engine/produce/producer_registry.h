@@ -33,12 +33,52 @@
 
 namespace spool::engine {
 
+// Where a ring is in its release (ProducerRegistry::release_idle).
+enum class RingRelease : std::uint32_t {
+  kLive = 0,       // the owning thread appends into it
+  kRequested = 1,  // housekeeping wants it back: the owner's next append moves to a new ring
+  kReleased = 2,   // sealed and its memory returned by housekeeping; the owner never touches it
+};
+
 // One ring this process made, with the producer-local state that is not shared.
 struct LocalRing {
   SharedRing ring;
   std::uint64_t sample_sequence = 0;  // kSample: the owning thread only
   std::atomic<bool> abandoned{false};  // its thread exited (the ring is sealed)
-  bool successor_made = false;         // sealed because a larger ring took over
+  bool successor_made = false;         // sealed because another ring took over (owner only)
+
+  // The handshake that lets housekeeping take an idle ring back without a lock or an atomic
+  // read-modify-write on the append path (a Dekker pair made cheap by io/process_barrier.h):
+  // the owner stores busy = 1, passes a light barrier, then loads `release`; housekeeping
+  // stores `release`, passes a heavy barrier, then loads `busy`. At least one of them sees the
+  // other, so housekeeping never releases a ring an append is using.
+  alignas(64) std::atomic<std::uint32_t> busy{0};
+  std::atomic<std::uint32_t> release{0};  // a RingRelease
+  // Housekeeping only (under the registry's mutex): when the ring last moved.
+  std::uint64_t seen_tail = 0;
+  std::int64_t quiet_since_ns = 0;
+};
+
+// The owning thread's use of its ring for one append (or its thread-exit seal): busy while it
+// lives. use() says whether the ring is still the thread's (else the caller moves to a new one).
+class RingInUse {
+ public:
+  RingInUse() = default;
+  explicit RingInUse(LocalRing* ring) noexcept { enter(ring); }
+  ~RingInUse() { leave(); }
+  RingInUse(const RingInUse&) = delete;
+  RingInUse& operator=(const RingInUse&) = delete;
+
+  // Marks `ring` busy (and the previous one not); false when housekeeping asked for it back.
+  bool enter(LocalRing* ring) noexcept;
+  void leave() noexcept {
+    if (ring_ != nullptr) ring_->busy.store(0, std::memory_order_release);
+    ring_ = nullptr;
+  }
+  LocalRing* get() const noexcept { return ring_; }
+
+ private:
+  LocalRing* ring_ = nullptr;
 };
 
 class ProducerRegistry {
@@ -50,11 +90,19 @@ class ProducerRegistry {
   ProducerRegistry(const ProducerRegistry&) = delete;
   ProducerRegistry& operator=(const ProducerRegistry&) = delete;
 
-  // The calling thread's current ring, made on first use; nullptr when it cannot be made
-  // (the error in *error: a full disk, no descriptors).
-  LocalRing* local_ring(Status* error) {
-    if (tl_cache_.registry_id == id_) [[likely]] return tl_cache_.ring;
-    return register_thread(error);
+  // The calling thread's current ring, made on first use, marked in use by `use` for as long
+  // as `use` lives; nullptr when no ring can be made (the error in *error: a full disk, no
+  // descriptors). A ring housekeeping asked back is replaced here by a new one.
+  LocalRing* local_ring(RingInUse& use, Status* error) {
+    if (tl_cache_.registry_id == id_) [[likely]] return use_ring(use, tl_cache_.ring, error);
+    LocalRing* ring = register_thread(error);
+    return ring == nullptr ? nullptr : use_ring(use, ring, error);
+  }
+  // Marks `ring`, the calling thread's, in use by `use`; when housekeeping asked for it back,
+  // moves the thread to a new ring instead (nullptr and *error when none can be made).
+  LocalRing* use_ring(RingInUse& use, LocalRing* ring, Status* error) {
+    if (use.enter(ring)) [[likely]] return ring;
+    return replace_released(use, error);
   }
 
   // The thread's ring is full: seals it and makes a successor of twice its capacity (at
@@ -74,6 +122,13 @@ class ProducerRegistry {
   // Unmaps sealed rings the writer has finished with (drained), folding their counters into
   // retired(): what returns a finished thread's ring memory to the system.
   void prune();
+  // Takes back the memory of rings whose thread stopped appending: a ring that has not moved
+  // for `idle_ns` and is empty (all written) is sealed and its pages returned; the thread's
+  // next append, if any, starts a new small ring. While the rings of all processes hold more
+  // than the budget (`over_budget`), every ring above the first size is asked back too: empty
+  // ones at once, the others at their owner's next append (they shrink to a new small ring).
+  // Returns the bytes of ring memory returned. Any thread but the producers' (housekeeping).
+  std::uint64_t release_idle(std::int64_t now_ns, std::int64_t idle_ns, bool over_budget);
   // Seals every ring (no more pushes): at shutdown.
   void seal_all();
 
@@ -85,6 +140,12 @@ class ProducerRegistry {
     LocalRing* ring = nullptr;
   };
   LocalRing* register_thread(Status* error);
+  // The thread's ring was asked back: seals it (if housekeeping has not) and moves the thread
+  // to a new ring of the first size, next in the producer's generation order; `use` then holds
+  // the new ring. nullptr when none can be made.
+  LocalRing* replace_released(RingInUse& use, Status* error);
+  // Publishes a ring made for the calling thread: in rings_, the thread's list and its cache.
+  void adopt(const std::shared_ptr<LocalRing>& ring);
   Result<std::unique_ptr<LocalRing>> make_ring(std::uint64_t capacity, std::uint64_t producer_id,
                                                std::uint32_t generation);
 

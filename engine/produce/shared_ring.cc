@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -293,6 +294,21 @@ void SharedRing::seal() noexcept {
   // every later push to reload_head_for, which refuses it.
   sealed_here_ = true;
   cached_head_ = tail_ - capacity_;
+}
+
+void SharedRing::seal_shared() noexcept {
+  header_->producer.state.store(static_cast<std::uint32_t>(RingState::kSealed), std::memory_order_release);
+}
+
+bool SharedRing::release_data_memory() noexcept {
+  if (data_ == nullptr) return false;
+  // The file's blocks and page-cache pages go (the mapping stays valid and reads zeros); where
+  // the file system cannot punch holes, MADV_REMOVE is the same request through the mapping.
+  if (::fallocate(file_.fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(kRingHeaderBytes),
+                  static_cast<off_t>(capacity_)) == 0) {
+    return true;
+  }
+  return ::madvise(data_, capacity_, MADV_REMOVE) == 0;
 }
 
 std::uint64_t SharedRing::producer_used_bytes() const noexcept {

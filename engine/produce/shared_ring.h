@@ -320,6 +320,16 @@ class SharedRing {
   // Bytes queued as the producer sees them (tail - the last head it saw): an upper bound.
   std::uint64_t producer_used_bytes() const noexcept;
 
+  // ---- Release of an idle ring (ProducerRegistry::release_idle): by another thread of the
+  // producer's process, once it knows the producer will never push into this ring again. ----
+
+  // Marks the ring sealed in shared memory only: the producer-local fields stay its thread's.
+  void seal_shared() noexcept;
+  // Gives the data area's pages back to the system (a hole punched in the file; the area
+  // reads as zeros after). For an empty, sealed ring. False when the file system cannot: the
+  // pages then go when the writer unlinks the file and the last mapping goes.
+  bool release_data_memory() noexcept;
+
   // ---- Consumer side (the writer). ----
 
   // Takes every entry the producer has published (read = tail) unless some taken earlier

@@ -35,8 +35,14 @@ struct Options {
   std::uint64_t min_queue_bytes = 4ull << 20;
   // The largest ring one producer thread may grow to. Rings start small (64 KiB), grow on
   // demand within queue_bytes (ring memory is part of the budget) and are released when
-  // their thread exits; a record larger than this is refused with InvalidArgument.
+  // their thread exits or has been idle (ring_idle_release_ms); a record larger than this is
+  // refused with InvalidArgument.
   std::uint64_t producer_ring_bytes = 16ull << 20;
+  // A thread's ring that has been empty and unused this long goes back to the system (its
+  // next append, if any, starts a new small ring). 0: only when the thread exits. While the
+  // rings of all processes hold more than the budget (it shrank under memory pressure), rings
+  // above the first size are taken back regardless, so that shrinking returns memory.
+  std::uint32_t ring_idle_release_ms = 1000;
 
   FullPolicy full_policy = FullPolicy::kDropNewest;
   std::uint32_t block_timeout_ms = 100;    // kBlock

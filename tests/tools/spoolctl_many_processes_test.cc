@@ -207,7 +207,9 @@ TEST(SpoolctlManyProcesses, KilledAttachedProducersNeverStallTheWriterAndAreCoun
     if (!p["alive"].get<bool>()) dead.insert(p["pid"].get<long>());
   }
   for (long pid : killed) {
-    if (in_log.count(pid)) EXPECT_TRUE(dead.count(pid)) << "killed producer " << pid << " not shown dead";
+    if (in_log.count(pid)) {
+      EXPECT_TRUE(dead.count(pid)) << "killed producer " << pid << " not shown dead";
+    }
   }
   EXPECT_GE(j["producers_died"].get<std::uint64_t>(), static_cast<std::uint64_t>(kills));
 }
