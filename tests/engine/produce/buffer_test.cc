@@ -404,6 +404,9 @@ TEST(BufferTest, IntervalModeSyncsAnIdleLogOnItsTimer) {
   ASSERT_TRUE(buffer.is_ok());
   bool timer_synced = false;
   for (std::uint64_t round = 0; round < 20 && !timer_synced; ++round) {
+    // A sync first, so that the write below comes right after one (not long after the last,
+    // which would make the writer sync at once, before the flush returns).
+    ASSERT_TRUE((*buffer)->sync().is_ok());
     for (std::uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(append_seq(**buffer, 0, round * 10 + i).is_ok());
     ASSERT_TRUE((*buffer)->flush().is_ok());
     const std::uint64_t syncs_after_flush = (*buffer)->stats().syncs;
