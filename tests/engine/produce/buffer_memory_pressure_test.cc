@@ -36,8 +36,9 @@ bool eventually(Pred pred) {
   return true;
 }
 
-TEST(BufferMemoryPressureTest, BudgetShrinksUnderPressureAndGrowsBack) {
-  TempDir fake;
+// A fake cgroup v2 tree in `fake`: 1 GiB allowed, 100 MiB used (no pressure) until the test
+// writes cgroup/app/memory.current.
+io::MemoryPaths fake_cgroup(const TempDir& fake) {
   ::mkdir(fake.sub("proc").c_str(), 0755);
   ::mkdir(fake.sub("proc/self").c_str(), 0755);
   ::mkdir(fake.sub("cgroup").c_str(), 0755);
@@ -48,6 +49,12 @@ TEST(BufferMemoryPressureTest, BudgetShrinksUnderPressureAndGrowsBack) {
   io::MemoryPaths paths;
   paths.proc_root = fake.sub("proc");
   paths.cgroup_root = fake.sub("cgroup");
+  return paths;
+}
+
+TEST(BufferMemoryPressureTest, BudgetShrinksUnderPressureAndGrowsBack) {
+  TempDir fake;
+  const io::MemoryPaths paths = fake_cgroup(fake);
 
   TempDir dir;
   Options o;
@@ -180,16 +187,7 @@ TEST(RingMemory, AnIdleThreadsRingGoesBackAndItsNextAppendStartsASmallOne) {
 
 TEST(RingMemory, ShrinkingTheBudgetReturnsRingMemoryOfLiveThreads) {
   TempDir fake;
-  ::mkdir(fake.sub("proc").c_str(), 0755);
-  ::mkdir(fake.sub("proc/self").c_str(), 0755);
-  ::mkdir(fake.sub("cgroup").c_str(), 0755);
-  ::mkdir(fake.sub("cgroup/app").c_str(), 0755);
-  write_file(fake.sub("proc/self/cgroup"), "0::/app\n");
-  write_file(fake.sub("cgroup/app/memory.max"), std::to_string(1024 * kMiB) + "\n");
-  write_file(fake.sub("cgroup/app/memory.current"), std::to_string(100 * kMiB) + "\n");
-  io::MemoryPaths paths;
-  paths.proc_root = fake.sub("proc");
-  paths.cgroup_root = fake.sub("cgroup");
+  const io::MemoryPaths paths = fake_cgroup(fake);
 
   TempDir dir;
   Options o;
