@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "segment/log_state.h"
 #include "segment/segment_header.h"
 #include "segment/segment_log.h"
 #include "tools/commands/commands.h"
@@ -46,9 +47,23 @@ nlohmann::ordered_json segment_files_json(const segment::SegmentLog& log) {
   return files;
 }
 
-int run_verify(const std::string& dir) {
+// How many processes have become the log's writer (LOG_STATE's generation); 0 without one.
+std::uint64_t writer_generation(const std::string& dir) {
+  auto state = segment::LogState::open_for_reader(dir);
+  return state.is_ok() && state->has_value() ? (*state)->generation() : 0;
+}
+
+// How many times verify looks again when a writer started during its scan.
+constexpr int kLookAgain = 5;
+
+int run_verify(const std::string& dir, int looks_left = kLookAgain) {
   Status s = require_existing_log(dir);
   if (!s) return report_error(kName, s);
+  // A writer that takes the log over while verify scans (the last one exited, the next is
+  // starting) was not live when verify opened it, so its tail was read as if final: a frame
+  // half written would look torn. Writers publish themselves (generation + 1) before they
+  // append, so a damaged result with a generation that moved is looked at again.
+  const std::uint64_t generation_before = writer_generation(dir);
   LogOptions options;
   options.full_recovery_scan = true;  // ignore the clean-shutdown marker: look at every frame
   auto opened = segment::SegmentLog::open(dir, options, segment::OpenMode::kReadOnly);
@@ -78,6 +93,10 @@ int run_verify(const std::string& dir) {
     damaged = true;
     notes.push_back("reader skipped " + std::to_string(reader.skipped_bytes()) +
                     " bytes that the recovery scan did not report");
+  }
+
+  if (damaged && looks_left > 0 && writer_generation(dir) != generation_before) {
+    return run_verify(dir, looks_left - 1);
   }
 
   nlohmann::ordered_json j;
