@@ -204,7 +204,10 @@ void ProducerRegistry::prune() {
     // A ring housekeeping released stays (its memory returned already) while its thread may
     // still hold it in its cache: until the thread moves on or exits.
     const bool let_go = ring->successor_made || ring->abandoned.load(std::memory_order_acquire);
-    if (!let_go || !ring->ring.sealed() || !ring->ring.drained()) return false;
+    // And its thread has left it: it marks a ring it moved on from (or sealed at exit) not
+    // busy as its very last touch (the acquire pairs with that release store).
+    if (!let_go || ring->busy.load(std::memory_order_acquire) != 0) return false;
+    if (!ring->ring.sealed() || !ring->ring.drained()) return false;
     add_counters(&retired_, ring->ring.counters());
     return true;
   });
