@@ -123,10 +123,14 @@ class IdleProducer {
   // Appends `n` records of `padding` bytes from the producer thread; returns how many were OK.
   std::uint64_t append(std::uint64_t n, std::size_t padding) {
     std::unique_lock<std::mutex> lock(mu_);
-    todo_ = n;
+    appends_wanted_ = n;
     padding_ = padding;
     cv_.notify_all();
-    cv_.wait(lock, [&] { return todo_ == 0; });
+    // Bounded: a producer thread that never finishes fails the test instead of hanging it.
+    if (!cv_.wait_for(lock, testing::scaled(std::chrono::seconds(120)), [&] { return appends_wanted_ == 0; })) {
+      ADD_FAILURE() << "the producer thread did not finish its appends";
+      return 0;
+    }
     return accepted_;
   }
 
@@ -134,19 +138,19 @@ class IdleProducer {
   void run() {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
-      cv_.wait(lock, [&] { return stop_ || todo_ > 0; });
+      cv_.wait(lock, [&] { return stop_ || appends_wanted_ > 0; });  // the destructor sets stop_
       if (stop_) return;
       accepted_ = 0;
-      for (std::uint64_t i = 0; i < todo_; ++i) accepted_ += testing::append_seq(core_, 3, next_seq_ + i, padding_).is_ok();
-      next_seq_ += todo_;
-      todo_ = 0;
+      for (std::uint64_t i = 0; i < appends_wanted_; ++i) accepted_ += testing::append_seq(core_, 3, next_seq_ + i, padding_).is_ok();
+      next_seq_ += appends_wanted_;
+      appends_wanted_ = 0;
       cv_.notify_all();
     }
   }
   engine::BufferCore& core_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::uint64_t todo_ = 0;
+  std::uint64_t appends_wanted_ = 0;
   std::size_t padding_ = 0;
   std::uint64_t accepted_ = 0;
   std::uint64_t next_seq_ = 0;
