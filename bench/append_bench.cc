@@ -56,6 +56,7 @@
 #include <vector>
 
 #include "spool/buffer.h"
+#include "spool/producers.h"
 #include "spool/record_encoder.h"
 #include "spool/span_builder.h"
 #include "tools/standard_span.h"
@@ -77,7 +78,7 @@ using spool::tools::StandardSpanSet;
 // 8192 entries of ~716 bytes = 5.9 MB: below the 16 MiB ring; also below the queue budget
 // unless memory pressure shrinks it under 6 MB (its floor is 4 MiB), which `dropped` shows.
 constexpr std::uint64_t kPaceSpans = 8192;
-constexpr std::uint64_t kWarmupSpans = 3 * kPaceSpans;  // 17.6 MB: one lap of the 16 MiB ring
+constexpr std::uint64_t kWarmupSpans = 3 * kPaceSpans;  // then more, until the ring has lapped (warm_up)
 constexpr std::uint64_t kBenchSpans = 1'000'000;        // appends per benchmark repetition
 constexpr int kLatencyRuns = 5;
 
@@ -238,14 +239,39 @@ void flush_or_die(Buffer& buffer) {
   }
 }
 
-// Appends kWarmupSpans with `append` (paced like the timed loop), then waits for the writer.
+// The bytes of the calling thread's live ring in `buffer`'s log (0 when it has none yet).
+std::uint64_t own_ring_bytes(const Buffer& buffer) {
+  const auto summary = spool::summarize_producers(buffer.dir());
+  if (!summary) return 0;
+  const pid_t tid = static_cast<pid_t>(::gettid());
+  for (const spool::ProducerInfo& p : summary.value().producers) {
+    if (p.pid == ::getpid() && p.tid == tid && p.alive && !p.sealed) return p.ring_bytes;
+  }
+  return 0;
+}
+
+// Warm-up, paced like the timed loop: rings start at 64 KiB and grow while the writer lags, so
+// kWarmupSpans first, then more until the thread's ring has done one full lap at the size it
+// settled on. Every page of it has then been written once: a ring page's first write costs a
+// page fault (~10-15 us on this VM, ext4), which is the ring's creation, not the append path
+// (bench/README.md, "The first lap and writeback"). Bounded: at most 64 extra paces.
 template <typename Append>
 void warm_up(Buffer& buffer, Append& append) {
-  for (std::uint64_t i = 0; i < kWarmupSpans; ++i) {
-    if (i % kPaceSpans == 0) flush_or_die(buffer);
-    (void)append(i);
+  std::uint64_t i = 0;
+  auto pace = [&] {
+    for (const std::uint64_t end = i + kPaceSpans; i < end; ++i) (void)append(i);
+    flush_or_die(buffer);
+  };
+  while (i < kWarmupSpans) pace();
+  const double span_bytes = PrebuiltSpans::get().mean_bytes();
+  std::uint64_t ring = own_ring_bytes(buffer);
+  double lapped = 0;  // bytes appended since the ring last changed size
+  for (int extra = 0; extra < 64 && lapped < static_cast<double>(ring); ++extra) {
+    pace();
+    const std::uint64_t now = own_ring_bytes(buffer);
+    lapped = now == ring ? lapped + kPaceSpans * span_bytes : 0;
+    ring = now;
   }
-  flush_or_die(buffer);
 }
 
 LatencySummary summarize_ticks(std::vector<std::uint64_t>& ticks) {
