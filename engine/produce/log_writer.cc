@@ -161,6 +161,7 @@ void LogWriter::run() {
       continue;
     }
     if (!paused_.load(std::memory_order_acquire) && drain(batch)) {
+      idle_sleeps_ = 0;
       write(batch);
       if (!batch.unwritten()) finish(batch);
       continue;
@@ -342,8 +343,8 @@ void LogWriter::sync_log() {
   note_log_failure_locked();
 }
 
-std::int64_t LogWriter::next_timer_ns(std::int64_t now_ns) const {
-  std::int64_t next = now_ns + kMaxSleepNs;
+std::int64_t LogWriter::next_timer_ns(std::int64_t now_ns, std::int64_t max_sleep_ns) const {
+  std::int64_t next = now_ns + max_sleep_ns;
   auto consider = [&next](std::int64_t t) { next = std::min(next, t); };
   if (options_.adaptive_budget) consider(next_memory_check_ns_);
   if (options_.log.durability == Durability::kInterval && !failed() && last_write_ns_ > log_.last_sync_ns()) {
@@ -356,29 +357,41 @@ std::int64_t LogWriter::next_timer_ns(std::int64_t now_ns) const {
 }
 
 void LogWriter::idle_wait() {
-  const std::int64_t spin_until = io::monotonic_ns() + std::int64_t{options_.writer_spin_us} * 1000;
   const bool retrying = batch_->unwritten();
   const bool paused = paused_.load(std::memory_order_acquire);
-  if (!retrying && !paused) {
-    while (io::monotonic_ns() < spin_until) {
-      if (!rings_.all_taken() || stop_.load(std::memory_order_relaxed)) return;
-      for (int i = 0; i < 32; ++i) cpu_relax();
+  // Still asleep for the producers: the word has stayed set since the last membarrier, so
+  // every push since then has seen it (log_writer.h). No spin, no barrier: sleep longer.
+  const bool still_asleep = idle_sleeps_ > 0 && control_.writer_sleeping();
+  if (!still_asleep) {
+    idle_sleeps_ = 0;
+    const std::int64_t spin_until = io::monotonic_ns() + std::int64_t{options_.writer_spin_us} * 1000;
+    if (!retrying && !paused) {
+      while (io::monotonic_ns() < spin_until) {
+        if (!rings_.all_taken() || stop_.load(std::memory_order_relaxed)) return;
+        for (int i = 0; i < 32; ++i) cpu_relax();
+      }
     }
+    control_.set_writer_sleeping(true);
+    // Pairs with the producers' light barrier after each push (io/process_barrier.h): one
+    // membarrier per sleep instead of a full fence per append. It reaches this process's
+    // threads; a producer in another process that misses the flag is picked up when the
+    // first, short sleep ends (kMaxSleepNs).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    io::heavy_barrier();
   }
-  control_.set_writer_sleeping(true);
-  // Pairs with the producers' light barrier after each push (io/process_barrier.h): one
-  // membarrier per sleep instead of a full fence per append. It reaches this process's
-  // threads; a producer in another process that misses the flag is picked up when the
-  // bounded sleep ends (kMaxSleepNs).
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  io::heavy_barrier();
   if ((!retrying && !paused && !rings_.all_taken()) || paused != paused_.load(std::memory_order_acquire) ||
       stop_.load(std::memory_order_relaxed) || rings_.announced()) {
     control_.set_writer_sleeping(false);
+    idle_sleeps_ = 0;
     return;
   }
-  control_.writer_wait(next_timer_ns(io::monotonic_ns()));
-  control_.set_writer_sleeping(false);
+  const std::int64_t bound = std::min(kMaxSleepNs << std::min(idle_sleeps_, 5), kMaxIdleSleepNs);
+  control_.writer_wait(next_timer_ns(io::monotonic_ns(), bound));
+  if (control_.writer_sleeping()) {
+    ++idle_sleeps_;  // timed out, no one woke us: the word stays set (see above)
+  } else {
+    idle_sleeps_ = 0;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   ++wakeups_;
 }

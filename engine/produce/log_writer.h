@@ -17,8 +17,13 @@
 // can never hold up the records behind it.
 //
 // Idle, it polls for writer_spin_us and then sleeps on CONTROL's futex word; a producer that
-// finds it asleep wakes it. The sleep is bounded (kMaxSleepNs) so new rings, dead producers
-// and a wake lost across processes are noticed within milliseconds.
+// finds it asleep wakes it. The first sleep is bounded (kMaxSleepNs): a producer in another
+// process orders its push and its look at the word with a compiler fence only (the writer's
+// membarrier reaches only its own process), so a push that overlapped the writer's going to
+// sleep can miss it; the re-check 5 ms later finds that entry. Every later push sees the word
+// set, since it has stayed set since then: while no one wakes it, the writer keeps the word
+// set and sleeps longer each time (doubling, up to kMaxIdleSleepNs), without the spin or the
+// membarrier. An idle writer so wakes about 10 times a second, not 200.
 //
 // fork(): the thread runs only in the process that started it. In a fork child, stop()
 // fails with ForkChild and the destructor abandons the thread (io::abandon_parent_thread)
@@ -52,6 +57,7 @@ namespace spool::engine {
 class LogWriter {
  public:
   static constexpr std::int64_t kMaxSleepNs = 5'000'000;
+  static constexpr std::int64_t kMaxIdleSleepNs = 100'000'000;
 
   // `memory` says where memory pressure is read (tests point it at a fake tree).
   LogWriter(segment::SegmentLog& log, RingSet& rings, RingControl& control, QueueBudget& budget,
@@ -111,7 +117,7 @@ class LogWriter {
   void finish(Batch& batch);
   void timers(std::int64_t now_ns);
   void sync_log();
-  std::int64_t next_timer_ns(std::int64_t now_ns) const;
+  std::int64_t next_timer_ns(std::int64_t now_ns, std::int64_t max_sleep_ns) const;
   void idle_wait();
   void note_log_failure_locked();
   void discard(Batch& batch);
@@ -141,6 +147,7 @@ class LogWriter {
   std::int64_t next_retention_ns_ = 0;  // age retention (retention_timer.h)
   std::int64_t next_reclaim_ns_ = 0;
   std::uint64_t sync_seen_ = 0;
+  int idle_sleeps_ = 0;  // sleeps in a row that ended with no one waking the writer
 
   // Stats (writer updates under mu_).
   mutable std::mutex mu_;

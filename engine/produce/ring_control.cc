@@ -179,6 +179,10 @@ void RingControl::writer_wait(std::int64_t timeout_ns) noexcept {
   io::futex_wait_shared(&layout()->wake.writer_sleeping, 1, timeout_ns);
 }
 
+bool RingControl::writer_sleeping() const noexcept {
+  return layout()->wake.writer_sleeping.load(std::memory_order_seq_cst) != 0;
+}
+
 void RingControl::wake_writer_if_sleeping() noexcept {
   auto& word = layout()->wake.writer_sleeping;
   if (word.load(std::memory_order_relaxed) != 0) {

@@ -139,6 +139,8 @@ class RingControl {
   // The writer: announces its sleep (1) or its waking (0); then futex-waits while it is 1.
   void set_writer_sleeping(bool sleeping) noexcept;
   void writer_wait(std::int64_t timeout_ns) noexcept;
+  // 1 until a producer (or flush, sync, stop) wakes the writer.
+  bool writer_sleeping() const noexcept;
   // A producer: wakes the writer when it sleeps (one load when it does not).
   void wake_writer_if_sleeping() noexcept;
   // Wakes the writer whether or not it announced its sleep (flush, sync, stop: rare).

@@ -44,7 +44,20 @@ int run_dump(const DumpArgs& args) {
   segment::LogReader reader = (*log)->scan(start);
   segment::RecordView record;
   std::string line;
-  for (std::uint64_t n = 0; n < args.max && reader.next(&record); ++n) {
+  int catch_ups = 0;
+  std::uint64_t skipped_before = 0;  // damaged bytes counted by earlier readers
+  for (std::uint64_t n = 0; n < args.max;) {
+    if (!reader.next(&record)) {
+      // Beside a live writer the segment list is a snapshot: retention may have deleted the
+      // segment the reader was about to map. Catch up with the writer and go on from the
+      // log's first offset (bounded: a segment that stays missing is an error, below).
+      if (reader.error().code() != StatusCode::kNotFound || !(*log)->follows_live_writer() || ++catch_ups > 8) break;
+      if (!(*log)->refresh()) break;
+      skipped_before += reader.skipped_bytes();
+      reader = (*log)->scan(std::max(reader.position_offset(), (*log)->first_offset()));
+      continue;
+    }
+    ++n;
     nlohmann::ordered_json j;
     j["offset"] = record.offset;
     j["timestamp"] = record.timestamp_ns;
@@ -71,11 +84,13 @@ int run_dump(const DumpArgs& args) {
   if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
     return report_error(kName, "cannot write to standard output");
   }
-  if (reader.skipped_bytes() > 0) {
+  if (!reader.error().is_ok()) return report_error(kName, reader.error());
+  const std::uint64_t skipped = skipped_before + reader.skipped_bytes();
+  if (skipped > 0) {
     // The records around the damage were printed; say that something was not.
     std::fprintf(stderr,
                  "spoolctl dump: skipped %llu damaged bytes (spoolctl verify shows where)\n",
-                 static_cast<unsigned long long>(reader.skipped_bytes()));
+                 static_cast<unsigned long long>(skipped));
   }
   return kExitOk;
 }
