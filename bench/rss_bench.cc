@@ -9,7 +9,9 @@
 // {"role", "threads", "spans", "not_queued", "queue_bytes", "baseline_rss_kib" (VmRSS after
 //  the spans were made, before the Buffer opened), "vm_hwm_kib" (VmHWM of /proc/self/status at
 //  the end: the process's peak RSS), "vm_rss_kib" (VmRSS at the end), "hwm_over_baseline_kib",
-//  "max_rss_anon_kib", "max_rss_file_kib", "max_rss_shmem_kib" (largest seen, sampled every 5 ms),
+//  "max_rss_anon_kib", "max_rss_file_kib", "max_rss_shmem_kib", "max_pss_kib", "max_pss_file_kib"
+//  (largest seen, sampled every 5 ms; Pss from /proc/self/smaps_rollup), "baseline_pss_file_kib"
+//  (Pss_File before the Buffer opened: the binary and its libraries),
 //  "seconds"}
 //
 // scripts/bench-processes (suite rss) runs 1 process x 256 threads and 16 processes x 16
@@ -36,9 +38,9 @@
 
 namespace {
 
-// A field of /proc/self/status in KiB ("VmHWM:     1234 kB"), 0 when absent.
-std::uint64_t status_kib(const char* field) {
-  std::ifstream status("/proc/self/status");
+// A field of a /proc file in KiB ("VmHWM:     1234 kB"), 0 when absent.
+std::uint64_t proc_kib(const char* path, const char* field) {
+  std::ifstream status(path);
   std::string line;
   const std::size_t n = std::strlen(field);
   while (std::getline(status, line)) {
@@ -48,6 +50,11 @@ std::uint64_t status_kib(const char* field) {
   }
   return 0;
 }
+std::uint64_t status_kib(const char* field) { return proc_kib("/proc/self/status", field); }
+// Proportional set size: a page mapped k times counts 1/k in each mapping. A ring's pages are
+// mapped twice in the writer's process (its producer thread's mapping and the writer's), so
+// RssFile counts them twice there; Pss_File counts them once (summed over processes: once).
+std::uint64_t rollup_kib(const char* field) { return proc_kib("/proc/self/smaps_rollup", field); }
 
 bool parse_u64(const char* text, std::uint64_t* out) {
   char* end = nullptr;
@@ -89,6 +96,7 @@ int main(int argc, char** argv) {
   }
   for (std::size_t i = 0; i < records.size(); ++i) records[i].bytes = bytes[i];
   const std::uint64_t baseline_kib = status_kib("VmRSS");
+  const std::uint64_t baseline_pss_file_kib = rollup_kib("Pss_File");
 
   options.full_policy = spool::FullPolicy::kBlock;  // every span in the log, as `produce` does
   options.log.durability = spool::Durability::kNone;
@@ -118,9 +126,11 @@ int main(int argc, char** argv) {
   // Where the peak is: the largest RssAnon / RssFile / RssShmem seen every 5 ms while the
   // producers run (VmHWM has no breakdown). Ring memory is shared (RssShmem or RssFile).
   std::atomic<bool> sampling{true};
-  std::uint64_t max_anon = 0, max_file = 0, max_shmem = 0;
+  std::uint64_t max_anon = 0, max_file = 0, max_shmem = 0, max_pss = 0, max_pss_file = 0;
   std::thread sampler([&] {
     while (sampling.load()) {
+      max_pss = std::max(max_pss, rollup_kib("Pss"));
+      max_pss_file = std::max(max_pss_file, rollup_kib("Pss_File"));
       max_anon = std::max(max_anon, status_kib("RssAnon"));
       max_file = std::max(max_file, status_kib("RssFile"));
       max_shmem = std::max(max_shmem, status_kib("RssShmem"));
@@ -143,7 +153,7 @@ int main(int argc, char** argv) {
       "{\"role\":\"%s\",\"pid\":%d,\"threads\":%llu,\"spans\":%llu,\"not_queued\":%llu,\"flushed\":%s,"
       "\"queue_bytes\":%llu,\"baseline_rss_kib\":%llu,\"vm_hwm_kib\":%llu,\"vm_rss_kib\":%llu,"
       "\"hwm_over_baseline_kib\":%llu,\"max_rss_anon_kib\":%llu,\"max_rss_file_kib\":%llu,"
-      "\"max_rss_shmem_kib\":%llu,\"seconds\":%.3f}\n",
+      "\"max_rss_shmem_kib\":%llu,\"max_pss_kib\":%llu,\"max_pss_file_kib\":%llu,\"baseline_pss_file_kib\":%llu,\"seconds\":%.3f}\n",
       role == spool::Role::kWriter ? "writer" : "attached", static_cast<int>(::getpid()),
       static_cast<unsigned long long>(threads), static_cast<unsigned long long>(threads * per_thread),
       static_cast<unsigned long long>(failed), flushed.is_ok() ? "true" : "false",
@@ -151,6 +161,7 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(hwm), static_cast<unsigned long long>(rss),
       static_cast<unsigned long long>(hwm > baseline_kib ? hwm - baseline_kib : 0),
       static_cast<unsigned long long>(max_anon), static_cast<unsigned long long>(max_file),
-      static_cast<unsigned long long>(max_shmem), seconds);
+      static_cast<unsigned long long>(max_shmem), static_cast<unsigned long long>(max_pss),
+      static_cast<unsigned long long>(max_pss_file), static_cast<unsigned long long>(baseline_pss_file_kib), seconds);
   return flushed.is_ok() ? 0 : 1;
 }
