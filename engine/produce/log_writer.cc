@@ -118,6 +118,11 @@ Status LogWriter::start() {
 }
 
 void LogWriter::recover_rings() {
+  if (Status s = rings_.finish_interrupted_reclaim(); !s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++write_errors_;
+    last_write_error_ = s.to_string();  // counted; the ring stays and is drained (empty) again
+  }
   rings_.refresh(io::monotonic_ns(), /*force=*/true);
   std::set<std::uint64_t> in_intent;
   Result<std::optional<Intent>> intent = control_.read_intent();

@@ -22,6 +22,7 @@ constexpr char kControlMagic[8] = {'S', 'P', 'O', 'O', 'L', 'C', 'T', 'L'};
 constexpr std::uint32_t kControlVersion = 1;
 constexpr std::size_t kRunsOffset = 4096;
 constexpr std::size_t kTombstonesOffset = 24576;
+constexpr std::size_t kRetiringOffset = 51200;
 
 // Plain fields of the mapped arrays, accessed through atomic_ref-free relaxed copies: only
 // the writer writes them, readers copy them out and check them.
@@ -41,9 +42,17 @@ struct StoredTombstone {
 };
 static_assert(sizeof(StoredTombstone) == 104);
 
-void add_relaxed(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
-  counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-}
+// A reclaim in progress (RingControl::begin_retire): the retired counters as they are once
+// this ring is folded in, as absolute values, so that storing them again is harmless.
+struct StoredRetiring {
+  std::atomic<std::uint64_t> ring_id;  // 0: none; stored last, cleared last
+  std::uint64_t capacity;              // bytes to return to the budget
+  std::atomic<std::uint64_t> released; // 1 once they were returned
+  std::uint64_t appended;
+  std::uint64_t dropped[kDropReasonCount];
+  std::uint64_t malformed, written, producer_died, producers_died, tombstones_added;
+};
+static_assert(sizeof(StoredRetiring) == 136);
 }  // namespace
 
 struct RingControl::Layout {
@@ -97,6 +106,9 @@ struct RingControl::Layout {
   StoredTombstone* tombstones() noexcept {
     return reinterpret_cast<StoredTombstone*>(reinterpret_cast<std::uint8_t*>(this) + kTombstonesOffset);
   }
+  StoredRetiring* retiring() noexcept {
+    return reinterpret_cast<StoredRetiring*>(reinterpret_cast<std::uint8_t*>(this) + kRetiringOffset);
+  }
 };
 RingControl::Layout* RingControl::layout() const noexcept {
   static_assert(sizeof(RingControl::Layout::Identity) == 64);
@@ -104,7 +116,8 @@ RingControl::Layout* RingControl::layout() const noexcept {
                 offsetof(RingControl::Layout, retired) == 192 && offsetof(RingControl::Layout, intent) == 320);
   static_assert(sizeof(RingControl::Layout) <= kRunsOffset);
   static_assert(kRunsOffset + RingControl::kMaxIntentRuns * sizeof(StoredRun) <= kTombstonesOffset);
-  static_assert(kTombstonesOffset + RingControl::kTombstones * sizeof(StoredTombstone) <= RingControl::kControlBytes);
+  static_assert(kTombstonesOffset + RingControl::kTombstones * sizeof(StoredTombstone) <= kRetiringOffset);
+  static_assert(kRetiringOffset + sizeof(StoredRetiring) <= RingControl::kControlBytes);
   return reinterpret_cast<Layout*>(const_cast<std::uint8_t*>(mapping_.data()));
 }
 
@@ -297,28 +310,62 @@ Result<std::optional<Intent>> RingControl::read_intent() const {
   return std::optional<Intent>(std::move(intent));
 }
 
-void RingControl::retire(const SharedRing& ring, bool producer_dead) {
+void RingControl::begin_retire(const SharedRing& ring, bool producer_dead) {
   Layout* l = layout();
+  StoredRetiring* r = l->retiring();
   const RingCounters c = ring.counters();
   const bool mid_entry = producer_dead && ring.died_mid_entry();
-  add_relaxed(l->retired.appended, c.appended);
-  for (std::size_t i = 0; i < kDropReasonCount; ++i) add_relaxed(l->retired.dropped[i], c.dropped[i]);
-  add_relaxed(l->retired.malformed, c.malformed);
-  add_relaxed(l->retired.written, c.written);
-  if (mid_entry) add_relaxed(l->retired.producer_died, 1);
-  if (!producer_dead) return;
-  add_relaxed(l->retired.producers_died, 1);
+  r->capacity = ring.capacity();
+  r->released.store(0, std::memory_order_relaxed);
+  r->appended = l->retired.appended.load(std::memory_order_relaxed) + c.appended;
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+    r->dropped[i] = l->retired.dropped[i].load(std::memory_order_relaxed) + c.dropped[i];
+  }
+  r->malformed = l->retired.malformed.load(std::memory_order_relaxed) + c.malformed;
+  r->written = l->retired.written.load(std::memory_order_relaxed) + c.written;
+  r->producer_died = l->retired.producer_died.load(std::memory_order_relaxed) + (mid_entry ? 1 : 0);
+  r->producers_died = l->retired.producers_died.load(std::memory_order_relaxed) + (producer_dead ? 1 : 0);
   const std::uint64_t n = l->retired.tombstones_added.load(std::memory_order_relaxed);
-  StoredTombstone t{};
-  t.ring_id = ring.ring_id();
-  t.producer_id = ring.producer_id();
-  t.pid = ring.identity().pid;
-  t.died = mid_entry ? 2 : 1;
-  t.appended = c.appended;
-  for (std::size_t i = 0; i < kDropReasonCount; ++i) t.dropped[i] = c.dropped[i];
-  t.retired_unix_ns = io::wall_clock_ns();
-  l->tombstones()[n % kTombstones] = t;
-  l->retired.tombstones_added.store(n + 1, std::memory_order_release);
+  r->tombstones_added = n + (producer_dead ? 1 : 0);
+  if (producer_dead) {
+    // Slot n is read only once tombstones_added passes it, which apply_retiring does.
+    StoredTombstone t{};
+    t.ring_id = ring.ring_id();
+    t.producer_id = ring.producer_id();
+    t.pid = ring.identity().pid;
+    t.died = mid_entry ? 2 : 1;
+    t.appended = c.appended;
+    for (std::size_t i = 0; i < kDropReasonCount; ++i) t.dropped[i] = c.dropped[i];
+    t.retired_unix_ns = io::wall_clock_ns();
+    l->tombstones()[n % kTombstones] = t;
+  }
+  r->ring_id.store(ring.ring_id(), std::memory_order_release);
+  apply_retiring();
+}
+
+void RingControl::apply_retiring() noexcept {
+  Layout* l = layout();
+  const StoredRetiring* r = l->retiring();
+  l->retired.appended.store(r->appended, std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) l->retired.dropped[i].store(r->dropped[i], std::memory_order_relaxed);
+  l->retired.malformed.store(r->malformed, std::memory_order_relaxed);
+  l->retired.written.store(r->written, std::memory_order_relaxed);
+  l->retired.producer_died.store(r->producer_died, std::memory_order_relaxed);
+  l->retired.producers_died.store(r->producers_died, std::memory_order_relaxed);
+  l->retired.tombstones_added.store(r->tombstones_added, std::memory_order_release);
+}
+
+void RingControl::end_retire() noexcept {
+  StoredRetiring* r = layout()->retiring();
+  if (r->released.load(std::memory_order_relaxed) == 0) {
+    release_ring_bytes(r->capacity);
+    r->released.store(1, std::memory_order_relaxed);
+  }
+  r->ring_id.store(0, std::memory_order_release);
+}
+
+std::uint64_t RingControl::interrupted_retire() const noexcept {
+  return layout()->retiring()->ring_id.load(std::memory_order_acquire);
 }
 
 RetiredCounters RingControl::retired() const noexcept {

@@ -46,7 +46,9 @@
 //     352   u64      batches (sequence of the last intent published)
 //     360   ..4095   zero
 //   4096   IntentRun[512], 40 bytes each: ring_id, pos_start, pos_end, first_offset, count (u64s)
-//   24576  Tombstone[256], 104 bytes each (see ControlTombstone), ends at 51200; zero to 53248
+//   24576  Tombstone[256], 104 bytes each (see ControlTombstone), ends at 51200
+//   51200  the reclaim in progress (begin_retire), 136 bytes: u64 ring_id (0: none), capacity,
+//          released, then the retired line's counters as they are after it; zero to 53248
 #pragma once
 
 #include <array>
@@ -175,9 +177,21 @@ class RingControl {
   Result<std::optional<Intent>> read_intent() const;
 
   // ---- Reclaim (writer only). ----
-  // Folds a drained ring's counters into the retired ones, and leaves a tombstone when its
-  // producer died (`producer_dead`). Call it before unlinking the ring.
-  void retire(const SharedRing& ring, bool producer_dead);
+  // A drained ring is reclaimed in three steps that a kill -9 of the writer cannot make count
+  // twice (RingDirectory::reclaim):
+  //   begin_retire: the retired counters as they are with this ring folded in (absolute
+  //     values, and a tombstone when its producer died) are recorded with the ring's id, then
+  //     stored;
+  //   the caller unlinks the ring file;
+  //   end_retire: the ring's bytes go back to the budget, the record is cleared.
+  // A writer killed in between leaves the record (interrupted_retire() != 0): the next one
+  // calls apply_retiring() (stores the same values again), unlinks the ring if it is still
+  // there, and end_retire(). Only a kill between the budget's release and the store that
+  // marks it done (two instructions) can return a ring's bytes twice.
+  void begin_retire(const SharedRing& ring, bool producer_dead);
+  void apply_retiring() noexcept;
+  void end_retire() noexcept;
+  std::uint64_t interrupted_retire() const noexcept;
   RetiredCounters retired() const noexcept;
   // The tombstones kept (at most kTombstones, oldest first).
   std::vector<ControlTombstone> tombstones() const;

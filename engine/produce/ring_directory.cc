@@ -185,10 +185,25 @@ bool RingDirectory::remove_abandoned_temp(const std::string& name) const {
 }
 
 Status RingDirectory::reclaim(SharedRing ring, bool producer_dead, RingControl& control) {
-  control.retire(ring, producer_dead);
+  control.begin_retire(ring, producer_dead);
   const int rc = io::remove_path(ring.path());
-  if (rc < 0 && rc != -ENOENT) return io::errno_status(rc, "unlink ring " + ring.path());
-  control.release_ring_bytes(ring.capacity());
+  if (rc < 0 && rc != -ENOENT) {
+    // Folded, but still here: finish_interrupted_reclaim unlinks it when the writer starts
+    // again; until then the record stays (a second begin_retire would overwrite it).
+    return io::errno_status(rc, "unlink ring " + ring.path());
+  }
+  control.end_retire();
+  return Status::ok();
+}
+
+Status RingDirectory::finish_interrupted_reclaim(RingControl& control) const {
+  const std::uint64_t id = control.interrupted_retire();
+  if (id == 0) return Status::ok();
+  control.apply_retiring();
+  const std::string path = ring_path(id);
+  const int rc = io::remove_path(path);
+  if (rc < 0 && rc != -ENOENT) return io::errno_status(rc, "unlink reclaimed ring " + path);
+  control.end_retire();
   return Status::ok();
 }
 

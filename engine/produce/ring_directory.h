@@ -65,6 +65,9 @@ class RingDirectory {
   // After the ring is drained and its producer dead or the ring sealed: counters folded into
   // CONTROL, the file unlinked and its capacity returned to the budget.
   Status reclaim(SharedRing ring, bool producer_dead, RingControl& control);
+  // A reclaim a killed writer left half done (RingControl::begin_retire): its counters are
+  // stored again, its file unlinked, its bytes returned. Before the first listing.
+  Status finish_interrupted_reclaim(RingControl& control) const;
 
  private:
   // Deletes `name` when it is a ring's temporary file whose maker is dead.

@@ -50,6 +50,9 @@ class RingSet {
   std::size_t reclaim_finished();
   // A ring drain() found corrupt or unreadable: reclaimed now, whatever it holds.
   void reclaim_broken(SharedRing* ring);
+  // A new writer's start, before the first refresh: finishes a reclaim the dead writer left
+  // half done (RingDirectory::finish_interrupted_reclaim), so its ring is not counted twice.
+  Status finish_interrupted_reclaim() { return directory_.finish_interrupted_reclaim(control_); }
   // A new writer's start: every ring not named by the dead writer's intent takes again what
   // that writer took but did not write (read = head).
   void retake_all_unwritten(const std::set<std::uint64_t>& in_intent);

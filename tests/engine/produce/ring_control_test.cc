@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <cstring>
@@ -145,6 +146,55 @@ TEST_F(Dir, CreateListReclaimAndTombstones) {
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].producer_id, ring->ring_id());
   EXPECT_EQ(dead[0].pid, ::getpid());
+}
+
+// A writer killed after folding a ring's counters into CONTROL but before unlinking it: the
+// next writer finishes that reclaim before it lists the rings, so the ring is folded, given a
+// tombstone and returned to the budget once, not twice. The kill is a child's SIGKILL.
+TEST_F(Dir, AReclaimCutShortByAKillIsFinishedOnceByTheNextWriter) {
+  control.set_budget_bytes(1 << 20);
+  Result<SharedRing> ring = dir.create_ring(RingIdentity{}, 8192, control);
+  ASSERT_TRUE(ring.is_ok()) << ring.status().to_string();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(ring->try_push(1, 0, 0, std::vector<std::uint8_t>(10, 1)));
+  ring->count_drop(DropReason::kQueueFull);
+  const std::string path = ring->path();
+  const std::uint64_t ring_id = ring->ring_id();
+
+  testing::ForkedChild writer = testing::ForkedChild::start([this] {
+    Result<RingListing> listing = dir.list();
+    if (!listing.is_ok() || listing->rings.size() != 1) return 1;
+    SharedRing& seen = listing->rings[0];
+    std::vector<std::uint8_t> out(1 << 12);
+    std::vector<DrainedEntry> entries;
+    const DrainResult r = seen.drain(out, &entries, DrainLimits{}, [](auto, auto, auto) { return true; });
+    seen.mark_written(r.read_end, entries.size());
+    control.begin_retire(seen, /*producer_dead=*/true);  // folded; the unlink never comes
+    ::raise(SIGKILL);
+    return 2;
+  });
+  ASSERT_EQ(writer.wait(), 128 + SIGKILL);
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0) << "the ring is still there";
+  EXPECT_EQ(control.interrupted_retire(), ring_id);
+
+  ASSERT_TRUE(dir.finish_interrupted_reclaim(control).is_ok());
+  EXPECT_NE(::stat(path.c_str(), &st), 0) << "unlinked by the next writer";
+  EXPECT_EQ(control.interrupted_retire(), 0u);
+  EXPECT_EQ(control.ring_bytes_total(), 0u) << "its capacity back in the budget, once";
+  Result<RingListing> listing = dir.list();
+  ASSERT_TRUE(listing.is_ok());
+  EXPECT_TRUE(listing->rings.empty()) << "not listed, so not drained and folded again";
+  const RetiredCounters retired = control.retired();
+  EXPECT_EQ(retired.appended, 3u);
+  EXPECT_EQ(retired.written, 3u);
+  EXPECT_EQ(retired.dropped[static_cast<std::size_t>(DropReason::kQueueFull)], 1u);
+  EXPECT_EQ(retired.producers_died, 1u);
+  ASSERT_EQ(control.tombstones().size(), 1u);
+  EXPECT_EQ(control.tombstones()[0].appended, 3u);
+  // Nothing is left to finish: a second call changes nothing.
+  ASSERT_TRUE(dir.finish_interrupted_reclaim(control).is_ok());
+  EXPECT_EQ(control.retired().appended, 3u);
+  EXPECT_EQ(control.retired().producers_died, 1u);
 }
 
 TEST_F(Dir, RingOfAnotherBootIsDeleted) {

@@ -131,7 +131,9 @@ int consumer_main(const Paths& paths, const ConsumerPlan& plan) {
     if (iteration == plan.kill_iteration && step == plan.kill_step) ::raise(SIGKILL);
   };
   {
-    // Takes back what a dead consumer took but did not write, then resolves its intent.
+    // Finishes a reclaim a dead consumer left half done (its ring must not be folded twice),
+    // takes back what a dead consumer took but did not write, then resolves its intent.
+    if (!dir->finish_interrupted_reclaim(*control).is_ok()) return 33;
     Result<RingListing> listing = dir->list();
     if (!listing.is_ok()) return 25;
     for (SharedRing& r : listing->rings) r.retake_unwritten();
@@ -189,7 +191,7 @@ int consumer_main(const Paths& paths, const ConsumerPlan& plan) {
           continue;
         }
         if (plan.kill_step == kMidReclaim && iteration >= plan.kill_iteration) {
-          control->retire(ring, true);  // folded, not yet unlinked: the next consumer folds again
+          control->begin_retire(ring, true);  // folded, not yet unlinked: the next consumer finishes it
           ::raise(SIGKILL);
         }
         if (!dir->reclaim(std::move(ring), /*producer_dead=*/true, *control).is_ok()) return 30;
@@ -314,10 +316,19 @@ TEST(SharedRingProcesses, KillsOfProducersAndConsumersLoseAndRepeatNothing) {
                                  << ": a gap or a duplicate";
     next_seq[id] = seq + 1;
   }
-  // Against what each producer's pushes acknowledged (its tombstones: a consumer killed while
-  // reclaiming leaves the same producer twice).
+  // Against what each producer's pushes acknowledged: its tombstone, exactly one per producer
+  // (a consumer killed while reclaiming must not fold a ring twice).
   std::map<std::uint64_t, ControlTombstone> dead;
-  for (const ControlTombstone& t : control->tombstones()) dead[t.producer_id] = t;
+  std::uint64_t appended_in_tombstones = 0;
+  for (const ControlTombstone& t : control->tombstones()) {
+    EXPECT_EQ(dead.count(t.producer_id), 0u) << "producer " << t.producer_id << " reclaimed twice";
+    dead[t.producer_id] = t;
+    appended_in_tombstones += t.appended;
+  }
+  EXPECT_LE(dead.size(), static_cast<std::size_t>(started));  // one killed before its ring existed has none
+  EXPECT_EQ(control->retired().producers_died, dead.size());
+  EXPECT_EQ(control->retired().appended, appended_in_tombstones);
+  EXPECT_EQ(control->interrupted_retire(), 0u);
   int died_mid_entry = 0;
   for (const auto& [id, t] : dead) {
     const std::uint64_t in_log = next_seq.count(id) ? next_seq[id] : 0;
