@@ -51,8 +51,11 @@ struct StoredRetiring {
   std::uint64_t appended;
   std::uint64_t dropped[kDropReasonCount];
   std::uint64_t malformed, written, producer_died, producers_died, tombstones_added;
+  std::uint64_t has_tombstone;         // 1: `tombstone` goes to slot tombstone_index % kTombstones
+  std::uint64_t tombstone_index;
+  StoredTombstone tombstone;
 };
-static_assert(sizeof(StoredRetiring) == 136);
+static_assert(sizeof(StoredRetiring) == 256);
 }  // namespace
 
 struct RingControl::Layout {
@@ -324,20 +327,34 @@ void RingControl::begin_retire(const SharedRing& ring, bool producer_dead) {
   r->malformed = l->retired.malformed.load(std::memory_order_relaxed) + c.malformed;
   r->written = l->retired.written.load(std::memory_order_relaxed) + c.written;
   r->producer_died = l->retired.producer_died.load(std::memory_order_relaxed) + (mid_entry ? 1 : 0);
-  r->producers_died = l->retired.producers_died.load(std::memory_order_relaxed) + (producer_dead ? 1 : 0);
+  r->producers_died = l->retired.producers_died.load(std::memory_order_relaxed);
   const std::uint64_t n = l->retired.tombstones_added.load(std::memory_order_relaxed);
-  r->tombstones_added = n + (producer_dead ? 1 : 0);
+  r->tombstones_added = n;
+  r->has_tombstone = producer_dead ? 1 : 0;
   if (producer_dead) {
-    // Slot n is read only once tombstones_added passes it, which apply_retiring does.
+    // One tombstone per producer (thread), however many of its rings die with it (a thread
+    // that grew leaves several): merged into the one kept, if any; else a new one, and one
+    // more producer counted dead. Written to its slot by apply_retiring.
+    std::uint64_t index = n;
+    for (std::uint64_t i = n > kTombstones ? n - kTombstones : 0; i < n; ++i) {
+      if (ring.producer_id() != 0 && l->tombstones()[i % kTombstones].producer_id == ring.producer_id()) index = i;
+    }
     StoredTombstone t{};
+    if (index != n) {
+      t = l->tombstones()[index % kTombstones];
+    } else {
+      r->tombstones_added = n + 1;
+      ++r->producers_died;
+    }
     t.ring_id = ring.ring_id();
     t.producer_id = ring.producer_id();
     t.pid = ring.identity().pid;
-    t.died = mid_entry ? 2 : 1;
-    t.appended = c.appended;
-    for (std::size_t i = 0; i < kDropReasonCount; ++i) t.dropped[i] = c.dropped[i];
+    t.died = std::max<std::uint32_t>(t.died, mid_entry ? 2 : 1);
+    t.appended += c.appended;
+    for (std::size_t i = 0; i < kDropReasonCount; ++i) t.dropped[i] += c.dropped[i];
     t.retired_unix_ns = io::wall_clock_ns();
-    l->tombstones()[n % kTombstones] = t;
+    r->tombstone = t;
+    r->tombstone_index = index;
   }
   r->ring_id.store(ring.ring_id(), std::memory_order_release);
   apply_retiring();
@@ -352,6 +369,7 @@ void RingControl::apply_retiring() noexcept {
   l->retired.written.store(r->written, std::memory_order_relaxed);
   l->retired.producer_died.store(r->producer_died, std::memory_order_relaxed);
   l->retired.producers_died.store(r->producers_died, std::memory_order_relaxed);
+  if (r->has_tombstone != 0) l->tombstones()[r->tombstone_index % kTombstones] = r->tombstone;
   l->retired.tombstones_added.store(r->tombstones_added, std::memory_order_release);
 }
 

@@ -35,7 +35,7 @@
 //     264   u64      malformed
 //     272   u64      written
 //     280   u64      producer_died (partial entries lost to a producer's death)
-//     288   u64      producers_died (rings whose producer died before sealing)
+//     288   u64      producers_died (producers, i.e. threads, that died before sealing a ring)
 //     296   u64      tombstones_added (the next tombstone goes to slot tombstones_added % 256)
 //     304   ..319    zero
 //   intent line (320):
@@ -47,8 +47,9 @@
 //     360   ..4095   zero
 //   4096   IntentRun[512], 40 bytes each: ring_id, pos_start, pos_end, first_offset, count (u64s)
 //   24576  Tombstone[256], 104 bytes each (see ControlTombstone), ends at 51200
-//   51200  the reclaim in progress (begin_retire), 136 bytes: u64 ring_id (0: none), capacity,
-//          released, then the retired line's counters as they are after it; zero to 53248
+//   51200  the reclaim in progress (begin_retire), 256 bytes: u64 ring_id (0: none), capacity,
+//          released, the retired line's counters as they are after it, u64 has_tombstone,
+//          u64 tombstone_index, Tombstone (104 bytes); zero to 53248
 #pragma once
 
 #include <array>

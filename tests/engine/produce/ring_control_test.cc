@@ -197,6 +197,50 @@ TEST_F(Dir, AReclaimCutShortByAKillIsFinishedOnceByTheNextWriter) {
   EXPECT_EQ(control.retired().producers_died, 1u);
 }
 
+// A thread that grew leaves several rings; when its process dies they are reclaimed one by one
+// as dead, and the producer gets one tombstone holding all of them (so 256 tombstones cover 256
+// dead threads, not 256 rings), counted once in producers_died.
+TEST_F(Dir, ADeadProducersRingsShareOneTombstone) {
+  control.set_budget_bytes(1 << 20);
+  Result<SharedRing> first = dir.create_ring(RingIdentity{}, 8192, control);
+  ASSERT_TRUE(first.is_ok());
+  RingIdentity grown;
+  grown.producer_id = first->producer_id();
+  grown.generation = 1;
+  Result<SharedRing> second = dir.create_ring(grown, 16384, control);
+  ASSERT_TRUE(second.is_ok());
+  Result<SharedRing> other = dir.create_ring(RingIdentity{}, 8192, control);  // another thread
+  ASSERT_TRUE(other.is_ok());
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(first->try_push(1, 0, 0, std::vector<std::uint8_t>(10, 1)));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(second->try_push(1, 0, 0, std::vector<std::uint8_t>(10, 1)));
+  second->count_drop(DropReason::kQueueFull);
+  ASSERT_TRUE(other->try_push(1, 0, 0, std::vector<std::uint8_t>(10, 1)));
+
+  Result<RingListing> listing = dir.list();
+  ASSERT_TRUE(listing.is_ok());
+  ASSERT_EQ(listing->rings.size(), 3u);
+  for (SharedRing& ring : listing->rings) {
+    std::vector<std::uint8_t> out(1 << 12);
+    std::vector<DrainedEntry> entries;
+    const DrainResult r = ring.drain(out, &entries, DrainLimits{}, [](auto, auto, auto) { return true; });
+    ring.mark_written(r.read_end, entries.size());
+    ASSERT_TRUE(dir.reclaim(std::move(ring), /*producer_dead=*/true, control).is_ok());
+  }
+  EXPECT_EQ(control.retired().appended, 8u);
+  EXPECT_EQ(control.retired().producers_died, 2u) << "two threads died, with three rings";
+  const std::vector<ControlTombstone> dead = control.tombstones();
+  ASSERT_EQ(dead.size(), 2u);
+  for (const ControlTombstone& t : dead) {
+    if (t.producer_id == first->producer_id()) {
+      EXPECT_EQ(t.appended, 7u);
+      EXPECT_EQ(t.dropped[static_cast<std::size_t>(DropReason::kQueueFull)], 1u);
+    } else {
+      EXPECT_EQ(t.producer_id, other->producer_id());
+      EXPECT_EQ(t.appended, 1u);
+    }
+  }
+}
+
 TEST_F(Dir, RingOfAnotherBootIsDeleted) {
   RingIdentity id;
   id.log_id = kLogId;
