@@ -33,7 +33,7 @@ class SpanTests(LogDirTest):
         self.assertEqual(inner_rec["input_tokens"], 5)
         self.assertEqual(inner_rec["trace_id"], outer_rec["trace_id"])
         self.assertEqual(inner_rec["parent_span_id"], outer_rec["span_id"])
-        self.assertEqual(outer_rec["parent_span_id"], "")
+        self.assertFalse(outer_rec["parent_span_id"])  # absent: a root span
         self.assertEqual(len(outer_rec["trace_id"]), 32)
         self.assertGreater(int(inner_rec["end_ns"]), int(inner_rec["start_ns"]))
         self.assertLessEqual(int(outer_rec["start_ns"]), int(inner_rec["start_ns"]))
@@ -139,7 +139,7 @@ class LoggingTests(LogDirTest):
         self.assertEqual(logs[0]["trace_id"], span.trace_id)
         self.assertEqual(logs[0]["span_id"], span.span_id)
         self.assertEqual(logs[0]["severity_number"], 9)
-        self.assertEqual(logs[1]["trace_id"], "")
+        self.assertFalse(logs[1]["trace_id"])  # no enclosing span
         self.assertEqual(logs[1]["severity_number"], 17)
 
 
