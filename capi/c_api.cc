@@ -8,8 +8,8 @@
 #include "capi/c_options.h"
 #include "capi/c_records.h"
 #include "capi/c_status.h"
-#include "capi/stats_json.h"
 #include "engine/sinks/otlp/http_header_sources.h"
+#include "report/stats_json.h"
 #include "spool/buffer.h"
 #include "spool/forwarder.h"
 #include "spool/jsonl_file_sink.h"
@@ -45,8 +45,8 @@ char* c_string(const std::string& text) {
   return out;
 }
 
-spool_status return_json(const std::string& json, char** out) {
-  *out = c_string(json);
+spool_status return_json(const nlohmann::ordered_json& json, char** out) {
+  *out = c_string(json.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   return *out != nullptr ? SPOOL_OK : report(SPOOL_INTERNAL, "out of memory");
 }
 
@@ -248,7 +248,9 @@ spool_status spool_stats_json(const spool_buffer* buffer, char** json_out) {
   return guarded("spool_stats_json", [&] {
     if (buffer == nullptr || json_out == nullptr) return invalid("spool_stats_json: buffer and json_out must not be NULL");
     *json_out = nullptr;
-    return spool::capi::return_json(spool::capi::buffer_stats_json(buffer->buffer->stats(), spool_role(buffer)), json_out);
+    nlohmann::ordered_json j = {{"role", spool_role(buffer)}};
+    j.update(spool::report::buffer_stats_json(buffer->buffer->stats()));
+    return spool::capi::return_json(j, json_out);
   });
 }
 
@@ -283,7 +285,7 @@ spool_status spool_forwarder_stats_json(const spool_forwarder* forwarder, char**
       return invalid("spool_forwarder_stats_json: forwarder and json_out must not be NULL");
     }
     *json_out = nullptr;
-    return spool::capi::return_json(spool::capi::forwarder_stats_json(forwarder->forwarder->stats()), json_out);
+    return spool::capi::return_json(spool::report::forwarder_stats_json(forwarder->forwarder->stats()), json_out);
   });
 }
 

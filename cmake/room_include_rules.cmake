@@ -1,7 +1,7 @@
 # The include rules of the rooms (and of the public headers): each room's sources may include only its own headers and
 # those of the rooms below it, so the dependency direction of the libraries
 #
-#   spool_sinks -> spool_forward -> spool_produce -> spool_record, spool_segment -> spool_io
+#   spool_capi -> spool_report -> spool_sinks -> spool_forward -> spool_produce -> spool_record, spool_segment -> spool_io
 #
 # holds for the headers too (a static library would otherwise happily compile an upward
 # include and fail, or not, only at some later link). Include paths are rooted at the
@@ -22,7 +22,8 @@ set(SPOOL_ROOM_RULES
   "engine/produce|engine/produce/,engine/record/,segment/,io/"
   "engine/forward|engine/forward/,engine/produce/,engine/record/,segment/,io/"
   "engine/sinks|engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/"
-  "capi|capi/,engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/")
+  "report|report/,engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/"
+  "capi|capi/,report/,engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/")
 # Public headers implemented by one room: only that room and the rooms above it include them.
 set(SPOOL_PUBLIC_HEADER_ROOMS
   "spool/buffer.h|engine/produce/"
@@ -48,7 +49,7 @@ function(spool_room_include_violations source_dir out)
       foreach(line ${includes})
         string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]+\"([^\"]+)\".*" "\\1" header "${line}")
         set(owner "")
-        if(header MATCHES "^(io|segment|capi|engine/[a-z_]+)/")
+        if(header MATCHES "^(io|segment|capi|report|engine/[a-z_]+)/")
           set(owner "${CMAKE_MATCH_1}/")
         else()
           foreach(entry ${SPOOL_PUBLIC_HEADER_ROOMS})

@@ -53,14 +53,6 @@ std::uint64_t damaged_bytes(const segment::RecoveryReport& report) {
   return n;
 }
 
-ordered_json dropped_by_reason_json(const std::array<std::uint64_t, kDropReasonCount>& dropped) {
-  ordered_json j = ordered_json::object();
-  for (std::size_t r = 0; r < kDropReasonCount; ++r) {
-    if (dropped[r] != 0) j[drop_reason_name(static_cast<DropReason>(r))] = dropped[r];
-  }
-  return j;
-}
-
 ordered_json cursors_past_end_json(const segment::RecoveryReport& report) {
   ordered_json a = ordered_json::array();
   for (const auto& c : report.cursors_past_end) {

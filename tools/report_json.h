@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
+#include "report/stats_json.h"
+
 #include "spool/buffer_stats.h"
 
 #include "segment/recovery_report.h"
@@ -26,7 +28,7 @@ std::uint64_t damaged_bytes(const segment::RecoveryReport& report);
 
 // Cursors recovery found past the end of the log, with the offsets skipped for each.
 // {reason name: count} for every DropReason with a non-zero count (BufferStats, a producer).
-nlohmann::ordered_json dropped_by_reason_json(const std::array<std::uint64_t, kDropReasonCount>& dropped);
+using report::dropped_by_reason_json;  // report/stats_json.h
 nlohmann::ordered_json cursors_past_end_json(const segment::RecoveryReport& report);
 // The whole report: clean_shutdown, full_scan, segments, segments_scanned, records_scanned,
 // recovery_point, next_offset, offsets_skipped, cursors_past_end, truncated, skipped,

@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <string>
 
+#include "report/stats_json.h"
+
 namespace spool::tools {
 
 // "2026-11-22T18:40:46.123Z" (UTC, milliseconds); "" for ns <= 0 (unknown, never).
-std::string iso8601_utc(std::int64_t ns);
+using report::iso8601_utc;
 // 16 lowercase hex digits, as in idempotency keys and the Spool-Log-Id header.
 std::string hex_id(std::uint64_t id);
 

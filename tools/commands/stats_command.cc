@@ -31,37 +31,12 @@ struct StatsArgs {
   std::string dir;
 };
 
-// "2026-11-22T18:40:46.123Z", or null for 0 (never / unknown).
-Json iso8601_utc_or_null(std::int64_t ns) {
-  std::string text = iso8601_utc(ns);
-  if (text.empty()) return nullptr;
-  return text;
-}
-
-Json totals_json(const ForwardTotals& t) {
-  Json j;
-  j["delivered"] = t.delivered;
-  j["dead_lettered"] = t.dead_lettered;
-  j["dropped_unforwarded"] = t.dropped_unforwarded;
-  j["rejected_unnamed"] = t.rejected_unnamed;
-  j["failed"] = t.failed;
-  j["retried"] = t.retried;
-  j["batches"] = t.batches;
-  j["failed_sends"] = t.failed_sends;
-  j["bytes_sent"] = t.bytes_sent;
-  j["bytes_read"] = t.bytes_read;
-  j["last_flush"] = iso8601_utc_or_null(t.last_flush_ns);
-  j["last_error_time"] = iso8601_utc_or_null(t.last_error_ns);
-  j["last_error"] = t.last_error.empty() ? Json(nullptr) : Json(t.last_error);
-  return j;
-}
-
 // The writer and every producer (producers.h).
 void add_producers(const ProducersSummary& p, Json* j) {
   if (p.writer) {
     Json w;
     w["pid"] = p.writer->pid;
-    w["since"] = iso8601_utc_or_null(p.writer->since_ns);
+    w["since"] = report::iso8601_utc_or_null(p.writer->since_ns);
     w["generation"] = p.writer->generation;
     w["written_offset"] = p.writer->written_offset;
     w["committed_offset"] = p.writer->committed_offset;
@@ -115,7 +90,7 @@ Json stats_json(const LogSummary& summary) {
     lag["bytes"] = c.lag.bytes;
     lag["oldest_age_s"] = c.lag.oldest_age_ns > 0 ? static_cast<double>(c.lag.oldest_age_ns) / 1e9 : 0.0;
     cursor["lag"] = std::move(lag);
-    cursor["totals"] = totals_json(c.totals);
+    cursor["totals"] = report::forward_totals_json(c.totals);
     cursors.push_back(std::move(cursor));
   }
 

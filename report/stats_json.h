@@ -1,0 +1,27 @@
+// spool's counters as JSON, one form for every front end: `spoolctl stats` and `produce`
+// (tools/), and the C API's spool_stats_json / spool_forwarder_stats_json (capi/). Field
+// names are the C++ structs' (include/spool/buffer_stats.h, forwarder_stats.h); times are
+// ISO 8601 UTC text, null for never.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "spool/buffer_stats.h"
+#include "spool/forwarder_stats.h"
+
+namespace spool::report {
+
+// "2026-11-22T18:40:46.123Z" (UTC, milliseconds); "" for ns <= 0 (unknown, never).
+std::string iso8601_utc(std::int64_t ns);
+// The same, or null for ns <= 0.
+nlohmann::ordered_json iso8601_utc_or_null(std::int64_t ns);
+// {"queue_full": 3, ...}: the reasons with a count above zero.
+nlohmann::ordered_json dropped_by_reason_json(const std::array<std::uint64_t, kDropReasonCount>& dropped);
+nlohmann::ordered_json forward_totals_json(const ForwardTotals& totals);
+nlohmann::ordered_json buffer_stats_json(const BufferStats& stats);
+nlohmann::ordered_json forwarder_stats_json(const ForwarderStats& stats);
+
+}  // namespace spool::report
