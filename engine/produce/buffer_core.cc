@@ -429,9 +429,9 @@ BufferStats BufferCore::stats() const {
   std::int64_t oldest = 0;
   std::size_t rings = 0;
   WriterSide* w = writer_side_.load(std::memory_order_acquire);
-  const auto snapshot = registry_->snapshot();
   auto read_rings = [&] {
-    sum = registry_->retired();
+    // One cut of the live rings and the folded ones: prune() moves a ring between them.
+    const auto snapshot = registry_->snapshot(&sum);
   for (const std::shared_ptr<LocalRing>& ring : snapshot) {
     const RingCounters c = ring->ring.counters();
     sum.appended += c.appended;

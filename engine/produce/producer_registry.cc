@@ -191,9 +191,10 @@ std::vector<std::shared_ptr<LocalRing>> ProducerRegistry::snapshot() const {
   return rings_;
 }
 
-RingCounters ProducerRegistry::retired() const {
+std::vector<std::shared_ptr<LocalRing>> ProducerRegistry::snapshot(RingCounters* retired) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return retired_;
+  *retired = retired_;
+  return rings_;
 }
 
 void ProducerRegistry::prune() {

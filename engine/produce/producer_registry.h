@@ -115,12 +115,14 @@ class ProducerRegistry {
 
   // Every ring still mapped (flush targets, stats); each stays mapped while its pointer lives.
   std::vector<std::shared_ptr<LocalRing>> snapshot() const;
-  // Counters of rings unmapped by prune(), so totals never go backwards.
-  RingCounters retired() const;
+  // The same, and in one cut with it (one lock) the counters of rings unmapped by prune():
+  // a ring is in exactly one of the two, never both (stats would count it twice) or neither.
+  std::vector<std::shared_ptr<LocalRing>> snapshot(RingCounters* retired) const;
   std::size_t ring_count() const noexcept { return ring_count_.load(std::memory_order_relaxed); }
 
   // Unmaps sealed rings the writer has finished with (drained), folding their counters into
-  // retired(): what returns a finished thread's ring memory to the system.
+  // the retired counters (snapshot(RingCounters*)): what returns a finished thread's ring
+  // memory to the system.
   void prune();
   // Takes back the memory of rings whose thread stopped appending: a ring that has not moved
   // for `idle_ns` and is empty (all written) is sealed and its pages returned; the thread's
