@@ -50,14 +50,6 @@ spool_status return_json(const nlohmann::ordered_json& json, char** out) {
   return *out != nullptr ? SPOOL_OK : report(SPOOL_INTERNAL, "out of memory");
 }
 
-Priority priority_or(int priority, Status* error) {
-  if (priority < 0 || priority > 3) {
-    *error = Status::invalid_argument("priority " + std::to_string(priority) + " is not 0 (low) to 3 (critical)");
-    return Priority::kNormal;
-  }
-  return static_cast<Priority>(priority);
-}
-
 // The sink behind a URL of spool_forwarder_start (the URL forms of `spoolctl forward --to`).
 Result<std::unique_ptr<Sink>> sink_for_url(const std::string& url, mode_t file_mode) {
   if (url.starts_with("http://") || url.starts_with("https://")) {
@@ -209,7 +201,7 @@ spool_status spool_append_raw(spool_buffer* buffer, spool_str type_tag, const vo
     spool::RawRecord r;
     r.type_tag = type_tag.data == nullptr ? std::string_view() : std::string_view(type_tag.data, type_tag.len);
     r.data = std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(data), len);
-    r.priority = spool::capi::priority_or(priority, &error);
+    r.priority = spool::capi::priority_of(priority, &error);
     if (!error) return report(error);
     return report(buffer->buffer->append(r));
   });
@@ -223,7 +215,7 @@ spool_status spool_append_encoded(spool_buffer* buffer, int kind, const void* by
     Status error;
     spool::EncodedRecord r;
     r.kind = static_cast<spool::RecordKind>(kind);
-    r.priority = spool::capi::priority_or(priority, &error);
+    r.priority = spool::capi::priority_of(priority, &error);
     r.bytes = std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(bytes), len);
     if (!error) return report(error);
     return report(buffer->buffer->append_checked(r));

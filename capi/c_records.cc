@@ -24,14 +24,6 @@ Status sized_copy(const T* in, Init init, T* out, const char* what) {
   return Status::ok();
 }
 
-Priority priority_of(int p, Status* error) {
-  if (p < 0 || p > 3) {
-    *error = Status::invalid_argument("priority " + std::to_string(p) + " is not 0 (low) to 3 (critical)");
-    return Priority::kNormal;
-  }
-  return static_cast<Priority>(p);
-}
-
 template <std::size_t N>
 void copy_id(const std::uint8_t (&in)[N], std::array<std::uint8_t, N>* out) {
   std::memcpy(out->data(), in, N);
@@ -44,6 +36,14 @@ Status check_array(const void* p, std::size_t count, const char* what) {
 }
 
 }  // namespace
+
+Priority priority_of(int p, Status* error) {
+  if (p < 0 || p > 3) {
+    *error = Status::invalid_argument("priority " + std::to_string(p) + " is not 0 (low) to 3 (critical)");
+    return Priority::kNormal;
+  }
+  return static_cast<Priority>(p);
+}
 
 RecordViews& RecordViews::for_this_thread() {
   thread_local RecordViews views;

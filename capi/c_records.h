@@ -14,6 +14,10 @@
 
 namespace spool::capi {
 
+// A C priority (0 low .. 3 critical) as spool's; outside that range `error` is set and
+// kNormal is returned.
+Priority priority_of(int priority, Status* error);
+
 class RecordViews {
  public:
   // `out` views `in` (and this object's scratch arrays) until the next call on this object.

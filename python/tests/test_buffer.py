@@ -107,9 +107,15 @@ class ProcessTests(LogDirTest):
         workers = [ctx.Process(target=_worker, args=(self.dir, w, n)) for w in range(4)]
         for w in workers:
             w.start()
-        for w in workers:
-            w.join(timeout=300)
-            self.assertEqual(w.exitcode, 0)
+        try:
+            for w in workers:
+                w.join(timeout=300)
+                self.assertEqual(w.exitcode, 0)
+        finally:
+            for w in workers:  # none outlives the test, even when one hung or failed
+                if w.is_alive():
+                    w.kill()
+                    w.join(timeout=10)
         per_producer: dict[str, list[int]] = {}
         for record in dump(self.dir):
             attrs = attributes(record)
