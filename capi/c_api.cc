@@ -9,10 +9,10 @@
 #include "capi/c_records.h"
 #include "capi/c_status.h"
 #include "engine/sinks/otlp/http_header_sources.h"
+#include "engine/sinks/sink_for_url.h"
 #include "report/stats_json.h"
 #include "spool/buffer.h"
 #include "spool/forwarder.h"
-#include "spool/jsonl_file_sink.h"
 #include "spool/otlp_http_sink.h"
 #include "spool/spool.h"
 
@@ -50,25 +50,17 @@ spool_status return_json(const nlohmann::ordered_json& json, char** out) {
   return *out != nullptr ? SPOOL_OK : report(SPOOL_INTERNAL, "out of memory");
 }
 
-// The sink behind a URL of spool_forwarder_start (the URL forms of `spoolctl forward --to`).
+// The sink behind a URL of spool_forwarder_start: OTLP/HTTP with headers from
+// OTEL_EXPORTER_OTLP_HEADERS, or a JSON-lines file.
 Result<std::unique_ptr<Sink>> sink_for_url(const std::string& url, mode_t file_mode) {
-  if (url.starts_with("http://") || url.starts_with("https://")) {
-    OtlpHttpOptions o;
-    o.endpoint = url;
-    if (const char* env = std::getenv(std::string(engine::kOtelHeadersVariable).c_str())) {
-      auto headers = engine::parse_otel_headers(env);
-      if (!headers) return headers.status();
-      o.headers = std::move(*headers);
-    }
-    return make_otlp_http_sink(std::move(o));
+  OtlpHttpOptions o;
+  const char* env = std::getenv(std::string(engine::kOtelHeadersVariable).c_str());
+  if (env != nullptr && (url.starts_with("http://") || url.starts_with("https://"))) {
+    auto headers = engine::parse_otel_headers(env);
+    if (!headers) return headers.status();
+    o.headers = std::move(*headers);
   }
-  for (std::string_view scheme : {"file:", "jsonl:"}) {
-    if (url.starts_with(scheme) && url.size() > scheme.size()) {
-      return make_jsonl_file_sink(url.substr(scheme.size()), /*fsync_each_batch=*/true, file_mode);
-    }
-  }
-  return Status::invalid_argument("'" + url + "' is not a supported URL (http://HOST:PORT, https://HOST:PORT, "
-                                  "file:PATH or jsonl:PATH)");
+  return engine::make_sink_for_url(url, std::move(o), file_mode);
 }
 
 }  // namespace

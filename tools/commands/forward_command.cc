@@ -43,11 +43,11 @@
 #include <vector>
 
 #include "engine/sinks/otlp/http_header_sources.h"
+#include "engine/sinks/sink_for_url.h"
 #include "engine/forward/secret_redaction.h"
 #include "segment/log_state.h"
 #include "spool/forwarder.h"
 #include "spool/forwarder_options.h"
-#include "spool/jsonl_file_sink.h"
 #include "spool/otlp_http_sink.h"
 #include "tools/buffer_option_names.h"
 #include "tools/cli_numbers.h"
@@ -189,9 +189,8 @@ Result<engine::HttpHeaders> request_headers(const ForwardArgs& args) {
 // `file_mode`: the log's, for a JSON-lines file this creates (it holds the same records).
 Result<std::unique_ptr<Sink>> make_sink(const ForwardArgs& args, mode_t file_mode) {
   const std::string& url = args.url;
+  OtlpHttpOptions o;
   if (url.starts_with("http://") || url.starts_with("https://")) {
-    OtlpHttpOptions o;
-    o.endpoint = url;
     o.encoding = args.encoding;
     o.compression = args.compression;
     auto headers = request_headers(args);
@@ -213,21 +212,12 @@ Result<std::unique_ptr<Sink>> make_sink(const ForwardArgs& args, mode_t file_mod
       // The request timeout includes the connect; a longer connect timeout would never apply.
       o.connect_timeout_ms = std::min(o.connect_timeout_ms, o.request_timeout_ms);
     }
-    return make_otlp_http_sink(std::move(o));
   }
-  for (std::string_view scheme : {"file:", "jsonl:"}) {
-    if (url.starts_with(scheme)) {
-      std::string path = url.substr(scheme.size());
-      if (path.empty()) {
-        return Status::invalid_argument("--to " + url + " names no file (use " +
-                                        std::string(scheme) + "PATH)");
-      }
-      return make_jsonl_file_sink(std::move(path), /*fsync_each_batch=*/true, file_mode);
-    }
+  auto sink = engine::make_sink_for_url(url, std::move(o), file_mode);
+  if (!sink && sink.status().code() == StatusCode::kInvalidArgument) {
+    return Status::invalid_argument("--to " + sink.status().message());  // names the flag
   }
-  return Status::invalid_argument("--to '" + engine::redact_secrets(url) +
-                                  "' is not a supported URL (http://HOST:PORT, https://HOST:PORT, "
-                                  "file:PATH or jsonl:PATH)");
+  return sink;
 }
 
 // ---- options ---------------------------------------------------------------------------
