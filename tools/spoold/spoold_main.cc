@@ -1,0 +1,2 @@
+// spoold: the agent (see README "spoold").
+int main() { return 0; }
