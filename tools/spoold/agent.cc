@@ -1,0 +1,206 @@
+#include "tools/spoold/agent.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "engine/forward/secret_redaction.h"
+#include "engine/sinks/sink_for_url.h"
+#include "report/prometheus_text.h"
+#include "tools/buffer_option_names.h"
+#include "tools/spoold/receiver_metrics.h"
+
+namespace spool::tools {
+
+namespace {
+
+constexpr std::uint64_t kMiB = 1ull << 20;
+
+Result<Options> buffer_options(const SpooldConfig& c) {
+  Options o;
+  // The agent writes the log: apps attach to it, they never take it over from a running agent.
+  o.role = Role::kWriter;
+  o.log.retention_bytes = c.max_size_mb * kMiB;
+  o.log.retention_max_age_ms = std::uint64_t{c.retention_days} * 24 * 3600 * 1000;
+  for (const auto& [name, value] : c.buffer_options) {
+    const auto bad = [&] { return Status::invalid_argument("buffer." + name + ": invalid value '" + value + "'"); };
+    if (name == "durability") {
+      const auto it = durability_names().find(value);
+      if (it == durability_names().end()) return bad();
+      o.log.durability = it->second;
+    } else if (name == "full_policy") {
+      const auto it = full_policy_names().find(value);
+      if (it == full_policy_names().end()) return bad();
+      o.full_policy = it->second;
+    } else {
+      std::uint64_t n = 0;
+      try {
+        std::size_t used = 0;
+        n = std::stoull(value, &used);
+        if (used != value.size()) return bad();
+      } catch (const std::exception&) {
+        return bad();
+      }
+      if (name == "queue_mb") {
+        o.queue_bytes = n * kMiB;
+      } else if (name == "segment_mb") {
+        o.log.segment_bytes = n * kMiB;
+      } else if (name == "block_timeout_ms") {
+        o.block_timeout_ms = static_cast<std::uint32_t>(n);
+      } else if (name == "sync_interval_ms") {
+        o.log.sync_interval_ms = static_cast<std::uint32_t>(n);
+      } else {
+        return Status::invalid_argument("buffer." + name + ": unknown option");
+      }
+    }
+  }
+  return o;
+}
+
+Result<std::unique_ptr<spool::Sink>> sink_for(const SpooldConfig& c, const SinkConfig& s) {
+  OtlpHttpOptions http;
+  http.headers = s.headers;
+  http.encoding = s.encoding == "json" ? OtlpHttpOptions::Encoding::kJson : OtlpHttpOptions::Encoding::kProtobuf;
+  if (s.compression == "none") http.compression = OtlpHttpOptions::Compression::kNone;
+  if (s.compression == "gzip") http.compression = OtlpHttpOptions::Compression::kGzip;
+  if (s.compression == "zstd") http.compression = OtlpHttpOptions::Compression::kZstd;
+  http.resource_attributes.emplace_back("service.name", c.service_name);
+  for (const auto& attribute : c.resource_attributes) {
+    if (attribute.first != "service.name") http.resource_attributes.push_back(attribute);
+  }
+  if (!c.device_id.empty()) http.resource_attributes.emplace_back("device.id", c.device_id);
+  // A record received over OTLP keeps its own resource; these fill only keys it lacks.
+  auto sink = engine::make_sink_for_url(s.url, std::move(http), 0600);
+  if (!sink) return Status(sink.status().code(), "sink " + s.cursor + ": " + sink.status().message());
+  return sink;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Agent>> Agent::start(const SpooldConfig& config) {
+  std::unique_ptr<Agent> a(new Agent());
+  a->config_ = config;
+  auto options = buffer_options(config);
+  if (!options) return options.status();
+  auto buffer = Buffer::open(config.dir, *options);
+  if (!buffer) return Status(buffer.status().code(), "log " + config.dir + ": " + buffer.status().message());
+  a->buffer_ = std::move(*buffer);
+
+  for (const SinkConfig& s : config.sinks) {
+    auto sink = sink_for(config, s);
+    if (!sink) return sink.status();
+    ForwarderOptions fo;
+    fo.cursor = s.cursor;
+    fo.stop_timeout_ms = config.drain_timeout_ms;
+    auto forwarder = Forwarder::start(*a->buffer_, std::move(*sink), fo);
+    if (!forwarder) {
+      return Status(forwarder.status().code(), "sink " + s.cursor + ": " + forwarder.status().message());
+    }
+    a->sinks_.push_back({s.cursor, engine::redact_secrets(s.url), std::move(*forwarder)});
+  }
+
+  if (!config.metrics_listen.empty() && config.metrics_listen != "off") {
+    auto address = parse_listen_address(config.metrics_listen, "metrics_listen");
+    if (!address) return address.status();
+    auto http = HttpServerThread::create("", "");
+    if (!http) return http.status();
+    a->metrics_ = std::move(*http);
+    Agent* self = a.get();
+    a->metrics_->server().Get("/metrics", [self](const httplib::Request&, httplib::Response& res) {
+      res.set_content(self->metrics_text(), "text/plain; version=0.0.4; charset=utf-8");
+    });
+    a->metrics_->server().Get("/healthz", [self](const httplib::Request&, httplib::Response& res) {
+      const HealthReport report = self->health();
+      nlohmann::ordered_json j;
+      j["healthy"] = report.healthy();
+      j["warnings"] = nlohmann::ordered_json::array();
+      for (const HealthWarning& w : report.warnings) j["warnings"].push_back({{"code", w.code}, {"message", w.message}});
+      res.status = report.healthy() ? 200 : 503;
+      res.set_content(j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n",
+                      "application/json");
+    });
+    if (Status s = a->metrics_->serve(*address); !s) return Status(s.code(), "--metrics-listen: " + s.message());
+  }
+
+  auto otlp = parse_listen_address(config.otlp_listen, "otlp_listen");
+  if (!otlp) return otlp.status();
+  OtlpReceiverOptions ro;
+  ro.listen = *otlp;
+  ro.bearer_token = config.token;
+  ro.tls_cert_file = config.tls_cert_file;
+  ro.tls_key_file = config.tls_key_file;
+  ro.max_body_bytes = config.max_body_bytes;
+  ro.ack = config.ack;
+  auto receiver = OtlpHttpReceiver::start(*a->buffer_, ro);
+  if (!receiver) return Status(receiver.status().code(), "--otlp-listen: " + receiver.status().message());
+  a->receiver_ = std::move(*receiver);
+  return a;
+}
+
+Agent::~Agent() { (void)shutdown(); }
+
+std::string Agent::metrics_address() const { return metrics_ ? metrics_->address().text() : std::string(); }
+
+std::string Agent::metrics_text() const {
+  std::vector<report::PrometheusForwarder> forwarders;
+  for (const Sink& s : sinks_) forwarders.push_back({s.cursor, s.url_shown, s.forwarder->stats()});
+  const BufferStats stats = buffer_->stats();
+  std::string text = report::prometheus_text(stats, forwarders, nullptr);
+  if (receiver_) text += receiver_prometheus_text(receiver_->stats());
+  return text;
+}
+
+HealthReport Agent::health() const {
+  HealthReport out;
+  const auto add = [&out](const HealthReport& r) {
+    for (const HealthWarning& w : r.warnings) {
+      bool seen = false;
+      for (const HealthWarning& have : out.warnings) seen = seen || (have.code == w.code && have.message == w.message);
+      if (!seen) out.warnings.push_back(w);
+    }
+  };
+  for (const Sink& s : sinks_) add(s.forwarder->health());
+  if (sinks_.empty()) {
+    const BufferStats bs = buffer_->stats();
+    HealthInputs in;
+    in.queue_bytes = bs.queue_bytes;
+    in.queue_cap_bytes = bs.queue_budget_bytes;
+    in.write_backlog_records = bs.queue_depth;
+    in.log_failed = bs.log_failed;
+    add(evaluate_health(in));
+  }
+  return out;
+}
+
+Status Agent::shutdown() {
+  if (shut_down_) return Status::ok();
+  shut_down_ = true;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.drain_timeout_ms);
+  const auto remaining_ms = [&] {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    return static_cast<std::uint32_t>(std::max<std::int64_t>(1, left.count()));
+  };
+  Status first;
+  const auto keep = [&first](Status s) {
+    if (first && !s) first = std::move(s);
+  };
+  if (receiver_) receiver_->stop();
+  if (buffer_) keep(buffer_->flush(remaining_ms()));
+  // One last delivery, every sink at once, so a sink that is down does not use up the
+  // deadline of the others.
+  std::vector<std::thread> drains;
+  std::vector<Status> drained(sinks_.size());
+  for (std::size_t i = 0; i < sinks_.size(); ++i) {
+    drains.emplace_back([&, i] { drained[i] = sinks_[i].forwarder->flush(remaining_ms()); });
+  }
+  for (std::thread& t : drains) t.join();
+  for (Sink& s : sinks_) keep(s.forwarder->stop());
+  sinks_.clear();
+  if (metrics_) metrics_->stop();
+  if (buffer_) keep(buffer_->shutdown());
+  return first;
+}
+
+}  // namespace spool::tools
