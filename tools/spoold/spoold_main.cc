@@ -58,10 +58,12 @@ int main(int argc, char** argv) {
   }
   std::string sinks;
   for (const SinkConfig& s : cl.config.sinks) sinks += " " + s.cursor;
-  std::fprintf(stderr, "spoold: ready: log %s otlp %s metrics %s sinks%s\n", cl.config.dir.c_str(),
+  // One line on stdout once both endpoints accept connections (scripts and tests wait for it).
+  std::printf("spoold: ready: log %s otlp %s metrics %s sinks%s\n", cl.config.dir.c_str(),
                (*agent)->otlp_address().text().c_str(),
                (*agent)->metrics_address().empty() ? "off" : (*agent)->metrics_address().c_str(),
                sinks.empty() ? " none" : sinks.c_str());
+  std::fflush(stdout);
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
