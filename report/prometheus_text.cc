@@ -24,7 +24,11 @@ std::string number_text(std::uint64_t value) { return std::to_string(value); }
 std::string number_text(std::uint32_t value) { return std::to_string(value); }
 std::string number_text(bool value) { return value ? "1" : "0"; }
 
-double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
+// Whole and fractional seconds apart: a wall-clock time in ns has more digits than a double
+// holds, and dividing it whole rounds 1700000000.25 to 1700000000.2499998.
+double seconds(std::int64_t ns) {
+  return static_cast<double>(ns / 1'000'000'000) + static_cast<double>(ns % 1'000'000'000) / 1e9;
+}
 
 // The series of one family, appended to the exposition text.
 class SeriesWriter {
