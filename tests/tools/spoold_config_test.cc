@@ -83,7 +83,7 @@ TEST_F(SpooldConfigTest, HelpVersionAndPrintConfigAreActionsNotErrors) {
   Loaded help = load({"--help"});
   ASSERT_TRUE(help.status.is_ok()) << help.status.message();
   EXPECT_TRUE(help.line.help);
-  for (std::string_view flag : {"--otlp-listen", "--token-file", "--to", "--buffer", "SPOOL_OTLP_TOKEN", "[[sink]]"}) {
+  for (std::string_view flag : {"SPOOL_DIR", "--otlp-listen", "--token-file", "--to", "--buffer", "SPOOL_OTLP_TOKEN", "[[sink]]"}) {
     EXPECT_NE(help.line.help_text.find(flag), std::string::npos) << flag;
   }
   Loaded version = load({"--version"});

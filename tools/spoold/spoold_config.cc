@@ -185,7 +185,8 @@ std::string help_text() {
     if (!key.env.empty()) sources += std::string(key.env);
     if (!key.file_key.empty()) sources += (sources.empty() ? "" : ", ") + std::string(key.file_key);
     if (key.flag.empty()) {
-      if (key.file_key != "dir") line(std::string(key.env), key.help, "");
+      if (key.file_key == "dir") line("DIR", key.help, sources);
+      else line(std::string(key.env), key.help, "");
       continue;
     }
     line(std::string(key.flag) + " " + std::string(key.metavar), key.help, sources);
@@ -193,12 +194,9 @@ std::string help_text() {
   line("--to URL", "a sink (repeatable): http(s)://HOST:PORT[/prefix], file:PATH, jsonl:PATH",
        "OTEL_EXPORTER_OTLP_ENDPOINT (+ _HEADERS, _COMPRESSION), [[sink]]");
   line("--resource-attribute K=V", "an OTLP resource attribute (repeatable)", "OTEL_RESOURCE_ATTRIBUTES, [resource]");
-  line("--buffer NAME=VALUE", "a Buffer option (repeatable): " + key_list([] {
-         static std::vector<std::string_view> names;
-         if (names.empty()) for (const auto& n : buffer_option_keys()) names.push_back(n);
-         return std::span<const std::string_view>(names);
-       }()),
-       "[buffer]");
+  std::string buffer_keys;
+  for (const std::string& name : buffer_option_keys()) buffer_keys += (buffer_keys.empty() ? "" : ", ") + name;
+  line("--buffer NAME=VALUE", "a Buffer option (repeatable): " + buffer_keys, "[buffer]");
   line("--print-config", "print the effective configuration as JSON (secrets masked) and exit", "");
   line("--help, -h", "this text", "");
   line("--version", "the version", "");
