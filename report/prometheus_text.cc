@@ -77,12 +77,14 @@ class SeriesWriter {
 };
 
 Labels forwarder_labels(const PrometheusForwarder& f) {
-  return {{"cursor", f.stats.cursor}, {"sink", f.sink.empty() ? f.stats.sink : engine::redact_secrets(f.sink)}};
+  return {{"cursor", f.stats.cursor},
+          {"sink", f.sink.empty() ? f.stats.sink : engine::redact_secrets(f.sink)}};
 }
 
 // One series per forwarder, labelled cursor and sink.
 template <typename Value>
-void per_forwarder(const PrometheusInputs& in, SeriesWriter& w, Value (*value)(const PrometheusForwarder&)) {
+void per_forwarder(const PrometheusInputs& in, SeriesWriter& w,
+                   Value (*value)(const PrometheusForwarder&)) {
   for (const PrometheusForwarder& f : in.forwarders) w.sample(forwarder_labels(f), value(f));
 }
 
@@ -92,8 +94,8 @@ void accounting_terms(const PrometheusInputs& in, SeriesWriter& w) {
     if (!f.accounting) continue;
     const Accounting& a = *f.accounting;
     const std::pair<std::string_view, std::uint64_t> terms[] = {
-        {"appended", a.appended},         {"backlog_at_start", a.backlog_at_start},
-        {"delivered", a.delivered},       {"dropped", a.dropped_total()},
+        {"appended", a.appended},           {"backlog_at_start", a.backlog_at_start},
+        {"delivered", a.delivered},         {"dropped", a.dropped_total()},
         {"dead_lettered", a.dead_lettered}, {"still_buffered", a.still_buffered}};
     for (const auto& [term, value] : terms) {
       Labels labels = forwarder_labels(f);
@@ -105,15 +107,15 @@ void accounting_terms(const PrometheusInputs& in, SeriesWriter& w) {
 
 // The health warning codes a report can hold (spool/health.h), each written 0 or 1 so the
 // series exist while healthy; a code not listed here is written when present.
-constexpr std::string_view kHealthCodes[] = {"buffer_fill", "forward_lag",        "recent_error",
-                                             "failure_rate", "write_backlog",     "log_failed",
-                                             "sink_auth",    "sink_misconfigured", "tls_insecure",
-                                             "fork_child"};
+constexpr std::string_view kHealthCodes[] = {
+    "buffer_fill", "forward_lag", "recent_error",       "failure_rate", "write_backlog",
+    "log_failed",  "sink_auth",   "sink_misconfigured", "tls_insecure", "fork_child"};
 
 void health_warnings(const PrometheusInputs& in, SeriesWriter& w) {
   const auto& warnings = in.health->warnings;
   auto present = [&](std::string_view code) {
-    return std::any_of(warnings.begin(), warnings.end(), [&](const HealthWarning& h) { return h.code == code; });
+    return std::any_of(warnings.begin(), warnings.end(),
+                       [&](const HealthWarning& h) { return h.code == code; });
   };
   std::vector<std::string_view> written;
   for (std::string_view code : kHealthCodes) {
@@ -148,135 +150,219 @@ const std::vector<FamilyWriter>& family_writers() {
       // The Buffer: appended == written + dropped + queued, at every instant.
       {{"spool_buffer_appended_records_total", kCounter, "",
         "Buffer::append calls (appended = written + dropped + queued)"},
-       Source::kBuffer, [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.appended); }},
-      {{"spool_buffer_accepted_records_total", kCounter, "", "Appended records that were queued (not refused at the door)"},
-       Source::kBuffer, [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.accepted); }},
-      {{"spool_buffer_written_records_total", kCounter, "", "Records written to the log (offset assigned)"},
-       Source::kBuffer, [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.written); }},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.appended); }},
+      {{"spool_buffer_accepted_records_total", kCounter, "",
+        "Appended records that were queued (not refused at the door)"},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.accepted); }},
+      {{"spool_buffer_written_records_total", kCounter, "",
+        "Records written to the log (offset assigned)"},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.written); }},
       {{"spool_buffer_dropped_records_total", kCounter, "reason",
-        "Records not written, by reason (queue_full, drop_oldest, sampled, block_timeout, too_large, "
-        "write_failed, shutdown, malformed)"},
+        "Records not written, by reason (queue_full, drop_oldest, sampled, block_timeout, "
+        "too_large, write_failed, shutdown, malformed)"},
        Source::kBuffer,
        [](const PrometheusInputs& in, SeriesWriter& w) {
          for (std::size_t r = 0; r < kDropReasonCount; ++r) {
-           w.sample({{"reason", drop_reason_name(static_cast<DropReason>(r))}}, in.buffer.dropped[r]);
+           w.sample({{"reason", drop_reason_name(static_cast<DropReason>(r))}},
+                    in.buffer.dropped[r]);
          }
        }},
       {{"spool_buffer_queued_records", kGauge, "", "Records queued in memory, not yet written"},
-       Source::kBuffer, [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.queue_depth); }},
-      {{"spool_buffer_queued_bytes", kGauge, "", "Bytes the queued records occupy"},
-       Source::kBuffer, [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.queue_bytes); }},
-      {{"spool_buffer_queue_budget_bytes", kGauge, "", "The queues' byte budget (moves with memory pressure)"},
        Source::kBuffer,
-       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.queue_budget_bytes); }},
+       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.queue_depth); }},
+      {{"spool_buffer_queued_bytes", kGauge, "", "Bytes the queued records occupy"},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.queue_bytes); }},
+      {{"spool_buffer_queue_budget_bytes", kGauge, "",
+        "The queues' byte budget (moves with memory pressure)"},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         w.sample({}, in.buffer.queue_budget_bytes);
+       }},
       {{"spool_buffer_budget_resizes_total", kCounter, "", "Changes of the queue budget"},
-       Source::kBuffer, [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.budget_resizes); }},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.budget_resizes); }},
       {{"spool_buffer_committed_offset", kGauge, "", "Next offset after the last durable record"},
        Source::kBuffer,
-       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.committed_offset); }},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         w.sample({}, in.buffer.committed_offset);
+       }},
       {{"spool_buffer_written_end_offset", kGauge, "", "Next offset after the last record written"},
        Source::kBuffer,
-       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.written_end_offset); }},
-      {{"spool_buffer_oldest_unwritten_age_seconds", kGauge, "", "Age of the oldest queued record (0 when none)"},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         w.sample({}, in.buffer.written_end_offset);
+       }},
+      {{"spool_buffer_oldest_unwritten_age_seconds", kGauge, "",
+        "Age of the oldest queued record (0 when none)"},
        Source::kBuffer,
-       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, seconds(in.buffer.oldest_unwritten_age_ns)); }},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         w.sample({}, seconds(in.buffer.oldest_unwritten_age_ns));
+       }},
       {{"spool_buffer_producer_rings", kGauge, "", "Producer rings registered"},
-       Source::kBuffer, [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.producers); }},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.producers); }},
       {{"spool_buffer_write_batches_total", kCounter, "", "Batches the writer appended to the log"},
-       Source::kBuffer, [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.write_batches); }},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.write_batches); }},
       {{"spool_buffer_write_errors_total", kCounter, "", "Failed log writes"},
-       Source::kBuffer, [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.write_errors); }},
-      {{"spool_buffer_log_failed", kGauge, "", "1 once the log failed a sync and takes no more appends"},
        Source::kBuffer,
-       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, !in.buffer.log_failed.empty()); }},
+       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.write_errors); }},
+      {{"spool_buffer_log_failed", kGauge, "",
+        "1 once the log failed a sync and takes no more appends"},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         w.sample({}, !in.buffer.log_failed.empty());
+       }},
       {{"spool_buffer_syncs_total", kCounter, "", "fsyncs of the log"},
-       Source::kBuffer, [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.syncs); }},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.syncs); }},
       {{"spool_buffer_writer_wakeups_total", kCounter, "", "Times the writer thread woke up"},
-       Source::kBuffer, [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.writer_wakeups); }},
-      {{"spool_buffer_write_batch_records", kHistogram, "le", "Records per writer batch (log2 buckets; no _sum)"},
        Source::kBuffer,
-       [](const PrometheusInputs& in, SeriesWriter& w) { w.histogram(in.buffer.batch_records, 1); }},
+       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.writer_wakeups); }},
+      {{"spool_buffer_write_batch_records", kHistogram, "le",
+        "Records per writer batch (log2 buckets; no _sum)"},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         w.histogram(in.buffer.batch_records, 1);
+       }},
       {{"spool_buffer_write_latency_seconds", kHistogram, "le",
-        "Time of each batch's append, with its sync per the durability mode (log2 buckets; no _sum)"},
+        "Time of each batch's append, with its sync per the durability mode (log2 buckets; no "
+        "_sum)"},
        Source::kBuffer,
-       [](const PrometheusInputs& in, SeriesWriter& w) { w.histogram(in.buffer.write_latency_ns, 1e-9); }},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         w.histogram(in.buffer.write_latency_ns, 1e-9);
+       }},
 
       // Per forwarder (cursor): the persisted totals, lag, circuit.
-      {{"spool_forward_delivered_records_total", kCounter, kForwarderLabels, "Records the sink acknowledged"},
+      {{"spool_forward_delivered_records_total", kCounter, kForwarderLabels,
+        "Records the sink acknowledged"},
        Source::kForwarders,
-       [](const PrometheusInputs& in, SeriesWriter& w) { per_forwarder(in, w, +[](F f) { return f.stats.totals.delivered; }); }},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.totals.delivered; });
+       }},
       {{"spool_forward_dead_lettered_records_total", kCounter, kForwarderLabels,
         "Records set aside in the dead-letter log"},
        Source::kForwarders,
-       [](const PrometheusInputs& in, SeriesWriter& w) { per_forwarder(in, w, +[](F f) { return f.stats.totals.dead_lettered; }); }},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.totals.dead_lettered; });
+       }},
       {{"spool_forward_dropped_unforwarded_records_total", kCounter, kForwarderLabels,
         "Records retention deleted before this cursor passed them"},
        Source::kForwarders,
        [](const PrometheusInputs& in, SeriesWriter& w) {
-         per_forwarder(in, w, +[](F f) { return f.stats.totals.dropped_unforwarded; });
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.totals.dropped_unforwarded; });
        }},
       {{"spool_forward_rejected_unnamed_records_total", kCounter, kForwarderLabels,
         "Of the delivered records: reported rejected by count only (OTLP partial success)"},
        Source::kForwarders,
        [](const PrometheusInputs& in, SeriesWriter& w) {
-         per_forwarder(in, w, +[](F f) { return f.stats.totals.rejected_unnamed; });
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.totals.rejected_unnamed; });
        }},
       {{"spool_forward_failed_record_sends_total", kCounter, kForwarderLabels,
         "Record-sends that failed (a record failing 3 times counts 3)"},
        Source::kForwarders,
-       [](const PrometheusInputs& in, SeriesWriter& w) { per_forwarder(in, w, +[](F f) { return f.stats.totals.failed; }); }},
-      {{"spool_forward_retried_record_sends_total", kCounter, kForwarderLabels, "Record-sends that were retries"},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.totals.failed; });
+       }},
+      {{"spool_forward_retried_record_sends_total", kCounter, kForwarderLabels,
+        "Record-sends that were retries"},
        Source::kForwarders,
-       [](const PrometheusInputs& in, SeriesWriter& w) { per_forwarder(in, w, +[](F f) { return f.stats.totals.retried; }); }},
-      {{"spool_forward_batches_total", kCounter, kForwarderLabels, "Sends the sink acknowledged (fully or partially)"},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.totals.retried; });
+       }},
+      {{"spool_forward_batches_total", kCounter, kForwarderLabels,
+        "Sends the sink acknowledged (fully or partially)"},
        Source::kForwarders,
-       [](const PrometheusInputs& in, SeriesWriter& w) { per_forwarder(in, w, +[](F f) { return f.stats.totals.batches; }); }},
-      {{"spool_forward_failed_sends_total", kCounter, kForwarderLabels, "Sends that failed as a whole"},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.totals.batches; });
+       }},
+      {{"spool_forward_failed_sends_total", kCounter, kForwarderLabels,
+        "Sends that failed as a whole"},
        Source::kForwarders,
-       [](const PrometheusInputs& in, SeriesWriter& w) { per_forwarder(in, w, +[](F f) { return f.stats.totals.failed_sends; }); }},
-      {{"spool_forward_sent_bytes_total", kCounter, kForwarderLabels, "Bytes on the wire, as the sink reports them"},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.totals.failed_sends; });
+       }},
+      {{"spool_forward_sent_bytes_total", kCounter, kForwarderLabels,
+        "Bytes on the wire, as the sink reports them"},
        Source::kForwarders,
-       [](const PrometheusInputs& in, SeriesWriter& w) { per_forwarder(in, w, +[](F f) { return f.stats.totals.bytes_sent; }); }},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.totals.bytes_sent; });
+       }},
       {{"spool_forward_read_bytes_total", kCounter, kForwarderLabels,
         "Payload bytes read from the log for acknowledged sends"},
        Source::kForwarders,
-       [](const PrometheusInputs& in, SeriesWriter& w) { per_forwarder(in, w, +[](F f) { return f.stats.totals.bytes_read; }); }},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.totals.bytes_read; });
+       }},
       {{"spool_forward_last_flush_timestamp_seconds", kGauge, kForwarderLabels,
         "Unix time of the last acknowledged send (0 = never)"},
        Source::kForwarders,
        [](const PrometheusInputs& in, SeriesWriter& w) {
-         per_forwarder(in, w, +[](F f) { return seconds(f.stats.totals.last_flush_ns); });
+         per_forwarder(
+             in, w, +[](F f) { return seconds(f.stats.totals.last_flush_ns); });
        }},
       {{"spool_forward_last_error_timestamp_seconds", kGauge, kForwarderLabels,
         "Unix time of the last failure (0 = never)"},
        Source::kForwarders,
        [](const PrometheusInputs& in, SeriesWriter& w) {
-         per_forwarder(in, w, +[](F f) { return seconds(f.stats.totals.last_error_ns); });
+         per_forwarder(
+             in, w, +[](F f) { return seconds(f.stats.totals.last_error_ns); });
        }},
-      {{"spool_forward_cursor_offset", kGauge, kForwarderLabels, "The cursor: the next offset to deliver"},
+      {{"spool_forward_cursor_offset", kGauge, kForwarderLabels,
+        "The cursor: the next offset to deliver"},
        Source::kForwarders,
-       [](const PrometheusInputs& in, SeriesWriter& w) { per_forwarder(in, w, +[](F f) { return f.stats.cursor_offset; }); }},
-      {{"spool_forward_end_offset", kGauge, kForwarderLabels, "The log's committed end, as this forwarder saw it"},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.cursor_offset; });
+       }},
+      {{"spool_forward_end_offset", kGauge, kForwarderLabels,
+        "The log's committed end, as this forwarder saw it"},
        Source::kForwarders,
-       [](const PrometheusInputs& in, SeriesWriter& w) { per_forwarder(in, w, +[](F f) { return f.stats.end_offset; }); }},
-      {{"spool_forward_lag_records", kGauge, kForwarderLabels, "Records in the log beyond the cursor"},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.end_offset; });
+       }},
+      {{"spool_forward_lag_records", kGauge, kForwarderLabels,
+        "Records in the log beyond the cursor"},
        Source::kForwarders,
-       [](const PrometheusInputs& in, SeriesWriter& w) { per_forwarder(in, w, +[](F f) { return f.stats.lag.records; }); }},
-      {{"spool_forward_lag_bytes", kGauge, kForwarderLabels, "Frame bytes in the log beyond the cursor"},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.lag.records; });
+       }},
+      {{"spool_forward_lag_bytes", kGauge, kForwarderLabels,
+        "Frame bytes in the log beyond the cursor"},
        Source::kForwarders,
-       [](const PrometheusInputs& in, SeriesWriter& w) { per_forwarder(in, w, +[](F f) { return f.stats.lag.bytes; }); }},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.lag.bytes; });
+       }},
       {{"spool_forward_oldest_unforwarded_age_seconds", kGauge, kForwarderLabels,
         "Age of the record at the cursor (0 when none waits)"},
        Source::kForwarders,
        [](const PrometheusInputs& in, SeriesWriter& w) {
-         per_forwarder(in, w, +[](F f) { return seconds(f.stats.lag.oldest_age_ns); });
+         per_forwarder(
+             in, w, +[](F f) { return seconds(f.stats.lag.oldest_age_ns); });
        }},
       {{"spool_forward_circuit_state", kGauge, "cursor, sink, state",
         "1 for the circuit breaker's current state (closed, open, half-open), 0 for the others"},
        Source::kForwarders,
        [](const PrometheusInputs& in, SeriesWriter& w) {
          for (const PrometheusForwarder& f : in.forwarders) {
-           for (CircuitState state : {CircuitState::kClosed, CircuitState::kOpen, CircuitState::kHalfOpen}) {
+           for (CircuitState state :
+                {CircuitState::kClosed, CircuitState::kOpen, CircuitState::kHalfOpen}) {
              Labels labels = forwarder_labels(f);
              labels.emplace_back("state", std::string(circuit_state_name(state)));
              w.sample(labels, f.stats.circuit == state);
@@ -286,36 +372,57 @@ const std::vector<FamilyWriter>& family_writers() {
       {{"spool_forward_circuit_opened_total", kCounter, kForwarderLabels,
         "Times the circuit opened (since spoold started)"},
        Source::kForwarders,
-       [](const PrometheusInputs& in, SeriesWriter& w) { per_forwarder(in, w, +[](F f) { return f.stats.circuit_opened; }); }},
-      {{"spool_forward_online", kGauge, kForwarderLabels, "1 while the connectivity monitor sees the network"},
-       Source::kForwarders,
-       [](const PrometheusInputs& in, SeriesWriter& w) { per_forwarder(in, w, +[](F f) { return f.stats.online; }); }},
-      {{"spool_forward_batch_target_records", kGauge, kForwarderLabels, "The adaptive batch size target"},
-       Source::kForwarders,
-       [](const PrometheusInputs& in, SeriesWriter& w) { per_forwarder(in, w, +[](F f) { return f.stats.batch_records; }); }},
-      {{"spool_forward_pending_retry_records", kGauge, kForwarderLabels, "Records waiting for a retry"},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.circuit_opened; });
+       }},
+      {{"spool_forward_online", kGauge, kForwarderLabels,
+        "1 while the connectivity monitor sees the network"},
        Source::kForwarders,
        [](const PrometheusInputs& in, SeriesWriter& w) {
-         per_forwarder(in, w, +[](F f) { return f.stats.pending_retry_records; });
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.online; });
        }},
-      {{"spool_forward_failure_ratio", kGauge, kForwarderLabels, "Failed sends / sends over the last 64 sends"},
+      {{"spool_forward_batch_target_records", kGauge, kForwarderLabels,
+        "The adaptive batch size target"},
        Source::kForwarders,
-       [](const PrometheusInputs& in, SeriesWriter& w) { per_forwarder(in, w, +[](F f) { return f.stats.failure_rate; }); }},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.batch_records; });
+       }},
+      {{"spool_forward_pending_retry_records", kGauge, kForwarderLabels,
+        "Records waiting for a retry"},
+       Source::kForwarders,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.pending_retry_records; });
+       }},
+      {{"spool_forward_failure_ratio", kGauge, kForwarderLabels,
+        "Failed sends / sends over the last 64 sends"},
+       Source::kForwarders,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.failure_rate; });
+       }},
       {{"spool_dead_letters_dropped_records_total", kCounter, "",
-        "Dead letters the dead-letter log's retention deleted before they were requeued (shared by every cursor)"},
+        "Dead letters the dead-letter log's retention deleted before they were requeued (shared by "
+        "every cursor)"},
        Source::kForwarders,
        [](const PrometheusInputs& in, SeriesWriter& w) {
          std::uint64_t dropped = 0;
-         for (const PrometheusForwarder& f : in.forwarders) dropped = std::max(dropped, f.stats.dead_letters_dropped);
+         for (const PrometheusForwarder& f : in.forwarders)
+           dropped = std::max(dropped, f.stats.dead_letters_dropped);
          w.sample({}, dropped);
        }},
 
       // The accounting identity, per forwarder on this process's Buffer.
       {{"spool_accounting_records", kGauge, "cursor, sink, term",
-        "Terms of the accounting identity over the forwarder's session: appended = delivered + dropped + "
-        "dead_lettered + still_buffered (backlog_at_start is part of appended)"},
-       Source::kAccounting, accounting_terms},
-      {{"spool_accounting_balanced", kGauge, kForwarderLabels, "1 when the accounting identity balances"},
+        "Terms of the accounting identity over the forwarder's session: appended = delivered + "
+        "dropped + dead_lettered + still_buffered (backlog_at_start is part of appended)"},
+       Source::kAccounting,
+       accounting_terms},
+      {{"spool_accounting_balanced", kGauge, kForwarderLabels,
+        "1 when the accounting identity balances"},
        Source::kAccounting,
        [](const PrometheusInputs& in, SeriesWriter& w) {
          for (const PrometheusForwarder& f : in.forwarders) {
@@ -332,20 +439,29 @@ const std::vector<FamilyWriter>& family_writers() {
          w.sample({{"state", "live"}}, live);
          w.sample({{"state", "died"}}, died);
        }},
-      {{"spool_producers_died_total", kCounter, "", "Producers whose process died (reclaimed or not)"},
+      {{"spool_producers_died_total", kCounter, "",
+        "Producers whose process died (reclaimed or not)"},
        Source::kProducers,
-       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.producers->producers_died); }},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         w.sample({}, in.producers->producers_died);
+       }},
       {{"spool_producer_died_entries_total", kCounter, "",
         "Entries lost because their producer died while writing them"},
        Source::kProducers,
-       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.producers->producer_died); }},
-      {{"spool_producer_malformed_entries_total", kCounter, "", "Entries the writer refused as malformed"},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         w.sample({}, in.producers->producer_died);
+       }},
+      {{"spool_producer_malformed_entries_total", kCounter, "",
+        "Entries the writer refused as malformed"},
        Source::kProducers,
        [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.producers->malformed); }},
       {{"spool_producer_ring_bytes", kGauge, "", "Capacity of the live producer rings"},
        Source::kProducers,
-       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.producers->ring_bytes_total); }},
-      {{"spool_writer_generation", kGauge, "", "+1 each time a process became the log's writer (0: no writer)"},
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         w.sample({}, in.producers->ring_bytes_total);
+       }},
+      {{"spool_writer_generation", kGauge, "",
+        "+1 each time a process became the log's writer (0: no writer)"},
        Source::kProducers,
        [](const PrometheusInputs& in, SeriesWriter& w) {
          w.sample({}, in.producers->writer ? in.producers->writer->generation : std::uint64_t{0});
@@ -353,9 +469,11 @@ const std::vector<FamilyWriter>& family_writers() {
 
       // Health.
       {{"spool_healthy", kGauge, "", "1 when no health check warns"},
-       Source::kHealth, [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.health->healthy()); }},
+       Source::kHealth,
+       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.health->healthy()); }},
       {{"spool_health_warning", kGauge, "code", "1 while the health check of this code warns"},
-       Source::kHealth, health_warnings},
+       Source::kHealth,
+       health_warnings},
   };
   return writers;
 }
@@ -363,11 +481,15 @@ const std::vector<FamilyWriter>& family_writers() {
 bool has_source(const PrometheusInputs& in, Source source) {
   switch (source) {
     case Source::kBuffer:
-    case Source::kForwarders: return true;
+    case Source::kForwarders:
+      return true;
     case Source::kAccounting:
-      return std::any_of(in.forwarders.begin(), in.forwarders.end(), [](F f) { return f.accounting.has_value(); });
-    case Source::kProducers: return in.producers.has_value();
-    case Source::kHealth: return in.health.has_value();
+      return std::any_of(in.forwarders.begin(), in.forwarders.end(),
+                         [](F f) { return f.accounting.has_value(); });
+    case Source::kProducers:
+      return in.producers.has_value();
+    case Source::kHealth:
+      return in.health.has_value();
   }
   return false;
 }
@@ -376,9 +498,12 @@ bool has_source(const PrometheusInputs& in, Source source) {
 
 std::string_view prometheus_type_name(PrometheusType type) noexcept {
   switch (type) {
-    case PrometheusType::kCounter: return "counter";
-    case PrometheusType::kGauge: return "gauge";
-    case PrometheusType::kHistogram: return "histogram";
+    case PrometheusType::kCounter:
+      return "counter";
+    case PrometheusType::kGauge:
+      return "gauge";
+    case PrometheusType::kHistogram:
+      return "histogram";
   }
   return "untyped";
 }
@@ -396,10 +521,14 @@ std::string prometheus_escape_label_value(std::string_view value) {
   std::string out;
   out.reserve(value.size());
   for (char c : value) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -408,9 +537,12 @@ std::string prometheus_escape_help(std::string_view help) {
   std::string out;
   out.reserve(help.size());
   for (char c : help) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }

@@ -31,7 +31,8 @@
 namespace spool::report {
 
 // The Content-Type of the format.
-inline constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr std::string_view kPrometheusContentType =
+    "text/plain; version=0.0.4; charset=utf-8";
 
 struct PrometheusForwarder {
   ForwarderStats stats;  // cursor, lag, totals, circuit state, ...

@@ -119,14 +119,16 @@ bool has_line(const std::string& text, const std::string& line) {
 TEST(PrometheusText, BufferCountersAndDropsByReason) {
   const std::string text = prometheus_text(fixed_inputs());
   for (const char* line : {
-           "# HELP spool_buffer_appended_records_total Buffer::append calls (appended = written + dropped + queued)",
+           "# HELP spool_buffer_appended_records_total Buffer::append calls (appended = written + "
+           "dropped + queued)",
            "# TYPE spool_buffer_appended_records_total counter",
            "spool_buffer_appended_records_total 1000",
            "spool_buffer_accepted_records_total 990",
            "spool_buffer_written_records_total 950",
            "spool_buffer_dropped_records_total{reason=\"queue_full\"} 7",
            "spool_buffer_dropped_records_total{reason=\"too_large\"} 3",
-           "spool_buffer_dropped_records_total{reason=\"malformed\"} 0",  // every reason, zero or not
+           "spool_buffer_dropped_records_total{reason=\"malformed\"} 0",  // every reason, zero or
+                                                                          // not
            "# TYPE spool_buffer_queued_records gauge",
            "spool_buffer_queued_records 40",
            "spool_buffer_queued_bytes 4096",
@@ -155,7 +157,8 @@ TEST(PrometheusText, BufferCountersAndDropsByReason) {
 
 TEST(PrometheusText, ForwarderSeriesCarryCursorAndRedactedSink) {
   const std::string text = prometheus_text(fixed_inputs());
-  const std::string otlp = "{cursor=\"otlp\",sink=\"https://REDACTED@collector:4318/p?api_key=REDACTED\"}";
+  const std::string otlp =
+      "{cursor=\"otlp\",sink=\"https://REDACTED@collector:4318/p?api_key=REDACTED\"}";
   for (const std::string& line : {
            "spool_forward_delivered_records_total" + otlp + " 880",
            "spool_forward_dead_lettered_records_total" + otlp + " 5",
@@ -181,7 +184,8 @@ TEST(PrometheusText, ForwarderSeriesCarryCursorAndRedactedSink) {
            "spool_forward_failure_ratio" + otlp + " 0.25",
            std::string("spool_dead_letters_dropped_records_total 1"),
            // A sink without a URL is named by its kind; label values are escaped.
-           std::string("spool_forward_delivered_records_total{cursor=\"we\\\"ird\\\\name\\n\",sink=\"jsonl\"} 0"),
+           std::string("spool_forward_delivered_records_total{cursor=\"we\\\"ird\\\\name\\n\",sink="
+                       "\"jsonl\"} 0"),
        }) {
     EXPECT_TRUE(has_line(text, line)) << line << "\n" << text;
   }
@@ -192,7 +196,8 @@ TEST(PrometheusText, ForwarderSeriesCarryCursorAndRedactedSink) {
 TEST(PrometheusText, CircuitStateIsOneSeriesPerState) {
   const std::string text = prometheus_text(fixed_inputs());
   const std::string prefix =
-      "spool_forward_circuit_state{cursor=\"otlp\",sink=\"https://REDACTED@collector:4318/p?api_key=REDACTED\",state=";
+      "spool_forward_circuit_state{cursor=\"otlp\",sink=\"https://REDACTED@collector:4318/"
+      "p?api_key=REDACTED\",state=";
   EXPECT_TRUE(has_line(text, prefix + "\"closed\"} 0"));
   EXPECT_TRUE(has_line(text, prefix + "\"open\"} 0"));
   EXPECT_TRUE(has_line(text, prefix + "\"half-open\"} 1"));
@@ -200,7 +205,8 @@ TEST(PrometheusText, CircuitStateIsOneSeriesPerState) {
 
 TEST(PrometheusText, AccountingTermsProducersAndHealth) {
   const std::string text = prometheus_text(fixed_inputs());
-  const std::string otlp = "cursor=\"otlp\",sink=\"https://REDACTED@collector:4318/p?api_key=REDACTED\"";
+  const std::string otlp =
+      "cursor=\"otlp\",sink=\"https://REDACTED@collector:4318/p?api_key=REDACTED\"";
   for (const std::string& line : {
            "spool_accounting_records{" + otlp + ",term=\"appended\"} 1000",
            "spool_accounting_records{" + otlp + ",term=\"backlog_at_start\"} 100",
@@ -232,7 +238,8 @@ TEST(PrometheusText, OptionalPartsAreLeftOutWhenAbsent) {
   const std::string text = prometheus_text(in);
   EXPECT_NE(text.find("# TYPE spool_buffer_appended_records_total counter"), std::string::npos);
   EXPECT_NE(text.find("# TYPE spool_forward_delivered_records_total counter"), std::string::npos);
-  for (const char* absent : {"spool_accounting_", "spool_producers", "spool_healthy", "spool_health_warning"}) {
+  for (const char* absent :
+       {"spool_accounting_", "spool_producers", "spool_healthy", "spool_health_warning"}) {
     EXPECT_EQ(text.find(absent), std::string::npos) << absent;
   }
 }
@@ -256,8 +263,10 @@ TEST(PrometheusText, EveryFamilyOnceWithHelpAndTypeAndConventionalNames) {
     if (line.starts_with("# TYPE ")) {
       EXPECT_EQ(line.substr(7, family.size() + 1), family + " ") << line;
       type = line.substr(7 + family.size() + 1);
-      if (type == "counter") EXPECT_TRUE(family.ends_with("_total")) << family;
-      else EXPECT_FALSE(family.ends_with("_total")) << family;
+      if (type == "counter")
+        EXPECT_TRUE(family.ends_with("_total")) << family;
+      else
+        EXPECT_FALSE(family.ends_with("_total")) << family;
       continue;
     }
     std::smatch m;
@@ -271,7 +280,8 @@ TEST(PrometheusText, EveryFamilyOnceWithHelpAndTypeAndConventionalNames) {
     }
   }
   // Every listed family was written (the fixture has every optional part).
-  for (const PrometheusFamily& f : prometheus_families()) EXPECT_TRUE(seen.contains(std::string(f.name))) << f.name;
+  for (const PrometheusFamily& f : prometheus_families())
+    EXPECT_TRUE(seen.contains(std::string(f.name))) << f.name;
   EXPECT_EQ(seen.size(), prometheus_families().size());
 }
 
@@ -290,13 +300,15 @@ for f in text_string_to_metric_families(open(sys.argv[1]).read()):
                      "samples": [[s.name, s.labels, s.value] for s in f.samples]})
 print(json.dumps(families))
 )";
-  const testing::ProcessResult result = testing::run_process({SPOOL_SYSTEM_PYTHON3, "-c", script, path});
+  const testing::ProcessResult result =
+      testing::run_process({SPOOL_SYSTEM_PYTHON3, "-c", script, path});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto parsed = nlohmann::json::parse(result.out);
 
   std::map<std::string, nlohmann::json> by_name;
   for (const auto& f : parsed) {
-    EXPECT_TRUE(by_name.emplace(f["name"].get<std::string>(), f).second) << f["name"] << " parsed twice";
+    EXPECT_TRUE(by_name.emplace(f["name"].get<std::string>(), f).second)
+        << f["name"] << " parsed twice";
   }
   ASSERT_EQ(by_name.size(), prometheus_families().size());
   for (const PrometheusFamily& family : prometheus_families()) {
@@ -317,18 +329,24 @@ print(json.dumps(families))
     ADD_FAILURE() << sample << labels.dump() << " not found";
     return -1;
   };
-  EXPECT_EQ(value_of("spool_buffer_appended_records", "spool_buffer_appended_records_total", nlohmann::json::object()),
+  EXPECT_EQ(value_of("spool_buffer_appended_records", "spool_buffer_appended_records_total",
+                     nlohmann::json::object()),
             1000);
-  EXPECT_EQ(value_of("spool_buffer_dropped_records", "spool_buffer_dropped_records_total", {{"reason", "queue_full"}}),
+  EXPECT_EQ(value_of("spool_buffer_dropped_records", "spool_buffer_dropped_records_total",
+                     {{"reason", "queue_full"}}),
             7);
-  const nlohmann::json otlp = {{"cursor", "otlp"}, {"sink", "https://REDACTED@collector:4318/p?api_key=REDACTED"}};
-  EXPECT_EQ(value_of("spool_forward_delivered_records", "spool_forward_delivered_records_total", otlp), 880);
+  const nlohmann::json otlp = {{"cursor", "otlp"},
+                               {"sink", "https://REDACTED@collector:4318/p?api_key=REDACTED"}};
+  EXPECT_EQ(
+      value_of("spool_forward_delivered_records", "spool_forward_delivered_records_total", otlp),
+      880);
   EXPECT_EQ(value_of("spool_forward_lag_bytes", "spool_forward_lag_bytes", otlp), 8000);
   // The escaped label value comes back as it was.
   EXPECT_EQ(value_of("spool_forward_delivered_records", "spool_forward_delivered_records_total",
                      {{"cursor", "we\"ird\\name\n"}, {"sink", "jsonl"}}),
             0);
-  EXPECT_EQ(value_of("spool_buffer_write_batch_records", "spool_buffer_write_batch_records_bucket", {{"le", "+Inf"}}),
+  EXPECT_EQ(value_of("spool_buffer_write_batch_records", "spool_buffer_write_batch_records_bucket",
+                     {{"le", "+Inf"}}),
             3);
 }
 

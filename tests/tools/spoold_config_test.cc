@@ -83,7 +83,8 @@ TEST_F(SpooldConfigTest, HelpVersionAndPrintConfigAreActionsNotErrors) {
   Loaded help = load({"--help"});
   ASSERT_TRUE(help.status.is_ok()) << help.status.message();
   EXPECT_TRUE(help.line.help);
-  for (std::string_view flag : {"SPOOL_DIR", "--otlp-listen", "--token-file", "--to", "--buffer", "SPOOL_OTLP_TOKEN", "[[sink]]"}) {
+  for (std::string_view flag : {"SPOOL_DIR", "--otlp-listen", "--token-file", "--to", "--buffer",
+                                "SPOOL_OTLP_TOKEN", "[[sink]]"}) {
     EXPECT_NE(help.line.help_text.find(flag), std::string::npos) << flag;
   }
   Loaded version = load({"--version"});
@@ -98,11 +99,38 @@ TEST_F(SpooldConfigTest, EveryFlag) {
   const std::string token = private_file("token", "  s3cret\n");
   const std::string cert = private_file("cert.pem", "cert");
   const std::string key = private_file("key.pem", "key");
-  Loaded loaded = load({"--max-size-mb", "512", "--retention-days=7", "--device-id", "edge-7", "--service-name",
-                        "gw", "--otlp-listen", "[::]:4318", "--metrics-listen", "off", "--ack", "written",
-                        "--max-body-bytes", "4MiB", "--token-file", token, "--tls-cert", cert, "--tls-key", key,
-                        "--drain-timeout-ms", "2500", "--to", "http://collector:4318", "--to", "file:/tmp/out.jsonl",
-                        "--resource-attribute", "region=eu", "--buffer", "durability=batch", "d"});
+  Loaded loaded = load({"--max-size-mb",
+                        "512",
+                        "--retention-days=7",
+                        "--device-id",
+                        "edge-7",
+                        "--service-name",
+                        "gw",
+                        "--otlp-listen",
+                        "[::]:4318",
+                        "--metrics-listen",
+                        "off",
+                        "--ack",
+                        "written",
+                        "--max-body-bytes",
+                        "4MiB",
+                        "--token-file",
+                        token,
+                        "--tls-cert",
+                        cert,
+                        "--tls-key",
+                        key,
+                        "--drain-timeout-ms",
+                        "2500",
+                        "--to",
+                        "http://collector:4318",
+                        "--to",
+                        "file:/tmp/out.jsonl",
+                        "--resource-attribute",
+                        "region=eu",
+                        "--buffer",
+                        "durability=batch",
+                        "d"});
   ASSERT_TRUE(loaded.status.is_ok()) << loaded.status.message();
   const SpooldConfig& c = loaded.line.config;
   EXPECT_EQ(c.max_size_mb, 512u);
@@ -130,12 +158,13 @@ TEST_F(SpooldConfigTest, EveryFlag) {
 TEST_F(SpooldConfigTest, EveryEnvironmentVariable) {
   const std::string cert = private_file("cert.pem", "cert");
   const std::string key = private_file("key.pem", "key");
-  Loaded loaded = load({}, {"SPOOL_DIR=/data/spool", "SPOOL_MAX_SIZE_MB=100", "SPOOL_RETENTION_DAYS=3",
-                            "SPOOL_DEVICE_ID=dev-1", "OTEL_SERVICE_NAME=svc", "SPOOL_OTLP_LISTEN=localhost:5318",
-                            "SPOOL_METRICS_LISTEN=127.0.0.1:9999", "SPOOL_ACK=written", "SPOOL_MAX_BODY_BYTES=1000",
-                            "SPOOL_OTLP_TOKEN= tok ", "SPOOL_TLS_CERT_FILE=" + cert, "SPOOL_TLS_KEY_FILE=" + key,
-                            "SPOOL_DRAIN_TIMEOUT_MS=5", "OTEL_RESOURCE_ATTRIBUTES=a=1,b=x%2Cy%3Dz, ,c = 3 ",
-                            "UNRELATED=1", "NOEQUALS", "SPOOL_DEVICE_ID_OTHER=x"});
+  Loaded loaded = load(
+      {}, {"SPOOL_DIR=/data/spool", "SPOOL_MAX_SIZE_MB=100", "SPOOL_RETENTION_DAYS=3",
+           "SPOOL_DEVICE_ID=dev-1", "OTEL_SERVICE_NAME=svc", "SPOOL_OTLP_LISTEN=localhost:5318",
+           "SPOOL_METRICS_LISTEN=127.0.0.1:9999", "SPOOL_ACK=written", "SPOOL_MAX_BODY_BYTES=1000",
+           "SPOOL_OTLP_TOKEN= tok ", "SPOOL_TLS_CERT_FILE=" + cert, "SPOOL_TLS_KEY_FILE=" + key,
+           "SPOOL_DRAIN_TIMEOUT_MS=5", "OTEL_RESOURCE_ATTRIBUTES=a=1,b=x%2Cy%3Dz, ,c = 3 ",
+           "UNRELATED=1", "NOEQUALS", "SPOOL_DEVICE_ID_OTHER=x"});
   ASSERT_TRUE(loaded.status.is_ok()) << loaded.status.message();
   const SpooldConfig& c = loaded.line.config;
   EXPECT_EQ(c.dir, "/data/spool");
@@ -248,15 +277,16 @@ TEST_F(SpooldConfigTest, PrecedenceDefaultsFileEnvironmentFlags) {
       "dir = \"f\"\nmax_size_mb = 1\nretention_days = 1\ndrain_timeout_ms = 1\nack = \"written\"\n"
       "[resource]\nzone = \"file\"\nkeep = \"file\"\n[[sink]]\nurl = \"file:/from/file\"\n");
   // Each key set by one more source than the one before: the last one wins.
-  Loaded loaded = load({"--config", path, "--drain-timeout-ms", "3", "--resource-attribute", "zone=flag"},
-                       {"SPOOL_RETENTION_DAYS=2", "SPOOL_DRAIN_TIMEOUT_MS=2", "OTEL_RESOURCE_ATTRIBUTES=zone=env"});
+  Loaded loaded = load(
+      {"--config", path, "--drain-timeout-ms", "3", "--resource-attribute", "zone=flag"},
+      {"SPOOL_RETENTION_DAYS=2", "SPOOL_DRAIN_TIMEOUT_MS=2", "OTEL_RESOURCE_ATTRIBUTES=zone=env"});
   ASSERT_TRUE(loaded.status.is_ok()) << loaded.status.message();
   const SpooldConfig& c = loaded.line.config;
   EXPECT_EQ(c.dir, "f");
-  EXPECT_EQ(c.max_size_mb, 1u);          // file over default
-  EXPECT_EQ(c.retention_days, 2u);       // environment over file
-  EXPECT_EQ(c.drain_timeout_ms, 3u);     // flag over environment over file
-  EXPECT_EQ(c.ack, AckMode::kWritten);   // file over default
+  EXPECT_EQ(c.max_size_mb, 1u);                // file over default
+  EXPECT_EQ(c.retention_days, 2u);             // environment over file
+  EXPECT_EQ(c.drain_timeout_ms, 3u);           // flag over environment over file
+  EXPECT_EQ(c.ack, AckMode::kWritten);         // file over default
   EXPECT_EQ(c.otlp_listen, "127.0.0.1:4318");  // default
   EXPECT_EQ(c.resource_attributes, (Pairs{{"keep", "file"}, {"zone", "flag"}}));  // merged by key
   ASSERT_EQ(c.sinks.size(), 1u);
@@ -268,14 +298,16 @@ TEST_F(SpooldConfigTest, PrecedenceDefaultsFileEnvironmentFlags) {
 }
 
 TEST_F(SpooldConfigTest, SinkListsReplaceEachOtherInPrecedenceOrder) {
-  const std::string path = config_file("dir = \"d\"\n[[sink]]\nurl = \"file:/a\"\n[[sink]]\nurl = \"file:/b\"\n");
+  const std::string path =
+      config_file("dir = \"d\"\n[[sink]]\nurl = \"file:/a\"\n[[sink]]\nurl = \"file:/b\"\n");
   Loaded env = load({"--config", path}, {"OTEL_EXPORTER_OTLP_ENDPOINT=http://otel:4318/"});
   ASSERT_TRUE(env.status.is_ok()) << env.status.message();
   ASSERT_EQ(env.line.config.sinks.size(), 1u);
   // The OTel base URL is the OTLP sink's endpoint unchanged: the sink appends /v1/traces etc.
   EXPECT_EQ(env.line.config.sinks[0].url, "http://otel:4318/");
   EXPECT_EQ(env.line.config.sinks[0].cursor, "sink-0");
-  Loaded flag = load({"--config", path, "--to", "jsonl:/c"}, {"OTEL_EXPORTER_OTLP_ENDPOINT=http://otel:4318"});
+  Loaded flag = load({"--config", path, "--to", "jsonl:/c"},
+                     {"OTEL_EXPORTER_OTLP_ENDPOINT=http://otel:4318"});
   ASSERT_TRUE(flag.status.is_ok()) << flag.status.message();
   ASSERT_EQ(flag.line.config.sinks.size(), 1u);
   EXPECT_EQ(flag.line.config.sinks[0].url, "jsonl:/c");
@@ -292,10 +324,19 @@ TEST_F(SpooldConfigTest, OtelHeadersAndCompressionGoToTheOtelSink) {
   EXPECT_EQ(sink.compression, "gzip");
 
   // Without the endpoint variable they go to the http(s) sinks of --to (not to file sinks).
-  Loaded to = load({"--to", "http://a:1", "--to", "file:/x", "d"}, {"OTEL_EXPORTER_OTLP_HEADERS=k=v"});
+  Loaded to =
+      load({"--to", "http://a:1", "--to", "file:/x", "d"}, {"OTEL_EXPORTER_OTLP_HEADERS=k=v"});
   ASSERT_TRUE(to.status.is_ok()) << to.status.message();
   EXPECT_EQ(to.line.config.sinks[0].headers, (Pairs{{"k", "v"}}));
   EXPECT_TRUE(to.line.config.sinks[1].headers.empty());
+
+  // When --to replaces the endpoint's sink, the endpoint's headers are not sent elsewhere.
+  Loaded replaced = load(
+      {"--to", "http://other:1", "d"},
+      {"OTEL_EXPORTER_OTLP_ENDPOINT=https://api.example.com", "OTEL_EXPORTER_OTLP_HEADERS=k=v"});
+  ASSERT_TRUE(replaced.status.is_ok()) << replaced.status.message();
+  EXPECT_TRUE(replaced.line.config.sinks[0].headers.empty());
+  EXPECT_EQ(replaced.line.warnings.size(), 1u);
 
   // With neither, they are ignored, and a warning says so.
   Loaded none = load({"d"}, {"OTEL_EXPORTER_OTLP_HEADERS=k=v"});
@@ -305,7 +346,8 @@ TEST_F(SpooldConfigTest, OtelHeadersAndCompressionGoToTheOtelSink) {
 }
 
 TEST_F(SpooldConfigTest, ServiceNameFromResourceAttributesUnlessOtelServiceNameSaysOtherwise) {
-  Loaded from_attributes = load({"d"}, {"OTEL_RESOURCE_ATTRIBUTES=service.name=api,device.id=d9,x=1"});
+  Loaded from_attributes =
+      load({"d"}, {"OTEL_RESOURCE_ATTRIBUTES=service.name=api,device.id=d9,x=1"});
   ASSERT_TRUE(from_attributes.status.is_ok());
   EXPECT_EQ(from_attributes.line.config.service_name, "api");
   EXPECT_EQ(from_attributes.line.config.device_id, "d9");
@@ -313,7 +355,8 @@ TEST_F(SpooldConfigTest, ServiceNameFromResourceAttributesUnlessOtelServiceNameS
   EXPECT_EQ(effective_resource_attributes(from_attributes.line.config),
             (Pairs{{"x", "1"}, {"service.name", "api"}, {"device.id", "d9"}}));
 
-  Loaded both = load({"d"}, {"OTEL_RESOURCE_ATTRIBUTES=service.name=api", "OTEL_SERVICE_NAME=named"});
+  Loaded both =
+      load({"d"}, {"OTEL_RESOURCE_ATTRIBUTES=service.name=api", "OTEL_SERVICE_NAME=named"});
   EXPECT_EQ(both.line.config.service_name, "named");
   // A lower source's service.name does not replace a higher source's service_name.
   const std::string path = config_file("[resource]\n\"service.name\" = \"file\"\n");
@@ -323,7 +366,8 @@ TEST_F(SpooldConfigTest, ServiceNameFromResourceAttributesUnlessOtelServiceNameS
 
 TEST_F(SpooldConfigTest, ErrorsNameTheKeyAndTheSource) {
   EXPECT_EQ(error_of({"--ack", "maybe", "d"}), "--ack: 'maybe' is not one of committed, written");
-  EXPECT_EQ(error_of({"d"}, {"SPOOL_MAX_SIZE_MB=ten"}), "environment SPOOL_MAX_SIZE_MB: 'ten' is not a number");
+  EXPECT_EQ(error_of({"d"}, {"SPOOL_MAX_SIZE_MB=ten"}),
+            "environment SPOOL_MAX_SIZE_MB: 'ten' is not a number");
   EXPECT_EQ(error_of({"--max-size-mb=-1", "d"}), "--max-size-mb: '-1' is not a number");
   EXPECT_EQ(error_of({"--retention-days", "4294967296", "d"}),
             "--retention-days: '4294967296' is out of range (at most 4294967295)");
@@ -333,21 +377,28 @@ TEST_F(SpooldConfigTest, ErrorsNameTheKeyAndTheSource) {
             "--max-body-bytes: '0' is not a size above 0 (a number, optionally with K, M or G)");
   EXPECT_EQ(error_of({"--colour", "d"}), "unknown option --colour (see --help)");
   EXPECT_EQ(error_of({"--otlp-listen", "4318", "d"}),
-            "--otlp-listen: '4318' is not HOST:PORT (port 1-65535, an IPv6 host in brackets: [::1]:4318)");
-  EXPECT_NE(error_of({"d"}, {"SPOOL_METRICS_LISTEN=host:0"}).find("environment SPOOL_METRICS_LISTEN: 'host:0'"),
+            "--otlp-listen: '4318' is not HOST:PORT (port 1-65535, an IPv6 host in brackets: "
+            "[::1]:4318)");
+  EXPECT_NE(error_of({"d"}, {"SPOOL_METRICS_LISTEN=host:0"})
+                .find("environment SPOOL_METRICS_LISTEN: 'host:0'"),
             std::string::npos);
   EXPECT_EQ(error_of({"--buffer", "durability=sometimes", "d"}),
             "--buffer: durability: 'sometimes' is not one of batch, interval, none");
-  EXPECT_NE(error_of({"--buffer", "colour=blue", "d"}).find("--buffer: 'colour' is not a buffer option"),
-            std::string::npos);
-  EXPECT_EQ(error_of({"--resource-attribute", "novalue", "d"}), "--resource-attribute: 'novalue' is not KEY=VALUE");
+  EXPECT_NE(
+      error_of({"--buffer", "colour=blue", "d"}).find("--buffer: 'colour' is not a buffer option"),
+      std::string::npos);
+  EXPECT_EQ(error_of({"--resource-attribute", "novalue", "d"}),
+            "--resource-attribute: 'novalue' is not KEY=VALUE");
   EXPECT_EQ(error_of({"d"}, {"OTEL_RESOURCE_ATTRIBUTES=a=1,b"}),
             "environment OTEL_RESOURCE_ATTRIBUTES entry 2: expected key=value (no '=' found)");
   EXPECT_EQ(error_of({"d"}, {"OTEL_RESOURCE_ATTRIBUTES=a=%zz"}),
-            "environment OTEL_RESOURCE_ATTRIBUTES entry 1: bad percent-encoding ('%' must be followed by two hex digits)");
-  EXPECT_EQ(error_of({"d"}, {"OTEL_EXPORTER_OTLP_ENDPOINT=http://x", "OTEL_EXPORTER_OTLP_HEADERS=secret"}),
+            "environment OTEL_RESOURCE_ATTRIBUTES entry 1: bad percent-encoding ('%' must be "
+            "followed by two hex digits)");
+  EXPECT_EQ(error_of({"d"},
+                     {"OTEL_EXPORTER_OTLP_ENDPOINT=http://x", "OTEL_EXPORTER_OTLP_HEADERS=secret"}),
             "environment OTEL_EXPORTER_OTLP_HEADERS entry 1: expected key=value (no '=' found)");
-  EXPECT_EQ(error_of({"d"}, {"OTEL_EXPORTER_OTLP_ENDPOINT=http://x", "OTEL_EXPORTER_OTLP_COMPRESSION=brotli"}),
+  EXPECT_EQ(error_of({"d"}, {"OTEL_EXPORTER_OTLP_ENDPOINT=http://x",
+                             "OTEL_EXPORTER_OTLP_COMPRESSION=brotli"}),
             "environment OTEL_EXPORTER_OTLP_COMPRESSION: 'brotli' is not one of gzip, none, zstd");
 }
 
@@ -359,32 +410,44 @@ TEST_F(SpooldConfigTest, ConfigFileErrorsNameTheFileAndTheKey) {
   };
   EXPECT_EQ(file_error("max_size_mb = \"ten\"\n"),
             "config file " + path + ": max_size_mb: expected an integer, got string");
-  EXPECT_EQ(file_error("dir = 5\n"), "config file " + path + ": dir: expected a string, got integer");
+  EXPECT_EQ(file_error("dir = 5\n"),
+            "config file " + path + ": dir: expected a string, got integer");
   EXPECT_EQ(file_error("retention_days = -3\n"),
             "config file " + path + ": retention_days: expected a non-negative integer, got -3");
   EXPECT_EQ(file_error("ack = \"maybe\"\n"),
             "config file " + path + ": ack: 'maybe' is not one of committed, written");
   EXPECT_EQ(file_error("max_sise_mb = 5\n"), "config file " + path + ": max_sise_mb: unknown key");
-  EXPECT_EQ(file_error("[buffer]\ndurabilty = \"batch\"\n").rfind("config file " + path + ": buffer: 'durabilty' is not a buffer option (durability, ", 0), 0u);
-  EXPECT_EQ(file_error("[buffer]\nqueue_bytes = \"lots\"\n"),
-            "config file " + path + ": buffer: queue_bytes: 'lots' is not a size (a number, optionally with K, M or G)");
+  EXPECT_EQ(file_error("[buffer]\ndurabilty = \"batch\"\n")
+                .rfind("config file " + path +
+                           ": buffer: 'durabilty' is not a buffer option (durability, ",
+                       0),
+            0u);
+  EXPECT_EQ(
+      file_error("[buffer]\nqueue_bytes = \"lots\"\n"),
+      "config file " + path +
+          ": buffer: queue_bytes: 'lots' is not a size (a number, optionally with K, M or G)");
   EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\ncolour = \"red\"\n"),
-            "config file " + path + ": sink[0].colour: unknown key (a sink has url, cursor, headers, compression)");
-  EXPECT_EQ(file_error("[[sink]]\ncursor = \"x\"\n"), "config file " + path + ": sink[0]: url is missing");
+            "config file " + path +
+                ": sink[0].colour: unknown key (a sink has url, cursor, headers, compression)");
+  EXPECT_EQ(file_error("[[sink]]\ncursor = \"x\"\n"),
+            "config file " + path + ": sink[0]: url is missing");
   EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\nheaders = { k = 1 }\n"),
             "config file " + path + ": sink[0].headers.k: expected a string, got integer");
   EXPECT_EQ(file_error("sink = \"file:/x\"\n"),
             "config file " + path + ": sink: expected an array of tables ([[sink]]), got string");
-  EXPECT_EQ(file_error("resource = 1\n"), "config file " + path + ": resource: expected a table, got integer");
+  EXPECT_EQ(file_error("resource = 1\n"),
+            "config file " + path + ": resource: expected a table, got integer");
   const std::string syntax = file_error("dir = \n");
   EXPECT_EQ(syntax.rfind("config file " + path + ": line 1, column ", 0), 0u) << syntax;
 }
 
 TEST_F(SpooldConfigTest, ANonLoopbackReceiverNeedsAToken) {
   EXPECT_EQ(error_of({"--otlp-listen", "0.0.0.0:4318", "d"}),
-            "--otlp-listen 0.0.0.0:4318 is not loopback: a bearer token is required (--token-file or SPOOL_OTLP_TOKEN)");
+            "--otlp-listen 0.0.0.0:4318 is not loopback: a bearer token is required (--token-file "
+            "or SPOOL_OTLP_TOKEN)");
   EXPECT_EQ(error_of({"d"}, {"SPOOL_OTLP_LISTEN=[::]:4318"}),
-            "environment SPOOL_OTLP_LISTEN [::]:4318 is not loopback: a bearer token is required (--token-file or "
+            "environment SPOOL_OTLP_LISTEN [::]:4318 is not loopback: a bearer token is required "
+            "(--token-file or "
             "SPOOL_OTLP_TOKEN)");
   for (std::string loopback : {"127.0.0.1:4318", "127.1.2.3:80", "localhost:4318", "[::1]:4318"}) {
     EXPECT_TRUE(load({"--otlp-listen", loopback, "d"}).status.is_ok()) << loopback;
@@ -402,7 +465,8 @@ TEST_F(SpooldConfigTest, TokenFileChecks) {
             "--token-file " + spaced + ": the token contains spaces or control characters");
   const std::string writable = private_file("writable", "t");
   ::chmod(writable.c_str(), 0666);
-  EXPECT_EQ(error_of({"--token-file", writable, "d"}), "--token-file " + writable + ": is writable by group or others");
+  EXPECT_EQ(error_of({"--token-file", writable, "d"}),
+            "--token-file " + writable + ": is writable by group or others");
   const std::string readable = private_file("readable", "t");
   ::chmod(readable.c_str(), 0644);
   Loaded warned = load({"--token-file", readable, "d"});
@@ -411,7 +475,8 @@ TEST_F(SpooldConfigTest, TokenFileChecks) {
   EXPECT_NE(warned.line.warnings[0].find("readable by group or others"), std::string::npos);
   // The flag's file wins over the variable's token.
   const std::string token = private_file("token", "from-file");
-  EXPECT_EQ(load({"--token-file", token, "d"}, {"SPOOL_OTLP_TOKEN=from-env"}).line.config.token, "from-file");
+  EXPECT_EQ(load({"--token-file", token, "d"}, {"SPOOL_OTLP_TOKEN=from-env"}).line.config.token,
+            "from-file");
 }
 
 TEST_F(SpooldConfigTest, TlsFilesBothOrNeitherAndReadable) {
@@ -419,31 +484,37 @@ TEST_F(SpooldConfigTest, TlsFilesBothOrNeitherAndReadable) {
   EXPECT_EQ(error_of({"--tls-cert", cert, "d"}),
             "--tls-cert is set without --tls-key: give the certificate and its key, or neither");
   EXPECT_EQ(error_of({"d"}, {"SPOOL_TLS_KEY_FILE=" + cert}),
-            "environment SPOOL_TLS_KEY_FILE is set without --tls-cert: give the certificate and its key, or neither");
+            "environment SPOOL_TLS_KEY_FILE is set without --tls-cert: give the certificate and "
+            "its key, or neither");
   EXPECT_EQ(error_of({"--tls-cert", cert, "--tls-key", dir_.sub("nokey"), "d"}),
             "--tls-key " + dir_.sub("nokey") + ": cannot be read: No such file or directory");
 }
 
 TEST_F(SpooldConfigTest, SinkChecks) {
   EXPECT_EQ(error_of({"--to", "ftp://x", "d"}),
-            "--to: 'ftp://x' is not a supported URL (http://HOST:PORT, https://HOST:PORT, file:PATH or jsonl:PATH)");
+            "--to: 'ftp://x' is not a supported URL (http://HOST:PORT, https://HOST:PORT, "
+            "file:PATH or jsonl:PATH)");
   EXPECT_EQ(error_of({"--to", "file:", "d"}), "--to: 'file:' names no file (use file:PATH)");
   EXPECT_EQ(error_of({"--to", "http:///v1", "d"}), "--to: 'http:///v1' names no host");
   const std::string userinfo = error_of({"--to", "https://user:pw@host", "d"});
   EXPECT_NE(userinfo.find("carries credentials"), std::string::npos);
   EXPECT_EQ(userinfo.find("pw"), std::string::npos) << userinfo;
   const std::string path = config_file(
-      "dir = \"d\"\n[[sink]]\nurl = \"file:/a\"\ncursor = \"c\"\n[[sink]]\nurl = \"file:/b\"\ncursor = \"c\"\n");
+      "dir = \"d\"\n[[sink]]\nurl = \"file:/a\"\ncursor = \"c\"\n[[sink]]\nurl = "
+      "\"file:/b\"\ncursor = \"c\"\n");
   EXPECT_EQ(error_of({"--config", path}),
-            "config file " + path + ": sink[1]: cursor 'c' is used by another sink (each sink needs its own cursor)");
+            "config file " + path +
+                ": sink[1]: cursor 'c' is used by another sink (each sink needs its own cursor)");
   config_file("dir = \"d\"\n[[sink]]\nurl = \"file:/a\"\ncursor = \"../up\"\n");
-  EXPECT_NE(error_of({"--config", path}).find("config file " + path + ": sink[0]: cursor name '../up'"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of({"--config", path}).find("config file " + path + ": sink[0]: cursor name '../up'"),
+      std::string::npos);
   config_file("dir = \"d\"\n[[sink]]\nurl = \"http://h:1\"\ncompression = \"lz4\"\n");
   EXPECT_EQ(error_of({"--config", path}),
             "config file " + path + ": sink[0]: compression 'lz4' is not one of gzip, none, zstd");
   config_file("dir = \"d\"\n[[sink]]\nurl = \"file:/a\"\nheaders = { k = \"v\" }\n");
-  EXPECT_EQ(error_of({"--config", path}), "config file " + path + ": sink[0]: headers apply to http(s) sinks only");
+  EXPECT_EQ(error_of({"--config", path}),
+            "config file " + path + ": sink[0]: headers apply to http(s) sinks only");
   config_file("dir = \"d\"\n[[sink]]\nurl = \"http://h:1\"\nheaders = { k = \"line\\nbreak\" }\n");
   const std::string bad_value = error_of({"--config", path});
   EXPECT_NE(bad_value.find("the value of header 'k' has a line break"), std::string::npos);
@@ -458,8 +529,8 @@ TEST_F(SpooldConfigTest, ListenAddresses) {
   auto b = parse_listen_address("0.0.0.0:65535");
   ASSERT_TRUE(b);
   EXPECT_EQ(b->host, "0.0.0.0");
-  for (std::string_view bad : {"", "4318", ":4318", "host:", "host:0", "host:65536", "::1:4318", "[::1]4318",
-                               "[]:1", "host:+1", "ho st:1", "[::1]:"}) {
+  for (std::string_view bad : {"", "4318", ":4318", "host:", "host:0", "host:65536", "::1:4318",
+                               "[::1]4318", "[]:1", "host:+1", "ho st:1", "[::1]:"}) {
     EXPECT_FALSE(parse_listen_address(bad)) << bad;
   }
   EXPECT_TRUE(is_loopback_host("127.0.0.1"));
@@ -470,10 +541,10 @@ TEST_F(SpooldConfigTest, ListenAddresses) {
 
 TEST_F(SpooldConfigTest, JsonMasksEverySecret) {
   const std::string token = private_file("token", "t0ken-value");
-  const std::string path = config_file(
-      "dir = \"d\"\ntoken_file = \"" + token +
-      "\"\n[[sink]]\nurl = \"https://otlp.example.com/p?sig=SIGVALUE\"\n"
-      "headers = { Authorization = \"Bearer APIKEY\", x-other = \"OTHER\" }\n");
+  const std::string path =
+      config_file("dir = \"d\"\ntoken_file = \"" + token +
+                  "\"\n[[sink]]\nurl = \"https://otlp.example.com/p?sig=SIGVALUE\"\n"
+                  "headers = { Authorization = \"Bearer APIKEY\", x-other = \"OTHER\" }\n");
   Loaded loaded = load({"--config", path}, {"OTEL_RESOURCE_ATTRIBUTES=r=1"});
   ASSERT_TRUE(loaded.status.is_ok()) << loaded.status.message();
   const std::string text = spoold_config_json(loaded.line.config);

@@ -57,11 +57,11 @@ struct SinkConfig {
 };
 
 struct SpooldConfig {
-  std::string dir;                        // the log directory (required)
-  std::uint64_t max_size_mb = 0;          // the log's size cap; 0 = the Buffer's default
-  std::uint32_t retention_days = 0;       // 0 = keep until forwarded / the size cap
-  std::string device_id;                  // resource attribute "device.id" when set
-  std::string service_name = "spoold";    // resource attribute "service.name"
+  std::string dir;                      // the log directory (required)
+  std::uint64_t max_size_mb = 0;        // the log's size cap; 0 = the Buffer's default
+  std::uint32_t retention_days = 0;     // 0 = keep until forwarded / the size cap
+  std::string device_id;                // resource attribute "device.id" when set
+  std::string service_name = "spoold";  // resource attribute "service.name"
   std::vector<std::pair<std::string, std::string>> resource_attributes;
   std::string otlp_listen = "127.0.0.1:4318";
   std::string metrics_listen = "127.0.0.1:9464";  // "" (or "off" in a source) disables
@@ -93,8 +93,8 @@ struct SpooldCommandLine {
 // them; passed in for tests) + the config file into `out`, then validates the result:
 // listen addresses, sinks, TLS files, the token file, dir. With --help or --version the
 // rest of the command line is not required to be complete (no DIR needed).
-Status load_spoold_config(int argc, const char* const* argv, const std::vector<std::string>& environ,
-                          SpooldCommandLine* out);
+Status load_spoold_config(int argc, const char* const* argv,
+                          const std::vector<std::string>& environ, SpooldCommandLine* out);
 
 // The effective configuration as JSON (--print-config; /healthz may show it), secrets
 // masked: the token is "***" when set (absent when not), every header value is "***" (they
@@ -103,7 +103,8 @@ std::string spoold_config_json(const SpooldConfig& config);
 
 // The OTLP Resource attributes spoold puts on what it forwards: resource_attributes, then
 // service.name and device.id (when set), each name once (the later wins).
-std::vector<std::pair<std::string, std::string>> effective_resource_attributes(const SpooldConfig& config);
+std::vector<std::pair<std::string, std::string>> effective_resource_attributes(
+    const SpooldConfig& config);
 
 // HOST:PORT, IPv6 hosts in brackets ("[::1]:4318", host without brackets); port 1-65535.
 struct ListenAddress {

@@ -51,7 +51,8 @@ Setter number_setter(Int& (*field)(Options*)) {
     const auto value = parse_decimal_u64(text);
     if (!value) return not_a(text, "a number");
     if (*value > std::numeric_limits<Int>::max()) {
-      return not_a(text, "in range (at most " + std::to_string(std::numeric_limits<Int>::max()) + ")");
+      return not_a(text,
+                   "in range (at most " + std::to_string(std::numeric_limits<Int>::max()) + ")");
     }
     field(o) = static_cast<Int>(*value);
     return Status::ok();
@@ -113,7 +114,8 @@ const std::vector<std::string>& buffer_option_keys() {
 Status apply_buffer_options(const std::map<std::string, std::string>& named, Options* options) {
   for (const auto& [name, value] : named) {
     const auto& table = keys();
-    auto it = std::find_if(table.begin(), table.end(), [&](const BufferOptionKey& k) { return k.name == name; });
+    auto it = std::find_if(table.begin(), table.end(),
+                           [&](const BufferOptionKey& k) { return k.name == name; });
     if (it == table.end()) {
       std::string list;
       for (const auto& key : table) list += (list.empty() ? "" : ", ") + key.name;

@@ -13,7 +13,8 @@ namespace {
 constexpr std::string_view kMasked = "***";
 }  // namespace
 
-std::vector<std::pair<std::string, std::string>> effective_resource_attributes(const SpooldConfig& config) {
+std::vector<std::pair<std::string, std::string>> effective_resource_attributes(
+    const SpooldConfig& config) {
   std::vector<std::pair<std::string, std::string>> attributes = config.resource_attributes;
   auto put = [&attributes](const std::string& key, const std::string& value) {
     std::erase_if(attributes, [&](const auto& a) { return a.first == key; });

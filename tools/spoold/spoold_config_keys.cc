@@ -48,10 +48,11 @@ constexpr std::array kKeys = {
     ConfigKey{"max_size_mb", "SPOOL_MAX_SIZE_MB", "--max-size-mb", "MB",
               "cap on the log's size in MiB (0 = the Buffer's default)", FileValueType::kInteger,
               [](SpooldConfig* c, std::string_view t) { return set_number(t, &c->max_size_mb); }},
-    ConfigKey{"retention_days", "SPOOL_RETENTION_DAYS", "--retention-days", "DAYS",
-              "delete records older than this (0 = keep until forwarded or the size cap)",
-              FileValueType::kInteger,
-              [](SpooldConfig* c, std::string_view t) { return set_number(t, &c->retention_days); }},
+    ConfigKey{
+        "retention_days", "SPOOL_RETENTION_DAYS", "--retention-days", "DAYS",
+        "delete records older than this (0 = keep until forwarded or the size cap)",
+        FileValueType::kInteger,
+        [](SpooldConfig* c, std::string_view t) { return set_number(t, &c->retention_days); }},
     ConfigKey{"device_id", "SPOOL_DEVICE_ID", "--device-id", "ID", "resource attribute device.id",
               FileValueType::kString,
               [](SpooldConfig* c, std::string_view t) {
@@ -64,28 +65,37 @@ constexpr std::array kKeys = {
                 c->service_name = std::string(t);
                 return Status::ok();
               }},
-    ConfigKey{"otlp_listen", "SPOOL_OTLP_LISTEN", "--otlp-listen", "HOST:PORT",
-              "the OTLP/HTTP receiver's address (default 127.0.0.1:4318; not loopback: needs a token)",
-              FileValueType::kString,
-              [](SpooldConfig* c, std::string_view t) { return set_listen(t, &c->otlp_listen, false); }},
+    ConfigKey{
+        "otlp_listen", "SPOOL_OTLP_LISTEN", "--otlp-listen", "HOST:PORT",
+        "the OTLP/HTTP receiver's address (default 127.0.0.1:4318; not loopback: needs a token)",
+        FileValueType::kString,
+        [](SpooldConfig* c, std::string_view t) { return set_listen(t, &c->otlp_listen, false); }},
     ConfigKey{"metrics_listen", "SPOOL_METRICS_LISTEN", "--metrics-listen", "HOST:PORT",
-              "/metrics and /healthz (default 127.0.0.1:9464; off disables)", FileValueType::kString,
-              [](SpooldConfig* c, std::string_view t) { return set_listen(t, &c->metrics_listen, true); }},
-    ConfigKey{"ack", "SPOOL_ACK", "--ack", "MODE",
-              "answer OTLP requests once their records are written or committed (default committed)",
+              "/metrics and /healthz (default 127.0.0.1:9464; off disables)",
               FileValueType::kString,
               [](SpooldConfig* c, std::string_view t) {
-                if (t == "written") c->ack = AckMode::kWritten;
-                else if (t == "committed") c->ack = AckMode::kCommitted;
-                else return not_a(t, "one of committed, written");
-                return Status::ok();
+                return set_listen(t, &c->metrics_listen, true);
               }},
+    ConfigKey{
+        "ack", "SPOOL_ACK", "--ack", "MODE",
+        "answer OTLP requests once their records are written or committed (default committed)",
+        FileValueType::kString,
+        [](SpooldConfig* c, std::string_view t) {
+          if (t == "written")
+            c->ack = AckMode::kWritten;
+          else if (t == "committed")
+            c->ack = AckMode::kCommitted;
+          else
+            return not_a(t, "one of committed, written");
+          return Status::ok();
+        }},
     ConfigKey{"max_body_bytes", "SPOOL_MAX_BODY_BYTES", "--max-body-bytes", "SIZE",
               "largest OTLP request body after decompression (default 16MiB)",
               FileValueType::kIntegerOrString,
               [](SpooldConfig* c, std::string_view t) {
                 const auto value = parse_byte_size(t);
-                if (!value || *value == 0) return not_a(t, "a size above 0 (a number, optionally with K, M or G)");
+                if (!value || *value == 0)
+                  return not_a(t, "a size above 0 (a number, optionally with K, M or G)");
                 c->max_body_bytes = *value;
                 return Status::ok();
               }},
@@ -97,14 +107,16 @@ constexpr std::array kKeys = {
                 c->token.clear();  // read at the end, from the winning source
                 return Status::ok();
               }},
-    ConfigKey{"", "SPOOL_OTLP_TOKEN", "", "TOKEN", "the bearer token itself", FileValueType::kString,
+    ConfigKey{"", "SPOOL_OTLP_TOKEN", "", "TOKEN", "the bearer token itself",
+              FileValueType::kString,
               [](SpooldConfig* c, std::string_view t) {
                 c->token = std::string(t);
                 c->token_file.clear();
                 return Status::ok();
               }},
     ConfigKey{"tls_cert_file", "SPOOL_TLS_CERT_FILE", "--tls-cert", "FILE",
-              "serve OTLP over TLS with this PEM certificate (with --tls-key)", FileValueType::kString,
+              "serve OTLP over TLS with this PEM certificate (with --tls-key)",
+              FileValueType::kString,
               [](SpooldConfig* c, std::string_view t) {
                 c->tls_cert_file = std::string(t);
                 return Status::ok();
@@ -115,10 +127,11 @@ constexpr std::array kKeys = {
                 c->tls_key_file = std::string(t);
                 return Status::ok();
               }},
-    ConfigKey{"drain_timeout_ms", "SPOOL_DRAIN_TIMEOUT_MS", "--drain-timeout-ms", "MS",
-              "on SIGTERM, deliver for at most this long before exiting (default 10000)",
-              FileValueType::kInteger,
-              [](SpooldConfig* c, std::string_view t) { return set_number(t, &c->drain_timeout_ms); }},
+    ConfigKey{
+        "drain_timeout_ms", "SPOOL_DRAIN_TIMEOUT_MS", "--drain-timeout-ms", "MS",
+        "on SIGTERM, deliver for at most this long before exiting (default 10000)",
+        FileValueType::kInteger,
+        [](SpooldConfig* c, std::string_view t) { return set_number(t, &c->drain_timeout_ms); }},
 };
 
 }  // namespace
@@ -130,9 +143,11 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text) {
   std::string_view port;
   if (text.starts_with('[')) {
     const std::size_t close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return std::nullopt;
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return std::nullopt;
     address.host = std::string(text.substr(1, close - 1));
-    if (address.host.empty() || address.host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos) {
+    if (address.host.empty() ||
+        address.host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos) {
       return std::nullopt;
     }
     port = text.substr(close + 2);
@@ -143,8 +158,8 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text) {
     // An unbracketed IPv6 address is ambiguous ("::1:4318"): brackets are required.
     if (address.host.find(':') != std::string::npos) return std::nullopt;
     for (char ch : address.host) {
-      const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                      ch == '.' || ch == '-' || ch == '_';
+      const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                      (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
       if (!ok) return std::nullopt;
     }
     port = text.substr(colon + 1);
@@ -161,8 +176,10 @@ bool is_loopback_host(std::string_view host) {
   if (!host.starts_with("127.")) return false;
   int dots = 0;
   for (char ch : host) {
-    if (ch == '.') ++dots;
-    else if (ch < '0' || ch > '9') return false;
+    if (ch == '.')
+      ++dots;
+    else if (ch < '0' || ch > '9')
+      return false;
   }
   return dots == 3;
 }
