@@ -13,8 +13,14 @@
 // drop reason and every circuit state is written, zero or not, so that a series exists
 // before its first event (an alert on rate() needs the zero).
 //
+// Not exported: texts (last errors, log_failed's message: /healthz and `spoolctl stats` show
+// them), the forwarders' session totals (the persisted totals cover them), monotonic
+// deadlines (next_attempt_ns), the last budget resize, and per-producer series (one per
+// thread: unbounded cardinality; their sums are the Buffer's counters).
+//
 // The families, their types and help texts are listed once, in prometheus_text.cc
-// (prometheus_families() returns them), and in README "spoold: metrics".
+// (prometheus_families() returns them), and in README "Metrics" (a test keeps the two in
+// step).
 #pragma once
 
 #include <optional>

@@ -285,6 +285,16 @@ TEST(PrometheusText, EveryFamilyOnceWithHelpAndTypeAndConventionalNames) {
   EXPECT_EQ(seen.size(), prometheus_families().size());
 }
 
+// README's "Metrics" table lists every family, with its type.
+TEST(PrometheusText, TheReadmeListsEveryFamily) {
+  const std::string readme = testing::read_file(SPOOL_README_PATH);
+  for (const PrometheusFamily& f : prometheus_families()) {
+    const std::string row =
+        "| `" + std::string(f.name) + "` | " + std::string(prometheus_type_name(f.type)) + " |";
+    EXPECT_NE(readme.find(row), std::string::npos) << row;
+  }
+}
+
 // The Prometheus Python client's parser (Debian's python3-prometheus-client, in the system
 // python3) reads every family with its type and finds the counters' values.
 TEST(PrometheusText, ThePrometheusClientParserReadsEveryFamily) {

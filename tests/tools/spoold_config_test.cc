@@ -259,6 +259,26 @@ url = "jsonl:/var/log/spool.jsonl"
   EXPECT_DOUBLE_EQ(options.sample_above_fill, 0.75);
 }
 
+TEST_F(SpooldConfigTest, BufferOptionsOfTheLog) {
+  Loaded loaded = load({"--max-size-mb", "100", "--retention-days", "2", "--buffer",
+                        "full_policy=block", "--buffer", "queue_bytes=8M", "d"});
+  ASSERT_TRUE(loaded.status.is_ok()) << loaded.status.message();
+  Options options;
+  ASSERT_TRUE(spoold_buffer_options(loaded.line.config, &options).is_ok());
+  EXPECT_EQ(options.role, Role::kWriter);
+  EXPECT_EQ(options.log.retention_bytes, 100u << 20);
+  EXPECT_EQ(options.log.retention_max_age_ms, 2u * 86'400'000);
+  EXPECT_EQ(options.full_policy, FullPolicy::kBlock);
+  EXPECT_EQ(options.queue_bytes, 8u << 20);
+  // Unset caps leave the Buffer's defaults.
+  Options defaults;
+  ASSERT_TRUE(spoold_buffer_options(load({"d"}).line.config, &defaults).is_ok());
+  EXPECT_EQ(defaults.log.retention_bytes, Options{}.log.retention_bytes);
+  EXPECT_EQ(defaults.log.retention_max_age_ms, Options{}.log.retention_max_age_ms);
+  EXPECT_EQ(error_of({"--max-size-mb", "17592186044416", "d"}),
+            "--max-size-mb: '17592186044416' is out of range (at most 17592186044415)");
+}
+
 TEST_F(SpooldConfigTest, TheConfigFileComesFromSpoolConfigUnlessTheFlagNamesOne) {
   const std::string path = config_file("dir = \"from-file\"\n");
   Loaded by_env = load({}, {"SPOOL_CONFIG=" + path});

@@ -120,5 +120,9 @@ const std::vector<std::string>& buffer_option_keys();
 // Sets each named option on `options`; InvalidArgument naming the option when a name is
 // unknown or a value does not parse.
 Status apply_buffer_options(const std::map<std::string, std::string>& named, Options* options);
+// The Buffer options of spoold's log: the writer role (spoold holds it), the size cap
+// (max_size_mb, as LogOptions::retention_bytes) and age cap (retention_days) when set,
+// then buffer_options.
+Status spoold_buffer_options(const SpooldConfig& config, Options* options);
 
 }  // namespace spool::tools

@@ -127,4 +127,13 @@ Status apply_buffer_options(const std::map<std::string, std::string>& named, Opt
   return Status::ok();
 }
 
+Status spoold_buffer_options(const SpooldConfig& config, Options* options) {
+  options->role = Role::kWriter;
+  if (config.max_size_mb != 0) options->log.retention_bytes = config.max_size_mb << 20;
+  if (config.retention_days != 0) {
+    options->log.retention_max_age_ms = std::uint64_t{config.retention_days} * 24 * 3600 * 1000;
+  }
+  return apply_buffer_options(config.buffer_options, options);
+}
+
 }  // namespace spool::tools

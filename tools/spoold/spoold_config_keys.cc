@@ -47,7 +47,18 @@ constexpr std::array kKeys = {
               }},
     ConfigKey{"max_size_mb", "SPOOL_MAX_SIZE_MB", "--max-size-mb", "MB",
               "cap on the log's size in MiB (0 = the Buffer's default)", FileValueType::kInteger,
-              [](SpooldConfig* c, std::string_view t) { return set_number(t, &c->max_size_mb); }},
+              [](SpooldConfig* c, std::string_view t) {
+                // In bytes it must fit 64 bits.
+                std::uint64_t mb = 0;
+                SPOOL_RETURN_IF_ERROR(set_number(t, &mb));
+                if (mb > (std::numeric_limits<std::uint64_t>::max() >> 20)) {
+                  return Status::invalid_argument(
+                      "'" + std::string(t) + "' is out of range (at most " +
+                      std::to_string(std::numeric_limits<std::uint64_t>::max() >> 20) + ")");
+                }
+                c->max_size_mb = mb;
+                return Status::ok();
+              }},
     ConfigKey{
         "retention_days", "SPOOL_RETENTION_DAYS", "--retention-days", "DAYS",
         "delete records older than this (0 = keep until forwarded or the size cap)",
