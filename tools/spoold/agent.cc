@@ -9,55 +9,11 @@
 #include "engine/forward/secret_redaction.h"
 #include "engine/sinks/sink_for_url.h"
 #include "report/prometheus_text.h"
-#include "tools/buffer_option_names.h"
 #include "tools/spoold/receiver_metrics.h"
 
 namespace spool::tools {
 
 namespace {
-
-constexpr std::uint64_t kMiB = 1ull << 20;
-
-Result<Options> buffer_options(const SpooldConfig& c) {
-  Options o;
-  // The agent writes the log: apps attach to it, they never take it over from a running agent.
-  o.role = Role::kWriter;
-  o.log.retention_bytes = c.max_size_mb * kMiB;
-  o.log.retention_max_age_ms = std::uint64_t{c.retention_days} * 24 * 3600 * 1000;
-  for (const auto& [name, value] : c.buffer_options) {
-    const auto bad = [&] { return Status::invalid_argument("buffer." + name + ": invalid value '" + value + "'"); };
-    if (name == "durability") {
-      const auto it = durability_names().find(value);
-      if (it == durability_names().end()) return bad();
-      o.log.durability = it->second;
-    } else if (name == "full_policy") {
-      const auto it = full_policy_names().find(value);
-      if (it == full_policy_names().end()) return bad();
-      o.full_policy = it->second;
-    } else {
-      std::uint64_t n = 0;
-      try {
-        std::size_t used = 0;
-        n = std::stoull(value, &used);
-        if (used != value.size()) return bad();
-      } catch (const std::exception&) {
-        return bad();
-      }
-      if (name == "queue_mb") {
-        o.queue_bytes = n * kMiB;
-      } else if (name == "segment_mb") {
-        o.log.segment_bytes = n * kMiB;
-      } else if (name == "block_timeout_ms") {
-        o.block_timeout_ms = static_cast<std::uint32_t>(n);
-      } else if (name == "sync_interval_ms") {
-        o.log.sync_interval_ms = static_cast<std::uint32_t>(n);
-      } else {
-        return Status::invalid_argument("buffer." + name + ": unknown option");
-      }
-    }
-  }
-  return o;
-}
 
 Result<std::unique_ptr<spool::Sink>> sink_for(const SpooldConfig& c, const SinkConfig& s) {
   OtlpHttpOptions http;
@@ -66,12 +22,8 @@ Result<std::unique_ptr<spool::Sink>> sink_for(const SpooldConfig& c, const SinkC
   if (s.compression == "none") http.compression = OtlpHttpOptions::Compression::kNone;
   if (s.compression == "gzip") http.compression = OtlpHttpOptions::Compression::kGzip;
   if (s.compression == "zstd") http.compression = OtlpHttpOptions::Compression::kZstd;
-  http.resource_attributes.emplace_back("service.name", c.service_name);
-  for (const auto& attribute : c.resource_attributes) {
-    if (attribute.first != "service.name") http.resource_attributes.push_back(attribute);
-  }
-  if (!c.device_id.empty()) http.resource_attributes.emplace_back("device.id", c.device_id);
   // A record received over OTLP keeps its own resource; these fill only keys it lacks.
+  http.resource_attributes = effective_resource_attributes(c);
   auto sink = engine::make_sink_for_url(s.url, std::move(http), 0600);
   if (!sink) return Status(sink.status().code(), "sink " + s.cursor + ": " + sink.status().message());
   return sink;
@@ -82,9 +34,9 @@ Result<std::unique_ptr<spool::Sink>> sink_for(const SpooldConfig& c, const SinkC
 Result<std::unique_ptr<Agent>> Agent::start(const SpooldConfig& config) {
   std::unique_ptr<Agent> a(new Agent());
   a->config_ = config;
-  auto options = buffer_options(config);
-  if (!options) return options.status();
-  auto buffer = Buffer::open(config.dir, *options);
+  Options options;
+  SPOOL_RETURN_IF_ERROR(spoold_buffer_options(config, &options));
+  auto buffer = Buffer::open(config.dir, options);
   if (!buffer) return Status(buffer.status().code(), "log " + config.dir + ": " + buffer.status().message());
   a->buffer_ = std::move(*buffer);
 
@@ -102,14 +54,14 @@ Result<std::unique_ptr<Agent>> Agent::start(const SpooldConfig& config) {
   }
 
   if (!config.metrics_listen.empty() && config.metrics_listen != "off") {
-    auto address = parse_listen_address(config.metrics_listen, "metrics_listen");
-    if (!address) return address.status();
+    const auto address = parse_listen_address(config.metrics_listen);
+    if (!address) return Status::invalid_argument("metrics_listen: '" + config.metrics_listen + "' is not HOST:PORT");
     auto http = HttpServerThread::create("", "");
     if (!http) return http.status();
     a->metrics_ = std::move(*http);
     Agent* self = a.get();
     a->metrics_->server().Get("/metrics", [self](const httplib::Request&, httplib::Response& res) {
-      res.set_content(self->metrics_text(), "text/plain; version=0.0.4; charset=utf-8");
+      res.set_content(self->metrics_text(), std::string(report::kPrometheusContentType));
     });
     a->metrics_->server().Get("/healthz", [self](const httplib::Request&, httplib::Response& res) {
       const HealthReport report = self->health();
@@ -124,8 +76,8 @@ Result<std::unique_ptr<Agent>> Agent::start(const SpooldConfig& config) {
     if (Status s = a->metrics_->serve(*address); !s) return Status(s.code(), "--metrics-listen: " + s.message());
   }
 
-  auto otlp = parse_listen_address(config.otlp_listen, "otlp_listen");
-  if (!otlp) return otlp.status();
+  const auto otlp = parse_listen_address(config.otlp_listen);
+  if (!otlp) return Status::invalid_argument("otlp_listen: '" + config.otlp_listen + "' is not HOST:PORT");
   OtlpReceiverOptions ro;
   ro.listen = *otlp;
   ro.bearer_token = config.token;
@@ -144,10 +96,18 @@ Agent::~Agent() { (void)shutdown(); }
 std::string Agent::metrics_address() const { return metrics_ ? metrics_->address().text() : std::string(); }
 
 std::string Agent::metrics_text() const {
-  std::vector<report::PrometheusForwarder> forwarders;
-  for (const Sink& s : sinks_) forwarders.push_back({s.cursor, s.url_shown, s.forwarder->stats()});
-  const BufferStats stats = buffer_->stats();
-  std::string text = report::prometheus_text(stats, forwarders, nullptr);
+  report::PrometheusInputs in;
+  for (const Sink& s : sinks_) {
+    // Accounting before stats: a cut taken first cannot show more delivered than appended.
+    report::PrometheusForwarder f;
+    f.accounting = s.forwarder->accounting();
+    f.stats = s.forwarder->stats();
+    f.sink = s.url_shown;
+    in.forwarders.push_back(std::move(f));
+  }
+  in.buffer = buffer_->stats();
+  in.health = health();
+  std::string text = report::prometheus_text(in);
   if (receiver_) text += receiver_prometheus_text(receiver_->stats());
   return text;
 }

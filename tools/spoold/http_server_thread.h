@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "spool/status.h"
-#include "tools/spoold/listen_address.h"
+#include "tools/spoold/spoold_config.h"
 
 namespace httplib {
 class Server;

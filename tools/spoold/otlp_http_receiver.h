@@ -29,7 +29,7 @@
 #include "spool/status.h"
 #include "tools/spoold/group_sync.h"
 #include "tools/spoold/http_server_thread.h"
-#include "tools/spoold/listen_address.h"
+#include "tools/spoold/spoold_config.h"
 #include "tools/spoold/spoold_config.h"
 
 namespace spool::tools {
