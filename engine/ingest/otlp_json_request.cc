@@ -154,6 +154,11 @@ class Decoder {
     std::string_view hex;
     if (!str(obj, n, hex)) return false;
     out.set_hex(hex);
+    if (out.not_hex) {
+      // The generic proto3 JSON mapping writes bytes as base64; OTLP/JSON says hex, but a
+      // sender using a stock JSON marshaller writes base64 ids, which are unambiguous here.
+      if (const std::optional<std::string> raw = base64_decode(hex)) out.set_bytes(*raw);
+    }
     return true;
   }
 

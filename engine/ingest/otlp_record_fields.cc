@@ -181,12 +181,13 @@ flatbuffers::Offset<fb::Span> OtlpTableWriter::span(
   b.add_end_ns(end);
   // Wraps like the int64 arithmetic it stands for would, without the undefined behaviour.
   b.add_duration_ns(static_cast<std::int64_t>(s.end_ns - s.start_ns));
-  // fb::SpanStatus has OTLP's numbers; a code this version does not know is kept as it is.
-  b.add_status(static_cast<fb::SpanStatus>(static_cast<std::uint8_t>(s.status_code)));
+  // fb::SpanStatus has OTLP's numbers; a code this version does not know is kept as it is
+  // (when it fits the field).
+  b.add_status(static_cast<fb::SpanStatus>(s.status_code <= 0xff ? s.status_code : 0));
   b.add_status_message(message);
   b.add_attributes(attributes);
   b.add_events(events);
-  b.add_kind(static_cast<std::uint8_t>(s.kind));
+  b.add_kind(static_cast<std::uint8_t>(s.kind <= 0xff ? s.kind : 0));  // SpanKind is 0-5; nonsense is unset
   b.add_trace_state(state);
   b.add_flags(s.flags);
   b.add_links(links);

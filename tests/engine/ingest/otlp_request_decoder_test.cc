@@ -604,13 +604,18 @@ TEST(OtlpRequestDecoderTest, JsonAcceptsSnakeCaseAndRejectsBadIds) {
        "status":{"code":"STATUS_CODE_OK"}},
       {"traceId":"0102","spanId":"0102030405060708"},
       {"traceId":"zz02030405060708090a0b0c0d0e0f10","spanId":"0102030405060708"},
-      {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0000000000000000"}]}]}]})";
+      {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0000000000000000"},
+      {"traceId":"AQIDBAUGBwgJCgsMDQ4PEA==","spanId":"AQIDBAUGBwg="}]}]}]})";
   OtlpDecodedRequest out;
   const Status st = decode(OtlpSignal::kTraces, OtlpFormat::kJson, body, &out);
   ASSERT_TRUE(st.is_ok()) << st.to_string();
-  ASSERT_EQ(out.records().size(), 1u);
+  ASSERT_EQ(out.records().size(), 2u);
   EXPECT_EQ(out.rejected(), 3u);
   EXPECT_EQ(out.rejection_message(), "3 spans rejected: span 1: trace_id is 2 bytes, want 16");
+  // Base64 ids (the generic proto3 JSON mapping) are understood too.
+  const fb::Span* b64 = table<fb::Span>(out.records()[1]);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(b64->trace_id()->bytes()->data()), 16), id_bytes(1, 16));
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(b64->span_id()->bytes()->data()), 8), id_bytes(1, 8));
   const fb::Span* s = table<fb::Span>(out.records()[0]);
   EXPECT_EQ(s->start_ns(), 5);
   EXPECT_EQ(s->status(), fb::SpanStatus::Ok);
