@@ -1,7 +1,7 @@
 # The include rules of the rooms (and of the public headers): each room's sources may include only its own headers and
 # those of the rooms below it, so the dependency direction of the libraries
 #
-#   spool_capi -> spool_report -> spool_sinks -> spool_forward -> spool_produce -> spool_record, spool_segment -> spool_io
+#   spool_capi -> spool_report -> spool_ingest -> spool_sinks -> spool_forward -> spool_produce -> spool_record, spool_segment -> spool_io
 #
 # holds for the headers too (a static library would otherwise happily compile an upward
 # include and fail, or not, only at some later link). Include paths are rooted at the
@@ -22,8 +22,9 @@ set(SPOOL_ROOM_RULES
   "engine/produce|engine/produce/,engine/record/,segment/,io/"
   "engine/forward|engine/forward/,engine/produce/,engine/record/,segment/,io/"
   "engine/sinks|engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/"
-  "report|report/,engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/"
-  "capi|capi/,report/,engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/")
+  "engine/ingest|engine/ingest/,engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/"
+  "report|report/,engine/ingest/,engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/"
+  "capi|capi/,report/,engine/ingest/,engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/")
 # Public headers implemented by one room: only that room and the rooms above it include them.
 set(SPOOL_PUBLIC_HEADER_ROOMS
   "spool/buffer.h|engine/produce/"
