@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -17,6 +19,7 @@
 #include "engine/sinks/json_text.h"
 #include "spool/record_encoder.h"
 #include "support/test_batch.h"
+#include "tools/standard_span.h"
 
 namespace spool::engine {
 namespace {
@@ -195,6 +198,31 @@ TEST(OtlpJsonEncoder, AppendRecordReportsMalformedPayloads) {
   std::vector<std::uint64_t> malformed;
   EXPECT_EQ(encoder.encode(batch, OtlpSignal::kMetrics, &out, &malformed), 0u);
   EXPECT_EQ(malformed, std::vector<std::uint64_t>{5});
+}
+
+TEST(OtlpJsonEncoder, StandardSpanEncodeTime) {
+  // Not an assertion on time (see DESIGN.md): a figure printed for the record.
+  tools::StandardSpanSet set(1024);
+  RecordEncoder enc;
+  TestBatch tb;
+  for (std::size_t i = 0; i < set.size(); ++i) tb.add(enc.encode(set.spans()[i]), i);
+  const ForwardBatch batch = tb.batch(kLogId);
+  const std::vector<std::pair<std::string, std::string>> resource = {{"service.name", "inference-gw"}};
+  OtlpJsonEncoder encoder(resource);
+  std::string out;
+  ASSERT_EQ(encoder.encode(batch, OtlpSignal::kTraces, &out), set.size());
+  const int rounds = 20;
+  // Thread CPU time, not wall time: the figure should not depend on what else the machine runs.
+  auto cpu_ns = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+  };
+  const double t0 = cpu_ns();
+  for (int i = 0; i < rounds; ++i) encoder.encode(batch, OtlpSignal::kTraces, &out);
+  const double ns = (cpu_ns() - t0) / (rounds * static_cast<double>(set.size()));
+  std::printf("[ figure ] OTLP/JSON encode: %.0f ns per standard span, %.0f bytes per span\n", ns,
+              static_cast<double>(out.size()) / static_cast<double>(set.size()));
 }
 
 TEST(JsonText, Base64AndNumbers) {
