@@ -143,7 +143,9 @@ void attributes(std::string& out, const fb_attributes* list) {
   }
 }
 
-void optional_string_attribute(std::string& out, std::string_view k, const flatbuffers::String* v) {
+// Not inlined: most of these fields are unset, and copies of the attribute writer in span()
+// only slow it down.
+[[gnu::noinline]] void optional_string_attribute(std::string& out, std::string_view k, const flatbuffers::String* v) {
   if (v != nullptr && v->size() != 0) string_attribute(out, k, view(v));
 }
 
