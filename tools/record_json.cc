@@ -30,8 +30,14 @@ ordered_json enum_json(Enum value, const std::array<std::string_view, N>& names)
 constexpr std::array<std::string_view, 5> kSpanTypeNames = {"span", "generation", "tool",
                                                             "retrieval", "event"};
 constexpr std::array<std::string_view, 3> kSpanStatusNames = {"unset", "ok", "error"};
-constexpr std::array<std::string_view, 4> kAttributeTypeNames = {"string", "int", "double", "bool"};
-constexpr std::array<std::string_view, 3> kMetricKindNames = {"gauge", "counter", "histogram"};
+constexpr std::array<std::string_view, 8> kAttributeTypeNames = {"string", "int",   "double", "bool",
+                                                                 "bytes",  "array", "kvlist", "empty"};
+constexpr std::array<std::string_view, 5> kMetricKindNames = {"gauge", "counter", "histogram", "summary",
+                                                              "exponential_histogram"};
+// OTLP SpanKind and AggregationTemporality (trace.proto, metrics.proto).
+constexpr std::array<std::string_view, 6> kSpanKindNames = {"unspecified", "internal", "server",
+                                                            "client",      "producer", "consumer"};
+constexpr std::array<std::string_view, 3> kTemporalityNames = {"unspecified", "delta", "cumulative"};
 
 std::string str(const flatbuffers::String* s) {
   return s == nullptr ? std::string() : std::string(s->data(), s->size());
@@ -50,34 +56,91 @@ ordered_json id_json(const fb::SpanId* id) {
   return t.hex();
 }
 
-ordered_json attributes_json(
-    const flatbuffers::Vector<flatbuffers::Offset<fb::Attribute>>* attributes) {
+std::string base64_of(const flatbuffers::Vector<std::uint8_t>* bytes) {
+  return bytes == nullptr ? std::string()
+                          : engine::base64_encode(std::span<const std::uint8_t>(bytes->data(), bytes->size()));
+}
+
+using fb_attributes = flatbuffers::Vector<flatbuffers::Offset<fb::Attribute>>;
+
+ordered_json attributes_json(const fb_attributes* attributes, bool with_keys = true);
+
+// One attribute: {"key", "type", "value"}; bytes as "value_b64", arrays and kvlists as
+// "values" (a list of attributes, an array's without keys).
+ordered_json attribute_json(const fb::Attribute& a, bool with_key) {
+  ordered_json j;
+  if (with_key) j["key"] = str(a.key());
+  j["type"] = enum_json(a.type(), kAttributeTypeNames);
+  switch (a.type()) {
+    case fb::AttributeType::String:
+      j["value"] = str(a.string_value());
+      break;
+    case fb::AttributeType::Int:
+      j["value"] = a.int_value();
+      break;
+    case fb::AttributeType::Double:
+      j["value"] = a.double_value();
+      break;
+    case fb::AttributeType::Bool:
+      j["value"] = a.bool_value();
+      break;
+    case fb::AttributeType::Bytes:
+      j["value_b64"] = base64_of(a.bytes_value());
+      break;
+    case fb::AttributeType::Array:
+      j["values"] = attributes_json(a.values(), /*with_keys=*/false);
+      break;
+    case fb::AttributeType::KvList:
+      j["values"] = attributes_json(a.values());
+      break;
+    default:
+      j["value"] = nullptr;  // Empty, or a type this version does not know
+      break;
+  }
+  return j;
+}
+
+ordered_json attributes_json(const fb_attributes* attributes, bool with_keys) {
   ordered_json out = ordered_json::array();
   if (attributes == nullptr) return out;
-  for (const fb::Attribute* a : *attributes) {
-    ordered_json j;
-    j["key"] = str(a->key());
-    j["type"] = enum_json(a->type(), kAttributeTypeNames);
-    switch (a->type()) {
-      case fb::AttributeType::String:
-        j["value"] = str(a->string_value());
-        break;
-      case fb::AttributeType::Int:
-        j["value"] = a->int_value();
-        break;
-      case fb::AttributeType::Double:
-        j["value"] = a->double_value();
-        break;
-      case fb::AttributeType::Bool:
-        j["value"] = a->bool_value();
-        break;
-      default:
-        j["value"] = nullptr;
-        break;  // a type this version does not know
-    }
-    out.push_back(std::move(j));
-  }
+  for (const fb::Attribute* a : *attributes) out.push_back(attribute_json(*a, with_keys));
   return out;
+}
+
+// The OTLP fields below are shown only when set: records a producer appends have none of
+// them, and their dumps stay as they were.
+void set_if(ordered_json& j, const char* name, const flatbuffers::String* s) {
+  if (s != nullptr && s->size() != 0) j[name] = str(s);
+}
+template <typename T>
+void set_if(ordered_json& j, const char* name, T v) {
+  if (v != T{}) j[name] = v;
+}
+void set_if(ordered_json& j, const char* name, const fb_attributes* list) {
+  if (list != nullptr && list->size() != 0) j[name] = attributes_json(list);
+}
+
+ordered_json resource_json(const fb::Resource& r) {
+  ordered_json j;
+  j["attributes"] = attributes_json(r.attributes());
+  set_if(j, "dropped_attributes_count", r.dropped_attributes_count());
+  set_if(j, "schema_url", r.schema_url());
+  return j;
+}
+
+ordered_json scope_json(const fb::Scope& s) {
+  ordered_json j;
+  j["name"] = str(s.name());
+  set_if(j, "version", s.version());
+  set_if(j, "attributes", s.attributes());
+  set_if(j, "dropped_attributes_count", s.dropped_attributes_count());
+  set_if(j, "schema_url", s.schema_url());
+  return j;
+}
+
+void origin_json(ordered_json& j, const fb::Resource* resource, const fb::Scope* scope) {
+  if (resource != nullptr) j["resource"] = resource_json(*resource);
+  if (scope != nullptr) j["scope"] = scope_json(*scope);
 }
 
 template <typename T>
@@ -86,6 +149,11 @@ ordered_json scalars_json(const flatbuffers::Vector<T>* v) {
   if (v == nullptr) return out;
   for (T x : *v) out.push_back(x);
   return out;
+}
+
+template <typename T>
+void set_if(ordered_json& j, const char* name, const flatbuffers::Vector<T>* v) {
+  if (v != nullptr && v->size() != 0) j[name] = scalars_json(v);
 }
 
 ordered_json span_json(const fb::Span& s) {
@@ -117,10 +185,32 @@ ordered_json span_json(const fb::Span& s) {
       ej["name"] = str(e->name());
       ej["time_ns"] = e->time_ns();
       ej["attributes"] = attributes_json(e->attributes());
+      set_if(ej, "dropped_attributes_count", e->dropped_attributes_count());
       events.push_back(std::move(ej));
     }
   }
   j["events"] = std::move(events);
+  if (s.kind() != 0) j["kind"] = enum_json(s.kind(), kSpanKindNames);
+  set_if(j, "trace_state", s.trace_state());
+  set_if(j, "flags", s.flags());
+  if (s.links() != nullptr && s.links()->size() != 0) {
+    ordered_json links = ordered_json::array();
+    for (const fb::SpanLink* l : *s.links()) {
+      ordered_json lj;
+      lj["trace_id"] = id_json(l->trace_id());
+      lj["span_id"] = id_json(l->span_id());
+      set_if(lj, "trace_state", l->trace_state());
+      lj["attributes"] = attributes_json(l->attributes());
+      set_if(lj, "dropped_attributes_count", l->dropped_attributes_count());
+      set_if(lj, "flags", l->flags());
+      links.push_back(std::move(lj));
+    }
+    j["links"] = std::move(links);
+  }
+  set_if(j, "dropped_attributes_count", s.dropped_attributes_count());
+  set_if(j, "dropped_events_count", s.dropped_events_count());
+  set_if(j, "dropped_links_count", s.dropped_links_count());
+  origin_json(j, s.resource(), s.scope());
   return j;
 }
 
@@ -133,6 +223,12 @@ ordered_json log_json(const fb::LogRecord& l) {
   j["attributes"] = attributes_json(l.attributes());
   j["trace_id"] = id_json(l.trace_id());
   j["span_id"] = id_json(l.span_id());
+  set_if(j, "observed_time_ns", l.observed_time_ns());
+  set_if(j, "flags", l.flags());
+  set_if(j, "dropped_attributes_count", l.dropped_attributes_count());
+  set_if(j, "event_name", l.event_name());
+  if (l.body_value() != nullptr) j["body_value"] = attribute_json(*l.body_value(), /*with_key=*/false);
+  origin_json(j, l.resource(), l.scope());
   return j;
 }
 
@@ -148,6 +244,27 @@ ordered_json metric_json(const fb::Metric& m) {
   j["bucket_bounds"] = scalars_json(m.bucket_bounds());
   j["bucket_counts"] = scalars_json(m.bucket_counts());
   j["attributes"] = attributes_json(m.attributes());
+  set_if(j, "description", m.description());
+  set_if(j, "start_time_ns", m.start_time_ns());
+  if (m.temporality() != 0) j["temporality"] = enum_json(m.temporality(), kTemporalityNames);
+  set_if(j, "not_monotonic", m.not_monotonic());
+  if (m.value_is_int()) {
+    j["value_is_int"] = true;
+    j["int_value"] = m.int_value();
+  }
+  set_if(j, "flags", m.flags());
+  if (m.has_min()) j["min"] = m.min();
+  if (m.has_max()) j["max"] = m.max();
+  set_if(j, "quantiles", m.quantiles());
+  set_if(j, "quantile_values", m.quantile_values());
+  set_if(j, "scale", m.scale());
+  set_if(j, "zero_count", m.zero_count());
+  set_if(j, "zero_threshold", m.zero_threshold());
+  set_if(j, "positive_offset", m.positive_offset());
+  set_if(j, "positive_bucket_counts", m.positive_bucket_counts());
+  set_if(j, "negative_offset", m.negative_offset());
+  set_if(j, "negative_bucket_counts", m.negative_bucket_counts());
+  origin_json(j, m.resource(), m.scope());
   return j;
 }
 

@@ -14,7 +14,11 @@ namespace spool::tools {
 // so any bytes are safe to pass. The object holds every field of the table in schema order:
 // ids as lowercase hex (null when absent), enums by name ("generation", "ok", "histogram";
 // the number when a later version added a value), attributes as a list of
-// {"key", "type", "value"} (keys may repeat), Record data as base64 ("data_b64").
+// {"key", "type", "value"} (keys may repeat; bytes as "value_b64", arrays and kvlists as
+// "values", a list of such objects, an array's without "key"), Record data as base64
+// ("data_b64"). The OTLP fields of records received over OTLP (resource, scope, links,
+// dropped counts, metric description/temporality/min/max/summary/exponential buckets, ...)
+// are appended after those, each only when set.
 // Corruption when the payload does not verify, InvalidArgument when the type has no table
 // (raw frames, unknown types): the caller shows the raw bytes instead.
 //

@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -70,6 +71,7 @@ class ProtoReader {
   }
 
   std::uint64_t field() const { return field_; }
+  int wire() const { return wire_; }
   // Checks the wire type of a field this decoder understands.
   bool is(int wire, const char* what) const {
     return wire_ == wire || fail(error_, std::string("wrong wire type for ") + what);
@@ -171,12 +173,16 @@ bool proto_any_value(std::string_view msg, int depth, std::string& out, std::str
   return error.empty();
 }
 
-bool proto_attribute(ProtoReader& r, OtlpItem& item, std::string& error) {
+bool proto_attribute_into(ProtoReader& r, std::map<std::string, std::string>& out, std::string& error) {
   if (!r.is(kLen, "attributes")) return false;
   std::string k, v;
   if (!proto_key_value(r.bytes(), 0, k, v, error)) return false;
-  item.attributes[k] = v;
+  out[k] = v;
   return true;
+}
+
+bool proto_attribute(ProtoReader& r, OtlpItem& item, std::string& error) {
+  return proto_attribute_into(r, item.attributes, error);
 }
 
 bool proto_id(ProtoReader& r, std::string& out, const char* what) {
@@ -191,6 +197,82 @@ bool proto_time(ProtoReader& r, std::uint64_t& out, const char* what) {
   return true;
 }
 
+bool proto_uint(ProtoReader& r, std::uint64_t& out, const char* what) {
+  if (!r.is(kVarint, what)) return false;
+  out = r.number();
+  return true;
+}
+
+bool proto_fixed32(ProtoReader& r, std::uint64_t& out, const char* what) {
+  if (!r.is(kFixed32, what)) return false;
+  out = r.number();
+  return true;
+}
+
+bool proto_text(ProtoReader& r, std::string& out, const char* what) {
+  if (!r.is(kLen, what)) return false;
+  out = r.bytes();
+  return true;
+}
+
+bool proto_double(ProtoReader& r, double& out, const char* what) {
+  if (!r.is(kFixed64, what)) return false;
+  out = r.as_double();
+  return true;
+}
+
+std::int64_t unzigzag(std::uint64_t v) {
+  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
+}
+
+bool proto_event(std::string_view msg, OtlpSpanEvent& e, std::string& error) {
+  ProtoReader r(msg, error);
+  while (r.next()) {
+    bool ok = true;
+    switch (r.field()) {
+      case 1: ok = proto_time(r, e.time_ns, "Event.time_unix_nano"); break;
+      case 2: ok = proto_text(r, e.name, "Event.name"); break;
+      case 3: ok = proto_attribute_into(r, e.attributes, error); break;
+      case 4: ok = proto_uint(r, e.dropped_attributes_count, "Event.dropped_attributes_count"); break;
+      default: break;
+    }
+    if (!ok) return false;
+  }
+  return error.empty();
+}
+
+bool proto_link(std::string_view msg, OtlpSpanLink& l, std::string& error) {
+  ProtoReader r(msg, error);
+  while (r.next()) {
+    bool ok = true;
+    switch (r.field()) {
+      case 1: ok = proto_id(r, l.trace_id_hex, "Link.trace_id"); break;
+      case 2: ok = proto_id(r, l.span_id_hex, "Link.span_id"); break;
+      case 3: ok = proto_text(r, l.trace_state, "Link.trace_state"); break;
+      case 4: ok = proto_attribute_into(r, l.attributes, error); break;
+      case 5: ok = proto_uint(r, l.dropped_attributes_count, "Link.dropped_attributes_count"); break;
+      case 6: ok = proto_fixed32(r, l.flags, "Link.flags"); break;
+      default: break;
+    }
+    if (!ok) return false;
+  }
+  return error.empty();
+}
+
+bool proto_status(std::string_view msg, OtlpItem& s, std::string& error) {
+  ProtoReader r(msg, error);
+  while (r.next()) {
+    bool ok = true;
+    switch (r.field()) {
+      case 2: ok = proto_text(r, s.status_message, "Status.message"); break;
+      case 3: ok = proto_uint(r, s.status_code, "Status.code"); break;
+      default: break;
+    }
+    if (!ok) return false;
+  }
+  return error.empty();
+}
+
 bool proto_span(std::string_view msg, OtlpItem& s, std::string& error) {
   ProtoReader r(msg, error);
   while (r.next()) {
@@ -198,10 +280,26 @@ bool proto_span(std::string_view msg, OtlpItem& s, std::string& error) {
     switch (r.field()) {
       case 1: ok = proto_id(r, s.trace_id_hex, "Span.trace_id"); break;
       case 2: ok = proto_id(r, s.span_id_hex, "Span.span_id"); break;
-      case 5: ok = r.is(kLen, "Span.name") && (s.name = r.bytes(), true); break;
+      case 3: ok = proto_text(r, s.trace_state, "Span.trace_state"); break;
+      case 4: ok = proto_id(r, s.parent_span_id_hex, "Span.parent_span_id"); break;
+      case 5: ok = proto_text(r, s.name, "Span.name"); break;
+      case 6: ok = proto_uint(r, s.kind, "Span.kind"); break;
       case 7: ok = proto_time(r, s.start_ns, "Span.start_time_unix_nano"); break;
       case 8: ok = proto_time(r, s.end_ns, "Span.end_time_unix_nano"); break;
       case 9: ok = proto_attribute(r, s, error); break;
+      case 10: ok = proto_uint(r, s.dropped_attributes_count, "Span.dropped_attributes_count"); break;
+      case 11:
+        s.events.emplace_back();
+        ok = r.is(kLen, "Span.events") && proto_event(r.bytes(), s.events.back(), error);
+        break;
+      case 12: ok = proto_uint(r, s.dropped_events_count, "Span.dropped_events_count"); break;
+      case 13:
+        s.links.emplace_back();
+        ok = r.is(kLen, "Span.links") && proto_link(r.bytes(), s.links.back(), error);
+        break;
+      case 14: ok = proto_uint(r, s.dropped_links_count, "Span.dropped_links_count"); break;
+      case 15: ok = r.is(kLen, "Span.status") && proto_status(r.bytes(), s, error); break;
+      case 16: ok = proto_fixed32(r, s.flags, "Span.flags"); break;
       default: break;
     }
     if (!ok) return false;
@@ -215,12 +313,19 @@ bool proto_log_record(std::string_view msg, OtlpItem& l, std::string& error) {
     bool ok = true;
     switch (r.field()) {
       case 1: ok = proto_time(r, l.start_ns, "LogRecord.time_unix_nano"); break;
+      case 2:
+        ok = r.is(kVarint, "LogRecord.severity_number");
+        l.severity_number = static_cast<std::int64_t>(r.number());
+        break;
+      case 3: ok = proto_text(r, l.severity_text, "LogRecord.severity_text"); break;
       case 11: ok = proto_time(r, l.end_ns, "LogRecord.observed_time_unix_nano"); break;
       case 5: ok = r.is(kLen, "LogRecord.body") && proto_any_value(r.bytes(), 0, l.value, error); break;
       case 6: ok = proto_attribute(r, l, error); break;
+      case 7: ok = proto_uint(r, l.dropped_attributes_count, "LogRecord.dropped_attributes_count"); break;
+      case 8: ok = proto_fixed32(r, l.flags, "LogRecord.flags"); break;
       case 9: ok = proto_id(r, l.trace_id_hex, "LogRecord.trace_id"); break;
       case 10: ok = proto_id(r, l.span_id_hex, "LogRecord.span_id"); break;
-      case 12: ok = r.is(kLen, "LogRecord.event_name") && (l.name = r.bytes(), true); break;
+      case 12: ok = proto_text(r, l.name, "LogRecord.event_name"); break;
       default: break;
     }
     if (!ok) return false;
@@ -228,61 +333,236 @@ bool proto_log_record(std::string_view msg, OtlpItem& l, std::string& error) {
   return error.empty();
 }
 
-// NumberDataPoint (histogram = false) or HistogramDataPoint (histogram = true).
-bool proto_data_point(std::string_view msg, bool histogram, OtlpItem& d, std::string& error) {
+// Packed (or not) repeated fixed64 / double / varint.
+bool proto_packed(ProtoReader& r, int element_wire, std::vector<std::uint64_t>& out, const char* what,
+                  std::string& error) {
+  if (r.wire() == element_wire) {  // one unpacked element
+    out.push_back(r.number());
+    return true;
+  }
+  if (!r.is(kLen, what)) return false;
+  std::string_view b = r.bytes();
+  if (element_wire == kFixed64) {
+    if (b.size() % 8 != 0) return fail(error, std::string("bad packed ") + what);
+    for (std::size_t i = 0; i < b.size(); i += 8) {
+      std::uint64_t v = 0;
+      for (std::size_t k = 0; k < 8; ++k) v |= std::uint64_t{static_cast<std::uint8_t>(b[i + k])} << (8 * k);
+      out.push_back(v);
+    }
+    return true;
+  }
+  while (!b.empty()) {  // varints
+    std::uint64_t v = 0;
+    int shift = 0;
+    for (;;) {
+      if (b.empty() || shift > 63) return fail(error, std::string("bad packed ") + what);
+      const auto c = static_cast<std::uint8_t>(b.front());
+      b.remove_prefix(1);
+      v |= std::uint64_t{c & 0x7fu} << shift;
+      shift += 7;
+      if ((c & 0x80) == 0) break;
+    }
+    out.push_back(v);
+  }
+  return true;
+}
+
+bool proto_buckets(std::string_view msg, std::int64_t& offset, std::vector<std::uint64_t>& counts,
+                   std::string& error) {
   ProtoReader r(msg, error);
-  std::string count, sum;
+  while (r.next()) {
+    bool ok = true;
+    if (r.field() == 1) {
+      ok = r.is(kVarint, "Buckets.offset");
+      offset = unzigzag(r.number());
+    } else if (r.field() == 2) {
+      ok = proto_packed(r, kVarint, counts, "Buckets.bucket_counts", error);
+    }
+    if (!ok) return false;
+  }
+  return error.empty();
+}
+
+enum class PointShape { kNumber, kHistogram, kExponential, kSummary };
+
+bool proto_data_point(std::string_view msg, PointShape shape, OtlpItem& d, std::string& error) {
+  ProtoReader r(msg, error);
   while (r.next()) {
     bool ok = true;
     const auto f = r.field();
+    const std::uint64_t attributes_field = shape == PointShape::kHistogram ? 9 : shape == PointShape::kExponential ? 1 : 7;
+    const std::uint64_t flags_field =
+        shape == PointShape::kHistogram || shape == PointShape::kExponential ? 10 : 8;
     if (f == 2) {
       ok = proto_time(r, d.start_ns, "start_time_unix_nano");
     } else if (f == 3) {
       ok = proto_time(r, d.end_ns, "time_unix_nano");
-    } else if (f == (histogram ? 9u : 7u)) {
+    } else if (f == attributes_field) {
       ok = proto_attribute(r, d, error);
-    } else if (!histogram && f == 4) {
-      ok = r.is(kFixed64, "as_double") && (d.value = double_text(r.as_double()), true);
-    } else if (!histogram && f == 6) {
-      ok = r.is(kFixed64, "as_int") && (d.value = std::to_string(static_cast<std::int64_t>(r.number())), true);
-    } else if (histogram && f == 4) {
-      ok = r.is(kFixed64, "count") && (count = std::to_string(r.number()), true);
-    } else if (histogram && f == 5) {
-      ok = r.is(kFixed64, "sum") && (sum = double_text(r.as_double()), true);
+    } else if (f == flags_field) {
+      ok = proto_uint(r, d.flags, "flags");
+    } else if (shape == PointShape::kNumber) {
+      if (f == 4) {
+        ok = r.is(kFixed64, "as_double") && (d.value = double_text(r.as_double()), true);
+      } else if (f == 6) {
+        ok = r.is(kFixed64, "as_int") && (d.value = std::to_string(static_cast<std::int64_t>(r.number())), true);
+        d.value_is_int = true;
+      }
+    } else if (f == 4) {
+      ok = proto_time(r, d.count, "count");
+    } else if (f == 5) {
+      ok = proto_double(r, d.sum, "sum");
+    } else if (shape == PointShape::kHistogram) {
+      double m = 0;
+      if (f == 6) ok = proto_packed(r, kFixed64, d.bucket_counts, "bucket_counts", error);
+      else if (f == 7) {
+        std::vector<std::uint64_t> bits;
+        ok = proto_packed(r, kFixed64, bits, "explicit_bounds", error);
+        for (std::uint64_t b : bits) {
+          double x;
+          std::memcpy(&x, &b, sizeof x);
+          d.explicit_bounds.push_back(x);
+        }
+      } else if (f == 11) ok = proto_double(r, m, "min") && (d.min = m, true);
+      else if (f == 12) ok = proto_double(r, m, "max") && (d.max = m, true);
+    } else if (shape == PointShape::kExponential) {
+      double m = 0;
+      if (f == 6) ok = r.is(kVarint, "scale") && (d.scale = unzigzag(r.number()), true);
+      else if (f == 7) ok = proto_time(r, d.zero_count, "zero_count");
+      else if (f == 8) ok = r.is(kLen, "positive") && proto_buckets(r.bytes(), d.positive_offset, d.positive_bucket_counts, error);
+      else if (f == 9) ok = r.is(kLen, "negative") && proto_buckets(r.bytes(), d.negative_offset, d.negative_bucket_counts, error);
+      else if (f == 12) ok = proto_double(r, m, "min") && (d.min = m, true);
+      else if (f == 13) ok = proto_double(r, m, "max") && (d.max = m, true);
+      else if (f == 14) ok = proto_double(r, d.zero_threshold, "zero_threshold");
+    } else if (shape == PointShape::kSummary && f == 6) {
+      ok = r.is(kLen, "quantile_values");
+      if (ok) {
+        double q = 0, v = 0;
+        ProtoReader qr(r.bytes(), error);
+        while (qr.next()) {
+          if (qr.field() == 1) ok = ok && proto_double(qr, q, "quantile");
+          else if (qr.field() == 2) ok = ok && proto_double(qr, v, "value");
+        }
+        ok = ok && error.empty();
+        d.quantiles.emplace_back(q, v);
+      }
     }
     if (!ok) return false;
   }
-  if (histogram) d.value = "count=" + (count.empty() ? "0" : count) + " sum=" + (sum.empty() ? "0" : sum);
+  if (shape != PointShape::kNumber) d.value = "count=" + std::to_string(d.count) + " sum=" + double_text(d.sum);
   return error.empty();
 }
 
 bool proto_metric(std::string_view msg, std::vector<OtlpItem>& items, std::string& error) {
-  std::string name;
-  std::vector<std::pair<std::string_view, bool>> shapes;  // (Gauge|Sum|Histogram body, histogram?)
+  OtlpItem metric;  // the Metric's fields, copied into each of its points
+  metric.signal = OtlpSignal::kMetrics;
+  struct Shape {
+    std::string_view body;
+    PointShape points;
+    const char* type;
+  };
+  std::vector<Shape> shapes;
   ProtoReader r(msg, error);
   while (r.next()) {
     const auto f = r.field();
+    bool ok = true;
     if (f == 1) {
-      if (!r.is(kLen, "Metric.name")) return false;
-      name = r.bytes();
-    } else if (f == 5 || f == 7 || f == 9) {
+      ok = proto_text(r, metric.name, "Metric.name");
+    } else if (f == 2) {
+      ok = proto_text(r, metric.description, "Metric.description");
+    } else if (f == 3) {
+      ok = proto_text(r, metric.unit, "Metric.unit");
+    } else if (f == 5 || f == 7 || f == 9 || f == 10 || f == 11) {
       if (!r.is(kLen, "Metric.data")) return false;
-      shapes.emplace_back(r.bytes(), f == 9);
+      switch (f) {
+        case 5: shapes.push_back({r.bytes(), PointShape::kNumber, "gauge"}); break;
+        case 7: shapes.push_back({r.bytes(), PointShape::kNumber, "sum"}); break;
+        case 9: shapes.push_back({r.bytes(), PointShape::kHistogram, "histogram"}); break;
+        case 10: shapes.push_back({r.bytes(), PointShape::kExponential, "exponential_histogram"}); break;
+        default: shapes.push_back({r.bytes(), PointShape::kSummary, "summary"}); break;
+      }
     }
+    if (!ok) return false;
   }
   if (!error.empty()) return false;
-  for (const auto& [body, histogram] : shapes) {
-    const bool ok = for_each_message(body, 1, "data_points", error, [&](std::string_view m) {
-      OtlpItem d;
-      d.signal = OtlpSignal::kMetrics;
-      d.name = name;
-      const bool good = proto_data_point(m, histogram, d, error);
+  for (const Shape& shape : shapes) {
+    OtlpItem base = metric;
+    base.metric_type = shape.type;
+    ProtoReader sr(shape.body, error);
+    while (sr.next()) {
+      bool ok = true;
+      if (sr.field() == 2) ok = proto_uint(sr, base.temporality, "aggregation_temporality");
+      else if (sr.field() == 3) ok = sr.is(kVarint, "is_monotonic") && (base.is_monotonic = sr.number() != 0, true);
+      if (!ok) return false;
+    }
+    if (!error.empty()) return false;
+    const bool ok = for_each_message(shape.body, 1, "data_points", error, [&](std::string_view m) {
+      OtlpItem d = base;
+      const bool good = proto_data_point(m, shape.points, d, error);
       items.push_back(std::move(d));
       return good;
     });
     if (!ok) return false;
   }
   return true;
+}
+
+// A Resource{Spans,Logs,Metrics}'s or Scope{...}'s own fields, copied into each of its items.
+bool proto_resource(std::string_view msg, OtlpItem& o, std::string& error) {
+  ProtoReader r(msg, error);
+  while (r.next()) {
+    bool ok = true;
+    if (r.field() == 1) {
+      ok = r.is(kLen, "resource");
+      ProtoReader rr(r.bytes(), error);
+      while (ok && rr.next()) {
+        if (rr.field() == 1) ok = proto_attribute_into(rr, o.resource_attributes, error);
+        else if (rr.field() == 2) ok = proto_uint(rr, o.resource_dropped_attributes_count, "Resource.dropped_attributes_count");
+      }
+    } else if (r.field() == 3) {
+      ok = proto_text(r, o.resource_schema_url, "schema_url");
+    }
+    if (!ok || !error.empty()) return false;
+  }
+  return error.empty();
+}
+
+bool proto_scope(std::string_view msg, OtlpItem& o, std::string& error) {
+  ProtoReader r(msg, error);
+  while (r.next()) {
+    bool ok = true;
+    if (r.field() == 1) {
+      ok = r.is(kLen, "scope");
+      ProtoReader sr(r.bytes(), error);
+      while (ok && sr.next()) {
+        switch (sr.field()) {
+          case 1: ok = proto_text(sr, o.scope_name, "InstrumentationScope.name"); break;
+          case 2: ok = proto_text(sr, o.scope_version, "InstrumentationScope.version"); break;
+          case 3: ok = proto_attribute_into(sr, o.scope_attributes, error); break;
+          case 4: ok = proto_uint(sr, o.scope_dropped_attributes_count, "InstrumentationScope.dropped_attributes_count"); break;
+          default: break;
+        }
+      }
+    } else if (r.field() == 3) {
+      ok = proto_text(r, o.scope_schema_url, "schema_url");
+    }
+    if (!ok || !error.empty()) return false;
+  }
+  return error.empty();
+}
+
+// Copies what the item's resource and scope said (in `origin`) into `item`.
+void set_origin(const OtlpItem& origin, OtlpItem& item) {
+  item.resource_index = origin.resource_index;
+  item.scope_index = origin.scope_index;
+  item.resource_attributes = origin.resource_attributes;
+  item.resource_dropped_attributes_count = origin.resource_dropped_attributes_count;
+  item.resource_schema_url = origin.resource_schema_url;
+  item.scope_name = origin.scope_name;
+  item.scope_version = origin.scope_version;
+  item.scope_attributes = origin.scope_attributes;
+  item.scope_dropped_attributes_count = origin.scope_dropped_attributes_count;
+  item.scope_schema_url = origin.scope_schema_url;
 }
 
 // ---- OTLP/JSON --------------------------------------------------------------------------------
@@ -404,47 +684,175 @@ bool json_attributes(const json& obj, OtlpItem& item, std::string& error) {
   });
 }
 
-bool json_item(OtlpSignal signal, const json& o, const std::string& metric, bool histogram, OtlpItem& it,
-               std::string& error) {
-  it.signal = signal;
-  if (!json_id(member(o, "traceId", "trace_id"), it.trace_id_hex, "traceId", error) ||
-      !json_id(member(o, "spanId", "span_id"), it.span_id_hex, "spanId", error) || !json_attributes(o, it, error))
-    return false;
-  switch (signal) {
-    case OtlpSignal::kTraces:
-      return json_string(member(o, "name", "name"), it.name, "name", error) &&
-             json_u64(member(o, "startTimeUnixNano", "start_time_unix_nano"), it.start_ns, "startTimeUnixNano", error) &&
-             json_u64(member(o, "endTimeUnixNano", "end_time_unix_nano"), it.end_ns, "endTimeUnixNano", error);
-    case OtlpSignal::kLogs: {
-      const json* body = member(o, "body", "body");
-      return json_string(member(o, "eventName", "event_name"), it.name, "eventName", error) &&
-             json_u64(member(o, "timeUnixNano", "time_unix_nano"), it.start_ns, "timeUnixNano", error) &&
-             json_u64(member(o, "observedTimeUnixNano", "observed_time_unix_nano"), it.end_ns, "observedTimeUnixNano", error) &&
-             (body == nullptr || json_any_value(*body, 0, it.value, error));
-    }
-    case OtlpSignal::kMetrics: {
-      it.name = metric;
-      if (!json_u64(member(o, "startTimeUnixNano", "start_time_unix_nano"), it.start_ns, "startTimeUnixNano", error) ||
-          !json_u64(member(o, "timeUnixNano", "time_unix_nano"), it.end_ns, "timeUnixNano", error))
-        return false;
-      if (histogram) {
-        std::uint64_t count = 0;
-        const json* sum = member(o, "sum", "sum");
-        if (!json_u64(member(o, "count", "count"), count, "count", error)) return false;
-        if (sum != nullptr && !sum->is_number()) return fail(error, "sum is not a number");
-        it.value = "count=" + std::to_string(count) + " sum=" + double_text(sum ? sum->get<double>() : 0.0);
-      } else if (const json* d = member(o, "asDouble", "as_double")) {
-        if (!d->is_number()) return fail(error, "asDouble is not a number");
-        it.value = double_text(d->get<double>());
-      } else if (const json* i = member(o, "asInt", "as_int")) {
-        std::string s;
-        if (!json_any_value(json{{"intValue", *i}}, 0, s, error)) return false;
-        it.value = s;
-      }
-      return true;
-    }
+bool json_attributes_into(const json* list, std::map<std::string, std::string>& out, std::string& error) {
+  return json_objects(list, "attributes", error, [&](const json& kv) {
+    std::string k, v;
+    if (!json_key_value(kv, 0, k, v, error)) return false;
+    out[k] = v;
+    return true;
+  });
+}
+
+// A number, or one of the strings proto3 JSON uses for the non-finite doubles.
+bool json_double(const json* v, double& out, const char* what, std::string& error) {
+  if (v == nullptr) return true;
+  if (v->is_number()) return out = v->get<double>(), true;
+  if (v->is_string()) {
+    const auto& s = v->get_ref<const std::string&>();
+    if (s == "NaN") return out = std::numeric_limits<double>::quiet_NaN(), true;
+    if (s == "Infinity") return out = std::numeric_limits<double>::infinity(), true;
+    if (s == "-Infinity") return out = -std::numeric_limits<double>::infinity(), true;
+  }
+  return fail(error, std::string(what) + " is not a number");
+}
+
+bool json_optional_double(const json* v, std::optional<double>& out, const char* what, std::string& error) {
+  if (v == nullptr) return true;
+  double d = 0;
+  if (!json_double(v, d, what, error)) return false;
+  out = d;
+  return true;
+}
+
+bool json_i64(const json* v, std::int64_t& out, const char* what, std::string& error) {
+  if (v == nullptr) return true;
+  if (v->is_number_integer()) return out = v->get<std::int64_t>(), true;
+  if (v->is_string()) {
+    const auto& s = v->get_ref<const std::string&>();
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (ec == std::errc{} && end == s.data() + s.size() && !s.empty()) return true;
+  }
+  return fail(error, std::string("bad int64 in ") + what);
+}
+
+bool json_u64_list(const json* v, std::vector<std::uint64_t>& out, const char* what, std::string& error) {
+  if (v == nullptr) return true;
+  if (!v->is_array()) return fail(error, std::string(what) + " is not an array");
+  for (const json& e : *v) {
+    std::uint64_t x = 0;
+    if (!json_u64(&e, x, what, error)) return false;
+    out.push_back(x);
   }
   return true;
+}
+
+bool json_buckets(const json* v, std::int64_t& offset, std::vector<std::uint64_t>& counts, std::string& error) {
+  if (v == nullptr) return true;
+  return json_i64(member(*v, "offset", "offset"), offset, "offset", error) &&
+         json_u64_list(member(*v, "bucketCounts", "bucket_counts"), counts, "bucketCounts", error);
+}
+
+bool json_span(const json& o, OtlpItem& it, std::string& error) {
+  if (!json_string(member(o, "name", "name"), it.name, "name", error) ||
+      !json_u64(member(o, "startTimeUnixNano", "start_time_unix_nano"), it.start_ns, "startTimeUnixNano", error) ||
+      !json_u64(member(o, "endTimeUnixNano", "end_time_unix_nano"), it.end_ns, "endTimeUnixNano", error) ||
+      !json_id(member(o, "parentSpanId", "parent_span_id"), it.parent_span_id_hex, "parentSpanId", error) ||
+      !json_string(member(o, "traceState", "trace_state"), it.trace_state, "traceState", error) ||
+      !json_u64(member(o, "kind", "kind"), it.kind, "kind", error) ||
+      !json_u64(member(o, "flags", "flags"), it.flags, "flags", error) ||
+      !json_u64(member(o, "droppedAttributesCount", "dropped_attributes_count"), it.dropped_attributes_count, "droppedAttributesCount", error) ||
+      !json_u64(member(o, "droppedEventsCount", "dropped_events_count"), it.dropped_events_count, "droppedEventsCount", error) ||
+      !json_u64(member(o, "droppedLinksCount", "dropped_links_count"), it.dropped_links_count, "droppedLinksCount", error))
+    return false;
+  if (const json* status = member(o, "status", "status")) {
+    if (!json_u64(member(*status, "code", "code"), it.status_code, "status.code", error) ||
+        !json_string(member(*status, "message", "message"), it.status_message, "status.message", error))
+      return false;
+  }
+  const bool events_ok = json_objects(member(o, "events", "events"), "events", error, [&](const json& e) {
+    OtlpSpanEvent ev;
+    const bool ok = json_string(member(e, "name", "name"), ev.name, "event name", error) &&
+                    json_u64(member(e, "timeUnixNano", "time_unix_nano"), ev.time_ns, "event time", error) &&
+                    json_attributes_into(member(e, "attributes", "attributes"), ev.attributes, error) &&
+                    json_u64(member(e, "droppedAttributesCount", "dropped_attributes_count"), ev.dropped_attributes_count, "event droppedAttributesCount", error);
+    it.events.push_back(std::move(ev));
+    return ok;
+  });
+  if (!events_ok) return false;
+  return json_objects(member(o, "links", "links"), "links", error, [&](const json& l) {
+    OtlpSpanLink link;
+    const bool ok = json_id(member(l, "traceId", "trace_id"), link.trace_id_hex, "link traceId", error) &&
+                    json_id(member(l, "spanId", "span_id"), link.span_id_hex, "link spanId", error) &&
+                    json_string(member(l, "traceState", "trace_state"), link.trace_state, "link traceState", error) &&
+                    json_attributes_into(member(l, "attributes", "attributes"), link.attributes, error) &&
+                    json_u64(member(l, "droppedAttributesCount", "dropped_attributes_count"), link.dropped_attributes_count, "link droppedAttributesCount", error) &&
+                    json_u64(member(l, "flags", "flags"), link.flags, "link flags", error);
+    it.links.push_back(std::move(link));
+    return ok;
+  });
+}
+
+bool json_log_record(const json& o, OtlpItem& it, std::string& error) {
+  const json* body = member(o, "body", "body");
+  return json_string(member(o, "eventName", "event_name"), it.name, "eventName", error) &&
+         json_u64(member(o, "timeUnixNano", "time_unix_nano"), it.start_ns, "timeUnixNano", error) &&
+         json_u64(member(o, "observedTimeUnixNano", "observed_time_unix_nano"), it.end_ns, "observedTimeUnixNano", error) &&
+         json_i64(member(o, "severityNumber", "severity_number"), it.severity_number, "severityNumber", error) &&
+         json_string(member(o, "severityText", "severity_text"), it.severity_text, "severityText", error) &&
+         json_u64(member(o, "flags", "flags"), it.flags, "flags", error) &&
+         json_u64(member(o, "droppedAttributesCount", "dropped_attributes_count"), it.dropped_attributes_count, "droppedAttributesCount", error) &&
+         (body == nullptr || json_any_value(*body, 0, it.value, error));
+}
+
+// A data point of a metric whose fields (and shape) `it` already holds.
+bool json_data_point(const json& o, OtlpItem& it, std::string& error) {
+  if (!json_u64(member(o, "startTimeUnixNano", "start_time_unix_nano"), it.start_ns, "startTimeUnixNano", error) ||
+      !json_u64(member(o, "timeUnixNano", "time_unix_nano"), it.end_ns, "timeUnixNano", error) ||
+      !json_u64(member(o, "flags", "flags"), it.flags, "flags", error))
+    return false;
+  const std::string& type = it.metric_type;
+  if (type == "gauge" || type == "sum") {
+    if (const json* d = member(o, "asDouble", "as_double")) {
+      double v = 0;
+      if (!json_double(d, v, "asDouble", error)) return false;
+      it.value = double_text(v);
+    } else if (const json* i = member(o, "asInt", "as_int")) {
+      std::int64_t v = 0;
+      if (!json_i64(i, v, "asInt", error)) return false;
+      it.value = std::to_string(v);
+      it.value_is_int = true;
+    }
+    return true;
+  }
+  if (!json_u64(member(o, "count", "count"), it.count, "count", error) ||
+      !json_double(member(o, "sum", "sum"), it.sum, "sum", error) ||
+      !json_optional_double(member(o, "min", "min"), it.min, "min", error) ||
+      !json_optional_double(member(o, "max", "max"), it.max, "max", error))
+    return false;
+  it.value = "count=" + std::to_string(it.count) + " sum=" + double_text(it.sum);
+  if (type == "histogram") {
+    if (!json_u64_list(member(o, "bucketCounts", "bucket_counts"), it.bucket_counts, "bucketCounts", error)) return false;
+    if (const json* b = member(o, "explicitBounds", "explicit_bounds")) {
+      if (!b->is_array()) return fail(error, "explicitBounds is not an array");
+      for (const json& e : *b) {
+        double x = 0;
+        if (!json_double(&e, x, "explicitBounds", error)) return false;
+        it.explicit_bounds.push_back(x);
+      }
+    }
+    return true;
+  }
+  if (type == "exponential_histogram") {
+    return json_i64(member(o, "scale", "scale"), it.scale, "scale", error) &&
+           json_u64(member(o, "zeroCount", "zero_count"), it.zero_count, "zeroCount", error) &&
+           json_double(member(o, "zeroThreshold", "zero_threshold"), it.zero_threshold, "zeroThreshold", error) &&
+           json_buckets(member(o, "positive", "positive"), it.positive_offset, it.positive_bucket_counts, error) &&
+           json_buckets(member(o, "negative", "negative"), it.negative_offset, it.negative_bucket_counts, error);
+  }
+  return json_objects(member(o, "quantileValues", "quantile_values"), "quantileValues", error, [&](const json& q) {
+    double quantile = 0, value = 0;
+    if (!json_double(member(q, "quantile", "quantile"), quantile, "quantile", error) ||
+        !json_double(member(q, "value", "value"), value, "value", error))
+      return false;
+    it.quantiles.emplace_back(quantile, value);
+    return true;
+  });
+}
+
+bool json_common(OtlpSignal signal, const json& o, OtlpItem& it, std::string& error) {
+  it.signal = signal;
+  return json_id(member(o, "traceId", "trace_id"), it.trace_id_hex, "traceId", error) &&
+         json_id(member(o, "spanId", "span_id"), it.span_id_hex, "spanId", error) && json_attributes(o, it, error);
 }
 
 }  // namespace
@@ -536,14 +944,28 @@ OtlpDecodeResult decode_otlp_protobuf(OtlpSignal signal, std::string_view body) 
   auto& err = res.error;
   auto& items = res.items;
   // Request -> Resource* (1) -> Scope* (2) -> span | log record | metric (2).
+  std::size_t resource_index = 0;
   for_each_message(body, 1, "resource", err, [&](std::string_view resource) {
+    OtlpItem resource_origin;
+    resource_origin.resource_index = resource_index++;
+    if (!proto_resource(resource, resource_origin, err)) return false;
+    std::size_t scope_index = 0;
     return for_each_message(resource, 2, "scope", err, [&](std::string_view scope) {
+      OtlpItem origin = resource_origin;
+      origin.scope_index = scope_index++;
+      if (!proto_scope(scope, origin, err)) return false;
       return for_each_message(scope, 2, "item", err, [&](std::string_view m) {
-        if (signal == OtlpSignal::kMetrics) return proto_metric(m, items, err);
-        OtlpItem it;
-        it.signal = signal;
-        const bool ok = signal == OtlpSignal::kTraces ? proto_span(m, it, err) : proto_log_record(m, it, err);
-        items.push_back(std::move(it));
+        const std::size_t first = items.size();
+        bool ok = false;
+        if (signal == OtlpSignal::kMetrics) {
+          ok = proto_metric(m, items, err);
+        } else {
+          OtlpItem it;
+          it.signal = signal;
+          ok = signal == OtlpSignal::kTraces ? proto_span(m, it, err) : proto_log_record(m, it, err);
+          items.push_back(std::move(it));
+        }
+        for (std::size_t i = first; i < items.size(); ++i) set_origin(origin, items[i]);
         return ok;
       });
     });
@@ -563,22 +985,68 @@ OtlpDecodeResult decode_otlp_json(OtlpSignal signal, std::string_view body) {
         {{"resourceLogs", "resource_logs"}, {"scopeLogs", "scope_logs"}, {"logRecords", "log_records"}},
         {{"resourceMetrics", "resource_metrics"}, {"scopeMetrics", "scope_metrics"}, {"metrics", "metrics"}}};
     const auto& n = kNames[static_cast<int>(signal)];
+    std::size_t resource_index = 0;
     json_objects(member(doc, n[0][0], n[0][1]), n[0][0], err, [&](const json& resource) {
+      OtlpItem resource_origin;
+      resource_origin.resource_index = resource_index++;
+      if (const json* r = member(resource, "resource", "resource")) {
+        if (!json_attributes_into(member(*r, "attributes", "attributes"), resource_origin.resource_attributes, err) ||
+            !json_u64(member(*r, "droppedAttributesCount", "dropped_attributes_count"),
+                      resource_origin.resource_dropped_attributes_count, "droppedAttributesCount", err))
+          return false;
+      }
+      if (!json_string(member(resource, "schemaUrl", "schema_url"), resource_origin.resource_schema_url, "schemaUrl", err))
+        return false;
+      std::size_t scope_index = 0;
       return json_objects(member(resource, n[1][0], n[1][1]), n[1][0], err, [&](const json& scope) {
+        OtlpItem origin = resource_origin;
+        origin.scope_index = scope_index++;
+        if (const json* sc = member(scope, "scope", "scope")) {
+          if (!json_string(member(*sc, "name", "name"), origin.scope_name, "scope name", err) ||
+              !json_string(member(*sc, "version", "version"), origin.scope_version, "scope version", err) ||
+              !json_attributes_into(member(*sc, "attributes", "attributes"), origin.scope_attributes, err) ||
+              !json_u64(member(*sc, "droppedAttributesCount", "dropped_attributes_count"),
+                        origin.scope_dropped_attributes_count, "droppedAttributesCount", err))
+            return false;
+        }
+        if (!json_string(member(scope, "schemaUrl", "schema_url"), origin.scope_schema_url, "schemaUrl", err))
+          return false;
         return json_objects(member(scope, n[2][0], n[2][1]), n[2][0], err, [&](const json& o) {
           if (signal != OtlpSignal::kMetrics) {
             res.items.emplace_back();
-            return json_item(signal, o, "", false, res.items.back(), err);
+            OtlpItem& it = res.items.back();
+            set_origin(origin, it);
+            return json_common(signal, o, it, err) &&
+                   (signal == OtlpSignal::kTraces ? json_span(o, it, err) : json_log_record(o, it, err));
           }
-          std::string name;
-          if (!json_string(member(o, "name", "name"), name, "Metric.name", err)) return false;
-          for (const char* shape : {"gauge", "sum", "histogram"}) {
-            const json* data = member(o, shape, shape);
+          OtlpItem metric;
+          set_origin(origin, metric);
+          metric.signal = signal;
+          if (!json_string(member(o, "name", "name"), metric.name, "Metric.name", err) ||
+              !json_string(member(o, "description", "description"), metric.description, "Metric.description", err) ||
+              !json_string(member(o, "unit", "unit"), metric.unit, "Metric.unit", err))
+            return false;
+          static constexpr const char* kShapes[5][3] = {{"gauge", "gauge", "gauge"},
+                                                       {"sum", "sum", "sum"},
+                                                       {"histogram", "histogram", "histogram"},
+                                                       {"exponentialHistogram", "exponential_histogram", "exponential_histogram"},
+                                                       {"summary", "summary", "summary"}};
+          for (const auto& shape : kShapes) {
+            const json* data = member(o, shape[0], shape[1]);
             if (data == nullptr) continue;
-            const bool histogram = std::strcmp(shape, "histogram") == 0;
+            OtlpItem base = metric;
+            base.metric_type = shape[2];
+            if (!json_u64(member(*data, "aggregationTemporality", "aggregation_temporality"), base.temporality,
+                          "aggregationTemporality", err))
+              return false;
+            if (const json* m = member(*data, "isMonotonic", "is_monotonic")) {
+              if (!m->is_boolean()) return fail(err, "isMonotonic is not a bool");
+              base.is_monotonic = m->get<bool>();
+            }
             const bool ok = json_objects(member(*data, "dataPoints", "data_points"), "dataPoints", err, [&](const json& p) {
-              res.items.emplace_back();
-              return json_item(signal, p, name, histogram, res.items.back(), err);
+              res.items.push_back(base);
+              OtlpItem& it = res.items.back();
+              return json_common(signal, p, it, err) && json_data_point(p, it, err);
             });
             if (!ok) return false;
           }

@@ -24,13 +24,34 @@
 //   KeyValue: key = 1, value = 2; AnyValue: string 1, bool 2, int 3, double 4, array 5,
 //             kvlist 6, bytes 7; ArrayValue / KeyValueList: values = 1
 //   Export*PartialSuccess: rejected_{spans,log_records,data_points} = 1, error_message = 2
-// Exponential histograms and summaries are skipped (their points are not decoded).
+//   Resource{Spans,Logs,Metrics} and Scope{...}: schema_url = 3
+//   Resource: attributes = 1, dropped_attributes_count = 2
+//   InstrumentationScope: name = 1, version = 2, attributes = 3, dropped_attributes_count = 4
+//   Span: trace_state = 3, parent_span_id = 4, kind = 6, dropped_attributes_count = 10,
+//         events = 11, dropped_events_count = 12, links = 13, dropped_links_count = 14,
+//         status = 15 (message = 2, code = 3), flags = 16 (fixed32)
+//   Span.Event: time_unix_nano = 1, name = 2, attributes = 3, dropped_attributes_count = 4
+//   Span.Link: trace_id = 1, span_id = 2, trace_state = 3, attributes = 4,
+//              dropped_attributes_count = 5, flags = 6 (fixed32)
+//   LogRecord: severity_number = 2, severity_text = 3, dropped_attributes_count = 7,
+//              flags = 8 (fixed32)
+//   Metric: description = 2, unit = 3, exponential_histogram = 10, summary = 11;
+//           Sum/Histogram/ExponentialHistogram: aggregation_temporality = 2, is_monotonic = 3
+//   NumberDataPoint: flags = 8. HistogramDataPoint: bucket_counts = 6 (packed fixed64),
+//                    explicit_bounds = 7 (packed double), flags = 10, min = 11, max = 12
+//   ExponentialHistogramDataPoint: attributes = 1, start = 2, time = 3, count = 4, sum = 5,
+//       scale = 6 (sint32), zero_count = 7 (fixed64), positive = 8, negative = 9 (Buckets:
+//       offset = 1 sint32, bucket_counts = 2 packed uint64), flags = 10, min = 12, max = 13,
+//       zero_threshold = 14
+//   SummaryDataPoint: start = 2, time = 3, count = 4, sum = 5, quantile_values = 6
+//       (quantile = 1, value = 2), attributes = 7, flags = 8
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +67,22 @@ std::optional<OtlpSignal> otlp_signal_for_path(std::string_view path);
 
 inline constexpr const char* kIdempotencyKeyAttribute = "spool.idempotency_key";
 
+struct OtlpSpanEvent {
+  std::string name;
+  std::uint64_t time_ns = 0;
+  std::map<std::string, std::string> attributes;
+  std::uint64_t dropped_attributes_count = 0;
+};
+
+struct OtlpSpanLink {
+  std::string trace_id_hex;
+  std::string span_id_hex;
+  std::string trace_state;
+  std::map<std::string, std::string> attributes;
+  std::uint64_t dropped_attributes_count = 0;
+  std::uint64_t flags = 0;
+};
+
 // One decoded span, log record or metric data point.
 struct OtlpItem {
   OtlpSignal signal = OtlpSignal::kTraces;
@@ -58,11 +95,66 @@ struct OtlpItem {
   std::uint64_t start_ns = 0;
   std::uint64_t end_ns = 0;
   // Log records: the body, stringified. Data points: the value (as_double / as_int, or a
-  // histogram's "count=<n> sum=<s>").
+  // histogram's, exponential histogram's or summary's "count=<n> sum=<s>").
   std::string value;
   // Attribute values stringified: strings as is, bools "true"/"false", ints decimal,
   // doubles shortest round-trip, bytes lowercase hex, arrays "[a,b]", kvlists "{k=v,...}".
   std::map<std::string, std::string> attributes;
+
+  // Where it was in the request: the index of its Resource{Spans,Logs,Metrics} and of its
+  // Scope{...} within that; and what those said.
+  std::size_t resource_index = 0;
+  std::size_t scope_index = 0;
+  std::map<std::string, std::string> resource_attributes;
+  std::uint64_t resource_dropped_attributes_count = 0;
+  std::string resource_schema_url;
+  std::string scope_name;
+  std::string scope_version;
+  std::map<std::string, std::string> scope_attributes;
+  std::uint64_t scope_dropped_attributes_count = 0;
+  std::string scope_schema_url;
+
+  // Spans, log records and data points: flags (0 when absent); spans and log records: the
+  // dropped attributes count.
+  std::uint64_t flags = 0;
+  std::uint64_t dropped_attributes_count = 0;
+
+  // Spans.
+  std::string parent_span_id_hex;
+  std::uint64_t kind = 0;
+  std::string trace_state;
+  std::uint64_t status_code = 0;
+  std::string status_message;
+  std::vector<OtlpSpanEvent> events;
+  std::vector<OtlpSpanLink> links;
+  std::uint64_t dropped_events_count = 0;
+  std::uint64_t dropped_links_count = 0;
+
+  // Log records.
+  std::int64_t severity_number = 0;
+  std::string severity_text;
+
+  // Metric data points: the Metric's fields, then the point's.
+  std::string metric_type;  // "gauge", "sum", "histogram", "exponential_histogram", "summary"
+  std::string description;
+  std::string unit;
+  std::uint64_t temporality = 0;
+  bool is_monotonic = false;
+  bool value_is_int = false;  // NumberDataPoint.as_int
+  std::uint64_t count = 0;
+  double sum = 0;
+  std::optional<double> min;
+  std::optional<double> max;
+  std::vector<std::uint64_t> bucket_counts;
+  std::vector<double> explicit_bounds;
+  std::vector<std::pair<double, double>> quantiles;  // (quantile, value)
+  std::int64_t scale = 0;
+  std::uint64_t zero_count = 0;
+  double zero_threshold = 0;
+  std::int64_t positive_offset = 0;
+  std::vector<std::uint64_t> positive_bucket_counts;
+  std::int64_t negative_offset = 0;
+  std::vector<std::uint64_t> negative_bucket_counts;
 
   // The "spool.idempotency_key" attribute, or "" when absent.
   std::string idempotency_key() const;

@@ -12,6 +12,7 @@
 
 #include "spool/record_encoder.h"
 #include "spool/records.h"
+#include "support/otlp_records.h"
 #include "tools/record_type_name.h"
 
 namespace spool::tools {
@@ -128,6 +129,151 @@ TEST(RecordToJson, Metric) {
     "name": "latency", "unit": "ms", "kind": "histogram", "time_ns": 7, "value": 0.0,
     "count": 3, "sum": 12.25, "bucket_bounds": [1.5, 10.0],
     "bucket_counts": [1, 2, 18446744073709551615], "attributes": []})"));
+}
+
+ordered_json decode(RecordKind kind, const flatbuffers::FlatBufferBuilder& fbb) {
+  const std::vector<std::uint8_t> bytes = testing::bytes_of(fbb);
+  std::vector<std::uint64_t> aligned((bytes.size() + 7) / 8);
+  std::memcpy(aligned.data(), bytes.data(), bytes.size());
+  auto j = record_to_json(type_of(kind), {reinterpret_cast<const std::uint8_t*>(aligned.data()), bytes.size()});
+  EXPECT_TRUE(j.is_ok()) << j.status().to_string();
+  return j.is_ok() ? j.value() : ordered_json();
+}
+
+// The nested attribute of support/otlp_records.h as dump shows it.
+const ordered_json kNestedJson = ordered_json::parse(R"({"key": "nested", "type": "kvlist", "values": [
+    {"key": "list", "type": "array", "values": [
+       {"type": "int", "value": 7}, {"type": "string", "value": "two"},
+       {"type": "bytes", "value_b64": "Af8="}, {"type": "empty", "value": null},
+       {"type": "array", "values": [{"type": "bool", "value": true}]}]},
+    {"key": "pi", "type": "double", "value": 3.5}]})");
+
+TEST(RecordToJson, SpanReceivedOverOtlp) {
+  flatbuffers::FlatBufferBuilder fbb;
+  const auto name = fbb.CreateString("GET /");
+  const auto state = fbb.CreateString("v=1");
+  std::vector<flatbuffers::Offset<fb::Attribute>> list = {testing::nested_attribute(fbb)};
+  const auto attributes = fbb.CreateVector(list);
+  const auto link_state = fbb.CreateString("l=2");
+  std::array<std::uint8_t, 16> t{};
+  std::array<std::uint8_t, 8> i{};
+  t.fill(0x11);
+  i.fill(0x22);
+  const fb::TraceId trace_id{flatbuffers::span<const std::uint8_t, 16>(t)};
+  const fb::SpanId span_id{flatbuffers::span<const std::uint8_t, 8>(i)};
+  std::vector<flatbuffers::Offset<fb::SpanLink>> links = {
+      fb::CreateSpanLink(fbb, &trace_id, &span_id, link_state, 0, 1, 0x100)};
+  const auto links_vec = fbb.CreateVector(links);
+  const auto ev_name = fbb.CreateString("e");
+  std::vector<flatbuffers::Offset<fb::SpanEvent>> events = {fb::CreateSpanEvent(fbb, ev_name, 5, 0, 2)};
+  const auto events_vec = fbb.CreateVector(events);
+  testing::OtlpResource resource;
+  resource.has = true;
+  resource.attributes = {{"service.name", "app"}};
+  resource.dropped_attributes_count = 1;
+  resource.schema_url = "https://opentelemetry.io/schemas/1.24.0";
+  testing::OtlpScope scope;
+  scope.has = true;
+  scope.name = "lib";
+  scope.version = "2.0";
+  const auto r = testing::build_resource(fbb, resource);
+  const auto sc = testing::build_scope(fbb, scope);
+  fb::SpanBuilder b(fbb);
+  b.add_name(name);
+  b.add_attributes(attributes);
+  b.add_events(events_vec);
+  b.add_kind(4);
+  b.add_trace_state(state);
+  b.add_flags(0x301);
+  b.add_links(links_vec);
+  b.add_dropped_attributes_count(3);
+  b.add_dropped_links_count(4);
+  b.add_resource(r);
+  b.add_scope(sc);
+  fbb.Finish(b.Finish());
+  const ordered_json j = decode(RecordKind::kSpan, fbb);
+  EXPECT_EQ(j["attributes"], ordered_json::array({kNestedJson}));
+  EXPECT_EQ(j["events"], ordered_json::parse(R"([{"name": "e", "time_ns": 5, "attributes": [],
+                                                  "dropped_attributes_count": 2}])"));
+  EXPECT_EQ(j["kind"], "producer");
+  EXPECT_EQ(j["trace_state"], "v=1");
+  EXPECT_EQ(j["flags"], 0x301);
+  EXPECT_EQ(j["links"], ordered_json::parse(R"([{"trace_id": "11111111111111111111111111111111",
+      "span_id": "2222222222222222", "trace_state": "l=2", "attributes": [],
+      "dropped_attributes_count": 1, "flags": 256}])"));
+  EXPECT_EQ(j["dropped_attributes_count"], 3);
+  EXPECT_FALSE(j.contains("dropped_events_count"));  // absent fields stay absent
+  EXPECT_EQ(j["dropped_links_count"], 4);
+  EXPECT_EQ(j["resource"], ordered_json::parse(R"({"attributes": [
+      {"key": "service.name", "type": "string", "value": "app"}],
+      "dropped_attributes_count": 1, "schema_url": "https://opentelemetry.io/schemas/1.24.0"})"));
+  EXPECT_EQ(j["scope"], ordered_json::parse(R"({"name": "lib", "version": "2.0"})"));
+}
+
+TEST(RecordToJson, LogAndMetricReceivedOverOtlp) {
+  {
+    flatbuffers::FlatBufferBuilder fbb;
+    const auto event_name = fbb.CreateString("login");
+    const auto body = testing::nested_attribute(fbb);
+    fb::LogRecordBuilder b(fbb);
+    b.add_time_ns(1);
+    b.add_observed_time_ns(2);
+    b.add_flags(1);
+    b.add_event_name(event_name);
+    b.add_body_value(body);
+    fbb.Finish(b.Finish());
+    const ordered_json j = decode(RecordKind::kLog, fbb);
+    EXPECT_EQ(j["observed_time_ns"], 2);
+    EXPECT_EQ(j["flags"], 1);
+    EXPECT_EQ(j["event_name"], "login");
+    ordered_json body_json = kNestedJson;
+    body_json.erase("key");
+    EXPECT_EQ(j["body_value"], body_json);
+    EXPECT_FALSE(j.contains("resource"));
+    EXPECT_FALSE(j.contains("dropped_attributes_count"));
+  }
+  {
+    flatbuffers::FlatBufferBuilder fbb;
+    const auto name = fbb.CreateString("rpc");
+    const auto description = fbb.CreateString("calls");
+    const auto q = fbb.CreateVector(std::vector<double>{0.5});
+    const auto qv = fbb.CreateVector(std::vector<double>{3});
+    const auto pos = fbb.CreateVector(std::vector<std::uint64_t>{1, 2});
+    fb::MetricBuilder b(fbb);
+    b.add_name(name);
+    b.add_kind(fb::MetricKind::Summary);
+    b.add_description(description);
+    b.add_start_time_ns(9);
+    b.add_temporality(2);
+    b.add_not_monotonic(true);
+    b.add_value_is_int(true);
+    b.add_int_value(-5);
+    b.add_min(1.5);
+    b.add_has_min(true);
+    b.add_quantiles(q);
+    b.add_quantile_values(qv);
+    b.add_scale(3);
+    b.add_positive_offset(-1);
+    b.add_positive_bucket_counts(pos);
+    fbb.Finish(b.Finish());
+    const ordered_json j = decode(RecordKind::kMetric, fbb);
+    EXPECT_EQ(j["kind"], "summary");
+    EXPECT_EQ(j["description"], "calls");
+    EXPECT_EQ(j["start_time_ns"], 9);
+    EXPECT_EQ(j["temporality"], "cumulative");
+    EXPECT_EQ(j["not_monotonic"], true);
+    EXPECT_EQ(j["value_is_int"], true);
+    EXPECT_EQ(j["int_value"], -5);
+    EXPECT_EQ(j["min"], 1.5);
+    EXPECT_FALSE(j.contains("max"));
+    EXPECT_EQ(j["quantiles"], ordered_json::parse("[0.5]"));
+    EXPECT_EQ(j["quantile_values"], ordered_json::parse("[3.0]"));
+    EXPECT_EQ(j["scale"], 3);
+    EXPECT_EQ(j["positive_offset"], -1);
+    EXPECT_EQ(j["positive_bucket_counts"], ordered_json::parse("[1, 2]"));
+    EXPECT_FALSE(j.contains("negative_bucket_counts"));
+    EXPECT_FALSE(j.contains("zero_count"));
+  }
 }
 
 TEST(RecordToJson, RecordDataIsBase64) {

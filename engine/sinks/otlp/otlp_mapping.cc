@@ -66,6 +66,35 @@ std::string_view raw_record_type(RecordKind kind, std::array<char, 32>& buf) noe
   return {buf.data(), static_cast<std::size_t>(n)};
 }
 
+OtlpOrigin otlp_origin(RecordKind kind, std::span<const std::uint8_t> payload) noexcept {
+  switch (kind) {
+    case RecordKind::kSpan: {
+      const auto* s = flatbuffers::GetRoot<fb::Span>(payload.data());
+      return {s->resource(), s->scope()};
+    }
+    case RecordKind::kLog: {
+      const auto* l = flatbuffers::GetRoot<fb::LogRecord>(payload.data());
+      return {l->resource(), l->scope()};
+    }
+    case RecordKind::kMetric: {
+      const auto* m = flatbuffers::GetRoot<fb::Metric>(payload.data());
+      return {m->resource(), m->scope()};
+    }
+    default:
+      return {};
+  }
+}
+
+bool has_attribute_key(const flatbuffers::Vector<flatbuffers::Offset<fb::Attribute>>* list,
+                       std::string_view key) noexcept {
+  if (list == nullptr) return false;
+  for (const fb::Attribute* a : *list) {
+    const auto* k = a->key();
+    if (k != nullptr && std::string_view(k->data(), k->size()) == key) return true;
+  }
+  return false;
+}
+
 std::span<const std::uint8_t> checked_payload(const ForwardRecord& record,
                                               std::vector<std::uint64_t>& scratch,
                                               Status* error) {

@@ -8,6 +8,12 @@
 //   is the bytes (AnyValue.bytes_value) and whose "spool.record_type" says what they are.
 //
 // Every span, log record and data point carries "spool.idempotency_key" (see spool/sink.h).
+//
+// Records received over OTLP keep their Resource and InstrumentationScope, and the request
+// groups records by them (otlp_encoder_groups.h): a record without them goes under the sink's
+// configured resource and the scope "spool"; a record with its own resource goes under that
+// resource, to which the configured attributes its resource lacks are added (they fill gaps,
+// never override); a record with its own scope goes under that scope.
 #pragma once
 
 #include <array>
@@ -80,6 +86,33 @@ std::string_view raw_record_type(RecordKind kind, std::array<char, 32>& buf) noe
 // observations of one reporting interval (DELTA).
 inline constexpr std::uint32_t kCounterTemporality = 2;
 inline constexpr std::uint32_t kHistogramTemporality = 1;
+
+// The AggregationTemporality a Counter, Histogram or ExponentialHistogram record is sent
+// with: its own (records received over OTLP), or when 0 (unset) what its kind implies above
+// (an exponential histogram, like a histogram, holds one interval).
+constexpr std::uint32_t otlp_temporality(fb::MetricKind kind, std::uint8_t own) noexcept {
+  if (own != 0) return own;
+  return kind == fb::MetricKind::Counter ? kCounterTemporality : kHistogramTemporality;
+}
+
+// The span kind a span is sent with: its own (records received over OTLP), or when 0
+// (unset) the one its type implies (otlp_span_kind).
+inline std::uint32_t otlp_span_kind(const fb::Span& span) noexcept {
+  return span.kind() != 0 ? span.kind() : otlp_span_kind(span.type());
+}
+
+// Where a record came from: its Resource and Scope tables (either null when the record has
+// none; both null for kRecord, raw and unknown kinds). `payload` is checked_payload's.
+struct OtlpOrigin {
+  const fb::Resource* resource = nullptr;
+  const fb::Scope* scope = nullptr;
+};
+OtlpOrigin otlp_origin(RecordKind kind, std::span<const std::uint8_t> payload) noexcept;
+
+// Whether `list` holds an attribute with `key` (a configured resource attribute is added to
+// a record's own resource only when it does not).
+bool has_attribute_key(const flatbuffers::Vector<flatbuffers::Offset<fb::Attribute>>* list,
+                       std::string_view key) noexcept;
 
 // The payload of a record, checked before any accessor reads it: a FlatBuffers table of its
 // kind, verified (records.fbs tables are read in place, so an unverified one could send an

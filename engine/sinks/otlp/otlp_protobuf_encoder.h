@@ -7,27 +7,36 @@
 //   for (OtlpSignal s : kOtlpSignals)
 //     if (encoder.encode(batch, s, &body, &malformed) > 0) post(s, body);
 //
-// Each request holds one ResourceX (the sink's resource attributes) with one ScopeX (scope
-// "spool") holding every record of that signal, in offset order. Once `body` and the
-// encoder's scratch have grown to the working size, encoding allocates nothing.
+// Records are grouped by resource and scope (otlp_encoder_groups.h): one ResourceX per
+// resource, one ScopeX per scope of it, in order of their first record; records without
+// them under the sink's resource attributes and the scope "spool". Each group keeps its
+// records in offset order. Once `body` and the encoder's scratch have grown to the working
+// size, encoding allocates nothing (a request of one group: more groups may allocate).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "engine/sinks/otlp/otlp_encoder_groups.h"
 #include "engine/sinks/otlp/otlp_mapping.h"
 #include "spool/sink.h"
 
 namespace spool::engine {
 
+class ProtobufWriter;
+
 class OtlpProtobufEncoder {
  public:
   explicit OtlpProtobufEncoder(
       std::span<const std::pair<std::string, std::string>> resource_attributes = {});
+  ~OtlpProtobufEncoder();
+  OtlpProtobufEncoder(const OtlpProtobufEncoder&) = delete;
+  OtlpProtobufEncoder& operator=(const OtlpProtobufEncoder&) = delete;
 
   // Replaces *out with the request of `signal` holding the batch's records of that signal and
   // returns how many it holds (0: no such records; *out is then empty). Records whose
@@ -37,9 +46,20 @@ class OtlpProtobufEncoder {
                      std::vector<std::uint64_t>* malformed = nullptr);
 
  private:
+  struct Side;
+
+  // ResourceX.resource (+ schema_url) and ScopeX.scope (+ schema_url) of a group.
+  void resource_header(ProtobufWriter& w, std::size_t group) const;
+  void scope_header(ProtobufWriter& w, std::size_t group) const;
+  ProtobufWriter& side_writer(std::size_t group);
+  void append_side_scope(ProtobufWriter& w, std::size_t group);
+
+  std::vector<std::pair<std::string, std::string>> configured_;  // the sink's resource attributes
   std::string resource_;  // the Resource message's bytes (its attributes)
   std::string scope_;     // the InstrumentationScope message's bytes
   std::vector<std::uint64_t> scratch_;  // aligned copies of misaligned payloads
+  OtlpEncoderGroups groups_;
+  std::vector<std::unique_ptr<Side>> sides_;  // indexed by scope group; [0] unused
 };
 
 }  // namespace spool::engine

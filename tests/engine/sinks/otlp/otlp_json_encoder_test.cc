@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -16,7 +18,9 @@
 #include "engine/sinks/base64.h"
 #include "engine/sinks/json_text.h"
 #include "spool/record_encoder.h"
+#include "support/otlp_records.h"
 #include "support/test_batch.h"
+#include "tools/standard_span.h"
 
 namespace spool::engine {
 namespace {
@@ -195,6 +199,97 @@ TEST(OtlpJsonEncoder, AppendRecordReportsMalformedPayloads) {
   std::vector<std::uint64_t> malformed;
   EXPECT_EQ(encoder.encode(batch, OtlpSignal::kMetrics, &out, &malformed), 0u);
   EXPECT_EQ(malformed, std::vector<std::uint64_t>{5});
+}
+
+TEST(OtlpJsonEncoder, OtlpFieldsUseTheJsonMappingsNames) {
+  // Field names and value forms of the OTLP-only fields (their values are checked for both
+  // encoders in otlp_encoder_origins_test): nested AnyValue, int64/uint64 as strings, enums
+  // and uint32 as numbers, resource and scope with their schemaUrl.
+  flatbuffers::FlatBufferBuilder fbb;
+  const auto name = fbb.CreateString("size");
+  const auto description = fbb.CreateString("bytes read");
+  std::vector<flatbuffers::Offset<fb::Attribute>> list = {testing::nested_attribute(fbb)};
+  const auto attributes = fbb.CreateVector(list);
+  const auto pos = fbb.CreateVector(std::vector<std::uint64_t>{4, 18446744073709551615ull});
+  testing::OtlpResource resource;
+  resource.has = true;
+  resource.attributes = {{"service.name", "app"}};
+  resource.schema_url = "https://opentelemetry.io/schemas/1.24.0";
+  testing::OtlpScope scope;
+  scope.has = true;
+  scope.name = "lib";
+  scope.schema_url = "https://example.test/s";
+  const auto r = testing::build_resource(fbb, resource);
+  const auto sc = testing::build_scope(fbb, scope);
+  fb::MetricBuilder b(fbb);
+  b.add_name(name);
+  b.add_description(description);
+  b.add_kind(fb::MetricKind::ExponentialHistogram);
+  b.add_attributes(attributes);
+  b.add_count(5);
+  b.add_scale(-1);
+  b.add_zero_count(2);
+  b.add_positive_offset(-2);
+  b.add_positive_bucket_counts(pos);
+  b.add_flags(1);
+  b.add_resource(r);
+  b.add_scope(sc);
+  fbb.Finish(b.Finish());
+  TestBatch tb;
+  tb.add_bytes(RecordKind::kMetric, testing::bytes_of(fbb), 3);
+  OtlpJsonEncoder encoder({{{"service.name", "agent"}, {"host.id", "h1"}}});
+  std::string out;
+  ASSERT_EQ(encoder.encode(tb.batch(kLogId), OtlpSignal::kMetrics, &out), 1u);
+  const json j = parse(out);
+  const json& rm = j["resourceMetrics"][0];
+  EXPECT_EQ(rm["schemaUrl"], "https://opentelemetry.io/schemas/1.24.0");
+  EXPECT_EQ(attrs(rm["resource"]["attributes"]).at("service.name"), json::parse(R"({"stringValue":"app"})"));
+  EXPECT_EQ(attrs(rm["resource"]["attributes"]).at("host.id"), json::parse(R"({"stringValue":"h1"})"));
+  const json& sm = rm["scopeMetrics"][0];
+  EXPECT_EQ(sm["scope"], json::parse(R"({"name":"lib"})"));
+  EXPECT_EQ(sm["schemaUrl"], "https://example.test/s");
+  const json& m = sm["metrics"][0];
+  EXPECT_EQ(m["description"], "bytes read");
+  const json& e = m["exponentialHistogram"];
+  EXPECT_EQ(e["aggregationTemporality"], 1);
+  const json& p = e["dataPoints"][0];
+  EXPECT_EQ(p["count"], "5");
+  EXPECT_EQ(p["scale"], -1);
+  EXPECT_EQ(p["zeroCount"], "2");
+  EXPECT_EQ(p["positive"], json::parse(R"({"offset":-2,"bucketCounts":["4","18446744073709551615"]})"));
+  EXPECT_EQ(p["flags"], 1);
+  EXPECT_FALSE(p.contains("negative"));
+  EXPECT_FALSE(p.contains("min"));
+  EXPECT_EQ(attrs(p["attributes"]).at("nested"), json::parse(R"({"kvlistValue":{"values":[
+      {"key":"list","value":{"arrayValue":{"values":[{"intValue":"7"},{"stringValue":"two"},
+                                                    {"bytesValue":"Af8="},{},
+                                                    {"arrayValue":{"values":[{"boolValue":true}]}}]}}},
+      {"key":"pi","value":{"doubleValue":3.5}}]}})"));
+}
+
+TEST(OtlpJsonEncoder, StandardSpanEncodeTime) {
+  // Not an assertion on time (see DESIGN.md): a figure printed for the record.
+  tools::StandardSpanSet set(1024);
+  RecordEncoder enc;
+  TestBatch tb;
+  for (std::size_t i = 0; i < set.size(); ++i) tb.add(enc.encode(set.spans()[i]), i);
+  const ForwardBatch batch = tb.batch(kLogId);
+  const std::vector<std::pair<std::string, std::string>> resource = {{"service.name", "inference-gw"}};
+  OtlpJsonEncoder encoder(resource);
+  std::string out;
+  ASSERT_EQ(encoder.encode(batch, OtlpSignal::kTraces, &out), set.size());
+  const int rounds = 20;
+  // Thread CPU time, not wall time: the figure should not depend on what else the machine runs.
+  auto cpu_ns = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+  };
+  const double t0 = cpu_ns();
+  for (int i = 0; i < rounds; ++i) encoder.encode(batch, OtlpSignal::kTraces, &out);
+  const double ns = (cpu_ns() - t0) / (rounds * static_cast<double>(set.size()));
+  std::printf("[ figure ] OTLP/JSON encode: %.0f ns per standard span, %.0f bytes per span\n", ns,
+              static_cast<double>(out.size()) / static_cast<double>(set.size()));
 }
 
 TEST(JsonText, Base64AndNumbers) {
