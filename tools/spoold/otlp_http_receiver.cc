@@ -85,7 +85,7 @@ class OtlpHttpReceiver::Handler {
     // decompresses what it can as it reads); zstd arrives as sent.
     std::string raw;
     bool too_large = false;
-    reader([&](const char* data, std::size_t n) {
+    const bool complete = reader([&](const char* data, std::size_t n) {
       if (raw.size() + n > options_.max_body_bytes) {
         too_large = true;
         return false;
@@ -93,9 +93,15 @@ class OtlpHttpReceiver::Handler {
       raw.append(data, n);
       return true;
     });
-    if (too_large) {
+    // httplib stops a gzip body on its own once the decompressed size passes the payload
+    // limit, and says so with 413 in res.status.
+    if (too_large || (!complete && res.status == 413)) {
       return fail(413, kGrpcInvalidArgument,
                   "request body is over the limit of " + std::to_string(options_.max_body_bytes) + " bytes",
+                  c.failed);
+    }
+    if (!complete) {
+      return fail(400, kGrpcInvalidArgument, "the request body could not be read (cut short, or not valid gzip)",
                   c.failed);
     }
     c.body_bytes.fetch_add(raw.size(), std::memory_order_relaxed);
