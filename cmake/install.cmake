@@ -141,11 +141,11 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/python/spool
 # packaging/: the agent's systemd unit and its container image, once they exist.
 set(SPOOL_PACKAGING_DIR ${PROJECT_SOURCE_DIR}/packaging)
 if(EXISTS ${SPOOL_PACKAGING_DIR})
-  file(GLOB SPOOL_SYSTEMD_UNITS ${SPOOL_PACKAGING_DIR}/*.service ${SPOOL_PACKAGING_DIR}/systemd/*.service)
+  file(GLOB SPOOL_SYSTEMD_UNITS CONFIGURE_DEPENDS ${SPOOL_PACKAGING_DIR}/*.service ${SPOOL_PACKAGING_DIR}/systemd/*.service)
   if(SPOOL_SYSTEMD_UNITS)
     install(FILES ${SPOOL_SYSTEMD_UNITS} DESTINATION ${SPOOL_INSTALL_SYSTEMD_UNITDIR} COMPONENT runtime)
   endif()
-  file(GLOB SPOOL_DOCKERFILES ${SPOOL_PACKAGING_DIR}/Dockerfile* ${SPOOL_PACKAGING_DIR}/docker/Dockerfile*)
+  file(GLOB SPOOL_DOCKERFILES CONFIGURE_DEPENDS ${SPOOL_PACKAGING_DIR}/Dockerfile* ${SPOOL_PACKAGING_DIR}/docker/Dockerfile*)
   if(SPOOL_DOCKERFILES)
     install(FILES ${SPOOL_DOCKERFILES} DESTINATION ${CMAKE_INSTALL_DATADIR}/spool/packaging COMPONENT runtime)
   endif()
