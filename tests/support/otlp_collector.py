@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""A loopback OTLP/HTTP collector for tests: takes OTLP/JSON, writes what it got as JSON lines.
+"""A loopback OTLP/HTTP collector for tests: takes OTLP (JSON; protobuf traces and logs), writes JSON lines.
 
     python3 tests/support/otlp_collector.py --port 0 --out received.jsonl
     -> prints "listening on PORT" (flushed) once it accepts connections
 
 POST /v1/traces, /v1/logs and /v1/metrics with an OTLP/JSON body (Content-Type
 application/json; Content-Encoding gzip or none; Content-Length or chunked) append one line per
-span, log record or metric data point to --out, then answer 200 with `{}`. So when a sender is
-told 200, its items are already in the file (written and flushed; not fsync'd): a test polls
-the file to see what was delivered. The file is opened for appending, so a collector restarted
+span, log record or metric data point to --out, then answer 200 with `{}`. Traces and logs may
+also come as protobuf (application/x-protobuf, as SDK exporters send by default): they are
+turned into their OTLP/JSON form first (otlp_collector_protobuf.py) and written the same way,
+and the answer is an empty protobuf response. When a sender is told 200, its items are
+already in the file (written and flushed; not fsync'd): a test polls the file to see what was
+delivered. The file is opened for appending, so a collector restarted
 on the same --out adds to what an earlier one wrote.
 
 Each line:
@@ -17,15 +20,15 @@ Each line:
      "scope": {"name": ..., "version": ..., "attributes": {...}, "schema_url": ...},
      "metric": {"name", "description", "unit", "type", ...}      (metrics only)
      "attributes": {...},                                       (the item's own)
-     "item": the span / log record / data point exactly as received}
+     "item": the span / log record / data point exactly as received (in OTLP/JSON form)}
 "attributes" maps are plain JSON: intValue becomes an integer, doubleValue a float (written
 with a decimal point, so json.loads gives a float back), boolValue true/false, arrayValue a
 list, kvlistValue an object, bytesValue its base64 text. "item" keeps the OTLP/JSON wire form
 for checks of exact types.
 
 Answers that are not 200: 404 for another path, 405 for another method, 415 for protobuf
-(this collector reads OTLP/JSON only) or an unknown Content-Encoding (zstd included), 400 for
-a body that is not OTLP/JSON. Every answer closes no connection (HTTP/1.1 keep-alive), and
+metrics (not decoded), another Content-Type or an unknown Content-Encoding (zstd included),
+400 for a body that is not OTLP. Every answer closes no connection (HTTP/1.1 keep-alive), and
 `Expect: 100-continue` is honoured. SIGTERM or SIGINT stops it (exit 0).
 """
 
@@ -37,6 +40,8 @@ import sys
 import threading
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import otlp_collector_protobuf  # beside this file
 
 SIGNAL_PATHS = {
     "/v1/traces": "traces",
@@ -267,14 +272,21 @@ class CollectorHandler(BaseHTTPRequestHandler):
                 raise BadRequest(404, f"no such path {self.path} (POST /v1/traces, /v1/logs or /v1/metrics)")
             content_type = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
             if content_type == "application/x-protobuf":
-                raise BadRequest(415, "this collector reads OTLP/JSON only; send Content-Type application/json "
-                                      "(protobuf bodies are not decoded)")
-            if content_type != "application/json":
-                raise BadRequest(415, f"Content-Type '{content_type}' is not supported (application/json)")
-            try:
-                request = json.loads(self.decoded(body).decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as e:
-                raise BadRequest(400, f"the body is not JSON: {e}") from None
+                if signal_name not in otlp_collector_protobuf.REQUESTS:
+                    raise BadRequest(415, f"protobuf {signal_name} are not decoded here; send Content-Type "
+                                          "application/json (OTLP/JSON)")
+                try:
+                    request = otlp_collector_protobuf.decode_request(signal_name, self.decoded(body))
+                except otlp_collector_protobuf.ProtobufError as e:
+                    raise BadRequest(400, f"the body is not an OTLP protobuf export request: {e}") from None
+            elif content_type == "application/json":
+                try:
+                    request = json.loads(self.decoded(body).decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError) as e:
+                    raise BadRequest(400, f"the body is not JSON: {e}") from None
+            else:
+                raise BadRequest(415, f"Content-Type '{content_type}' is not supported "
+                                      "(application/json, or application/x-protobuf for traces and logs)")
             try:
                 lines = lines_of(signal_name, request)
             except (AttributeError, TypeError, ValueError) as e:
@@ -285,7 +297,11 @@ class CollectorHandler(BaseHTTPRequestHandler):
         if not self.server.append(lines):
             self.refuse(503, "the collector is stopping")
             return
-        self.answer(200, "{}")
+        if content_type == "application/x-protobuf":
+            # An empty Export*ServiceResponse: full success.
+            self.answer(200, "", content_type="application/x-protobuf")
+        else:
+            self.answer(200, "{}")
 
     def do_GET(self):  # noqa: N802
         self.refuse(405, "POST only", body_read=False)

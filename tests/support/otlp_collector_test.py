@@ -6,6 +6,7 @@ what it refuses.
 
 import gzip
 import http.client
+import struct
 import json
 import os
 import shutil
@@ -116,6 +117,75 @@ METRICS_REQUEST = {"resourceMetrics": [{
         ],
     }],
 }]}
+
+
+# A protobuf writer for the requests below, independent of the collector's reader.
+def varint(n):
+    n &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        if n < 0x80:
+            out.append(n)
+            return bytes(out)
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+
+
+def pb_len(number, payload):
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+
+def pb_varint(number, value):
+    return varint(number << 3) + varint(value)
+
+
+def pb_fixed64(number, value):
+    return varint(number << 3 | 1) + struct.pack("<Q", value)
+
+
+def pb_double(number, value):
+    return varint(number << 3 | 1) + struct.pack("<d", value)
+
+
+def pb_kv(key, any_value):
+    return pb_len(1, key.encode()) + pb_len(2, any_value)
+
+
+def pb_string_value(text):
+    return pb_len(1, text.encode())
+
+
+PROTOBUF_RESOURCE = pb_len(1, pb_kv("service.name", pb_string_value("pb-svc"))) + \
+    pb_len(1, pb_kv("count", pb_varint(3, 12)))
+PROTOBUF_SCOPE = pb_len(1, b"pb-lib") + pb_len(2, b"9.9") + pb_len(3, pb_kv("s", pb_varint(2, 1)))
+
+
+def protobuf_traces_request():
+    span = (pb_len(1, bytes(range(1, 17))) + pb_len(2, bytes(range(1, 9))) + pb_len(4, bytes(range(9, 17))) +
+            pb_len(5, b"pb-span") + pb_varint(6, 3) + pb_fixed64(7, 1700000000000000000) +
+            pb_fixed64(8, 1700000000000000500) +
+            pb_len(9, pb_kv("neg", pb_varint(3, -5))) +
+            pb_len(9, pb_kv("d", pb_double(4, 2.0))) +
+            pb_len(9, pb_kv("arr", pb_len(5, pb_len(1, pb_string_value("x")) + pb_len(1, pb_varint(2, 1))))) +
+            pb_len(9, pb_kv("kv", pb_len(6, pb_len(1, pb_kv("in", pb_string_value("y")))))) +
+            pb_len(9, pb_kv("b", pb_len(7, b"\x00\x01"))) +
+            pb_len(11, pb_fixed64(1, 7) + pb_len(2, b"ev")) +
+            pb_len(13, pb_len(1, bytes(16 * [0xAB])) + pb_len(2, bytes(8 * [0xCD]))) +
+            pb_len(15, pb_len(2, b"broken") + pb_varint(3, 2)) +
+            pb_varint(99, 1))  # an unknown field is skipped
+    root = pb_len(1, bytes(range(1, 17))) + pb_len(2, bytes(range(2, 10))) + pb_len(4, bytes(8)) + \
+        pb_len(5, b"root")
+    scope_spans = pb_len(1, PROTOBUF_SCOPE) + pb_len(2, span) + pb_len(2, root)
+    resource_spans = pb_len(1, PROTOBUF_RESOURCE) + pb_len(2, scope_spans) + pb_len(3, b"https://s.invalid")
+    return pb_len(1, resource_spans)
+
+
+def protobuf_logs_request():
+    record = (pb_fixed64(1, 5) + pb_fixed64(11, 6) + pb_varint(2, 9) + pb_len(3, b"INFO") +
+              pb_len(5, pb_string_value("hello pb")) + pb_len(6, pb_kv("k", pb_varint(2, 1))) +
+              pb_len(9, bytes(range(1, 17))) + pb_len(10, bytes(range(1, 9))) + pb_len(12, b"ev.name"))
+    scope_logs = pb_len(1, PROTOBUF_SCOPE) + pb_len(2, record)
+    return pb_len(1, pb_len(1, PROTOBUF_RESOURCE) + pb_len(2, scope_logs))
 
 
 class OtlpCollectorTest(unittest.TestCase):
@@ -231,6 +301,47 @@ class OtlpCollectorTest(unittest.TestCase):
         self.assertEqual(lines[3]["item"]["asDouble"], 21.5)
         self.assertEqual(lines[0]["scope"]["version"], "0.1")
 
+    def test_protobuf_spans_are_written_in_their_otlp_json_form(self):
+        c = self.start()
+        status, text = self.post(c.port, "/v1/traces", gzip.compress(protobuf_traces_request()),
+                                 content_type="application/x-protobuf", encoding="gzip")
+        self.assertEqual((status, text), (200, ""))
+        span, root = self.lines()
+        self.assertEqual(span["resource"], {"attributes": {"service.name": "pb-svc", "count": 12},
+                                            "schema_url": "https://s.invalid"})
+        self.assertEqual(span["scope"], {"name": "pb-lib", "version": "9.9", "attributes": {"s": True},
+                                         "schema_url": ""})
+        self.assertEqual(span["attributes"], {"neg": -5, "d": 2.0, "arr": ["x", True], "kv": {"in": "y"},
+                                              "b": "AAE="})
+        self.assertIsInstance(span["attributes"]["d"], float)
+        item = span["item"]
+        self.assertEqual(item["traceId"], "0102030405060708090a0b0c0d0e0f10")
+        self.assertEqual(item["spanId"], "0102030405060708")
+        self.assertEqual(item["parentSpanId"], "090a0b0c0d0e0f10")
+        self.assertEqual((item["name"], item["kind"]), ("pb-span", 3))
+        self.assertEqual((item["startTimeUnixNano"], item["endTimeUnixNano"]),
+                         ("1700000000000000000", "1700000000000000500"))
+        self.assertEqual(item["attributes"][0], kv("neg", {"intValue": "-5"}))
+        self.assertEqual(item["events"], [{"timeUnixNano": "7", "name": "ev"}])
+        self.assertEqual(item["links"], [{"traceId": "ab" * 16, "spanId": "cd" * 8}])
+        self.assertEqual(item["status"], {"message": "broken", "code": 2})
+        # An all-zero parent id is no parent, left out as OTLP/JSON does.
+        self.assertEqual(root["item"]["name"], "root")
+        self.assertNotIn("parentSpanId", root["item"])
+
+    def test_protobuf_log_records_are_written_in_their_otlp_json_form(self):
+        c = self.start()
+        self.assertEqual(self.post(c.port, "/v1/logs", protobuf_logs_request(), content_type="application/x-protobuf",
+                                   chunked=True), (200, ""))
+        (line,) = self.lines()
+        self.assertEqual(line["signal"], "logs")
+        self.assertEqual(line["resource"]["attributes"], {"service.name": "pb-svc", "count": 12})
+        self.assertEqual(line["attributes"], {"k": True})
+        self.assertEqual(line["item"], {
+            "timeUnixNano": "5", "observedTimeUnixNano": "6", "severityNumber": 9, "severityText": "INFO",
+            "body": {"stringValue": "hello pb"}, "attributes": [kv("k", {"boolValue": True})],
+            "traceId": "0102030405060708090a0b0c0d0e0f10", "spanId": "0102030405060708", "eventName": "ev.name"})
+
     def test_an_empty_request_is_accepted_and_writes_nothing(self):
         c = self.start()
         self.assertEqual(self.post(c.port, "/v1/traces", b"{}"), (200, "{}"))
@@ -239,9 +350,11 @@ class OtlpCollectorTest(unittest.TestCase):
     def test_what_it_cannot_read_is_refused_with_a_reason_and_writes_nothing(self):
         c = self.start()
         body = json.dumps(traces_request(["x"])).encode()
-        status, text = self.post(c.port, "/v1/traces", b"\x0a\x00", content_type="application/x-protobuf")
+        status, text = self.post(c.port, "/v1/metrics", b"\x0a\x00", content_type="application/x-protobuf")
         self.assertEqual(status, 415)
-        self.assertIn("OTLP/JSON only", text)
+        self.assertIn("protobuf metrics are not decoded", text)
+        self.assertEqual(self.post(c.port, "/v1/traces", b"\x0a\x05\x0a", content_type="application/x-protobuf")[0],
+                         400)
         status, text = self.post(c.port, "/v1/traces", body, encoding="zstd")
         self.assertEqual(status, 415)
         self.assertIn("zstd", text)
