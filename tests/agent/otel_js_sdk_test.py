@@ -4,7 +4,8 @@ A real SDK pipeline (tests/otel_js/export_spans.mjs: NodeTracerProvider, BatchSp
 the OTLP/HTTP protobuf exporter, gzip) sends 200 spans a second for 25 seconds to spoold, which
 forwards them to a loopback collector (tests/support/otlp_collector.py, OTLP/JSON). While it
 runs, the collector is down for 10 seconds and spoold is SIGKILLed once and restarted on the
-same log directory and ports. Afterwards every span the SDK was told was exported (spoold
+same log directory and ports. spoold must go on acknowledging while its collector is down (its
+log holds the spans), and afterwards every span the SDK was told was exported (spoold
 answered 200) must reach the collector, at most twice, with its attributes, resource, scope
 and parent id as the SDK sent them; then spoold drains on SIGTERM and exits 0.
 
@@ -321,14 +322,19 @@ class OtelJsSdkThroughSpooldTest(SdkScenario):
 
         at(COLLECTOR_DOWN_AT_S)
         self.kill_collector()
+        collector_down_ms = time.time() * 1000
         at(SPOOLD_KILLED_AT_S)
         self.spoold.send_signal(signal.SIGKILL)
         self.spoold.wait(STOP_TIMEOUT_S)
         self.start_spoold()
         at(COLLECTOR_DOWN_AT_S + COLLECTOR_DOWN_FOR_S)
+        collector_up_ms = time.time() * 1000
         self.start_collector()
 
         acked_by_id, summary = self.wait_exporter(exporter)
+        # Store and forward: spoold went on acknowledging while its collector was down.
+        self.assertTrue(any(collector_down_ms < span["acked_at_ms"] < collector_up_ms for span in acked_by_id.values()),
+                        f"no export was acknowledged while the collector was down; exporter summary {summary}")
         self.wait_delivered(acked_by_id, lambda: f"exporter summary {summary}; spoold: "
                                                  f"{tail(os.path.join(self.dir, 'spoold.err'))}")
 

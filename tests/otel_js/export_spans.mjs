@@ -7,7 +7,8 @@
 //        --out acked.jsonl [--gzip] [--scope-name NAME --scope-version V] [--timeout-ms MS]
 //
 // --out gets one JSON line per span whose export call ended in ExportResultCode.SUCCESS:
-//   {"trace_id", "span_id", "parent_span_id" (or null), "name", "seq", "kind", "error"}
+//   {"trace_id", "span_id", "parent_span_id" (or null), "name", "seq", "kind", "error",
+//    "acked_at_ms": when the export call reported success, Unix ms}
 // and, last, {"summary": true, "ok": spans acked, "failed": spans whose export failed,
 // "created", "dropped" (never reached the exporter: the processor's queue was full or the
 // process stopped early), "calls_ok", "calls_failed", "errors": distinct failure messages}.
@@ -95,6 +96,7 @@ class RecordingExporter {
   export(spans, resultCallback) {
     this.inner.export(spans, (result) => {
       if (result.code === ExportResultCode.SUCCESS) {
+        const ackedAtMs = Date.now();
         this.callsOk++;
         this.ok += spans.length;
         const lines = spans.map((span) => JSON.stringify({
@@ -105,6 +107,7 @@ class RecordingExporter {
           seq: span.attributes.seq,
           kind: span.kind === SpanKind.SERVER ? 'server' : span.kind === SpanKind.CLIENT ? 'client' : String(span.kind),
           error: span.status.code === SpanStatusCode.ERROR,
+          acked_at_ms: ackedAtMs,
         }));
         fs.writeSync(this.outFd, lines.join('\n') + '\n');
       } else {
