@@ -17,6 +17,7 @@ collector is given to spoold: its words, with {url} (the collector's base URL) a
 (a TOML file written beside, see sink_config_toml) filled in.
 """
 
+import ctypes
 import json
 import os
 import shlex
@@ -74,6 +75,13 @@ def sink_config_toml(collector_url):
 def sink_arguments(collector_url, config_path):
     template = os.environ.get("SPOOLD_SINK_ARGS", "--config {config}")
     return [word.format(url=collector_url, config=config_path) for word in shlex.split(template)]
+
+
+def die_with_parent():
+    """In a child before exec: SIGKILL it when the test process dies, even by SIGKILL (a ctest
+    timeout), so no collector, spoold or node outlives the test."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def free_port():
@@ -144,7 +152,8 @@ class SdkScenario(unittest.TestCase):
         out = open(os.path.join(self.dir, f"{name}.out"), "ab")
         err = open(os.path.join(self.dir, f"{name}.err"), "ab")
         try:
-            proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                    preexec_fn=die_with_parent)
         finally:
             out.close()
             err.close()

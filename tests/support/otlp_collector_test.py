@@ -4,12 +4,14 @@ what it refuses.
     python3 -m unittest tests/support/otlp_collector_test.py -v
 """
 
+import ctypes
 import gzip
 import http.client
 import struct
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,12 +25,19 @@ REQUEST_TIMEOUT_S = 10
 STOP_TIMEOUT_S = 10
 
 
+def die_with_parent():
+    """In the child before exec: SIGKILL it if the test process dies first."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 class CollectorProcess:
     """One collector child; stop() ends it (SIGTERM, then SIGKILL) and is safe to repeat."""
 
     def __init__(self, out_path, port=0):
         self.proc = subprocess.Popen([sys.executable, COLLECTOR, "--port", str(port), "--out", out_path],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=die_with_parent)
         self.port = self._read_port()
 
     def _read_port(self):
