@@ -84,10 +84,17 @@ def die_with_parent():
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(count, taken):
+    """count distinct loopback ports that are free now and not in taken (spoold listens on
+    them across its restart, so they are chosen once)."""
+    ports = []
+    while len(ports) < count:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in ports and port not in taken:
+            ports.append(port)
+    return ports
 
 
 def accepts_connections(port):
@@ -313,9 +320,8 @@ class SdkScenario(unittest.TestCase):
 @needs_node
 class OtelJsSdkThroughSpooldTest(SdkScenario):
     def test_every_span_the_sdk_saw_acknowledged_reaches_the_collector_through_an_outage_and_a_crash(self):
-        self.otlp_port = free_port()
-        self.metrics_port = free_port()
         self.start_collector()
+        self.otlp_port, self.metrics_port = free_ports(2, taken={self.collector_port})
         self.start_spoold()
 
         exporter = self.start_exporter(f"http://127.0.0.1:{self.otlp_port}/v1/traces", SPANS_PER_S * RUN_S,
