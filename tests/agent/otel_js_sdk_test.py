@@ -353,8 +353,11 @@ class OtelJsSdkThroughSpooldTest(SdkScenario):
         self.wait_delivered(acked_by_id, lambda: f"exporter summary {summary}; spoold: "
                                                  f"{tail(os.path.join(self.dir, 'spoold.err'))}")
 
+        # Caught up with its collector back: the agent reports itself healthy.
         status, metrics = self.http_get(self.metrics_port, "/metrics")
         self.assertEqual(status, 200, metrics)
+        status, health = self.http_get(self.metrics_port, "/healthz")
+        self.assertEqual(status, 200, health)
 
         self.spoold.send_signal(signal.SIGTERM)
         try:
