@@ -1,8 +1,9 @@
 """ctypes declarations of spool's C API (include/spool/spool.h) and the loading of libspool.
 
 The library is found, in this order, at $SPOOL_LIBRARY, next to this package (an installed
-tree: <prefix>/lib/libspool.so.0 beside <prefix>/lib/python3/dist-packages/spool), and
-through the dynamic loader's search path (ldconfig, LD_LIBRARY_PATH).
+tree: <prefix>/lib/libspool.so.0 beside <prefix>/lib/python3/dist-packages/spool, or below
+<prefix>/share/spool/python/spool, where `cmake --install` puts the package), and through the
+dynamic loader's search path (ldconfig, LD_LIBRARY_PATH).
 """
 from __future__ import annotations
 
@@ -110,6 +111,8 @@ def _candidates() -> list[str]:
     here = Path(__file__).resolve().parent
     for up in (here.parent, here.parent.parent, here.parent.parent.parent):
         found.append(str(up / _SONAME))
+    # cmake --install: <prefix>/share/spool/python/spool -> <prefix>/lib/libspool.so.0
+    found.append(str(here.parent.parent.parent.parent / "lib" / _SONAME))
     found.append(ctypes.util.find_library("spool") or _SONAME)
     return found
 
