@@ -455,6 +455,12 @@ TEST_F(SpooldConfigTest, ConfigFileErrorsNameTheFileAndTheKey) {
             "config file " + path + ": sink[0].headers.k: expected a string, got integer");
   EXPECT_EQ(file_error("sink = \"file:/x\"\n"),
             "config file " + path + ": sink: expected an array of tables ([[sink]]), got string");
+  EXPECT_EQ(file_error("sink = [1]\n"),
+            "config file " + path + ": sink: expected an array of tables ([[sink]]), got array");
+  config_file("sink = []\n");
+  const Loaded no_sinks = load({"--config", path, "d"});
+  EXPECT_TRUE(no_sinks.status.is_ok()) << no_sinks.status.message();
+  EXPECT_TRUE(no_sinks.line.config.sinks.empty());
   EXPECT_EQ(file_error("resource = 1\n"),
             "config file " + path + ": resource: expected a table, got integer");
   const std::string syntax = file_error("dir = \n");

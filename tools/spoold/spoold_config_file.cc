@@ -150,7 +150,8 @@ Status ConfigLoader::load_file(const std::string& path, const std::string& path_
     const std::string where = file_ + ": " + key;
     if (key == "sink") {
       const toml::array* sinks = node.as_array();
-      if (sinks == nullptr || !sinks->is_array_of_tables()) {
+      // `sink = []` says "no sinks" (an empty array is of no type in toml++).
+      if (sinks == nullptr || (!sinks->empty() && !sinks->is_array_of_tables())) {
         return error(where, std::string("expected an array of tables ([[sink]]), got ") +
                                 toml_type_name(node.type()));
       }
