@@ -119,6 +119,11 @@ class Decoder {
     if (error_.empty()) error_ = std::move(why);
     return false;
   }
+  template <typename Table>
+  bool keep(RecordKind kind, Priority priority, flatbuffers::Offset<Table> root) {
+    return store_.keep(kind, priority, root) ||
+           fail("its records take more than " + std::to_string(store_.budget()) + " bytes");
+  }
   bool wrong(Name n, std::string_view want) {
     return fail(std::string(n.camel) + ": want " + std::string(want));
   }
@@ -470,8 +475,7 @@ class Decoder {
       }
     }
     const auto link_list = w_.take<fb::SpanLink>(mark);
-    store_.keep(RecordKind::kSpan, span_priority(s), w_.span(s, attrs, event_list, link_list, resource, scope));
-    return true;
+    return keep(RecordKind::kSpan, span_priority(s), w_.span(s, attrs, event_list, link_list, resource, scope));
   }
 
   // ---- logs ----------------------------------------------------------------------------------
@@ -505,10 +509,9 @@ class Decoder {
     std::string_view body_text;
     Off body_value = 0;
     if (body != nullptr && !any_value({}, body, 0, body_value, &string_body, &body_text)) return false;
-    store_.keep(RecordKind::kLog, log_priority(l),
+    return keep(RecordKind::kLog, log_priority(l),
                 w_.log(l, string_body, body_text, flatbuffers::Offset<fb::Attribute>(string_body ? 0 : body_value),
                        attrs, resource, scope));
-    return true;
   }
 
   bool severity_number(const json& lr, std::uint32_t& out) {
@@ -655,8 +658,7 @@ class Decoder {
         }
       }
     }
-    store_.keep(RecordKind::kMetric, Priority::kNormal, w_.point(p, lists, resource, scope));
-    return true;
+    return keep(RecordKind::kMetric, Priority::kNormal, w_.point(p, lists, resource, scope));
   }
 
   bool buckets(const json& dp, Name n, std::int32_t& offset, CountList& out) {

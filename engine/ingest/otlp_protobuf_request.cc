@@ -74,6 +74,11 @@ class Decoder {
     if (error_.empty()) error_ = std::move(why);
     return false;
   }
+  template <typename Table>
+  bool keep(RecordKind kind, Priority priority, flatbuffers::Offset<Table> root) {
+    return store_.keep(kind, priority, root) ||
+           fail("its records take more than " + std::to_string(store_.budget()) + " bytes");
+  }
   bool expect(const ProtobufReader& r, WireType want, std::string_view message, std::string_view field) {
     if (r.wire() == want) return true;
     return fail(std::string(message) + "." + std::string(field) + ": wrong wire type " +
@@ -415,8 +420,7 @@ class Decoder {
     if (!done(links, "Span")) return false;
     const auto link_list = w_.take<fb::SpanLink>(mark);
 
-    store_.keep(RecordKind::kSpan, span_priority(s), w_.span(s, attrs, event_list, link_list, resource, scope));
-    return true;
+    return keep(RecordKind::kSpan, span_priority(s), w_.span(s, attrs, event_list, link_list, resource, scope));
   }
 
   bool status(std::string_view msg, SpanFields& s) {
@@ -555,10 +559,9 @@ class Decoder {
     const bool string_body = body_any.type == fb::AttributeType::String;
     Off body_value = 0;
     if (has_body && !string_body && !build_any({}, body_any, 0, body_value)) return false;
-    store_.keep(RecordKind::kLog, log_priority(l),
+    return keep(RecordKind::kLog, log_priority(l),
                 w_.log(l, string_body, body_any.text, flatbuffers::Offset<fb::Attribute>(body_value), attrs,
                        resource, scope));
-    return true;
   }
 
   // ---- metrics.proto -------------------------------------------------------------------------
@@ -716,8 +719,7 @@ class Decoder {
     }
     if (!positive_.empty()) lists.positive_bucket_counts = fbb.CreateVector(positive_);
     if (!negative_.empty()) lists.negative_bucket_counts = fbb.CreateVector(negative_);
-    store_.keep(RecordKind::kMetric, Priority::kNormal, w_.point(p, lists, resource, scope));
-    return true;
+    return keep(RecordKind::kMetric, Priority::kNormal, w_.point(p, lists, resource, scope));
   }
 
   bool buckets(std::string_view msg, std::int32_t& offset, std::vector<std::uint64_t>& counts) {

@@ -22,12 +22,14 @@ flatbuffers::FlatBufferBuilder& OtlpRecordStore::begin_record() {
   return builder_;
 }
 
-void OtlpRecordStore::keep_finished(RecordKind kind, Priority priority) {
+bool OtlpRecordStore::keep_finished(RecordKind kind, Priority priority) {
   const std::size_t bytes = builder_.GetSize();
   const std::size_t word = arena_.size();
+  if (bytes > budget_bytes_ || 8 * word > budget_bytes_ - bytes) return false;
   arena_.resize(word + (bytes + 7) / 8);
   std::memcpy(arena_.data() + word, builder_.GetBufferPointer(), bytes);
   kept_.push_back(Kept{kind, priority, word, bytes});
+  return true;
 }
 
 void OtlpRecordStore::reject(std::string_view item, std::string_view items, std::uint64_t index,
@@ -69,6 +71,7 @@ void OtlpRecordStore::clear() {
   arena_.clear();
   kept_.clear();
   records_.clear();
+  budget_bytes_ = SIZE_MAX;
   rejected_ = 0;
   item_.clear();
   items_.clear();

@@ -25,12 +25,19 @@ class OtlpRecordStore {
   flatbuffers::FlatBufferBuilder& begin_record();
   flatbuffers::FlatBufferBuilder& builder() noexcept { return builder_; }
 
-  // Finishes the builder's buffer with `root` as the record and keeps a copy of it.
+  // Finishes the builder's buffer with `root` as the record and keeps a copy of it. False
+  // when the records kept so far pass the budget (see set_budget): the caller stops.
   template <typename Table>
-  void keep(RecordKind kind, Priority priority, flatbuffers::Offset<Table> root) {
+  [[nodiscard]] bool keep(RecordKind kind, Priority priority, flatbuffers::Offset<Table> root) {
     builder_.Finish(root);
-    keep_finished(kind, priority);
+    return keep_finished(kind, priority);
   }
+
+  // Every record repeats its Resource and scope, so a small request with a large resource
+  // and many tiny items could decode to far more bytes than it has: the budget bounds the
+  // bytes kept per request (cleared by clear()).
+  void set_budget(std::size_t bytes) noexcept { budget_bytes_ = bytes; }
+  std::size_t budget() const noexcept { return budget_bytes_; }
 
   // An item that is not stored. The first reason goes into the message; `index` counts the
   // items of the request from 0, in the order they came.
@@ -45,7 +52,7 @@ class OtlpRecordStore {
   const std::string& rejection_message() const noexcept { return message_; }
 
  private:
-  void keep_finished(RecordKind kind, Priority priority);
+  bool keep_finished(RecordKind kind, Priority priority);
 
   struct Kept {
     RecordKind kind;
@@ -58,6 +65,7 @@ class OtlpRecordStore {
   std::vector<std::uint64_t> arena_;
   std::vector<Kept> kept_;
   std::vector<EncodedRecord> records_;
+  std::size_t budget_bytes_ = SIZE_MAX;
   std::uint64_t rejected_ = 0;
   std::string item_;          // "span": the noun of the first rejection
   std::string items_;         // "spans": the noun of the first rejection, plural

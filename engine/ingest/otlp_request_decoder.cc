@@ -11,6 +11,7 @@ Status decode_otlp_request(OtlpSignal signal, OtlpFormat format, std::span<const
                            OtlpDecodedRequest* out) {
   OtlpRecordStore& store = out->store_;
   store.clear();
+  store.set_budget(otlp_record_budget(body.size()));
   const std::string_view text(reinterpret_cast<const char*>(body.data()), body.size());
   Status status = format == OtlpFormat::kProtobuf ? decode_otlp_protobuf_request(signal, text, store)
                                                   : decode_otlp_json_request(signal, text, store);

@@ -19,9 +19,11 @@
 // error of the request, which OTLP answers with partial_success): a span whose trace_id is
 // not 16 bytes or span_id not 8, or either all zero; a parent_span_id or link id of the wrong
 // length; a log record with a trace_id / span_id of the wrong length (absent is fine). A body
-// that is not such a request at all is an error (InvalidArgument; the server answers 400).
+// that is not such a request at all is an error (InvalidArgument; the server answers 400), and
+// so is one whose records would take more than otlp_record_budget() bytes.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -34,6 +36,14 @@
 namespace spool::engine {
 
 enum class OtlpFormat : std::uint8_t { kProtobuf, kJson };
+
+// Each record repeats its Resource and scope, so a request may decode to more bytes than it
+// has; one whose records would take more than this is refused (an error, like a malformed
+// one) before it takes more memory: 64 MiB plus 16 times the body.
+constexpr std::size_t otlp_record_budget(std::size_t body_bytes) noexcept {
+  constexpr std::size_t kBase = std::size_t{64} << 20;
+  return body_bytes > (SIZE_MAX - kBase) / 16 ? SIZE_MAX : kBase + 16 * body_bytes;
+}
 
 // What one Export*ServiceRequest decoded into. Reuse one per thread: its storage is kept.
 class OtlpDecodedRequest {

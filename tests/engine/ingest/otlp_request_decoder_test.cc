@@ -516,6 +516,21 @@ TEST(OtlpRequestDecoderTest, DeeplyNestedAnyValueIsRefused) {
   EXPECT_NE(js.message().find("nested"), std::string::npos) << js.message();
 }
 
+TEST(OtlpRequestDecoderTest, RequestsThatExpandTooMuchAreRefused) {
+  // A 64 KiB resource repeated in each of 2000 spans: far more than the budget of the body.
+  Pb resource;
+  resource.msg(1, kv("big", any_string(std::string(64 << 10, 'r'))));
+  Pb scope_items;
+  for (int i = 0; i < 2000; ++i) scope_items.msg(2, minimal_span(1));
+  const std::string body = Pb().msg(1, Pb().msg(1, resource).msg(2, scope_items)).bytes();
+  ASSERT_GT(2000u * (64u << 10), otlp_record_budget(body.size()));
+  OtlpDecodedRequest out;
+  const Status st = decode(OtlpSignal::kTraces, OtlpFormat::kProtobuf, body, &out);
+  EXPECT_FALSE(st.is_ok());
+  EXPECT_NE(st.message().find("bytes"), std::string::npos) << st.message();
+  EXPECT_TRUE(out.records().empty());
+}
+
 // ---- JSON ----
 
 TEST(OtlpRequestDecoderTest, JsonSpanKeepsEveryField) {
