@@ -6,7 +6,7 @@
 // or metric data point, the ids, name, times and attributes (values stringified), in
 // particular the "spool.idempotency_key" attribute; the resource and scope it was sent
 // under; and the other fields OTLP defines for it (links, events, kinds, flags, dropped
-// counts, every metric shape; exemplars and span status details aside). Every malformed input (bad varint,
+// counts, status, every metric shape; exemplars aside). Every malformed input (bad varint,
 // length past the end, wrong wire type on a known field, bad JSON, bad compression) yields an
 // error string, never a crash: the receiver answers such requests 400.
 //
