@@ -2,9 +2,11 @@
 //
 // It is deliberately written from the opentelemetry-proto field numbers alone (no generated
 // code, nothing shared with engine/'s encoders), so that it checks the sink's output rather
-// than agreeing with it by construction. It reads only what the tests need: per span, log
-// record or metric data point, the ids, name, times and attributes (values stringified), and
-// in particular the "spool.idempotency_key" attribute. Every malformed input (bad varint,
+// than agreeing with it by construction. It reads what the tests need: per span, log record
+// or metric data point, the ids, name, times and attributes (values stringified), in
+// particular the "spool.idempotency_key" attribute; the resource and scope it was sent
+// under; and the other fields OTLP defines for it (links, events, kinds, flags, dropped
+// counts, status, every metric shape; exemplars aside). Every malformed input (bad varint,
 // length past the end, wrong wire type on a known field, bad JSON, bad compression) yields an
 // error string, never a crash: the receiver answers such requests 400.
 //

@@ -21,7 +21,7 @@ bool same_attribute(const fb::Attribute& a, const fb::Attribute& b) noexcept {
     case fb::AttributeType::Int:
       return a.int_value() == b.int_value();
     case fb::AttributeType::Double:
-      // Bitwise: NaN equals itself, and 0.0 and -0.0 stay apart (they are sent apart).
+      // Bitwise: a NaN equals itself (else records with one would never share a group).
       return std::bit_cast<std::uint64_t>(a.double_value()) ==
              std::bit_cast<std::uint64_t>(b.double_value());
     case fb::AttributeType::Bool:

@@ -420,7 +420,7 @@ void span(ProtobufWriter& w, const fb::Span& s, std::string_view idempotency_key
   w.end_message(m);
 }
 
-// observed_ns: the record's own observed time, or (unset) when spool buffered it.
+// The observed time sent is the record's own, or (unset) when spool buffered it (buffered_ns).
 void log_record(ProtobufWriter& w, const fb::LogRecord& l, std::int64_t buffered_ns,
                 std::string_view idempotency_key) {
   const auto m = w.begin_message(kScopeItemsItems, 2);

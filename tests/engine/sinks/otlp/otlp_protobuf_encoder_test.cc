@@ -18,6 +18,7 @@
 #include "engine/sinks/otlp/protobuf_writer.h"
 #include "spool/record_encoder.h"
 #include "tools/standard_span.h"
+#include "support/otlp_records.h"
 #include "support/test_batch.h"
 
 namespace spool::engine {
@@ -450,6 +451,63 @@ TEST(OtlpProtobufEncoder, LargeRequestsKeepCanonicalLengths) {
   // Canonical varint for the outer length: key byte, then exactly varint_size(len) bytes.
   const std::size_t outer = out.size() - 1 - varint_size(one(out, 1).bytes.size());
   EXPECT_EQ(outer, one(out, 1).bytes.size());
+}
+
+TEST(OtlpProtobufEncoder, OtlpFieldsHaveTheirWireTypes) {
+  // The wire forms this walker sees directly: flags fixed32, sint32 zigzag, packed uint64
+  // varints, a record's own resource with the configured attribute it lacks, schema_url.
+  TestBatch tb;
+  {
+    flatbuffers::FlatBufferBuilder fbb;
+    const auto name = fbb.CreateString("s");
+    testing::OtlpResource r;
+    r.has = true;
+    r.attributes = {{"service.name", "app"}};
+    r.schema_url = "https://opentelemetry.io/schemas/1.24.0";
+    const auto resource = testing::build_resource(fbb, r);
+    fb::SpanBuilder b(fbb);
+    b.add_name(name);
+    b.add_flags(0x301);
+    b.add_kind(5);
+    b.add_resource(resource);
+    fbb.Finish(b.Finish());
+    tb.add_bytes(RecordKind::kSpan, testing::bytes_of(fbb), 1);
+  }
+  OtlpProtobufEncoder encoder(kResource);
+  std::string out;
+  ASSERT_EQ(encoder.encode(tb.batch(kLogId), OtlpSignal::kTraces, &out), 1u);
+  const Field resource_spans = one(out, 1);
+  const auto resource = attributes(one(resource_spans.bytes, 1).bytes, 1);
+  EXPECT_EQ(resource.at("service.name"), "s:app");                // the record's own
+  EXPECT_EQ(resource.at("deployment.environment"), "s:test");     // configured, filling a gap
+  EXPECT_EQ(one(resource_spans.bytes, 3).bytes, "https://opentelemetry.io/schemas/1.24.0");
+  const Field span = one(one(resource_spans.bytes, 2).bytes, 2);
+  const Field flags = one(span.bytes, 16);
+  EXPECT_EQ(flags.type, 5u);  // fixed32
+  EXPECT_EQ(flags.value, 0x301u);
+  EXPECT_EQ(one(span.bytes, 6).value, 5u);  // kind CONSUMER, not derived from the type
+
+  TestBatch mb;
+  {
+    flatbuffers::FlatBufferBuilder fbb;
+    const auto name = fbb.CreateString("size");
+    const auto pos = fbb.CreateVector(std::vector<std::uint64_t>{1, 300});
+    fb::MetricBuilder b(fbb);
+    b.add_name(name);
+    b.add_kind(fb::MetricKind::ExponentialHistogram);
+    b.add_scale(-2);
+    b.add_positive_offset(-3);
+    b.add_positive_bucket_counts(pos);
+    fbb.Finish(b.Finish());
+    mb.add_bytes(RecordKind::kMetric, testing::bytes_of(fbb), 2);
+  }
+  ASSERT_EQ(encoder.encode(mb.batch(kLogId), OtlpSignal::kMetrics, &out), 1u);
+  const Field metric = one(one(one(out, 1).bytes, 2).bytes, 2);
+  const Field point = one(one(metric.bytes, 10).bytes, 1);  // exponential_histogram.data_points
+  EXPECT_EQ(one(point.bytes, 6).value, 3u);                 // sint32 -2, zigzag
+  const Field positive = one(point.bytes, 8);
+  EXPECT_EQ(one(positive.bytes, 1).value, 5u);              // sint32 -3, zigzag
+  EXPECT_EQ(one(positive.bytes, 2).bytes, std::string("\x01\xac\x02", 3));  // packed varints 1, 300
 }
 
 TEST(OtlpProtobufEncoder, StandardSpanEncodeTime) {
