@@ -51,7 +51,9 @@ class SpooldMetricsTest(unittest.TestCase):
              "--metrics-listen", "127.0.0.1:0", "--to", "jsonl:" + self.out],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
-        self.assertTrue(line.startswith("spoold: ready:"), line + self.proc.stderr.read())
+        if not line.startswith("spoold: ready:"):
+            self.proc.kill()
+            self.fail("spoold did not start: " + line + self.proc.stderr.read())
         words = line.split()
         self.otlp = words[words.index("otlp") + 1]
         self.metrics = words[words.index("metrics") + 1]
