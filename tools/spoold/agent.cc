@@ -8,6 +8,7 @@
 
 #include "engine/forward/secret_redaction.h"
 #include "engine/sinks/sink_for_url.h"
+#include "spool/producers.h"
 #include "report/prometheus_text.h"
 #include "tools/spoold/receiver_metrics.h"
 
@@ -107,6 +108,9 @@ std::string Agent::metrics_text() const {
   }
   in.buffer = buffer_->stats();
   in.health = health();
+  // Every producer of the log, attached applications included: the Buffer's counters and the
+  // accounting identity cover the records this process appended (those received over OTLP).
+  if (auto producers = summarize_producers(config_.dir)) in.producers = std::move(*producers);
   std::string text = report::prometheus_text(in);
   if (receiver_) text += receiver_prometheus_text(receiver_->stats());
   return text;
