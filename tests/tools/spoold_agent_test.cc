@@ -228,6 +228,25 @@ TEST_F(Spoold, RequiresTheBearerTokenItWasGiven) {
   EXPECT_EQ(dump(dir_.sub("log")).size(), 1u);
 }
 
+TEST_F(Spoold, ServesHttpsWithTheCertificateItWasGiven) {
+  const std::string cert = dir_.sub("cert.pem");
+  const std::string key = dir_.sub("key.pem");
+  const ProcessResult made = run_process({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                                          "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost"});
+  if (made.exit_code != 0) GTEST_SKIP() << "openssl cannot make a certificate here: " << made.err;
+  auto agent = start({"--tls-cert", cert, "--tls-key", key});
+  httplib::SSLClient tls("127.0.0.1", agent->otlp_port());
+  tls.set_ca_cert_path(cert.c_str());
+  tls.enable_server_certificate_verification(false);  // CN=localhost, dialled by address
+  auto res = tls.Post("/v1/traces", json_spans(0, 2), "application/json");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+  // Plain HTTP on the TLS port gets no answer.
+  auto plain = client(*agent).Post("/v1/traces", json_spans(0, 2), "application/json");
+  EXPECT_TRUE(!plain || plain->status != 200);
+  EXPECT_EQ(dump(dir_.sub("log")).size(), 2u);
+}
+
 TEST_F(Spoold, ANonLoopbackAddressWithoutATokenIsAConfigurationError) {
   const ProcessResult r = run_process({SPOOLD_PATH, dir_.sub("log"), "--otlp-listen", "0.0.0.0:4318"});
   EXPECT_EQ(r.exit_code, 2);
