@@ -39,29 +39,6 @@ constexpr std::string_view kOtelHeaders = "OTEL_EXPORTER_OTLP_HEADERS";
 constexpr std::string_view kOtelCompression = "OTEL_EXPORTER_OTLP_COMPRESSION";
 constexpr std::string_view kOtelResource = "OTEL_RESOURCE_ATTRIBUTES";
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool percent_decode(std::string_view in, std::string* out) {
-  out->clear();
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out->push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    const int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return true;
-}
-
 // OTEL_RESOURCE_ATTRIBUTES: "k=v,k2=v2" (W3C Baggage without properties), blanks trimmed,
 // keys and values percent-decoded, empty entries skipped.
 Result<std::vector<std::pair<std::string, std::string>>> parse_otel_key_values(
@@ -77,8 +54,8 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_otel_key_values(
       const std::size_t eq = item.find('=');
       if (eq == std::string_view::npos) return error(at, "expected key=value (no '=' found)");
       std::string key, value;
-      if (!percent_decode(trim_blanks(item.substr(0, eq)), &key) ||
-          !percent_decode(trim_blanks(item.substr(eq + 1)), &value)) {
+      if (!engine::percent_decode(trim_blanks(item.substr(0, eq)), &key) ||
+          !engine::percent_decode(trim_blanks(item.substr(eq + 1)), &value)) {
         return error(at, "bad percent-encoding ('%' must be followed by two hex digits)");
       }
       if (key.empty()) return error(at, "the key is empty");

@@ -26,15 +26,21 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+std::string octal_mode(mode_t mode) {
+  char b[8];
+  std::snprintf(b, sizeof b, "%03o", static_cast<unsigned>(mode & 0777));
+  return b;
 }
 
-// Percent-decoding; false on a '%' not followed by two hex digits.
+}  // namespace
+
 bool percent_decode(std::string_view in, std::string* out) {
+  const auto hex_value = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
   out->clear();
   for (std::size_t i = 0; i < in.size(); ++i) {
     if (in[i] != '%') {
@@ -49,14 +55,6 @@ bool percent_decode(std::string_view in, std::string* out) {
   }
   return true;
 }
-
-std::string octal_mode(mode_t mode) {
-  char b[8];
-  std::snprintf(b, sizeof b, "%03o", static_cast<unsigned>(mode & 0777));
-  return b;
-}
-
-}  // namespace
 
 Result<std::pair<std::string, std::string>> parse_header_line(std::string_view line, std::string_view where) {
   const std::size_t colon = line.find(':');

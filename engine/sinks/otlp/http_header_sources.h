@@ -48,4 +48,8 @@ Result<HttpHeaders> parse_otel_headers(std::string_view text);
 // replaces it, so a later source overrides an earlier one.
 void merge_headers(HttpHeaders* into, HttpHeaders more);
 
+// Percent-decoding (RFC 3986 §2.1) of the OTel variables' keys and values; false on a '%'
+// not followed by two hex digits.
+bool percent_decode(std::string_view in, std::string* out);
+
 }  // namespace spool::engine
