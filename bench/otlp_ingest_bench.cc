@@ -88,6 +88,7 @@ struct RunResult {
 bool run_once(const Args& a, const std::string& body, int run, RunResult* out) {
   const std::string dir = a.dir + "/run-" + std::to_string(run);
   std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(a.dir);
   testing::OtlpReceiver collector;
   collector.set_decode(false);
   if (!collector.start()) {
