@@ -30,8 +30,10 @@ int main(int argc, char** argv) {
   }
   if (cl.help) {
     std::fputs(cl.help_text.c_str(), stdout);
+    if (!cl.help_text.empty() && cl.help_text.back() != '\n') std::fputc('\n', stdout);
     return 0;
   }
+  for (const std::string& w : cl.warnings) std::fprintf(stderr, "spoold: warning: %s\n", w.c_str());
   if (cl.version) {
     std::printf("spoold %s\n", SPOOL_VERSION);
     return 0;
