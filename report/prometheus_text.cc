@@ -96,7 +96,8 @@ void accounting_terms(const PrometheusInputs& in, SeriesWriter& w) {
     const std::pair<std::string_view, std::uint64_t> terms[] = {
         {"appended", a.appended},           {"backlog_at_start", a.backlog_at_start},
         {"delivered", a.delivered},         {"dropped", a.dropped_total()},
-        {"dead_lettered", a.dead_lettered}, {"still_buffered", a.still_buffered}};
+        {"dead_lettered", a.dead_lettered}, {"not_selected", a.not_selected},
+        {"still_buffered", a.still_buffered}};
     for (const auto& [term, value] : terms) {
       Labels labels = forwarder_labels(f);
       labels.emplace_back("term", std::string(term));
@@ -258,6 +259,13 @@ const std::vector<FamilyWriter>& family_writers() {
          per_forwarder(
              in, w, +[](F f) { return f.stats.totals.dropped_unforwarded; });
        }},
+      {{"spool_forward_not_selected_records_total", kCounter, kForwarderLabels,
+        "Records this cursor's selection left out (kinds, types, priority, severity)"},
+       Source::kForwarders,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.totals.not_selected; });
+       }},
       {{"spool_forward_rejected_unnamed_records_total", kCounter, kForwarderLabels,
         "Of the delivered records: reported rejected by count only (OTLP partial success)"},
        Source::kForwarders,
@@ -327,6 +335,13 @@ const std::vector<FamilyWriter>& family_writers() {
        [](const PrometheusInputs& in, SeriesWriter& w) {
          per_forwarder(
              in, w, +[](F f) { return f.stats.cursor_offset; });
+       }},
+      {{"spool_forward_settled_ahead_records", kGauge, kForwarderLabels,
+        "Offsets beyond the cursor already settled (delivered ahead by priority, not selected)"},
+       Source::kForwarders,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.settled_ahead; });
        }},
       {{"spool_forward_end_offset", kGauge, kForwarderLabels,
         "The log's committed end, as this forwarder saw it"},
@@ -418,7 +433,8 @@ const std::vector<FamilyWriter>& family_writers() {
       // The accounting identity, per forwarder on this process's Buffer.
       {{"spool_accounting_records", kGauge, "cursor, sink, term",
         "Terms of the accounting identity over the forwarder's session: appended = delivered + "
-        "dropped + dead_lettered + still_buffered (backlog_at_start is part of appended)"},
+        "dropped + dead_lettered + not_selected + still_buffered (backlog_at_start is part of "
+        "appended)"},
        Source::kAccounting,
        accounting_terms},
       {{"spool_accounting_balanced", kGauge, kForwarderLabels,

@@ -39,6 +39,7 @@ ordered_json forward_totals_json(const ForwardTotals& t) {
   j["delivered"] = t.delivered;
   j["dead_lettered"] = t.dead_lettered;
   j["dropped_unforwarded"] = t.dropped_unforwarded;
+  j["not_selected"] = t.not_selected;
   j["rejected_unnamed"] = t.rejected_unnamed;
   j["failed"] = t.failed;
   j["retried"] = t.retried;
@@ -81,6 +82,7 @@ ordered_json forwarder_stats_json(const ForwarderStats& s) {
   j["cursor"] = s.cursor;
   j["sink"] = s.sink;
   j["cursor_offset"] = s.cursor_offset;
+  j["settled_ahead"] = s.settled_ahead;
   j["end_offset"] = s.end_offset;
   j["lag"] = {{"records", s.lag.records}, {"bytes", s.lag.bytes}, {"oldest_age_ns", s.lag.oldest_age_ns}};
   j["totals"] = forward_totals_json(s.totals);

@@ -14,7 +14,7 @@
 //   8         4     version        1
 //   12        2     name_length    n, 1..64
 //   14        2     reserved       zero
-//   16        4     state_length   m, 0..4096
+//   16        4     state_length   m, 0..65536
 //   20        4     reserved       zero
 //   24        8     next_offset    next offset to deliver, <= 2^63
 //   32        8     updated_ns     wall clock of the commit (signed ns since the Unix epoch)
@@ -58,7 +58,7 @@ class CursorStore {
   static constexpr std::string_view kDirName = "cursors";
   static constexpr std::string_view kSuffix = ".cursor";
   static constexpr std::size_t kMaxNameBytes = 64;
-  static constexpr std::size_t kMaxStateBytes = 4096;
+  static constexpr std::size_t kMaxStateBytes = 64 * 1024;
   static constexpr std::size_t kFixedBytes = 48;  // header + checksum
   static constexpr std::size_t kMaxFileBytes = kFixedBytes + kMaxNameBytes + kMaxStateBytes;
   static constexpr std::int64_t kStaleTempAgeNs = 60ll * 1'000'000'000;

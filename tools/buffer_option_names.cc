@@ -16,4 +16,12 @@ const std::map<std::string, Durability>& durability_names() {
   return names;
 }
 
+const std::map<std::string, Priority>& priority_names() {
+  static const std::map<std::string, Priority> names{{"low", Priority::kLow},
+                                                     {"normal", Priority::kNormal},
+                                                     {"high", Priority::kHigh},
+                                                     {"critical", Priority::kCritical}};
+  return names;
+}
+
 }  // namespace spool::tools

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "spool/buffer_options.h"
+#include "spool/records.h"
 
 namespace spool::tools {
 
@@ -14,6 +15,8 @@ namespace spool::tools {
 const std::map<std::string, FullPolicy>& full_policy_names();
 // "none", "interval", "batch".
 const std::map<std::string, Durability>& durability_names();
+// "low", "normal", "high", "critical" (a record's priority).
+const std::map<std::string, Priority>& priority_names();
 
 // The name of `value` in `names`, "unknown" when it has none.
 template <typename Enum>

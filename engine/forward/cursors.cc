@@ -35,8 +35,13 @@ Result<std::vector<CursorInfo>> cursor_infos(const segment::SegmentLog& log) {
     auto totals = engine::decode_forward_totals(r.state);
     if (!totals) return Status::corruption("cursor " + r.name + ": " + totals.status().message());
     info.totals = std::move(*totals);
+    auto settled = engine::decode_settled_ahead(r.state);
+    if (!settled) return Status::corruption("cursor " + r.name + ": " + settled.status().message());
+    for (const engine::OffsetRun& run : *settled) {
+      if (run.first >= r.next_offset && run.end <= log.next_offset()) info.settled_ahead += run.size();
+    }
     const segment::LogLagFigures lag = segment::measure_lag(log, r.next_offset, log.next_offset());
-    info.lag.records = lag.records;
+    info.lag.records = lag.records - std::min(lag.records, info.settled_ahead);
     info.lag.bytes = lag.bytes;
     info.lag.oldest_age_ns = lag.oldest_timestamp_ns == 0 ? 0 : std::max<std::int64_t>(0, now - lag.oldest_timestamp_ns);
     out.push_back(std::move(info));
@@ -108,7 +113,14 @@ Status seek_cursor(const std::string& dir, const std::string& name, SeekTarget t
   record.name = name;
   record.next_offset = position;
   record.updated_ns = io::wall_clock_ns();
-  record.state = existing->has_value() ? (*existing)->state : engine::encode_forward_totals(ForwardTotals{});
+  // The totals stay; the runs settled beyond the old position do not (a seek back resends).
+  ForwardTotals totals;
+  if (existing->has_value()) {
+    auto decoded = engine::decode_forward_totals((*existing)->state);
+    if (!decoded) return decoded.status();
+    totals = std::move(*decoded);
+  }
+  record.state = engine::encode_forward_totals(totals);
   return store->commit(record);
 }
 

@@ -14,6 +14,7 @@ void for_each_number(Totals& t, Visit visit) {
   visit("delivered", t.delivered);
   visit("dead_lettered", t.dead_lettered);
   visit("dropped_unforwarded", t.dropped_unforwarded);
+  visit("not_selected", t.not_selected);
   visit("rejected_unnamed", t.rejected_unnamed);
   visit("failed", t.failed);
   visit("retried", t.retried);
@@ -92,6 +93,51 @@ Result<ForwardTotals> decode_forward_totals(std::string_view text) {
     if (bad) return Status::corruption("forwarding totals: bad number for " + std::string(key));
   }
   return totals;
+}
+
+std::string encode_settled_ahead(std::span<const OffsetRun> runs) {
+  if (runs.empty()) return {};
+  std::string out = "settled_ahead=";
+  for (const OffsetRun& run : runs) {
+    std::string item = std::to_string(run.first) + "+" + std::to_string(run.size()) + " ";
+    if (out.size() + item.size() + 1 > kMaxPersistedSettledBytes) break;  // the rest: sent again after a restart
+    out += item;
+  }
+  out.back() = '\n';
+  return out;
+}
+
+Result<std::vector<OffsetRun>> decode_settled_ahead(std::string_view text) {
+  std::vector<OffsetRun> runs;
+  constexpr std::string_view kKey = "settled_ahead=";
+  std::size_t at = text.rfind(std::string("\n").append(kKey));
+  if (at != std::string_view::npos) {
+    at += 1;
+  } else if (text.substr(0, kKey.size()) == kKey) {
+    at = 0;
+  } else {
+    return runs;
+  }
+  std::string_view line = text.substr(at + kKey.size());
+  line = line.substr(0, line.find('\n'));
+  while (!line.empty()) {
+    const std::size_t space = line.find(' ');
+    const std::string_view item = line.substr(0, space);
+    line = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
+    if (item.empty()) continue;
+    const std::size_t plus = item.find('+');
+    std::uint64_t first = 0, count = 0;
+    bool ok = plus != std::string_view::npos;
+    if (ok) {
+      auto [p1, e1] = std::from_chars(item.data(), item.data() + plus, first);
+      auto [p2, e2] = std::from_chars(item.data() + plus + 1, item.data() + item.size(), count);
+      ok = e1 == std::errc() && p1 == item.data() + plus && e2 == std::errc() && p2 == item.data() + item.size() &&
+           count > 0 && first + count > first;
+    }
+    if (!ok) return Status::corruption("forwarding state: bad settled_ahead run '" + std::string(item.substr(0, 64)) + "'");
+    runs.push_back(OffsetRun{first, first + count});
+  }
+  return runs;
 }
 
 }  // namespace spool::engine

@@ -6,8 +6,12 @@
 // are ignored and missing keys stay 0, so fields can be added without a format version.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "engine/forward/delivery_plan.h"
 
 #include "spool/forwarder_stats.h"
 #include "spool/status.h"
@@ -20,5 +24,14 @@ Result<ForwardTotals> decode_forward_totals(std::string_view text);
 
 // Longest last_error kept (the cursor file's state blob is bounded).
 inline constexpr std::size_t kMaxPersistedErrorBytes = 1024;
+
+// The settled-ahead runs of a cursor that delivers out of offset order (delivery_plan.h), one
+// more line of the same blob: "settled_ahead=FIRST+COUNT FIRST+COUNT ...\n" ("" without
+// runs). Runs beyond kMaxPersistedSettledBytes are left out: after a restart their records
+// are sent again (at least once still holds; only duplicates grow).
+inline constexpr std::size_t kMaxPersistedSettledBytes = 48 * 1024;
+std::string encode_settled_ahead(std::span<const OffsetRun> runs);
+// The runs of that line, none without it; Corruption for a run that does not parse.
+Result<std::vector<OffsetRun>> decode_settled_ahead(std::string_view text);
 
 }  // namespace spool::engine

@@ -86,14 +86,21 @@ void ForwarderCore::apply_pending_seek() {
   }
   inflight_ = InFlight{};
   pending_since_ns_ = 0;
+  if (plan_) {
+    plan_->reset(position);  // what was settled beyond the old position is forgotten
+    plan_scan_.reset();
+  }
   ForwardTotals totals;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    backlog_at_start_ += static_cast<std::int64_t>(cursor_) - static_cast<std::int64_t>(position);
+    // The backlog becomes [position, end): what was settled beyond the cursor is in it again.
+    backlog_at_start_ += static_cast<std::int64_t>(cursor_) + static_cast<std::int64_t>(settled_ahead_) -
+                         static_cast<std::int64_t>(position);
     cursor_ = position;
+    settled_ahead_ = 0;
     totals = totals_;
   }
-  Status s = cursors_->commit({options_.cursor, position, io::wall_clock_ns(), encode_forward_totals(totals)});
+  Status s = cursors_->commit({options_.cursor, position, io::wall_clock_ns(), cursor_state(totals)});
   std::lock_guard<std::mutex> lock(mu_);
   seek_status_ = s;
   seek_applied_ = generation;
@@ -126,6 +133,7 @@ ForwarderStats ForwarderCore::stats() const {
     std::lock_guard<std::mutex> lock(mu_);
     s.cursor = options_.cursor;
     s.cursor_offset = cursor_;
+    s.settled_ahead = settled_ahead_;
     s.totals = totals_;
     s.session = session_;
     s.circuit = circuit_;
@@ -142,7 +150,7 @@ ForwarderStats ForwarderCore::stats() const {
   s.online = monitor_ ? monitor_->online() : true;
   s.end_offset = readable_end();
   const segment::LogLagFigures lag = segment::measure_lag(log_, s.cursor_offset, s.end_offset);
-  s.lag.records = lag.records;
+  s.lag.records = lag.records - std::min(lag.records, s.settled_ahead);
   s.lag.bytes = lag.bytes;
   s.lag.oldest_age_ns = lag.oldest_timestamp_ns == 0 ? 0 : std::max<std::int64_t>(0, io::wall_clock_ns() - lag.oldest_timestamp_ns);
   return s;
@@ -151,15 +159,17 @@ ForwarderStats ForwarderCore::stats() const {
 Accounting ForwarderCore::accounting() const {
   Accounting a;
   if (in_fork_child()) return a;
-  std::uint64_t cursor;
+  std::uint64_t cursor, settled_ahead;
   std::int64_t backlog;
   {
     // The forwarder's side first: records the cursor passes later are still within
     // [cursor, written end) of the buffer's later cut, so none is missed or counted twice.
     std::lock_guard<std::mutex> lock(mu_);
     cursor = cursor_;
+    settled_ahead = settled_ahead_;
     backlog = backlog_at_start_;
     a.delivered = session_.delivered;
+    a.not_selected = session_.not_selected;
     a.dead_lettered = session_.dead_lettered;
     a.dropped_unforwarded = session_.dropped_unforwarded;
   }
@@ -175,7 +185,8 @@ Accounting ForwarderCore::accounting() const {
   // signed in the sum so the identity still balances.
   a.backlog_at_start = static_cast<std::uint64_t>(std::max<std::int64_t>(0, backlog));
   a.appended = static_cast<std::uint64_t>(static_cast<std::int64_t>(appended) + backlog);
-  a.still_buffered = queued + (written_end > cursor ? written_end - cursor : 0);
+  const std::uint64_t beyond = written_end > cursor ? written_end - cursor : 0;
+  a.still_buffered = queued + beyond - std::min(beyond, settled_ahead);
   return a;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <thread>
 #include <unordered_set>
 
@@ -12,6 +13,7 @@
 #include "engine/forward/forward_totals.h"
 #include "engine/forward/log_dictionary.h"
 #include "engine/forward/native_batch.h"
+#include "engine/forward/record_selection.h"
 #include "engine/forward/secret_redaction.h"
 #include "io/clock.h"
 
@@ -28,6 +30,7 @@ void add_totals(ForwardTotals* into, const ForwardTotals& add) {
   into->delivered += add.delivered;
   into->dead_lettered += add.dead_lettered;
   into->dropped_unforwarded += add.dropped_unforwarded;
+  into->not_selected += add.not_selected;
   into->rejected_unnamed += add.rejected_unnamed;
   into->failed += add.failed;
   into->retried += add.retried;
@@ -40,6 +43,17 @@ void add_totals(ForwardTotals* into, const ForwardTotals& add) {
     into->last_error_ns = add.last_error_ns;
     into->last_error = add.last_error;
   }
+}
+
+// Offset order with everything selected reads at the cursor; anything else needs a plan.
+bool needs_plan(const ForwarderOptions& o) {
+  return o.order.by_priority || o.order.within == WithinPriority::kNewestFirst || !o.select.selects_all();
+}
+
+DeliveryPlanOrder plan_order(const OrderOptions& o) {
+  const double period = std::max(1.0, std::round(1.0 / o.oldest_share));
+  return DeliveryPlanOrder{o.by_priority, o.within == WithinPriority::kNewestFirst,
+                           static_cast<std::uint32_t>(std::min(period, 1e9))};
 }
 
 }  // namespace
@@ -64,7 +78,7 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog
   if (!sink) return Status::invalid_argument("forwarder needs a sink");
   if (Status s = segment::CursorStore::validate_name(options.cursor); !s) return s;
   for (Status s : {validate(options.retry), validate(options.breaker), validate(options.batch),
-                   validate(options.compression)}) {
+                   validate(options.compression), validate(options.order), validate(options.select)}) {
     if (!s) return s;
   }
   if (options.poll_interval_ms == 0) return Status::invalid_argument("poll_interval_ms must be > 0");
@@ -75,6 +89,7 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog
   std::unique_ptr<ForwarderCore> core(
       new ForwarderCore(log, buffer, std::move(owned_log), std::move(sink), std::move(options)));
   core->disk_cap_bytes_ = disk_cap_bytes;
+  if (needs_plan(core->options_)) core->plan_.emplace(plan_order(core->options_.order));
   auto cursors = segment::CursorStore::open(log.dir());
   if (!cursors) return cursors.status();
   core->cursors_.emplace(std::move(*cursors));
@@ -113,14 +128,23 @@ Status ForwarderCore::load_cursor() {
     auto totals = decode_forward_totals((*loaded)->state);
     if (!totals) return totals.status();
     totals_ = std::move(*totals);
+    // Runs a forwarder in offset order does not use: it sends them again (at least once).
+    auto settled = decode_settled_ahead((*loaded)->state);
+    if (!settled) return settled.status();
+    if (plan_) plan_->reset(cursor_, *settled);
   } else {
     cursor_ = options_.start_at == SeekTarget::kLatest ? end : log_.first_offset();
-    if (Status s = cursors_->commit({options_.cursor, cursor_, io::wall_clock_ns(), encode_forward_totals(totals_)});
-        !s) {
+    if (plan_) plan_->reset(cursor_);
+    if (Status s = cursors_->commit({options_.cursor, cursor_, io::wall_clock_ns(), cursor_state(totals_)}); !s) {
       return s;
     }
   }
-  backlog_at_start_ = static_cast<std::int64_t>(end) - static_cast<std::int64_t>(cursor_);
+  if (plan_) {
+    cursor_ = plan_->low();  // settled runs that touched the cursor moved it
+    settled_ahead_ = plan_->settled_ahead_count();
+  }
+  backlog_at_start_ = static_cast<std::int64_t>(end) - static_cast<std::int64_t>(cursor_) -
+                      static_cast<std::int64_t>(settled_ahead_);
   return Status::ok();
 }
 
@@ -194,7 +218,8 @@ std::int64_t ForwarderCore::step(std::int64_t now) {
   if (!inflight_.active()) {
     skip_deleted_records();
     const std::uint64_t end = readable_end();
-    const std::uint64_t available = end > cursor_ ? end - cursor_ : 0;
+    const std::uint64_t beyond = end > cursor_ ? end - cursor_ : 0;
+    const std::uint64_t available = beyond - std::min(beyond, settled_ahead_);
     if (available == 0) {
       pending_since_ns_ = 0;
       std::lock_guard<std::mutex> lock(mu_);
@@ -277,6 +302,7 @@ bool ForwarderCore::gate_open(std::int64_t now, std::int64_t* wake_at) {
 }
 
 bool ForwarderCore::read_batch() {
+  if (plan_) return read_planned_batch();
   const std::uint32_t max_records = sizer_.next_records();
   const std::uint64_t max_bytes = options_.batch.max_bytes;
   const std::uint64_t end = readable_end();
@@ -308,6 +334,121 @@ bool ForwarderCore::read_batch() {
   inflight_.next_offset = inflight_.records.back().offset + 1;
   inflight_.outcome.bytes_read = bytes;
   return true;
+}
+
+bool ForwarderCore::read_planned_batch() {
+  scan_backlog(readable_end());
+  for (;;) {
+    const std::vector<std::uint64_t> offsets = plan_->take(sizer_.next_records());
+    if (offsets.empty()) return false;
+    const std::uint64_t missing = read_planned_records(offsets);
+    if (missing != 0) {
+      // No record at those offsets after all (damage found since the scan): settled.
+      std::lock_guard<std::mutex> lock(mu_);
+      backlog_at_start_ -= static_cast<std::int64_t>(missing);
+      settled_ahead_ = plan_->settled_ahead_count();
+      cursor_ = plan_->low();
+      totals_dirty_ = true;
+    }
+    if (!inflight_.records.empty()) return true;
+    if (missing == 0) return false;  // unreadable for now: given back, tried again later
+  }
+}
+
+// Classifies the records in [scanned end, end), at most lookahead_records beyond the cursor:
+// pending (by priority) when selected, settled at once when not; offsets without a record
+// are settled too (lost before they were durable). Counted as the cursor passes them, in one
+// step under mu_, so the accounting identity holds at every instant.
+void ForwarderCore::scan_backlog(std::uint64_t end) {
+  DeliveryPlan& plan = *plan_;
+  const std::uint64_t limit = std::min(end, plan.low() + options_.order.lookahead_records);
+  if (plan.scanned_end() >= limit) return;
+  if (!plan_scan_ || plan_scan_->position_offset() != plan.scanned_end()) {
+    plan_scan_.emplace(log_.scan(plan.scanned_end()));
+  }
+  plan_scan_caught_up_ = false;
+  ForwardTotals add;
+  std::uint64_t lost = 0;
+  segment::RecordView view;
+  for (;;) {
+    if (plan.scanned_end() >= limit) break;
+    if (!plan_scan_->next(&view)) {
+      plan_scan_caught_up_ = plan_scan_->error().is_ok();
+      break;
+    }
+    if (view.offset >= limit) {
+      plan_scan_.reset();  // read one too far: the next scan starts again at scanned_end()
+      break;
+    }
+    lost += plan.pass_to(view.offset);
+    if (plan.settled(view.offset)) {
+      plan.pass_to(view.offset + 1);
+      continue;
+    }
+    const auto kind = static_cast<RecordKind>(view.type);
+    const Priority priority = priority_from_flags(view.flags);
+    if (record_selected(options_.select, kind, priority, view.payload)) {
+      plan.add_pending(view.offset, priority);
+    } else {
+      plan.settle_record(view.offset);
+      ++add.not_selected;
+    }
+  }
+  if (lost == 0 && add.not_selected == 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  backlog_at_start_ -= static_cast<std::int64_t>(lost);
+  add_totals(&totals_, add);
+  add_totals(&session_, add);
+  cursor_ = plan.low();
+  settled_ahead_ = plan.settled_ahead_count();
+  totals_dirty_ = true;  // written with the next commit, or by persist_totals()
+  cv_.notify_all();
+}
+
+std::uint64_t ForwarderCore::read_planned_records(const std::vector<std::uint64_t>& offsets) {
+  const std::uint64_t max_bytes = options_.batch.max_bytes;
+  std::uint64_t bytes = 0;
+  std::vector<std::uint64_t> absent;
+  std::size_t i = 0;
+  while (i < offsets.size()) {
+    // One scan per run of consecutive offsets.
+    std::size_t j = i + 1;
+    while (j < offsets.size() && offsets[j] == offsets[j - 1] + 1) ++j;
+    segment::LogReader reader = log_.scan(offsets[i]);
+    segment::RecordView view;
+    std::size_t k = i;  // offsets[k] is the next one to find
+    bool full = false;
+    while (k < j && reader.next(&view)) {
+      while (k < j && offsets[k] < view.offset) absent.push_back(offsets[k++]);
+      if (k == j) break;
+      if (offsets[k] != view.offset) continue;  // settled or not ours: not in this run
+      if (!inflight_.views.empty() && bytes + view.payload.size() > max_bytes) {
+        full = true;
+        break;
+      }
+      bytes += view.payload.size();
+      inflight_.taken.push_back(offsets[k++]);
+      inflight_.views.push_back(std::move(view));
+    }
+    if (full) {
+      plan_->give_back(std::span<const std::uint64_t>(offsets).subspan(k));
+      break;
+    }
+    if (!reader.error().is_ok()) {  // unreadable now (EMFILE, ENOMEM): try these again later
+      plan_->give_back(std::span<const std::uint64_t>(offsets).subspan(k));
+      break;
+    }
+    while (k < j) absent.push_back(offsets[k++]);
+    i = j;
+  }
+  plan_->settle(absent);
+  inflight_.records.reserve(inflight_.views.size());
+  for (const segment::RecordView& v : inflight_.views) {
+    inflight_.records.push_back(ForwardRecord{v.offset, v.timestamp_ns, static_cast<RecordKind>(v.type),
+                                              priority_from_flags(v.flags), v.payload});
+  }
+  inflight_.outcome.bytes_read = bytes;
+  return absent.size();
 }
 
 void ForwarderCore::send(std::int64_t now) {
@@ -513,7 +654,8 @@ void ForwarderCore::enforce_dead_letter_retention(std::int64_t now) {
 // The batch is settled: every record delivered or dead-lettered. Commit the cursor past it.
 void ForwarderCore::resolve() {
   ForwardTotals outcome = std::move(inflight_.outcome);
-  const std::uint64_t next = inflight_.next_offset;
+  if (plan_) plan_->settle(inflight_.taken);
+  const std::uint64_t next = plan_ ? plan_->low() : inflight_.next_offset;
   const std::uint64_t lost = inflight_.lost_offsets;
   inflight_ = InFlight{};
   commit(next, outcome, lost);
@@ -535,6 +677,13 @@ void ForwarderCore::skip_deleted_records() {
   }
   if (first <= cursor) return;
   ForwardTotals add;
+  if (plan_) {
+    // Settled runs below `first` were counted when they were settled.
+    add.dropped_unforwarded = plan_->drop_below(first);
+    plan_scan_.reset();
+    commit(plan_->low(), add);
+    return;
+  }
   add.dropped_unforwarded = first - cursor;
   commit(first, add);
 }
@@ -543,6 +692,13 @@ void ForwarderCore::skip_deleted_records() {
 // (or to damage). Pass them, or flush() would wait for records that never come.
 void ForwarderCore::skip_lost_offsets(std::uint64_t end) {
   if (end <= cursor_ || log_.first_offset() > cursor_) return;  // retention: skip_deleted_records()
+  if (plan_) {
+    // Only past what the scan saw to its end: beyond the lookahead nothing is known yet.
+    if (!plan_scan_caught_up_ || plan_->pending_count() != 0) return;
+    const std::uint64_t lost = plan_->pass_to(std::min(end, plan_->low() + options_.order.lookahead_records));
+    if (lost != 0) commit(plan_->low(), ForwardTotals{}, lost);
+    return;
+  }
   commit(end, ForwardTotals{}, end - cursor_);
 }
 
@@ -554,13 +710,14 @@ void ForwarderCore::commit(std::uint64_t next_offset, const ForwardTotals& add, 
     add_totals(&totals_, add);
     add_totals(&session_, add);
     cursor_ = next_offset;
+    if (plan_) settled_ahead_ = plan_->settled_ahead_count();
     totals = totals_;
     if (flush_target_ != 0 && cursor_ >= flush_target_) flush_target_ = 0;
     cv_.notify_all();
   }
   // Persisted after the in-memory move: a crash in between re-sends this batch (at least
   // once); a failed write is retried with the next commit.
-  Status s = cursors_->commit({options_.cursor, next_offset, io::wall_clock_ns(), encode_forward_totals(totals)});
+  Status s = cursors_->commit({options_.cursor, next_offset, io::wall_clock_ns(), cursor_state(totals)});
   last_persist_ns_ = io::monotonic_ns();
   totals_dirty_ = !s.is_ok();
   if (!s) note_error("cursor commit: " + s.to_string());
@@ -580,10 +737,16 @@ void ForwarderCore::persist_totals(bool force) {
     totals = totals_;
     cursor = cursor_;
   }
-  if (cursors_->commit({options_.cursor, cursor, io::wall_clock_ns(), encode_forward_totals(totals)})) {
+  if (cursors_->commit({options_.cursor, cursor, io::wall_clock_ns(), cursor_state(totals)})) {
     totals_dirty_ = false;
   }
   last_persist_ns_ = now;
+}
+
+std::string ForwarderCore::cursor_state(const ForwardTotals& totals) const {
+  std::string state = encode_forward_totals(totals);
+  if (plan_) state += encode_settled_ahead(plan_->settled_ahead());
+  return state;
 }
 
 void ForwarderCore::count_now(const ForwardTotals& add) {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "engine/forward/batch_compressor.h"
+#include "engine/forward/delivery_plan.h"
 #include "engine/forward/policy/batch_sizer.h"
 #include "engine/forward/policy/circuit_breaker.h"
 #include "engine/forward/policy/connectivity_monitor.h"
@@ -68,7 +69,8 @@ class ForwarderCore {
   struct InFlight {
     std::vector<segment::RecordView> views;
     std::vector<ForwardRecord> records;
-    std::uint64_t next_offset = 0;    // cursor value once the batch is resolved
+    std::uint64_t next_offset = 0;    // cursor value once the batch is resolved (offset order)
+    std::vector<std::uint64_t> taken; // the plan's offsets of this batch (out-of-order delivery)
     std::uint32_t attempts = 0;       // failed attempts that count towards max_retries
     std::int64_t first_failure_ns = 0;
     std::int64_t retry_at_ns = 0;     // monotonic; 0 = now
@@ -93,6 +95,15 @@ class ForwarderCore {
   bool flush_due(std::int64_t now, std::uint64_t available, std::int64_t* wake_at);
   bool gate_open(std::int64_t now, std::int64_t* wake_at);
   bool read_batch();
+  // Out-of-order delivery (plan_): classify the backlog, then read the plan's next batch.
+  bool read_planned_batch();
+  void scan_backlog(std::uint64_t end);
+  // Reads the records at `offsets` (increasing) into the batch, up to the byte limit; the
+  // offsets not read are given back to the plan (byte limit) or settled (no record there:
+  // damage found since the scan). Returns the offsets without a record.
+  std::uint64_t read_planned_records(const std::vector<std::uint64_t>& offsets);
+  // The cursor file's state blob: totals, and the settled-ahead runs of the plan.
+  std::string cursor_state(const ForwardTotals& totals) const;
   void send(std::int64_t now);
   void on_failure(const FlushResult& result, std::int64_t now);
   void dead_letter_and_resolve(const std::string& error);
@@ -142,12 +153,19 @@ class ForwarderCore {
   bool totals_dirty_ = false;            // totals_ changed since the cursor file was written
   std::unique_ptr<ConnectivityMonitor> monitor_;
   std::int64_t next_dead_letter_retention_ns_ = 0;
+  // Out-of-order delivery (ForwarderOptions::order by priority or newest first, or a
+  // selection): which records go next and the settled runs beyond the cursor. Empty for
+  // plain offset order, which reads at the cursor.
+  std::optional<DeliveryPlan> plan_;
+  std::optional<segment::LogReader> plan_scan_;  // where the classification goes on
+  bool plan_scan_caught_up_ = false;              // it saw every record there was
   std::thread thread_;
 
   // Shared with callers, under mu_.
   mutable std::mutex mu_;
   std::condition_variable cv_;            // the thread's sleep; flush waiters
-  std::uint64_t cursor_ = 0;              // next offset to deliver
+  std::uint64_t cursor_ = 0;              // next offset to deliver: every offset below is settled
+  std::uint64_t settled_ahead_ = 0;       // offsets beyond cursor_ settled already (plan_)
   ForwardTotals totals_;                  // persisted ones
   ForwardTotals session_;
   std::int64_t backlog_at_start_ = 0;     // offsets beyond the cursor at start (adjusted by seeks)

@@ -80,4 +80,27 @@ Status validate(const BatchSizeOptions& o) {
   return Status::ok();
 }
 
+std::string_view within_priority_name(WithinPriority within) noexcept {
+  return within == WithinPriority::kNewestFirst ? "newest" : "oldest";
+}
+
+Status validate(const OrderOptions& o) {
+  if (!(o.oldest_share > 0.0 && o.oldest_share <= 1.0)) {
+    return Status::invalid_argument("order.oldest_share must be in (0, 1], got " + std::to_string(o.oldest_share));
+  }
+  if (o.lookahead_records == 0) return Status::invalid_argument("order.lookahead_records must be >= 1");
+  return Status::ok();
+}
+
+Status validate(const SelectOptions& o) {
+  if (o.min_severity < 0 || o.min_severity > 24) {
+    return Status::invalid_argument("select.min_severity must be in 0..24 (OTLP severity numbers), got " +
+                                    std::to_string(o.min_severity));
+  }
+  for (const std::string& type : o.record_types) {
+    if (type.empty()) return Status::invalid_argument("select.record_types: a record type must not be empty");
+  }
+  return Status::ok();
+}
+
 }  // namespace spool

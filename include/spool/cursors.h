@@ -20,6 +20,9 @@ struct CursorInfo {
   std::string name;
   std::uint64_t next_offset = 0;
   std::int64_t updated_ns = 0;     // wall clock of the last commit
+  // Offsets beyond next_offset already settled (a forwarder delivering by priority or newest
+  // first, or with a selection): not part of the lag.
+  std::uint64_t settled_ahead = 0;
   CursorLag lag;
   ForwardTotals totals;
 };

@@ -62,6 +62,8 @@ struct ForwarderOptions {
   std::uint32_t poll_interval_ms = 50;     // longest time before new committed records are noticed
   SeekTarget start_at = SeekTarget::kEarliest;  // for a cursor that does not exist yet
   BatchSizeOptions batch;
+  OrderOptions order;                      // priorities first, oldest first (forwarder_options.h)
+  SelectOptions select;                    // everything
   CompressionOptions compression;          // for sinks that take spool's native compressed batch
   RetryOptions retry;
   CircuitBreakerOptions breaker;

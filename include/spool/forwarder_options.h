@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "spool/records.h"
 #include "spool/status.h"
 
 namespace spool {
@@ -72,11 +74,46 @@ struct BatchSizeOptions {
   bool adaptive = true;
 };
 
+// Which records of a backlog go first. With by_priority, critical before high before normal
+// before low; within one priority (or all of them, without by_priority) oldest or newest
+// first. The cursor then keeps, beside the offset below which everything is settled, the
+// runs of offsets settled beyond it (the cursor file holds both, so a restart resends at
+// most the batches in flight).
+enum class WithinPriority : std::uint8_t { kOldestFirst, kNewestFirst };
+std::string_view within_priority_name(WithinPriority within) noexcept;  // "oldest", "newest"
+
+struct OrderOptions {
+  bool by_priority = true;
+  WithinPriority within = WithinPriority::kOldestFirst;
+  // Share of batches that go to the oldest record of any priority, so low priorities (and
+  // old records under newest-first) are never starved: one batch in round(1/share).
+  // (0, 1]; 1 = every batch oldest-first.
+  double oldest_share = 0.1;
+  // How far beyond the cursor the backlog is sorted by priority (offsets); records beyond
+  // wait until the cursor comes closer. At most 1 byte of memory per offset, more for
+  // backlogs whose priorities alternate record by record.
+  std::uint64_t lookahead_records = 4u << 20;
+};
+
+// What a forwarder forwards; the rest its cursor passes over (ForwardTotals::not_selected).
+// Empty lists select everything.
+struct SelectOptions {
+  std::vector<RecordKind> kinds;            // span, log, metric, record, raw
+  std::vector<std::string> record_types;    // Record.type_tag values (records of kind record)
+  Priority min_priority = Priority::kLow;
+  std::int32_t min_severity = 0;            // log records below this OTLP severity number (1-24) are left out
+  bool selects_all() const noexcept {
+    return kinds.empty() && record_types.empty() && min_priority == Priority::kLow && min_severity <= 0;
+  }
+};
+
 // Each returns OK or InvalidArgument naming the field and the accepted range.
 Status validate(const RetryOptions& options);
 Status validate(const CircuitBreakerOptions& options);
 Status validate(const ConnectivityOptions& options);
 Status validate(const CompressionOptions& options);
 Status validate(const BatchSizeOptions& options);
+Status validate(const OrderOptions& options);
+Status validate(const SelectOptions& options);
 
 }  // namespace spool

@@ -17,6 +17,7 @@ struct ForwardTotals {
   std::uint64_t delivered = 0;            // records the sink acknowledged (cursor moved past them)
   std::uint64_t dead_lettered = 0;        // records set aside in the dead-letter log
   std::uint64_t dropped_unforwarded = 0;  // records retention deleted before this cursor passed them
+  std::uint64_t not_selected = 0;         // records this cursor's selection left out (ForwarderOptions::select)
   std::uint64_t rejected_unnamed = 0;     // of `delivered`: reported rejected by count only (OTLP partial success)
   std::uint64_t failed = 0;               // record-sends that failed (one record failing 3 times counts 3)
   std::uint64_t retried = 0;              // record-sends that were retries
@@ -31,7 +32,7 @@ struct ForwardTotals {
 
 // Per-cursor lag: what the log holds beyond the cursor.
 struct CursorLag {
-  std::uint64_t records = 0;              // committed end - cursor (offsets)
+  std::uint64_t records = 0;              // committed end - cursor - settled ahead (offsets)
   std::uint64_t bytes = 0;                // frame bytes from the cursor to the committed end
   std::int64_t oldest_age_ns = 0;         // now - buffered-at of the record at the cursor; 0 if none
 };
@@ -39,7 +40,10 @@ struct CursorLag {
 struct ForwarderStats {
   std::string cursor;
   std::string sink;
-  std::uint64_t cursor_offset = 0;        // committed: the next offset to deliver
+  std::uint64_t cursor_offset = 0;        // committed: every offset below it is settled
+  // Offsets beyond cursor_offset already settled (delivered ahead by priority or newest-first
+  // order, left out by the selection, or without a record): the backlog excludes them.
+  std::uint64_t settled_ahead = 0;
   std::uint64_t end_offset = 0;           // the log's committed end
   CursorLag lag;
   ForwardTotals totals;                   // since the cursor was created (persisted)
@@ -57,11 +61,11 @@ struct ForwarderStats {
 };
 
 // The accounting identity of one Buffer + one Forwarder, over the Forwarder's session:
-//   appended == delivered + dropped + dead_lettered + still_buffered
+//   appended == delivered + dropped + dead_lettered + not_selected + still_buffered
 // where appended counts Buffer::append calls plus the records already beyond the cursor
 // when the Forwarder started (backlog_at_start), and still_buffered is everything queued in
-// memory, being written, or in the log beyond the cursor (including records in flight to
-// the sink). Taken as one consistent cut: it balances at every instant, not only when quiet.
+// memory, being written, or in the log beyond the cursor and not settled (including records
+// in flight to the sink). Taken as one consistent cut: it balances at every instant, not only when quiet.
 struct Accounting {
   std::uint64_t appended = 0;
   std::uint64_t backlog_at_start = 0;     // part of `appended`
@@ -69,13 +73,16 @@ struct Accounting {
   std::array<std::uint64_t, kDropReasonCount> dropped{};  // Buffer drops by DropReason
   std::uint64_t dropped_unforwarded = 0;  // retention, before this cursor passed them
   std::uint64_t dead_lettered = 0;
+  std::uint64_t not_selected = 0;         // left out by this forwarder's selection
   std::uint64_t still_buffered = 0;
   std::uint64_t dropped_total() const noexcept {
     std::uint64_t n = dropped_unforwarded;
     for (std::uint64_t d : dropped) n += d;
     return n;
   }
-  bool balanced() const noexcept { return appended == delivered + dropped_total() + dead_lettered + still_buffered; }
+  bool balanced() const noexcept { 
+    return appended == delivered + dropped_total() + dead_lettered + not_selected + still_buffered;
+  }
 };
 
 }  // namespace spool

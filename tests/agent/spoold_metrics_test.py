@@ -1,7 +1,7 @@
 """spoold's /metrics as a Prometheus server reads it: the scrape parses with the Prometheus
 client's own text-format parser (Debian's python3-prometheus-client), every counter family is
 there, and at a quiet moment (everything delivered) the accounting identity holds on the
-scraped values: appended = delivered + dropped + dead_lettered + still_buffered.
+scraped values: appended = delivered + dropped + dead_lettered + not_selected + still_buffered.
 
 Run with the system python3 (the one Debian's prometheus client is installed for), SPOOLD set
 to the spoold binary."""
@@ -115,7 +115,8 @@ class SpooldMetricsTest(unittest.TestCase):
         terms = {dict(labels)["term"]: v for (n, labels), v in samples.items() if n == "spool_accounting_records"}
         self.assertEqual(terms["appended"], 100, terms)
         self.assertEqual(terms["appended"],
-                         terms["delivered"] + terms["dropped"] + terms["dead_lettered"] + terms["still_buffered"], terms)
+                         terms["delivered"] + terms["dropped"] + terms["dead_lettered"] + terms["not_selected"]
+                         + terms["still_buffered"], terms)
         self.assertEqual(terms["delivered"], 100, terms)
         balanced = [v for (n, _), v in samples.items() if n == "spool_accounting_balanced"]
         self.assertEqual(balanced, [1.0])

@@ -42,7 +42,7 @@ TEST(CursorStore, OpenCreatesTheCursorDirectory) {
 TEST(CursorStore, CommitAndLoadRoundTrip) {
   TempDir dir;
   CursorStore store = open_store(dir.path());
-  std::string state(4096, '\0');
+  std::string state(CursorStore::kMaxStateBytes, '\0');
   for (std::size_t i = 0; i < state.size(); ++i) state[i] = static_cast<char>(i * 7);
   ASSERT_TRUE(store.commit(rec("otlp-main", 42, state)));
   auto loaded = store.load("otlp-main");

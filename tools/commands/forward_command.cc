@@ -44,6 +44,7 @@
 
 #include "engine/sinks/otlp/http_header_sources.h"
 #include "engine/sinks/sink_for_url.h"
+#include "engine/forward/record_selection.h"
 #include "engine/forward/secret_redaction.h"
 #include "segment/log_state.h"
 #include "spool/forwarder.h"
@@ -91,7 +92,16 @@ struct ForwardArgs {
   std::optional<std::uint64_t> max_retries;
   std::optional<std::uint64_t> drain_timeout_s;
   std::uint64_t drain_idle_ms = 1000;
+  engine::OrderSelectionText order_selection;
 };
+
+// "min_priority: ..." -> "min-priority: ...": the message names the flag.
+std::string flag_spelling(std::string message) {
+  for (std::size_t i = 0; i < message.size() && message[i] != ':'; ++i) {
+    if (message[i] == '_') message[i] = '-';
+  }
+  return message;
+}
 
 const std::map<std::string, OtlpHttpOptions::Encoding>& encoding_names() {
   static const std::map<std::string, OtlpHttpOptions::Encoding> names{
@@ -262,6 +272,9 @@ Result<ForwarderOptions> forwarder_options(const ForwardArgs& args) {
   }
   o.connectivity.probe_url = args.probe_url;
   SPOOL_RETURN_IF_ERROR(validate(o.connectivity));
+  if (Status st = engine::apply_order_and_selection(args.order_selection, &o); !st) {
+    return Status::invalid_argument("--" + flag_spelling(st.message()));
+  }
   // A drain that gave up (or was interrupted) should not linger: its last delivery attempt
   // at stop() is kept short. Forwarding until a signal keeps the library's default.
   if (args.drain) o.stop_timeout_ms = 1000;
@@ -322,6 +335,7 @@ nlohmann::ordered_json summary_json(const ForwarderStats& s, const HealthReport&
   j["failed"] = s.session.failed;
   j["retried"] = s.session.retried;
   j["dropped_unforwarded"] = s.session.dropped_unforwarded;
+  j["not_selected"] = s.session.not_selected;
   j["bytes_sent"] = s.session.bytes_sent;
   j["seconds"] = seconds;
   j["records_per_s"] = seconds > 0 ? static_cast<double>(s.session.delivered) / seconds : 0.0;
@@ -518,7 +532,27 @@ Command add_forward_command(CLI::App& app) {
                   "of the sink itself do not count)")
       ->transform(decimal_u64_validator())
       ->type_name("N");
+  cmd->add_option("--order", args->order_selection.order,
+                  "Within a priority: oldest (default) or newest records first; offset: plain "
+                  "offset order, whatever the records' priorities")
+      ->check(CLI::IsMember({"oldest", "newest", "offset"}))
+      ->type_name("oldest|newest|offset");
+  cmd->add_option("--min-priority", args->order_selection.min_priority,
+                  "Forward only records of this priority or higher: low, normal, high, critical")
+      ->type_name("P");
+  cmd->add_option("--min-severity", args->order_selection.min_severity,
+                  "Forward only log records of this severity or higher (trace, debug, info, warn, "
+                  "error, fatal or an OTLP number 1-24); other kinds are not affected")
+      ->type_name("S");
+  cmd->add_option("--select", args->order_selection.select,
+                  "Forward only these kinds: span, log, metric, record, raw, record:TYPE "
+                  "(comma-separated, repeatable)")
+      ->type_name("KIND[,KIND...]");
   cmd->footer(
+      "Order: with a backlog, critical records go before high before normal before low; within "
+      "a priority oldest first (--order newest: newest first). One batch in ten goes to the "
+      "oldest record of any priority, so nothing waits forever. Records a selection leaves out "
+      "are passed over (not_selected), never sent by this cursor.\n"
       "--encoding, --compression, --header, --header-file, --timeout-ms, --proxy and the TLS "
       "options apply to http(s) sinks only.\n"
       "Headers: OTEL_EXPORTER_OTLP_HEADERS (key=value,key=value, values percent-decoded) first, "
@@ -529,7 +563,7 @@ Command add_forward_command(CLI::App& app) {
       "nothing is dead-lettered, forwarding waits with back-off. 413 halves the batch.\n"
       "On a terminal, stderr shows progress (delivered, lag, records/s, circuit state).\n"
       "Output at exit: one JSON object with this session's figures: cursor, sink, delivered, "
-      "dead_lettered, failed, retried, dropped_unforwarded, bytes_sent, seconds, records_per_s, "
+      "dead_lettered, failed, retried, dropped_unforwarded, not_selected, bytes_sent, seconds, records_per_s, "
       "cursor_offset, end_offset, lag_records, circuit, dead_letters_dropped, warnings "
       "([{code, message}]: the forwarder's health at the end, e.g. sink_auth, tls_insecure).\n"
       "A log another process writes is followed read-only: what its writer committed is "

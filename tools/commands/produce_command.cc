@@ -1,4 +1,4 @@
-// spoolctl produce DIR [--spans N] [--threads T] [--policy P] [--durability D]
+// spoolctl produce DIR [--spans N] [--threads T] [--policy P] [--durability D] [--priority P]
 //
 // Load generator and end-to-end measurement of spool::Buffer with the standard span
 // (../shared/WORKLOAD.md): the spans are generated before timing; T threads append N spans
@@ -49,6 +49,7 @@ struct ProduceArgs {
   // spans in the log, and every drop would make the log hold fewer than asked.
   FullPolicy policy = FullPolicy::kBlock;
   Durability durability = Durability::kNone;
+  Priority priority = Priority::kNormal;
 };
 
 // One producer thread's stamp: its id and next seq, and the span copy it hands to append().
@@ -102,6 +103,7 @@ int run_produce(const ProduceArgs& args) {
     ProducerStamp& stamp = stamps[t];
     current = &stamp;
     stamp.span = base;
+    stamp.span.priority = args.priority;
     const std::size_t n = std::min(base.attributes.size(), stamp.attributes.size() - 2);
     std::copy_n(base.attributes.begin(), n, stamp.attributes.begin());
     stamp.attributes[n] = Attribute::string("producer", stamp.id);
@@ -135,6 +137,7 @@ int run_produce(const ProduceArgs& args) {
   j["threads"] = args.threads;
   j["policy"] = name_of(full_policy_names(), args.policy);
   j["durability"] = name_of(durability_names(), args.durability);
+  j["priority"] = name_of(priority_names(), args.priority);
   j["seconds"] = run.seconds;
   // Spans that append() accepted, per second from the first append until flush() returned.
   j["spans_per_s"] = run.seconds > 0 ? static_cast<double>(accepted) / run.seconds : 0.0;
@@ -190,8 +193,13 @@ Command add_produce_command(CLI::App& app) {
                   "Log durability (default: none)")
       ->transform(one_of_names(durability_names()))
       ->type_name("MODE");
+  cmd->add_option("--priority", args->priority,
+                  "Priority of every span: low, normal (default), high or critical (forwarders "
+                  "deliver higher priorities first)")
+      ->transform(one_of_names(priority_names()))
+      ->type_name("P");
   cmd->footer(
-      "Output: one JSON object with role (writer or attached, at open), spans, threads, policy, durability, seconds, spans_per_s, "
+      "Output: one JSON object with role (writer or attached, at open), spans, threads, policy, durability, priority, seconds, spans_per_s, "
       "p50_ns, p99_ns, p999_ns, max_ns (per append), not_queued, dropped, dropped_by_reason, "
       "appended, written, committed_offset, bytes_on_disk (allocated blocks of DIR after "
       "shutdown), bytes_per_span, role_at_end, and producers (per producer thread: its id and how many "

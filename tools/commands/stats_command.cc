@@ -85,6 +85,7 @@ Json stats_json(const LogSummary& summary) {
     Json cursor;
     cursor["name"] = c.name;
     cursor["next_offset"] = c.next_offset;
+    cursor["settled_ahead"] = c.settled_ahead;
     Json lag;
     lag["records"] = c.lag.records;
     lag["bytes"] = c.lag.bytes;
@@ -133,8 +134,8 @@ Command add_stats_command(CLI::App& app) {
       "Output: one JSON object:\n"
       "  \"log\": {log_id (16 hex digits), first_offset, next_offset, records, size_bytes, "
       "segments},\n"
-      "  \"cursors\": [{name, next_offset, lag: {records, bytes, oldest_age_s}, totals: "
-      "{delivered, dead_lettered, dropped_unforwarded, rejected_unnamed, failed, retried, "
+      "  \"cursors\": [{name, next_offset, settled_ahead, lag: {records, bytes, oldest_age_s}, totals: "
+      "{delivered, dead_lettered, dropped_unforwarded, not_selected, rejected_unnamed, failed, retried, "
       "batches, failed_sends, bytes_sent, bytes_read, last_flush, last_error_time, "
       "last_error}}],\n"
       "  \"dead_letters\": {total, pending (not yet requeued), dropped_by_retention (deleted by the dead-letter log's size/age caps before requeued)},\n"

@@ -47,6 +47,9 @@ Result<std::unique_ptr<Agent>> Agent::start(const SpooldConfig& config) {
     ForwarderOptions fo;
     fo.cursor = s.cursor;
     fo.stop_timeout_ms = config.drain_timeout_ms;
+    if (Status st = engine::apply_order_and_selection(order_selection_text(s), &fo); !st) {
+      return Status::invalid_argument("sink " + s.cursor + ": " + st.message());
+    }
     auto forwarder = Forwarder::start(*a->buffer_, std::move(*sink), fo);
     if (!forwarder) {
       return Status(forwarder.status().code(), "sink " + s.cursor + ": " + forwarder.status().message());

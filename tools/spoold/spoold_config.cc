@@ -369,4 +369,10 @@ Status load_spoold_config(int argc, const char* const* argv,
   return loader.finish();
 }
 
+engine::OrderSelectionText order_selection_text(const SinkConfig& sink) {
+  engine::OrderSelectionText text{sink.order, sink.min_priority, sink.min_severity, {}};
+  if (!sink.select.empty()) text.select.push_back(sink.select);
+  return text;
+}
+
 }  // namespace spool::tools

@@ -34,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/forward/record_selection.h"
 #include "spool/buffer_options.h"
 #include "spool/status.h"
 
@@ -55,7 +56,15 @@ struct SinkConfig {
   std::vector<std::pair<std::string, std::string>> headers;  // extra HTTP headers (secrets)
   std::string compression;  // "" (the sink's default), "none", "gzip", "zstd"
   std::string encoding;     // "" or "protobuf" (OTLP/HTTP protobuf, the default), "json"
+  // Delivery order and selection (engine/forward/record_selection.h): "" = the defaults.
+  std::string order;         // oldest, newest, offset
+  std::string min_priority;  // low, normal, high, critical
+  std::string min_severity;  // trace .. fatal or 0..24 (log records)
+  std::string select;        // span,log,metric,record,raw,record:TYPE
 };
+
+// The sink's order and selection keys in the form the forwarder's options take them.
+engine::OrderSelectionText order_selection_text(const SinkConfig& sink);
 
 struct SpooldConfig {
   std::string dir;                      // the log directory (required)

@@ -82,6 +82,10 @@ Status ConfigLoader::finish_sinks() {
       }
       if (!http) return error(where, "encoding applies to http(s) sinks only");
     }
+    ForwarderOptions forwarding;
+    if (Status s = engine::apply_order_and_selection(order_selection_text(sink), &forwarding); !s) {
+      return error(where, s.message());
+    }
     if (!sink.headers.empty() && !http) return error(where, "headers apply to http(s) sinks only");
     for (const auto& [name, value] : sink.headers) {
       const bool bad_name = name.empty() || std::any_of(name.begin(), name.end(), [](char c) {

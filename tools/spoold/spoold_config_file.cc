@@ -93,7 +93,9 @@ Result<std::string> read_small_file(const std::string& path, std::size_t max_byt
 namespace {
 
 Status load_sink_table(const toml::table& table, const std::string& where, SinkConfig* sink) {
-  static constexpr std::string_view kSinkKeys[] = {"url", "cursor", "headers", "compression", "encoding"};
+  static constexpr std::string_view kSinkKeys[] = {"url",   "cursor",       "headers",      "compression",
+                                                   "encoding", "order", "min_priority", "min_severity",
+                                                   "select"};
   for (auto&& [k, node] : table) {
     const std::string key(k.str());
     const std::string at = where + "." + key;
@@ -123,6 +125,14 @@ Status load_sink_table(const toml::table& table, const std::string& where, SinkC
       sink->cursor = *text;
     else if (key == "encoding")
       sink->encoding = *text;
+    else if (key == "order")
+      sink->order = *text;
+    else if (key == "min_priority")
+      sink->min_priority = *text;
+    else if (key == "min_severity")
+      sink->min_severity = *text;
+    else if (key == "select")
+      sink->select = *text;
     else
       sink->compression = *text;
   }

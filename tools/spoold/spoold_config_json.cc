@@ -55,6 +55,10 @@ std::string spoold_config_json(const SpooldConfig& c) {
     s["headers"] = std::move(headers);
     s["compression"] = sink.compression.empty() ? "default" : sink.compression;
     s["encoding"] = sink.encoding.empty() ? "protobuf" : sink.encoding;
+    s["order"] = sink.order.empty() ? "oldest" : sink.order;
+    s["min_priority"] = sink.min_priority.empty() ? "low" : sink.min_priority;
+    s["min_severity"] = sink.min_severity.empty() ? "0" : sink.min_severity;
+    s["select"] = sink.select.empty() ? "all" : sink.select;
     sinks.push_back(std::move(s));
   }
   j["sinks"] = std::move(sinks);
