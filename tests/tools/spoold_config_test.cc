@@ -448,7 +448,7 @@ TEST_F(SpooldConfigTest, ConfigFileErrorsNameTheFileAndTheKey) {
           ": buffer: queue_bytes: 'lots' is not a size (a number, optionally with K, M or G)");
   EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\ncolour = \"red\"\n"),
             "config file " + path +
-                ": sink[0].colour: unknown key (a sink has url, cursor, headers, compression, encoding)");
+                ": sink[0].colour: unknown key (a sink has url, cursor, headers, compression, encoding, order, min_priority, min_severity, select)");
   EXPECT_EQ(file_error("[[sink]]\ncursor = \"x\"\n"),
             "config file " + path + ": sink[0]: url is missing");
   EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\nheaders = { k = 1 }\n"),
