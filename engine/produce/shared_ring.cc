@@ -331,18 +331,27 @@ DrainResult SharedRing::drain(std::span<std::uint8_t> out, std::vector<DrainedEn
     result.outcome = DrainOutcome::kUnreadable;
     return result;
   }
-  // A few attempts: a failed CAS means the producer evicted entries meanwhile.
+  // A few attempts: a failed CAS or a moved head means the producer evicted entries meanwhile.
   for (int attempt = 0; attempt < 4; ++attempt) {
     entries->resize(first_entry);
-    // In this order, so that an honest producer (which moves read before head) always passes.
+    // Head before read keeps head <= read, read before tail keeps read <= tail; but no order
+    // of the loads also keeps tail <= head + capacity, since an evicting producer moves head
+    // itself (reload_head_for) and then pushes up to that new head + capacity: a head loaded
+    // before that and a tail loaded after it look a ring apart.
     const std::uint64_t h = c.head.load(std::memory_order_acquire);
+    if (drain_snapshot_hook_) drain_snapshot_hook_();
     const std::uint64_t copied = c.copied.load(std::memory_order_relaxed);
     std::uint64_t r = c.read.load(std::memory_order_acquire);
     const std::uint64_t t = header_->producer.tail.load(std::memory_order_acquire);
     const std::uint64_t start = std::max(h, copied);
     result.read_end = start;
     if (start > r || t < r || t - start > capacity_ || t % 8 != 0 || r % 8 != 0 || start % 8 != 0) {
-      if (c.read.load(std::memory_order_acquire) != r) continue;  // an eviction moved it: look again
+      // Positions only grow: with read and head unchanged since tail was loaded, all four held
+      // together then and the ring is corrupt. Else an eviction moved them: look again (a ring
+      // called corrupt is reclaimed while its producer keeps pushing into it, never drained).
+      const bool moved = c.read.load(std::memory_order_acquire) != r ||
+                         c.head.load(std::memory_order_acquire) != h;
+      if (moved) continue;
       result.outcome = DrainOutcome::kCorrupt;
       return result;
     }

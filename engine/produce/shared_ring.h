@@ -347,6 +347,11 @@ class SharedRing {
   void mark_written(std::uint64_t pos, std::uint64_t written) noexcept;
   // Counts `n` entries the writer took and dropped for `reason` (writer only).
   void count_writer_drop(DropReason reason, std::uint64_t n = 1) noexcept;
+  // Test seam: runs inside drain() after it loaded `head` and before it loads `read` and
+  // `tail`, where a producer may evict and push (a test makes it do so there).
+  void set_drain_snapshot_hook(std::function<void()> hook) {
+    drain_snapshot_hook_ = std::move(hook);
+  }
   // Every published entry is taken (read == tail): nothing for a drain to do.
   // (and copied out: nothing waits in [copied, read) either).
   bool all_taken() const noexcept {
@@ -411,6 +416,7 @@ class SharedRing {
   std::uint64_t evicted_from_ = 0;
   std::uint64_t evicted_to_ = 0;
   bool sealed_here_ = false;  // seal() was called on this object: every push goes the slow way
+  std::function<void()> drain_snapshot_hook_;
 };
 
 // Resolves a dead writer's intent against the log recovered up to `next_offset`: for each ring

@@ -40,6 +40,13 @@ std::vector<std::uint8_t> payload_of(std::uint64_t seq, std::size_t bytes) {
   return p;
 }
 
+// Pushes entries of `payload_bytes` numbered from `seq` until the ring is full; returns the
+// number of the next one.
+std::uint64_t fill(SharedRing& producer, std::uint64_t seq, std::size_t payload_bytes) {
+  while (producer.try_push(1, 0, 0, payload_of(seq, payload_bytes))) ++seq;
+  return seq;
+}
+
 bool accept_all(std::uint16_t, std::uint16_t, std::span<const std::uint8_t>) { return true; }
 
 struct Drained {
@@ -135,8 +142,7 @@ TEST(SharedRing, EvictOldestMakesRoomAndCountsDrops) {
   Memory m(kCapacity);
   SharedRing producer = SharedRing::over_memory(m.bytes, kCapacity);
   SharedRing consumer = SharedRing::over_memory(m.bytes, kCapacity);
-  std::uint64_t seq = 0;
-  while (producer.try_push(1, 0, 0, payload_of(seq, 100))) ++seq;
+  std::uint64_t seq = fill(producer, 0, 100);
   const std::uint64_t evicted = producer.evict_oldest(100);
   EXPECT_EQ(evicted, 1u);
   ASSERT_TRUE(producer.try_push(1, 0, 0, payload_of(seq, 100))) << "no writer needed to free evicted space";
@@ -161,13 +167,49 @@ TEST(SharedRing, EvictedSpaceBehindEntriesInFlightComesBackWithTheWritersHead) {
   SharedRing consumer = SharedRing::over_memory(m.bytes, kCapacity);
   ASSERT_TRUE(producer.try_push(1, 0, 0, payload_of(0, 8)));  // 24 bytes
   Drained in_flight = drain(consumer);                          // taken, not written
-  std::uint64_t seq = 1;
-  while (producer.try_push(1, 0, 0, payload_of(seq, 100))) ++seq;
+  std::uint64_t seq = fill(producer, 1, 100);
   // Evicting one entry is enough once the writer's 24 bytes come back; no more is evicted.
   EXPECT_EQ(producer.evict_oldest(100), 1u);
   EXPECT_FALSE(producer.try_push(1, 0, 0, payload_of(seq, 100))) << "the writer's head still holds the space";
   consumer.mark_written(in_flight.result.read_end, 1);
   EXPECT_TRUE(producer.try_push(1, 0, 0, payload_of(seq, 100)));
+}
+
+// The producer evicts, moves head past what it evicted and pushes a ring's worth beyond that
+// new head, all between the drain's load of head and its load of tail: the drain sees a tail
+// more than a capacity ahead of the head it loaded. That is a stale snapshot, not a corrupt
+// ring (a ring called corrupt is reclaimed while its producer keeps pushing into it, and
+// everything it pushes after that is never written).
+TEST(SharedRing, EvictionAndPushDuringADrainsSnapshotAreNotCorruption) {
+  Memory m(kCapacity);
+  SharedRing producer = SharedRing::over_memory(m.bytes, kCapacity);
+  SharedRing consumer = SharedRing::over_memory(m.bytes, kCapacity);
+  std::uint64_t seq = fill(producer, 0, 100);
+  const std::uint64_t pushed_before = seq;
+  int interleaved = 0;
+  consumer.set_drain_snapshot_hook([&] {
+    if (interleaved++ != 0) return;
+    ASSERT_EQ(producer.evict_oldest(100), 1u);
+    ASSERT_TRUE(producer.try_push(1, 0, 0, payload_of(seq, 100)));
+    ++seq;
+    ASSERT_GT(m.header().producer.tail.load(), kCapacity)
+        << "more than a ring ahead of the head (0) the drain loaded";
+  });
+  Drained d = drain(consumer);
+  ASSERT_GE(interleaved, 1);
+  ASSERT_EQ(d.result.outcome, DrainOutcome::kOk);
+  ASSERT_EQ(d.entries.size(), pushed_before)
+      << "all but the evicted one, and the one pushed after it";
+  for (std::size_t i = 0; i < d.entries.size(); ++i) {
+    std::uint64_t got;
+    std::memcpy(&got, d.payload(i).data(), 8);
+    EXPECT_EQ(got, i + 1);
+  }
+  consumer.mark_written(d.result.read_end, d.entries.size());
+  EXPECT_TRUE(consumer.drained());
+  const RingCounters c = consumer.counters();
+  EXPECT_EQ(c.appended, seq);
+  EXPECT_EQ(c.written + c.dropped[static_cast<std::size_t>(DropReason::kDropOldest)], seq);
 }
 
 TEST(SharedRing, SealedRingTakesNoPush) {
