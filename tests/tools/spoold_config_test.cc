@@ -519,7 +519,7 @@ TEST_F(SpooldConfigTest, TlsFilesBothOrNeitherAndReadable) {
 TEST_F(SpooldConfigTest, SinkChecks) {
   EXPECT_EQ(error_of({"--to", "ftp://x", "d"}),
             "--to: 'ftp://x' is not a supported URL (http://HOST:PORT, https://HOST:PORT, "
-            "file:PATH or jsonl:PATH)");
+            "kafka://HOST:PORT/TOPIC, file:PATH or jsonl:PATH)");
   EXPECT_EQ(error_of({"--to", "file:", "d"}), "--to: 'file:' names no file (use file:PATH)");
   EXPECT_EQ(error_of({"--to", "http:///v1", "d"}), "--to: 'http:///v1' names no host");
   const std::string userinfo = error_of({"--to", "https://user:pw@host", "d"});
