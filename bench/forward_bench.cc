@@ -324,25 +324,20 @@ int drain(const Args& args) {
     for (Variant& v : variants) {
       if (!args.only.empty() && args.only != v.name) continue;
       DrainRun r;
-      if (!drain_once(args.dir, v.compression, receiver, args.spans, &r) ||
-          r.records != args.spans) {
+      if (!drain_once(args.dir, v.compression, receiver, args.spans, &r) || r.records != args.spans) {
         std::fprintf(stderr, "run %d %s: drain failed (%llu of %llu records)\n", run, v.name,
-                     static_cast<unsigned long long>(r.records),
-                     static_cast<unsigned long long>(args.spans));
+                     static_cast<unsigned long long>(r.records), static_cast<unsigned long long>(args.spans));
         return 1;
       }
       v.rates.push_back(static_cast<double>(args.spans) / r.seconds);
-      v.wire_per_span.push_back(static_cast<double>(r.wire_bytes) /
-                                static_cast<double>(args.spans));
-      std::fprintf(stderr, "run %d %-4s %9.0f spans/s  %7.1f B/span on the wire  %llu requests\n",
-                   run, v.name, v.rates.back(), v.wire_per_span.back(),
-                   static_cast<unsigned long long>(r.requests));
+      v.wire_per_span.push_back(static_cast<double>(r.wire_bytes) / static_cast<double>(args.spans));
+      std::fprintf(stderr, "run %d %-4s %9.0f spans/s  %7.1f B/span on the wire  %llu requests\n", run, v.name,
+                   v.rates.back(), v.wire_per_span.back(), static_cast<unsigned long long>(r.requests));
     }
   }
   const double scan_rate = median(scan_rates);
-  std::printf(
-      "drain of %llu standard spans to OTLP/HTTP (protobuf) on loopback, medians of %d runs\n",
-      static_cast<unsigned long long>(args.spans), args.runs);
+  std::printf("drain of %llu standard spans to OTLP/HTTP (protobuf) on loopback, medians of %d runs\n",
+              static_cast<unsigned long long>(args.spans), args.runs);
   std::printf("%-8s %12s %14s %12s\n", "encoding", "spans/s", "wire B/span", "vs scan");
   for (const Variant& v : variants) {
     std::printf("%-8s %12.0f %14.1f %11.2fx\n", v.name, median(v.rates), median(v.wire_per_span),
@@ -353,12 +348,10 @@ int drain(const Args& args) {
       "(null: a callback sink that accepts at once, the forwarder alone; scan: read and verify "
       "every record)\n");
   const double none = median(variants[2].wire_per_span);
-  std::printf("zstd ratio (uncompressed OTLP bytes / zstd bytes): %.2fx\n",
-              none / median(variants[0].wire_per_span));
+  std::printf("zstd ratio (uncompressed OTLP bytes / zstd bytes): %.2fx\n", none / median(variants[0].wire_per_span));
   std::printf("gzip ratio: %.2fx\n", none / median(variants[1].wire_per_span));
   const double rate = median(variants[0].rates);
-  std::printf("goal drain >= 500k spans/s: %s; goal zstd ratio >= 4x: %s\n",
-              rate >= 500'000 ? "met" : "NOT met",
+  std::printf("goal drain >= 500k spans/s: %s; goal zstd ratio >= 4x: %s\n", rate >= 500'000 ? "met" : "NOT met",
               none / median(variants[0].wire_per_span) >= 4 ? "met" : "NOT met");
   return kafka ? kafka_drain(args, cluster) : 0;
 }
