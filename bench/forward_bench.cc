@@ -119,6 +119,27 @@ struct DrainRun {
   std::uint64_t records = 0;
 };
 
+// Starts a Forwarder on the cursor "bench" with `sink` and waits until it has caught up;
+// *seconds is how long that took. Its stats after stop(), or nullopt (said on stderr).
+std::optional<ForwarderStats> drain_with(const std::string& dir, std::unique_ptr<Sink> sink, double* seconds) {
+  ForwarderOptions options;
+  options.cursor = "bench";
+  const auto start = Clock::now();
+  auto forwarder = Forwarder::open(dir, std::move(sink), options);
+  if (!forwarder) {
+    std::fprintf(stderr, "forwarder: %s\n", forwarder.status().to_string().c_str());
+    return std::nullopt;
+  }
+  if (Status s = (*forwarder)->flush(); !s) {
+    std::fprintf(stderr, "flush: %s\n", s.to_string().c_str());
+    return std::nullopt;
+  }
+  *seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const ForwarderStats stats = (*forwarder)->stats();
+  (void)(*forwarder)->stop();
+  return stats;
+}
+
 // compression == nullopt: a callback sink that accepts every batch at once (the forwarder's
 // own cost: read, batch, commit; no encoding, no network).
 bool drain_once(const std::string& dir, std::optional<OtlpHttpOptions::Compression> compression,
@@ -137,25 +158,12 @@ bool drain_once(const std::string& dir, std::optional<OtlpHttpOptions::Compressi
     sink = make_otlp_http_sink(http);
   }
   if (!sink) return false;
-  ForwarderOptions options;
-  options.cursor = "bench";
-  const auto start = Clock::now();
-  auto forwarder = Forwarder::open(dir, std::move(*sink), options);
-  if (!forwarder) {
-    std::fprintf(stderr, "forwarder: %s\n", forwarder.status().to_string().c_str());
-    return false;
-  }
-  if (Status s = (*forwarder)->flush(); !s) {
-    std::fprintf(stderr, "flush: %s\n", s.to_string().c_str());
-    return false;
-  }
-  out->seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  const ForwarderStats stats = (*forwarder)->stats();
-  (void)(*forwarder)->stop();
+  const std::optional<ForwarderStats> stats = drain_with(dir, std::move(*sink), &out->seconds);
+  if (!stats) return false;
   out->wire_bytes = receiver.total_wire_bytes();
   out->requests = receiver.request_count();
   out->records = compression ? receiver.accepted_record_count() : accepted.load();
-  return stats.cursor_offset == end;
+  return stats->cursor_offset == end;
 }
 
 // librdkafka's mock cluster in a child process: its CPU time stays out of this process's.
@@ -233,31 +241,18 @@ bool kafka_drain_once(const std::string& dir, MockClusterProcess& cluster, int r
     std::fprintf(stderr, "kafka sink: %s\n", sink.status().to_string().c_str());
     return false;
   }
-  ForwarderOptions options;
-  options.cursor = "bench";
   const double cpu_before = cpu_seconds();
   const double cluster_before = cluster.cpu_seconds();
-  const auto start = Clock::now();
-  auto forwarder = Forwarder::open(dir, std::move(*sink), options);
-  if (!forwarder) {
-    std::fprintf(stderr, "forwarder: %s\n", forwarder.status().to_string().c_str());
-    return false;
-  }
-  if (Status s = (*forwarder)->flush(); !s) {
-    std::fprintf(stderr, "flush: %s\n", s.to_string().c_str());
-    return false;
-  }
-  out->seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const std::optional<ForwarderStats> stats = drain_with(dir, std::move(*sink), &out->seconds);
   out->cpu_seconds = cpu_seconds() - cpu_before;
   out->cluster_cpu_seconds = cluster.cpu_seconds() - cluster_before;
-  const ForwarderStats stats = (*forwarder)->stats();
-  (void)(*forwarder)->stop();
-  if (stats.session.dead_lettered != 0) {
+  if (!stats) return false;
+  if (stats->session.dead_lettered != 0) {
     std::fprintf(stderr, "kafka: %llu records dead-lettered\n",
-                 static_cast<unsigned long long>(stats.session.dead_lettered));
+                 static_cast<unsigned long long>(stats->session.dead_lettered));
     return false;
   }
-  return stats.cursor_offset == end;
+  return stats->cursor_offset == end;
 }
 
 // The Kafka drain, R runs; medians.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "spool/record_verify.h"
+
 namespace spool::engine {
 
 namespace {
@@ -18,16 +20,9 @@ bool legal_topic_char(char c) {
 }  // namespace
 
 std::string_view topic_kind_name(RecordKind kind) noexcept {
-  switch (kind) {
-    case RecordKind::kSpan:
-      return "span";
-    case RecordKind::kLog:
-      return "log";
-    case RecordKind::kMetric:
-      return "metric";
-    default:
-      return "record";
-  }
+  const bool signal =
+      kind == RecordKind::kSpan || kind == RecordKind::kLog || kind == RecordKind::kMetric;
+  return signal ? record_kind_name(kind) : "record";
 }
 
 std::string topic_for_kind(std::string_view topic, RecordKind kind) {

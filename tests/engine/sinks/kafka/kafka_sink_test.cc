@@ -71,6 +71,18 @@ std::vector<KafkaMessage> read_all(const MockKafkaCluster& cluster, const std::s
   return messages.value_or(std::vector<KafkaMessage>{});
 }
 
+// Sends until the batch is delivered, as the forwarder retries an outage (the producer may
+// need a moment to reconnect to a broker that is back); fails the test on any other answer.
+FlushResult send_until_delivered(Sink& sink, const ForwardBatch& batch) {
+  FlushResult r;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    r = sink.send(batch);
+    if (r.outcome == FlushResult::Outcome::kSucceeded) break;
+    EXPECT_TRUE(r.sink_unavailable()) << r.error;
+  }
+  return r;
+}
+
 std::set<std::string> keys_of(const ForwardBatch& batch,
                               const std::vector<std::uint64_t>& except = {}) {
   std::set<std::string> keys;
@@ -194,12 +206,7 @@ TEST(KafkaSink, EveryBrokerDownIsAnOutageAndThePurgedMessagesNeverArrive) {
   // with it.
   for (int b = 1; b <= 3; ++b) ASSERT_TRUE(cluster.set_broker_up(b));
   const TestBatch second = spans(10, 5);
-  FlushResult up;
-  for (int attempt = 0; attempt < 10; ++attempt) {
-    up = sink->send(second.batch());
-    if (up.outcome == FlushResult::Outcome::kSucceeded) break;
-    EXPECT_TRUE(up.sink_unavailable()) << up.error;
-  }
+  const FlushResult up = send_until_delivered(*sink, second.batch());
   ASSERT_EQ(up.outcome, FlushResult::Outcome::kSucceeded) << up.error;
   const auto counts = testing::count_keys(read_all(cluster, "spans"));
   std::set<std::string> keys;
@@ -233,12 +240,7 @@ TEST(KafkaSink, ALeaderDownFailsOnlyItsPartitionsRecordsAsAnOutage) {
   TestBatch retry_storage(kLogId);
   RecordEncoder enc;
   for (std::uint64_t o : partial.failed_offsets) retry_storage.add(enc.encode(test_span()), o);
-  FlushResult retried;
-  for (int attempt = 0; attempt < 10; ++attempt) {
-    retried = sink->send(retry_storage.batch());
-    if (retried.outcome == FlushResult::Outcome::kSucceeded) break;
-    EXPECT_TRUE(retried.sink_unavailable()) << retried.error;
-  }
+  const FlushResult retried = send_until_delivered(*sink, retry_storage.batch());
   ASSERT_EQ(retried.outcome, FlushResult::Outcome::kSucceeded) << retried.error;
 
   const auto counts = testing::count_keys(read_all(cluster, "spans"));
