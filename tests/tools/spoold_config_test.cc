@@ -396,9 +396,10 @@ TEST_F(SpooldConfigTest, ErrorsNameTheKeyAndTheSource) {
   EXPECT_EQ(error_of({"--max-body-bytes", "0", "d"}),
             "--max-body-bytes: '0' is not a size above 0 (a number, optionally with K, M or G)");
   EXPECT_EQ(error_of({"--colour", "d"}), "unknown option --colour (see --help)");
-  EXPECT_EQ(error_of({"--otlp-listen", "4318", "d"}),
-            "--otlp-listen: '4318' is not HOST:PORT (port 0-65535, 0 = a free port; an IPv6 host in "
-            "brackets: [::1]:4318)");
+  EXPECT_EQ(
+      error_of({"--otlp-listen", "4318", "d"}),
+      "--otlp-listen: '4318' is not HOST:PORT (port 0-65535, 0 = a free port; an IPv6 host in "
+      "brackets: [::1]:4318)");
   EXPECT_NE(error_of({"d"}, {"SPOOL_METRICS_LISTEN=host:x"})
                 .find("environment SPOOL_METRICS_LISTEN: 'host:x'"),
             std::string::npos);
@@ -446,9 +447,10 @@ TEST_F(SpooldConfigTest, ConfigFileErrorsNameTheFileAndTheKey) {
       file_error("[buffer]\nqueue_bytes = \"lots\"\n"),
       "config file " + path +
           ": buffer: queue_bytes: 'lots' is not a size (a number, optionally with K, M or G)");
-  EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\ncolour = \"red\"\n"),
-            "config file " + path +
-                ": sink[0].colour: unknown key (a sink has url, cursor, headers, compression, encoding)");
+  EXPECT_EQ(
+      file_error("[[sink]]\nurl = \"file:/x\"\ncolour = \"red\"\n"),
+      "config file " + path +
+          ": sink[0].colour: unknown key (a sink has url, cursor, headers, compression, encoding)");
   EXPECT_EQ(file_error("[[sink]]\ncursor = \"x\"\n"),
             "config file " + path + ": sink[0]: url is missing");
   EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\nheaders = { k = 1 }\n"),
@@ -521,6 +523,21 @@ TEST_F(SpooldConfigTest, SinkChecks) {
             "--to: 'ftp://x' is not a supported URL (http://HOST:PORT, https://HOST:PORT, "
             "kafka://HOST:PORT/TOPIC, file:PATH or jsonl:PATH)");
   EXPECT_EQ(error_of({"--to", "file:", "d"}), "--to: 'file:' names no file (use file:PATH)");
+  // Kafka URLs: the form, and the producer's properties as it would take them.
+  EXPECT_EQ(error_of({"--to", "kafka://k1:9092", "d"}),
+            "--to: 'kafka://k1:9092' names no topic "
+            "(kafka://HOST:PORT[,HOST:PORT...]/TOPIC[?PROPERTY=VALUE&...])");
+  EXPECT_EQ(error_of({"--to", "kafka://k1:9092/t?acks=0", "d"}),
+            "--to: 'kafka://k1:9092/t?acks=REDACTED': Kafka property 'acks' is set by the sink and "
+            "cannot be changed");
+  const std::string kafka_property = error_of({"--to", "kafka://k1:9092/t?linger.ms=s3cr3t", "d"});
+  EXPECT_NE(kafka_property.find("Kafka property 'linger.ms'"), std::string::npos) << kafka_property;
+  EXPECT_EQ(kafka_property.find("s3cr3t"), std::string::npos) << kafka_property;
+  const std::string kafka_userinfo = error_of({"--to", "kafka://u:pw@k1:9092/t", "d"});
+  EXPECT_NE(kafka_userinfo.find("carries credentials"), std::string::npos);
+  EXPECT_EQ(kafka_userinfo.find("pw@"), std::string::npos) << kafka_userinfo;
+  Loaded kafka = load({"--to", "kafka://k1:9092,k2:9092/otlp-{kind}?linger.ms=20", "d"});
+  EXPECT_TRUE(kafka.status.is_ok()) << kafka.status.to_string();
   EXPECT_EQ(error_of({"--to", "http:///v1", "d"}), "--to: 'http:///v1' names no host");
   const std::string userinfo = error_of({"--to", "https://user:pw@host", "d"});
   EXPECT_NE(userinfo.find("carries credentials"), std::string::npos);
@@ -560,8 +577,8 @@ TEST_F(SpooldConfigTest, ListenAddresses) {
   EXPECT_EQ(any->port, 0);
   EXPECT_EQ(a->text(), "[::1]:4318");
   EXPECT_EQ(any->text(), "127.0.0.1:0");
-  for (std::string_view bad : {"", "4318", ":4318", "host:", "host:65536", "::1:4318",
-                               "[::1]4318", "[]:1", "host:+1", "ho st:1", "[::1]:"}) {
+  for (std::string_view bad : {"", "4318", ":4318", "host:", "host:65536", "::1:4318", "[::1]4318",
+                               "[]:1", "host:+1", "ho st:1", "[::1]:"}) {
     EXPECT_FALSE(parse_listen_address(bad)) << bad;
   }
   EXPECT_TRUE(is_loopback_host("127.0.0.1"));
