@@ -10,8 +10,7 @@
 
 namespace spool::engine {
 
-Result<std::unique_ptr<Sink>> make_sink_for_url(const std::string& url, OtlpHttpOptions http,
-                                                mode_t file_mode) {
+Result<std::unique_ptr<Sink>> make_sink_for_url(const std::string& url, OtlpHttpOptions http, mode_t file_mode) {
   if (url.starts_with("http://") || url.starts_with("https://")) {
     http.endpoint = url;
     return make_otlp_http_sink(std::move(http));
@@ -35,18 +34,15 @@ Result<std::unique_ptr<Sink>> make_sink_for_url(const std::string& url, OtlpHttp
     if (url.starts_with(scheme)) {
       std::string path = url.substr(scheme.size());
       if (path.empty()) {
-        return Status::invalid_argument(url + " names no file (use " + std::string(scheme) +
-                                        "PATH)");
+        return Status::invalid_argument(url + " names no file (use " + std::string(scheme) + "PATH)");
       }
       return make_jsonl_file_sink(std::move(path), /*fsync_each_batch=*/true, file_mode);
     }
   }
   std::string message = "'";
   message += redact_secrets(url);
-  message +=
-      "' is not a supported URL (http://HOST:PORT, https://HOST:PORT, kafka://HOST:PORT/TOPIC, "
-      "file:PATH or "
-      "jsonl:PATH)";
+  message += "' is not a supported URL (http://HOST:PORT, https://HOST:PORT, kafka://HOST:PORT/TOPIC, "
+             "file:PATH or jsonl:PATH)";
   return Status::invalid_argument(std::move(message));
 }
 

@@ -396,10 +396,9 @@ TEST_F(SpooldConfigTest, ErrorsNameTheKeyAndTheSource) {
   EXPECT_EQ(error_of({"--max-body-bytes", "0", "d"}),
             "--max-body-bytes: '0' is not a size above 0 (a number, optionally with K, M or G)");
   EXPECT_EQ(error_of({"--colour", "d"}), "unknown option --colour (see --help)");
-  EXPECT_EQ(
-      error_of({"--otlp-listen", "4318", "d"}),
-      "--otlp-listen: '4318' is not HOST:PORT (port 0-65535, 0 = a free port; an IPv6 host in "
-      "brackets: [::1]:4318)");
+  EXPECT_EQ(error_of({"--otlp-listen", "4318", "d"}),
+            "--otlp-listen: '4318' is not HOST:PORT (port 0-65535, 0 = a free port; an IPv6 host in "
+            "brackets: [::1]:4318)");
   EXPECT_NE(error_of({"d"}, {"SPOOL_METRICS_LISTEN=host:x"})
                 .find("environment SPOOL_METRICS_LISTEN: 'host:x'"),
             std::string::npos);
@@ -447,10 +446,9 @@ TEST_F(SpooldConfigTest, ConfigFileErrorsNameTheFileAndTheKey) {
       file_error("[buffer]\nqueue_bytes = \"lots\"\n"),
       "config file " + path +
           ": buffer: queue_bytes: 'lots' is not a size (a number, optionally with K, M or G)");
-  EXPECT_EQ(
-      file_error("[[sink]]\nurl = \"file:/x\"\ncolour = \"red\"\n"),
-      "config file " + path +
-          ": sink[0].colour: unknown key (a sink has url, cursor, headers, compression, encoding)");
+  EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\ncolour = \"red\"\n"),
+            "config file " + path +
+                ": sink[0].colour: unknown key (a sink has url, cursor, headers, compression, encoding)");
   EXPECT_EQ(file_error("[[sink]]\ncursor = \"x\"\n"),
             "config file " + path + ": sink[0]: url is missing");
   EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\nheaders = { k = 1 }\n"),
@@ -577,8 +575,8 @@ TEST_F(SpooldConfigTest, ListenAddresses) {
   EXPECT_EQ(any->port, 0);
   EXPECT_EQ(a->text(), "[::1]:4318");
   EXPECT_EQ(any->text(), "127.0.0.1:0");
-  for (std::string_view bad : {"", "4318", ":4318", "host:", "host:65536", "::1:4318", "[::1]4318",
-                               "[]:1", "host:+1", "ho st:1", "[::1]:"}) {
+  for (std::string_view bad : {"", "4318", ":4318", "host:", "host:65536", "::1:4318",
+                               "[::1]4318", "[]:1", "host:+1", "ho st:1", "[::1]:"}) {
     EXPECT_FALSE(parse_listen_address(bad)) << bad;
   }
   EXPECT_TRUE(is_loopback_host("127.0.0.1"));
