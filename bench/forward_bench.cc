@@ -1,8 +1,10 @@
-// forward_bench: how fast spool drains a backlog to an OTLP/HTTP collector on loopback, how
-// many bytes a span costs on the wire, and what a sink outage costs in CPU.
+// forward_bench: how fast spool drains a backlog to an OTLP/HTTP collector on loopback and to
+// Kafka, how many bytes a span costs on the wire, and what a sink outage costs in CPU.
 //
 //   forward_bench [--spans N] [--runs R] [--dir DIR]    drain N standard spans, R runs each of
-//                                                      zstd (the default sink), gzip, none
+//                                                      zstd (the default sink), gzip, none,
+//                                                      null and kafka
+//   forward_bench --only kafka                          the Kafka drain alone
 //   forward_bench --outage-seconds S                    CPU used while the sink is down
 //
 // Drain: the backlog is appended once (untimed) through spool::Buffer; each run rewinds the
@@ -14,18 +16,26 @@
 // program. The baseline in the same run is a plain scan of the backlog (read and checksum
 // every record, no encoding, no network): drain throughput is reported against it.
 //
+// Kafka: the same backlog drained through the Kafka sink (spool/kafka_sink.h: a message per
+// span, OTLP/protobuf values, zstd, idempotent producer) to librdkafka's mock cluster of 3
+// brokers (tests/support/kafka_test_cluster.h: the real protocol on loopback), a new topic
+// per run (4 partitions, made on first use). The cluster runs in a child process, so the
+// CPU time measured in this process is spool's alone: the forwarder, the OTLP encoding and
+// librdkafka's producer threads; the cluster's own CPU time is reported beside it.
+//
 // Outage: a Buffer with a backlog and a Forwarder whose collector port refuses connections,
 // for S seconds; reports the process's CPU time (user + system) over that window, the
 // sends attempted and the circuit state.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <optional>
-#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,7 +45,10 @@
 #include "spool/callback_sink.h"
 #include "spool/cursors.h"
 #include "spool/forwarder.h"
+#include "spool/kafka_sink.h"
 #include "spool/otlp_http_sink.h"
+#include "support/child_process.h"
+#include "support/kafka_test_cluster.h"
 #include "support/otlp_receiver.h"
 #include "tools/standard_span.h"
 
@@ -106,6 +119,27 @@ struct DrainRun {
   std::uint64_t records = 0;
 };
 
+// Starts a Forwarder on the cursor "bench" with `sink` and waits until it has caught up;
+// *seconds is how long that took. Its stats after stop(), or nullopt (said on stderr).
+std::optional<ForwarderStats> drain_with(const std::string& dir, std::unique_ptr<Sink> sink, double* seconds) {
+  ForwarderOptions options;
+  options.cursor = "bench";
+  const auto start = Clock::now();
+  auto forwarder = Forwarder::open(dir, std::move(sink), options);
+  if (!forwarder) {
+    std::fprintf(stderr, "forwarder: %s\n", forwarder.status().to_string().c_str());
+    return std::nullopt;
+  }
+  if (Status s = (*forwarder)->flush(); !s) {
+    std::fprintf(stderr, "flush: %s\n", s.to_string().c_str());
+    return std::nullopt;
+  }
+  *seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const ForwarderStats stats = (*forwarder)->stats();
+  (void)(*forwarder)->stop();
+  return stats;
+}
+
 // compression == nullopt: a callback sink that accepts every batch at once (the forwarder's
 // own cost: read, batch, commit; no encoding, no network).
 bool drain_once(const std::string& dir, std::optional<OtlpHttpOptions::Compression> compression,
@@ -124,31 +158,147 @@ bool drain_once(const std::string& dir, std::optional<OtlpHttpOptions::Compressi
     sink = make_otlp_http_sink(http);
   }
   if (!sink) return false;
-  ForwarderOptions options;
-  options.cursor = "bench";
-  const auto start = Clock::now();
-  auto forwarder = Forwarder::open(dir, std::move(*sink), options);
-  if (!forwarder) {
-    std::fprintf(stderr, "forwarder: %s\n", forwarder.status().to_string().c_str());
-    return false;
-  }
-  if (Status s = (*forwarder)->flush(); !s) {
-    std::fprintf(stderr, "flush: %s\n", s.to_string().c_str());
-    return false;
-  }
-  out->seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  const ForwarderStats stats = (*forwarder)->stats();
-  (void)(*forwarder)->stop();
+  const std::optional<ForwarderStats> stats = drain_with(dir, std::move(*sink), &out->seconds);
+  if (!stats) return false;
   out->wire_bytes = receiver.total_wire_bytes();
   out->requests = receiver.request_count();
   out->records = compression ? receiver.accepted_record_count() : accepted.load();
-  return stats.cursor_offset == end;
+  return stats->cursor_offset == end;
+}
+
+// librdkafka's mock cluster in a child process: its CPU time stays out of this process's.
+class MockClusterProcess {
+ public:
+  bool start(int brokers) {
+    int to_parent[2], to_child[2];
+    if (::pipe(to_parent) != 0 || ::pipe(to_child) != 0) return false;
+    child_ = testing::ForkedChild::start([&]() -> int {
+      ::close(to_parent[0]);
+      ::close(to_child[1]);
+      testing::MockKafkaCluster cluster(brokers);
+      const std::string line = (cluster.ok() ? cluster.bootstrap_servers() : std::string()) + "\n";
+      if (::write(to_parent[1], line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+        return 1;
+      char c;
+      while (::read(to_child[0], &c, 1) > 0) {  // until the parent closes its end
+      }
+      return 0;
+    });
+    ::close(to_parent[1]);
+    ::close(to_child[0]);
+    keep_alive_ = to_child[1];
+    std::string line;
+    char c;
+    while (::read(to_parent[0], &c, 1) == 1 && c != '\n') line += c;
+    ::close(to_parent[0]);
+    bootstrap_ = line;
+    return child_.started() && !bootstrap_.empty();
+  }
+  ~MockClusterProcess() {
+    if (keep_alive_ >= 0) ::close(keep_alive_);
+    (void)child_.wait(std::chrono::milliseconds(30'000));
+  }
+  const std::string& bootstrap() const { return bootstrap_; }
+  // The child's CPU time so far (user + system), from /proc.
+  double cpu_seconds() const {
+    std::FILE* f = std::fopen(("/proc/" + std::to_string(child_.pid()) + "/stat").c_str(), "r");
+    if (f == nullptr) return 0;
+    char buf[1024];
+    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = '\0';
+    // Fields after the command name (which may hold spaces) start past its ')'; utime and
+    // stime are fields 14 and 15, the 12th and 13th after it.
+    const char* p = std::strrchr(buf, ')');
+    if (p == nullptr) return 0;
+    unsigned long long utime = 0, stime = 0;
+    if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                    &stime) != 2)
+      return 0;
+    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
+
+ private:
+  testing::ForkedChild child_;
+  int keep_alive_ = -1;
+  std::string bootstrap_;
+};
+
+struct KafkaRun {
+  double seconds = 0;
+  double cpu_seconds = 0;          // this process: forwarder, encoder, producer
+  double cluster_cpu_seconds = 0;  // the mock cluster's process
+};
+
+bool kafka_drain_once(const std::string& dir, MockClusterProcess& cluster, int run,
+                      std::uint64_t end, KafkaRun* out) {
+  if (!seek_cursor(dir, "bench", SeekTarget::kEarliest)) return false;
+  KafkaSinkOptions kafka;
+  kafka.bootstrap_servers = cluster.bootstrap();
+  kafka.topic = "spans-" + std::to_string(run);
+  auto sink = make_kafka_sink(kafka);
+  if (!sink) {
+    std::fprintf(stderr, "kafka sink: %s\n", sink.status().to_string().c_str());
+    return false;
+  }
+  const double cpu_before = cpu_seconds();
+  const double cluster_before = cluster.cpu_seconds();
+  const std::optional<ForwarderStats> stats = drain_with(dir, std::move(*sink), &out->seconds);
+  out->cpu_seconds = cpu_seconds() - cpu_before;
+  out->cluster_cpu_seconds = cluster.cpu_seconds() - cluster_before;
+  if (!stats) return false;
+  if (stats->session.dead_lettered != 0) {
+    std::fprintf(stderr, "kafka: %llu records dead-lettered\n",
+                 static_cast<unsigned long long>(stats->session.dead_lettered));
+    return false;
+  }
+  return stats->cursor_offset == end;
+}
+
+// The Kafka drain, R runs; medians.
+int kafka_drain(const Args& args, MockClusterProcess& cluster) {
+  std::vector<double> rates, cpu_us, cluster_cpu_us;
+  for (int run = 0; run < args.runs; ++run) {
+    KafkaRun r;
+    if (!kafka_drain_once(args.dir, cluster, run, args.spans, &r)) {
+      std::fprintf(stderr, "run %d kafka: drain failed\n", run);
+      return 1;
+    }
+    const auto spans = static_cast<double>(args.spans);
+    rates.push_back(spans / r.seconds);
+    cpu_us.push_back(r.cpu_seconds * 1e6 / spans);
+    cluster_cpu_us.push_back(r.cluster_cpu_seconds * 1e6 / spans);
+    std::fprintf(stderr, "run %d kafka %9.0f spans/s  %.2f us CPU/span (cluster %.2f us)\n", run,
+                 rates.back(), cpu_us.back(), cluster_cpu_us.back());
+  }
+  std::printf(
+      "drain of %llu standard spans to Kafka (librdkafka mock cluster, 3 brokers, in another "
+      "process), "
+      "medians of %d runs\n",
+      static_cast<unsigned long long>(args.spans), args.runs);
+  std::printf("%-8s %12s %16s %20s\n", "sink", "spans/s", "CPU us/span", "cluster CPU us/span");
+  std::printf("%-8s %12.0f %16.2f %20.2f\n", "kafka", median(rates), median(cpu_us),
+              median(cluster_cpu_us));
+  std::printf(
+      "(CPU: this process, i.e. the forwarder, the OTLP encoding and librdkafka's producer; the "
+      "cluster's "
+      "apart)\n");
+  return 0;
 }
 
 int drain(const Args& args) {
+  // The cluster first, while this process has no other thread (a fork beside threads is
+  // safe here, but there is no need to try).
+  MockClusterProcess cluster;
+  const bool kafka = args.only.empty() || args.only == "kafka";
+  if (kafka && !cluster.start(3)) {
+    std::fprintf(stderr, "the mock Kafka cluster did not start\n");
+    return 1;
+  }
   std::fprintf(stderr, "building a backlog of %llu standard spans in %s ...\n",
                static_cast<unsigned long long>(args.spans), args.dir.c_str());
   if (!build_backlog(args.dir, args.spans)) return 1;
+  if (args.only == "kafka") return kafka_drain(args, cluster);
   testing::OtlpReceiver receiver;
   receiver.set_decode(false);
   if (!receiver.start()) return 1;
@@ -189,14 +339,16 @@ int drain(const Args& args) {
                 median(v.rates) / scan_rate);
   }
   std::printf("%-8s %12.0f %14s %12s\n", "scan", scan_rate, "-", "1.00x");
-  std::printf("(null: a callback sink that accepts at once, the forwarder alone; scan: read and verify every record)\n");
+  std::printf(
+      "(null: a callback sink that accepts at once, the forwarder alone; scan: read and verify "
+      "every record)\n");
   const double none = median(variants[2].wire_per_span);
   std::printf("zstd ratio (uncompressed OTLP bytes / zstd bytes): %.2fx\n", none / median(variants[0].wire_per_span));
   std::printf("gzip ratio: %.2fx\n", none / median(variants[1].wire_per_span));
   const double rate = median(variants[0].rates);
   std::printf("goal drain >= 500k spans/s: %s; goal zstd ratio >= 4x: %s\n", rate >= 500'000 ? "met" : "NOT met",
               none / median(variants[0].wire_per_span) >= 4 ? "met" : "NOT met");
-  return 0;
+  return kafka ? kafka_drain(args, cluster) : 0;
 }
 
 int outage(const Args& args) {
@@ -224,13 +376,16 @@ int outage(const Args& args) {
   const double cpu = cpu_seconds() - cpu_before;
   const double wall = std::chrono::duration<double>(Clock::now() - start).count();
   const ForwarderStats stats = (*forwarder)->stats();
-  std::printf("sink down for %.1f s with %llu spans waiting: CPU %.3f s (%.3f%% of a core), %llu sends failed, "
-              "circuit %s, opened %llu times, delivered %llu, dead-lettered %llu\n",
-              wall, static_cast<unsigned long long>(backlog), cpu, 100.0 * cpu / wall,
-              static_cast<unsigned long long>(stats.session.failed_sends), std::string(circuit_state_name(stats.circuit)).c_str(),
-              static_cast<unsigned long long>(stats.circuit_opened),
-              static_cast<unsigned long long>(stats.session.delivered),
-              static_cast<unsigned long long>(stats.session.dead_lettered));
+  std::printf(
+      "sink down for %.1f s with %llu spans waiting: CPU %.3f s (%.3f%% of a core), %llu sends "
+      "failed, "
+      "circuit %s, opened %llu times, delivered %llu, dead-lettered %llu\n",
+      wall, static_cast<unsigned long long>(backlog), cpu, 100.0 * cpu / wall,
+      static_cast<unsigned long long>(stats.session.failed_sends),
+      std::string(circuit_state_name(stats.circuit)).c_str(),
+      static_cast<unsigned long long>(stats.circuit_opened),
+      static_cast<unsigned long long>(stats.session.delivered),
+      static_cast<unsigned long long>(stats.session.dead_lettered));
   std::printf("goal < 0.5 s of CPU per minute of outage: %s (%.3f s per minute)\n",
               cpu * 60.0 / wall < 0.5 ? "met" : "NOT met", cpu * 60.0 / wall);
   (void)(*forwarder)->stop();
@@ -261,7 +416,9 @@ int main(int argc, char** argv) {
     } else if (a == "--outage-seconds") {
       args.outage_seconds = std::stoi(value());
     } else {
-      std::fprintf(stderr, "usage: forward_bench [--spans N] [--runs R] [--dir DIR] [--only zstd|gzip|none|null] [--outage-seconds S]\n");
+      std::fprintf(stderr,
+                   "usage: forward_bench [--spans N] [--runs R] [--dir DIR] [--only "
+                   "zstd|gzip|none|null|kafka] [--outage-seconds S]\n");
       return 2;
     }
   }

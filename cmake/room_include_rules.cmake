@@ -34,6 +34,7 @@ set(SPOOL_PUBLIC_HEADER_ROOMS
   "spool/callback_sink.h|engine/sinks/"
   "spool/jsonl_file_sink.h|engine/sinks/"
   "spool/otlp_http_sink.h|engine/sinks/"
+  "spool/kafka_sink.h|engine/sinks/"
   "spool/spool.h|capi/")
 
 # Sets `out` to the list of "file: #include ..." lines that break the rules.

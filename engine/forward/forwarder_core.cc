@@ -518,6 +518,15 @@ void ForwarderCore::send(std::int64_t now) {
     if (!split_in_flight()) dead_letter_and_resolve(result.error);
     return;
   }
+  if (result.sink_unavailable()) {
+    // Part of the sink is away (e.g. the Kafka broker leading some of a topic's partitions):
+    // the failed records wait as in an outage, using up no retry, and are never
+    // dead-lettered for it. The delivered ones are not sent again.
+    note_outage(result);
+    note_error(result.error.empty() ? "partial outage" : result.error);
+    inflight_.retry_at_ns = done + delay_ns(inflight_.outage_waits++, result.retry_after_ms);
+    return;
+  }
   ++inflight_.attempts;
   if (inflight_.first_failure_ns == 0) inflight_.first_failure_ns = done;
   note_error(result.error.empty() ? "partial failure" : result.error);
@@ -613,6 +622,7 @@ void ForwarderCore::settle() {
   inflight_.records = std::move(inflight_.held_back);
   inflight_.held_back.clear();
   inflight_.attempts = 0;
+  inflight_.outage_waits = 0;
   inflight_.first_failure_ns = 0;
   inflight_.retry_at_ns = 0;
 }

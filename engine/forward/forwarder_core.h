@@ -72,6 +72,7 @@ class ForwarderCore {
     std::uint64_t next_offset = 0;    // cursor value once the batch is resolved (offset order)
     std::vector<std::uint64_t> taken; // the plan's offsets of this batch (out-of-order delivery)
     std::uint32_t attempts = 0;       // failed attempts that count towards max_retries
+    std::uint32_t outage_waits = 0;   // partial answers with an outage (back-off, no retry used)
     std::int64_t first_failure_ns = 0;
     std::int64_t retry_at_ns = 0;     // monotonic; 0 = now
     ForwardTotals outcome;            // what this batch adds to the totals when it resolves

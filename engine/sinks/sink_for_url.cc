@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "engine/forward/secret_redaction.h"
+#include "engine/sinks/kafka/kafka_url.h"
 #include "spool/jsonl_file_sink.h"
+#include "spool/kafka_sink.h"
 
 namespace spool::engine {
 
@@ -12,6 +14,21 @@ Result<std::unique_ptr<Sink>> make_sink_for_url(const std::string& url, OtlpHttp
   if (url.starts_with("http://") || url.starts_with("https://")) {
     http.endpoint = url;
     return make_otlp_http_sink(std::move(http));
+  }
+  if (url.starts_with(kKafkaScheme)) {
+    auto options = parse_kafka_url(url);
+    if (!options) return options.status();
+    // The values are OTLP requests: the same resource as an OTLP/HTTP sink would send.
+    options->resource_attributes = std::move(http.resource_attributes);
+    auto sink = make_kafka_sink(std::move(*options));
+    if (!sink && sink.status().code() == StatusCode::kInvalidArgument) {
+      std::string message = "'";
+      message += redact_secrets(url);
+      message += "': ";
+      message += sink.status().message();
+      return Status::invalid_argument(std::move(message));
+    }
+    return sink;
   }
   for (std::string_view scheme : {"file:", "jsonl:"}) {
     if (url.starts_with(scheme)) {
@@ -24,7 +41,8 @@ Result<std::unique_ptr<Sink>> make_sink_for_url(const std::string& url, OtlpHttp
   }
   std::string message = "'";
   message += redact_secrets(url);
-  message += "' is not a supported URL (http://HOST:PORT, https://HOST:PORT, file:PATH or jsonl:PATH)";
+  message += "' is not a supported URL (http://HOST:PORT, https://HOST:PORT, kafka://HOST:PORT/TOPIC, "
+             "file:PATH or jsonl:PATH)";
   return Status::invalid_argument(std::move(message));
 }
 

@@ -1,8 +1,9 @@
 // The sink a URL names, in the forms `spoolctl forward --to` and the C API's
 // spool_forwarder_start take: http://HOST:PORT[/prefix] and https://... (OTLP/HTTP, with
-// `http` as the options for everything but the endpoint), file:PATH and jsonl:PATH (JSON
-// lines, fsync'd per batch, created with `file_mode`). One place, so every front end accepts
-// the same URLs with the same messages.
+// `http` as the options for everything but the endpoint), kafka://HOST:PORT[,...]/TOPIC[?...]
+// (Kafka, engine/sinks/kafka/kafka_url.h; `http.resource_attributes` become the values'
+// OTLP Resource), file:PATH and jsonl:PATH (JSON lines, fsync'd per batch, created with
+// `file_mode`). One place, so every front end accepts the same URLs with the same messages.
 #pragma once
 
 #include <sys/types.h>

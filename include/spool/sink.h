@@ -77,7 +77,9 @@ struct FlushResult {
   std::uint32_t retry_after_ms = 0;
   // Not kNone: the outage is the sink's, not the records', so the retry does not count
   // towards the records' max_retries (a long outage, an expired token or a wrong URL never
-  // turns a backlog into dead letters).
+  // turns a backlog into dead letters). With kPartial: part of the sink is away (a Kafka
+  // partition whose leader is down); the delivered records count, the failed ones wait
+  // with back-off and are sent again without using up a retry.
   SinkOutage outage = SinkOutage::kNone;
   // The receiver refused the request as too large (HTTP 413): the forwarder halves the
   // failed records and sends each half on its own; a single record refused this way is a

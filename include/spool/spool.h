@@ -240,6 +240,8 @@ typedef struct spool_forwarder spool_forwarder;
 /* Starts forwarding the buffer's log to `url` under the cursor `cursor` (NULL: "default"):
  *   http://HOST:PORT[/prefix], https://...   OTLP/HTTP (protobuf, zstd); headers from
  *                                            OTEL_EXPORTER_OTLP_HEADERS
+ *   kafka://HOST:PORT[,...]/TOPIC[?P=V&...]  Kafka, a message per record ("{kind}" in TOPIC:
+ *                                            a topic per kind; P=V: librdkafka properties)
  *   file:PATH, jsonl:PATH                    one JSON object per line, fsync'd per batch
  * The buffer must outlive the forwarder. */
 SPOOL_EXPORT spool_status spool_forwarder_start(spool_buffer* buffer, const char* url, const char* cursor,

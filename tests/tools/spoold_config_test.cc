@@ -519,8 +519,23 @@ TEST_F(SpooldConfigTest, TlsFilesBothOrNeitherAndReadable) {
 TEST_F(SpooldConfigTest, SinkChecks) {
   EXPECT_EQ(error_of({"--to", "ftp://x", "d"}),
             "--to: 'ftp://x' is not a supported URL (http://HOST:PORT, https://HOST:PORT, "
-            "file:PATH or jsonl:PATH)");
+            "kafka://HOST:PORT/TOPIC, file:PATH or jsonl:PATH)");
   EXPECT_EQ(error_of({"--to", "file:", "d"}), "--to: 'file:' names no file (use file:PATH)");
+  // Kafka URLs: the form, and the producer's properties as it would take them.
+  EXPECT_EQ(error_of({"--to", "kafka://k1:9092", "d"}),
+            "--to: 'kafka://k1:9092' names no topic "
+            "(kafka://HOST:PORT[,HOST:PORT...]/TOPIC[?PROPERTY=VALUE&...])");
+  EXPECT_EQ(error_of({"--to", "kafka://k1:9092/t?acks=0", "d"}),
+            "--to: 'kafka://k1:9092/t?acks=REDACTED': Kafka property 'acks' is set by the sink and "
+            "cannot be changed");
+  const std::string kafka_property = error_of({"--to", "kafka://k1:9092/t?linger.ms=s3cr3t", "d"});
+  EXPECT_NE(kafka_property.find("Kafka property 'linger.ms'"), std::string::npos) << kafka_property;
+  EXPECT_EQ(kafka_property.find("s3cr3t"), std::string::npos) << kafka_property;
+  const std::string kafka_userinfo = error_of({"--to", "kafka://u:pw@k1:9092/t", "d"});
+  EXPECT_NE(kafka_userinfo.find("carries credentials"), std::string::npos);
+  EXPECT_EQ(kafka_userinfo.find("pw@"), std::string::npos) << kafka_userinfo;
+  Loaded kafka = load({"--to", "kafka://k1:9092,k2:9092/otlp-{kind}?linger.ms=20", "d"});
+  EXPECT_TRUE(kafka.status.is_ok()) << kafka.status.to_string();
   EXPECT_EQ(error_of({"--to", "http:///v1", "d"}), "--to: 'http:///v1' names no host");
   const std::string userinfo = error_of({"--to", "https://user:pw@host", "d"});
   EXPECT_NE(userinfo.find("carries credentials"), std::string::npos);

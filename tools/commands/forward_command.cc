@@ -2,11 +2,12 @@
 // forwarding options]
 //
 // Runs a spool::Forwarder over the log in DIR from this process: the records beyond the
-// cursor go to the sink named by the URL (http(s)://... an OTLP/HTTP collector, file:PATH or
-// jsonl:PATH a JSON-lines file), at least once, with the library's retry, circuit breaker
-// and dead-letter log. Without --drain it forwards until SIGINT/SIGTERM; with --drain it
-// stops once caught up (see below). Either way the cursor is persisted, so the next run goes
-// on where this one stopped, and one JSON object on stdout says what this session did.
+// cursor go to the sink named by the URL (http(s)://... an OTLP/HTTP collector, kafka://... a
+// Kafka topic, file:PATH or jsonl:PATH a JSON-lines file), at least once, with the library's
+// retry, circuit breaker and dead-letter log. Without --drain it forwards until
+// SIGINT/SIGTERM; with --drain it stops once caught up (see below). Either way the cursor is
+// persisted, so the next run goes on where this one stopped, and one JSON object on stdout
+// says what this session did.
 //
 // The log: when no other process has it open, spoolctl opens it for writing (the directory
 // lock) and runs its retention. When another process writes it, spoolctl follows it
@@ -447,12 +448,13 @@ Command add_forward_command(CLI::App& app) {
   auto args = std::make_shared<ForwardArgs>();
   CLI::App* cmd = app.add_subcommand(
       std::string(kName),
-      "Forward the log's records beyond a cursor to an OTLP/HTTP collector or a JSON-lines "
-      "file, until interrupted (or, with --drain, until caught up)");
+      "Forward the log's records beyond a cursor to an OTLP/HTTP collector, Kafka or a "
+      "JSON-lines file, until interrupted (or, with --drain, until caught up)");
   cmd->add_option("DIR", args->dir, "Log directory")->required();
   cmd->add_option("--to", args->url,
                   "Sink: http://HOST:PORT[/prefix] or https://... (OTLP/HTTP; /v1/traces etc. "
-                  "are appended), or file:PATH / jsonl:PATH (JSON lines)")
+                  "are appended), kafka://HOST:PORT[,HOST:PORT...]/TOPIC[?PROPERTY=VALUE&...] "
+                  "(Kafka), or file:PATH / jsonl:PATH (JSON lines)")
       ->required()
       ->type_name("URL");
   cmd->add_option("--cursor", args->cursor, "Cursor to forward from (default: default)")
@@ -555,6 +557,11 @@ Command add_forward_command(CLI::App& app) {
       "are passed over (not_selected), never sent by this cursor.\n"
       "--encoding, --compression, --header, --header-file, --timeout-ms, --proxy and the TLS "
       "options apply to http(s) sinks only.\n"
+      "Kafka: a message per record, key = its idempotency key, spool.* headers, value = the "
+      "record as an OTLP/protobuf request; \"{kind}\" in TOPIC makes a topic per kind (span, "
+      "log, metric, record). Query parameters are librdkafka properties (values REDACTED in "
+      "every output); message.timeout.ms is the delivery timeout (default 10000). Brokers "
+      "down and timeouts are outages; a record over message.max.bytes is dead-lettered.\n"
       "Headers: OTEL_EXPORTER_OTLP_HEADERS (key=value,key=value, values percent-decoded) first, "
       "then --header-file, then --header; a later header of the same name wins. A URL with "
       "credentials (https://user:pass@host) is refused: use --header-file. Query parameters "

@@ -9,6 +9,8 @@
 #include <cstring>
 
 #include "engine/forward/secret_redaction.h"
+#include "engine/sinks/kafka/kafka_producer_config.h"
+#include "engine/sinks/kafka/kafka_url.h"
 #include "segment/cursor_store.h"
 #include "tools/spoold/spoold_config_loader.h"
 
@@ -19,7 +21,9 @@ constexpr std::size_t kMaxTokenFileBytes = 64 * 1024;
 
 // The URL forms engine::make_sink_for_url accepts (it has no parse-only entry, and building
 // a sink to check its URL would open files and connections): http(s)://HOST..., file:PATH,
-// jsonl:PATH. The OTLP sink checks the rest of an http(s) URL when spoold starts it.
+// jsonl:PATH, and kafka://... with its properties checked as the producer would take them
+// (kafka_producer_conf connects nowhere). The OTLP sink checks the rest of an http(s) URL
+// when spoold starts it.
 Status validate_sink_url(const std::string& url) {
   std::string shown = "'";  // (built by appending: GCC 12 warns -Wrestrict on "'" + string&&)
   shown += engine::redact_secrets(url);
@@ -39,6 +43,14 @@ Status validate_sink_url(const std::string& url) {
     }
     return Status::ok();
   }
+  if (url.starts_with(engine::kKafkaScheme)) {
+    auto options = engine::parse_kafka_url(url);
+    if (!options) return options.status();
+    if (auto conf = engine::kafka_producer_conf(*options); !conf) {
+      return Status::invalid_argument(shown + ": " + conf.status().message());
+    }
+    return Status::ok();
+  }
   for (std::string_view scheme : {"file:", "jsonl:"}) {
     if (!url.starts_with(scheme)) continue;
     if (url.size() == scheme.size()) {
@@ -49,7 +61,8 @@ Status validate_sink_url(const std::string& url) {
   }
   return Status::invalid_argument(
       shown +
-      " is not a supported URL (http://HOST:PORT, https://HOST:PORT, file:PATH or jsonl:PATH)");
+      " is not a supported URL (http://HOST:PORT, https://HOST:PORT, kafka://HOST:PORT/TOPIC, "
+      "file:PATH or jsonl:PATH)");
 }
 
 }  // namespace

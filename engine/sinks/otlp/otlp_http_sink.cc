@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "engine/forward/secret_redaction.h"
+#include "engine/sinks/outage_rank.h"
 #include "engine/sinks/otlp/http_answer_class.h"
 #include "engine/sinks/otlp/http_content_encoding.h"
 #include "engine/sinks/otlp/otlp_export_response.h"
@@ -129,21 +130,6 @@ SinkOutage transport_outage(CURLcode rc) {
     default:
       return SinkOutage::kUnreachable;
   }
-}
-
-// Of two outages of one batch's requests, the one to report: the most specific.
-SinkOutage worse(SinkOutage a, SinkOutage b) {
-  auto rank = [](SinkOutage o) {
-    switch (o) {
-      case SinkOutage::kNone: return 0;
-      case SinkOutage::kUnreachable: return 1;
-      case SinkOutage::kBusy: return 2;
-      case SinkOutage::kMisconfigured: return 3;
-      case SinkOutage::kAuth: return 4;
-    }
-    return 0;
-  };
-  return rank(a) >= rank(b) ? a : b;
 }
 
 class OtlpHttpSink final : public Sink {
@@ -415,7 +401,7 @@ FlushResult OtlpHttpSink::send(const ForwardBatch& batch) {
     failed.insert(failed.end(), offsets_.begin(), offsets_.end());
     any_retryable_failure = any_retryable_failure || o.retryable;
     only_unavailable = only_unavailable && o.outage != SinkOutage::kNone;
-    outage = worse(outage, o.outage);
+    outage = engine::worse_outage(outage, o.outage);
     too_large = too_large || o.too_large;
     result.retry_after_ms = std::max(result.retry_after_ms, o.retry_after_ms);
     note_error(o.error);

@@ -199,6 +199,37 @@ TEST(Forwarder, PartialFailureRetriesOnlyTheFailedRecords) {
   EXPECT_EQ(stats.totals.dead_lettered, 0u);
 }
 
+TEST(Forwarder, PartialOutageWaitsForTheFailedRecordsWithoutUsingRetries) {
+  testing::TempDir dir;
+  auto buffer = open_buffer(dir.path());
+  append_n(*buffer, 0, 40);
+  // Records with odd offsets sit on a part of the sink that is away for the first 6 sends.
+  auto sink = make_sink([](const ForwardBatch& batch, std::uint64_t call) {
+    if (call >= 6) return FlushResult::succeeded();
+    std::vector<std::uint64_t> failed;
+    for (const auto& r : batch.records) {
+      if (r.offset % 2 == 1) failed.push_back(r.offset);
+    }
+    FlushResult r = FlushResult::partial(failed, "partition 0: no delivery report");
+    r.outage = SinkOutage::kUnreachable;
+    return r;
+  });
+  auto options = fast_options();
+  options.flush = FlushStrategy::kManual;
+  options.retry.max_retries = 0;  // a failure that used a retry would be dead-lettered at once
+  auto fwd = Forwarder::start(*buffer, std::move(sink.owned), options);
+  ASSERT_TRUE(fwd);
+  ASSERT_TRUE((*fwd)->flush(30'000));
+  const auto delivered = sink.view->delivered();
+  ASSERT_EQ(delivered.size(), 40u);
+  for (const auto& [offset, count] : delivered) EXPECT_EQ(count, 1) << offset;  // only the failed are resent
+  const ForwarderStats stats = (*fwd)->stats();
+  EXPECT_EQ(stats.totals.delivered, 40u);
+  EXPECT_EQ(stats.totals.dead_lettered, 0u);
+  EXPECT_EQ(stats.cursor_offset, 40u);
+  EXPECT_GE(sink.view->calls(), 7u);
+}
+
 TEST(Forwarder, PermanentFailureGoesStraightToTheDeadLetterLog) {
   testing::TempDir dir;
   auto buffer = open_buffer(dir.path());

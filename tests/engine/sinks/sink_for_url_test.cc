@@ -17,6 +17,22 @@ TEST(SinkForUrl, FileAndJsonlUrlsMakeAFileSinkAndHttpAnOtlpOne) {
   }
   auto http = make_sink_for_url("http://127.0.0.1:4318", OtlpHttpOptions{}, 0600);
   ASSERT_TRUE(http) << http.status().to_string();
+  // The producer connects in the background: nothing needs to listen there yet.
+  auto kafka = make_sink_for_url("kafka://127.0.0.1:1/telemetry-{kind}?linger.ms=1", OtlpHttpOptions{}, 0600);
+  ASSERT_TRUE(kafka) << kafka.status().to_string();
+  EXPECT_EQ((*kafka)->name(), "kafka");
+}
+
+TEST(SinkForUrl, KafkaErrorsStartWithTheRedactedUrl) {
+  auto no_topic = make_sink_for_url("kafka://127.0.0.1:9092", OtlpHttpOptions{}, 0600);
+  ASSERT_EQ(no_topic.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(no_topic.status().message().starts_with("'kafka://127.0.0.1:9092' names no topic"));
+  auto unknown = make_sink_for_url("kafka://127.0.0.1:9092/t?sasl.password=hunter2&no.such=1", OtlpHttpOptions{}, 0600);
+  ASSERT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(unknown.status().message().starts_with(
+      "'kafka://127.0.0.1:9092/t?sasl.password=REDACTED&no.such=REDACTED': Kafka property 'no.such'"))
+      << unknown.status().message();
+  EXPECT_EQ(unknown.status().message().find("hunter2"), std::string::npos);
 }
 
 TEST(SinkForUrl, OtherUrlsAreRefusedNamingThemWithoutTheirSecrets) {
