@@ -1,14 +1,9 @@
 #include "engine/sinks/otlp/http_header_sources.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+
+#include "engine/forward/secret_file.h"
 
 namespace spool::engine {
 
@@ -16,20 +11,16 @@ namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-std::string octal_mode(mode_t mode) {
-  char b[8];
-  std::snprintf(b, sizeof b, "%03o", static_cast<unsigned>(mode & 0777));
-  return b;
 }
 
 }  // namespace
@@ -56,13 +47,15 @@ bool percent_decode(std::string_view in, std::string* out) {
   return true;
 }
 
-Result<std::pair<std::string, std::string>> parse_header_line(std::string_view line, std::string_view where) {
+Result<std::pair<std::string, std::string>> parse_header_line(std::string_view line,
+                                                              std::string_view where) {
   const std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) {
     return Status::invalid_argument(std::string(where) + ": expected 'Name: value' (no ':' found)");
   }
   const std::string_view name = trim(line.substr(0, colon));
-  if (name.empty()) return Status::invalid_argument(std::string(where) + ": the header name is empty");
+  if (name.empty())
+    return Status::invalid_argument(std::string(where) + ": the header name is empty");
   return std::make_pair(std::string(name), std::string(trim(line.substr(colon + 1))));
 }
 
@@ -83,45 +76,13 @@ Result<HttpHeaders> parse_header_file_text(std::string_view text, std::string_vi
 }
 
 Result<HeaderFile> read_header_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::invalid_argument("header file " + path + ": " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int e = errno;
-    ::close(fd);
-    return Status::invalid_argument("header file " + path + ": " + std::strerror(e));
-  }
-  auto refuse = [&](std::string why) -> Status {
-    ::close(fd);
-    return Status::invalid_argument("header file " + path + " " + why);
-  };
-  if (!S_ISREG(st.st_mode)) return refuse("is not a regular file");
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    return refuse("is writable by group or others (mode " + octal_mode(st.st_mode) +
-                  "): anyone who can write it can change the credentials; chmod 600 it");
-  }
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxHeaderFileBytes) {
-    return refuse("is larger than " + std::to_string(kMaxHeaderFileBytes) + " bytes");
-  }
-  std::string text(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t got = 0;
-  while (got < text.size()) {
-    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return refuse(std::string("cannot be read: ") + std::strerror(errno));
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  text.resize(got);
-  ::close(fd);
-  auto headers = parse_header_file_text(text, path);
+  auto secret = read_secret_file(path, "header file", "credentials", kMaxHeaderFileBytes);
+  if (!secret) return secret.status();
+  auto headers = parse_header_file_text(secret->text, path);
   if (!headers) return headers.status();
   HeaderFile file;
   file.headers = std::move(*headers);
-  if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
-    file.warnings.push_back("header file " + path + " is readable by group or others (mode " + octal_mode(st.st_mode) +
-                            "); its credentials are exposed to them: chmod 600 it");
-  }
+  file.warnings = std::move(secret->warnings);
   return file;
 }
 
@@ -133,7 +94,8 @@ Result<HttpHeaders> parse_otel_headers(std::string_view text) {
     const std::string_view item = trim(text.substr(0, comma));
     ++entry;
     if (!item.empty()) {
-      const std::string where = std::string(kOtelHeadersVariable) + " entry " + std::to_string(entry);
+      const std::string where =
+          std::string(kOtelHeadersVariable) + " entry " + std::to_string(entry);
       const std::size_t eq = item.find('=');
       if (eq == std::string_view::npos) {
         return Status::invalid_argument(where + ": expected key=value (no '=' found)");
@@ -142,7 +104,8 @@ Result<HttpHeaders> parse_otel_headers(std::string_view text) {
       if (key.empty()) return Status::invalid_argument(where + ": the key is empty");
       std::string name, value;
       if (!percent_decode(key, &name) || !percent_decode(trim(item.substr(eq + 1)), &value)) {
-        return Status::invalid_argument(where + ": bad percent-encoding ('%' must be followed by two hex digits)");
+        return Status::invalid_argument(
+            where + ": bad percent-encoding ('%' must be followed by two hex digits)");
       }
       headers.emplace_back(std::move(name), std::move(value));
     }
