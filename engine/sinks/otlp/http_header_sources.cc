@@ -11,15 +11,13 @@ namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
 }
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -47,15 +45,13 @@ bool percent_decode(std::string_view in, std::string* out) {
   return true;
 }
 
-Result<std::pair<std::string, std::string>> parse_header_line(std::string_view line,
-                                                              std::string_view where) {
+Result<std::pair<std::string, std::string>> parse_header_line(std::string_view line, std::string_view where) {
   const std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) {
     return Status::invalid_argument(std::string(where) + ": expected 'Name: value' (no ':' found)");
   }
   const std::string_view name = trim(line.substr(0, colon));
-  if (name.empty())
-    return Status::invalid_argument(std::string(where) + ": the header name is empty");
+  if (name.empty()) return Status::invalid_argument(std::string(where) + ": the header name is empty");
   return std::make_pair(std::string(name), std::string(trim(line.substr(colon + 1))));
 }
 
@@ -94,8 +90,7 @@ Result<HttpHeaders> parse_otel_headers(std::string_view text) {
     const std::string_view item = trim(text.substr(0, comma));
     ++entry;
     if (!item.empty()) {
-      const std::string where =
-          std::string(kOtelHeadersVariable) + " entry " + std::to_string(entry);
+      const std::string where = std::string(kOtelHeadersVariable) + " entry " + std::to_string(entry);
       const std::size_t eq = item.find('=');
       if (eq == std::string_view::npos) {
         return Status::invalid_argument(where + ": expected key=value (no '=' found)");
@@ -104,8 +99,7 @@ Result<HttpHeaders> parse_otel_headers(std::string_view text) {
       if (key.empty()) return Status::invalid_argument(where + ": the key is empty");
       std::string name, value;
       if (!percent_decode(key, &name) || !percent_decode(trim(item.substr(eq + 1)), &value)) {
-        return Status::invalid_argument(
-            where + ": bad percent-encoding ('%' must be followed by two hex digits)");
+        return Status::invalid_argument(where + ": bad percent-encoding ('%' must be followed by two hex digits)");
       }
       headers.emplace_back(std::move(name), std::move(value));
     }
