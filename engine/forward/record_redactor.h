@@ -45,7 +45,8 @@ class RecordRedactor {
   RecordRedactor& operator=(const RecordRedactor&) = delete;
 
   Outcome redact(RecordKind kind, std::span<const std::uint8_t> payload);
-  // After kRedacted: the table (8-byte aligned), valid until the next redact().
+  // After kRedacted: the table, valid until the next redact(). Only 4-byte aligned (a table
+  // without 8-byte fields needs no more): the caller copies it to where it stays anyway.
   std::span<const std::uint8_t> redacted() const noexcept;
 
  private:

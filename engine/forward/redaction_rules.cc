@@ -42,14 +42,17 @@ std::optional<RedactionRule> parse_action(std::string_view action, std::string* 
     rule.action = RedactAction::kHash;
     return rule;
   }
-  constexpr std::string_view kTruncate = "truncate=";
+  constexpr std::string_view kTruncate = "truncate";
   if (action.starts_with(kTruncate)) {
-    const std::string_view digits = trim(action.substr(kTruncate.size()));
+    const std::string_view rest = trim(action.substr(kTruncate.size()));
+    const std::string_view digits =
+        rest.starts_with('=') ? trim(rest.substr(1)) : std::string_view();
     std::uint64_t n = 0;
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
     if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || n == 0 ||
         n > kMaxTruncateBytes) {
-      *why = "truncate needs a number of bytes from 1 to " + std::to_string(kMaxTruncateBytes);
+      *why = "truncate needs a number of bytes from 1 to " + std::to_string(kMaxTruncateBytes) +
+             " (truncate=N)";
       return std::nullopt;
     }
     rule.action = RedactAction::kTruncate;

@@ -4,7 +4,7 @@
 //
 // Text form (spoolctl forward --redact, spoold's `redact`), items separated by commas:
 //
-//   ITEM   := TARGET [":" ACTION]           blanks around items and around ':' are ignored
+//   ITEM   := TARGET [":" ACTION]           blanks around items, ':' and '=' are ignored
 //   ACTION := "drop" | "hash" | "truncate=" N   (no action: drop; N bytes, 1 .. 2^31-1)
 //   TARGET := a field:      input, output (a span's prompt and completion), tool_input,
 //                           tool_output, tool (both tool fields), body (a log record's body,
