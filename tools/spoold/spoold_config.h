@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "spool/buffer_options.h"
+#include "spool/redaction.h"
 #include "spool/status.h"
 
 namespace spool::tools {
@@ -55,6 +56,11 @@ struct SinkConfig {
   std::vector<std::pair<std::string, std::string>> headers;  // extra HTTP headers (secrets)
   std::string compression;  // "" (the sink's default), "none", "gzip", "zstd"
   std::string encoding;     // "" or "protobuf" (OTLP/HTTP protobuf, the default), "json"
+  // Redaction (spool/redaction.h): rule lists as given, in order, and the file holding the
+  // hash action's key; checked at load into `redaction` (which holds the key: a secret).
+  std::vector<std::string> redact;
+  std::string redact_key_file;
+  RedactionOptions redaction;
 };
 
 struct SpooldConfig {
