@@ -72,6 +72,8 @@ class Redaction {
     return outcome;
   }
   std::span<const std::uint8_t> out() const { return out_->bytes(); }
+  // Runs, expects a redacted copy, and returns it as spoolctl dump's JSON (null otherwise).
+  nlohmann::ordered_json redacted_json(RecordKind kind, std::span<const std::uint8_t> payload);
 
  private:
   static std::vector<RedactionRule> parse(std::string_view text) {
@@ -96,6 +98,13 @@ json json_of(RecordKind kind, std::span<const std::uint8_t> bytes) {
   auto j = tools::record_to_json(static_cast<std::uint16_t>(kind), aligned.bytes());
   EXPECT_TRUE(j.is_ok()) << j.status().to_string();
   return j.is_ok() ? *j : json();
+}
+
+nlohmann::ordered_json Redaction::redacted_json(RecordKind kind,
+                                                std::span<const std::uint8_t> payload) {
+  const Outcome outcome = run(kind, payload);
+  EXPECT_EQ(outcome, Outcome::kRedacted);
+  return outcome == Outcome::kRedacted ? json_of(kind, out()) : json();
 }
 
 // ---- records ---------------------------------------------------------------------------
@@ -289,17 +298,15 @@ TEST(RecordRedactor, TruncationNeverSplitsAUtf8Character) {
 TEST(RecordRedactor, ToolNamesBothToolFields) {
   const std::vector<std::uint8_t> span = producer_span();
   Redaction r("tool:hash");
-  ASSERT_EQ(r.run(RecordKind::kSpan, span), Outcome::kRedacted);
   json want = json_of(RecordKind::kSpan, span);
   want["tool_input"] = hashed("{\"q\": \"h\xc3\xa9llo w\xc3\xb6rld\"}");
   want["tool_output"] = hashed("[1, 2, 3]");
-  EXPECT_EQ(json_of(RecordKind::kSpan, r.out()), want);
+  EXPECT_EQ(r.redacted_json(RecordKind::kSpan, span), want);
 }
 
 TEST(RecordRedactor, EveryScalarAttributeTypeHashed) {
   const std::vector<std::uint8_t> span = producer_span();
   Redaction r("user.email:hash,llm.*:hash");
-  ASSERT_EQ(r.run(RecordKind::kSpan, span), Outcome::kRedacted);
   json want = json_of(RecordKind::kSpan, span);
   set_string(*find_attribute(want["attributes"], "user.email"), hashed("ann@example.com"));
   set_string(*find_attribute(want["attributes"], "llm.tokens"), hashed("42"));
@@ -308,30 +315,28 @@ TEST(RecordRedactor, EveryScalarAttributeTypeHashed) {
   // Event attributes too.
   set_string(*find_attribute(want["events"][0]["attributes"], "user.email"),
              hashed("bob@example.com"));
-  EXPECT_EQ(json_of(RecordKind::kSpan, r.out()), want);
+  EXPECT_EQ(r.redacted_json(RecordKind::kSpan, span), want);
 }
 
 TEST(RecordRedactor, TruncateCutsTextAndKeepsNumbers) {
   const std::vector<std::uint8_t> span = producer_span();
   Redaction r("*:truncate=3");
-  ASSERT_EQ(r.run(RecordKind::kSpan, span), Outcome::kRedacted);
   json want = json_of(RecordKind::kSpan, span);
   for (json* list : {&want["attributes"], &want["events"][0]["attributes"]}) {
     for (json& a : *list)
       if (a["type"] == "string") a["value"] = a["value"].get<std::string>().substr(0, 3);
   }
-  EXPECT_EQ(json_of(RecordKind::kSpan, r.out()), want);
+  EXPECT_EQ(r.redacted_json(RecordKind::kSpan, span), want);
 }
 
 TEST(RecordRedactor, DroppedAttributesLeaveTheOthersAsTheyWere) {
   const std::vector<std::uint8_t> span = producer_span();
   Redaction r("user.email,llm.tokens");
-  ASSERT_EQ(r.run(RecordKind::kSpan, span), Outcome::kRedacted);
   json want = json_of(RecordKind::kSpan, span);
   erase_attribute(want["attributes"], "user.email");
   erase_attribute(want["attributes"], "llm.tokens");
   erase_attribute(want["events"][0]["attributes"], "user.email");
-  EXPECT_EQ(json_of(RecordKind::kSpan, r.out()), want);
+  EXPECT_EQ(r.redacted_json(RecordKind::kSpan, span), want);
   // Dropping every attribute of a list leaves it absent (read as empty).
   Redaction all("*");
   ASSERT_EQ(all.run(RecordKind::kSpan, span), Outcome::kRedacted);
@@ -380,7 +385,6 @@ TEST(RecordRedactor, AMisalignedPayloadIsRedactedToo) {
 TEST(RecordRedactor, NestedNamesAreDottedAndArraysShareTheirName) {
   const std::vector<std::uint8_t> span = received_span();
   Redaction r("llm.prompt,msgs.content:hash");
-  ASSERT_EQ(r.run(RecordKind::kSpan, span), Outcome::kRedacted);
   json want = json_of(RecordKind::kSpan, span);
   json& llm = *find_attribute(want["attributes"], "llm");
   erase_attribute(llm["values"], "prompt");           // {"llm": {"prompt": ...}} is llm.prompt
@@ -389,26 +393,24 @@ TEST(RecordRedactor, NestedNamesAreDottedAndArraysShareTheirName) {
     json& content = *find_attribute(message["values"], "content");
     content["value"] = hashed(content["value"].get<std::string>());
   }
-  EXPECT_EQ(json_of(RecordKind::kSpan, r.out()), want);
+  EXPECT_EQ(r.redacted_json(RecordKind::kSpan, span), want);
 }
 
 TEST(RecordRedactor, ANestedNamesOwnRuleWinsOverItsParents) {
   const std::vector<std::uint8_t> span = received_span();
   Redaction r("llm:truncate=2,llm.prompt:drop,llm.n:hash");
-  ASSERT_EQ(r.run(RecordKind::kSpan, span), Outcome::kRedacted);
   json want = json_of(RecordKind::kSpan, span);
   json& llm = *find_attribute(want["attributes"], "llm");
   erase_attribute(llm["values"], "prompt");
   (*find_attribute(llm["values"], "model"))["value"] = "gp";
   erase_attribute(want["attributes"], "llm.prompt");  // its own rule; "llm" is not its parent
   set_string(*find_attribute(llm["values"], "n"), hashed("3"));
-  EXPECT_EQ(json_of(RecordKind::kSpan, r.out()), want);
+  EXPECT_EQ(r.redacted_json(RecordKind::kSpan, span), want);
 }
 
 TEST(RecordRedactor, HashReachesEveryValueInsideListsAndArraysKeysKept) {
   const std::vector<std::uint8_t> span = received_span();
   Redaction r("nested:hash,blob:hash,nothing:hash");
-  ASSERT_EQ(r.run(RecordKind::kSpan, span), Outcome::kRedacted);
   json want = json_of(RecordKind::kSpan, span);
   // nested = {"list": [7, "two", bytes 01 ff, empty, [true]], "pi": 3.5}
   json& nested = *find_attribute(want["attributes"], "nested");
@@ -421,36 +423,33 @@ TEST(RecordRedactor, HashReachesEveryValueInsideListsAndArraysKeysKept) {
   set_string(*find_attribute(nested["values"], "pi"), hashed("3.5"));
   set_string(*find_attribute(want["attributes"], "blob"),
              hashed(std::string("\x00\x01\xfe\xff\x42", 5)));
-  EXPECT_EQ(json_of(RecordKind::kSpan, r.out()), want);
+  EXPECT_EQ(r.redacted_json(RecordKind::kSpan, span), want);
 }
 
 TEST(RecordRedactor, TruncateCutsBytesValuesAndNestedStrings) {
   const std::vector<std::uint8_t> span = received_span();
   Redaction r("blob:truncate=2,msgs:truncate=6");
-  ASSERT_EQ(r.run(RecordKind::kSpan, span), Outcome::kRedacted);
   json want = json_of(RecordKind::kSpan, span);
   (*find_attribute(want["attributes"], "blob"))["value_b64"] = "AAE=";  // 00 01
   for (json& message : (*find_attribute(want["attributes"], "msgs"))["values"]) {
     for (json& entry : message["values"])
       entry["value"] = entry["value"].get<std::string>().substr(0, 6);
   }
-  EXPECT_EQ(json_of(RecordKind::kSpan, r.out()), want);
+  EXPECT_EQ(r.redacted_json(RecordKind::kSpan, span), want);
 }
 
 TEST(RecordRedactor, DroppingEveryElementLeavesAnEmptyArray) {
   const std::vector<std::uint8_t> span = received_span();
   Redaction r("msgs.role,msgs.content");
-  ASSERT_EQ(r.run(RecordKind::kSpan, span), Outcome::kRedacted);
   json want = json_of(RecordKind::kSpan, span);
   for (json& message : (*find_attribute(want["attributes"], "msgs"))["values"])
     message["values"] = json::array();
-  EXPECT_EQ(json_of(RecordKind::kSpan, r.out()), want);
+  EXPECT_EQ(r.redacted_json(RecordKind::kSpan, span), want);
 }
 
 TEST(RecordRedactor, RulesReachLinksResourceAndScopeAndEveryOtherFieldIsKept) {
   const std::vector<std::uint8_t> span = received_span();
   Redaction r("user.email:hash");
-  ASSERT_EQ(r.run(RecordKind::kSpan, span), Outcome::kRedacted);
   json want = json_of(RecordKind::kSpan, span);
   set_string(*find_attribute(want["links"][0]["attributes"], "user.email"),
              hashed("link@example.com"));
@@ -458,7 +457,7 @@ TEST(RecordRedactor, RulesReachLinksResourceAndScopeAndEveryOtherFieldIsKept) {
              hashed("res@example.com"));
   set_string(*find_attribute(want["scope"]["attributes"], "user.email"),
              hashed("scope@example.com"));
-  EXPECT_EQ(json_of(RecordKind::kSpan, r.out()), want);
+  EXPECT_EQ(r.redacted_json(RecordKind::kSpan, span), want);
   // Present-but-empty strings stay present.
   const auto* s = flatbuffers::GetRoot<fb::Span>(r.out().data());
   ASSERT_NE(s->status_message(), nullptr);
@@ -468,11 +467,10 @@ TEST(RecordRedactor, RulesReachLinksResourceAndScopeAndEveryOtherFieldIsKept) {
 TEST(RecordRedactor, InputAlsoNamesTheReceivedPromptAttribute) {
   const std::vector<std::uint8_t> span = received_span();
   Redaction r("input:hash");
-  ASSERT_EQ(r.run(RecordKind::kSpan, span), Outcome::kRedacted);
   json want = json_of(RecordKind::kSpan, span);
   set_string(*find_attribute(want["attributes"], "gen_ai.prompt"),
              hashed("received secret prompt"));
-  EXPECT_EQ(json_of(RecordKind::kSpan, r.out()), want);
+  EXPECT_EQ(r.redacted_json(RecordKind::kSpan, span), want);
 }
 
 std::vector<std::uint8_t> log_with_body(const char* body, const Attributes* body_value_entries) {
@@ -550,18 +548,16 @@ TEST(RecordRedactor, AStructuredBodyFollowsTheBodyRuleAlone) {
   const std::vector<std::uint8_t> log = structured_log();
   // An attribute rule does not reach into the body.
   Redaction attributes_only("user.email");
-  ASSERT_EQ(attributes_only.run(RecordKind::kLog, log), Outcome::kRedacted);
   json want = json_of(RecordKind::kLog, log);
   erase_attribute(want["attributes"], "user.email");
-  EXPECT_EQ(json_of(RecordKind::kLog, attributes_only.out()), want);
+  EXPECT_EQ(attributes_only.redacted_json(RecordKind::kLog, log), want);
   // The body rule does, to every value in it.
   Redaction body("body:hash");
-  ASSERT_EQ(body.run(RecordKind::kLog, log), Outcome::kRedacted);
   want = json_of(RecordKind::kLog, log);
   set_string(*find_attribute(want["body_value"]["values"], "user.email"),
              hashed("in-body@example.com"));
   set_string(*find_attribute(want["body_value"]["values"], "count"), hashed("5"));
-  EXPECT_EQ(json_of(RecordKind::kLog, body.out()), want);
+  EXPECT_EQ(body.redacted_json(RecordKind::kLog, log), want);
   Redaction dropped("body");
   ASSERT_EQ(dropped.run(RecordKind::kLog, log), Outcome::kRedacted);
   EXPECT_EQ(flatbuffers::GetRoot<fb::LogRecord>(dropped.out().data())->body_value(), nullptr);
@@ -624,10 +620,9 @@ std::vector<std::uint8_t> rich_metric() {
 TEST(RecordRedactor, MetricAttributesRedactedEveryOtherFieldKept) {
   const std::vector<std::uint8_t> metric = rich_metric();
   Redaction r("user.email:truncate=1");
-  ASSERT_EQ(r.run(RecordKind::kMetric, metric), Outcome::kRedacted);
   json want = json_of(RecordKind::kMetric, metric);
   (*find_attribute(want["attributes"], "user.email"))["value"] = "m";
-  EXPECT_EQ(json_of(RecordKind::kMetric, r.out()), want);
+  EXPECT_EQ(r.redacted_json(RecordKind::kMetric, metric), want);
   const auto* m = flatbuffers::GetRoot<fb::Metric>(r.out().data());
   ASSERT_NE(m->positive_bucket_counts(), nullptr);
   EXPECT_EQ(m->positive_bucket_counts()->Get(1), 6u);
