@@ -35,7 +35,9 @@
 //             UTF-8, a bytes value's bytes, an integer's decimal digits, a double's shortest
 //             round-trip text (std::to_chars), a bool's "true" / "false"; so any
 //             HMAC-SHA256 implementation given the key and the value gives the same digits.
-//             Every hashed value becomes a string; empty values stay empty.
+//             Every hashed value becomes a string (a Record's data: the text's bytes); empty
+//             values stay empty; a value of an attribute type this version does not know is
+//             left out (it cannot be hashed as what it is).
 //   truncate  strings are cut to at most N bytes, at a UTF-8 character boundary; bytes
 //             values to N bytes; numbers and bools are kept.
 // hash and truncate apply to every value inside a key/value list or array (keys are kept).
