@@ -342,12 +342,14 @@ TEST(SpoolctlForward, RedactRulesApplyBeforeTheSinkEncodes) {
 
   // The same log into a JSON-lines file on another cursor: the completions hash alike.
   const std::string file = tmp.sub("out.jsonl");
-  ProcessResult again = spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--cursor", "file",
-                                  "--redact", "input,output:hash", "--redact-key-file", key});
+  ProcessResult again =
+      spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--cursor", "file", "--redact",
+                "input,output:hash", "--redact-key-file", key});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   const std::string text = testing::read_file(file);
   EXPECT_EQ(text.find("gen_ai.prompt"), std::string::npos);
-  const std::string first = receiver.requests().front().items.front().attributes.at("gen_ai.completion");
+  const std::string first =
+      receiver.requests().front().items.front().attributes.at("gen_ai.completion");
   EXPECT_NE(text.find(first), std::string::npos);
 }
 
@@ -356,17 +358,21 @@ TEST(SpoolctlForward, BadRedactionExits2NamingTheItemAndSendsNothing) {
   const std::string dir = tmp.sub("log");
   const std::string file = tmp.sub("out.jsonl");
   produce(dir, 10);
-  ProcessResult bad = spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--redact", "input,output:hsh"});
+  ProcessResult bad = spoolctl(
+      {"forward", dir, "--to", "jsonl:" + file, "--drain", "--redact", "input,output:hsh"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--redact: 'input,output:hsh': item 2 'output:hsh': unknown action 'hsh'"),
             std::string::npos)
       << bad.err;
-  ProcessResult keyless = spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--redact", "output:hash"});
+  ProcessResult keyless =
+      spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--redact", "output:hash"});
   EXPECT_EQ(keyless.exit_code, 2);
   EXPECT_NE(keyless.err.find("needs a key (--redact-key-file)"), std::string::npos) << keyless.err;
-  ProcessResult no_rules = spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--redact-key-file", file});
+  ProcessResult no_rules =
+      spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--redact-key-file", file});
   EXPECT_EQ(no_rules.exit_code, 2);
-  EXPECT_NE(no_rules.err.find("--redact-key-file needs --redact"), std::string::npos) << no_rules.err;
+  EXPECT_NE(no_rules.err.find("--redact-key-file needs --redact"), std::string::npos)
+      << no_rules.err;
   EXPECT_NE(::access(file.c_str(), F_OK), 0);  // no sink was made
 }
 

@@ -278,13 +278,15 @@ TEST_F(Spoold, RedactsPerSinkWhatItReceived) {
   const std::string redacted = dir_.sub("redacted.jsonl");
   const std::string plain = dir_.sub("plain.jsonl");
   const std::string config = dir_.sub("spoold.toml");
-  write_file(config, "[[sink]]\nurl = \"jsonl:" + redacted + "\"\nredact = [\"input\", \"user.*\"]\n" +
+  write_file(config, "[[sink]]\nurl = \"jsonl:" + redacted +
+                         "\"\nredact = [\"input\", \"user.*\"]\n" +
                          "[[sink]]\nurl = \"jsonl:" + plain + "\"\n");
   auto agent = start({"--config", config});
   // Spans as an OpenTelemetry SDK sends them: the prompt is the attribute gen_ai.prompt.
   json request = json::parse(json_spans(0, 4));
   for (json& span : request["resourceSpans"][0]["scopeSpans"][0]["spans"]) {
-    span["attributes"].push_back({{"key", "gen_ai.prompt"}, {"value", {{"stringValue", "SECRET-PROMPT"}}}});
+    span["attributes"].push_back(
+        {{"key", "gen_ai.prompt"}, {"value", {{"stringValue", "SECRET-PROMPT"}}}});
     span["attributes"].push_back({{"key", "user.id"}, {"value", {{"stringValue", "SECRET-USER"}}}});
   }
   auto res = client(*agent).Post("/v1/traces", request.dump(), "application/json");

@@ -45,9 +45,9 @@
 #include <utility>
 #include <vector>
 
+#include "engine/forward/secret_redaction.h"
 #include "engine/sinks/otlp/http_header_sources.h"
 #include "engine/sinks/sink_for_url.h"
-#include "engine/forward/secret_redaction.h"
 #include "segment/log_state.h"
 #include "spool/forwarder.h"
 #include "spool/forwarder_options.h"
@@ -225,9 +225,11 @@ Result<std::unique_ptr<Sink>> make_sink(const ForwardArgs& args, mode_t file_mod
     return Status::invalid_argument("--redact-key-file needs --redact");
   }
   std::vector<std::string> warnings;
-  auto redaction = redaction_options(args.redact, args.redact_key_file, "--redact-key-file", &warnings);
+  auto redaction =
+      redaction_options(args.redact, args.redact_key_file, "--redact-key-file", &warnings);
   if (!redaction) return Status::invalid_argument("--redact: " + redaction.status().message());
-  for (const std::string& w : warnings) std::fprintf(stderr, "spoolctl forward: warning: %s\n", w.c_str());
+  for (const std::string& w : warnings)
+    std::fprintf(stderr, "spoolctl forward: warning: %s\n", w.c_str());
   auto sink = engine::make_sink_for_url(url, std::move(o), file_mode);
   if (!sink && sink.status().code() == StatusCode::kInvalidArgument) {
     return Status::invalid_argument("--to " + sink.status().message());  // names the flag

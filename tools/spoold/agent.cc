@@ -8,9 +8,9 @@
 
 #include "engine/forward/secret_redaction.h"
 #include "engine/sinks/sink_for_url.h"
+#include "report/prometheus_text.h"
 #include "spool/producers.h"
 #include "spool/redacting_sink.h"
-#include "report/prometheus_text.h"
 #include "tools/spoold/receiver_metrics.h"
 
 namespace spool::tools {

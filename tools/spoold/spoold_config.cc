@@ -160,8 +160,8 @@ Status ConfigLoader::load_arguments(const Arguments& args) {
     config_->sinks.clear();
     sink_where_.clear();
     for (const auto& url : args.to) {
-      config_->sinks.push_back(
-          SinkConfig{.url = url, .redact = args.redact, .redact_key_file = args.redact_key_file.value_or("")});
+      config_->sinks.push_back(SinkConfig{
+          .url = url, .redact = args.redact, .redact_key_file = args.redact_key_file.value_or("")});
       sink_where_.push_back("--to");
     }
   } else if (!args.redact.empty() || args.redact_key_file) {
@@ -314,8 +314,8 @@ Status parse_arguments(int argc, const char* const* argv, Arguments* args) {
       if (!k.flag.empty() && k.flag == name) key = &k;
     }
     const bool known = key != nullptr || name == "--config" || name == "--to" ||
-                       name == "--resource-attribute" || name == "--buffer" ||
-                       name == "--redact" || name == "--redact-key-file";
+                       name == "--resource-attribute" || name == "--buffer" || name == "--redact" ||
+                       name == "--redact-key-file";
     if (!known)
       return Status::invalid_argument("unknown option " + std::string(name) + " (see --help)");
     if (!value) {

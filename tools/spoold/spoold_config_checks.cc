@@ -106,10 +106,12 @@ Status ConfigLoader::finish_sinks() {
 Status ConfigLoader::finish_redaction(const std::string& where, SinkConfig* sink) {
   const bool from_flags = where == "--to";
   if (!sink->redact_key_file.empty() && sink->redact.empty()) {
-    return from_flags ? error("--redact-key-file", "needs --redact") : error(where, "redact_key_file needs redact");
+    return from_flags ? error("--redact-key-file", "needs --redact")
+                      : error(where, "redact_key_file needs redact");
   }
-  auto redaction = redaction_options(sink->redact, sink->redact_key_file,
-                                     from_flags ? "--redact-key-file" : "redact_key_file", &out_->warnings);
+  auto redaction =
+      redaction_options(sink->redact, sink->redact_key_file,
+                        from_flags ? "--redact-key-file" : "redact_key_file", &out_->warnings);
   if (!redaction) {
     return from_flags ? error("--redact", redaction.status().message())
                       : error(where, "redact: " + redaction.status().message());

@@ -93,8 +93,8 @@ Result<std::string> read_small_file(const std::string& path, std::size_t max_byt
 namespace {
 
 Status load_sink_table(const toml::table& table, const std::string& where, SinkConfig* sink) {
-  static constexpr std::string_view kSinkKeys[] = {"url",      "cursor", "headers",        "compression",
-                                                   "encoding", "redact", "redact_key_file"};
+  static constexpr std::string_view kSinkKeys[] = {
+      "url", "cursor", "headers", "compression", "encoding", "redact", "redact_key_file"};
   for (auto&& [k, node] : table) {
     const std::string key(k.str());
     const std::string at = where + "." + key;
@@ -106,12 +106,14 @@ Status load_sink_table(const toml::table& table, const std::string& where, SinkC
       }
       const toml::array* items = node.as_array();
       if (items == nullptr)
-        return error(at, std::string("expected an array of strings, got ") + toml_type_name(node.type()));
+        return error(
+            at, std::string("expected an array of strings, got ") + toml_type_name(node.type()));
       for (std::size_t i = 0; i < items->size(); ++i) {
         auto text = items->get(i)->value_exact<std::string>();
         if (!text) {
-          return error(at + "[" + std::to_string(i) + "]",
-                       std::string("expected a string, got ") + toml_type_name(items->get(i)->type()));
+          return error(
+              at + "[" + std::to_string(i) + "]",
+              std::string("expected a string, got ") + toml_type_name(items->get(i)->type()));
         }
         sink->redact.push_back(*text);
       }

@@ -56,9 +56,11 @@ std::string spoold_config_json(const SpooldConfig& c) {
     s["compression"] = sink.compression.empty() ? "default" : sink.compression;
     s["encoding"] = sink.encoding.empty() ? "protobuf" : sink.encoding;
     nlohmann::ordered_json redact = nlohmann::ordered_json::array();
-    for (const RedactionRule& rule : sink.redaction.rules) redact.push_back(redaction_rule_text(rule));
+    for (const RedactionRule& rule : sink.redaction.rules)
+      redact.push_back(redaction_rule_text(rule));
     s["redact"] = std::move(redact);
-    if (!sink.redact_key_file.empty()) s["redact_key_file"] = sink.redact_key_file;  // never the key
+    if (!sink.redact_key_file.empty())
+      s["redact_key_file"] = sink.redact_key_file;  // never the key
     sinks.push_back(std::move(s));
   }
   j["sinks"] = std::move(sinks);
