@@ -81,7 +81,7 @@ set_property(TARGET spool_static PROPERTY INTERFACE_LINK_LIBRARIES
              $<INSTALL_INTERFACE:Threads::Threads>
              $<INSTALL_INTERFACE:stdc++>
              $<INSTALL_INTERFACE:m>)
-set(SPOOL_PRIVATE_PKG_CONFIG_MODULES liburing libxxhash libzstd libcurl rdkafka)
+set(SPOOL_PRIVATE_PKG_CONFIG_MODULES liburing libxxhash libzstd libcurl rdkafka libcrypto)
 
 # Two export sets, so that find_package(spool) for the shared library needs none of the
 # development files libspool.a's dependencies need (spoolConfig.cmake.in).
@@ -118,7 +118,7 @@ endforeach()
 # pkg-config --static would then also list what each of them links when static (libcurl's
 # TLS, LDAP, Kerberos, ...), whereas libspool.a is linked against the shared system libraries.
 set(SPOOL_PC_LIBS_PRIVATE "")
-foreach(library ${URING_LIBRARIES} ${XXHASH_LIBRARIES} ${ZSTD_LIBRARIES} ${CURL_LIBRARIES} ${RDKAFKA_LIBRARIES} z stdc++ m)
+foreach(library ${URING_LIBRARIES} ${XXHASH_LIBRARIES} ${ZSTD_LIBRARIES} ${CURL_LIBRARIES} ${RDKAFKA_LIBRARIES} ${CRYPTO_LIBRARIES} z stdc++ m)
   string(APPEND SPOOL_PC_LIBS_PRIVATE " -l${library}")
 endforeach()
 string(APPEND SPOOL_PC_LIBS_PRIVATE " -pthread")

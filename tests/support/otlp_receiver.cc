@@ -180,6 +180,7 @@ void OtlpReceiver::decode_into(const std::string& encoding, const std::string& b
     return;
   }
   OtlpDecodeResult result = decode_otlp(info.signal, *format, decoded);
+  info.body = std::move(decoded);
   info.decode_error = std::move(result.error);
   info.items = std::move(result.items);
   for (const auto& item : info.items) {

@@ -60,6 +60,7 @@ class OtlpReceiver {
     std::size_t wire_bytes = 0;     // request body as received (compressed)
     std::size_t decoded_bytes = 0;  // after undoing Content-Encoding
     std::string decode_error;       // "" when the body decoded (answered 400 otherwise)
+    std::string body;               // the body after undoing Content-Encoding
     std::vector<OtlpItem> items;    // decoded spans / log records / data points
     std::vector<std::string> keys;  // their idempotency keys, in body order ("" if missing)
     std::vector<std::uint64_t> offsets;  // offsets parsed from the keys (malformed keys skipped)

@@ -311,5 +311,70 @@ TEST(SpoolctlForward, BadArgumentsExit2WithAMessage) {
   }
 }
 
+TEST(SpoolctlForward, RedactRulesApplyBeforeTheSinkEncodes) {
+  OtlpReceiver receiver;
+  ASSERT_TRUE(receiver.start());
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  produce(dir, 200);
+  const std::string key = tmp.sub("redact.key");
+  testing::write_file(key, "0123456789abcdef0123456789abcdef\n");
+  ASSERT_EQ(::chmod(key.c_str(), 0600), 0);
+  ProcessResult r = spoolctl({"forward", dir, "--to", receiver.endpoint(), "--drain", "--redact",
+                              "input, output:hash", "--redact", "request_id:truncate=4",
+                              "--redact-key-file", key});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(summary_of(r).at("delivered"), 200);
+  EXPECT_TRUE(r.err.empty()) << r.err;  // a private key file: no warning
+  std::size_t spans = 0;
+  for (const auto& request : receiver.requests()) {
+    for (const auto& item : request.items) {
+      ++spans;
+      EXPECT_FALSE(item.attributes.contains("gen_ai.prompt"));
+      ASSERT_TRUE(item.attributes.contains("gen_ai.completion"));
+      EXPECT_TRUE(item.attributes.at("gen_ai.completion").starts_with("hmac-sha256:"));
+      EXPECT_EQ(item.attributes.at("gen_ai.completion").size(), 12u + 64u);
+      EXPECT_EQ(item.attributes.at("request_id").size(), 4u);
+      EXPECT_EQ(item.attributes.at("env"), "production");  // untouched
+    }
+  }
+  EXPECT_EQ(spans, 200u);
+
+  // The same log into a JSON-lines file on another cursor: the completions hash alike.
+  const std::string file = tmp.sub("out.jsonl");
+  ProcessResult again =
+      spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--cursor", "file", "--redact",
+                "input,output:hash", "--redact-key-file", key});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  const std::string text = testing::read_file(file);
+  EXPECT_EQ(text.find("gen_ai.prompt"), std::string::npos);
+  const std::string first =
+      receiver.requests().front().items.front().attributes.at("gen_ai.completion");
+  EXPECT_NE(text.find(first), std::string::npos);
+}
+
+TEST(SpoolctlForward, BadRedactionExits2NamingTheItemAndSendsNothing) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  const std::string file = tmp.sub("out.jsonl");
+  produce(dir, 10);
+  ProcessResult bad = spoolctl(
+      {"forward", dir, "--to", "jsonl:" + file, "--drain", "--redact", "input,output:hsh"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--redact: 'input,output:hsh': item 2 'output:hsh': unknown action 'hsh'"),
+            std::string::npos)
+      << bad.err;
+  ProcessResult keyless =
+      spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--redact", "output:hash"});
+  EXPECT_EQ(keyless.exit_code, 2);
+  EXPECT_NE(keyless.err.find("needs a key (--redact-key-file)"), std::string::npos) << keyless.err;
+  ProcessResult no_rules =
+      spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--redact-key-file", file});
+  EXPECT_EQ(no_rules.exit_code, 2);
+  EXPECT_NE(no_rules.err.find("--redact-key-file needs --redact"), std::string::npos)
+      << no_rules.err;
+  EXPECT_NE(::access(file.c_str(), F_OK), 0);  // no sink was made
+}
+
 }  // namespace
 }  // namespace spool

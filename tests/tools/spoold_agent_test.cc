@@ -274,6 +274,34 @@ TEST_F(Spoold, ForwardsToEachSinkThroughItsOwnCursorAndDrainsOnSigterm) {
   EXPECT_NE(cursors.out.find("sink-1"), std::string::npos) << cursors.out;
 }
 
+TEST_F(Spoold, RedactsPerSinkWhatItReceived) {
+  const std::string redacted = dir_.sub("redacted.jsonl");
+  const std::string plain = dir_.sub("plain.jsonl");
+  const std::string config = dir_.sub("spoold.toml");
+  write_file(config, "[[sink]]\nurl = \"jsonl:" + redacted +
+                         "\"\nredact = [\"input\", \"user.*\"]\n" +
+                         "[[sink]]\nurl = \"jsonl:" + plain + "\"\n");
+  auto agent = start({"--config", config});
+  // Spans as an OpenTelemetry SDK sends them: the prompt is the attribute gen_ai.prompt.
+  json request = json::parse(json_spans(0, 4));
+  for (json& span : request["resourceSpans"][0]["scopeSpans"][0]["spans"]) {
+    span["attributes"].push_back(
+        {{"key", "gen_ai.prompt"}, {"value", {{"stringValue", "SECRET-PROMPT"}}}});
+    span["attributes"].push_back({{"key", "user.id"}, {"value", {{"stringValue", "SECRET-USER"}}}});
+  }
+  auto res = client(*agent).Post("/v1/traces", request.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  agent->kill(SIGTERM);
+  ASSERT_EQ(agent->wait().exit_code, 0);
+  ASSERT_EQ(json_lines(redacted).size(), 4u);
+  ASSERT_EQ(json_lines(plain).size(), 4u);
+  const std::string redacted_text = read_file(redacted);
+  EXPECT_EQ(redacted_text.find("SECRET"), std::string::npos) << redacted_text;
+  EXPECT_NE(redacted_text.find("\"seq\""), std::string::npos);  // the rest is there
+  EXPECT_NE(read_file(plain).find("SECRET-PROMPT"), std::string::npos);
+}
+
 TEST_F(Spoold, WhatWasAcknowledgedSurvivesSigkillAndIsForwardedAfterRestart) {
   const std::string out = dir_.sub("out.jsonl");
   {

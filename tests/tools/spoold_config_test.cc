@@ -446,9 +446,11 @@ TEST_F(SpooldConfigTest, ConfigFileErrorsNameTheFileAndTheKey) {
       file_error("[buffer]\nqueue_bytes = \"lots\"\n"),
       "config file " + path +
           ": buffer: queue_bytes: 'lots' is not a size (a number, optionally with K, M or G)");
-  EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\ncolour = \"red\"\n"),
-            "config file " + path +
-                ": sink[0].colour: unknown key (a sink has url, cursor, headers, compression, encoding, order, min_priority, min_severity, select)");
+  EXPECT_EQ(
+      file_error("[[sink]]\nurl = \"file:/x\"\ncolour = \"red\"\n"),
+      "config file " + path +
+          ": sink[0].colour: unknown key (a sink has url, cursor, headers, compression, encoding, "
+          "order, min_priority, min_severity, select, redact, redact_key_file)");
   EXPECT_EQ(file_error("[[sink]]\ncursor = \"x\"\n"),
             "config file " + path + ": sink[0]: url is missing");
   EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\nheaders = { k = 1 }\n"),
@@ -619,6 +621,98 @@ TEST_F(SpooldConfigTest, FlagValueForms) {
   ASSERT_TRUE(loaded.status.is_ok()) << loaded.status.message();
   EXPECT_EQ(loaded.line.config.dir, "--odd-dir");
   EXPECT_EQ(loaded.line.config.ack, AckMode::kWritten);
+}
+
+TEST_F(SpooldConfigTest, RedactionPerSinkInTheFile) {
+  const std::string key = private_file("redact.key", "0123456789abcdef-key\n");
+  const std::string path = config_file(
+      "dir = \"d\"\n[[sink]]\nurl = \"file:/a\"\nredact = [\"input\", \"output:hash,user.*\"]\n"
+      "redact_key_file = \"" +
+      key +
+      "\"\n[[sink]]\nurl = \"file:/b\"\nredact = \"body:truncate=4\"\n"
+      "[[sink]]\nurl = \"file:/c\"\n");
+  Loaded loaded = load({"--config", path});
+  ASSERT_TRUE(loaded.status.is_ok()) << loaded.status.message();
+  const auto& sinks = loaded.line.config.sinks;
+  ASSERT_EQ(sinks.size(), 3u);
+  std::vector<std::string> rules;
+  for (const RedactionRule& r : sinks[0].redaction.rules) rules.push_back(redaction_rule_text(r));
+  EXPECT_EQ(rules, (std::vector<std::string>{"input:drop", "output:hash", "user.*:drop"}));
+  EXPECT_EQ(sinks[0].redaction.hash_key,
+            "0123456789abcdef-key");  // the trailing newline is not the key's
+  ASSERT_EQ(sinks[1].redaction.rules.size(), 1u);
+  EXPECT_EQ(sinks[1].redaction.rules[0].truncate_bytes, 4u);
+  EXPECT_TRUE(sinks[1].redaction.hash_key.empty());
+  EXPECT_TRUE(sinks[2].redaction.rules.empty());
+  EXPECT_TRUE(loaded.line.warnings.empty());
+  // --print-config shows the rules and where the key is, never the key.
+  const std::string text = spoold_config_json(loaded.line.config);
+  EXPECT_EQ(text.find("0123456789abcdef-key"), std::string::npos) << text;
+  const auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j["sinks"][0]["redact"],
+            nlohmann::json::parse(R"(["input:drop","output:hash","user.*:drop"])"));
+  EXPECT_EQ(j["sinks"][0]["redact_key_file"], key);
+  EXPECT_EQ(j["sinks"][2]["redact"], nlohmann::json::array());
+  EXPECT_FALSE(j["sinks"][2].contains("redact_key_file"));
+}
+
+TEST_F(SpooldConfigTest, RedactionFlagsApplyToTheSinksOfTo) {
+  const std::string key = private_file("redact.key", "0123456789abcdef");
+  Loaded loaded = load({"--to", "file:/a", "--redact", "input", "--to", "http://h:1",
+                        "--redact=output:hash", "--redact-key-file", key, "d"});
+  ASSERT_TRUE(loaded.status.is_ok()) << loaded.status.message();
+  ASSERT_EQ(loaded.line.config.sinks.size(), 2u);
+  for (const SinkConfig& sink : loaded.line.config.sinks) {
+    ASSERT_EQ(sink.redaction.rules.size(), 2u) << sink.url;
+    EXPECT_EQ(sink.redaction.hash_key, "0123456789abcdef");
+  }
+  // --to replaces the file's sinks and their redaction with its own.
+  const std::string path =
+      config_file("dir = \"d\"\n[[sink]]\nurl = \"file:/a\"\nredact = [\"body\"]\n");
+  Loaded replaced = load({"--config", path, "--to", "file:/b"});
+  ASSERT_TRUE(replaced.status.is_ok()) << replaced.status.message();
+  EXPECT_TRUE(replaced.line.config.sinks[0].redaction.rules.empty());
+}
+
+TEST_F(SpooldConfigTest, RedactionErrorsNameTheSinkAndTheItem) {
+  EXPECT_EQ(error_of({"--redact", "input", "d"}),
+            "--redact: applies to the sinks of --to (a [[sink]] has redact and redact_key_file)");
+  EXPECT_EQ(error_of({"--to", "file:/a", "--redact", "input,outptu:hsh", "d"}),
+            "--redact: 'input,outptu:hsh': item 2 'outptu:hsh': unknown action 'hsh' (drop, hash "
+            "or truncate=N)");
+  EXPECT_EQ(error_of({"--to", "file:/a", "--redact", "output:hash", "d"}),
+            "--redact: rule 'output:hash' hashes, which needs a key (--redact-key-file)");
+  EXPECT_EQ(error_of({"--to", "file:/a", "--redact-key-file", "/k", "d"}),
+            "--redact-key-file: needs --redact");
+  EXPECT_EQ(error_of({"--to", "file:/a", "--redact", "input", "--redact", "input:truncate=3", "d"}),
+            "--redact: rule 'input:truncate=3' names input, which rule 'input:drop' names too");
+  const std::string short_key = private_file("short.key", "short");
+  EXPECT_NE(error_of({"--to", "file:/a", "--redact", "x:hash", "--redact-key-file", short_key, "d"})
+                .find("holds 5 bytes; a key needs at least 16"),
+            std::string::npos);
+  const std::string path =
+      config_file("dir = \"d\"\n[[sink]]\nurl = \"file:/a\"\nredact = [\"x:hash\"]\n");
+  EXPECT_EQ(error_of({"--config", path}),
+            "config file " + path +
+                ": sink[0]: redact: rule 'x:hash' hashes, which needs a key (redact_key_file)");
+  config_file("dir = \"d\"\n[[sink]]\nurl = \"file:/a\"\nredact_key_file = \"/k\"\n");
+  EXPECT_EQ(error_of({"--config", path}),
+            "config file " + path + ": sink[0]: redact_key_file needs redact");
+  config_file("dir = \"d\"\n[[sink]]\nurl = \"file:/a\"\nredact = [\"input\", 3]\n");
+  EXPECT_EQ(error_of({"--config", path}),
+            "config file " + path + ": sink[0].redact[1]: expected a string, got integer");
+  config_file("dir = \"d\"\n[[sink]]\nurl = \"file:/a\"\nredact = [\"\"]\n");
+  EXPECT_EQ(error_of({"--config", path}),
+            "config file " + path + ": sink[0]: redact: no rules (expected FIELD[:ACTION][,...])");
+  // A key readable by others is a warning, as for the token file.
+  const std::string open_key = dir_.sub("open.key");
+  testing::write_file(open_key, "0123456789abcdef");
+  ::chmod(open_key.c_str(), 0644);
+  Loaded warned =
+      load({"--to", "file:/a", "--redact", "x:hash", "--redact-key-file", open_key, "d"});
+  ASSERT_TRUE(warned.status.is_ok()) << warned.status.message();
+  ASSERT_EQ(warned.line.warnings.size(), 1u);
+  EXPECT_NE(warned.line.warnings[0].find("readable by group or others"), std::string::npos);
 }
 
 }  // namespace

@@ -25,6 +25,9 @@
 // Secrets: headers come from OTEL_EXPORTER_OTLP_HEADERS, --header-file or --header (the
 // first two keep them out of `ps`); a URL with user:pass@ is refused; whatever spool prints
 // or stores about the URL is redacted (engine/forward/secret_redaction.h).
+//
+// Record redaction: --redact rules (spool/redaction.h) wrap the sink in a redacting sink, so
+// what the rules name never reaches it; the hash action's key comes from --redact-key-file.
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -43,19 +46,21 @@
 #include <utility>
 #include <vector>
 
+#include "engine/forward/secret_redaction.h"
 #include "engine/sinks/otlp/http_header_sources.h"
 #include "engine/sinks/sink_for_url.h"
 #include "engine/forward/record_selection.h"
-#include "engine/forward/secret_redaction.h"
 #include "segment/log_state.h"
 #include "spool/forwarder.h"
 #include "spool/forwarder_options.h"
 #include "spool/otlp_http_sink.h"
+#include "spool/redacting_sink.h"
 #include "tools/buffer_option_names.h"
 #include "tools/cli_numbers.h"
 #include "tools/commands/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/log_directory.h"
+#include "tools/redaction_config.h"
 
 namespace spool::tools {
 
@@ -94,6 +99,8 @@ struct ForwardArgs {
   std::optional<std::uint64_t> drain_timeout_s;
   std::uint64_t drain_idle_ms = 1000;
   engine::OrderSelectionText order_selection;
+  std::vector<std::string> redact;  // rule lists, in order (spool/redaction.h)
+  std::string redact_key_file;
 };
 
 // "min_priority: ..." -> "min-priority: ...": the message names the flag.
@@ -224,11 +231,22 @@ Result<std::unique_ptr<Sink>> make_sink(const ForwardArgs& args, mode_t file_mod
       o.connect_timeout_ms = std::min(o.connect_timeout_ms, o.request_timeout_ms);
     }
   }
+  // The rules are checked before the sink is made (which creates a file sink's file).
+  if (!args.redact_key_file.empty() && args.redact.empty()) {
+    return Status::invalid_argument("--redact-key-file needs --redact");
+  }
+  std::vector<std::string> warnings;
+  auto redaction =
+      redaction_options(args.redact, args.redact_key_file, "--redact-key-file", &warnings);
+  if (!redaction) return Status::invalid_argument("--redact: " + redaction.status().message());
+  for (const std::string& w : warnings)
+    std::fprintf(stderr, "spoolctl forward: warning: %s\n", w.c_str());
   auto sink = engine::make_sink_for_url(url, std::move(o), file_mode);
   if (!sink && sink.status().code() == StatusCode::kInvalidArgument) {
     return Status::invalid_argument("--to " + sink.status().message());  // names the flag
   }
-  return sink;
+  if (!sink) return sink;
+  return make_redacting_sink(std::move(*sink), std::move(*redaction));
 }
 
 // ---- options ---------------------------------------------------------------------------
@@ -529,6 +547,16 @@ Command add_forward_command(CLI::App& app) {
                   "Interval of the time and hybrid strategies (default 1000)")
       ->transform(decimal_u64_validator())
       ->type_name("N");
+  cmd->add_option("--redact", args->redact,
+                  "Redaction rules (repeatable): FIELD[:drop|hash|truncate=N], comma-separated; "
+                  "FIELD is input, output, tool_input, tool_output, tool, body, data, an attribute "
+                  "key or a key prefix ending in '*' (e.g. input,output:hash,user.*)")
+      ->allow_extra_args(false)
+      ->type_name("RULES");
+  cmd->add_option("--redact-key-file", args->redact_key_file,
+                  "HMAC-SHA256 key of the hash action (at least 16 bytes; one trailing newline "
+                  "ignored). Refused if group/other-writable, a warning if group/other-readable")
+      ->type_name("PATH");
   cmd->add_option("--max-retries", args->max_retries,
                   "Retries of a failing record before it is dead-lettered (default 8; outages "
                   "of the sink itself do not count)")
@@ -568,6 +596,10 @@ Command add_forward_command(CLI::App& app) {
       "are sent but shown only as REDACTED in every error, cursor file and dead letter.\n"
       "401/403/407 (sink_auth), 404/405/3xx and TLS errors (sink_misconfigured) are outages: "
       "nothing is dead-lettered, forwarding waits with back-off. 413 halves the batch.\n"
+      "Redaction: each record is rewritten before the sink encodes it: drop leaves the field "
+      "out, hash replaces it with hmac-sha256:<hex> (keyed: --redact-key-file), truncate=N "
+      "keeps at most N bytes (UTF-8 safe). input/output/tool_input/tool_output also name the "
+      "gen_ai.* attributes they are sent as. Raw frames are passed as they are.\n"
       "On a terminal, stderr shows progress (delivered, lag, records/s, circuit state).\n"
       "Output at exit: one JSON object with this session's figures: cursor, sink, delivered, "
       "dead_lettered, failed, retried, dropped_unforwarded, not_selected, bytes_sent, seconds, records_per_s, "

@@ -8,8 +8,9 @@
 
 #include "engine/forward/secret_redaction.h"
 #include "engine/sinks/sink_for_url.h"
-#include "spool/producers.h"
 #include "report/prometheus_text.h"
+#include "spool/producers.h"
+#include "spool/redacting_sink.h"
 #include "tools/spoold/receiver_metrics.h"
 
 namespace spool::tools {
@@ -26,6 +27,7 @@ Result<std::unique_ptr<spool::Sink>> sink_for(const SpooldConfig& c, const SinkC
   // A record received over OTLP keeps its own resource; these fill only keys it lacks.
   http.resource_attributes = effective_resource_attributes(c);
   auto sink = engine::make_sink_for_url(s.url, std::move(http), 0600);
+  if (sink) sink = make_redacting_sink(std::move(*sink), s.redaction);  // none: the sink itself
   if (!sink) return Status(sink.status().code(), "sink " + s.cursor + ": " + sink.status().message());
   return sink;
 }

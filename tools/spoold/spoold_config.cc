@@ -160,9 +160,13 @@ Status ConfigLoader::load_arguments(const Arguments& args) {
     config_->sinks.clear();
     sink_where_.clear();
     for (const auto& url : args.to) {
-      config_->sinks.push_back(SinkConfig{.url = url});
+      config_->sinks.push_back(SinkConfig{
+          .url = url, .redact = args.redact, .redact_key_file = args.redact_key_file.value_or("")});
       sink_where_.push_back("--to");
     }
+  } else if (!args.redact.empty() || args.redact_key_file) {
+    return error(args.redact.empty() ? "--redact-key-file" : "--redact",
+                 "applies to the sinks of --to (a [[sink]] has redact and redact_key_file)");
   }
   return Status::ok();
 }
@@ -253,6 +257,11 @@ std::string help_text() {
   }
   line("--to URL", "a sink (repeatable): http(s)://HOST:PORT[/prefix], file:PATH, jsonl:PATH",
        "OTEL_EXPORTER_OTLP_ENDPOINT (+ _HEADERS, _COMPRESSION), [[sink]]");
+  line("--redact RULES",
+       "redaction rules for the sinks of --to (repeatable): FIELD[:drop|hash|truncate=N],...",
+       "[[sink]] redact");
+  line("--redact-key-file FILE", "the HMAC key of --redact's hash action",
+       "[[sink]] redact_key_file");
   line("--resource-attribute K=V", "an OTLP resource attribute (repeatable)",
        "OTEL_RESOURCE_ATTRIBUTES, [resource]");
   std::string buffer_keys;
@@ -305,7 +314,8 @@ Status parse_arguments(int argc, const char* const* argv, Arguments* args) {
       if (!k.flag.empty() && k.flag == name) key = &k;
     }
     const bool known = key != nullptr || name == "--config" || name == "--to" ||
-                       name == "--resource-attribute" || name == "--buffer";
+                       name == "--resource-attribute" || name == "--buffer" || name == "--redact" ||
+                       name == "--redact-key-file";
     if (!known)
       return Status::invalid_argument("unknown option " + std::string(name) + " (see --help)");
     if (!value) {
@@ -320,6 +330,10 @@ Status parse_arguments(int argc, const char* const* argv, Arguments* args) {
       args->to.push_back(std::move(*value));
     else if (name == "--resource-attribute")
       args->resource.push_back(std::move(*value));
+    else if (name == "--redact")
+      args->redact.push_back(std::move(*value));
+    else if (name == "--redact-key-file")
+      args->redact_key_file = std::move(*value);
     else
       args->buffer.push_back(std::move(*value));
   }

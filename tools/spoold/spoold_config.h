@@ -36,6 +36,7 @@
 
 #include "engine/forward/record_selection.h"
 #include "spool/buffer_options.h"
+#include "spool/redaction.h"
 #include "spool/status.h"
 
 namespace spool::tools {
@@ -61,6 +62,11 @@ struct SinkConfig {
   std::string min_priority;  // low, normal, high, critical
   std::string min_severity;  // trace .. fatal or 0..24 (log records)
   std::string select;        // span,log,metric,record,raw,record:TYPE
+  // Redaction (spool/redaction.h): rule lists as given, in order, and the file holding the
+  // hash action's key; checked at load into `redaction` (which holds the key: a secret).
+  std::vector<std::string> redact;
+  std::string redact_key_file;
+  RedactionOptions redaction;
 };
 
 // The sink's order and selection keys in the form the forwarder's options take them.

@@ -12,6 +12,7 @@
 #include "engine/sinks/kafka/kafka_producer_config.h"
 #include "engine/sinks/kafka/kafka_url.h"
 #include "segment/cursor_store.h"
+#include "tools/redaction_config.h"
 #include "tools/spoold/spoold_config_loader.h"
 
 namespace spool::tools::config_loading {
@@ -100,6 +101,7 @@ Status ConfigLoader::finish_sinks() {
       return error(where, s.message());
     }
     if (!sink.headers.empty() && !http) return error(where, "headers apply to http(s) sinks only");
+    SPOOL_RETURN_IF_ERROR(finish_redaction(where, &sink));
     for (const auto& [name, value] : sink.headers) {
       const bool bad_name = name.empty() || std::any_of(name.begin(), name.end(), [](char c) {
                               return static_cast<unsigned char>(c) <= 0x20 || c == ':' || c == 0x7f;
@@ -113,6 +115,25 @@ Status ConfigLoader::finish_sinks() {
       }
     }
   }
+  return Status::ok();
+}
+
+// The sink's rules and key, checked and read (the key file like every secret file). The
+// sinks of --to got theirs from --redact and --redact-key-file, which the errors name.
+Status ConfigLoader::finish_redaction(const std::string& where, SinkConfig* sink) {
+  const bool from_flags = where == "--to";
+  if (!sink->redact_key_file.empty() && sink->redact.empty()) {
+    return from_flags ? error("--redact-key-file", "needs --redact")
+                      : error(where, "redact_key_file needs redact");
+  }
+  auto redaction =
+      redaction_options(sink->redact, sink->redact_key_file,
+                        from_flags ? "--redact-key-file" : "redact_key_file", &out_->warnings);
+  if (!redaction) {
+    return from_flags ? error("--redact", redaction.status().message())
+                      : error(where, "redact: " + redaction.status().message());
+  }
+  sink->redaction = std::move(*redaction);
   return Status::ok();
 }
 

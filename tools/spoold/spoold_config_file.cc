@@ -93,12 +93,33 @@ Result<std::string> read_small_file(const std::string& path, std::size_t max_byt
 namespace {
 
 Status load_sink_table(const toml::table& table, const std::string& where, SinkConfig* sink) {
-  static constexpr std::string_view kSinkKeys[] = {"url",   "cursor",       "headers",      "compression",
-                                                   "encoding", "order", "min_priority", "min_severity",
-                                                   "select"};
+  static constexpr std::string_view kSinkKeys[] = {
+      "url",          "cursor",       "headers", "compression", "encoding",       "order",
+      "min_priority", "min_severity", "select",  "redact",      "redact_key_file"};
   for (auto&& [k, node] : table) {
     const std::string key(k.str());
     const std::string at = where + "." + key;
+    if (key == "redact") {
+      // A list of rule lists ("input", "output:hash"), or one string.
+      if (auto text = node.value_exact<std::string>()) {
+        sink->redact.push_back(*text);
+        continue;
+      }
+      const toml::array* items = node.as_array();
+      if (items == nullptr)
+        return error(
+            at, std::string("expected an array of strings, got ") + toml_type_name(node.type()));
+      for (std::size_t i = 0; i < items->size(); ++i) {
+        auto text = items->get(i)->value_exact<std::string>();
+        if (!text) {
+          return error(
+              at + "[" + std::to_string(i) + "]",
+              std::string("expected a string, got ") + toml_type_name(items->get(i)->type()));
+        }
+        sink->redact.push_back(*text);
+      }
+      continue;
+    }
     if (key == "headers") {
       const toml::table* headers = node.as_table();
       if (headers == nullptr)
@@ -133,6 +154,8 @@ Status load_sink_table(const toml::table& table, const std::string& where, SinkC
       sink->min_severity = *text;
     else if (key == "select")
       sink->select = *text;
+    else if (key == "redact_key_file")
+      sink->redact_key_file = *text;
     else
       sink->compression = *text;
   }

@@ -59,6 +59,12 @@ std::string spoold_config_json(const SpooldConfig& c) {
     s["min_priority"] = sink.min_priority.empty() ? "low" : sink.min_priority;
     s["min_severity"] = sink.min_severity.empty() ? "0" : sink.min_severity;
     s["select"] = sink.select.empty() ? "all" : sink.select;
+    nlohmann::ordered_json redact = nlohmann::ordered_json::array();
+    for (const RedactionRule& rule : sink.redaction.rules)
+      redact.push_back(redaction_rule_text(rule));
+    s["redact"] = std::move(redact);
+    if (!sink.redact_key_file.empty())
+      s["redact_key_file"] = sink.redact_key_file;  // never the key
     sinks.push_back(std::move(s));
   }
   j["sinks"] = std::move(sinks);

@@ -40,6 +40,8 @@ Result<std::string> read_small_file(const std::string& path, std::size_t max_byt
 struct Arguments {
   std::vector<std::pair<const ConfigKey*, std::string>> values;  // in order
   std::vector<std::string> to;
+  std::vector<std::string> redact;             // --redact, for the sinks of --to
+  std::optional<std::string> redact_key_file;  // --redact-key-file, for the sinks of --to
   std::vector<std::string> resource;  // KEY=VALUE
   std::vector<std::string> buffer;    // NAME=VALUE
   std::optional<std::string> config_file;
@@ -82,6 +84,7 @@ class ConfigLoader {
     return it == origin_.end() ? std::string(fallback) : it->second.where;
   }
   Status finish_sinks();
+  Status finish_redaction(const std::string& where, SinkConfig* sink);
   Status read_token_file();
 
   SpooldCommandLine* out_;

@@ -1,14 +1,9 @@
 #include "engine/sinks/otlp/http_header_sources.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+
+#include "engine/forward/secret_file.h"
 
 namespace spool::engine {
 
@@ -24,12 +19,6 @@ bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-std::string octal_mode(mode_t mode) {
-  char b[8];
-  std::snprintf(b, sizeof b, "%03o", static_cast<unsigned>(mode & 0777));
-  return b;
 }
 
 }  // namespace
@@ -83,45 +72,13 @@ Result<HttpHeaders> parse_header_file_text(std::string_view text, std::string_vi
 }
 
 Result<HeaderFile> read_header_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::invalid_argument("header file " + path + ": " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int e = errno;
-    ::close(fd);
-    return Status::invalid_argument("header file " + path + ": " + std::strerror(e));
-  }
-  auto refuse = [&](std::string why) -> Status {
-    ::close(fd);
-    return Status::invalid_argument("header file " + path + " " + why);
-  };
-  if (!S_ISREG(st.st_mode)) return refuse("is not a regular file");
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    return refuse("is writable by group or others (mode " + octal_mode(st.st_mode) +
-                  "): anyone who can write it can change the credentials; chmod 600 it");
-  }
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxHeaderFileBytes) {
-    return refuse("is larger than " + std::to_string(kMaxHeaderFileBytes) + " bytes");
-  }
-  std::string text(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t got = 0;
-  while (got < text.size()) {
-    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return refuse(std::string("cannot be read: ") + std::strerror(errno));
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  text.resize(got);
-  ::close(fd);
-  auto headers = parse_header_file_text(text, path);
+  auto secret = read_secret_file(path, "header file", "credentials", kMaxHeaderFileBytes);
+  if (!secret) return secret.status();
+  auto headers = parse_header_file_text(secret->text, path);
   if (!headers) return headers.status();
   HeaderFile file;
   file.headers = std::move(*headers);
-  if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
-    file.warnings.push_back("header file " + path + " is readable by group or others (mode " + octal_mode(st.st_mode) +
-                            "); its credentials are exposed to them: chmod 600 it");
-  }
+  file.warnings = std::move(secret->warnings);
   return file;
 }
 
