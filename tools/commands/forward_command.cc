@@ -52,6 +52,7 @@
 #include "engine/sinks/sink_for_url.h"
 #include "engine/forward/secret_redaction.h"
 #include "segment/log_state.h"
+#include "spool/cursors.h"
 #include "spool/forwarder.h"
 #include "spool/forwarder_options.h"
 #include "spool/otlp_http_sink.h"
