@@ -112,7 +112,8 @@ class RecordScan {
 class Reader {
  public:
   // Opens the log in `dir` read-only. NotFound when the directory does not exist,
-  // InvalidArgument when it is not a spool log.
+  // InvalidArgument when it holds files but is not a spool log; an empty directory reads as
+  // an empty log (and stays empty).
   static Result<std::unique_ptr<Reader>> open(const std::string& dir);
   ~Reader();
   Reader(const Reader&) = delete;

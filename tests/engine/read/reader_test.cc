@@ -297,6 +297,13 @@ TEST(Reader, AnEmptyLogHasNoRecords) {
 TEST(Reader, OpenRefusesWhatIsNotALog) {
   TempDir tmp;
   expect_error(Reader::open(tmp.sub("missing")), StatusCode::kNotFound);
+  std::filesystem::create_directory(tmp.sub("empty"));
+  {
+    auto empty = open_reader(tmp.sub("empty"));
+    ASSERT_TRUE(empty);
+    EXPECT_TRUE(read_selection(*empty, {}).empty());
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(tmp.sub("empty"))) << "a reader creates nothing";
   testing::write_file(tmp.sub("notes.txt"), "not a log");
   expect_error(Reader::open(tmp.path()), StatusCode::kInvalidArgument);
   EXPECT_FALSE(std::filesystem::exists(tmp.sub("LOCK")));
