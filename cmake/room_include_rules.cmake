@@ -2,7 +2,7 @@
 # those of the rooms below it, so the dependency direction of the libraries
 #
 #   spool_capi -> spool_report -> spool_ingest -> spool_sinks -> spool_forward -> spool_produce -> spool_record, spool_segment -> spool_io
-#   spool_read -> spool_record, spool_segment
+#   spool_read -> spool_record, spool_segment (spool_engine, so spool_report and spool_capi, link it too)
 #
 # holds for the headers too (a static library would otherwise happily compile an upward
 # include and fail, or not, only at some later link). Include paths are rooted at the
@@ -26,7 +26,7 @@ set(SPOOL_ROOM_RULES
   "engine/sinks|engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/"
   "engine/ingest|engine/ingest/,engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/"
   "report|report/,engine/ingest/,engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/"
-  "capi|capi/,report/,engine/ingest/,engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/")
+  "capi|capi/,report/,engine/ingest/,engine/sinks/,engine/forward/,engine/produce/,engine/read/,engine/record/,segment/,io/")
 # Public headers implemented by one room: only that room and the rooms above it include them.
 set(SPOOL_PUBLIC_HEADER_ROOMS
   "spool/reader.h|engine/read/"
