@@ -51,7 +51,8 @@ extern "C" {
 
 spool_status spool_reader_open(const char* dir, spool_reader** out) {
   return guarded("spool_reader_open", [&] {
-    if (dir == nullptr || out == nullptr) return invalid("spool_reader_open: dir and out must not be NULL");
+    if (dir == nullptr || out == nullptr)
+      return invalid("spool_reader_open: dir and out must not be NULL");
     *out = nullptr;
     auto opened = spool::Reader::open(dir);
     if (!opened) return report(opened.status());
@@ -91,10 +92,11 @@ spool_status spool_reader_scan(spool_reader* reader, const spool_read_selection*
   });
 }
 
-spool_status spool_reader_latest(spool_reader* reader, spool_str record_type, spool_record_visitor visit,
-                                 void* context) {
+spool_status spool_reader_latest(spool_reader* reader, spool_str record_type,
+                                 spool_record_visitor visit, void* context) {
   return guarded("spool_reader_latest", [&] {
-    if (reader == nullptr || visit == nullptr || (record_type.len > 0 && record_type.data == nullptr)) {
+    if (reader == nullptr || visit == nullptr ||
+        (record_type.len > 0 && record_type.data == nullptr)) {
       return invalid("spool_reader_latest: reader and visit must not be NULL");
     }
     auto latest = reader->reader->latest(std::string_view(record_type.data, record_type.len));

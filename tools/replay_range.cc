@@ -25,12 +25,14 @@ Result<ReplayRange> parse_replay_range(const std::optional<std::string>& from_ti
     range.until_ns = *t;
   }
   if (range.from_ns && range.until_ns && *range.until_ns < *range.from_ns) {
-    return Status::invalid_argument("--until-time " + *until_time + " is before --from-time " + *from_time);
+    return Status::invalid_argument("--until-time " + *until_time + " is before --from-time " +
+                                    *from_time);
   }
   return range;
 }
 
-Result<ReplayCursor> prepare_replay_cursor(const std::string& dir, const std::optional<std::string>& requested,
+Result<ReplayCursor> prepare_replay_cursor(const std::string& dir,
+                                           const std::optional<std::string>& requested,
                                            const ReplayRange& range) {
   if (!range.from_ns) return ReplayCursor{requested.value_or("default"), false};
   ReplayCursor cursor;
@@ -39,18 +41,21 @@ Result<ReplayCursor> prepare_replay_cursor(const std::string& dir, const std::op
                                 std::to_string(io::wall_clock_ns() / 1'000'000);
   auto existing = list_cursors(dir);
   if (!existing) return existing.status();
-  if (std::any_of(existing->begin(), existing->end(), [&](const CursorInfo& c) { return c.name == cursor.name; })) {
-    return Status::invalid_argument("cursor '" + cursor.name + "' of log " + dir +
-                                    " exists: --from-time starts a new cursor (leave out --cursor for a "
-                                    "generated name; --until-time alone goes on with an existing cursor)");
+  if (std::any_of(existing->begin(), existing->end(),
+                  [&](const CursorInfo& c) { return c.name == cursor.name; })) {
+    return Status::invalid_argument(
+        "cursor '" + cursor.name + "' of log " + dir +
+        " exists: --from-time starts a new cursor (leave out --cursor for a "
+        "generated name; --until-time alone goes on with an existing cursor)");
   }
   SPOOL_RETURN_IF_ERROR(seek_cursor(dir, cursor.name, SeekTarget::kTime, *range.from_ns));
   cursor.created = true;
   return cursor;
 }
 
-Result<bool> finish_replay_cursor(const std::string& dir, const ReplayCursor& cursor, const ReplayRange& range,
-                                  bool complete, std::uint64_t cursor_offset) {
+Result<bool> finish_replay_cursor(const std::string& dir, const ReplayCursor& cursor,
+                                  const ReplayRange& range, bool complete,
+                                  std::uint64_t cursor_offset) {
   if (!cursor.created) return false;
   if (complete) {
     SPOOL_RETURN_IF_ERROR(delete_cursor(dir, cursor.name));
@@ -58,12 +63,13 @@ Result<bool> finish_replay_cursor(const std::string& dir, const ReplayCursor& cu
   }
   const std::string until =
       range.until_ns ? " --until-time " + std::to_string(*range.until_ns) : std::string();
-  std::fprintf(stderr,
-               "spoolctl forward: the range was not delivered to its end; cursor '%s' stays at offset %llu "
-               "and holds back the log's age retention until it is deleted. Go on with: spoolctl forward "
-               "%s --to URL --cursor %s%s; or delete it: spoolctl cursors %s --delete %s\n",
-               cursor.name.c_str(), static_cast<unsigned long long>(cursor_offset), dir.c_str(),
-               cursor.name.c_str(), until.c_str(), dir.c_str(), cursor.name.c_str());
+  std::fprintf(
+      stderr,
+      "spoolctl forward: the range was not delivered to its end; cursor '%s' stays at offset %llu "
+      "and holds back the log's age retention until it is deleted. Go on with: spoolctl forward "
+      "%s --to URL --cursor %s%s; or delete it: spoolctl cursors %s --delete %s\n",
+      cursor.name.c_str(), static_cast<unsigned long long>(cursor_offset), dir.c_str(),
+      cursor.name.c_str(), until.c_str(), dir.c_str(), cursor.name.c_str());
   return false;
 }
 

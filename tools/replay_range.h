@@ -14,7 +14,7 @@
 namespace spool::tools {
 
 struct ReplayRange {
-  std::optional<std::int64_t> from_ns;   // the first record buffered at or after it starts the range
+  std::optional<std::int64_t> from_ns;  // the first record buffered at or after it starts the range
   std::optional<std::int64_t> until_ns;  // the first record buffered at or after it ends it
   bool active() const noexcept { return from_ns || until_ns; }
 };
@@ -32,13 +32,15 @@ struct ReplayCursor {
 // replay-<pid>-<unix ms>, placed at the first record buffered at or after from_ns; an
 // existing cursor of that name is refused (a replay must not move another consumer's cursor).
 // Otherwise `requested` (or "default") as it is.
-Result<ReplayCursor> prepare_replay_cursor(const std::string& dir, const std::optional<std::string>& requested,
+Result<ReplayCursor> prepare_replay_cursor(const std::string& dir,
+                                           const std::optional<std::string>& requested,
                                            const ReplayRange& range);
 
 // After the session (the forwarder stopped): deletes the cursor this run created when the
 // range was delivered (`complete`). Otherwise leaves it, and for a created one says on
 // stderr where it stands and how to resume or delete it. True when it was deleted.
-Result<bool> finish_replay_cursor(const std::string& dir, const ReplayCursor& cursor, const ReplayRange& range,
-                                  bool complete, std::uint64_t cursor_offset);
+Result<bool> finish_replay_cursor(const std::string& dir, const ReplayCursor& cursor,
+                                  const ReplayRange& range, bool complete,
+                                  std::uint64_t cursor_offset);
 
 }  // namespace spool::tools

@@ -14,8 +14,9 @@ namespace {
 
 Status check_ranges(const ReadSelection& s) {
   if (s.until_offset < s.from_offset) {
-    return Status::invalid_argument("read selection: until_offset " + std::to_string(s.until_offset) +
-                                    " is before from_offset " + std::to_string(s.from_offset));
+    return Status::invalid_argument("read selection: until_offset " +
+                                    std::to_string(s.until_offset) + " is before from_offset " +
+                                    std::to_string(s.from_offset));
   }
   if (s.from_ns && s.until_ns && *s.until_ns < *s.from_ns) {
     return Status::invalid_argument("read selection: until_ns " + std::to_string(*s.until_ns) +
@@ -84,7 +85,8 @@ Result<StoredRecord> Reader::latest(std::string_view record_type) const {
     }
     segment_end = base;
   }
-  return Status::not_found("log " + dir_ + " holds no record of type '" + std::string(record_type) + "'");
+  return Status::not_found("log " + dir_ + " holds no record of type '" + std::string(record_type) +
+                           "'");
 }
 
 std::uint64_t Reader::first_offset() const { return log_->first_offset(); }

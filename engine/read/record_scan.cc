@@ -22,14 +22,16 @@ bool RecordScanState::selected(const segment::RecordView& view) const {
   if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) return false;
   if (record_types.empty()) return true;
   const std::string_view type = record_type_of(view.type, view.payload);
-  return kind == RecordKind::kRecord && std::find(record_types.begin(), record_types.end(), type) != record_types.end();
+  return kind == RecordKind::kRecord &&
+         std::find(record_types.begin(), record_types.end(), type) != record_types.end();
 }
 
 bool RecordScanState::next(segment::RecordView* out) {
   while (!ended) {
     if (!reader.next(out)) {
       const Status& error = reader.error();
-      if (error.code() == StatusCode::kNotFound && log->follows_live_writer() && ++catch_ups <= kMaxCatchUps) {
+      if (error.code() == StatusCode::kNotFound && log->follows_live_writer() &&
+          ++catch_ups <= kMaxCatchUps) {
         if (Status refreshed = log->refresh(); !refreshed) {
           status = refreshed;
           ended = true;

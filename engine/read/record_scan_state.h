@@ -12,7 +12,8 @@
 namespace spool::engine {
 
 struct RecordScanState {
-  RecordScanState(segment::SegmentLog& log, std::uint64_t from) : log(&log), reader(log.scan(from)) {}
+  RecordScanState(segment::SegmentLog& log, std::uint64_t from)
+      : log(&log), reader(log.scan(from)) {}
 
   // The next record of the selection; false at its end or on an error (status).
   bool next(segment::RecordView* out);
@@ -20,8 +21,8 @@ struct RecordScanState {
 
   segment::SegmentLog* log;  // the Reader's (refresh() follows a live writer)
   segment::LogReader reader;
-  std::uint64_t end = kEndOfLog;          // exclusive: the selection's, or the log's end at the start
-  std::optional<std::int64_t> until_ns;   // the first record buffered at or after it ends the scan
+  std::uint64_t end = kEndOfLog;  // exclusive: the selection's, or the log's end at the start
+  std::optional<std::int64_t> until_ns;  // the first record buffered at or after it ends the scan
   std::vector<RecordKind> kinds;
   std::vector<std::string> record_types;
   Status status;

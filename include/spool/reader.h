@@ -54,7 +54,7 @@ struct RecordScanState;
 // many records keeps their segments mapped: copy the bytes out to keep them longer.
 struct StoredRecord {
   std::uint64_t offset = 0;
-  std::int64_t timestamp_ns = 0;  // buffered at (wall clock, ns since the Unix epoch)
+  std::int64_t timestamp_ns = 0;            // buffered at (wall clock, ns since the Unix epoch)
   RecordKind kind = RecordKind::kRawFrame;  // the frame type (later versions may add values)
   Priority priority = Priority::kNormal;
   // The frame's payload: a FlatBuffers table of records.fbs for span, log, metric and
@@ -78,11 +78,11 @@ inline constexpr std::uint64_t kEndOfLog = std::numeric_limits<std::uint64_t>::m
 // before it) up to, not including, the first record buffered at or after until_ns. It is the
 // range `spoolctl forward --from-time --until-time` replays.
 struct ReadSelection {
-  std::uint64_t from_offset = 0;          // inclusive
-  std::uint64_t until_offset = kEndOfLog; // exclusive
+  std::uint64_t from_offset = 0;           // inclusive
+  std::uint64_t until_offset = kEndOfLog;  // exclusive
   std::optional<std::int64_t> from_ns;
   std::optional<std::int64_t> until_ns;
-  std::vector<RecordKind> kinds;          // empty: every kind
+  std::vector<RecordKind> kinds;  // empty: every kind
   // Non-empty: only records of kind kRecord whose record_type is one of these.
   std::vector<std::string> record_types;
 };

@@ -129,7 +129,8 @@ TEST_F(SpoolctlForwardRange, FromTimeAloneGoesToTheEndOfTheLog) {
 
 TEST_F(SpoolctlForwardRange, UntilTimeAloneBoundsAnExistingCursorAndKeepsIt) {
   const std::string file = tmp_.sub("first.jsonl");
-  ProcessResult r = spoolctl({"forward", dir_, "--to", "jsonl:" + file, "--until-time", ns_text(60)});
+  ProcessResult r =
+      spoolctl({"forward", dir_, "--to", "jsonl:" + file, "--until-time", ns_text(60)});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json j = json::parse(r.out);
   EXPECT_EQ(j.at("cursor"), "default");
@@ -137,8 +138,8 @@ TEST_F(SpoolctlForwardRange, UntilTimeAloneBoundsAnExistingCursorAndKeepsIt) {
   EXPECT_EQ(j.at("range").at("cursor_deleted"), false);
   EXPECT_EQ(delivered_offsets(file), iota(0, 60));
   // The cursor stays, at the end of the range; the next session goes on from there.
-  ProcessResult next = spoolctl({"forward", dir_, "--to", "jsonl:" + tmp_.sub("next.jsonl"),
-                                 "--until-time", ns_text(75)});
+  ProcessResult next = spoolctl(
+      {"forward", dir_, "--to", "jsonl:" + tmp_.sub("next.jsonl"), "--until-time", ns_text(75)});
   ASSERT_EQ(next.exit_code, 0) << next.err;
   EXPECT_EQ(delivered_offsets(tmp_.sub("next.jsonl")), iota(60, 75));
   const json listed = cursors();
@@ -151,8 +152,9 @@ TEST_F(SpoolctlForwardRange, AnUnfinishedReplayKeepsItsCursorAndSaysSo) {
   ASSERT_TRUE(receiver.start());
   const std::string endpoint = receiver.endpoint();
   receiver.stop();  // connection refused from now on
-  ProcessResult r = spoolctl({"forward", dir_, "--to", endpoint, "--from-time", ns_text(5), "--until-time",
-                              ns_text(30), "--drain-timeout-s", "1", "--timeout-ms", "500"});
+  ProcessResult r =
+      spoolctl({"forward", dir_, "--to", endpoint, "--from-time", ns_text(5), "--until-time",
+                ns_text(30), "--drain-timeout-s", "1", "--timeout-ms", "500"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const json j = json::parse(r.out);
   const std::string name = j.at("cursor");
@@ -166,8 +168,8 @@ TEST_F(SpoolctlForwardRange, AnUnfinishedReplayKeepsItsCursorAndSaysSo) {
   EXPECT_EQ(listed[0].at("next_offset"), 5);
   // Resumed by name up to the same end, into a file this time.
   const std::string file = tmp_.sub("resumed.jsonl");
-  ProcessResult resumed = spoolctl({"forward", dir_, "--to", "jsonl:" + file, "--cursor", name,
-                                    "--until-time", ns_text(30)});
+  ProcessResult resumed = spoolctl(
+      {"forward", dir_, "--to", "jsonl:" + file, "--cursor", name, "--until-time", ns_text(30)});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_EQ(delivered_offsets(file), iota(5, 30));
 }

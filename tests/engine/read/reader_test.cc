@@ -95,7 +95,8 @@ std::uint64_t append_typed(segment::SegmentLog& log, std::string_view type, cons
   raw.type_tag = type;
   raw.data = bytes_of(data);
   const EncodedRecord encoded = encoder.encode(raw);
-  auto offset = log.append(static_cast<std::uint16_t>(RecordKind::kRecord), encoded.bytes, timestamp_ns);
+  auto offset =
+      log.append(static_cast<std::uint16_t>(RecordKind::kRecord), encoded.bytes, timestamp_ns);
   EXPECT_TRUE(offset) << offset.status().to_string();
   return offset ? *offset : 0;
 }
@@ -104,7 +105,8 @@ std::uint64_t append_typed(segment::SegmentLog& log, std::string_view type, cons
 std::map<std::string, std::string> snapshot_files(const std::string& dir) {
   std::map<std::string, std::string> files;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
-    if (entry.is_regular_file()) files[entry.path().string()] = testing::read_file(entry.path().string());
+    if (entry.is_regular_file())
+      files[entry.path().string()] = testing::read_file(entry.path().string());
   }
   return files;
 }
@@ -249,7 +251,8 @@ TEST(Reader, LatestFindsTheNewestRecordOfATypeInAnOlderSegment) {
     second = append_typed(*log, "checkpoint", "second");
     append_typed(*log, "other", "not a checkpoint");
     // Many segments after it: the checkpoint is several segments back.
-    for (std::uint64_t i = 0; i < 300; ++i) ASSERT_TRUE(log->append(0, bytes_of(sample_payload(i))));
+    for (std::uint64_t i = 0; i < 300; ++i)
+      ASSERT_TRUE(log->append(0, bytes_of(sample_payload(i))));
     const auto segments = log->segments();
     ASSERT_GT(segments.size(), 5u);
     ASSERT_LT(second, segments[segments.size() - 3]->base_offset());
@@ -353,8 +356,9 @@ TEST(Reader, AWriterAppendingMeanwhile) {
   std::atomic<bool> failed{false};
   std::jthread writer([&] {  // joined on every way out of the test
     for (std::uint64_t i = 1; i < kRecords; ++i) {
-      const bool ok = i % 100 == 0 ? append_typed(*log, "checkpoint", std::to_string(i), time_of(i)) == i
-                                   : log->append(0, bytes_of(sample_payload(i)), time_of(i)).is_ok();
+      const bool ok = i % 100 == 0
+                          ? append_typed(*log, "checkpoint", std::to_string(i), time_of(i)) == i
+                          : log->append(0, bytes_of(sample_payload(i)), time_of(i)).is_ok();
       if (!ok) failed = true;
     }
   });
