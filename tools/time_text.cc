@@ -53,7 +53,8 @@ std::optional<std::int64_t> parse_iso8601_utc(std::string_view text) {
     if (take_char(text, &pos, '.')) {
       std::int64_t scale = 100'000'000;
       std::size_t digits = 0;
-      for (; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos, ++digits, scale /= 10) {
+      for (; pos < text.size() && text[pos] >= '0' && text[pos] <= '9';
+           ++pos, ++digits, scale /= 10) {
         if (digits == 9) return std::nullopt;
         fraction_ns += (text[pos] - '0') * scale;
       }
@@ -70,8 +71,9 @@ std::optional<std::int64_t> parse_iso8601_utc(std::string_view text) {
   const struct tm given = tm;
   const time_t seconds = ::timegm(&tm);
   // timegm normalizes (Feb 30 becomes Mar 2): a date it had to change was not a real one.
-  if (seconds < 0 || tm.tm_year != given.tm_year || tm.tm_mon != given.tm_mon || tm.tm_mday != given.tm_mday ||
-      tm.tm_hour != given.tm_hour || tm.tm_min != given.tm_min || tm.tm_sec != given.tm_sec) {
+  if (seconds < 0 || tm.tm_year != given.tm_year || tm.tm_mon != given.tm_mon ||
+      tm.tm_mday != given.tm_mday || tm.tm_hour != given.tm_hour || tm.tm_min != given.tm_min ||
+      tm.tm_sec != given.tm_sec) {
     return std::nullopt;
   }
   constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
@@ -83,7 +85,8 @@ std::optional<std::int64_t> parse_iso8601_utc(std::string_view text) {
 
 Result<std::int64_t> parse_time_text(std::string_view text, std::string_view flag) {
   constexpr std::string_view kTimePrefix = "time:";
-  const std::string_view value = text.starts_with(kTimePrefix) ? text.substr(kTimePrefix.size()) : text;
+  const std::string_view value =
+      text.starts_with(kTimePrefix) ? text.substr(kTimePrefix.size()) : text;
   if (const auto ns = parse_decimal_u64(value);
       ns && *ns <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     return static_cast<std::int64_t>(*ns);

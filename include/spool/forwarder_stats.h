@@ -40,8 +40,8 @@ struct ForwarderStats {
   std::string cursor;
   std::string sink;
   std::uint64_t cursor_offset = 0;        // committed: the next offset to deliver
-  std::uint64_t end_offset = 0;           // the log's committed end (or the end of the until_ns range, once found)
-  bool until_reached = false;             // ForwarderOptions::until_ns: the cursor is at the range's end
+  std::uint64_t end_offset = 0;           // the log's committed end, or the until_ns range's end
+  bool until_reached = false;             // until_ns: the cursor is at the range's end
   CursorLag lag;
   ForwardTotals totals;                   // since the cursor was created (persisted)
   ForwardTotals session;                  // since this Forwarder started

@@ -41,10 +41,11 @@ TEST(TimeText, ParsesNanosTimePrefixAndIso8601Utc) {
 }
 
 TEST(TimeText, RefusesWhatIsNotATimeNamingTheFlag) {
-  for (const char* bad : {"", "soon", "-5", "time:", "9223372036854775808", "2026-11-22T20:03:39.056",
-                          "2026-11-22 20:03:39Z", "2026-02-30T00:00:00Z", "2026-11-22T24:00:00Z",
-                          "2026-11-22T20:03:39.Z", "2026-11-22T20:03:39.0563961840Z", "1969-12-31T23:59:59Z",
-                          "2300-01-01T00:00:00Z", "2026-11-22T20:03:39.056Z trailing"}) {
+  for (const char* bad :
+       {"", "soon", "-5", "time:", "9223372036854775808", "2026-11-22T20:03:39.056",
+        "2026-11-22 20:03:39Z", "2026-02-30T00:00:00Z", "2026-11-22T24:00:00Z",
+        "2026-11-22T20:03:39.Z", "2026-11-22T20:03:39.0563961840Z", "1969-12-31T23:59:59Z",
+        "2300-01-01T00:00:00Z", "2026-11-22T20:03:39.056Z trailing"}) {
     auto t = parse_time_text(bad, "--until-time");
     ASSERT_FALSE(t) << bad;
     EXPECT_EQ(t.status().code(), StatusCode::kInvalidArgument);

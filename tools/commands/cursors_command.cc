@@ -58,7 +58,8 @@ Result<SeekRequest> parse_seek_target(const std::string& text) {
   if (!number || *number > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     return Status::invalid_argument(
         "--to must be earliest, latest, an offset or time:TIME (ns since the Unix epoch, or UTC as "
-        "2026-11-22T20:03:39.056Z), got '" + text + "'");
+        "2026-11-22T20:03:39.056Z), got '" +
+        text + "'");
   }
   return SeekRequest{SeekTarget::kOffset, static_cast<std::int64_t>(*number)};
 }

@@ -48,9 +48,9 @@
 #include <utility>
 #include <vector>
 
+#include "engine/forward/secret_redaction.h"
 #include "engine/sinks/otlp/http_header_sources.h"
 #include "engine/sinks/sink_for_url.h"
-#include "engine/forward/secret_redaction.h"
 #include "segment/log_state.h"
 #include "spool/cursors.h"
 #include "spool/forwarder.h"
@@ -327,11 +327,13 @@ class ProgressLine {
 // ---- the session -----------------------------------------------------------------------
 
 // What a replay did: its range, whether it was delivered to its end, and its cursor's fate.
-nlohmann::ordered_json range_json(const ReplayRange& range, const ReplayCursor& cursor, bool complete,
-                                  bool until_reached, bool cursor_deleted) {
+nlohmann::ordered_json range_json(const ReplayRange& range, const ReplayCursor& cursor,
+                                  bool complete, bool until_reached, bool cursor_deleted) {
   nlohmann::ordered_json j;
-  j["from_ns"] = range.from_ns ? nlohmann::ordered_json(*range.from_ns) : nlohmann::ordered_json(nullptr);
-  j["until_ns"] = range.until_ns ? nlohmann::ordered_json(*range.until_ns) : nlohmann::ordered_json(nullptr);
+  j["from_ns"] =
+      range.from_ns ? nlohmann::ordered_json(*range.from_ns) : nlohmann::ordered_json(nullptr);
+  j["until_ns"] =
+      range.until_ns ? nlohmann::ordered_json(*range.until_ns) : nlohmann::ordered_json(nullptr);
   j["complete"] = complete;
   j["until_reached"] = until_reached;
   j["cursor_created"] = cursor.created;
@@ -455,12 +457,17 @@ int run_forward(const ForwardArgs& given) {
   if (range->active()) {
     // Only once the forwarder let go of it (stop() released its lock) can the cursor go.
     const bool complete = drained && stopped;
-    auto deleted = finish_replay_cursor(args.dir, *cursor, *range, complete, final_stats.cursor_offset);
-    if (!deleted) std::fprintf(stderr, "spoolctl forward: %s\n", deleted.status().to_string().c_str());
-    summary["range"] =
-        range_json(*range, *cursor, complete, final_stats.until_reached, deleted.is_ok() && *deleted);
+    auto deleted =
+        finish_replay_cursor(args.dir, *cursor, *range, complete, final_stats.cursor_offset);
+    if (!deleted) {
+      std::fprintf(stderr, "spoolctl forward: %s\n", deleted.status().to_string().c_str());
+    }
+    summary["range"] = range_json(*range, *cursor, complete, final_stats.until_reached,
+                                  deleted.is_ok() && *deleted);
   }
-  std::printf("%s\n", summary.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+  std::printf(
+      "%s\n",
+      summary.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
   if (std::fflush(stdout) != 0) return report_error(kName, "cannot write to standard output");
   if (!stopped) return report_error(kName, "stop: " + stopped.to_string());
   if (timed_out) {
@@ -591,12 +598,13 @@ Command add_forward_command(CLI::App& app) {
       "([{code, message}]: the forwarder's health at the end, e.g. sink_auth, tls_insecure).\n"
       "A log another process writes is followed read-only: what its writer committed is "
       "forwarded, its retention stays the writer's.\n"
-      "Times (T): ns since the Unix epoch, time:NANOS, or UTC as 2026-11-22T20:03:39.056Z. A replay "
-      "(--from-time/--until-time) delivers the records buffered in [from, until), stops at the end "
-      "of the range and adds \"range\": {from_ns, until_ns, complete, until_reached, cursor_created, "
-      "cursor_deleted} to the summary. The cursor --from-time created is deleted once the range is "
-      "delivered (a cursor left behind holds back the log's age retention); an interrupted replay "
-      "keeps it and says how to resume (--cursor NAME --until-time T) or delete it. "
+      "Times (T): ns since the Unix epoch, time:NANOS, or UTC as 2026-11-22T20:03:39.056Z. "
+      "A replay (--from-time/--until-time) delivers the records buffered in [from, until), "
+      "stops at the end of the range and adds \"range\": {from_ns, until_ns, complete, "
+      "until_reached, cursor_created, cursor_deleted} to the summary. The cursor --from-time "
+      "created is deleted once the range is delivered (a cursor left behind holds back the "
+      "log's age retention); an interrupted replay keeps it and says how to resume (--cursor "
+      "NAME --until-time T) or delete it. "
       "--from-time refuses an existing cursor: the log's other cursors never move.\n"
       "Exit status: 0 when drained or stopped by SIGINT/SIGTERM, 1 when --drain-timeout-s "
       "expired first, 2 on error (bad URL or option, missing directory, the cursor held by "
