@@ -2,6 +2,7 @@
 # those of the rooms below it, so the dependency direction of the libraries
 #
 #   spool_capi -> spool_report -> spool_ingest -> spool_sinks -> spool_forward -> spool_produce -> spool_record, spool_segment -> spool_io
+#   spool_read -> spool_record, spool_segment (spool_engine, so spool_report and spool_capi, link it too)
 #
 # holds for the headers too (a static library would otherwise happily compile an upward
 # include and fail, or not, only at some later link). Include paths are rooted at the
@@ -19,14 +20,16 @@ set(SPOOL_ROOM_RULES
   "io|io/"
   "segment|segment/,io/"
   "engine/record|engine/record/,io/"
+  "engine/read|engine/read/,engine/record/,segment/,io/"
   "engine/produce|engine/produce/,engine/record/,segment/,io/"
   "engine/forward|engine/forward/,engine/produce/,engine/record/,segment/,io/"
   "engine/sinks|engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/"
   "engine/ingest|engine/ingest/,engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/"
   "report|report/,engine/ingest/,engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/"
-  "capi|capi/,report/,engine/ingest/,engine/sinks/,engine/forward/,engine/produce/,engine/record/,segment/,io/")
+  "capi|capi/,report/,engine/ingest/,engine/sinks/,engine/forward/,engine/produce/,engine/read/,engine/record/,segment/,io/")
 # Public headers implemented by one room: only that room and the rooms above it include them.
 set(SPOOL_PUBLIC_HEADER_ROOMS
+  "spool/reader.h|engine/read/"
   "spool/buffer.h|engine/produce/"
   "spool/scoped_span.h|engine/produce/"
   "spool/forwarder.h|engine/forward/"

@@ -27,7 +27,8 @@ Status ForwarderCore::flush(std::uint32_t timeout_ms) {
   flush_target_ = std::max(flush_target_, target);
   kick_ = true;
   cv_.notify_all();
-  while (cursor_ < target) {
+  // The end of an until_ns range, found meanwhile, ends the flush too: nothing past it comes.
+  while (cursor_ < std::min(target, until_offset_.load(std::memory_order_acquire))) {
     if (stopped_) return Status::closed("forwarder stopped before the flush completed");
     if (circuit_ == CircuitState::kOpen) {
       return Status::unavailable("sink unavailable (circuit open): " + session_.last_error);
@@ -68,6 +69,8 @@ void ForwarderCore::apply_pending_seek() {
     pending_seek_.reset();
     generation = seek_generation_;
   }
+  // An until_ns range ends at the first record at or after that time from the new position.
+  until_offset_.store(kNoRangeEnd, std::memory_order_release);
   const std::uint64_t first = log_.first_offset();
   const std::uint64_t end = readable_end();
   std::uint64_t position = first;
@@ -149,6 +152,7 @@ ForwarderStats ForwarderCore::stats() const {
   s.dead_letters_dropped = dead_letters_dropped_.load(std::memory_order_relaxed);
   s.online = monitor_ ? monitor_->online() : true;
   s.end_offset = readable_end();
+  s.until_reached = s.cursor_offset >= until_offset_.load(std::memory_order_acquire);
   const segment::LogLagFigures lag = segment::measure_lag(log_, s.cursor_offset, s.end_offset);
   s.lag.records = lag.records - std::min(lag.records, s.settled_ahead);
   s.lag.bytes = lag.bytes;

@@ -149,12 +149,19 @@ Status ForwarderCore::load_cursor() {
 }
 
 std::uint64_t ForwarderCore::readable_end() const {
-  if (buffer_ != nullptr) return buffer_->committed_offset();
+  const std::uint64_t range_end = until_offset_.load(std::memory_order_acquire);
+  if (buffer_ != nullptr) return std::min(buffer_->committed_offset(), range_end);
   // A log another process writes: catch up with its committed offset (a no-op for a log
   // this process writes). A failed refresh (out of descriptors) leaves the view as it was
   // and is tried again at the next step.
   (void)log_.refresh();
-  return log_.next_offset();
+  return std::min(log_.next_offset(), range_end);
+}
+
+bool ForwarderCore::ends_range(const segment::RecordView& view) {
+  if (!options_.until_ns || view.timestamp_ns < *options_.until_ns) return false;
+  until_offset_.store(view.offset, std::memory_order_release);
+  return true;
 }
 
 void ForwarderCore::run() {
@@ -310,6 +317,9 @@ bool ForwarderCore::read_batch() {
   std::uint64_t bytes = 0;
   segment::RecordView view;
   while (inflight_.views.size() < max_records && reader.next(&view) && view.offset < end) {
+    // The range's end: readable_end() stops there from now on, and a batch found empty
+    // passes the offsets before it that hold no record (skip_lost_offsets, as at the log's end).
+    if (ends_range(view)) break;
     if (!inflight_.views.empty() && bytes + view.payload.size() > max_bytes) break;
     bytes += view.payload.size();
     inflight_.views.push_back(std::move(view));
@@ -376,7 +386,7 @@ void ForwarderCore::scan_backlog(std::uint64_t end) {
       plan_scan_caught_up_ = plan_scan_->error().is_ok();
       break;
     }
-    if (view.offset >= limit) {
+    if (view.offset >= limit || ends_range(view)) {
       plan_scan_.reset();  // read one too far: the next scan starts again at scanned_end()
       break;
     }

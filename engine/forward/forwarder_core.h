@@ -15,6 +15,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -92,7 +93,10 @@ class ForwarderCore {
   // One step of the loop; returns the monotonic time to sleep until (0 = go on at once).
   std::int64_t step(std::int64_t now);
   std::int64_t final_delivery(std::int64_t deadline);
+  // The committed end of the log, bounded by the until_ns range's end once it was found.
   std::uint64_t readable_end() const;
+  // Whether `view` is where the until_ns range ends (then remembered in until_offset_).
+  bool ends_range(const segment::RecordView& view);
   bool flush_due(std::int64_t now, std::uint64_t available, std::int64_t* wake_at);
   bool gate_open(std::int64_t now, std::int64_t* wake_at);
   bool read_batch();
@@ -139,6 +143,10 @@ class ForwarderCore {
   // The dead-letter log is acquired only while used (dead_letter_registry.h): the forwarders of
   // other cursors, in other processes too, need it as well. Its retention count, last seen:
   std::atomic<std::uint64_t> dead_letters_dropped_{0};
+  // ForwarderOptions::until_ns: the offset of the first record buffered at or after it, once
+  // read (kNoRangeEnd before; a seek forgets it). Written by the forwarding thread.
+  static constexpr std::uint64_t kNoRangeEnd = std::numeric_limits<std::uint64_t>::max();
+  std::atomic<std::uint64_t> until_offset_{kNoRangeEnd};
 
   // Forwarding thread only.
   RetryPolicy retry_;

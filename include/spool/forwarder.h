@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "spool/forwarder_options.h"
@@ -78,6 +79,12 @@ struct ForwarderOptions {
   // (ForwarderStats::dead_letters_dropped, `spoolctl stats`).
   std::uint64_t dead_letter_max_bytes = 256ull << 20;
   std::uint64_t dead_letter_max_age_ms = 7ull * 24 * 3600 * 1000;
+  // The end of a replay (buffered-at time, ns since the Unix epoch; unset: no end). The
+  // forwarder delivers the records from its cursor up to, not including, the first one (in
+  // offset order) buffered at or after it, and nothing after: from then on
+  // ForwarderStats::end_offset is that record's offset and until_reached turns true once the
+  // cursor is there. A seek() looks for the end again from the new position.
+  std::optional<std::int64_t> until_ns;
 };
 
 class Forwarder {

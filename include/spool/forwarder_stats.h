@@ -44,7 +44,8 @@ struct ForwarderStats {
   // Offsets beyond cursor_offset already settled (delivered ahead by priority or newest-first
   // order, left out by the selection, or without a record): the backlog excludes them.
   std::uint64_t settled_ahead = 0;
-  std::uint64_t end_offset = 0;           // the log's committed end
+  std::uint64_t end_offset = 0;           // the log's committed end, or the until_ns range's end
+  bool until_reached = false;             // until_ns: the cursor is at the range's end
   CursorLag lag;
   ForwardTotals totals;                   // since the cursor was created (persisted)
   ForwardTotals session;                  // since this Forwarder started

@@ -251,6 +251,50 @@ SPOOL_EXPORT spool_status spool_forwarder_stop(spool_forwarder* forwarder);
 /* Delivered, failed, dead-lettered, cursor, lag, circuit state, ... as JSON (spool_free). */
 SPOOL_EXPORT spool_status spool_forwarder_stats_json(const spool_forwarder* forwarder, char** json_out);
 
+/* ---- Reading a log (spool::Reader, include/spool/reader.h) ------------------------------ */
+
+typedef struct spool_reader spool_reader;
+
+/* A record as a scan hands it to its visitor. Every pointer is a view into the log, valid only
+ * during that call: copy what you keep. */
+typedef struct spool_stored_record {
+  uint64_t offset;
+  int64_t timestamp_ns; /* buffered at (ns since the Unix epoch) */
+  int kind;             /* 0 raw, 1 span, 2 log, 3 metric, 4 record (later versions may add) */
+  int priority;         /* spool_priority */
+  const void* payload;  /* the frame payload (a records.fbs table for kinds 1-4) */
+  size_t payload_len;
+  spool_str record_type; /* kind 4: its type tag ("checkpoint"); empty otherwise */
+  const void* data;      /* kind 4: its data */
+  size_t data_len;
+} spool_stored_record;
+
+/* Which records a scan visits; spool_read_selection_init selects every record. */
+typedef struct spool_read_selection {
+  uint64_t from_offset;  /* inclusive */
+  uint64_t until_offset; /* exclusive; UINT64_MAX: to the end */
+  int64_t from_ns;       /* from the first record buffered at or after it; INT64_MIN: no bound */
+  int64_t until_ns;      /* to the first record buffered at or after it; INT64_MAX: no bound */
+  int kind;              /* -1: every kind */
+  spool_str record_type; /* non-empty: only kind 4 records of this type */
+} spool_read_selection;
+
+/* Returns 0 to go on, nonzero to stop the scan (which then returns SPOOL_OK). */
+typedef int (*spool_record_visitor)(const spool_stored_record* record, void* context);
+
+/* Opens the log in `dir` read-only (no lock, nothing written: safe beside a live writer). */
+SPOOL_EXPORT spool_status spool_reader_open(const char* dir, spool_reader** out);
+/* Frees the reader. NULL is fine. */
+SPOOL_EXPORT void spool_reader_close(spool_reader* reader);
+SPOOL_EXPORT void spool_read_selection_init(spool_read_selection* selection);
+/* Visits the selected records in offset order (what was committed when the scan started). */
+SPOOL_EXPORT spool_status spool_reader_scan(spool_reader* reader,
+                                            const spool_read_selection* selection,
+                                            spool_record_visitor visit, void* context);
+/* Visits the newest kind 4 record of `record_type` once; SPOOL_NOT_FOUND when there is none. */
+SPOOL_EXPORT spool_status spool_reader_latest(spool_reader* reader, spool_str record_type,
+                                              spool_record_visitor visit, void* context);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support/producer_stamps.h"
 #include "support/spoolctl_runner.h"
@@ -234,6 +235,75 @@ TEST(CApi, AForwarderDeliversTheLogToAFileAndStops) {
   const std::string delivered = read_file(out);
   EXPECT_EQ(std::count(delivered.begin(), delivered.end(), '\n'), 50);
   EXPECT_EQ(spool_close(buffer), SPOOL_OK);
+}
+
+// What a visitor saw: offset, kind, record type and data of each record.
+struct Visited {
+  std::vector<std::uint64_t> offsets;
+  std::vector<std::string> types;
+  std::vector<int> data;
+  int stop_after = -1;  // stop the scan after this many records (-1: never)
+};
+
+extern "C" int visit_record(const spool_stored_record* r, void* context) {
+  auto* seen = static_cast<Visited*>(context);
+  seen->offsets.push_back(r->offset);
+  seen->types.emplace_back(r->record_type.data, r->record_type.len);
+  int value = -1;
+  if (r->data_len == sizeof value) std::memcpy(&value, r->data, sizeof value);
+  seen->data.push_back(value);
+  return seen->stop_after >= 0 && static_cast<int>(seen->offsets.size()) >= seen->stop_after ? 1 : 0;
+}
+
+TEST(CApi, AReaderScansBySelectionAndFindsTheLatestCheckpoint) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  spool_buffer* buffer = nullptr;
+  ASSERT_EQ(spool_open(dir.c_str(), nullptr, &buffer), SPOOL_OK) << spool_last_error();
+  for (int i = 0; i < 30; ++i) {
+    const char* type = i % 10 == 0 ? "checkpoint" : "run";
+    ASSERT_EQ(spool_append_raw(buffer, spool_str_of(type), &i, sizeof i, SPOOL_PRIORITY_HIGH), SPOOL_OK);
+  }
+  ASSERT_EQ(spool_flush(buffer, 0), SPOOL_OK);
+  EXPECT_EQ(spool_close(buffer), SPOOL_OK);
+
+  spool_reader* reader = nullptr;
+  EXPECT_EQ(spool_reader_open((tmp.path() + "/missing").c_str(), &reader), SPOOL_NOT_FOUND);
+  ASSERT_EQ(spool_reader_open(dir.c_str(), &reader), SPOOL_OK) << spool_last_error();
+  spool_read_selection sel;
+  spool_read_selection_init(&sel);
+  Visited all;
+  ASSERT_EQ(spool_reader_scan(reader, &sel, visit_record, &all), SPOOL_OK) << spool_last_error();
+  ASSERT_EQ(all.offsets.size(), 30u);
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(all.data[static_cast<std::size_t>(i)], i);
+
+  sel.from_offset = 5;
+  sel.until_offset = 25;
+  sel.kind = 4;  // record
+  sel.record_type = spool_str_of("checkpoint");
+  Visited checkpoints;
+  ASSERT_EQ(spool_reader_scan(reader, &sel, visit_record, &checkpoints), SPOOL_OK);
+  EXPECT_EQ(checkpoints.offsets, (std::vector<std::uint64_t>{10, 20}));
+  EXPECT_EQ(checkpoints.types, (std::vector<std::string>{"checkpoint", "checkpoint"}));
+
+  spool_read_selection_init(&sel);
+  Visited first_three;
+  first_three.stop_after = 3;
+  ASSERT_EQ(spool_reader_scan(reader, &sel, visit_record, &first_three), SPOOL_OK);
+  EXPECT_EQ(first_three.offsets, (std::vector<std::uint64_t>{0, 1, 2}));
+
+  Visited latest;
+  ASSERT_EQ(spool_reader_latest(reader, spool_str_of("checkpoint"), visit_record, &latest), SPOOL_OK);
+  EXPECT_EQ(latest.offsets, (std::vector<std::uint64_t>{20}));
+  EXPECT_EQ(latest.data, (std::vector<int>{20}));
+  EXPECT_EQ(spool_reader_latest(reader, spool_str_of("never"), visit_record, &latest), SPOOL_NOT_FOUND);
+  EXPECT_NE(std::string(spool_last_error()).find("never"), std::string::npos);
+  sel.until_offset = 0;
+  sel.from_offset = 1;
+  EXPECT_EQ(spool_reader_scan(reader, &sel, visit_record, &latest), SPOOL_INVALID_ARGUMENT);
+  EXPECT_EQ(spool_reader_scan(reader, nullptr, visit_record, &latest), SPOOL_INVALID_ARGUMENT);
+  spool_reader_close(reader);
+  spool_reader_close(nullptr);
 }
 
 }  // namespace

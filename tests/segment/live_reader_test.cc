@@ -2,7 +2,6 @@
 // the writer committed, follows appends, rotation and retention, and never reports the
 // writer's work in progress as damage.
 #include <gtest/gtest.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -10,7 +9,6 @@
 #include <chrono>
 #include <thread>
 
-#include "io/file.h"
 #include "segment/log_state.h"
 #include "segment/segment_log.h"
 #include "support/child_process.h"
@@ -113,13 +111,7 @@ TEST(LiveReader, TheWritersWorkInProgressIsNotReadNorDamageUntilItDies) {
     for (std::uint64_t i = 0; i < 20; ++i) {
       if (!(*log)->append(0, bytes_of(sample_payload(i)))) return 11;
     }
-    // Half a frame after the last one, as a write in flight leaves it.
-    const std::string path = testing::segment_paths(dir).back();
-    io::File f;
-    if (io::File::open(path, O_RDWR, 0, &f) < 0) return 12;
-    const std::uint64_t end = (*log)->segments().back()->committed_end();
-    const std::string torn = "FLPS" + std::string(30, '\x7f');
-    if (f.pwrite_full(torn.data(), torn.size(), end) < 0) return 13;
+    if (int rc = testing::write_torn_frame(**log); rc != 0) return rc;
     if (::write(ready[1], "x", 1) != 1) return 14;
     ::pause();  // holds the log until killed
     return 0;

@@ -1,10 +1,12 @@
 #include "support/log_helpers.h"
 
+#include "io/file.h"
 #include "segment/log_state.h"
 #include "support/temp_dir.h"
 #include "support/time_scale.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,6 +77,16 @@ LogOptions small_segments() {
   LogOptions o;
   o.segment_bytes = 4096;
   return o;
+}
+
+int write_torn_frame(const segment::SegmentLog& log) {
+  const std::string path = segment_paths(log.dir()).back();
+  io::File f;
+  if (io::File::open(path, O_RDWR, 0, &f) < 0) return 12;
+  const std::uint64_t end = log.segments().back()->committed_end();
+  const std::string torn = "FLPS" + std::string(30, '\x7f');
+  if (f.pwrite_full(torn.data(), torn.size(), end) < 0) return 13;
+  return 0;
 }
 
 }  // namespace spool::testing

@@ -45,4 +45,9 @@ bool wait_committed(const std::string& dir, std::uint64_t offset);
 // Paths of the segment files in `dir`, oldest first.
 std::vector<std::string> segment_paths(const std::string& dir);
 
+// Writes half a frame just after the last committed one of `log` (a writer's log), as a
+// write in flight leaves it. For a child process that then crashes or waits to be killed;
+// 0 on success, else a distinct nonzero code to exit with.
+int write_torn_frame(const segment::SegmentLog& log);
+
 }  // namespace spool::testing

@@ -1,5 +1,5 @@
 // spoolctl cursors DIR [--json]
-// spoolctl cursors DIR --seek NAME --to earliest|latest|OFFSET|time:NANOS [--json]
+// spoolctl cursors DIR --seek NAME --to earliest|latest|OFFSET|time:TIME [--json]
 // spoolctl cursors DIR --delete NAME [--json]
 //
 // The consumer cursors of a log: where each one is (the next offset it delivers), how far
@@ -49,17 +49,19 @@ struct SeekRequest {
 Result<SeekRequest> parse_seek_target(const std::string& text) {
   if (text == "earliest") return SeekRequest{SeekTarget::kEarliest, 0};
   if (text == "latest") return SeekRequest{SeekTarget::kLatest, 0};
-  constexpr std::string_view kTimePrefix = "time:";
-  const bool is_time = text.starts_with(kTimePrefix);
-  const auto number =
-      parse_decimal_u64(is_time ? std::string_view(text).substr(kTimePrefix.size()) : text);
+  if (text.starts_with("time:")) {
+    auto time = parse_time_text(text, "--to time:");
+    if (!time) return time.status();
+    return SeekRequest{SeekTarget::kTime, *time};
+  }
+  const auto number = parse_decimal_u64(text);
   if (!number || *number > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     return Status::invalid_argument(
-        "--to must be earliest, latest, an offset or time:NANOS (ns since the Unix epoch), got '" +
+        "--to must be earliest, latest, an offset or time:TIME (ns since the Unix epoch, or UTC as "
+        "2026-11-22T20:03:39.056Z), got '" +
         text + "'");
   }
-  return SeekRequest{is_time ? SeekTarget::kTime : SeekTarget::kOffset,
-                     static_cast<std::int64_t>(*number)};
+  return SeekRequest{SeekTarget::kOffset, static_cast<std::int64_t>(*number)};
 }
 
 nlohmann::ordered_json cursor_json(const CursorInfo& c) {
@@ -182,8 +184,8 @@ Command add_cursors_command(CLI::App& app) {
       ->type_name("NAME");
   cmd->add_option("--to", args->to,
                   "Where --seek moves the cursor: earliest, latest, an offset (clamped to the "
-                  "log), or time:NANOS (the first record buffered at or after that wall-clock "
-                  "time, ns since the Unix epoch)")
+                  "log), or time:TIME (the first record buffered at or after that wall-clock "
+                  "time: ns since the Unix epoch, or UTC as 2026-11-22T20:03:39.056Z)")
       ->type_name("TARGET");
   cmd->add_option("--delete", args->remove, "Delete this cursor")->type_name("NAME");
   cmd->footer(

@@ -1,5 +1,5 @@
-// spoolctl forward DIR --to URL [--cursor NAME] [--drain [--drain-timeout-s N]] [sink and
-// forwarding options]
+// spoolctl forward DIR --to URL [--cursor NAME] [--drain [--drain-timeout-s N]]
+//                  [--from-time T] [--until-time T] [sink and forwarding options]
 //
 // Runs a spool::Forwarder over the log in DIR from this process: the records beyond the
 // cursor go to the sink named by the URL (http(s)://... an OTLP/HTTP collector, kafka://... a
@@ -21,6 +21,12 @@
 // (or the writer has gone), so a drain started while producers run delivers everything
 // they wrote before going quiet, and a drain beside a writer that never pauses runs until
 // --drain-timeout-s.
+//
+// --from-time / --until-time: a replay of the records buffered in [from, until) (replay_range.h).
+// --from-time starts a new cursor (named by --cursor, or generated) at the first record
+// buffered at or after it; --until-time makes the forwarder stop before the first record
+// buffered at or after it (ForwarderOptions::until_ns). A replay stops at the end of its
+// range, as --drain does, and deletes the cursor it created once the range is delivered.
 //
 // Secrets: headers come from OTEL_EXPORTER_OTLP_HEADERS, --header-file or --header (the
 // first two keep them out of `ps`); a URL with user:pass@ is refused; whatever spool prints
@@ -51,6 +57,7 @@
 #include "engine/sinks/sink_for_url.h"
 #include "engine/forward/record_selection.h"
 #include "segment/log_state.h"
+#include "spool/cursors.h"
 #include "spool/forwarder.h"
 #include "spool/forwarder_options.h"
 #include "spool/otlp_http_sink.h"
@@ -61,6 +68,7 @@
 #include "tools/exit_codes.h"
 #include "tools/log_directory.h"
 #include "tools/redaction_config.h"
+#include "tools/replay_range.h"
 
 namespace spool::tools {
 
@@ -75,7 +83,9 @@ constexpr int kExitDrainTimedOut = 1;
 struct ForwardArgs {
   std::string dir;
   std::string url;
-  std::string cursor = "default";
+  std::optional<std::string> cursor;  // default: "default", or a generated name for --from-time
+  std::optional<std::string> from_time;
+  std::optional<std::string> until_time;
   bool drain = false;
   OtlpHttpOptions::Encoding encoding = OtlpHttpOptions::Encoding::kProtobuf;
   OtlpHttpOptions::Compression compression = OtlpHttpOptions::Compression::kZstd;
@@ -260,7 +270,9 @@ Status check_u32(const char* flag, const std::optional<std::uint64_t>& value, st
   return Status::ok();
 }
 
-Result<ForwarderOptions> forwarder_options(const ForwardArgs& args) {
+// `args.drain`: as given, or implied by a replay range.
+Result<ForwarderOptions> forwarder_options(const ForwardArgs& args, const std::string& cursor,
+                                           const ReplayRange& range) {
   SPOOL_RETURN_IF_ERROR(check_u32("--timeout-ms", args.timeout_ms, 1));
   SPOOL_RETURN_IF_ERROR(check_u32("--batch", args.batch, 1));
   SPOOL_RETURN_IF_ERROR(check_u32("--flush-interval-ms", args.flush_interval_ms, 1));
@@ -272,7 +284,8 @@ Result<ForwarderOptions> forwarder_options(const ForwardArgs& args) {
     return Status::invalid_argument("--drain-timeout-s must be at least 1");
   }
   ForwarderOptions o;
-  o.cursor = args.cursor;
+  o.cursor = cursor;
+  o.until_ns = range.until_ns;
   o.flush = args.flush;
   if (args.flush_interval_ms) o.flush_interval_ms = static_cast<std::uint32_t>(*args.flush_interval_ms);
   if (args.batch) {
@@ -345,6 +358,21 @@ class ProgressLine {
 
 // ---- the session -----------------------------------------------------------------------
 
+// What a replay did: its range, whether it was delivered to its end, and its cursor's fate.
+nlohmann::ordered_json range_json(const ReplayRange& range, const ReplayCursor& cursor,
+                                  bool complete, bool until_reached, bool cursor_deleted) {
+  nlohmann::ordered_json j;
+  j["from_ns"] =
+      range.from_ns ? nlohmann::ordered_json(*range.from_ns) : nlohmann::ordered_json(nullptr);
+  j["until_ns"] =
+      range.until_ns ? nlohmann::ordered_json(*range.until_ns) : nlohmann::ordered_json(nullptr);
+  j["complete"] = complete;
+  j["until_reached"] = until_reached;
+  j["cursor_created"] = cursor.created;
+  j["cursor_deleted"] = cursor_deleted;
+  return j;
+}
+
 nlohmann::ordered_json summary_json(const ForwarderStats& s, const HealthReport& health, double seconds) {
   nlohmann::ordered_json j;
   j["cursor"] = s.cursor;
@@ -371,15 +399,23 @@ nlohmann::ordered_json summary_json(const ForwarderStats& s, const HealthReport&
   return j;
 }
 
-int run_forward(const ForwardArgs& args) {
-  Status s = require_existing_log(args.dir);
+int run_forward(const ForwardArgs& given) {
+  Status s = require_existing_log(given.dir);
   if (!s) return report_error(kName, s);
-  auto options = forwarder_options(args);
+  auto range = parse_replay_range(given.from_time, given.until_time);
+  if (!range) return report_error(kName, range.status());
+  ForwardArgs args = given;
+  args.drain = args.drain || range->active();  // a range ends where it ends
+  auto options = forwarder_options(args, args.cursor.value_or("default"), *range);
   if (!options) return report_error(kName, options.status());
   auto log_options = existing_log_options(args.dir);
   if (!log_options) return report_error(kName, log_options.status());
   auto sink = make_sink(args, log_options->file_mode);
   if (!sink) return report_error(kName, sink.status());
+  // Last before the forwarder: a cursor created here is deleted again if the open fails.
+  auto cursor = prepare_replay_cursor(args.dir, args.cursor, *range);
+  if (!cursor) return report_error(kName, cursor.status());
+  options->cursor = cursor->name;
 
   install_stop_handlers();
   const auto started = std::chrono::steady_clock::now();
@@ -391,11 +427,15 @@ int run_forward(const ForwardArgs& args) {
   };
   const bool beside_writer = writer_elsewhere();
   auto opened = Forwarder::open(args.dir, std::move(*sink), std::move(*options));
-  if (!opened) return report_error(kName, opened.status());
+  if (!opened) {
+    if (cursor->created) (void)delete_cursor(args.dir, cursor->name);
+    return report_error(kName, opened.status());
+  }
   Forwarder& forwarder = **opened;
 
   ProgressLine progress;
   bool timed_out = false;
+  bool drained = false;  // stopped because everything to deliver was delivered
   if (args.drain) {
     // Alone on the log: the end as it was at start (nobody appends while this process holds
     // the lock). Beside a writer: the committed end, once it stopped moving (see the top).
@@ -414,7 +454,10 @@ int run_forward(const ForwardArgs& args) {
       }
       const bool quiet = !beside_writer || std::chrono::steady_clock::now() - last_growth >= idle ||
                          !writer_elsewhere();
-      if (st.cursor_offset >= target && quiet) break;
+      if (st.until_reached || (st.cursor_offset >= target && quiet)) {
+        drained = true;
+        break;
+      }
       if (deadline && std::chrono::steady_clock::now() >= *deadline) {
         timed_out = true;
         break;
@@ -443,9 +486,21 @@ int run_forward(const ForwardArgs& args) {
   const double seconds = seconds_since(started);
   progress.finish();
 
-  std::printf("%s\n", summary_json(final_stats, final_health, seconds)
-                          .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
-                          .c_str());
+  nlohmann::ordered_json summary = summary_json(final_stats, final_health, seconds);
+  if (range->active()) {
+    // Only once the forwarder let go of it (stop() released its lock) can the cursor go.
+    const bool complete = drained && stopped;
+    auto deleted =
+        finish_replay_cursor(args.dir, *cursor, *range, complete, final_stats.cursor_offset);
+    if (!deleted) {
+      std::fprintf(stderr, "spoolctl forward: %s\n", deleted.status().to_string().c_str());
+    }
+    summary["range"] = range_json(*range, *cursor, complete, final_stats.until_reached,
+                                  deleted.is_ok() && *deleted);
+  }
+  std::printf(
+      "%s\n",
+      summary.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
   if (std::fflush(stdout) != 0) return report_error(kName, "cannot write to standard output");
   if (!stopped) return report_error(kName, "stop: " + stopped.to_string());
   if (timed_out) {
@@ -475,8 +530,17 @@ Command add_forward_command(CLI::App& app) {
                   "(Kafka), or file:PATH / jsonl:PATH (JSON lines)")
       ->required()
       ->type_name("URL");
-  cmd->add_option("--cursor", args->cursor, "Cursor to forward from (default: default)")
+  cmd->add_option("--cursor", args->cursor,
+                  "Cursor to forward from (default: default; with --from-time a new cursor, "
+                  "default: replay-<pid>-<unix ms>)")
       ->type_name("NAME");
+  cmd->add_option("--from-time", args->from_time,
+                  "Replay from the first record buffered at or after T, through a new cursor "
+                  "(implies --drain)")
+      ->type_name("T");
+  cmd->add_option("--until-time", args->until_time,
+                  "Stop before the first record buffered at or after T (implies --drain)")
+      ->type_name("T");
   cmd->add_flag("--drain", args->drain,
                 "Stop once caught up: at the end the log had at start, or, beside a process "
                 "that writes it, at its committed end once quiet (--drain-idle-ms)");
@@ -607,6 +671,14 @@ Command add_forward_command(CLI::App& app) {
       "([{code, message}]: the forwarder's health at the end, e.g. sink_auth, tls_insecure).\n"
       "A log another process writes is followed read-only: what its writer committed is "
       "forwarded, its retention stays the writer's.\n"
+      "Times (T): ns since the Unix epoch, time:NANOS, or UTC as 2026-11-22T20:03:39.056Z. "
+      "A replay (--from-time/--until-time) delivers the records buffered in [from, until), "
+      "stops at the end of the range and adds \"range\": {from_ns, until_ns, complete, "
+      "until_reached, cursor_created, cursor_deleted} to the summary. The cursor --from-time "
+      "created is deleted once the range is delivered (a cursor left behind holds back the "
+      "log's age retention); an interrupted replay keeps it and says how to resume (--cursor "
+      "NAME --until-time T) or delete it. "
+      "--from-time refuses an existing cursor: the log's other cursors never move.\n"
       "Exit status: 0 when drained or stopped by SIGINT/SIGTERM, 1 when --drain-timeout-s "
       "expired first, 2 on error (bad URL or option, missing directory, the cursor held by "
       "another forwarder: \"cursor 'NAME' of log DIR is held by pid N\").");

@@ -14,8 +14,10 @@
 
 #include "engine/forward/dead_letter_log.h"
 #include "segment/cursor_store.h"
+#include "segment/segment_log.h"
 #include "spool/buffer.h"
 #include "spool/cursors.h"
+#include "support/log_helpers.h"
 #include "support/seq_records.h"
 #include "support/temp_dir.h"
 
@@ -382,6 +384,53 @@ TEST(Forwarder, SeekEarliestRedeliversAndLatestSkips) {
   ASSERT_TRUE((*fwd)->flush(30'000));
   EXPECT_EQ(sink.view->delivered().at(35), 2);  // the seek to latest skipped 35..39
   EXPECT_EQ(sink.view->delivered().at(44), 1);
+}
+
+// ForwarderOptions::until_ns: the range ends before the first record buffered at or after it;
+// flush() returns there (nothing past it comes) and a seek looks for the end again.
+TEST(Forwarder, UntilTimeEndsDeliveryBeforeTheFirstRecordAtOrAfterIt) {
+  testing::TempDir dir;
+  constexpr std::int64_t kT0 = 1'700'000'000'000'000'000;
+  auto time_of = [](std::uint64_t i) { return kT0 + static_cast<std::int64_t>(i) * 1000; };
+  {
+    auto log = testing::open_log(dir.path(), testing::small_segments());
+    ASSERT_TRUE(log);
+    for (std::uint64_t i = 0; i < 200; ++i) {
+      ASSERT_TRUE(log->append(0, testing::bytes_of(testing::sample_payload(i)), time_of(i)));
+    }
+  }
+  auto sink = make_sink();
+  auto options = fast_options();
+  options.flush = FlushStrategy::kManual;
+  options.until_ns = time_of(120) - 1;  // record 120 is the first at or after it
+  auto fwd = Forwarder::open(dir.path(), std::move(sink.owned), options);
+  ASSERT_TRUE(fwd) << fwd.status().to_string();
+  EXPECT_FALSE((*fwd)->stats().until_reached);
+  ASSERT_TRUE((*fwd)->flush(30'000));
+  auto delivered = sink.view->delivered();
+  ASSERT_EQ(delivered.size(), 120u);
+  EXPECT_EQ(delivered.rbegin()->first, 119u);
+  ForwarderStats stats = (*fwd)->stats();
+  EXPECT_TRUE(stats.until_reached);
+  EXPECT_EQ(stats.cursor_offset, 120u);
+  EXPECT_EQ(stats.end_offset, 120u);
+  EXPECT_EQ(stats.lag.records, 0u);
+
+  // From 150 on every record is past the end: nothing is delivered, the range ends at once.
+  ASSERT_TRUE((*fwd)->seek(SeekTarget::kOffset, 150));
+  ASSERT_TRUE((*fwd)->flush(30'000));
+  EXPECT_EQ(sink.view->delivered().size(), 120u);
+  stats = (*fwd)->stats();
+  EXPECT_TRUE(stats.until_reached);
+  EXPECT_EQ(stats.cursor_offset, 150u);
+  // Back to the start: the same range again.
+  ASSERT_TRUE((*fwd)->seek(SeekTarget::kEarliest));
+  ASSERT_TRUE((*fwd)->flush(30'000));
+  delivered = sink.view->delivered();
+  EXPECT_EQ(delivered.size(), 120u);
+  for (const auto& [offset, count] : delivered) EXPECT_EQ(count, 2) << offset;
+  EXPECT_EQ((*fwd)->stats().cursor_offset, 120u);
+  ASSERT_TRUE((*fwd)->stop());
 }
 
 TEST(Forwarder, TwoCursorsAreIndependent) {
