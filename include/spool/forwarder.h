@@ -31,6 +31,7 @@
 #include "spool/forwarder_options.h"
 #include "spool/forwarder_stats.h"
 #include "spool/health.h"
+#include "spool/hooks.h"
 #include "spool/sink.h"
 #include "spool/status.h"
 
@@ -76,6 +77,9 @@ struct ForwarderOptions {
   // (ForwarderStats::dead_letters_dropped, `spoolctl stats`).
   std::uint64_t dead_letter_max_bytes = 256ull << 20;
   std::uint64_t dead_letter_max_age_ms = 7ull * 24 * 3600 * 1000;
+  // Callbacks for errors, dead letters and the sink going offline and online, on a notifier
+  // thread of their own (hooks.h; on_drop is the Buffer's).
+  Hooks hooks;
 };
 
 class Forwarder {

@@ -1,0 +1,226 @@
+// ForwarderOptions::hooks: on_offline when an outage begins (a send fails as an outage, the
+// circuit opens, the connectivity monitor loses its URL) and on_online when the sink answers
+// again; on_error for failed sends (redacted) and dead-lettered records, with their count;
+// none of them on the forwarding thread or the caller's; a throwing callback changes nothing.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "spool/buffer.h"
+#include "spool/callback_sink.h"
+#include "spool/forwarder.h"
+#include "support/hook_recorder.h"
+#include "support/seq_records.h"
+#include "support/small_buffer.h"
+#include "support/temp_dir.h"
+
+namespace spool {
+namespace {
+
+using testing::append_seq;
+using testing::HookRecorder;
+using testing::TempDir;
+
+// A sink that answers what `answer` says and remembers the thread it was called on.
+struct FakeSink {
+  std::function<FlushResult()> answer;
+  std::mutex mu;
+  std::thread::id thread;
+
+  std::unique_ptr<Sink> make() {
+    return make_callback_sink([this](const ForwardBatch&) {
+      std::lock_guard<std::mutex> lock(mu);
+      thread = std::this_thread::get_id();
+      return answer();
+    });
+  }
+  std::thread::id sending_thread() {
+    std::lock_guard<std::mutex> lock(mu);
+    return thread;
+  }
+};
+
+ForwarderOptions fast_options(HookRecorder& seen) {
+  ForwarderOptions o;
+  o.flush_interval_ms = 5;
+  o.poll_interval_ms = 5;
+  o.retry.initial_backoff_ms = 1;
+  o.retry.max_backoff_ms = 5;
+  o.breaker.failure_threshold = 1000;
+  o.breaker.cooldown_ms = 5;
+  o.breaker.max_cooldown_ms = 10;
+  o.hooks = seen.hooks();
+  return o;
+}
+
+void append_n(Buffer& buffer, std::uint64_t n) {
+  for (std::uint64_t i = 0; i < n; ++i) ASSERT_TRUE(append_seq(buffer, 0, i, 32));
+  ASSERT_TRUE(buffer.flush());
+}
+
+std::vector<std::string> transitions(const HookRecorder& seen) {
+  std::vector<std::string> out;
+  for (const std::string& e : seen.events()) {
+    if (e == "online" || e == "offline") out.push_back(e);
+  }
+  return out;
+}
+
+bool has(const std::vector<std::string>& events, const std::string& event) {
+  return std::find(events.begin(), events.end(), event) != events.end();
+}
+
+// The records of "error:dead_letter:<message>:<records>x<repeats>" events, summed.
+std::uint64_t dead_lettered(const HookRecorder& seen) {
+  std::uint64_t sum = 0;
+  for (const std::string& e : seen.events_starting("error:dead_letter:")) {
+    const std::string tail = e.substr(e.rfind(':') + 1);
+    sum += std::stoull(tail.substr(0, tail.find('x')));
+  }
+  return sum;
+}
+
+TEST(ForwarderHooks, OfflineWhenTheSinkIsOutThenOnlineWhenItAnswers) {
+  TempDir dir;
+  HookRecorder seen;
+  auto buffer = testing::open_small_buffer(dir.path());
+  ASSERT_NE(buffer, nullptr);
+  std::atomic<bool> down{true};
+  FakeSink sink;
+  sink.answer = [&] {
+    return down.load() ? FlushResult::unavailable("connect to collector: connection refused")
+                       : FlushResult::succeeded();
+  };
+  auto fwd = Forwarder::start(*buffer, sink.make(), fast_options(seen));
+  ASSERT_TRUE(fwd) << fwd.status().to_string();
+  append_n(*buffer, 10);
+  ASSERT_TRUE(seen.wait_until([](const auto& events) { return has(events, "offline"); }));
+  EXPECT_FALSE(
+      seen.events_starting("error:send:connect to collector: connection refused:").empty());
+  down = false;
+  ASSERT_TRUE(seen.wait_until([](const auto& events) { return has(events, "online"); }));
+  ASSERT_TRUE((*fwd)->flush(30'000));
+  ASSERT_TRUE((*fwd)->stop());
+  EXPECT_EQ(transitions(seen), (std::vector<std::string>{"offline", "online"}));
+  for (std::thread::id id : seen.threads()) {
+    EXPECT_NE(id, std::this_thread::get_id());
+    EXPECT_NE(id, sink.sending_thread());  // not the forwarding thread either
+  }
+  EXPECT_EQ((*fwd)->stats().hooks.failures, 0u);
+}
+
+TEST(ForwarderHooks, AnOpeningCircuitIsAnOutageAndErrorsAreRedacted) {
+  TempDir dir;
+  HookRecorder seen;
+  auto buffer = testing::open_small_buffer(dir.path());
+  ASSERT_NE(buffer, nullptr);
+  std::atomic<int> failures_left{3};
+  FakeSink sink;
+  sink.answer = [&] {
+    if (failures_left.fetch_sub(1) > 0)
+      return FlushResult::failed("HTTP 500 from /v1/logs?token=abc123");
+    return FlushResult::succeeded();
+  };
+  ForwarderOptions o = fast_options(seen);
+  o.breaker.failure_threshold = 3;
+  auto fwd = Forwarder::start(*buffer, sink.make(), o);
+  ASSERT_TRUE(fwd) << fwd.status().to_string();
+  append_n(*buffer, 10);
+  ASSERT_TRUE(seen.wait_until([](const auto& events) { return has(events, "online"); }));
+  ASSERT_TRUE((*fwd)->flush(30'000));
+  ASSERT_TRUE((*fwd)->stop());
+  EXPECT_EQ(transitions(seen), (std::vector<std::string>{"offline", "online"}));
+  const std::vector<std::string> sends = seen.events_starting("error:send:");
+  ASSERT_FALSE(sends.empty());
+  for (const std::string& e : sends) {
+    EXPECT_NE(e.find("token=REDACTED"), std::string::npos) << e;
+    EXPECT_EQ(e.find("abc123"), std::string::npos) << e;
+  }
+  EXPECT_EQ(dead_lettered(seen), 0u);
+}
+
+TEST(ForwarderHooks, DeadLetteringIsAnErrorWithTheRecordCount) {
+  TempDir dir;
+  HookRecorder seen;
+  auto buffer = testing::open_small_buffer(dir.path());
+  ASSERT_NE(buffer, nullptr);
+  FakeSink sink;
+  sink.answer = [] { return FlushResult::failed("HTTP 400: bad record", /*retryable=*/false); };
+  auto fwd = Forwarder::start(*buffer, sink.make(), fast_options(seen));
+  ASSERT_TRUE(fwd) << fwd.status().to_string();
+  append_n(*buffer, 25);
+  ASSERT_TRUE((*fwd)->flush(30'000));
+  ASSERT_TRUE((*fwd)->stop());
+  EXPECT_EQ(dead_lettered(seen), 25u);
+  EXPECT_EQ((*fwd)->stats().totals.dead_lettered, 25u);
+  EXPECT_FALSE(seen.events_starting("error:send:HTTP 400: bad record:").empty());
+  EXPECT_TRUE(transitions(seen).empty()) << "a refusal is not an outage";
+}
+
+TEST(ForwarderHooks, TheConnectivityMonitorsTransitionsAreTold) {
+  TempDir dir;
+  HookRecorder seen;
+  auto buffer = testing::open_small_buffer(dir.path());
+  ASSERT_NE(buffer, nullptr);
+  auto up = std::make_unique<httplib::Server>();
+  up->Get("/health", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+  const int port = up->bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { up->listen_after_bind(); });
+  FakeSink sink;
+  sink.answer = [] { return FlushResult::succeeded(); };
+  ForwarderOptions o = fast_options(seen);
+  o.connectivity.probe_url = "http://127.0.0.1:" + std::to_string(port) + "/health";
+  o.connectivity.probe_interval_ms = 10;
+  o.connectivity.probe_timeout_ms = 2'000;
+  auto fwd = Forwarder::start(*buffer, sink.make(), o);
+  ASSERT_TRUE(fwd) << fwd.status().to_string();
+  httplib::Client client("127.0.0.1", port);
+  ASSERT_TRUE(client.Get("/health"));  // the server accepts: stop() below ends its loop
+  up->stop();                          // the probe's connection is refused from now on
+  serving.join();
+  ASSERT_TRUE(seen.wait_until([](const auto& events) { return has(events, "offline"); }));
+  auto back = std::make_unique<httplib::Server>();
+  back->Get("/health", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+  ASSERT_TRUE(back->bind_to_port("127.0.0.1", port));
+  std::thread serving_again([&] { back->listen_after_bind(); });
+  ASSERT_TRUE(seen.wait_until([](const auto& events) { return has(events, "online"); }));
+  ASSERT_TRUE((*fwd)->stop());
+  back->stop();
+  serving_again.join();
+  EXPECT_EQ(transitions(seen), (std::vector<std::string>{"offline", "online"}));
+}
+
+TEST(ForwarderHooks, AThrowingCallbackIsCountedAndForwardingGoesOn) {
+  TempDir dir;
+  HookRecorder seen;
+  auto buffer = testing::open_small_buffer(dir.path());
+  ASSERT_NE(buffer, nullptr);
+  std::atomic<int> failures_left{2};
+  FakeSink sink;
+  sink.answer = [&] {
+    if (failures_left.fetch_sub(1) > 0) return FlushResult::unavailable("HTTP 503");
+    return FlushResult::succeeded();
+  };
+  ForwarderOptions o = fast_options(seen);
+  o.hooks.on_offline = [] { throw std::runtime_error("the application's bug"); };
+  o.hooks.on_error = [](const HookError&) { throw 1; };
+  auto fwd = Forwarder::start(*buffer, sink.make(), o);
+  ASSERT_TRUE(fwd) << fwd.status().to_string();
+  append_n(*buffer, 10);
+  ASSERT_TRUE(seen.wait_until([](const auto& events) { return has(events, "online"); }));
+  ASSERT_TRUE((*fwd)->flush(30'000));
+  ASSERT_TRUE((*fwd)->stop());
+  const ForwarderStats s = (*fwd)->stats();
+  EXPECT_EQ(s.totals.delivered, 10u);
+  EXPECT_GE(s.hooks.failures, 2u);                 // on_offline once, on_error at least once
+  EXPECT_EQ(s.hooks.calls, s.hooks.failures + 1);  // and on_online, which did not throw
+}
+
+}  // namespace
+}  // namespace spool
