@@ -18,6 +18,7 @@
 #include "support/seq_records.h"
 #include "support/small_buffer.h"
 #include "support/temp_dir.h"
+#include "support/time_scale.h"
 
 namespace spool {
 namespace {
@@ -63,6 +64,19 @@ void append_n(Buffer& buffer, std::uint64_t n) {
   ASSERT_TRUE(buffer.flush());
 }
 
+// flush() until everything appended is delivered. Right after on_online the forwarder may
+// not have closed its circuit yet, and flush() answers Unavailable while it is open.
+Status flush_after_outage(Forwarder& fwd) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + testing::scaled(std::chrono::milliseconds(30'000));
+  Status s = fwd.flush(30'000);
+  while (s.code() == StatusCode::kUnavailable && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    s = fwd.flush(30'000);
+  }
+  return s;
+}
+
 std::vector<std::string> transitions(const HookRecorder& seen) {
   std::vector<std::string> out;
   for (const std::string& e : seen.events()) {
@@ -104,7 +118,7 @@ TEST(ForwarderHooks, OfflineWhenTheSinkIsOutThenOnlineWhenItAnswers) {
       seen.events_starting("error:send:connect to collector: connection refused:").empty());
   down = false;
   ASSERT_TRUE(seen.wait_until([](const auto& events) { return has(events, "online"); }));
-  ASSERT_TRUE((*fwd)->flush(30'000));
+  ASSERT_TRUE(flush_after_outage(**fwd));
   ASSERT_TRUE((*fwd)->stop());
   EXPECT_EQ(transitions(seen), (std::vector<std::string>{"offline", "online"}));
   for (std::thread::id id : seen.threads()) {
@@ -132,7 +146,7 @@ TEST(ForwarderHooks, AnOpeningCircuitIsAnOutageAndErrorsAreRedacted) {
   ASSERT_TRUE(fwd) << fwd.status().to_string();
   append_n(*buffer, 10);
   ASSERT_TRUE(seen.wait_until([](const auto& events) { return has(events, "online"); }));
-  ASSERT_TRUE((*fwd)->flush(30'000));
+  ASSERT_TRUE(flush_after_outage(**fwd));
   ASSERT_TRUE((*fwd)->stop());
   EXPECT_EQ(transitions(seen), (std::vector<std::string>{"offline", "online"}));
   const std::vector<std::string> sends = seen.events_starting("error:send:");
@@ -214,7 +228,7 @@ TEST(ForwarderHooks, AThrowingCallbackIsCountedAndForwardingGoesOn) {
   ASSERT_TRUE(fwd) << fwd.status().to_string();
   append_n(*buffer, 10);
   ASSERT_TRUE(seen.wait_until([](const auto& events) { return has(events, "online"); }));
-  ASSERT_TRUE((*fwd)->flush(30'000));
+  ASSERT_TRUE(flush_after_outage(**fwd));
   ASSERT_TRUE((*fwd)->stop());
   const ForwarderStats s = (*fwd)->stats();
   EXPECT_EQ(s.totals.delivered, 10u);

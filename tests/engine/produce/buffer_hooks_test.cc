@@ -3,6 +3,7 @@
 // writer's write and sync errors; a throwing callback changes nothing for the Buffer.
 #include <errno.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <string>
 #include <thread>
@@ -10,6 +11,7 @@
 
 #include "engine/produce/buffer_core.h"
 #include "spool/buffer.h"
+#include "support/child_process.h"
 #include "support/fault_env.h"
 #include "support/hook_recorder.h"
 #include "support/seq_records.h"
@@ -150,6 +152,25 @@ TEST(BufferHooks, AThrowingCallbackIsCountedAndTheBufferGoesOn) {
   EXPECT_EQ(calls.load(), 2);  // the second drop too: the first throw changed nothing
   EXPECT_EQ(s.hooks.calls, 2u);
   EXPECT_EQ(s.hooks.failures, 2u);
+}
+
+TEST(BufferHooks, AForkChildLeavesTheNotifierToTheParent) {
+  TempDir dir;
+  HookRecorder seen;
+  Options o = hooked(seen);
+  o.log.max_record_bytes = 4096;
+  auto buffer = Buffer::open(dir.path(), o);
+  ASSERT_TRUE(buffer) << buffer.status().to_string();
+  const std::string too_large(8192, 'x');
+  const int child = testing::run_in_child([&]() -> int {
+    ::alarm(300);     // a child waiting for the parent's notifier thread ends here
+    buffer->reset();  // neither joins nor waits for the notifier: it is the parent's
+    return 0;
+  });
+  EXPECT_EQ(child, 0);
+  EXPECT_FALSE((*buffer)->append(raw(too_large)).is_ok());
+  ASSERT_TRUE((*buffer)->shutdown().is_ok());
+  EXPECT_EQ(seen.events(), std::vector<std::string>{"drop:too_large:1"});
 }
 
 TEST(BufferHooks, BadHookOptionsAreRefusedAtOpen) {
