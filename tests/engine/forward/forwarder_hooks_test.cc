@@ -99,135 +99,124 @@ std::uint64_t dead_lettered(const HookRecorder& seen) {
   return sum;
 }
 
-TEST(ForwarderHooks, OfflineWhenTheSinkIsOutThenOnlineWhenItAnswers) {
-  TempDir dir;
-  HookRecorder seen;
-  auto buffer = testing::open_small_buffer(dir.path());
-  ASSERT_NE(buffer, nullptr);
+// A Buffer to forward, the hooks' recorder and a fake sink for each test.
+class ForwarderHooks : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    buffer_ = testing::open_small_buffer(dir_.path());
+    ASSERT_NE(buffer_, nullptr);
+  }
+
+  TempDir dir_;
+  HookRecorder seen_;
+  std::unique_ptr<Buffer> buffer_;
+  FakeSink sink_;
+};
+
+TEST_F(ForwarderHooks, OfflineWhenTheSinkIsOutThenOnlineWhenItAnswers) {
   std::atomic<bool> down{true};
-  FakeSink sink;
-  sink.answer = [&] {
+  sink_.answer = [&] {
     return down.load() ? FlushResult::unavailable("connect to collector: connection refused")
                        : FlushResult::succeeded();
   };
-  auto fwd = Forwarder::start(*buffer, sink.make(), fast_options(seen));
+  auto fwd = Forwarder::start(*buffer_, sink_.make(), fast_options(seen_));
   ASSERT_TRUE(fwd) << fwd.status().to_string();
-  append_n(*buffer, 10);
-  ASSERT_TRUE(seen.wait_until([](const auto& events) { return has(events, "offline"); }));
+  append_n(*buffer_, 10);
+  ASSERT_TRUE(seen_.wait_until([](const auto& events) { return has(events, "offline"); }));
   EXPECT_FALSE(
-      seen.events_starting("error:send:connect to collector: connection refused:").empty());
+      seen_.events_starting("error:send:connect to collector: connection refused:").empty());
   down = false;
-  ASSERT_TRUE(seen.wait_until([](const auto& events) { return has(events, "online"); }));
+  ASSERT_TRUE(seen_.wait_until([](const auto& events) { return has(events, "online"); }));
   ASSERT_TRUE(flush_after_outage(**fwd));
   ASSERT_TRUE((*fwd)->stop());
-  EXPECT_EQ(transitions(seen), (std::vector<std::string>{"offline", "online"}));
-  for (std::thread::id id : seen.threads()) {
+  EXPECT_EQ(transitions(seen_), (std::vector<std::string>{"offline", "online"}));
+  for (std::thread::id id : seen_.threads()) {
     EXPECT_NE(id, std::this_thread::get_id());
-    EXPECT_NE(id, sink.sending_thread());  // not the forwarding thread either
+    EXPECT_NE(id, sink_.sending_thread());  // not the forwarding thread either
   }
   EXPECT_EQ((*fwd)->stats().hooks.failures, 0u);
 }
 
-TEST(ForwarderHooks, AnOpeningCircuitIsAnOutageAndErrorsAreRedacted) {
-  TempDir dir;
-  HookRecorder seen;
-  auto buffer = testing::open_small_buffer(dir.path());
-  ASSERT_NE(buffer, nullptr);
+TEST_F(ForwarderHooks, AnOpeningCircuitIsAnOutageAndErrorsAreRedacted) {
   std::atomic<int> failures_left{3};
-  FakeSink sink;
-  sink.answer = [&] {
+  sink_.answer = [&] {
     if (failures_left.fetch_sub(1) > 0)
       return FlushResult::failed("HTTP 500 from /v1/logs?token=abc123");
     return FlushResult::succeeded();
   };
-  ForwarderOptions o = fast_options(seen);
+  ForwarderOptions o = fast_options(seen_);
   o.breaker.failure_threshold = 3;
-  auto fwd = Forwarder::start(*buffer, sink.make(), o);
+  auto fwd = Forwarder::start(*buffer_, sink_.make(), o);
   ASSERT_TRUE(fwd) << fwd.status().to_string();
-  append_n(*buffer, 10);
-  ASSERT_TRUE(seen.wait_until([](const auto& events) { return has(events, "online"); }));
+  append_n(*buffer_, 10);
+  ASSERT_TRUE(seen_.wait_until([](const auto& events) { return has(events, "online"); }));
   ASSERT_TRUE(flush_after_outage(**fwd));
   ASSERT_TRUE((*fwd)->stop());
-  EXPECT_EQ(transitions(seen), (std::vector<std::string>{"offline", "online"}));
-  const std::vector<std::string> sends = seen.events_starting("error:send:");
+  EXPECT_EQ(transitions(seen_), (std::vector<std::string>{"offline", "online"}));
+  const std::vector<std::string> sends = seen_.events_starting("error:send:");
   ASSERT_FALSE(sends.empty());
   for (const std::string& e : sends) {
     EXPECT_NE(e.find("token=REDACTED"), std::string::npos) << e;
     EXPECT_EQ(e.find("abc123"), std::string::npos) << e;
   }
-  EXPECT_EQ(dead_lettered(seen), 0u);
+  EXPECT_EQ(dead_lettered(seen_), 0u);
 }
 
-TEST(ForwarderHooks, DeadLetteringIsAnErrorWithTheRecordCount) {
-  TempDir dir;
-  HookRecorder seen;
-  auto buffer = testing::open_small_buffer(dir.path());
-  ASSERT_NE(buffer, nullptr);
-  FakeSink sink;
-  sink.answer = [] { return FlushResult::failed("HTTP 400: bad record", /*retryable=*/false); };
-  auto fwd = Forwarder::start(*buffer, sink.make(), fast_options(seen));
+TEST_F(ForwarderHooks, DeadLetteringIsAnErrorWithTheRecordCount) {
+  sink_.answer = [] { return FlushResult::failed("HTTP 400: bad record", /*retryable=*/false); };
+  auto fwd = Forwarder::start(*buffer_, sink_.make(), fast_options(seen_));
   ASSERT_TRUE(fwd) << fwd.status().to_string();
-  append_n(*buffer, 25);
+  append_n(*buffer_, 25);
   ASSERT_TRUE((*fwd)->flush(30'000));
   ASSERT_TRUE((*fwd)->stop());
-  EXPECT_EQ(dead_lettered(seen), 25u);
+  EXPECT_EQ(dead_lettered(seen_), 25u);
   EXPECT_EQ((*fwd)->stats().totals.dead_lettered, 25u);
-  EXPECT_FALSE(seen.events_starting("error:send:HTTP 400: bad record:").empty());
-  EXPECT_TRUE(transitions(seen).empty()) << "a refusal is not an outage";
+  EXPECT_FALSE(seen_.events_starting("error:send:HTTP 400: bad record:").empty());
+  EXPECT_TRUE(transitions(seen_).empty()) << "a refusal is not an outage";
 }
 
-TEST(ForwarderHooks, TheConnectivityMonitorsTransitionsAreTold) {
-  TempDir dir;
-  HookRecorder seen;
-  auto buffer = testing::open_small_buffer(dir.path());
-  ASSERT_NE(buffer, nullptr);
+TEST_F(ForwarderHooks, TheConnectivityMonitorsTransitionsAreTold) {
   auto up = std::make_unique<httplib::Server>();
   up->Get("/health", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
   const int port = up->bind_to_any_port("127.0.0.1");
   ASSERT_GT(port, 0);
   std::thread serving([&] { up->listen_after_bind(); });
-  FakeSink sink;
-  sink.answer = [] { return FlushResult::succeeded(); };
-  ForwarderOptions o = fast_options(seen);
+  sink_.answer = [] { return FlushResult::succeeded(); };
+  ForwarderOptions o = fast_options(seen_);
   o.connectivity.probe_url = "http://127.0.0.1:" + std::to_string(port) + "/health";
   o.connectivity.probe_interval_ms = 10;
   o.connectivity.probe_timeout_ms = 2'000;
-  auto fwd = Forwarder::start(*buffer, sink.make(), o);
+  auto fwd = Forwarder::start(*buffer_, sink_.make(), o);
   ASSERT_TRUE(fwd) << fwd.status().to_string();
   httplib::Client client("127.0.0.1", port);
   ASSERT_TRUE(client.Get("/health"));  // the server accepts: stop() below ends its loop
   up->stop();                          // the probe's connection is refused from now on
   serving.join();
-  ASSERT_TRUE(seen.wait_until([](const auto& events) { return has(events, "offline"); }));
+  ASSERT_TRUE(seen_.wait_until([](const auto& events) { return has(events, "offline"); }));
   auto back = std::make_unique<httplib::Server>();
   back->Get("/health", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
   ASSERT_TRUE(back->bind_to_port("127.0.0.1", port));
   std::thread serving_again([&] { back->listen_after_bind(); });
-  ASSERT_TRUE(seen.wait_until([](const auto& events) { return has(events, "online"); }));
+  ASSERT_TRUE(seen_.wait_until([](const auto& events) { return has(events, "online"); }));
   ASSERT_TRUE((*fwd)->stop());
   back->stop();
   serving_again.join();
-  EXPECT_EQ(transitions(seen), (std::vector<std::string>{"offline", "online"}));
+  EXPECT_EQ(transitions(seen_), (std::vector<std::string>{"offline", "online"}));
 }
 
-TEST(ForwarderHooks, AThrowingCallbackIsCountedAndForwardingGoesOn) {
-  TempDir dir;
-  HookRecorder seen;
-  auto buffer = testing::open_small_buffer(dir.path());
-  ASSERT_NE(buffer, nullptr);
+TEST_F(ForwarderHooks, AThrowingCallbackIsCountedAndForwardingGoesOn) {
   std::atomic<int> failures_left{2};
-  FakeSink sink;
-  sink.answer = [&] {
+  sink_.answer = [&] {
     if (failures_left.fetch_sub(1) > 0) return FlushResult::unavailable("HTTP 503");
     return FlushResult::succeeded();
   };
-  ForwarderOptions o = fast_options(seen);
+  ForwarderOptions o = fast_options(seen_);
   o.hooks.on_offline = [] { throw std::runtime_error("the application's bug"); };
   o.hooks.on_error = [](const HookError&) { throw 1; };
-  auto fwd = Forwarder::start(*buffer, sink.make(), o);
+  auto fwd = Forwarder::start(*buffer_, sink_.make(), o);
   ASSERT_TRUE(fwd) << fwd.status().to_string();
-  append_n(*buffer, 10);
-  ASSERT_TRUE(seen.wait_until([](const auto& events) { return has(events, "online"); }));
+  append_n(*buffer_, 10);
+  ASSERT_TRUE(seen_.wait_until([](const auto& events) { return has(events, "online"); }));
   ASSERT_TRUE(flush_after_outage(**fwd));
   ASSERT_TRUE((*fwd)->stop());
   const ForwarderStats s = (*fwd)->stats();

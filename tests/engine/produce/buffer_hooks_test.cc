@@ -34,6 +34,16 @@ Options hooked(HookRecorder& seen) {
   return o;
 }
 
+// A Buffer whose largest record is 4 KiB, with `seen`'s hooks (hooked()).
+std::unique_ptr<Buffer> open_with_small_records(const std::string& dir, HookRecorder& seen) {
+  Options o = hooked(seen);
+  o.log.max_record_bytes = 4096;
+  auto buffer = Buffer::open(dir, o);
+  EXPECT_TRUE(buffer) << buffer.status().to_string();
+  return buffer ? std::move(*buffer) : nullptr;
+}
+const std::string kTooLarge(8192, 'x');
+
 RawRecord raw(const std::string& bytes) {
   return RawRecord{"t", {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}};
 }
@@ -41,18 +51,15 @@ RawRecord raw(const std::string& bytes) {
 TEST(BufferHooks, OnDropGetsTheReasonAndTheCountOffTheAppendingThread) {
   TempDir dir;
   HookRecorder seen;
-  Options o = hooked(seen);
-  o.log.max_record_bytes = 4096;
-  auto buffer = Buffer::open(dir.path(), o);
-  ASSERT_TRUE(buffer) << buffer.status().to_string();
-  const std::string too_large(8192, 'x');
+  auto buffer = open_with_small_records(dir.path(), seen);
+  ASSERT_NE(buffer, nullptr);
   for (int i = 0; i < 3; ++i)
-    EXPECT_EQ((*buffer)->append(raw(too_large)).code(), StatusCode::kInvalidArgument);
-  ASSERT_TRUE((*buffer)->append(raw("fits")).is_ok());
-  ASSERT_TRUE((*buffer)->shutdown().is_ok());
+    EXPECT_EQ(buffer->append(raw(kTooLarge)).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(buffer->append(raw("fits")).is_ok());
+  ASSERT_TRUE(buffer->shutdown().is_ok());
   EXPECT_EQ(seen.events(), std::vector<std::string>{"drop:too_large:3"});
   for (std::thread::id id : seen.threads()) EXPECT_NE(id, std::this_thread::get_id());
-  EXPECT_EQ((*buffer)->stats().hooks.calls, 1u);
+  EXPECT_EQ(buffer->stats().hooks.calls, 1u);
 }
 
 TEST(BufferHooks, QueueFullDropsAreReportedWhileTheBufferRuns) {
@@ -138,12 +145,11 @@ TEST(BufferHooks, AThrowingCallbackIsCountedAndTheBufferGoesOn) {
   };
   auto buffer = Buffer::open(dir.path(), o);
   ASSERT_TRUE(buffer) << buffer.status().to_string();
-  const std::string too_large(8192, 'x');
-  EXPECT_FALSE((*buffer)->append(raw(too_large)).is_ok());
+  EXPECT_FALSE((*buffer)->append(raw(kTooLarge)).is_ok());
   for (int i = 0; i < 100000 && (*buffer)->stats().hooks.failures == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  EXPECT_FALSE((*buffer)->append(raw(too_large)).is_ok());
+  EXPECT_FALSE((*buffer)->append(raw(kTooLarge)).is_ok());
   for (int i = 0; i < 100; ++i) ASSERT_TRUE((*buffer)->append(raw("still appends")).is_ok());
   ASSERT_TRUE((*buffer)->flush().is_ok());
   ASSERT_TRUE((*buffer)->shutdown().is_ok());
@@ -157,19 +163,16 @@ TEST(BufferHooks, AThrowingCallbackIsCountedAndTheBufferGoesOn) {
 TEST(BufferHooks, AForkChildLeavesTheNotifierToTheParent) {
   TempDir dir;
   HookRecorder seen;
-  Options o = hooked(seen);
-  o.log.max_record_bytes = 4096;
-  auto buffer = Buffer::open(dir.path(), o);
-  ASSERT_TRUE(buffer) << buffer.status().to_string();
-  const std::string too_large(8192, 'x');
+  auto buffer = open_with_small_records(dir.path(), seen);
+  ASSERT_NE(buffer, nullptr);
   const int child = testing::run_in_child([&]() -> int {
-    ::alarm(300);     // a child waiting for the parent's notifier thread ends here
-    buffer->reset();  // neither joins nor waits for the notifier: it is the parent's
+    ::alarm(300);    // a child waiting for the parent's notifier thread ends here
+    buffer.reset();  // neither joins nor waits for the notifier: it is the parent's
     return 0;
   });
   EXPECT_EQ(child, 0);
-  EXPECT_FALSE((*buffer)->append(raw(too_large)).is_ok());
-  ASSERT_TRUE((*buffer)->shutdown().is_ok());
+  EXPECT_FALSE(buffer->append(raw(kTooLarge)).is_ok());
+  ASSERT_TRUE(buffer->shutdown().is_ok());
   EXPECT_EQ(seen.events(), std::vector<std::string>{"drop:too_large:1"});
 }
 
