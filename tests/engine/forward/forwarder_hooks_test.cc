@@ -107,10 +107,23 @@ class ForwarderHooks : public ::testing::Test {
     ASSERT_NE(buffer_, nullptr);
   }
 
+  // Forwards 10 records through a sink that fails first: waits for on_online, delivers
+  // everything and stops the forwarder (fwd_).
+  void deliver_through_outage(const ForwarderOptions& options) {
+    auto fwd = Forwarder::start(*buffer_, sink_.make(), options);
+    ASSERT_TRUE(fwd) << fwd.status().to_string();
+    fwd_ = std::move(*fwd);
+    append_n(*buffer_, 10);
+    ASSERT_TRUE(seen_.wait_until([](const auto& events) { return has(events, "online"); }));
+    ASSERT_TRUE(flush_after_outage(*fwd_));
+    ASSERT_TRUE(fwd_->stop());
+  }
+
   TempDir dir_;
   HookRecorder seen_;
   std::unique_ptr<Buffer> buffer_;
   FakeSink sink_;
+  std::unique_ptr<Forwarder> fwd_;
 };
 
 TEST_F(ForwarderHooks, OfflineWhenTheSinkIsOutThenOnlineWhenItAnswers) {
@@ -146,12 +159,7 @@ TEST_F(ForwarderHooks, AnOpeningCircuitIsAnOutageAndErrorsAreRedacted) {
   };
   ForwarderOptions o = fast_options(seen_);
   o.breaker.failure_threshold = 3;
-  auto fwd = Forwarder::start(*buffer_, sink_.make(), o);
-  ASSERT_TRUE(fwd) << fwd.status().to_string();
-  append_n(*buffer_, 10);
-  ASSERT_TRUE(seen_.wait_until([](const auto& events) { return has(events, "online"); }));
-  ASSERT_TRUE(flush_after_outage(**fwd));
-  ASSERT_TRUE((*fwd)->stop());
+  ASSERT_NO_FATAL_FAILURE(deliver_through_outage(o));
   EXPECT_EQ(transitions(seen_), (std::vector<std::string>{"offline", "online"}));
   const std::vector<std::string> sends = seen_.events_starting("error:send:");
   ASSERT_FALSE(sends.empty());
@@ -213,13 +221,8 @@ TEST_F(ForwarderHooks, AThrowingCallbackIsCountedAndForwardingGoesOn) {
   ForwarderOptions o = fast_options(seen_);
   o.hooks.on_offline = [] { throw std::runtime_error("the application's bug"); };
   o.hooks.on_error = [](const HookError&) { throw 1; };
-  auto fwd = Forwarder::start(*buffer_, sink_.make(), o);
-  ASSERT_TRUE(fwd) << fwd.status().to_string();
-  append_n(*buffer_, 10);
-  ASSERT_TRUE(seen_.wait_until([](const auto& events) { return has(events, "online"); }));
-  ASSERT_TRUE(flush_after_outage(**fwd));
-  ASSERT_TRUE((*fwd)->stop());
-  const ForwarderStats s = (*fwd)->stats();
+  ASSERT_NO_FATAL_FAILURE(deliver_through_outage(o));
+  const ForwarderStats s = fwd_->stats();
   EXPECT_EQ(s.totals.delivered, 10u);
   EXPECT_GE(s.hooks.failures, 2u);                 // on_offline once, on_error at least once
   EXPECT_EQ(s.hooks.calls, s.hooks.failures + 1);  // and on_online, which did not throw
