@@ -2,9 +2,8 @@
 // so it can log, alert or degrade without polling stats().
 //
 //   spool::Options options;
-//   options.hooks.on_drop = [](spool::DropReason why, std::uint64_t n) { log("dropped", n, why); };
-//   options.hooks.on_error = [](const spool::HookError& e) { log(spool::error_site_name(e.site),
-//   e.message); };
+//   options.hooks.on_drop = [](spool::DropReason why, std::uint64_t n) { log(n, why); };
+//   options.hooks.on_error = [](const spool::HookError& e) { log(e.site, e.message); };
 //
 // Where they run: on one notifier thread per Buffer / Forwarder (started only when a hook is
 // set), never on a producer's append() (which stays lock- and syscall-free) and never on the
@@ -13,7 +12,8 @@
 // queue between them is bounded (max_queued_events): identical errors in a row are folded
 // into one call (HookError::repeats), and when the queue is full an error is dropped (counted,
 // HookStats::events_dropped) rather than the writer waiting. Online/offline transitions are
-// never dropped so: the last one reported is always the current state.
+// not dropped so (at most a flap nobody was told of yet, offline then online, is cancelled):
+// the last one reported is always the current state.
 //
 // Drops are counted on the producer's path already (BufferStats::dropped); the notifier
 // reads those counters every drop_report_interval_ms and calls on_drop once per reason with
