@@ -89,6 +89,7 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog
   }
   if (core->options_.hooks.any()) {
     core->hooks_ = std::make_unique<HookNotifier>(core->options_.hooks);
+    core->hooks_->start();
   }
   if (!core->options_.connectivity.probe_url.empty()) {
     ForwarderCore* self = core.get();

@@ -105,6 +105,7 @@ Result<std::unique_ptr<BufferCore>> BufferCore::open(const std::string& dir, con
   } else {
     core->standby_ = std::thread([c = core.get()] { c->standby_loop(); });
   }
+  if (core->hooks_ != nullptr) core->hooks_->start();
   return core;
 }
 

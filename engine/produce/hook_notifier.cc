@@ -42,8 +42,11 @@ Status HookNotifier::validate(const Hooks& hooks) {
 
 HookNotifier::HookNotifier(Hooks hooks, DropCounter count_drops)
     : hooks_(std::move(hooks)),
-      count_drops_(hooks_.on_drop ? std::move(count_drops) : DropCounter{}) {
-  thread_ = std::thread([this] { run(); });
+      count_drops_(hooks_.on_drop ? std::move(count_drops) : DropCounter{}) {}
+
+void HookNotifier::start() {
+  std::lock_guard<std::mutex> lock(join_mu_);
+  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
 }
 
 HookNotifier::~HookNotifier() { stop(); }

@@ -14,11 +14,12 @@
 // queued (a flap that nobody saw), which leaves the final state right. Dropped events are
 // counted (HookStats::events_dropped).
 //
-// stop() delivers what is queued and a last drop report, then joins the thread; a callback
-// that never returns therefore holds up stop() (and Buffer::shutdown / Forwarder::stop), and
-// a callback must not shut down or destroy the Buffer or Forwarder whose hook it is.
-// fork(): the thread is the parent's; the owner keeps a notifier of a fork child forever
-// (io::keep_forever) instead of destroying it.
+// The owner constructs the notifier, then start()s its thread once what count_drops reads
+// is in place. stop() delivers what is queued and a last drop report, then joins the thread; a
+// callback that never returns therefore holds up stop() (and Buffer::shutdown / Forwarder::stop),
+// and a callback must not shut down or destroy the Buffer or Forwarder whose hook it is. fork():
+// the thread is the parent's; the owner keeps a notifier of a fork child forever (io::keep_forever)
+// instead of destroying it.
 #pragma once
 
 #include <array>
@@ -46,12 +47,15 @@ class HookNotifier {
   // OK, or InvalidArgument naming the field.
   static Status validate(const Hooks& hooks);
 
-  // Starts the thread. `count_drops` is polled only when hooks.on_drop is set.
+  // `count_drops` is polled only when hooks.on_drop is set, on the notifier's thread, from
+  // start() on (so it may use what the owner sets up after constructing the notifier).
   explicit HookNotifier(Hooks hooks, DropCounter count_drops = {});
   ~HookNotifier();  // stop()
   HookNotifier(const HookNotifier&) = delete;
   HookNotifier& operator=(const HookNotifier&) = delete;
 
+  // Starts the thread: events queued before are delivered then. Once.
+  void start();
   // Queues on_error (when set). `records`: see HookError::records.
   void error(ErrorSite site, std::string message, std::uint64_t records = 0);
   // Queues on_online / on_offline when `online` differs from the last state set (initially

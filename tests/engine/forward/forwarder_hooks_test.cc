@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/forward/policy/connectivity_monitor.h"
 #include "spool/buffer.h"
 #include "spool/callback_sink.h"
 #include "spool/forwarder.h"
@@ -196,9 +197,9 @@ TEST_F(ForwarderHooks, TheConnectivityMonitorsTransitionsAreTold) {
   o.connectivity.probe_timeout_ms = 2'000;
   auto fwd = Forwarder::start(*buffer_, sink_.make(), o);
   ASSERT_TRUE(fwd) << fwd.status().to_string();
-  httplib::Client client("127.0.0.1", port);
-  ASSERT_TRUE(client.Get("/health"));  // the server accepts: stop() below ends its loop
-  up->stop();                          // the probe's connection is refused from now on
+  // The server accepts (the accept loop runs), so stop() below ends that loop.
+  ASSERT_TRUE(engine::ConnectivityMonitor::http_probe(o.connectivity.probe_url, 5'000));
+  up->stop();  // the probe's connection is refused from now on
   serving.join();
   ASSERT_TRUE(seen_.wait_until([](const auto& events) { return has(events, "offline"); }));
   auto back = std::make_unique<httplib::Server>();

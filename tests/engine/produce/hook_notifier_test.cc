@@ -50,6 +50,7 @@ class Gate {
 TEST(HookNotifier, CallsEachCallbackInOrderOnItsOwnThread) {
   Recorder seen;
   HookNotifier notifier(seen.hooks());
+  notifier.start();
   notifier.error(ErrorSite::kSend, "HTTP 500");
   notifier.set_online(false);
   notifier.set_online(true);
@@ -63,9 +64,19 @@ TEST(HookNotifier, CallsEachCallbackInOrderOnItsOwnThread) {
   EXPECT_EQ(notifier.stats().failures, 0u);
 }
 
+TEST(HookNotifier, EventsBeforeStartWaitForIt) {
+  Recorder seen;
+  HookNotifier notifier(seen.hooks());
+  notifier.error(ErrorSite::kWrite, "early");
+  notifier.start();
+  ASSERT_TRUE(seen.wait_for(1));
+  EXPECT_EQ(seen.events(), std::vector<std::string>{"error:write:early:0x1"});
+}
+
 TEST(HookNotifier, TellsTransitionsOnlyStartingFromOnline) {
   Recorder seen;
   HookNotifier notifier(seen.hooks());
+  notifier.start();
   notifier.set_online(true);  // already online: nothing to tell
   notifier.set_online(false);
   notifier.set_online(false);
@@ -84,6 +95,7 @@ TEST(HookNotifier, FoldsIdenticalErrorsInARowWhileACallbackIsSlow) {
     record(e);
   };
   HookNotifier notifier(hooks);
+  notifier.start();
   notifier.error(ErrorSite::kWrite, "first");
   ASSERT_TRUE(gate.wait_until_inside());
   for (int i = 0; i < 5; ++i) notifier.error(ErrorSite::kDeadLetter, "refused", 2);
@@ -107,6 +119,7 @@ TEST(HookNotifier, AFullQueueDropsErrorsButKeepsTheOnlineStateRight) {
     record(e);
   };
   HookNotifier notifier(hooks);
+  notifier.start();
   notifier.error(ErrorSite::kWrite, "block");
   ASSERT_TRUE(gate.wait_until_inside());  // taken out of the queue: the queue is empty
   notifier.error(ErrorSite::kWrite, "e1");
@@ -138,6 +151,7 @@ TEST(HookNotifier, ReportsDropsAsDifferencesPerReasonAndAtStop) {
     std::lock_guard<std::mutex> lock(mu);
     return counts;
   });
+  notifier.start();
   set(DropReason::kQueueFull, 3);
   set(DropReason::kTooLarge, 1);
   ASSERT_TRUE(seen.wait_for(2));
@@ -157,6 +171,7 @@ TEST(HookNotifier, AThrowingCallbackIsCountedAndLaterEventsStillArrive) {
   auto record_online = seen.hooks().on_online;
   hooks.on_online = record_online;
   HookNotifier notifier(hooks);
+  notifier.start();
   notifier.set_online(false);
   notifier.error(ErrorSite::kSend, "x");
   notifier.set_online(true);
@@ -170,6 +185,7 @@ TEST(HookNotifier, AThrowingCallbackIsCountedAndLaterEventsStillArrive) {
 TEST(HookNotifier, StopIsIdempotentAndLaterEventsAreIgnored) {
   Recorder seen;
   HookNotifier notifier(seen.hooks());
+  notifier.start();
   notifier.stop();
   notifier.error(ErrorSite::kSend, "late");
   notifier.set_online(false);
