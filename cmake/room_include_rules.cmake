@@ -32,6 +32,7 @@ set(SPOOL_PUBLIC_HEADER_ROOMS
   "spool/reader.h|engine/read/"
   "spool/buffer.h|engine/produce/"
   "spool/scoped_span.h|engine/produce/"
+  "spool/spdlog_sink.h|engine/produce/"
   "spool/forwarder.h|engine/forward/"
   "spool/cursors.h|engine/forward/"
   "spool/callback_sink.h|engine/sinks/"
@@ -73,8 +74,9 @@ function(spool_room_include_violations source_dir out)
       endforeach()
     endforeach()
   endforeach()
-  # The public headers include only each other and the standard library: nothing internal,
-  # and no FlatBuffers (the generated tables stay an implementation detail; pimpl instead).
+  # The public headers include only each other and the standard library (and spdlog_sink.h
+  # spdlog, for programs that log with it): nothing internal, and no FlatBuffers (the
+  # generated tables stay an implementation detail; pimpl instead).
   file(GLOB public_headers ${source_dir}/include/spool/*.h)
   foreach(file ${public_headers})
     file(STRINGS ${file} includes REGEX "^[ \t]*#[ \t]*include[ \t]+[\"<]")

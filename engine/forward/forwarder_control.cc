@@ -122,6 +122,7 @@ Status ForwarderCore::stop() {
   }
   if (thread_.joinable()) thread_.join();
   if (monitor_) monitor_->stop();
+  if (hooks_) hooks_->stop();  // after the threads that feed it: their last events are told
   cursor_lock_.release();  // the cursor is persisted: another forwarder may take it
   std::lock_guard<std::mutex> lock(mu_);
   stopped_ = true;
@@ -150,6 +151,7 @@ ForwarderStats ForwarderCore::stats() const {
   }
   s.sink = sink_->name();
   s.dead_letters_dropped = dead_letters_dropped_.load(std::memory_order_relaxed);
+  if (hooks_) s.hooks = hooks_->stats();
   s.online = monitor_ ? monitor_->online() : true;
   s.end_offset = readable_end();
   s.until_reached = s.cursor_offset >= until_offset_.load(std::memory_order_acquire);

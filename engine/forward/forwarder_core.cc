@@ -78,7 +78,8 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog
   if (!sink) return Status::invalid_argument("forwarder needs a sink");
   if (Status s = segment::CursorStore::validate_name(options.cursor); !s) return s;
   for (Status s : {validate(options.retry), validate(options.breaker), validate(options.batch),
-                   validate(options.compression), validate(options.order), validate(options.select)}) {
+                   validate(options.compression), validate(options.order), validate(options.select),
+                   HookNotifier::validate(options.hooks)}) {
     if (!s) return s;
   }
   if (options.poll_interval_ms == 0) return Status::invalid_argument("poll_interval_ms must be > 0");
@@ -102,9 +103,14 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog
     // Best effort: a log too small to train on forwards without a dictionary.
     (void)load_or_train_dictionary(log, core->options_.compression, &core->compressor_);
   }
+  if (core->options_.hooks.any()) {
+    core->hooks_ = std::make_unique<HookNotifier>(core->options_.hooks);
+    core->hooks_->start();
+  }
   if (!core->options_.connectivity.probe_url.empty()) {
     ForwarderCore* self = core.get();
     core->monitor_ = std::make_unique<ConnectivityMonitor>(core->options_.connectivity, [self](bool online) {
+      if (self->hooks_) self->hooks_->set_online(online);
       std::lock_guard<std::mutex> lock(self->mu_);
       if (online) self->connectivity_returned_ = true;  // flush now
       self->kick_ = true;
@@ -599,12 +605,16 @@ void ForwarderCore::dead_letter_and_resolve(const std::string& error) {
                           : dead_letters.status();
   if (!s) {
     // Not set aside: keep the records in flight and try again later (never drop them).
-    note_error("dead-letter log: " + s.to_string());
+    note_error("dead-letter log: " + s.to_string(), ErrorSite::kDeadLetterLog);
     inflight_.retry_at_ns =
         io::monotonic_ns() + delay_ns(consecutive_failures_++, 0);
     return;
   }
   inflight_.outcome.dead_lettered += inflight_.records.size();
+  if (hooks_) {
+    hooks_->error(ErrorSite::kDeadLetter, redact_and_bound(error, kMaxPersistedErrorBytes),
+                  inflight_.records.size());
+  }
   inflight_.records.clear();
   next_dead_letter_retention_ns_ = 0;  // new dead letters: apply the caps at the next step
   settle();
@@ -640,6 +650,11 @@ void ForwarderCore::settle() {
 // An auth or configuration outage stands (health) until a send succeeds; an outage of
 // another kind (the network) does not replace it: the credentials are still unproven.
 void ForwarderCore::note_outage(const FlushResult& result) {
+  // An outage began: the sink is out of reach, or failures opened the circuit.
+  if (hooks_ &&
+      (result.sink_unavailable() || breaker_.state(io::monotonic_ns()) != CircuitState::kClosed)) {
+    hooks_->set_online(false);
+  }
   if (result.outage != SinkOutage::kAuth && result.outage != SinkOutage::kMisconfigured) return;
   std::lock_guard<std::mutex> lock(mu_);
   outage_ = result.outage;
@@ -647,6 +662,7 @@ void ForwarderCore::note_outage(const FlushResult& result) {
 }
 
 void ForwarderCore::clear_outage() {
+  if (hooks_) hooks_->set_online(true);
   std::lock_guard<std::mutex> lock(mu_);
   outage_ = SinkOutage::kNone;
   outage_error_.clear();
@@ -662,12 +678,15 @@ void ForwarderCore::enforce_dead_letter_retention(std::int64_t now) {
       next_dead_letter_retention_ns_ = now + kDeadLetterRetentionRetryNs;
       return;
     }
-    note_error("dead-letter retention: " + dead_letters.status().to_string());
+    note_error("dead-letter retention: " + dead_letters.status().to_string(),
+               ErrorSite::kDeadLetterLog);
     return;
   }
   auto dropped = (*dead_letters)->enforce_retention(
       DeadLetterRetention{options_.dead_letter_max_bytes, options_.dead_letter_max_age_ms});
-  if (!dropped) note_error("dead-letter retention: " + dropped.status().to_string());
+  if (!dropped) {
+    note_error("dead-letter retention: " + dropped.status().to_string(), ErrorSite::kDeadLetterLog);
+  }
   dead_letters_dropped_.store((*dead_letters)->dropped_by_retention(), std::memory_order_relaxed);
 }
 
@@ -740,7 +759,7 @@ void ForwarderCore::commit(std::uint64_t next_offset, const ForwardTotals& add, 
   Status s = cursors_->commit({options_.cursor, next_offset, io::wall_clock_ns(), cursor_state(totals)});
   last_persist_ns_ = io::monotonic_ns();
   totals_dirty_ = !s.is_ok();
-  if (!s) note_error("cursor commit: " + s.to_string());
+  if (!s) note_error("cursor commit: " + s.to_string(), ErrorSite::kCursor);
 }
 
 // Failure counters change while the cursor stands still (a long outage): written to the
@@ -776,7 +795,7 @@ void ForwarderCore::count_now(const ForwardTotals& add) {
   totals_dirty_ = true;
 }
 
-void ForwarderCore::note_error(const std::string& error) {
+void ForwarderCore::note_error(const std::string& error, ErrorSite site) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::int64_t now = io::wall_clock_ns();
   totals_.last_error_ns = session_.last_error_ns = now;
@@ -784,6 +803,7 @@ void ForwarderCore::note_error(const std::string& error) {
   // redacts already; a custom sink may not).
   totals_.last_error = session_.last_error = redact_and_bound(error, kMaxPersistedErrorBytes);
   totals_dirty_ = true;
+  if (hooks_) hooks_->error(site, totals_.last_error);
 }
 
 void ForwarderCore::note_send(bool failed) {

@@ -25,11 +25,12 @@
 
 #include "engine/forward/batch_compressor.h"
 #include "engine/forward/delivery_plan.h"
+#include "engine/forward/dead_letter_log.h"
 #include "engine/forward/policy/batch_sizer.h"
 #include "engine/forward/policy/circuit_breaker.h"
 #include "engine/forward/policy/connectivity_monitor.h"
-#include "engine/forward/dead_letter_log.h"
 #include "engine/forward/policy/retry_policy.h"
+#include "engine/produce/hook_notifier.h"
 #include "io/opening_process.h"
 #include "segment/cursor_lock.h"
 #include "segment/cursor_store.h"
@@ -127,7 +128,7 @@ class ForwarderCore {
   // the passed offsets had no record (they leave the backlog).
   void commit(std::uint64_t next_offset, const ForwardTotals& add, std::uint64_t lost_offsets = 0);
   void persist_totals(bool force);
-  void note_error(const std::string& error);
+  void note_error(const std::string& error, ErrorSite site = ErrorSite::kSend);
   void note_send(bool failed);
   void wait_until(std::int64_t wake_at);
 
@@ -161,6 +162,9 @@ class ForwarderCore {
   std::int64_t last_persist_ns_ = 0;
   bool totals_dirty_ = false;            // totals_ changed since the cursor file was written
   std::unique_ptr<ConnectivityMonitor> monitor_;
+  // Calls options_.hooks (nullptr without hooks): errors, dead letters, offline/online at
+  // note_outage / clear_outage and the monitor's transitions. Stopped by stop().
+  std::unique_ptr<HookNotifier> hooks_;
   std::int64_t next_dead_letter_retention_ns_ = 0;
   // Out-of-order delivery (ForwarderOptions::order by priority or newest first, or a
   // selection): which records go next and the settled runs beyond the cursor. Empty for

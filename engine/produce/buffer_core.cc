@@ -47,7 +47,7 @@ Status BufferCore::validate(const Options& o) {
   if (o.adaptive_budget && o.memory_check_interval_ms == 0) {
     return Status::invalid_argument("memory_check_interval_ms must be > 0 with adaptive_budget");
   }
-  return Status::ok();
+  return HookNotifier::validate(o.hooks);
 }
 
 Result<std::unique_ptr<BufferCore>> BufferCore::open(const std::string& dir, const Options& options,
@@ -93,20 +93,19 @@ Result<std::unique_ptr<BufferCore>> BufferCore::open(const std::string& dir, con
       *rings_dir, core->control_, log != nullptr ? RingRole::kWriterProcess : RingRole::kAttached,
       options.producer_ring_bytes);
   core->max_payload_ = std::min<std::uint64_t>(log_payload_bound(resolved.log), core->registry_->max_payload_bytes());
+  if (options.hooks.any()) {
+    // Drops as BufferStats counts them (the writer's own included); stopped by shutdown(),
+    // before any of what stats() reads goes away.
+    core->hooks_ = std::make_unique<HookNotifier>(options.hooks,
+                                                  [c = core.get()] { return c->stats().dropped; });
+  }
   if (log != nullptr) {
     std::lock_guard<std::mutex> lock(core->writer_mu_);
-    auto side = std::make_unique<WriterSide>();
-    side->log = std::move(log);
-    side->rings = std::make_unique<RingSet>(*rings_dir, core->control_);
-    side->writer = std::make_unique<LogWriter>(*side->log, *side->rings, core->control_, core->budget_,
-                                               core->options_, core->memory_);
-    side->writer->set_housekeeping([c = core.get()] { c->housekeep(io::monotonic_ns()); });
-    SPOOL_RETURN_IF_ERROR(side->writer->start());
-    core->writer_owned_ = std::move(side);
-    core->writer_side_.store(core->writer_owned_.get(), std::memory_order_release);
+    SPOOL_RETURN_IF_ERROR(core->start_writer(std::move(log), std::move(*rings_dir)));
   } else {
     core->standby_ = std::thread([c = core.get()] { c->standby_loop(); });
   }
+  if (core->hooks_ != nullptr) core->hooks_->start();
   return core;
 }
 
@@ -123,6 +122,7 @@ BufferCore::~BufferCore() {
     // the parent's producers) and the registry's mutex may be copied locked. Leave both.
     io::abandon_parent_thread(standby_);
     (void)registry_.release();
+    io::keep_forever(std::move(hooks_));  // its thread and condition variable are the parent's
     return;
   }
   (void)shutdown();
@@ -144,11 +144,20 @@ Status BufferCore::become_writer() {
   if (!opened) return opened.status();
   auto rings_dir = RingDirectory::open(dir_, options_.log.log_id, options_.log.file_mode, options_.log.dir_mode);
   if (!rings_dir) return rings_dir.status();
+  return start_writer(std::move(opened.value()), std::move(*rings_dir));
+}
+
+Status BufferCore::start_writer(std::unique_ptr<segment::SegmentLog> log, RingDirectory rings_dir) {
   auto side = std::make_unique<WriterSide>();
-  side->log = std::move(opened.value());
-  side->rings = std::make_unique<RingSet>(*rings_dir, control_);
+  side->log = std::move(log);
+  side->rings = std::make_unique<RingSet>(std::move(rings_dir), control_);
   side->writer = std::make_unique<LogWriter>(*side->log, *side->rings, control_, budget_, options_, memory_);
   side->writer->set_housekeeping([this] { housekeep(io::monotonic_ns()); });
+  if (hooks_ != nullptr) {
+    side->writer->set_error_listener([hooks = hooks_.get()](ErrorSite site, const Status& error) {
+      hooks->error(site, error.to_string());
+    });
+  }
   SPOOL_RETURN_IF_ERROR(side->writer->start());
   writer_owned_ = std::move(side);
   writer_side_.store(writer_owned_.get(), std::memory_order_release);
@@ -386,6 +395,13 @@ Status BufferCore::shutdown() {
   std::lock_guard<std::mutex> lock(shutdown_mu_);
   if (shut_down_) return shutdown_status_;
   shut_down_ = true;
+  shutdown_status_ = drain_and_stop();
+  // Last: the drops and errors of the drain are reported too.
+  if (hooks_ != nullptr) hooks_->stop();
+  return shutdown_status_;
+}
+
+Status BufferCore::drain_and_stop() {
   closing_.store(true, std::memory_order_seq_cst);
   {
     std::lock_guard<std::mutex> standby_lock(standby_mu_);
@@ -406,22 +422,21 @@ Status BufferCore::shutdown() {
       closing_.store(true, std::memory_order_seq_cst);
     }
     if (writer_side_.load(std::memory_order_acquire) == nullptr) {
-      shutdown_status_ = wait_written(io::monotonic_ns() + kAttachedShutdownWaitNs);
-      if (shutdown_status_.code() == StatusCode::kTimedOut) shutdown_status_ = Status::ok();
-      return shutdown_status_;
+      Status written = wait_written(io::monotonic_ns() + kAttachedShutdownWaitNs);
+      return written.code() == StatusCode::kTimedOut ? Status::ok() : written;
     }
   }
   registry_->seal_all();
   WriterSide* w = writer_side_.load(std::memory_order_acquire);
   Status drained = w->writer->stop();
   Status closed = w->log->close();
-  shutdown_status_ = !drained.is_ok() ? drained : closed;
-  return shutdown_status_;
+  return !drained.is_ok() ? drained : closed;
 }
 
 BufferStats BufferCore::stats() const {
   BufferStats s;
   if (opener_.is_other_process()) return s;
+  if (hooks_ != nullptr) s.hooks = hooks_->stats();
   // This process's producers: the counters of its rings, and of rings it already unmapped;
   // in the writer's process read with its accounting frozen, so that a record is either
   // still queued or in the log's written end (Forwarder::accounting relies on it).

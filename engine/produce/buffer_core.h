@@ -31,6 +31,7 @@
 #include <string>
 #include <thread>
 
+#include "engine/produce/hook_notifier.h"
 #include "engine/produce/log_writer.h"
 #include "engine/produce/producer_registry.h"
 #include "engine/produce/queue_budget.h"
@@ -88,6 +89,11 @@ class BufferCore {
   static Status validate(const Options& options);
   // Opens the log as its writer and starts the writer thread; Locked when another holds it.
   Status become_writer();
+  // Starts the writer thread on `log` (opened for writing); writer_mu_ held.
+  Status start_writer(std::unique_ptr<segment::SegmentLog> log, RingDirectory rings_dir);
+  // shutdown() past its once-only guard: the writer drained and stopped, or this process's
+  // rings handed to the writer.
+  Status drain_and_stop();
   // The thread of a process that does not write: keeps house (housekeep) and, for kAuto,
   // tries the lock every kStandbyPollMs.
   void standby_loop();
@@ -131,6 +137,8 @@ class BufferCore {
   std::mutex shutdown_mu_;
   bool shut_down_ = false;
   Status shutdown_status_;
+  // Calls options_.hooks (nullptr without hooks); stopped at the end of shutdown().
+  std::unique_ptr<HookNotifier> hooks_;
 };
 
 }  // namespace spool::engine

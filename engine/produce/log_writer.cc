@@ -120,8 +120,7 @@ Status LogWriter::start() {
 void LogWriter::recover_rings() {
   if (Status s = rings_.finish_interrupted_reclaim(); !s) {
     std::lock_guard<std::mutex> lock(mu_);
-    ++write_errors_;
-    last_write_error_ = s.to_string();  // counted; the ring stays and is drained (empty) again
+    count_error_locked(ErrorSite::kWrite, s);  // the ring stays and is drained (empty) again
   }
   rings_.refresh(io::monotonic_ns(), /*force=*/true);
   std::set<std::uint64_t> in_intent;
@@ -253,8 +252,9 @@ void LogWriter::write(Batch& batch) {
     retry_backoff_ns_ = 0;
     return;
   }
-  ++write_errors_;
-  last_write_error_ = appended.status().to_string();
+  // In kBatch mode the append syncs: a failed sync fails the log (note_log_failure_locked).
+  count_error_locked(log_.failed().is_ok() ? ErrorSite::kWrite : ErrorSite::kSync,
+                     appended.status());
   error_ = appended.status();
   note_log_failure_locked();
   retry_backoff_ns_ = retry_backoff_ns_ == 0 ? kFirstRetryNs : std::min(kMaxRetryNs, retry_backoff_ns_ * 2);
@@ -324,8 +324,7 @@ void LogWriter::timers(std::int64_t now_ns) {
     next_retention_ns_ = now_ns + every;
     if (auto deleted = log_.enforce_retention(); !deleted) {
       std::lock_guard<std::mutex> lock(mu_);
-      ++write_errors_;
-      last_write_error_ = deleted.status().to_string();  // counted; the next pass tries again
+      count_error_locked(ErrorSite::kRetention, deleted.status());  // the next pass tries again
     }
   }
   if (now_ns >= next_reclaim_ns_ && batch_->empty()) {
@@ -342,10 +341,15 @@ void LogWriter::sync_log() {
     ++syncs_;
     return;
   }
-  ++write_errors_;
-  last_write_error_ = s.to_string();
+  count_error_locked(ErrorSite::kSync, s);
   error_ = s;
   note_log_failure_locked();
+}
+
+void LogWriter::count_error_locked(ErrorSite site, const Status& error) {
+  ++write_errors_;
+  last_write_error_ = error.to_string();
+  if (error_listener_) error_listener_(site, error);
 }
 
 std::int64_t LogWriter::next_timer_ns(std::int64_t now_ns, std::int64_t max_sleep_ns) const {

@@ -34,8 +34,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,6 +51,7 @@
 #include "segment/segment_log.h"
 #include "spool/buffer_options.h"
 #include "spool/buffer_stats.h"
+#include "spool/hooks.h"
 
 namespace spool::engine {
 
@@ -97,6 +98,11 @@ class LogWriter {
   // writer's process unmaps its own finished rings and takes back idle ones there. Set
   // before start().
   void set_housekeeping(std::function<void()> work) { housekeeping_ = std::move(work); }
+  // Told of every error the writer counts (write_errors), on the writer thread with the
+  // stats mutex held: it must only hand the error on (HookNotifier::error). Set before start().
+  void set_error_listener(std::function<void(ErrorSite, const Status&)> listener) {
+    error_listener_ = std::move(listener);
+  }
 
   // Runs `read` with the writer's accounting frozen: no batch moves from the rings' queues
   // into the log meanwhile (finish() moves them under the same mutex).
@@ -120,6 +126,8 @@ class LogWriter {
   std::int64_t next_timer_ns(std::int64_t now_ns, std::int64_t max_sleep_ns) const;
   void idle_wait();
   void note_log_failure_locked();
+  // Counts `error` in write_errors / last_write_error and tells the listener; mu_ held.
+  void count_error_locked(ErrorSite site, const Status& error);
   void discard(Batch& batch);
 
   segment::SegmentLog& log_;
@@ -132,6 +140,7 @@ class LogWriter {
   std::thread thread_;
   std::unique_ptr<Batch> batch_;
   std::function<void()> housekeeping_;
+  std::function<void(ErrorSite, const Status&)> error_listener_;
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> paused_{false};

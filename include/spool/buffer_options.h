@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "spool/hooks.h"
 #include "spool/options.h"
 
 namespace spool {
@@ -59,6 +60,9 @@ struct Options {
   // memory_check_interval_ms by the writer thread.
   bool adaptive_budget = true;
   std::uint32_t memory_check_interval_ms = 1000;
+
+  // Callbacks for drops and write errors, on a notifier thread of their own (hooks.h).
+  Hooks hooks;
 };
 
 }  // namespace spool

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "spool/hooks.h"
+
 namespace spool {
 
 // Why a record was not written. Every drop is counted under exactly one reason.
@@ -71,6 +73,7 @@ struct BufferStats {
   Log2Histogram write_latency_ns; // time of each batch's append (+ sync per mode)
   std::uint64_t syncs = 0;
   std::uint64_t writer_wakeups = 0;
+  HookStats hooks;  // Options::hooks (include/spool/hooks.h)
 };
 
 }  // namespace spool

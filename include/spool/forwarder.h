@@ -32,6 +32,7 @@
 #include "spool/forwarder_options.h"
 #include "spool/forwarder_stats.h"
 #include "spool/health.h"
+#include "spool/hooks.h"
 #include "spool/sink.h"
 #include "spool/status.h"
 
@@ -85,6 +86,9 @@ struct ForwarderOptions {
   // ForwarderStats::end_offset is that record's offset and until_reached turns true once the
   // cursor is there. A seek() looks for the end again from the new position.
   std::optional<std::int64_t> until_ns;
+  // Callbacks for errors, dead letters and the sink going offline and online, on a notifier
+  // thread of their own (hooks.h; on_drop is the Buffer's).
+  Hooks hooks;
 };
 
 class Forwarder {

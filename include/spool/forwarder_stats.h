@@ -59,6 +59,7 @@ struct ForwarderStats {
   // Dead letters of this log that the dead-letter log's retention deleted before they were
   // requeued (ever; shared by every cursor of the log).
   std::uint64_t dead_letters_dropped = 0;
+  HookStats hooks;  // ForwarderOptions::hooks (include/spool/hooks.h)
 };
 
 // The accounting identity of one Buffer + one Forwarder, over the Forwarder's session:

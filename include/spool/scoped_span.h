@@ -9,6 +9,12 @@
 //
 // Each ScopedSpan owns a SpanBuilder, whose buffers are allocated when it is constructed;
 // a loop that must not allocate reuses one SpanBuilder and appends its span() instead.
+//
+// The current span: from construction until it ends, a ScopedSpan is its thread's current
+// span (the innermost one, when they nest); ScopedSpan::current() returns its context, so
+// that a log line written inside it carries its ids (spool/spdlog_sink.h). A ScopedSpan
+// ends on the thread that made it (it covers a scope); one ended elsewhere stays current on
+// its thread. Only the 64 innermost levels of nesting are tracked.
 #pragma once
 
 #include <optional>
@@ -41,6 +47,10 @@ class ScopedSpan {
   const Status& finish();
   // The append's status once finished; OK before.
   const Status& status() const noexcept { return status_; }
+
+  // The context of the calling thread's innermost ScopedSpan that has not ended; an invalid
+  // (all-zero) context when there is none. A thread-local read: no lock, no allocation.
+  static SpanContext current() noexcept;
 
  private:
   Buffer& buffer_;
