@@ -357,17 +357,22 @@ bool ForwarderCore::read_planned_batch() {
   for (;;) {
     const std::vector<std::uint64_t> offsets = plan_->take(sizer_.next_records());
     if (offsets.empty()) return false;
-    const std::uint64_t missing = read_planned_records(offsets);
-    if (missing != 0) {
-      // No record at those offsets after all (damage found since the scan): settled.
+    const Absent absent = read_planned_records(offsets);
+    if (absent.deleted != 0 || absent.lost != 0) {
+      // No record at those offsets after all: settled. Retention's are dropped-unforwarded;
+      // the others (damage found since the scan) were never records.
+      ForwardTotals add;
+      add.dropped_unforwarded = absent.deleted;
       std::lock_guard<std::mutex> lock(mu_);
-      backlog_at_start_ -= static_cast<std::int64_t>(missing);
+      backlog_at_start_ -= static_cast<std::int64_t>(absent.lost);
+      add_totals(&totals_, add);
+      add_totals(&session_, add);
       settled_ahead_ = plan_->settled_ahead_count();
       cursor_ = plan_->low();
       totals_dirty_ = true;
     }
     if (!inflight_.records.empty()) return true;
-    if (missing == 0) return false;  // unreadable for now: given back, tried again later
+    if (absent.deleted == 0 && absent.lost == 0) return false;  // unreadable for now: tried again later
   }
 }
 
@@ -396,6 +401,9 @@ void ForwarderCore::scan_backlog(std::uint64_t end) {
       plan_scan_.reset();  // read one too far: the next scan starts again at scanned_end()
       break;
     }
+    // A gap before the record: what lies below the log's first offset retention deleted
+    // since the cursor was checked (dropped-unforwarded); the rest was never durable.
+    add.dropped_unforwarded += plan.pass_to(std::min(view.offset, log_.first_offset()));
     lost += plan.pass_to(view.offset);
     if (plan.settled(view.offset)) {
       plan.pass_to(view.offset + 1);
@@ -410,7 +418,7 @@ void ForwarderCore::scan_backlog(std::uint64_t end) {
       ++add.not_selected;
     }
   }
-  if (lost == 0 && add.not_selected == 0) return;
+  if (lost == 0 && add.not_selected == 0 && add.dropped_unforwarded == 0) return;
   std::lock_guard<std::mutex> lock(mu_);
   backlog_at_start_ -= static_cast<std::int64_t>(lost);
   add_totals(&totals_, add);
@@ -421,7 +429,7 @@ void ForwarderCore::scan_backlog(std::uint64_t end) {
   cv_.notify_all();
 }
 
-std::uint64_t ForwarderCore::read_planned_records(const std::vector<std::uint64_t>& offsets) {
+ForwarderCore::Absent ForwarderCore::read_planned_records(const std::vector<std::uint64_t>& offsets) {
   const std::uint64_t max_bytes = options_.batch.max_bytes;
   std::uint64_t bytes = 0;
   std::vector<std::uint64_t> absent;
@@ -458,13 +466,17 @@ std::uint64_t ForwarderCore::read_planned_records(const std::vector<std::uint64_
     i = j;
   }
   plan_->settle(absent);
+  // Read after the scans: retention only moves the first offset up.
+  const std::uint64_t first_kept = log_.first_offset();
+  Absent counted;
+  for (const std::uint64_t offset : absent) ++(offset < first_kept ? counted.deleted : counted.lost);
   inflight_.records.reserve(inflight_.views.size());
   for (const segment::RecordView& v : inflight_.views) {
     inflight_.records.push_back(ForwardRecord{v.offset, v.timestamp_ns, static_cast<RecordKind>(v.type),
                                               priority_from_flags(v.flags), v.payload});
   }
   inflight_.outcome.bytes_read = bytes;
-  return absent.size();
+  return counted;
 }
 
 void ForwarderCore::send(std::int64_t now) {

@@ -104,10 +104,15 @@ class ForwarderCore {
   // Out-of-order delivery (plan_): classify the backlog, then read the plan's next batch.
   bool read_planned_batch();
   void scan_backlog(std::uint64_t end);
+  // Offsets the plan had taken that hold no record when read: retention deleted them since
+  // the scan (below the log's first offset), or they were lost to damage.
+  struct Absent {
+    std::uint64_t deleted = 0;
+    std::uint64_t lost = 0;
+  };
   // Reads the records at `offsets` (increasing) into the batch, up to the byte limit; the
-  // offsets not read are given back to the plan (byte limit) or settled (no record there:
-  // damage found since the scan). Returns the offsets without a record.
-  std::uint64_t read_planned_records(const std::vector<std::uint64_t>& offsets);
+  // offsets not read are given back to the plan (byte limit) or settled (no record there).
+  Absent read_planned_records(const std::vector<std::uint64_t>& offsets);
   // The cursor file's state blob: totals, and the settled-ahead runs of the plan.
   std::string cursor_state(const ForwardTotals& totals) const;
   void send(std::int64_t now);
