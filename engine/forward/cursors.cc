@@ -32,9 +32,10 @@ Result<std::vector<CursorInfo>> cursor_infos(const segment::SegmentLog& log) {
     info.name = r.name;
     info.next_offset = r.next_offset;
     info.updated_ns = r.updated_ns;
-    auto totals = engine::decode_forward_totals(r.state);
-    if (!totals) return Status::corruption("cursor " + r.name + ": " + totals.status().message());
-    info.totals = std::move(*totals);
+    auto state = engine::decode_forward_state(r.state);
+    if (!state) return Status::corruption("cursor " + r.name + ": " + state.status().message());
+    info.totals = std::move(state->totals);
+    info.bandwidth = state->bandwidth;
     const segment::LogLagFigures lag = segment::measure_lag(log, r.next_offset, log.next_offset());
     info.lag.records = lag.records;
     info.lag.bytes = lag.bytes;
@@ -108,7 +109,7 @@ Status seek_cursor(const std::string& dir, const std::string& name, SeekTarget t
   record.name = name;
   record.next_offset = position;
   record.updated_ns = io::wall_clock_ns();
-  record.state = existing->has_value() ? (*existing)->state : engine::encode_forward_totals(ForwardTotals{});
+  record.state = existing->has_value() ? (*existing)->state : engine::encode_forward_state(ForwardTotals{}, BandwidthUsage{});
   return store->commit(record);
 }
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "engine/forward/batch_compressor.h"
+#include "engine/forward/policy/bandwidth_budget.h"
 #include "engine/forward/policy/batch_sizer.h"
 #include "engine/forward/policy/circuit_breaker.h"
 #include "engine/forward/policy/connectivity_monitor.h"
@@ -92,6 +93,7 @@ class ForwarderCore {
   std::uint64_t readable_end() const;
   bool flush_due(std::int64_t now, std::uint64_t available, std::int64_t* wake_at);
   bool gate_open(std::int64_t now, std::int64_t* wake_at);
+  BudgetDecision ask_budget(std::int64_t now);
   bool read_batch();
   void send(std::int64_t now);
   void on_failure(const FlushResult& result, std::int64_t now);
@@ -111,6 +113,8 @@ class ForwarderCore {
   // the passed offsets had no record (they leave the backlog).
   void commit(std::uint64_t next_offset, const ForwardTotals& add, std::uint64_t lost_offsets = 0);
   void persist_totals(bool force);
+  // Writes the cursor file: `offset`, `totals` and the budget's day. Forwarding thread only.
+  Status write_cursor(std::uint64_t offset, const ForwardTotals& totals);
   void note_error(const std::string& error);
   void note_send(bool failed);
   void wait_until(std::int64_t wake_at);
@@ -133,6 +137,9 @@ class ForwarderCore {
   CircuitBreaker breaker_;
   BatchSizer sizer_;
   BatchCompressor compressor_;
+  BandwidthBudget budget_;
+  std::int64_t throttled_since_ns_ = 0;  // monotonic; the batch in flight waits for the budget since
+  bool throttle_unsaved_ = false;        // throttle counters changed since the cursor file was written
   InFlight inflight_;
   std::vector<std::uint8_t> native_;      // native batch encoding, reused
   std::uint32_t consecutive_failures_ = 0;
@@ -166,6 +173,9 @@ class ForwarderCore {
   std::int64_t next_attempt_ns_ = 0;
   std::uint64_t send_history_ = 0;        // last 64 sends, bit set = failed
   std::uint32_t send_history_count_ = 0;
+  BandwidthUsage bandwidth_;              // the budget's limits and day, as of its last charge
+  BudgetHold budget_hold_ = BudgetHold::kNone;
+  std::int64_t last_rate_limited_ns_ = 0; // wall clock
   Status stop_status_;                    // the last cursor write's failure, if any
   // The standing sink_auth / sink_misconfigured condition (health), until a send succeeds.
   SinkOutage outage_ = SinkOutage::kNone;

@@ -22,6 +22,7 @@ struct CursorInfo {
   std::int64_t updated_ns = 0;     // wall clock of the last commit
   CursorLag lag;
   ForwardTotals totals;
+  BandwidthUsage bandwidth;        // the limits its forwarder last ran with, the day's spend
 };
 
 struct LogSummary {
