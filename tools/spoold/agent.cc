@@ -47,6 +47,7 @@ Result<std::unique_ptr<Agent>> Agent::start(const SpooldConfig& config) {
     ForwarderOptions fo;
     fo.cursor = s.cursor;
     fo.stop_timeout_ms = config.drain_timeout_ms;
+    fo.bandwidth = s.bandwidth;
     auto forwarder = Forwarder::start(*a->buffer_, std::move(*sink), fo);
     if (!forwarder) {
       return Status(forwarder.status().code(), "sink " + s.cursor + ": " + forwarder.status().message());

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "spool/buffer_options.h"
+#include "spool/forwarder_options.h"
 #include "spool/status.h"
 
 namespace spool::tools {
@@ -55,6 +56,8 @@ struct SinkConfig {
   std::vector<std::pair<std::string, std::string>> headers;  // extra HTTP headers (secrets)
   std::string compression;  // "" (the sink's default), "none", "gzip", "zstd"
   std::string encoding;     // "" or "protobuf" (OTLP/HTTP protobuf, the default), "json"
+  // [[sink]] rate_limit, daily_cap, critical_reserve (sizes: 1048576, "1MiB"); 0 = off.
+  BandwidthOptions bandwidth;
 };
 
 struct SpooldConfig {

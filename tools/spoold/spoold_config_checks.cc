@@ -83,6 +83,11 @@ Status ConfigLoader::finish_sinks() {
       if (!http) return error(where, "encoding applies to http(s) sinks only");
     }
     if (!sink.headers.empty() && !http) return error(where, "headers apply to http(s) sinks only");
+    if (sink.bandwidth.critical_reserve_bytes > sink.bandwidth.daily_cap_bytes) {
+      return error(where, "critical_reserve (" + std::to_string(sink.bandwidth.critical_reserve_bytes) +
+                              ") must not exceed daily_cap (" + std::to_string(sink.bandwidth.daily_cap_bytes) +
+                              (sink.bandwidth.daily_cap_bytes == 0 ? ", none)" : ")"));
+    }
     for (const auto& [name, value] : sink.headers) {
       const bool bad_name = name.empty() || std::any_of(name.begin(), name.end(), [](char c) {
                               return static_cast<unsigned char>(c) <= 0x20 || c == ':' || c == 0x7f;

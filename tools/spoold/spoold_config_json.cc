@@ -55,6 +55,9 @@ std::string spoold_config_json(const SpooldConfig& c) {
     s["headers"] = std::move(headers);
     s["compression"] = sink.compression.empty() ? "default" : sink.compression;
     s["encoding"] = sink.encoding.empty() ? "protobuf" : sink.encoding;
+    s["rate_limit"] = sink.bandwidth.rate_limit_bytes_per_s;
+    s["daily_cap"] = sink.bandwidth.daily_cap_bytes;
+    s["critical_reserve"] = sink.bandwidth.critical_reserve_bytes;
     sinks.push_back(std::move(s));
   }
   j["sinks"] = std::move(sinks);
