@@ -80,8 +80,8 @@ BudgetDecision BandwidthBudget::rate_decision(std::uint64_t bytes_estimate, Budg
   const double need = static_cast<double>(std::min(bytes_estimate, burst_));
   const double have = balance(now.monotonic_ns);
   if (have + kTokenSlack >= need) return {};
-  const double wait_s = (need - have) / static_cast<double>(rate_);
-  const double wait_ns = std::ceil(wait_s * kSecondNs);
+  // Multiplied before dividing: whole byte counts times 1e9 stay exact in a double.
+  const double wait_ns = std::ceil((need - have) * static_cast<double>(kSecondNs) / static_cast<double>(rate_));
   const std::int64_t wait = wait_ns >= static_cast<double>(std::numeric_limits<std::int64_t>::max() / 2)
                                 ? std::numeric_limits<std::int64_t>::max() / 2
                                 : std::max<std::int64_t>(1, static_cast<std::int64_t>(wait_ns));
