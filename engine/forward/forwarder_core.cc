@@ -322,10 +322,11 @@ BudgetDecision ForwarderCore::ask_budget(std::int64_t now) {
 
 bool ForwarderCore::read_batch() {
   const std::uint32_t max_records = sizer_.next_records();
-  // Under a rate limit a batch reads at most a burst of payload, so one send cannot run far
-  // ahead of the rate (the wire bytes, compressed, are usually fewer).
-  const std::uint64_t max_bytes = budget_.rate_limited() ? std::min(options_.batch.max_bytes, budget_.burst_bytes())
-                                                         : options_.batch.max_bytes;
+  // Under a rate limit a batch reads about a burst of wire bytes' worth of payload, so one
+  // send cannot run far ahead of the rate.
+  const std::uint64_t max_bytes = budget_.rate_limited()
+                                      ? std::min(options_.batch.max_bytes, budget_.payload_per_send())
+                                      : options_.batch.max_bytes;
   const std::uint64_t end = readable_end();
   segment::LogReader reader = log_.scan(cursor_);
   std::uint64_t bytes = 0;
@@ -382,7 +383,9 @@ void ForwarderCore::send(std::int64_t now) {
   const std::uint64_t n = inflight_.records.size();
   inflight_.outcome.bytes_sent += result.bytes_sent;
   // Whatever the outcome: the bytes were on the wire.
-  budget_.charge(result.bytes_sent, BudgetTime{done, io::wall_clock_ns()});
+  std::uint64_t payload = 0;
+  for (const ForwardRecord& r : inflight_.records) payload += r.payload.size();
+  budget_.charge(result.bytes_sent, BudgetTime{done, io::wall_clock_ns()}, payload);
   {
     std::lock_guard<std::mutex> lock(mu_);
     bandwidth_ = budget_.usage(io::wall_clock_ns());

@@ -80,7 +80,8 @@ struct BatchSizeOptions {
 // Rate: a token bucket of burst_bytes refilled at rate_limit_bytes_per_s. A send's size is
 // known only after the sink encoded it, so a send goes out while the bucket is not in debt
 // and is charged afterwards; the bucket may go negative and the next send waits until it has
-// refilled to zero. With a rate limit a batch reads at most burst_bytes of payload (at least
+// refilled to zero. With a rate limit a batch reads about as much payload as puts
+// burst_bytes on the wire (by the wire bytes per payload byte of the latest sends; at least
 // one record), so one send cannot run far ahead of the rate.
 //
 // Daily cap: wire bytes per UTC day (00:00 to 24:00 UTC). Once daily_cap_bytes -

@@ -88,10 +88,25 @@ BudgetDecision BandwidthBudget::rate_decision(std::uint64_t bytes_estimate, Budg
   return refuse(now.monotonic_ns + wait, BudgetHold::kRateLimit);
 }
 
-void BandwidthBudget::charge(std::uint64_t wire_bytes, BudgetTime now) noexcept {
+std::uint64_t BandwidthBudget::payload_per_send() const noexcept {
+  if (rate_ == 0) return 0;
+  const double payload = static_cast<double>(burst_) / wire_per_payload_;
+  if (payload >= static_cast<double>(std::numeric_limits<std::uint64_t>::max() / 2)) {
+    return std::numeric_limits<std::uint64_t>::max() / 2;
+  }
+  return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(payload));
+}
+
+void BandwidthBudget::charge(std::uint64_t wire_bytes, BudgetTime now, std::uint64_t payload_bytes) noexcept {
   if (rate_ != 0) {
     tokens_ = balance(now.monotonic_ns) - static_cast<double>(wire_bytes);
     updated_ns_ = std::max(updated_ns_, now.monotonic_ns);
+  }
+  if (payload_bytes != 0 && wire_bytes != 0) {
+    // Halfway towards the latest send's ratio: follows a change of the records' make-up
+    // within a few sends without swinging with each one.
+    const double ratio = static_cast<double>(wire_bytes) / static_cast<double>(payload_bytes);
+    wire_per_payload_ = 0.5 * wire_per_payload_ + 0.5 * ratio;
   }
   const std::int64_t today = utc_day(now.wall_ns);
   if (usage_.day != today) {

@@ -7,7 +7,9 @@
 // estimate, once the bucket holds min(estimate, burst)), and charge() takes what the sink
 // reports afterwards. The bucket may go negative; the next send then waits until it has
 // refilled. Over any interval the bytes sent stay within burst + rate * interval + the last
-// send's size, and a steady backlog drains at the rate.
+// send's size, and a steady backlog drains at the rate. To keep that last term near the
+// burst, payload_per_send() sizes batches: a burst's worth of wire bytes, by the wire bytes
+// per payload byte the sink reported for its latest sends (encoding adds, compression saves).
 //
 // Daily cap: per UTC day (00:00 to 24:00 UTC), not a rolling 24 h window. A calendar day is
 // what data plans and operators count in; its reset is known in advance and is the same on
@@ -64,8 +66,12 @@ class BandwidthBudget {
   // The same for a batch of records: the one place that decides whether a batch may go.
   BudgetDecision can_send_batch(std::span<const ForwardRecord> records, std::uint64_t bytes_estimate,
                                 BudgetTime now) const noexcept;
-  // A send put `wire_bytes` on the wire (FlushResult::bytes_sent; failed sends too).
-  void charge(std::uint64_t wire_bytes, BudgetTime now) noexcept;
+  // A send put `wire_bytes` on the wire (FlushResult::bytes_sent; failed sends too) for
+  // `payload_bytes` of records (0 = not known: the wire-per-payload ratio stays as it was).
+  void charge(std::uint64_t wire_bytes, BudgetTime now, std::uint64_t payload_bytes = 0) noexcept;
+  // Under a rate limit: the payload bytes a batch should read so that its send puts about a
+  // burst on the wire (at least 1). 0 without a rate limit (no bound from the budget).
+  std::uint64_t payload_per_send() const noexcept;
 
   bool rate_limited() const noexcept { return rate_ > 0; }
   // The bucket's size (0 without a rate limit).
@@ -82,6 +88,7 @@ class BandwidthBudget {
   std::uint64_t rate_ = 0;   // bytes/s; 0 = no rate limit
   std::uint64_t burst_ = 0;
   double tokens_ = 0;        // at updated_ns_
+  double wire_per_payload_ = 1.0;  // smoothed over the sends that reported both
   std::int64_t updated_ns_ = 0;
   BandwidthUsage usage_;     // limits, and the spend of usage_.day
 };

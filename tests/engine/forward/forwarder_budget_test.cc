@@ -253,6 +253,23 @@ TEST(ForwarderBudget, UnderARateLimitABatchReadsAtMostABurstOfPayload) {
   }
 }
 
+TEST(ForwarderBudget, BatchesShrinkWhenTheSinkPutsMoreOnTheWireThanThePayload) {
+  testing::TempDir dir;
+  auto buffer = open_buffer(dir.path());
+  append(*buffer, 0, 200, Priority::kNormal, 40);  // about 100 payload bytes a record
+  ForwarderOptions o = options(256);
+  o.bandwidth.rate_limit_bytes_per_s = 10'000'000;
+  o.bandwidth.burst_bytes = 3'000;
+  auto sink = make_counting_sink(1'000);  // ten times the payload on the wire
+  auto fwd = Forwarder::start(*buffer, std::move(sink.owned), o);
+  ASSERT_TRUE(fwd) << fwd.status().to_string();
+  ASSERT_TRUE((*fwd)->flush(60'000));
+  const auto sends = sink.view->sends();
+  ASSERT_GT(sends.size(), 5u);
+  EXPECT_GT(sends[0].bytes, 3 * 3'000u);  // before any ratio was seen: a burst of payload
+  for (std::size_t i = 5; i < sends.size(); ++i) EXPECT_LE(sends[i].bytes, 2 * 3'000u) << i;
+}
+
 TEST(ForwarderBudget, RejectsABadBudget) {
   testing::TempDir dir;
   auto buffer = open_buffer(dir.path());

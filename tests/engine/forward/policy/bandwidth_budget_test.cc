@@ -108,6 +108,22 @@ TEST(BandwidthBudgetTest, ASteadyBacklogDrainsAtTheRate) {
   EXPECT_LE(sent, 500u + 10'000u + 300u);
 }
 
+TEST(BandwidthBudgetTest, PayloadPerSendFollowsTheWireBytesPerPayloadByte) {
+  BandwidthBudget none(BandwidthOptions{}, at(0).monotonic_ns);
+  EXPECT_EQ(none.payload_per_send(), 0u);  // no rate limit: no bound
+  BandwidthBudget b(rate(1'000, 3'000), at(0).monotonic_ns);
+  EXPECT_EQ(b.payload_per_send(), 3'000u);  // nothing seen yet: a byte for a byte
+  b.charge(6'000, at(0), 2'000);            // the encoding tripled the payload
+  EXPECT_EQ(b.payload_per_send(), 1'500u);  // halfway: 2 wire bytes per payload byte
+  b.charge(6'000, at(0), 2'000);
+  EXPECT_EQ(b.payload_per_send(), 1'200u);  // 2.5
+  b.charge(50, at(0));                      // payload unknown: the ratio stays
+  EXPECT_EQ(b.payload_per_send(), 1'200u);
+  for (int i = 0; i < 20; ++i) b.charge(100, at(0), 1'000);  // compressed to a tenth
+  EXPECT_GE(b.payload_per_send(), 29'000u);
+  EXPECT_LE(b.payload_per_send(), 30'000u);
+}
+
 TEST(BandwidthBudgetTest, AnEstimateWaitsUntilItFitsButNeverForMoreThanTheBurst) {
   BandwidthBudget b(rate(1'000), at(0).monotonic_ns);
   b.charge(1'000, at(0));  // empty, not in debt
