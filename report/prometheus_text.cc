@@ -92,7 +92,8 @@ void per_forwarder(const PrometheusInputs& in, SeriesWriter& w,
 // the others (so every series exists before its first transition).
 template <typename State, std::size_t N>
 void state_series(const PrometheusInputs& in, SeriesWriter& w, const State (&states)[N],
-                  std::string_view (*name)(State) noexcept, State (*current)(const PrometheusForwarder&)) {
+                  std::string_view (*name)(State) noexcept,
+                  State (*current)(const PrometheusForwarder&)) {
   for (const PrometheusForwarder& f : in.forwarders) {
     for (State state : states) {
       Labels labels = forwarder_labels(f);
@@ -122,9 +123,9 @@ void accounting_terms(const PrometheusInputs& in, SeriesWriter& w) {
 // The health warning codes a report can hold (spool/health.h), each written 0 or 1 so the
 // series exist while healthy; a code not listed here is written when present.
 constexpr std::string_view kHealthCodes[] = {
-    "buffer_fill", "forward_lag", "recent_error",       "failure_rate", "write_backlog",
-    "log_failed",  "sink_auth",   "sink_misconfigured", "tls_insecure", "fork_child",
-    "daily_cap_reached", "bandwidth_limited"};
+    "buffer_fill",   "forward_lag", "recent_error",      "failure_rate",
+    "write_backlog", "log_failed",  "sink_auth",         "sink_misconfigured",
+    "tls_insecure",  "fork_child",  "daily_cap_reached", "bandwidth_limited"};
 
 void health_warnings(const PrometheusInputs& in, SeriesWriter& w) {
   const auto& warnings = in.health->warnings;
@@ -375,7 +376,8 @@ const std::vector<FamilyWriter>& family_writers() {
         "1 for the circuit breaker's current state (closed, open, half-open), 0 for the others"},
        Source::kForwarders,
        [](const PrometheusInputs& in, SeriesWriter& w) {
-         constexpr CircuitState kStates[] = {CircuitState::kClosed, CircuitState::kOpen, CircuitState::kHalfOpen};
+         constexpr CircuitState kStates[] = {CircuitState::kClosed, CircuitState::kOpen,
+                                             CircuitState::kHalfOpen};
          state_series(
              in, w, kStates, circuit_state_name, +[](F f) { return f.stats.circuit; });
        }},
@@ -426,7 +428,8 @@ const std::vector<FamilyWriter>& family_writers() {
        Source::kForwarders,
        [](const PrometheusInputs& in, SeriesWriter& w) {
          per_forwarder(
-             in, w, +[](F f) { return seconds(static_cast<std::int64_t>(f.stats.totals.throttled_ns)); });
+             in, w,
+             +[](F f) { return seconds(static_cast<std::int64_t>(f.stats.totals.throttled_ns)); });
        }},
       {{"spool_forward_rate_limit_bytes_per_second", kGauge, kForwarderLabels,
         "The rate limit on wire bytes (0 = none)"},
@@ -457,11 +460,13 @@ const std::vector<FamilyWriter>& family_writers() {
              in, w, +[](F f) { return f.stats.bandwidth.spent_bytes; });
        }},
       {{"spool_forward_daily_cap_state", kGauge, "cursor, sink, state",
-        "1 for the daily cap's current state (off, open, critical-only, reached), 0 for the others"},
+        "1 for the daily cap's current state (off, open, critical-only, reached), 0 for the "
+        "others"},
        Source::kForwarders,
        [](const PrometheusInputs& in, SeriesWriter& w) {
          constexpr DailyCapState kStates[] = {DailyCapState::kOff, DailyCapState::kOpen,
-                                              DailyCapState::kCriticalOnly, DailyCapState::kReached};
+                                              DailyCapState::kCriticalOnly,
+                                              DailyCapState::kReached};
          state_series(
              in, w, kStates, daily_cap_state_name, +[](F f) { return f.stats.daily_cap; });
        }},

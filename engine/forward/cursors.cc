@@ -109,7 +109,9 @@ Status seek_cursor(const std::string& dir, const std::string& name, SeekTarget t
   record.name = name;
   record.next_offset = position;
   record.updated_ns = io::wall_clock_ns();
-  record.state = existing->has_value() ? (*existing)->state : engine::encode_forward_state(ForwardTotals{}, BandwidthUsage{});
+  record.state = existing->has_value()
+                     ? (*existing)->state
+                     : engine::encode_forward_state(ForwardTotals{}, BandwidthUsage{});
   return store->commit(record);
 }
 

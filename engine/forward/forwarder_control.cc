@@ -206,9 +206,9 @@ HealthReport ForwarderCore::health(const HealthThresholds& thresholds) const {
   in.last_error = fs.totals.last_error;
   in.failure_rate = fs.failure_rate;
   in.sends = std::min<std::uint64_t>(64, fs.session.batches + fs.session.failed_sends);
-  in.bandwidth.push_back(BandwidthHealthInputs{fs.cursor, fs.bandwidth.daily_cap_bytes,
-                                               fs.bandwidth.critical_reserve_bytes, fs.bandwidth.spent_bytes,
-                                               fs.bandwidth.rate_limit_bytes_per_s, fs.last_rate_limited_ns});
+  in.bandwidth.push_back(BandwidthHealthInputs{
+      fs.cursor, fs.bandwidth.daily_cap_bytes, fs.bandwidth.critical_reserve_bytes,
+      fs.bandwidth.spent_bytes, fs.bandwidth.rate_limit_bytes_per_s, fs.last_rate_limited_ns});
   if (buffer_ != nullptr) {
     const BufferStats bs = buffer_->stats();
     in.queue_bytes = bs.queue_bytes;

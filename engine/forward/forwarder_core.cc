@@ -50,8 +50,8 @@ void add_totals(ForwardTotals* into, const ForwardTotals& add) {
 }  // namespace
 
 ForwarderCore::ForwarderCore(segment::SegmentLog& log, BufferCore* buffer,
-                             std::unique_ptr<segment::SegmentLog> owned_log, std::unique_ptr<Sink> sink,
-                             ForwarderOptions options)
+                             std::unique_ptr<segment::SegmentLog> owned_log,
+                             std::unique_ptr<Sink> sink, ForwarderOptions options)
     : log_(log),
       buffer_(buffer),
       owned_log_(std::move(owned_log)),
@@ -281,8 +281,9 @@ bool ForwarderCore::gate_open(std::int64_t now, std::int64_t* wake_at) {
   // Before the breaker, whose allow() hands out the half-open probe.
   const BudgetDecision budget = ask_budget(now);
   if (!budget.allowed) {
-    *wake_at = budget.reason == BudgetHold::kRateLimit ? budget.wait_until_ns
-                                                       : std::min(budget.wait_until_ns, now + kBudgetRecheckNs);
+    *wake_at = budget.reason == BudgetHold::kRateLimit
+                   ? budget.wait_until_ns
+                   : std::min(budget.wait_until_ns, now + kBudgetRecheckNs);
     return false;
   }
   if (!breaker_.allow(now)) {
@@ -304,9 +305,12 @@ BudgetDecision ForwarderCore::ask_budget(std::int64_t now) {
   const std::int64_t wall = io::wall_clock_ns();
   // Estimate 0: the wire size is known only once the sink has encoded the batch; the send is
   // charged afterwards (bandwidth_budget.h).
-  const BudgetDecision decision = budget_.can_send_batch(inflight_.records, 0, BudgetTime{now, wall});
+  const BudgetDecision decision =
+      budget_.can_send_batch(inflight_.records, 0, BudgetTime{now, wall});
   ForwardTotals add;
-  if (throttled_since_ns_ != 0) add.throttled_ns = static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - throttled_since_ns_));
+  if (throttled_since_ns_ != 0)
+    add.throttled_ns =
+        static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - throttled_since_ns_));
   if (!decision.allowed && throttled_since_ns_ == 0) add.throttled_sends = 1;
   throttled_since_ns_ = decision.allowed ? 0 : now;
   // Persisted with the next cursor write (at the latest at stop), not on their own: a day
@@ -324,9 +328,9 @@ bool ForwarderCore::read_batch() {
   const std::uint32_t max_records = sizer_.next_records();
   // Under a rate limit a batch reads about a burst of wire bytes' worth of payload, so one
   // send cannot run far ahead of the rate.
-  const std::uint64_t max_bytes = budget_.rate_limited()
-                                      ? std::min(options_.batch.max_bytes, budget_.payload_per_send())
-                                      : options_.batch.max_bytes;
+  const std::uint64_t max_bytes =
+      budget_.rate_limited() ? std::min(options_.batch.max_bytes, budget_.payload_per_send())
+                             : options_.batch.max_bytes;
   const std::uint64_t end = readable_end();
   segment::LogReader reader = log_.scan(cursor_);
   std::uint64_t bytes = 0;
@@ -628,7 +632,8 @@ void ForwarderCore::commit(std::uint64_t next_offset, const ForwardTotals& add, 
 void ForwarderCore::persist_totals(bool force) {
   const std::int64_t now = io::monotonic_ns();
   if (force ? !totals_dirty_ && !throttle_unsaved_
-            : !totals_dirty_ || now - last_persist_ns_ < std::int64_t{options_.stats_persist_interval_ms} * kMsNs) {
+            : !totals_dirty_ || now - last_persist_ns_ <
+                                    std::int64_t{options_.stats_persist_interval_ms} * kMsNs) {
     return;
   }
   ForwardTotals totals;
@@ -643,8 +648,8 @@ void ForwarderCore::persist_totals(bool force) {
 }
 
 Status ForwarderCore::write_cursor(std::uint64_t offset, const ForwardTotals& totals) {
-  Status s = cursors_->commit(
-      {options_.cursor, offset, io::wall_clock_ns(), encode_forward_state(totals, budget_.usage(io::wall_clock_ns()))});
+  Status s = cursors_->commit({options_.cursor, offset, io::wall_clock_ns(),
+                               encode_forward_state(totals, budget_.usage(io::wall_clock_ns()))});
   if (s) throttle_unsaved_ = false;
   return s;
 }

@@ -138,8 +138,9 @@ class ForwarderCore {
   BatchSizer sizer_;
   BatchCompressor compressor_;
   BandwidthBudget budget_;
-  std::int64_t throttled_since_ns_ = 0;  // monotonic; the batch in flight waits for the budget since
-  bool throttle_unsaved_ = false;        // throttle counters changed since the cursor file was written
+  // Monotonic: since when the batch in flight waits for the budget (0 = it does not).
+  std::int64_t throttled_since_ns_ = 0;
+  bool throttle_unsaved_ = false;  // throttle counters changed since the cursor file was written
   InFlight inflight_;
   std::vector<std::uint8_t> native_;      // native batch encoding, reused
   std::uint32_t consecutive_failures_ = 0;

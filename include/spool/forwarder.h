@@ -68,7 +68,7 @@ struct ForwarderOptions {
   RetryOptions retry;
   CircuitBreakerOptions breaker;
   ConnectivityOptions connectivity;
-  BandwidthOptions bandwidth;              // rate limit and daily cap on wire bytes (off by default)
+  BandwidthOptions bandwidth;              // rate limit, daily cap on wire bytes (off by default)
   std::uint32_t stats_persist_interval_ms = 1000;  // failure totals reach the cursor file this often
   std::uint32_t stop_timeout_ms = 5000;    // stop() tries this long to deliver what is committed
   // The dead-letter log's own retention (<dir>/deadletter, shared by the log's forwarders;

@@ -25,7 +25,7 @@ struct ForwardTotals {
   std::uint64_t failed_sends = 0;         // sends that failed as a whole
   std::uint64_t bytes_sent = 0;           // on the wire, as the sink reports it
   std::uint64_t bytes_read = 0;           // payload bytes read from the log for acknowledged sends
-  std::uint64_t throttled_sends = 0;      // sends the bandwidth budget held back (once each, however long)
+  std::uint64_t throttled_sends = 0;      // sends the bandwidth budget held back (once each)
   std::uint64_t throttled_ns = 0;         // time sends waited for the bandwidth budget
   std::int64_t last_flush_ns = 0;         // wall clock of the last acknowledged send; 0 = never
   std::int64_t last_error_ns = 0;         // wall clock of the last failure; 0 = never
@@ -55,7 +55,7 @@ constexpr std::string_view daily_cap_state_name(DailyCapState s) noexcept {
 enum class BudgetHold : std::uint8_t {
   kNone,             // it does not
   kRateLimit,        // the token bucket is in debt: until it has refilled
-  kCriticalReserve,  // only the reserve is left and the batch holds non-critical records: until 00:00 UTC
+  kCriticalReserve,  // only the reserve is left, the batch is not all critical: until 00:00 UTC
   kDailyCap,         // the daily cap is spent: until 00:00 UTC
 };
 
@@ -87,7 +87,9 @@ struct BandwidthUsage {
   std::uint64_t spent_bytes = 0;             // wire bytes sent that day
 
   // What was spent on `today` (0 when `day` is an earlier one).
-  constexpr std::uint64_t spent_on(std::int64_t today) const noexcept { return day == today ? spent_bytes : 0; }
+  constexpr std::uint64_t spent_on(std::int64_t today) const noexcept {
+    return day == today ? spent_bytes : 0;
+  }
   constexpr DailyCapState cap_state(std::int64_t today) const noexcept {
     if (daily_cap_bytes == 0) return DailyCapState::kOff;
     const std::uint64_t spent = spent_on(today);
@@ -127,7 +129,8 @@ struct ForwarderStats {
   BandwidthUsage bandwidth;
   DailyCapState daily_cap = DailyCapState::kOff;
   BudgetHold budget_hold = BudgetHold::kNone;
-  std::int64_t last_rate_limited_ns = 0;  // wall clock of the last time the rate limit held a send back (this session); 0 = never
+  // Wall clock of the last time the rate limit held a send back (this session); 0 = never.
+  std::int64_t last_rate_limited_ns = 0;
 };
 
 // The accounting identity of one Buffer + one Forwarder, over the Forwarder's session:

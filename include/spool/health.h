@@ -13,7 +13,7 @@ struct HealthThresholds {
   std::int64_t recent_error_ms = 60'000;           // warn on an error this recent
   double failure_rate = 0.10;                      // warn above this fraction of failed sends
   std::uint64_t write_backlog_records = 100'000;   // warn when more records wait for the writer
-  std::int64_t rate_limited_ms = 10'000;           // warn while the rate limit held a send back this recently
+  std::int64_t rate_limited_ms = 10'000;           // warn while the rate limit holds sends back
 };
 
 // One forwarder's bandwidth budget (ForwarderOptions::bandwidth), as the checks see it.
@@ -23,7 +23,7 @@ struct BandwidthHealthInputs {
   std::uint64_t critical_reserve_bytes = 0;
   std::uint64_t spent_today_bytes = 0;       // wire bytes this UTC day
   std::uint64_t rate_limit_bytes_per_s = 0;  // 0 = no rate limit
-  std::int64_t last_rate_limited_ns = 0;     // wall clock of the last send the rate limit held back; 0 = never
+  std::int64_t last_rate_limited_ns = 0;     // wall clock of the last send it held back; 0 = never
 };
 
 // What the checks look at; a field left at its default is not checked.

@@ -41,8 +41,10 @@ std::unique_ptr<Buffer> open_buffer(const std::string& dir) {
   return std::move(*buffer);
 }
 
-void append(Buffer& buffer, std::uint64_t from, std::uint64_t n, Priority priority, std::size_t padding) {
-  for (std::uint64_t i = from; i < from + n; ++i) ASSERT_TRUE(testing::append_seq(buffer, 0, i, padding, priority));
+void append(Buffer& buffer, std::uint64_t from, std::uint64_t n, Priority priority,
+            std::size_t padding) {
+  for (std::uint64_t i = from; i < from + n; ++i)
+    ASSERT_TRUE(testing::append_seq(buffer, 0, i, padding, priority));
   ASSERT_TRUE(buffer.flush());
 }
 
@@ -95,13 +97,13 @@ TEST(BandwidthBudgetIntegration, ABacklogDrainsAtTheRateLimitWithinTenPercentOve
 }
 
 TEST(BandwidthBudgetIntegration, AfterTheDailyCapOnlyCriticalRecordsAreSentThenNothing) {
-  constexpr std::uint64_t kWirePerRecord = 10;  // a batch of 10: 100 bytes
+  constexpr std::uint64_t kWirePerRecord = 10;         // a batch of 10: 100 bytes
   constexpr std::uint64_t kCap = 700, kReserve = 300;  // general allowance: 400 bytes = 4 batches
   testing::TempDir dir;
   auto buffer = open_buffer(dir.path());
-  append(*buffer, 0, 40, Priority::kNormal, 32);      // offsets 0-39: the general allowance
-  append(*buffer, 40, 40, Priority::kCritical, 32);   // 40-79: 30 of them fit in the reserve
-  append(*buffer, 80, 40, Priority::kNormal, 32);     // 80-119: never today
+  append(*buffer, 0, 40, Priority::kNormal, 32);     // offsets 0-39: the general allowance
+  append(*buffer, 40, 40, Priority::kCritical, 32);  // 40-79: 30 of them fit in the reserve
+  append(*buffer, 80, 40, Priority::kNormal, 32);    // 80-119: never today
   ForwarderOptions o;
   o.poll_interval_ms = 5;
   o.flush_interval_ms = 10;

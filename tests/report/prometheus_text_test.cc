@@ -226,8 +226,10 @@ TEST(PrometheusText, DailyCapStateIsOneSeriesPerState) {
   EXPECT_TRUE(has_line(text, prefix + "\"critical-only\"} 1"));
   EXPECT_TRUE(has_line(text, prefix + "\"reached\"} 0"));
   // A forwarder without a cap is in state off.
-  EXPECT_TRUE(has_line(text, "spool_forward_daily_cap_state{cursor=\"we\\\"ird\\\\name\\n\",sink=\"jsonl\","
-                             "state=\"off\"} 1"));
+  EXPECT_TRUE(
+      has_line(text,
+               "spool_forward_daily_cap_state{cursor=\"we\\\"ird\\\\name\\n\",sink=\"jsonl\","
+               "state=\"off\"} 1"));
 }
 
 TEST(PrometheusText, AccountingTermsProducersAndHealth) {

@@ -20,7 +20,7 @@ class CountingSink : public Sink {
     std::chrono::steady_clock::time_point at;  // when send() was called
     std::uint64_t bytes = 0;                   // what it reported on the wire
     std::vector<std::uint64_t> offsets;
-    bool all_critical = false;                 // every record Priority::kCritical
+    bool all_critical = false;  // every record Priority::kCritical
   };
 
   // bytes_per_record 0: a send reports its records' payload bytes.

@@ -284,8 +284,8 @@ TEST(SpoolctlForward, TheDailyCapEndsADrainAndHoldsTheRestUntilTheNextDay) {
   const std::string file = tmp.sub("out.jsonl");
   produce(dir, 300);
   // Small batches, so the cap is reached well before the end.
-  ProcessResult first =
-      spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--batch", "10", "--daily-cap", "20KiB"});
+  ProcessResult first = spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--batch",
+                                  "10", "--daily-cap", "20KiB"});
   EXPECT_EQ(first.exit_code, 1) << first.err;
   EXPECT_NE(first.err.find("daily cap (20480 bytes"), std::string::npos) << first.err;
   const json j = summary_of(first);
@@ -311,9 +311,10 @@ TEST(SpoolctlForward, TheDailyCapEndsADrainAndHoldsTheRestUntilTheNextDay) {
   EXPECT_EQ(bandwidth.at("daily_cap"), "reached");
   ProcessResult health = spoolctl({"health", dir});
   EXPECT_EQ(health.exit_code, 1);
-  EXPECT_NE(health.out.find("warning: daily_cap_reached: cursor default"), std::string::npos) << health.out;
-  ProcessResult second =
-      spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--batch", "10", "--daily-cap", "20KiB"});
+  EXPECT_NE(health.out.find("warning: daily_cap_reached: cursor default"), std::string::npos)
+      << health.out;
+  ProcessResult second = spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--batch",
+                                   "10", "--daily-cap", "20KiB"});
   EXPECT_EQ(second.exit_code, 1) << second.err;
   EXPECT_EQ(summary_of(second).at("delivered"), 0);
 
@@ -330,7 +331,8 @@ TEST(SpoolctlForward, TheRateLimitHoldsSendsBack) {
   const std::string dir = tmp.sub("log");
   const std::string file = tmp.sub("out.jsonl");
   produce(dir, 100);  // about 180 KB of JSON lines
-  ProcessResult r = spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--rate-limit", "64K"});
+  ProcessResult r =
+      spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--rate-limit", "64K"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json j = summary_of(r);
   EXPECT_EQ(j.at("delivered"), 100);

@@ -454,18 +454,21 @@ TEST_F(SpooldConfigTest, ConfigFileErrorsNameTheFileAndTheKey) {
       file_error("[buffer]\nqueue_bytes = \"lots\"\n"),
       "config file " + path +
           ": buffer: queue_bytes: 'lots' is not a size (a number, optionally with K, M or G)");
-  EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\ncolour = \"red\"\n"),
-            "config file " + path +
-                ": sink[0].colour: unknown key (a sink has url, cursor, headers, compression, encoding, "
-                "rate_limit, daily_cap, critical_reserve)");
+  EXPECT_EQ(
+      file_error("[[sink]]\nurl = \"file:/x\"\ncolour = \"red\"\n"),
+      "config file " + path +
+          ": sink[0].colour: unknown key (a sink has url, cursor, headers, compression, encoding, "
+          "rate_limit, daily_cap, critical_reserve)");
   EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\nrate_limit = \"fast\"\n"),
             "config file " + path +
-                ": sink[0].rate_limit: 'fast' is not a size (a number of bytes, optionally with K, M or G: "
+                ": sink[0].rate_limit: 'fast' is not a size (a number of bytes, optionally with K, "
+                "M or G: "
                 "powers of 1024)");
   EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\ndaily_cap = -1\n"),
             "config file " + path + ": sink[0].daily_cap: expected a non-negative size, got -1");
-  EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\ndaily_cap = 1.5\n"),
-            "config file " + path + ": sink[0].daily_cap: expected an integer or a string, got float");
+  EXPECT_EQ(
+      file_error("[[sink]]\nurl = \"file:/x\"\ndaily_cap = 1.5\n"),
+      "config file " + path + ": sink[0].daily_cap: expected an integer or a string, got float");
   EXPECT_EQ(file_error("[[sink]]\ncursor = \"x\"\n"),
             "config file " + path + ": sink[0]: url is missing");
   EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\nheaders = { k = 1 }\n"),
@@ -562,12 +565,15 @@ TEST_F(SpooldConfigTest, SinkChecks) {
   const std::string bad_value = error_of({"--config", path});
   EXPECT_NE(bad_value.find("the value of header 'k' has a line break"), std::string::npos);
   EXPECT_EQ(bad_value.find("line\nbreak"), std::string::npos);
-  config_file("dir = \"d\"\n[[sink]]\nurl = \"file:/a\"\ndaily_cap = 100\ncritical_reserve = 200\n");
-  EXPECT_EQ(error_of({"--config", path}),
-            "config file " + path + ": sink[0]: critical_reserve (200) must not exceed daily_cap (100)");
+  config_file(
+      "dir = \"d\"\n[[sink]]\nurl = \"file:/a\"\ndaily_cap = 100\ncritical_reserve = 200\n");
+  EXPECT_EQ(
+      error_of({"--config", path}),
+      "config file " + path + ": sink[0]: critical_reserve (200) must not exceed daily_cap (100)");
   config_file("dir = \"d\"\n[[sink]]\nurl = \"file:/a\"\ncritical_reserve = 200\n");
   EXPECT_EQ(error_of({"--config", path}),
-            "config file " + path + ": sink[0]: critical_reserve (200) must not exceed daily_cap (0, none)");
+            "config file " + path +
+                ": sink[0]: critical_reserve (200) must not exceed daily_cap (0, none)");
 }
 
 TEST_F(SpooldConfigTest, ListenAddresses) {

@@ -268,8 +268,9 @@ Result<ForwarderOptions> forwarder_options(const ForwardArgs& args) {
   SPOOL_RETURN_IF_ERROR(validate(o.connectivity));
   o.bandwidth = args.bandwidth;
   if (o.bandwidth.critical_reserve_bytes > o.bandwidth.daily_cap_bytes) {
-    return Status::invalid_argument(o.bandwidth.daily_cap_bytes == 0 ? "--critical-reserve needs --daily-cap"
-                                                                     : "--critical-reserve must not exceed --daily-cap");
+    return Status::invalid_argument(o.bandwidth.daily_cap_bytes == 0
+                                        ? "--critical-reserve needs --daily-cap"
+                                        : "--critical-reserve must not exceed --daily-cap");
   }
   // A drain that gave up (or was interrupted) should not linger: its last delivery attempt
   // at stop() is kept short. Forwarding until a signal keeps the library's default.
@@ -396,7 +397,8 @@ int run_forward(const ForwardArgs& args) {
       const bool quiet = !beside_writer || std::chrono::steady_clock::now() - last_growth >= idle ||
                          !writer_elsewhere();
       if (st.cursor_offset >= target && quiet) break;
-      if (st.budget_hold == BudgetHold::kDailyCap || st.budget_hold == BudgetHold::kCriticalReserve) {
+      if (st.budget_hold == BudgetHold::kDailyCap ||
+          st.budget_hold == BudgetHold::kCriticalReserve) {
         capped = true;
         break;
       }
@@ -443,12 +445,13 @@ int run_forward(const ForwardArgs& args) {
     return kExitNotDrained;
   }
   if (capped) {
-    std::fprintf(stderr,
-                 "spoolctl forward: the daily cap (%llu bytes, %llu spent today) holds the records from "
-                 "offset %llu back until 00:00 UTC (the cursor keeps its position; run again then)\n",
-                 static_cast<unsigned long long>(final_stats.bandwidth.daily_cap_bytes),
-                 static_cast<unsigned long long>(final_stats.bandwidth.spent_bytes),
-                 static_cast<unsigned long long>(final_stats.cursor_offset));
+    std::fprintf(
+        stderr,
+        "spoolctl forward: the daily cap (%llu bytes, %llu spent today) holds the records from "
+        "offset %llu back until 00:00 UTC (the cursor keeps its position; run again then)\n",
+        static_cast<unsigned long long>(final_stats.bandwidth.daily_cap_bytes),
+        static_cast<unsigned long long>(final_stats.bandwidth.spent_bytes),
+        static_cast<unsigned long long>(final_stats.cursor_offset));
     return kExitNotDrained;
   }
   return kExitOk;
@@ -576,7 +579,8 @@ Command add_forward_command(CLI::App& app) {
       "K/KiB, M/MiB, G/GiB (powers of 1024; 1M = 1MiB = 1048576).\n"
       "On a terminal, stderr shows progress (delivered, lag, records/s, circuit state).\n"
       "Output at exit: one JSON object with this session's figures: cursor, sink, delivered, "
-      "dead_lettered, failed, retried, dropped_unforwarded, bytes_sent, throttled_sends, throttled_s "
+      "dead_lettered, failed, retried, dropped_unforwarded, bytes_sent, throttled_sends, "
+      "throttled_s "
       "(time held back by the bandwidth budget), spent_today_bytes, daily_cap (off, open, "
       "critical-only, reached), seconds, records_per_s, "
       "cursor_offset, end_offset, lag_records, circuit, dead_letters_dropped, warnings "
@@ -584,7 +588,8 @@ Command add_forward_command(CLI::App& app) {
       "A log another process writes is followed read-only: what its writer committed is "
       "forwarded, its retention stays the writer's.\n"
       "Exit status: 0 when drained or stopped by SIGINT/SIGTERM, 1 when --drain-timeout-s "
-      "expired first or the daily cap holds the rest back, 2 on error (bad URL or option, missing directory, the cursor held by "
+      "expired first or the daily cap holds the rest back, 2 on error (bad URL or option, missing "
+      "directory, the cursor held by "
       "another forwarder: \"cursor 'NAME' of log DIR is held by pid N\").");
   return {cmd, [args] { return run_forward(*args); }};
 }

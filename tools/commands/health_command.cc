@@ -61,7 +61,8 @@ HealthInputs health_inputs(const LogSummary& summary, const HealthArgs& args) {
       in.last_error = c.totals.last_error;
     }
     // The daily cap only: whether the rate limit held sends back is known to the forwarder.
-    in.bandwidth.push_back(BandwidthHealthInputs{c.name, c.bandwidth.daily_cap_bytes, c.bandwidth.critical_reserve_bytes,
+    in.bandwidth.push_back(BandwidthHealthInputs{c.name, c.bandwidth.daily_cap_bytes,
+                                                 c.bandwidth.critical_reserve_bytes,
                                                  c.bandwidth.spent_on(utc_day(in.now_ns)), 0, 0});
     batches += c.totals.batches;
     failed_sends += c.totals.failed_sends;

@@ -84,8 +84,10 @@ Status ConfigLoader::finish_sinks() {
     }
     if (!sink.headers.empty() && !http) return error(where, "headers apply to http(s) sinks only");
     if (sink.bandwidth.critical_reserve_bytes > sink.bandwidth.daily_cap_bytes) {
-      return error(where, "critical_reserve (" + std::to_string(sink.bandwidth.critical_reserve_bytes) +
-                              ") must not exceed daily_cap (" + std::to_string(sink.bandwidth.daily_cap_bytes) +
+      return error(where, "critical_reserve (" +
+                              std::to_string(sink.bandwidth.critical_reserve_bytes) +
+                              ") must not exceed daily_cap (" +
+                              std::to_string(sink.bandwidth.daily_cap_bytes) +
                               (sink.bandwidth.daily_cap_bytes == 0 ? ", none)" : ")"));
     }
     for (const auto& [name, value] : sink.headers) {

@@ -21,7 +21,9 @@ BudgetDecision refuse(std::int64_t wait_until_ns, BudgetHold reason) {
 
 BandwidthBudget::BandwidthBudget(const BandwidthOptions& options, std::int64_t now_monotonic_ns)
     : rate_(options.rate_limit_bytes_per_s),
-      burst_(rate_ == 0 ? 0 : options.burst_bytes != 0 ? options.burst_bytes : rate_),
+      burst_(rate_ == 0                 ? 0
+             : options.burst_bytes != 0 ? options.burst_bytes
+                                        : rate_),
       tokens_(static_cast<double>(burst_)),
       updated_ns_(now_monotonic_ns) {
   usage_.rate_limit_bytes_per_s = options.rate_limit_bytes_per_s;
@@ -36,7 +38,8 @@ void BandwidthBudget::restore(std::int64_t day, std::uint64_t spent_bytes) noexc
 
 double BandwidthBudget::balance(std::int64_t now_monotonic_ns) const noexcept {
   if (rate_ == 0) return 0;
-  const double elapsed_s = static_cast<double>(std::max<std::int64_t>(0, now_monotonic_ns - updated_ns_)) / kSecondNs;
+  const double elapsed_s =
+      static_cast<double>(std::max<std::int64_t>(0, now_monotonic_ns - updated_ns_)) / kSecondNs;
   return std::min(static_cast<double>(burst_), tokens_ + elapsed_s * static_cast<double>(rate_));
 }
 
@@ -47,20 +50,23 @@ BandwidthUsage BandwidthBudget::usage(std::int64_t now_wall_ns) const noexcept {
   return u;
 }
 
-BudgetDecision BandwidthBudget::can_send(std::uint64_t bytes_estimate, Priority lowest, BudgetTime now) const noexcept {
+BudgetDecision BandwidthBudget::can_send(std::uint64_t bytes_estimate, Priority lowest,
+                                         BudgetTime now) const noexcept {
   // The cap first: its wait (until 00:00 UTC) is the longer one.
   if (BudgetDecision d = cap_decision(bytes_estimate, lowest, now); !d.allowed) return d;
   return rate_decision(bytes_estimate, now);
 }
 
-BudgetDecision BandwidthBudget::can_send_batch(std::span<const ForwardRecord> records, std::uint64_t bytes_estimate,
+BudgetDecision BandwidthBudget::can_send_batch(std::span<const ForwardRecord> records,
+                                               std::uint64_t bytes_estimate,
                                                BudgetTime now) const noexcept {
   Priority lowest = Priority::kCritical;
   for (const ForwardRecord& r : records) lowest = std::min(lowest, r.priority);
   return can_send(bytes_estimate, lowest, now);
 }
 
-BudgetDecision BandwidthBudget::cap_decision(std::uint64_t bytes_estimate, Priority lowest, BudgetTime now) const noexcept {
+BudgetDecision BandwidthBudget::cap_decision(std::uint64_t bytes_estimate, Priority lowest,
+                                             BudgetTime now) const noexcept {
   const std::uint64_t cap = usage_.daily_cap_bytes;
   if (cap == 0) return {};
   const std::int64_t today = utc_day(now.wall_ns);
@@ -71,20 +77,25 @@ BudgetDecision BandwidthBudget::cap_decision(std::uint64_t bytes_estimate, Prior
   const bool fits = spent < limit && (bytes_estimate == 0 || bytes_estimate <= limit - spent);
   if (fits) return {};
   const std::int64_t midnight_wall = (today + 1) * kDayNs;
-  const std::int64_t wait_until = now.monotonic_ns + std::max<std::int64_t>(1, midnight_wall - now.wall_ns);
-  return refuse(wait_until, critical || spent >= cap ? BudgetHold::kDailyCap : BudgetHold::kCriticalReserve);
+  const std::int64_t wait_until =
+      now.monotonic_ns + std::max<std::int64_t>(1, midnight_wall - now.wall_ns);
+  return refuse(wait_until,
+                critical || spent >= cap ? BudgetHold::kDailyCap : BudgetHold::kCriticalReserve);
 }
 
-BudgetDecision BandwidthBudget::rate_decision(std::uint64_t bytes_estimate, BudgetTime now) const noexcept {
+BudgetDecision BandwidthBudget::rate_decision(std::uint64_t bytes_estimate,
+                                              BudgetTime now) const noexcept {
   if (rate_ == 0) return {};
   const double need = static_cast<double>(std::min(bytes_estimate, burst_));
   const double have = balance(now.monotonic_ns);
   if (have + kTokenSlack >= need) return {};
   // Multiplied before dividing: whole byte counts times 1e9 stay exact in a double.
-  const double wait_ns = std::ceil((need - have) * static_cast<double>(kSecondNs) / static_cast<double>(rate_));
-  const std::int64_t wait = wait_ns >= static_cast<double>(std::numeric_limits<std::int64_t>::max() / 2)
-                                ? std::numeric_limits<std::int64_t>::max() / 2
-                                : std::max<std::int64_t>(1, static_cast<std::int64_t>(wait_ns));
+  const double wait_ns =
+      std::ceil((need - have) * static_cast<double>(kSecondNs) / static_cast<double>(rate_));
+  const std::int64_t wait =
+      wait_ns >= static_cast<double>(std::numeric_limits<std::int64_t>::max() / 2)
+          ? std::numeric_limits<std::int64_t>::max() / 2
+          : std::max<std::int64_t>(1, static_cast<std::int64_t>(wait_ns));
   return refuse(now.monotonic_ns + wait, BudgetHold::kRateLimit);
 }
 
@@ -97,7 +108,8 @@ std::uint64_t BandwidthBudget::payload_per_send() const noexcept {
   return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(payload));
 }
 
-void BandwidthBudget::charge(std::uint64_t wire_bytes, BudgetTime now, std::uint64_t payload_bytes) noexcept {
+void BandwidthBudget::charge(std::uint64_t wire_bytes, BudgetTime now,
+                             std::uint64_t payload_bytes) noexcept {
   if (rate_ != 0) {
     tokens_ = balance(now.monotonic_ns) - static_cast<double>(wire_bytes);
     updated_ns_ = std::max(updated_ns_, now.monotonic_ns);

@@ -62,10 +62,11 @@ class BandwidthBudget {
 
   // May a send of about `bytes_estimate` wire bytes (0 = unknown) go now? `lowest` is the
   // lowest priority among its records: the send counts as critical only when all are.
-  BudgetDecision can_send(std::uint64_t bytes_estimate, Priority lowest, BudgetTime now) const noexcept;
+  BudgetDecision can_send(std::uint64_t bytes_estimate, Priority lowest,
+                          BudgetTime now) const noexcept;
   // The same for a batch of records: the one place that decides whether a batch may go.
-  BudgetDecision can_send_batch(std::span<const ForwardRecord> records, std::uint64_t bytes_estimate,
-                                BudgetTime now) const noexcept;
+  BudgetDecision can_send_batch(std::span<const ForwardRecord> records,
+                                std::uint64_t bytes_estimate, BudgetTime now) const noexcept;
   // A send put `wire_bytes` on the wire (FlushResult::bytes_sent; failed sends too) for
   // `payload_bytes` of records (0 = not known: the wire-per-payload ratio stays as it was).
   void charge(std::uint64_t wire_bytes, BudgetTime now, std::uint64_t payload_bytes = 0) noexcept;
@@ -82,15 +83,16 @@ class BandwidthBudget {
   BandwidthUsage usage(std::int64_t now_wall_ns) const noexcept;
 
  private:
-  BudgetDecision cap_decision(std::uint64_t bytes_estimate, Priority lowest, BudgetTime now) const noexcept;
+  BudgetDecision cap_decision(std::uint64_t bytes_estimate, Priority lowest,
+                              BudgetTime now) const noexcept;
   BudgetDecision rate_decision(std::uint64_t bytes_estimate, BudgetTime now) const noexcept;
 
-  std::uint64_t rate_ = 0;   // bytes/s; 0 = no rate limit
+  std::uint64_t rate_ = 0;  // bytes/s; 0 = no rate limit
   std::uint64_t burst_ = 0;
-  double tokens_ = 0;        // at updated_ns_
+  double tokens_ = 0;              // at updated_ns_
   double wire_per_payload_ = 1.0;  // smoothed over the sends that reported both
   std::int64_t updated_ns_ = 0;
-  BandwidthUsage usage_;     // limits, and the spend of usage_.day
+  BandwidthUsage usage_;  // limits, and the spend of usage_.day
 };
 
 }  // namespace spool::engine

@@ -91,7 +91,8 @@ TEST(ForwardTotalsTest, UnknownKeysAreIgnoredAndDamageIsCorruption) {
   ASSERT_TRUE(decoded);
   EXPECT_EQ(decoded->totals.delivered, 5u);
   EXPECT_EQ(decode_forward_state("delivered\n").status().code(), StatusCode::kCorruption);
-  EXPECT_EQ(decode_forward_state("bandwidth_spent_bytes=lots\n").status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(decode_forward_state("bandwidth_spent_bytes=lots\n").status().code(),
+            StatusCode::kCorruption);
   EXPECT_EQ(decode_forward_state("bandwidth_day=-3\n")->bandwidth.day, -3);
 }
 

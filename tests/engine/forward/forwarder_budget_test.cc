@@ -63,9 +63,10 @@ std::unique_ptr<Buffer> open_buffer(const std::string& dir) {
   return std::move(*buffer);
 }
 
-void append(Buffer& buffer, std::uint64_t from, std::uint64_t n, Priority priority = Priority::kNormal,
-            std::size_t padding = 32) {
-  for (std::uint64_t i = from; i < from + n; ++i) ASSERT_TRUE(testing::append_seq(buffer, 0, i, padding, priority));
+void append(Buffer& buffer, std::uint64_t from, std::uint64_t n,
+            Priority priority = Priority::kNormal, std::size_t padding = 32) {
+  for (std::uint64_t i = from; i < from + n; ++i)
+    ASSERT_TRUE(testing::append_seq(buffer, 0, i, padding, priority));
   ASSERT_TRUE(buffer.flush());
 }
 
@@ -168,7 +169,8 @@ TEST(ForwarderBudget, AnEarlierDaysSpendDoesNotCount) {
     yesterday.daily_cap_bytes = 1'000;
     yesterday.day = today() - 1;
     yesterday.spent_bytes = 50'000;
-    ASSERT_TRUE(store->commit({"default", 0, 0, engine::encode_forward_state(ForwardTotals{}, yesterday)}));
+    ASSERT_TRUE(
+        store->commit({"default", 0, 0, engine::encode_forward_state(ForwardTotals{}, yesterday)}));
   }
   auto sink = make_counting_sink(kWireBytesPerRecord);
   auto fwd = Forwarder::start(*buffer, std::move(sink.owned), capped(1'000));
@@ -182,13 +184,14 @@ TEST(ForwarderBudget, AnEarlierDaysSpendDoesNotCount) {
 TEST(ForwarderBudget, OnlyCriticalBatchesUseTheReserve) {
   testing::TempDir dir;
   auto buffer = open_buffer(dir.path());
-  append(*buffer, 0, 5);                        // 500 bytes: the general allowance
-  append(*buffer, 5, 5, Priority::kCritical);   // from the reserve
-  append(*buffer, 10, 5);                       // waits
+  append(*buffer, 0, 5);                       // 500 bytes: the general allowance
+  append(*buffer, 5, 5, Priority::kCritical);  // from the reserve
+  append(*buffer, 10, 5);                      // waits
   auto sink = make_counting_sink(kWireBytesPerRecord);
   auto fwd = Forwarder::start(*buffer, std::move(sink.owned), capped(1'100, 600));
   ASSERT_TRUE(fwd) << fwd.status().to_string();
-  ASSERT_TRUE(eventually([&] { return (*fwd)->stats().budget_hold == BudgetHold::kCriticalReserve; }));
+  ASSERT_TRUE(
+      eventually([&] { return (*fwd)->stats().budget_hold == BudgetHold::kCriticalReserve; }));
   const auto sends = sink.view->sends();
   ASSERT_EQ(sends.size(), 2u);
   EXPECT_FALSE(sends[0].all_critical);
@@ -226,8 +229,9 @@ TEST(ForwarderBudget, TheRateLimitDelaysSendsWithoutUsingRetries) {
   EXPECT_EQ(s.session.throttled_sends, 2u);
   // From the first refusal (a step after the previous send) to the send: at most the 1 s.
   EXPECT_GT(s.session.throttled_ns, 0u);
-  EXPECT_LE(s.session.throttled_ns,
-            static_cast<std::uint64_t>(std::chrono::nanoseconds(sends[4].at - sends[0].at).count()));
+  EXPECT_LE(
+      s.session.throttled_ns,
+      static_cast<std::uint64_t>(std::chrono::nanoseconds(sends[4].at - sends[0].at).count()));
   EXPECT_NE(s.last_rate_limited_ns, 0);
   EXPECT_EQ(s.bandwidth.rate_limit_bytes_per_s, 20'000u);
   EXPECT_EQ(s.bandwidth.spent_bytes, 50'000u);
@@ -248,7 +252,8 @@ TEST(ForwarderBudget, UnderARateLimitABatchReadsAtMostABurstOfPayload) {
   ASSERT_TRUE((*fwd)->flush(60'000));
   EXPECT_EQ(sink.view->records_sent(), 60u);
   for (const auto& send : sink.view->sends()) {
-    EXPECT_TRUE(send.bytes <= 300 || send.offsets.size() == 1) << send.bytes << " bytes, " << send.offsets.size();
+    EXPECT_TRUE(send.bytes <= 300 || send.offsets.size() == 1)
+        << send.bytes << " bytes, " << send.offsets.size();
     EXPECT_LT(send.offsets.size(), 64u);
   }
 }

@@ -28,7 +28,9 @@ const HealthWarning* find(const HealthReport& r, const std::string& code) {
   return nullptr;
 }
 
-TEST(HealthTest, DefaultInputsAreHealthy) { EXPECT_TRUE(evaluate_health(HealthInputs{}).healthy()); }
+TEST(HealthTest, DefaultInputsAreHealthy) {
+  EXPECT_TRUE(evaluate_health(HealthInputs{}).healthy());
+}
 
 TEST(HealthTest, DailyCapOpenIsHealthy) {
   const HealthReport r = evaluate_health(with_budget({"otlp", 1'000, 200, 799, 0, 0}));
