@@ -23,11 +23,11 @@
 #include <vector>
 
 #include "engine/forward/batch_compressor.h"
+#include "engine/forward/dead_letter_log.h"
 #include "engine/forward/policy/bandwidth_budget.h"
 #include "engine/forward/policy/batch_sizer.h"
 #include "engine/forward/policy/circuit_breaker.h"
 #include "engine/forward/policy/connectivity_monitor.h"
-#include "engine/forward/dead_letter_log.h"
 #include "engine/forward/policy/retry_policy.h"
 #include "io/opening_process.h"
 #include "segment/cursor_lock.h"
@@ -174,9 +174,9 @@ class ForwarderCore {
   std::int64_t next_attempt_ns_ = 0;
   std::uint64_t send_history_ = 0;        // last 64 sends, bit set = failed
   std::uint32_t send_history_count_ = 0;
-  BandwidthUsage bandwidth_;              // the budget's limits and day, as of its last charge
+  BandwidthUsage bandwidth_;  // the budget's limits and day, as of its last charge
   BudgetHold budget_hold_ = BudgetHold::kNone;
-  std::int64_t last_rate_limited_ns_ = 0; // wall clock
+  std::int64_t last_rate_limited_ns_ = 0;  // wall clock
   Status stop_status_;                    // the last cursor write's failure, if any
   // The standing sink_auth / sink_misconfigured condition (health), until a send succeeds.
   SinkOutage outage_ = SinkOutage::kNone;

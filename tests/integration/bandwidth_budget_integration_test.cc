@@ -8,60 +8,31 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <functional>
 #include <thread>
 
 #include "spool/buffer.h"
 #include "spool/forwarder.h"
 #include "support/counting_sink.h"
-#include "support/seq_records.h"
+#include "support/forwarder_fixtures.h"
 #include "support/temp_dir.h"
-#include "support/time_scale.h"
 
 namespace spool {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using testing::append_seq_run;
+using testing::eventually;
+using testing::has_warning;
 using testing::make_counting_sink;
-
-bool eventually(const std::function<bool()>& done) {
-  const auto until = Clock::now() + testing::scaled(std::chrono::seconds(60));
-  while (Clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return done();
-}
-
-std::unique_ptr<Buffer> open_buffer(const std::string& dir) {
-  Options options;
-  options.full_policy = FullPolicy::kBlock;
-  auto buffer = Buffer::open(dir, options);
-  EXPECT_TRUE(buffer) << buffer.status().to_string();
-  return std::move(*buffer);
-}
-
-void append(Buffer& buffer, std::uint64_t from, std::uint64_t n, Priority priority,
-            std::size_t padding) {
-  for (std::uint64_t i = from; i < from + n; ++i)
-    ASSERT_TRUE(testing::append_seq(buffer, 0, i, padding, priority));
-  ASSERT_TRUE(buffer.flush());
-}
-
-bool has_warning(const HealthReport& r, const std::string& code) {
-  for (const HealthWarning& w : r.warnings) {
-    if (w.code == code) return true;
-  }
-  return false;
-}
+using testing::open_blocking_buffer;
 
 TEST(BandwidthBudgetIntegration, ABacklogDrainsAtTheRateLimitWithinTenPercentOver30Seconds) {
   constexpr std::uint64_t kRate = 1'000'000;  // bytes/s
   constexpr auto kWindow = std::chrono::seconds(30);
   testing::TempDir dir;
-  auto buffer = open_buffer(dir.path());
+  auto buffer = open_blocking_buffer(dir.path());
   // 40 MB: more than the window can carry, so the limit, not the backlog, sets the pace.
-  append(*buffer, 0, 10'000, Priority::kNormal, 4'000);
+  append_seq_run(*buffer, 0, 10'000, Priority::kNormal, 4'000);
   ForwarderOptions o;
   o.poll_interval_ms = 5;
   o.flush_interval_ms = 10;
@@ -100,10 +71,10 @@ TEST(BandwidthBudgetIntegration, AfterTheDailyCapOnlyCriticalRecordsAreSentThenN
   constexpr std::uint64_t kWirePerRecord = 10;         // a batch of 10: 100 bytes
   constexpr std::uint64_t kCap = 700, kReserve = 300;  // general allowance: 400 bytes = 4 batches
   testing::TempDir dir;
-  auto buffer = open_buffer(dir.path());
-  append(*buffer, 0, 40, Priority::kNormal, 32);     // offsets 0-39: the general allowance
-  append(*buffer, 40, 40, Priority::kCritical, 32);  // 40-79: 30 of them fit in the reserve
-  append(*buffer, 80, 40, Priority::kNormal, 32);    // 80-119: never today
+  auto buffer = open_blocking_buffer(dir.path());
+  append_seq_run(*buffer, 0, 40, Priority::kNormal, 32);     // offsets 0-39: the general allowance
+  append_seq_run(*buffer, 40, 40, Priority::kCritical, 32);  // 40-79: 30 of them fit in the reserve
+  append_seq_run(*buffer, 80, 40, Priority::kNormal, 32);    // 80-119: never today
   ForwarderOptions o;
   o.poll_interval_ms = 5;
   o.flush_interval_ms = 10;

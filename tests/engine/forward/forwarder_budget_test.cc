@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <functional>
 #include <thread>
 
 #include "engine/forward/forward_totals.h"
@@ -16,25 +15,19 @@
 #include "spool/cursors.h"
 #include "spool/forwarder.h"
 #include "support/counting_sink.h"
-#include "support/seq_records.h"
+#include "support/forwarder_fixtures.h"
 #include "support/temp_dir.h"
-#include "support/time_scale.h"
 
 namespace spool {
 namespace {
 
+using testing::append_seq_run;
+using testing::eventually;
+using testing::has_warning;
 using testing::make_counting_sink;
+using testing::open_blocking_buffer;
 
 constexpr std::uint64_t kWireBytesPerRecord = 100;
-
-bool eventually(const std::function<bool()>& done) {
-  const auto until = std::chrono::steady_clock::now() + testing::scaled(std::chrono::seconds(30));
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return done();
-}
 
 // Batches of exactly `batch` records, so the tests know where each send ends.
 ForwarderOptions options(std::uint32_t batch = 5) {
@@ -55,28 +48,6 @@ ForwarderOptions capped(std::uint64_t cap, std::uint64_t reserve = 0) {
   return o;
 }
 
-std::unique_ptr<Buffer> open_buffer(const std::string& dir) {
-  Options options;
-  options.full_policy = FullPolicy::kBlock;
-  auto buffer = Buffer::open(dir, options);
-  EXPECT_TRUE(buffer) << buffer.status().to_string();
-  return std::move(*buffer);
-}
-
-void append(Buffer& buffer, std::uint64_t from, std::uint64_t n,
-            Priority priority = Priority::kNormal, std::size_t padding = 32) {
-  for (std::uint64_t i = from; i < from + n; ++i)
-    ASSERT_TRUE(testing::append_seq(buffer, 0, i, padding, priority));
-  ASSERT_TRUE(buffer.flush());
-}
-
-bool has_warning(const HealthReport& r, const std::string& code) {
-  for (const HealthWarning& w : r.warnings) {
-    if (w.code == code) return true;
-  }
-  return false;
-}
-
 std::int64_t today() {
   return utc_day(std::chrono::duration_cast<std::chrono::nanoseconds>(
                      std::chrono::system_clock::now().time_since_epoch())
@@ -85,8 +56,8 @@ std::int64_t today() {
 
 TEST(ForwarderBudget, DailyCapHoldsTheBacklogInTheLogWithoutRetriesOrDeadLetters) {
   testing::TempDir dir;
-  auto buffer = open_buffer(dir.path());
-  append(*buffer, 0, 20);
+  auto buffer = open_blocking_buffer(dir.path());
+  append_seq_run(*buffer, 0, 20);
   auto sink = make_counting_sink(kWireBytesPerRecord);
   auto fwd = Forwarder::start(*buffer, std::move(sink.owned), capped(1'000));
   ASSERT_TRUE(fwd) << fwd.status().to_string();
@@ -128,8 +99,8 @@ TEST(ForwarderBudget, DailyCapHoldsTheBacklogInTheLogWithoutRetriesOrDeadLetters
 
 TEST(ForwarderBudget, TheDaysSpendSurvivesARestart) {
   testing::TempDir dir;
-  auto buffer = open_buffer(dir.path());
-  append(*buffer, 0, 20);
+  auto buffer = open_blocking_buffer(dir.path());
+  append_seq_run(*buffer, 0, 20);
   {
     auto sink = make_counting_sink(kWireBytesPerRecord);
     auto fwd = Forwarder::start(*buffer, std::move(sink.owned), capped(1'000));
@@ -160,8 +131,8 @@ TEST(ForwarderBudget, TheDaysSpendSurvivesARestart) {
 
 TEST(ForwarderBudget, AnEarlierDaysSpendDoesNotCount) {
   testing::TempDir dir;
-  auto buffer = open_buffer(dir.path());
-  append(*buffer, 0, 10);
+  auto buffer = open_blocking_buffer(dir.path());
+  append_seq_run(*buffer, 0, 10);
   {
     auto store = segment::CursorStore::open(dir.path());
     ASSERT_TRUE(store) << store.status().to_string();
@@ -183,10 +154,10 @@ TEST(ForwarderBudget, AnEarlierDaysSpendDoesNotCount) {
 
 TEST(ForwarderBudget, OnlyCriticalBatchesUseTheReserve) {
   testing::TempDir dir;
-  auto buffer = open_buffer(dir.path());
-  append(*buffer, 0, 5);                       // 500 bytes: the general allowance
-  append(*buffer, 5, 5, Priority::kCritical);  // from the reserve
-  append(*buffer, 10, 5);                      // waits
+  auto buffer = open_blocking_buffer(dir.path());
+  append_seq_run(*buffer, 0, 5);                       // 500 bytes: the general allowance
+  append_seq_run(*buffer, 5, 5, Priority::kCritical);  // from the reserve
+  append_seq_run(*buffer, 10, 5);                      // waits
   auto sink = make_counting_sink(kWireBytesPerRecord);
   auto fwd = Forwarder::start(*buffer, std::move(sink.owned), capped(1'100, 600));
   ASSERT_TRUE(fwd) << fwd.status().to_string();
@@ -209,8 +180,8 @@ TEST(ForwarderBudget, OnlyCriticalBatchesUseTheReserve) {
 
 TEST(ForwarderBudget, TheRateLimitDelaysSendsWithoutUsingRetries) {
   testing::TempDir dir;
-  auto buffer = open_buffer(dir.path());
-  append(*buffer, 0, 50);
+  auto buffer = open_blocking_buffer(dir.path());
+  append_seq_run(*buffer, 0, 50);
   ForwarderOptions o = options(10);             // 10 records = 10 000 wire bytes a send
   o.bandwidth.rate_limit_bytes_per_s = 20'000;  // burst: one second's worth
   auto sink = make_counting_sink(1'000);
@@ -241,8 +212,8 @@ TEST(ForwarderBudget, TheRateLimitDelaysSendsWithoutUsingRetries) {
 
 TEST(ForwarderBudget, UnderARateLimitABatchReadsAtMostABurstOfPayload) {
   testing::TempDir dir;
-  auto buffer = open_buffer(dir.path());
-  append(*buffer, 0, 60, Priority::kNormal, 40);
+  auto buffer = open_blocking_buffer(dir.path());
+  append_seq_run(*buffer, 0, 60, Priority::kNormal, 40);
   ForwarderOptions o = options(64);
   o.bandwidth.rate_limit_bytes_per_s = 10'000'000;
   o.bandwidth.burst_bytes = 300;
@@ -260,8 +231,8 @@ TEST(ForwarderBudget, UnderARateLimitABatchReadsAtMostABurstOfPayload) {
 
 TEST(ForwarderBudget, BatchesShrinkWhenTheSinkPutsMoreOnTheWireThanThePayload) {
   testing::TempDir dir;
-  auto buffer = open_buffer(dir.path());
-  append(*buffer, 0, 200, Priority::kNormal, 40);  // about 100 payload bytes a record
+  auto buffer = open_blocking_buffer(dir.path());
+  append_seq_run(*buffer, 0, 200, Priority::kNormal, 40);  // about 100 payload bytes a record
   ForwarderOptions o = options(256);
   o.bandwidth.rate_limit_bytes_per_s = 10'000'000;
   o.bandwidth.burst_bytes = 3'000;
@@ -277,7 +248,7 @@ TEST(ForwarderBudget, BatchesShrinkWhenTheSinkPutsMoreOnTheWireThanThePayload) {
 
 TEST(ForwarderBudget, RejectsABadBudget) {
   testing::TempDir dir;
-  auto buffer = open_buffer(dir.path());
+  auto buffer = open_blocking_buffer(dir.path());
   ForwarderOptions o = capped(100, 200);
   auto fwd = Forwarder::start(*buffer, make_counting_sink().owned, o);
   ASSERT_FALSE(fwd);
