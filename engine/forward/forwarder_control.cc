@@ -92,9 +92,11 @@ void ForwarderCore::apply_pending_seek() {
   }
   inflight_ = InFlight{};
   pending_since_ns_ = 0;
+  throttled_since_ns_ = 0;  // the batch that waited for the budget is gone
   ForwardTotals totals;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    budget_hold_ = BudgetHold::kNone;
     backlog_at_start_ += static_cast<std::int64_t>(cursor_) - static_cast<std::int64_t>(position);
     cursor_ = position;
     totals = totals_;

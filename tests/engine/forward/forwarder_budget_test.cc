@@ -129,6 +129,23 @@ TEST(ForwarderBudget, TheDaysSpendSurvivesARestart) {
   EXPECT_EQ(s.budget_hold, BudgetHold::kNone);
 }
 
+TEST(ForwarderBudget, ASeekPastTheHeldBatchEndsTheWait) {
+  testing::TempDir dir;
+  auto buffer = open_blocking_buffer(dir.path());
+  append_seq_run(*buffer, 0, 20);
+  auto sink = make_counting_sink(kWireBytesPerRecord);
+  auto fwd = Forwarder::start(*buffer, std::move(sink.owned), capped(1'000));
+  ASSERT_TRUE(fwd) << fwd.status().to_string();
+  ASSERT_TRUE(eventually([&] { return (*fwd)->stats().budget_hold == BudgetHold::kDailyCap; }));
+  ASSERT_TRUE((*fwd)->seek(SeekTarget::kLatest));
+  const ForwarderStats s = (*fwd)->stats();
+  EXPECT_EQ(s.cursor_offset, 20u);
+  EXPECT_EQ(s.budget_hold, BudgetHold::kNone);
+  EXPECT_EQ(s.daily_cap, DailyCapState::kReached);  // the spend stays
+  EXPECT_TRUE((*fwd)->flush(1'000));                // nothing left to hold back
+  EXPECT_EQ(sink.view->records_sent(), 10u);
+}
+
 TEST(ForwarderBudget, AnEarlierDaysSpendDoesNotCount) {
   testing::TempDir dir;
   auto buffer = open_blocking_buffer(dir.path());
