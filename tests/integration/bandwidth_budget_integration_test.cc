@@ -59,6 +59,7 @@ TEST(BandwidthBudgetIntegration, ABacklogDrainsAtTheRateLimitWithinTenPercentOve
     ++in_window;
   }
   const double rate = static_cast<double>(bytes) / std::chrono::duration<double>(kWindow).count();
+  RecordProperty("bytes_per_s", std::to_string(static_cast<std::uint64_t>(rate)));  // --gtest_output
   EXPECT_GE(rate, 0.9 * kRate) << bytes << " bytes in " << in_window << " sends";
   EXPECT_LE(rate, 1.1 * kRate) << bytes << " bytes in " << in_window << " sends";
   EXPECT_GT(during.lag.records, 0u);  // still a backlog: the limit held it back
