@@ -88,6 +88,21 @@ void per_forwarder(const PrometheusInputs& in, SeriesWriter& w,
   for (const PrometheusForwarder& f : in.forwarders) w.sample(forwarder_labels(f), value(f));
 }
 
+// Per forwarder, one series per state of a state machine: 1 for the current state, 0 for
+// the others (so every series exists before its first transition).
+template <typename State, std::size_t N>
+void state_series(const PrometheusInputs& in, SeriesWriter& w, const State (&states)[N],
+                  std::string_view (*name)(State) noexcept,
+                  State (*current)(const PrometheusForwarder&)) {
+  for (const PrometheusForwarder& f : in.forwarders) {
+    for (State state : states) {
+      Labels labels = forwarder_labels(f);
+      labels.emplace_back("state", std::string(name(state)));
+      w.sample(labels, current(f) == state);
+    }
+  }
+}
+
 // One series per forwarder that reports its accounting, per term of the identity.
 void accounting_terms(const PrometheusInputs& in, SeriesWriter& w) {
   for (const PrometheusForwarder& f : in.forwarders) {
@@ -109,8 +124,9 @@ void accounting_terms(const PrometheusInputs& in, SeriesWriter& w) {
 // The health warning codes a report can hold (spool/health.h), each written 0 or 1 so the
 // series exist while healthy; a code not listed here is written when present.
 constexpr std::string_view kHealthCodes[] = {
-    "buffer_fill", "forward_lag", "recent_error",       "failure_rate", "write_backlog",
-    "log_failed",  "sink_auth",   "sink_misconfigured", "tls_insecure", "fork_child"};
+    "buffer_fill",   "forward_lag", "recent_error",      "failure_rate",
+    "write_backlog", "log_failed",  "sink_auth",         "sink_misconfigured",
+    "tls_insecure",  "fork_child",  "daily_cap_reached", "bandwidth_limited"};
 
 void health_warnings(const PrometheusInputs& in, SeriesWriter& w) {
   const auto& warnings = in.health->warnings;
@@ -375,14 +391,10 @@ const std::vector<FamilyWriter>& family_writers() {
         "1 for the circuit breaker's current state (closed, open, half-open), 0 for the others"},
        Source::kForwarders,
        [](const PrometheusInputs& in, SeriesWriter& w) {
-         for (const PrometheusForwarder& f : in.forwarders) {
-           for (CircuitState state :
-                {CircuitState::kClosed, CircuitState::kOpen, CircuitState::kHalfOpen}) {
-             Labels labels = forwarder_labels(f);
-             labels.emplace_back("state", std::string(circuit_state_name(state)));
-             w.sample(labels, f.stats.circuit == state);
-           }
-         }
+         constexpr CircuitState kStates[] = {CircuitState::kClosed, CircuitState::kOpen,
+                                             CircuitState::kHalfOpen};
+         state_series(
+             in, w, kStates, circuit_state_name, +[](F f) { return f.stats.circuit; });
        }},
       {{"spool_forward_circuit_opened_total", kCounter, kForwarderLabels,
         "Times the circuit opened (since spoold started)"},
@@ -418,6 +430,60 @@ const std::vector<FamilyWriter>& family_writers() {
        [](const PrometheusInputs& in, SeriesWriter& w) {
          per_forwarder(
              in, w, +[](F f) { return f.stats.failure_rate; });
+       }},
+      {{"spool_forward_throttled_sends_total", kCounter, kForwarderLabels,
+        "Sends the bandwidth budget held back (each counted once, however long it waited)"},
+       Source::kForwarders,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.totals.throttled_sends; });
+       }},
+      {{"spool_forward_throttled_seconds_total", kCounter, kForwarderLabels,
+        "Time sends waited for the bandwidth budget (rate limit or daily cap)"},
+       Source::kForwarders,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w,
+             +[](F f) { return seconds(static_cast<std::int64_t>(f.stats.totals.throttled_ns)); });
+       }},
+      {{"spool_forward_rate_limit_bytes_per_second", kGauge, kForwarderLabels,
+        "The rate limit on wire bytes (0 = none)"},
+       Source::kForwarders,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.bandwidth.rate_limit_bytes_per_s; });
+       }},
+      {{"spool_forward_daily_cap_bytes", kGauge, kForwarderLabels,
+        "The cap on wire bytes per UTC day (0 = none)"},
+       Source::kForwarders,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.bandwidth.daily_cap_bytes; });
+       }},
+      {{"spool_forward_critical_reserve_bytes", kGauge, kForwarderLabels,
+        "Of the daily cap: the bytes kept for batches of critical records"},
+       Source::kForwarders,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.bandwidth.critical_reserve_bytes; });
+       }},
+      {{"spool_forward_spent_today_bytes", kGauge, kForwarderLabels,
+        "Wire bytes sent this UTC day (what the daily cap counts)"},
+       Source::kForwarders,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder(
+             in, w, +[](F f) { return f.stats.bandwidth.spent_bytes; });
+       }},
+      {{"spool_forward_daily_cap_state", kGauge, "cursor, sink, state",
+        "1 for the daily cap's current state (off, open, critical-only, reached), 0 for the "
+        "others"},
+       Source::kForwarders,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         constexpr DailyCapState kStates[] = {DailyCapState::kOff, DailyCapState::kOpen,
+                                              DailyCapState::kCriticalOnly,
+                                              DailyCapState::kReached};
+         state_series(
+             in, w, kStates, daily_cap_state_name, +[](F f) { return f.stats.daily_cap; });
        }},
       {{"spool_dead_letters_dropped_records_total", kCounter, "",
         "Dead letters the dead-letter log's retention deleted before they were requeued (shared by "

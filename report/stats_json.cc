@@ -47,9 +47,23 @@ ordered_json forward_totals_json(const ForwardTotals& t) {
   j["failed_sends"] = t.failed_sends;
   j["bytes_sent"] = t.bytes_sent;
   j["bytes_read"] = t.bytes_read;
+  j["throttled_sends"] = t.throttled_sends;
+  j["throttled_ns"] = t.throttled_ns;
   j["last_flush"] = iso8601_utc_or_null(t.last_flush_ns);
   j["last_error_time"] = iso8601_utc_or_null(t.last_error_ns);
   j["last_error"] = t.last_error.empty() ? ordered_json(nullptr) : ordered_json(t.last_error);
+  return j;
+}
+
+ordered_json bandwidth_usage_json(const BandwidthUsage& u, std::int64_t today) {
+  constexpr std::int64_t kDayNs = 86'400ll * 1'000'000'000;
+  ordered_json j;
+  j["rate_limit_bytes_per_s"] = u.rate_limit_bytes_per_s;
+  j["daily_cap_bytes"] = u.daily_cap_bytes;
+  j["critical_reserve_bytes"] = u.critical_reserve_bytes;
+  j["day"] = iso8601_utc(today * kDayNs).substr(0, 10);
+  j["spent_today_bytes"] = u.spent_on(today);
+  j["daily_cap"] = daily_cap_state_name(u.cap_state(today));
   return j;
 }
 
@@ -94,6 +108,10 @@ ordered_json forwarder_stats_json(const ForwarderStats& s) {
   j["pending_retry_records"] = s.pending_retry_records;
   j["failure_rate"] = s.failure_rate;
   j["dead_letters_dropped"] = s.dead_letters_dropped;
+  ordered_json bandwidth = bandwidth_usage_json(s.bandwidth, s.bandwidth.day);
+  bandwidth["hold"] = budget_hold_name(s.budget_hold);
+  bandwidth["last_rate_limited"] = iso8601_utc_or_null(s.last_rate_limited_ns);
+  j["bandwidth"] = std::move(bandwidth);
   return j;
 }
 

@@ -21,6 +21,10 @@ nlohmann::ordered_json iso8601_utc_or_null(std::int64_t ns);
 // {"queue_full": 3, ...}: the reasons with a count above zero.
 nlohmann::ordered_json dropped_by_reason_json(const std::array<std::uint64_t, kDropReasonCount>& dropped);
 nlohmann::ordered_json forward_totals_json(const ForwardTotals& totals);
+// A cursor's bandwidth budget as of the UTC day `today` (utc_day()): its limits, what was
+// spent that day (0 when the usage counts an earlier day), the day as "YYYY-MM-DD" and the
+// daily cap's state.
+nlohmann::ordered_json bandwidth_usage_json(const BandwidthUsage& usage, std::int64_t today);
 nlohmann::ordered_json buffer_stats_json(const BufferStats& stats);
 nlohmann::ordered_json forwarder_stats_json(const ForwarderStats& stats);
 

@@ -32,9 +32,10 @@ Result<std::vector<CursorInfo>> cursor_infos(const segment::SegmentLog& log) {
     info.name = r.name;
     info.next_offset = r.next_offset;
     info.updated_ns = r.updated_ns;
-    auto totals = engine::decode_forward_totals(r.state);
-    if (!totals) return Status::corruption("cursor " + r.name + ": " + totals.status().message());
-    info.totals = std::move(*totals);
+    auto state = engine::decode_forward_state(r.state);
+    if (!state) return Status::corruption("cursor " + r.name + ": " + state.status().message());
+    info.totals = std::move(state->totals);
+    info.bandwidth = state->bandwidth;
     auto settled = engine::decode_settled_ahead(r.state);
     if (!settled) return Status::corruption("cursor " + r.name + ": " + settled.status().message());
     for (const engine::OffsetRun& run : *settled) {
@@ -113,14 +114,15 @@ Status seek_cursor(const std::string& dir, const std::string& name, SeekTarget t
   record.name = name;
   record.next_offset = position;
   record.updated_ns = io::wall_clock_ns();
-  // The totals stay; the runs settled beyond the old position do not (a seek back resends).
-  ForwardTotals totals;
+  // The totals and the budget's day stay; the runs settled beyond the old position do not
+  // (a seek back resends).
+  engine::ForwardState state;
   if (existing->has_value()) {
-    auto decoded = engine::decode_forward_totals((*existing)->state);
+    auto decoded = engine::decode_forward_state((*existing)->state);
     if (!decoded) return decoded.status();
-    totals = std::move(*decoded);
+    state = std::move(*decoded);
   }
-  record.state = engine::encode_forward_totals(totals);
+  record.state = engine::encode_forward_state(state.totals, state.bandwidth);
   return store->commit(record);
 }
 

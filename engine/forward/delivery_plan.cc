@@ -43,8 +43,7 @@ std::uint64_t DeliveryPlan::pass_to(std::uint64_t offset) {
 }
 
 void DeliveryPlan::add_pending(std::uint64_t offset, Priority priority) {
-  const std::size_t cls = order_.by_priority ? static_cast<std::size_t>(priority) : 0;
-  Runs& runs = pending_[cls];
+  Runs& runs = pending_[class_of(priority)];
   if (!runs.empty() && runs.back().end == offset) {
     ++runs.back().end;
   } else {
@@ -80,11 +79,30 @@ std::size_t DeliveryPlan::next_class(bool* oldest) {
 }
 
 std::vector<std::uint64_t> DeliveryPlan::take(std::size_t max_records) {
-  std::vector<std::uint64_t> out;
-  if (pending_count_ == 0 || max_records == 0) return out;
+  if (pending_count_ == 0 || max_records == 0) return {};
   bool oldest = true;
-  last_class_ = next_class(&oldest);
-  Runs& runs = pending_[last_class_];
+  const std::size_t cls = next_class(&oldest);
+  return take_from(cls, oldest, max_records);
+}
+
+std::vector<std::uint64_t> DeliveryPlan::take(Priority priority, std::size_t max_records) {
+  return take_from(class_of(priority), !order_.newest_first, max_records);
+}
+
+std::uint64_t DeliveryPlan::pending_count(Priority priority) const noexcept {
+  std::uint64_t n = 0;
+  for (const OffsetRun& run : pending_[class_of(priority)]) n += run.size();
+  return n;
+}
+
+std::size_t DeliveryPlan::class_of(Priority priority) const noexcept {
+  return order_.by_priority ? static_cast<std::size_t>(priority) : 0;
+}
+
+std::vector<std::uint64_t> DeliveryPlan::take_from(std::size_t cls, bool oldest, std::size_t max_records) {
+  std::vector<std::uint64_t> out;
+  last_class_ = cls;
+  Runs& runs = pending_[cls];
   out.reserve(std::min<std::uint64_t>(max_records, pending_count_));
   while (out.size() < max_records && !runs.empty()) {
     OffsetRun& run = oldest ? runs.front() : runs.back();

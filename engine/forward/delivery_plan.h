@@ -84,6 +84,11 @@ class DeliveryPlan {
   // The next batch: up to max_records pending offsets of one class, in increasing order.
   // They are in flight until settle() or give_back().
   std::vector<std::uint64_t> take(std::size_t max_records);
+  // The same from the class of `priority` only (in its order), whatever its turn: the
+  // critical records when only the bandwidth budget's critical reserve is left.
+  std::vector<std::uint64_t> take(Priority priority, std::size_t max_records);
+  // Pending records of the class of `priority` (every pending record without by_priority).
+  std::uint64_t pending_count(Priority priority) const noexcept;
   // Offsets of the last take() that were not sent after all (a byte limit cut the batch):
   // pending again, in their class.
   void give_back(std::span<const std::uint64_t> offsets);
@@ -101,6 +106,8 @@ class DeliveryPlan {
   void advance_low();
   // The class the next batch comes from; *oldest: take from its front.
   std::size_t next_class(bool* oldest);
+  std::size_t class_of(Priority priority) const noexcept;
+  std::vector<std::uint64_t> take_from(std::size_t cls, bool oldest, std::size_t max_records);
   static void insert_offset(Runs* runs, std::uint64_t offset);
 
   DeliveryPlanOrder order_;

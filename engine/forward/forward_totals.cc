@@ -22,8 +22,20 @@ void for_each_number(Totals& t, Visit visit) {
   visit("failed_sends", t.failed_sends);
   visit("bytes_sent", t.bytes_sent);
   visit("bytes_read", t.bytes_read);
+  visit("throttled_sends", t.throttled_sends);
+  visit("throttled_ns", t.throttled_ns);
   visit("last_flush_ns", t.last_flush_ns);
   visit("last_error_ns", t.last_error_ns);
+}
+
+// The same for the budget's figures (after last_error).
+template <typename Usage, typename Visit>
+void for_each_bandwidth_number(Usage& u, Visit visit) {
+  visit("bandwidth_rate_limit_bytes_per_s", u.rate_limit_bytes_per_s);
+  visit("bandwidth_daily_cap_bytes", u.daily_cap_bytes);
+  visit("bandwidth_critical_reserve_bytes", u.critical_reserve_bytes);
+  visit("bandwidth_day", u.day);
+  visit("bandwidth_spent_bytes", u.spent_bytes);
 }
 
 std::string escape(std::string_view s) {
@@ -55,20 +67,26 @@ std::string unescape(std::string_view s) {
 
 }  // namespace
 
-std::string encode_forward_totals(const ForwardTotals& totals) {
+std::string encode_forward_state(const ForwardTotals& totals, const BandwidthUsage& bandwidth) {
   std::string out;
-  for_each_number(totals, [&out](const char* key, auto value) {
+  auto line = [&out](const char* key, auto value) {
     out += key;
     out += '=';
     out += std::to_string(value);
     out += '\n';
-  });
+  };
+  for_each_number(totals, line);
   out += "last_error=" + escape(totals.last_error) + "\n";
+  // Absent while all are zero (a cursor no forwarder has run on yet).
+  const bool any = bandwidth.rate_limit_bytes_per_s != 0 || bandwidth.daily_cap_bytes != 0 ||
+                   bandwidth.day != 0 || bandwidth.spent_bytes != 0;
+  if (any) for_each_bandwidth_number(bandwidth, line);
   return out;
 }
 
-Result<ForwardTotals> decode_forward_totals(std::string_view text) {
-  ForwardTotals totals;
+Result<ForwardState> decode_forward_state(std::string_view text) {
+  ForwardState state;
+  ForwardTotals& totals = state.totals;
   while (!text.empty()) {
     const std::size_t eol = text.find('\n');
     const std::string_view line = text.substr(0, eol);
@@ -85,14 +103,16 @@ Result<ForwardTotals> decode_forward_totals(std::string_view text) {
       continue;
     }
     bool bad = false;
-    for_each_number(totals, [&](const char* name, auto& field) {
+    auto parse = [&](const char* name, auto& field) {
       if (key != name) return;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), field);
       bad = ec != std::errc() || ptr != value.data() + value.size();
-    });
+    };
+    for_each_number(totals, parse);
+    for_each_bandwidth_number(state.bandwidth, parse);
     if (bad) return Status::corruption("forwarding totals: bad number for " + std::string(key));
   }
-  return totals;
+  return state;
 }
 
 std::string encode_settled_ahead(std::span<const OffsetRun> runs) {

@@ -1,9 +1,13 @@
-// The forwarding totals of a cursor, encoded into the cursor file's opaque state blob
-// (segment/cursor_store.h) so they are committed atomically with the cursor position.
+// The forwarding totals and the bandwidth budget's day of a cursor, encoded into the cursor
+// file's opaque state blob (segment/cursor_store.h) so they are committed atomically with the
+// cursor position.
 //
 // Encoding: UTF-8 text, one "key=value\n" per field, keys in the order of ForwardTotals;
-// numbers in decimal; last_error with '\n' and '\\' escaped as "\n" and "\\". Unknown keys
-// are ignored and missing keys stay 0, so fields can be added without a format version.
+// numbers in decimal; last_error with '\n' and '\\' escaped as "\n" and "\\". Then, once a
+// budget is configured or bytes were counted against a day, the BandwidthUsage fields as
+// bandwidth_<field>=. Unknown keys are ignored and missing keys stay 0, so fields can be
+// added without a format version: a cursor file written before the budget existed reads as
+// no budget and nothing spent.
 #pragma once
 
 #include <span>
@@ -18,9 +22,15 @@
 
 namespace spool::engine {
 
-std::string encode_forward_totals(const ForwardTotals& totals);
+// What a forwarder keeps in its cursor file beside the position.
+struct ForwardState {
+  ForwardTotals totals;
+  BandwidthUsage bandwidth;
+};
+
+std::string encode_forward_state(const ForwardTotals& totals, const BandwidthUsage& bandwidth);
 // Corruption for a line without '=' or a number that does not parse.
-Result<ForwardTotals> decode_forward_totals(std::string_view text);
+Result<ForwardState> decode_forward_state(std::string_view text);
 
 // Longest last_error kept (the cursor file's state blob is bounded).
 inline constexpr std::size_t kMaxPersistedErrorBytes = 1024;

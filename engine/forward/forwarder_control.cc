@@ -33,6 +33,12 @@ Status ForwarderCore::flush(std::uint32_t timeout_ms) {
     if (circuit_ == CircuitState::kOpen) {
       return Status::unavailable("sink unavailable (circuit open): " + session_.last_error);
     }
+    if (budget_hold_ == BudgetHold::kDailyCap || budget_hold_ == BudgetHold::kCriticalReserve) {
+      return Status::unavailable("daily byte cap of cursor " + options_.cursor + " reached (" +
+                                 std::to_string(bandwidth_.spent_bytes) + " of " +
+                                 std::to_string(bandwidth_.daily_cap_bytes) +
+                                 " bytes spent today): the records wait until 00:00 UTC");
+    }
     const auto slice = std::chrono::milliseconds(20);
     if (deadline >= 0) {
       const std::int64_t left = deadline - io::monotonic_ns();
@@ -93,9 +99,11 @@ void ForwarderCore::apply_pending_seek() {
     plan_->reset(position);  // what was settled beyond the old position is forgotten
     plan_scan_.reset();
   }
+  throttled_since_ns_ = 0;  // the batch that waited for the budget is gone
   ForwardTotals totals;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    budget_hold_ = BudgetHold::kNone;
     // The backlog becomes [position, end): what was settled beyond the cursor is in it again.
     backlog_at_start_ += static_cast<std::int64_t>(cursor_) + static_cast<std::int64_t>(settled_ahead_) -
                          static_cast<std::int64_t>(position);
@@ -103,7 +111,7 @@ void ForwarderCore::apply_pending_seek() {
     settled_ahead_ = 0;
     totals = totals_;
   }
-  Status s = cursors_->commit({options_.cursor, position, io::wall_clock_ns(), cursor_state(totals)});
+  Status s = write_cursor(position, totals);
   std::lock_guard<std::mutex> lock(mu_);
   seek_status_ = s;
   seek_applied_ = generation;
@@ -148,7 +156,15 @@ ForwarderStats ForwarderCore::stats() const {
     s.failure_rate = send_history_count_ == 0
                          ? 0.0
                          : static_cast<double>(std::popcount(send_history_)) / send_history_count_;
+    s.bandwidth = bandwidth_;
+    s.budget_hold = budget_hold_;
+    s.last_rate_limited_ns = last_rate_limited_ns_;
   }
+  // As of now: a day that has ended since the last send counts nothing.
+  const std::int64_t today = utc_day(io::wall_clock_ns());
+  s.bandwidth.spent_bytes = s.bandwidth.spent_on(today);
+  s.bandwidth.day = today;
+  s.daily_cap = s.bandwidth.cap_state(today);
   s.sink = sink_->name();
   s.dead_letters_dropped = dead_letters_dropped_.load(std::memory_order_relaxed);
   if (hooks_) s.hooks = hooks_->stats();
@@ -209,6 +225,9 @@ HealthReport ForwarderCore::health(const HealthThresholds& thresholds) const {
   in.last_error = fs.totals.last_error;
   in.failure_rate = fs.failure_rate;
   in.sends = std::min<std::uint64_t>(64, fs.session.batches + fs.session.failed_sends);
+  in.bandwidth.push_back(BandwidthHealthInputs{
+      fs.cursor, fs.bandwidth.daily_cap_bytes, fs.bandwidth.critical_reserve_bytes,
+      fs.bandwidth.spent_bytes, fs.bandwidth.rate_limit_bytes_per_s, fs.last_rate_limited_ns});
   if (buffer_ != nullptr) {
     const BufferStats bs = buffer_->stats();
     in.queue_bytes = bs.queue_bytes;

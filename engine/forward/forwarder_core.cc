@@ -25,6 +25,9 @@ constexpr std::int64_t kMsNs = 1'000'000;
 // How often the dead-letter log's age retention runs when nothing is dead-lettered.
 constexpr std::int64_t kDeadLetterRetentionIntervalNs = 60'000 * kMsNs;
 constexpr std::int64_t kDeadLetterRetentionRetryNs = 1'000 * kMsNs;  // after finding it in use
+// While the daily cap holds a batch back (until 00:00 UTC), the forwarder looks again this
+// often, so a wall clock that was stepped is noticed.
+constexpr std::int64_t kBudgetRecheckNs = 1'000 * kMsNs;
 
 void add_totals(ForwardTotals* into, const ForwardTotals& add) {
   into->delivered += add.delivered;
@@ -38,6 +41,8 @@ void add_totals(ForwardTotals* into, const ForwardTotals& add) {
   into->failed_sends += add.failed_sends;
   into->bytes_sent += add.bytes_sent;
   into->bytes_read += add.bytes_read;
+  into->throttled_sends += add.throttled_sends;
+  into->throttled_ns += add.throttled_ns;
   if (add.last_flush_ns != 0) into->last_flush_ns = add.last_flush_ns;
   if (add.last_error_ns != 0) {
     into->last_error_ns = add.last_error_ns;
@@ -59,8 +64,8 @@ DeliveryPlanOrder plan_order(const OrderOptions& o) {
 }  // namespace
 
 ForwarderCore::ForwarderCore(segment::SegmentLog& log, BufferCore* buffer,
-                             std::unique_ptr<segment::SegmentLog> owned_log, std::unique_ptr<Sink> sink,
-                             ForwarderOptions options)
+                             std::unique_ptr<segment::SegmentLog> owned_log,
+                             std::unique_ptr<Sink> sink, ForwarderOptions options)
     : log_(log),
       buffer_(buffer),
       owned_log_(std::move(owned_log)),
@@ -69,7 +74,8 @@ ForwarderCore::ForwarderCore(segment::SegmentLog& log, BufferCore* buffer,
       retry_(options_.retry),
       breaker_(options_.breaker),
       sizer_(options_.batch),
-      compressor_(options_.compression.zstd_level) {}
+      compressor_(options_.compression.zstd_level),
+      budget_(options_.bandwidth, io::monotonic_ns()) {}
 
 Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog& log, BufferCore* buffer,
                                                              std::unique_ptr<segment::SegmentLog> owned_log,
@@ -79,7 +85,7 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog
   if (Status s = segment::CursorStore::validate_name(options.cursor); !s) return s;
   for (Status s : {validate(options.retry), validate(options.breaker), validate(options.batch),
                    validate(options.compression), validate(options.order), validate(options.select),
-                   HookNotifier::validate(options.hooks)}) {
+                   validate(options.bandwidth), HookNotifier::validate(options.hooks)}) {
     if (!s) return s;
   }
   if (options.poll_interval_ms == 0) return Status::invalid_argument("poll_interval_ms must be > 0");
@@ -131,19 +137,21 @@ Status ForwarderCore::load_cursor() {
   const std::uint64_t end = readable_end();
   if (loaded->has_value()) {
     cursor_ = (*loaded)->next_offset;
-    auto totals = decode_forward_totals((*loaded)->state);
-    if (!totals) return totals.status();
-    totals_ = std::move(*totals);
+    auto state = decode_forward_state((*loaded)->state);
+    if (!state) return state.status();
+    totals_ = std::move(state->totals);
+    // What this cursor spent today survives the restart (the limits are this run's).
+    budget_.restore(state->bandwidth.day, state->bandwidth.spent_bytes);
     // Runs a forwarder in offset order does not use: it sends them again (at least once).
     auto settled = decode_settled_ahead((*loaded)->state);
     if (!settled) return settled.status();
     if (plan_) plan_->reset(cursor_, *settled);
-  } else {
+  }
+  bandwidth_ = budget_.usage(io::wall_clock_ns());
+  if (!loaded->has_value()) {
     cursor_ = options_.start_at == SeekTarget::kLatest ? end : log_.first_offset();
     if (plan_) plan_->reset(cursor_);
-    if (Status s = cursors_->commit({options_.cursor, cursor_, io::wall_clock_ns(), cursor_state(totals_)}); !s) {
-      return s;
-    }
+    if (Status s = write_cursor(cursor_, totals_); !s) return s;
   }
   if (plan_) {
     cursor_ = plan_->low();  // settled runs that touched the cursor moved it
@@ -207,6 +215,13 @@ std::int64_t ForwarderCore::final_delivery(std::int64_t deadline) {
   if (inflight_.retry_at_ns > deadline) return -1;
   if (inflight_.retry_at_ns > now) {
     std::this_thread::sleep_for(std::chrono::nanoseconds(inflight_.retry_at_ns - now));
+    return 0;
+  }
+  // The budget holds while stopping too; only a rate-limit wait that ends in time is waited.
+  const BudgetDecision budget = budget_for_batch(now);
+  if (!budget.allowed) {
+    if (budget.reason != BudgetHold::kRateLimit || budget.wait_until_ns > deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::nanoseconds(budget.wait_until_ns - now));
     return 0;
   }
   if (!breaker_.allow(now)) return -1;
@@ -302,6 +317,14 @@ bool ForwarderCore::gate_open(std::int64_t now, std::int64_t* wake_at) {
     *wake_at = now + std::int64_t{options_.connectivity.probe_interval_ms} * kMsNs;
     return false;
   }
+  // Before the breaker, whose allow() hands out the half-open probe.
+  const BudgetDecision budget = budget_for_batch(now);
+  if (!budget.allowed) {
+    *wake_at = budget.reason == BudgetHold::kRateLimit
+                   ? budget.wait_until_ns
+                   : std::min(budget.wait_until_ns, now + kBudgetRecheckNs);
+    return false;
+  }
   if (!breaker_.allow(now)) {
     const std::int64_t next = breaker_.next_attempt_ns();
     // kWaitingForProbe cannot happen here (the probe is always sent), but never sleep on it.
@@ -314,10 +337,68 @@ bool ForwarderCore::gate_open(std::int64_t now, std::int64_t* wake_at) {
   return true;
 }
 
+// The budget's word on the batch in flight. When only the critical reserve is left and the
+// batch is not all critical, critical records waiting in the plan go first instead.
+BudgetDecision ForwarderCore::budget_for_batch(std::int64_t now) {
+  const BudgetDecision decision = ask_budget(now);
+  if (decision.allowed || decision.reason != BudgetHold::kCriticalReserve || !take_critical_batch()) {
+    return decision;
+  }
+  return ask_budget(now);
+}
+
+// Under priority order the batch in flight, never sent, goes back to the plan and the
+// oldest critical records are read in its place. False (the batch stays) without a plan,
+// once it was sent (a retry keeps its records), or with no critical record pending.
+bool ForwarderCore::take_critical_batch() {
+  if (!plan_ || !options_.order.by_priority || inflight_.sends != 0 || !inflight_.held_back.empty() ||
+      plan_->pending_count(Priority::kCritical) == 0) {
+    return false;
+  }
+  plan_->give_back(inflight_.taken);
+  inflight_ = InFlight{};
+  if (read_planned_batch(Priority::kCritical)) return true;
+  (void)read_planned_batch();  // none readable after all: a batch as before (or none)
+  return false;
+}
+
+// The bandwidth budget's word on the batch in flight (BandwidthBudget::can_send_batch decides
+// for the records it holds). A refusal leaves the batch in flight, its records in the log:
+// nothing is dropped or dead-lettered and no retry is used up. Counts the waiting.
+BudgetDecision ForwarderCore::ask_budget(std::int64_t now) {
+  const std::int64_t wall = io::wall_clock_ns();
+  // Estimate 0: the wire size is known only once the sink has encoded the batch; the send is
+  // charged afterwards (bandwidth_budget.h).
+  const BudgetDecision decision =
+      budget_.can_send_batch(inflight_.records, 0, BudgetTime{now, wall});
+  ForwardTotals add;
+  if (throttled_since_ns_ != 0)
+    add.throttled_ns =
+        static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - throttled_since_ns_));
+  if (!decision.allowed && throttled_since_ns_ == 0) add.throttled_sends = 1;
+  throttled_since_ns_ = decision.allowed ? 0 : now;
+  // Persisted with the next cursor write (at the latest at stop), not on their own: a day
+  // under the cap must not rewrite the cursor file every second.
+  if (add.throttled_sends != 0 || add.throttled_ns != 0) throttle_unsaved_ = true;
+  std::lock_guard<std::mutex> lock(mu_);
+  add_totals(&totals_, add);
+  add_totals(&session_, add);
+  budget_hold_ = decision.reason;
+  if (decision.reason == BudgetHold::kRateLimit) last_rate_limited_ns_ = wall;
+  return decision;
+}
+
+// Under a rate limit a batch reads about a burst of wire bytes' worth of payload, so one
+// send cannot run far ahead of the rate.
+std::uint64_t ForwarderCore::batch_byte_limit() const {
+  return budget_.rate_limited() ? std::min(options_.batch.max_bytes, budget_.payload_per_send())
+                                : options_.batch.max_bytes;
+}
+
 bool ForwarderCore::read_batch() {
   if (plan_) return read_planned_batch();
   const std::uint32_t max_records = sizer_.next_records();
-  const std::uint64_t max_bytes = options_.batch.max_bytes;
+  const std::uint64_t max_bytes = batch_byte_limit();
   const std::uint64_t end = readable_end();
   segment::LogReader reader = log_.scan(cursor_);
   std::uint64_t bytes = 0;
@@ -352,10 +433,11 @@ bool ForwarderCore::read_batch() {
   return true;
 }
 
-bool ForwarderCore::read_planned_batch() {
+bool ForwarderCore::read_planned_batch(std::optional<Priority> only) {
   scan_backlog(readable_end());
   for (;;) {
-    const std::vector<std::uint64_t> offsets = plan_->take(sizer_.next_records());
+    const std::size_t max_records = sizer_.next_records();
+    const std::vector<std::uint64_t> offsets = only ? plan_->take(*only, max_records) : plan_->take(max_records);
     if (offsets.empty()) return false;
     const Absent absent = read_planned_records(offsets);
     if (absent.deleted != 0 || absent.lost != 0) {
@@ -430,7 +512,7 @@ void ForwarderCore::scan_backlog(std::uint64_t end) {
 }
 
 ForwarderCore::Absent ForwarderCore::read_planned_records(const std::vector<std::uint64_t>& offsets) {
-  const std::uint64_t max_bytes = options_.batch.max_bytes;
+  const std::uint64_t max_bytes = batch_byte_limit();
   std::uint64_t bytes = 0;
   std::vector<std::uint64_t> absent;
   std::size_t i = 0;
@@ -503,6 +585,14 @@ void ForwarderCore::send(std::int64_t now) {
   const std::int64_t done = io::monotonic_ns();
   const std::uint64_t n = inflight_.records.size();
   inflight_.outcome.bytes_sent += result.bytes_sent;
+  // Whatever the outcome: the bytes were on the wire.
+  std::uint64_t payload = 0;
+  for (const ForwardRecord& r : inflight_.records) payload += r.payload.size();
+  budget_.charge(result.bytes_sent, BudgetTime{done, io::wall_clock_ns()}, payload);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    bandwidth_ = budget_.usage(io::wall_clock_ns());
+  }
   ForwardTotals attempt;  // counted at once: not tied to the cursor
   if (retry) attempt.retried = n;
   if (result.outcome == FlushResult::Outcome::kFailed) {
@@ -768,7 +858,7 @@ void ForwarderCore::commit(std::uint64_t next_offset, const ForwardTotals& add, 
   }
   // Persisted after the in-memory move: a crash in between re-sends this batch (at least
   // once); a failed write is retried with the next commit.
-  Status s = cursors_->commit({options_.cursor, next_offset, io::wall_clock_ns(), cursor_state(totals)});
+  Status s = write_cursor(next_offset, totals);
   last_persist_ns_ = io::monotonic_ns();
   totals_dirty_ = !s.is_ok();
   if (!s) note_error("cursor commit: " + s.to_string(), ErrorSite::kCursor);
@@ -776,9 +866,12 @@ void ForwarderCore::commit(std::uint64_t next_offset, const ForwardTotals& add, 
 
 // Failure counters change while the cursor stands still (a long outage): written to the
 // cursor file at most every stats_persist_interval_ms, and at stop.
+// The budget's throttle counters are written only with other changes, or at stop (force).
 void ForwarderCore::persist_totals(bool force) {
   const std::int64_t now = io::monotonic_ns();
-  if (!totals_dirty_ || (!force && now - last_persist_ns_ < std::int64_t{options_.stats_persist_interval_ms} * kMsNs)) {
+  if (force ? !totals_dirty_ && !throttle_unsaved_
+            : !totals_dirty_ || now - last_persist_ns_ <
+                                    std::int64_t{options_.stats_persist_interval_ms} * kMsNs) {
     return;
   }
   ForwardTotals totals;
@@ -788,14 +881,18 @@ void ForwarderCore::persist_totals(bool force) {
     totals = totals_;
     cursor = cursor_;
   }
-  if (cursors_->commit({options_.cursor, cursor, io::wall_clock_ns(), cursor_state(totals)})) {
-    totals_dirty_ = false;
-  }
+  if (write_cursor(cursor, totals)) totals_dirty_ = false;
   last_persist_ns_ = now;
 }
 
+Status ForwarderCore::write_cursor(std::uint64_t offset, const ForwardTotals& totals) {
+  Status s = cursors_->commit({options_.cursor, offset, io::wall_clock_ns(), cursor_state(totals)});
+  if (s) throttle_unsaved_ = false;
+  return s;
+}
+
 std::string ForwarderCore::cursor_state(const ForwardTotals& totals) const {
-  std::string state = encode_forward_totals(totals);
+  std::string state = encode_forward_state(totals, budget_.usage(io::wall_clock_ns()));
   if (plan_) state += encode_settled_ahead(plan_->settled_ahead());
   return state;
 }

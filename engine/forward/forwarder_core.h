@@ -24,8 +24,9 @@
 #include <vector>
 
 #include "engine/forward/batch_compressor.h"
-#include "engine/forward/delivery_plan.h"
 #include "engine/forward/dead_letter_log.h"
+#include "engine/forward/delivery_plan.h"
+#include "engine/forward/policy/bandwidth_budget.h"
 #include "engine/forward/policy/batch_sizer.h"
 #include "engine/forward/policy/circuit_breaker.h"
 #include "engine/forward/policy/connectivity_monitor.h"
@@ -100,9 +101,14 @@ class ForwarderCore {
   bool ends_range(const segment::RecordView& view);
   bool flush_due(std::int64_t now, std::uint64_t available, std::int64_t* wake_at);
   bool gate_open(std::int64_t now, std::int64_t* wake_at);
+  BudgetDecision ask_budget(std::int64_t now);
+  BudgetDecision budget_for_batch(std::int64_t now);
+  bool take_critical_batch();
+  std::uint64_t batch_byte_limit() const;  // payload bytes a batch may read
   bool read_batch();
   // Out-of-order delivery (plan_): classify the backlog, then read the plan's next batch.
-  bool read_planned_batch();
+  // `only`: from that priority class alone (take_critical_batch()).
+  bool read_planned_batch(std::optional<Priority> only = std::nullopt);
   void scan_backlog(std::uint64_t end);
   // Offsets the plan had taken that hold no record when read: retention deleted them since
   // the scan (below the log's first offset), or they were lost to damage.
@@ -133,6 +139,9 @@ class ForwarderCore {
   // the passed offsets had no record (they leave the backlog).
   void commit(std::uint64_t next_offset, const ForwardTotals& add, std::uint64_t lost_offsets = 0);
   void persist_totals(bool force);
+  // Writes the cursor file: `offset`, `totals`, the budget's day and the plan's settled-ahead
+  // runs (cursor_state()). Forwarding thread only.
+  Status write_cursor(std::uint64_t offset, const ForwardTotals& totals);
   void note_error(const std::string& error, ErrorSite site = ErrorSite::kSend);
   void note_send(bool failed);
   void wait_until(std::int64_t wake_at);
@@ -159,6 +168,10 @@ class ForwarderCore {
   CircuitBreaker breaker_;
   BatchSizer sizer_;
   BatchCompressor compressor_;
+  BandwidthBudget budget_;
+  // Monotonic: since when the batch in flight waits for the budget (0 = it does not).
+  std::int64_t throttled_since_ns_ = 0;
+  bool throttle_unsaved_ = false;  // throttle counters changed since the cursor file was written
   InFlight inflight_;
   std::vector<std::uint8_t> native_;      // native batch encoding, reused
   std::uint32_t consecutive_failures_ = 0;
@@ -202,6 +215,10 @@ class ForwarderCore {
   std::int64_t next_attempt_ns_ = 0;
   std::uint64_t send_history_ = 0;        // last 64 sends, bit set = failed
   std::uint32_t send_history_count_ = 0;
+  BandwidthUsage bandwidth_;              // the budget's limits and day, as of its last charge
+  BudgetHold budget_hold_ = BudgetHold::kNone;
+  // Wall clock of the last send the rate limit held back (0 = none).
+  std::int64_t last_rate_limited_ns_ = 0;
   Status stop_status_;                    // the last cursor write's failure, if any
   // The standing sink_auth / sink_misconfigured condition (health), until a send succeeds.
   SinkOutage outage_ = SinkOutage::kNone;

@@ -103,4 +103,18 @@ Status validate(const SelectOptions& o) {
   return Status::ok();
 }
 
+Status validate(const BandwidthOptions& o) {
+  if (o.burst_bytes != 0 && o.rate_limit_bytes_per_s == 0) {
+    return Status::invalid_argument(
+        "bandwidth.burst_bytes needs bandwidth.rate_limit_bytes_per_s (0 = no rate limit)");
+  }
+  if (o.critical_reserve_bytes > o.daily_cap_bytes) {
+    return Status::invalid_argument(
+        "bandwidth.critical_reserve_bytes (" + std::to_string(o.critical_reserve_bytes) +
+        ") must not exceed bandwidth.daily_cap_bytes (" + std::to_string(o.daily_cap_bytes) +
+        (o.daily_cap_bytes == 0 ? ", no cap)" : ")"));
+  }
+  return Status::ok();
+}
+
 }  // namespace spool

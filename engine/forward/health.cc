@@ -64,6 +64,31 @@ HealthReport evaluate_health(const HealthInputs& in, const HealthThresholds& th)
   if (!in.log_failed.empty()) {
     warn("log_failed", "the log takes no more records until the buffer is reopened: " + in.log_failed);
   }
+  for (const BandwidthHealthInputs& b : in.bandwidth) {
+    const std::string cursor = "cursor " + b.cursor;
+    if (b.daily_cap_bytes != 0 && b.spent_today_bytes >= b.daily_cap_bytes) {
+      warn("daily_cap_reached",
+           cursor + " spent " + std::to_string(b.spent_today_bytes) +
+               " bytes today (UTC), its daily cap of " + std::to_string(b.daily_cap_bytes) +
+               ": nothing is sent until 00:00 UTC; the records wait in the log");
+    } else if (b.daily_cap_bytes != 0 &&
+               b.spent_today_bytes >= b.daily_cap_bytes - b.critical_reserve_bytes) {
+      warn("daily_cap_reached",
+           cursor + " spent " + std::to_string(b.spent_today_bytes) +
+               " bytes today (UTC) of its daily cap of " + std::to_string(b.daily_cap_bytes) +
+               ": only batches of critical records are sent, from the " +
+               std::to_string(b.critical_reserve_bytes) +
+               "-byte reserve, until 00:00 UTC; the other records wait in the log");
+    }
+    if (b.rate_limit_bytes_per_s != 0 && b.last_rate_limited_ns != 0 &&
+        in.now_ns - b.last_rate_limited_ns <= th.rate_limited_ms * 1'000'000) {
+      warn("bandwidth_limited",
+           cursor + ": the rate limit of " + std::to_string(b.rate_limit_bytes_per_s) +
+               " bytes/s held sends back " +
+               seconds(std::max<std::int64_t>(0, in.now_ns - b.last_rate_limited_ns)) +
+               " ago; the backlog drains at that rate");
+    }
+  }
   return report;
 }
 

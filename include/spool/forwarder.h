@@ -17,7 +17,9 @@
 // sink_misconfigured until a send succeeds. A batch the receiver refuses as too large
 // (FlushResult::payload_too_large) is halved until it passes; only a single record still
 // refused goes to the dead-letter log. A circuit breaker and an optional connectivity
-// monitor keep a long outage cheap: no retry storm, a probe per cooldown.
+// monitor keep a long outage cheap: no retry storm, a probe per cooldown. A bandwidth budget
+// (BandwidthOptions: rate limit, daily cap with a reserve for critical records) holds the
+// batch at the cursor back while it is spent, without dropping or dead-lettering anything.
 //
 // Progress is driven by state, not by wake-ups: the thread compares the log's committed end
 // with its cursor at least every poll_interval_ms, so a missed notification costs at most
@@ -70,6 +72,7 @@ struct ForwarderOptions {
   RetryOptions retry;
   CircuitBreakerOptions breaker;
   ConnectivityOptions connectivity;
+  BandwidthOptions bandwidth;              // rate limit, daily cap on wire bytes (off by default)
   std::uint32_t stats_persist_interval_ms = 1000;  // failure totals reach the cursor file this often
   std::uint32_t stop_timeout_ms = 5000;    // stop() tries this long to deliver what is committed
   // The dead-letter log's own retention (<dir>/deadletter, shared by the log's forwarders;

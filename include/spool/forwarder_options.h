@@ -107,6 +107,31 @@ struct SelectOptions {
   }
 };
 
+// A budget on the bytes a forwarder puts on the wire (FlushResult::bytes_sent, as its sink
+// reports them; a sink that reports none is never held back). 0 turns a limit off. While the
+// budget says no, the batch at the cursor waits: nothing is dropped or dead-lettered and no
+// retry is used up.
+//
+// Rate: a token bucket of burst_bytes refilled at rate_limit_bytes_per_s. A send's size is
+// known only after the sink encoded it, so a send goes out while the bucket is not in debt
+// and is charged afterwards; the bucket may go negative and the next send waits until it has
+// refilled to zero. With a rate limit a batch reads about as much payload as puts
+// burst_bytes on the wire (by the wire bytes per payload byte of the latest sends; at least
+// one record), so one send cannot run far ahead of the rate.
+//
+// Daily cap: wire bytes per UTC day (00:00 to 24:00 UTC). Once daily_cap_bytes -
+// critical_reserve_bytes are spent, only batches made only of critical records
+// (Priority::kCritical) are sent, until the cap is spent; then nothing until 00:00 UTC.
+// What was spent today is persisted with the cursor and survives a restart. The cap is
+// checked before a send and charged after it, so the last send of a tier may exceed it by
+// at most one batch.
+struct BandwidthOptions {
+  std::uint64_t rate_limit_bytes_per_s = 0;  // 0 = no rate limit
+  std::uint64_t burst_bytes = 0;             // bucket size; 0 = one second at the rate
+  std::uint64_t daily_cap_bytes = 0;         // per UTC day; 0 = no cap
+  std::uint64_t critical_reserve_bytes = 0;  // of the cap, kept for critical records (<= the cap)
+};
+
 // Each returns OK or InvalidArgument naming the field and the accepted range.
 Status validate(const RetryOptions& options);
 Status validate(const CircuitBreakerOptions& options);
@@ -115,5 +140,6 @@ Status validate(const CompressionOptions& options);
 Status validate(const BatchSizeOptions& options);
 Status validate(const OrderOptions& options);
 Status validate(const SelectOptions& options);
+Status validate(const BandwidthOptions& options);
 
 }  // namespace spool

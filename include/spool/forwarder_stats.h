@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "spool/buffer_stats.h"
 #include "spool/forwarder_options.h"
@@ -25,9 +26,78 @@ struct ForwardTotals {
   std::uint64_t failed_sends = 0;         // sends that failed as a whole
   std::uint64_t bytes_sent = 0;           // on the wire, as the sink reports it
   std::uint64_t bytes_read = 0;           // payload bytes read from the log for acknowledged sends
+  std::uint64_t throttled_sends = 0;      // sends the bandwidth budget held back (once each)
+  std::uint64_t throttled_ns = 0;         // time sends waited for the bandwidth budget
   std::int64_t last_flush_ns = 0;         // wall clock of the last acknowledged send; 0 = never
   std::int64_t last_error_ns = 0;         // wall clock of the last failure; 0 = never
   std::string last_error;                 // its message
+};
+
+// Where a cursor's daily byte cap stands (BandwidthOptions).
+enum class DailyCapState : std::uint8_t {
+  kOff,           // no daily cap
+  kOpen,          // less than cap - reserve spent today: every batch may be sent
+  kCriticalOnly,  // only the reserve is left: only batches made only of critical records
+  kReached,       // the cap is spent: nothing is sent until 00:00 UTC
+};
+
+// "off", "open", "critical-only", "reached" (stats, metrics).
+constexpr std::string_view daily_cap_state_name(DailyCapState s) noexcept {
+  switch (s) {
+    case DailyCapState::kOff: return "off";
+    case DailyCapState::kOpen: return "open";
+    case DailyCapState::kCriticalOnly: return "critical-only";
+    case DailyCapState::kReached: return "reached";
+  }
+  return "unknown";
+}
+
+// Why the batch at the cursor waits for the bandwidth budget.
+enum class BudgetHold : std::uint8_t {
+  kNone,             // it does not
+  kRateLimit,        // the token bucket is in debt: until it has refilled
+  kCriticalReserve,  // only the reserve is left, the batch is not all critical: until 00:00 UTC
+  kDailyCap,         // the daily cap is spent: until 00:00 UTC
+};
+
+// "none", "rate_limit", "critical_reserve", "daily_cap".
+constexpr std::string_view budget_hold_name(BudgetHold h) noexcept {
+  switch (h) {
+    case BudgetHold::kNone: return "none";
+    case BudgetHold::kRateLimit: return "rate_limit";
+    case BudgetHold::kCriticalReserve: return "critical_reserve";
+    case BudgetHold::kDailyCap: return "daily_cap";
+  }
+  return "unknown";
+}
+
+// The UTC day of a wall-clock time: whole days since 1970-01-01 00:00 UTC.
+constexpr std::int64_t utc_day(std::int64_t wall_ns) noexcept {
+  constexpr std::int64_t kDayNs = 86'400ll * 1'000'000'000;
+  return wall_ns >= 0 ? wall_ns / kDayNs : -((-wall_ns + kDayNs - 1) / kDayNs);
+}
+
+// A cursor's bandwidth budget: the limits its forwarder runs with and the wire bytes it sent
+// on one UTC day. Persisted with the cursor, so `spoolctl stats` shows it and a restart on
+// the same day goes on from what was spent.
+struct BandwidthUsage {
+  std::uint64_t rate_limit_bytes_per_s = 0;  // 0 = none
+  std::uint64_t daily_cap_bytes = 0;         // 0 = none
+  std::uint64_t critical_reserve_bytes = 0;
+  std::int64_t day = 0;                      // the UTC day (utc_day()) spent_bytes counts
+  std::uint64_t spent_bytes = 0;             // wire bytes sent that day
+
+  // What was spent on `today` (0 when `day` is an earlier one).
+  constexpr std::uint64_t spent_on(std::int64_t today) const noexcept {
+    return day == today ? spent_bytes : 0;
+  }
+  constexpr DailyCapState cap_state(std::int64_t today) const noexcept {
+    if (daily_cap_bytes == 0) return DailyCapState::kOff;
+    const std::uint64_t spent = spent_on(today);
+    if (spent >= daily_cap_bytes) return DailyCapState::kReached;
+    if (spent >= daily_cap_bytes - critical_reserve_bytes) return DailyCapState::kCriticalOnly;
+    return DailyCapState::kOpen;
+  }
 };
 
 // Per-cursor lag: what the log holds beyond the cursor.
@@ -60,6 +130,13 @@ struct ForwarderStats {
   // requeued (ever; shared by every cursor of the log).
   std::uint64_t dead_letters_dropped = 0;
   HookStats hooks;  // ForwarderOptions::hooks (include/spool/hooks.h)
+  // The bandwidth budget (ForwarderOptions::bandwidth): its limits and what was spent today
+  // (`day` is today), the daily cap's state, and why the batch at the cursor waits, if it does.
+  BandwidthUsage bandwidth;
+  DailyCapState daily_cap = DailyCapState::kOff;
+  BudgetHold budget_hold = BudgetHold::kNone;
+  // Wall clock of the last time the rate limit held a send back (this session); 0 = never.
+  std::int64_t last_rate_limited_ns = 0;
 };
 
 // The accounting identity of one Buffer + one Forwarder, over the Forwarder's session:

@@ -16,6 +16,7 @@
 #include "spool/buffer.h"
 #include "spool/forwarder.h"
 #include "spool/otlp_http_sink.h"
+#include "support/forwarder_fixtures.h"
 #include "support/otlp_receiver.h"
 #include "support/seq_records.h"
 #include "support/temp_dir.h"
@@ -23,6 +24,8 @@
 namespace spool {
 namespace {
 
+using testing::has_warning;
+using testing::open_blocking_buffer;
 using testing::OtlpReceiver;
 using testing::TempDir;
 
@@ -54,14 +57,6 @@ ForwarderOptions fast_options() {
   return o;
 }
 
-std::unique_ptr<Buffer> open_buffer(const std::string& dir) {
-  Options options;
-  options.full_policy = FullPolicy::kBlock;
-  auto buffer = Buffer::open(dir, options);
-  EXPECT_TRUE(buffer) << buffer.status().to_string();
-  return std::move(*buffer);
-}
-
 void append_n(Buffer& buffer, std::uint64_t n, std::size_t padding = 32) {
   for (std::uint64_t i = 0; i < n; ++i) ASSERT_TRUE(testing::append_seq(buffer, 0, i, padding));
   ASSERT_TRUE(buffer.flush());
@@ -73,13 +68,6 @@ std::unique_ptr<Sink> sink_for(const std::string& endpoint, OtlpHttpOptions o = 
   auto sink = make_otlp_http_sink(o);
   EXPECT_TRUE(sink) << sink.status().to_string();
   return std::move(*sink);
-}
-
-bool has_warning(const HealthReport& r, const std::string& code) {
-  for (const HealthWarning& w : r.warnings) {
-    if (w.code == code) return true;
-  }
-  return false;
 }
 
 std::uint64_t dead_letter_count(const std::string& dir) {
@@ -107,7 +95,7 @@ void outage_then_delivery(int status, const std::string& warning) {
   ASSERT_TRUE(receiver.start());
   // Far more refusals than max_retries (2) would allow if they counted.
   refuse_first(receiver, status, 40);
-  auto buffer = open_buffer(dir.path());
+  auto buffer = open_blocking_buffer(dir.path());
   constexpr std::uint64_t kRecords = 500;
   append_n(*buffer, kRecords);
   auto fwd = Forwarder::start(*buffer, sink_for(receiver.endpoint()), fast_options());
@@ -135,7 +123,7 @@ TEST(ForwardSinkOutage, TlsToAPlainHttpReceiverIsAMisconfigurationOutage) {
   TempDir dir;
   OtlpReceiver receiver;
   ASSERT_TRUE(receiver.start());
-  auto buffer = open_buffer(dir.path());
+  auto buffer = open_blocking_buffer(dir.path());
   append_n(*buffer, 20);
   // https:// to a port that speaks plain HTTP: the TLS handshake fails.
   const std::string https = "https://127.0.0.1:" + std::to_string(receiver.port());
@@ -151,7 +139,7 @@ TEST(ForwardSinkOutage, TlsToAPlainHttpReceiverIsAMisconfigurationOutage) {
 
 TEST(ForwardSinkOutage, InsecureTlsIsReportedByHealth) {
   TempDir dir;
-  auto buffer = open_buffer(dir.path());
+  auto buffer = open_blocking_buffer(dir.path());
   OtlpHttpOptions o;
   o.insecure_skip_verify = true;
   auto fwd = Forwarder::start(*buffer, sink_for("https://127.0.0.1:1", o), fast_options());
@@ -182,7 +170,7 @@ TEST(ForwardSinkOutage, PayloadTooLargeSplitsTheBatchUntilItPasses) {
   OtlpReceiver receiver;
   ASSERT_TRUE(receiver.start());
   refuse_larger_than(receiver, 8 * 1024);
-  auto buffer = open_buffer(dir.path());
+  auto buffer = open_blocking_buffer(dir.path());
   constexpr std::uint64_t kRecords = 600;
   append_n(*buffer, kRecords, 200);  // a 256-record batch is far above 8 KiB
   ForwarderOptions options = fast_options();
@@ -206,7 +194,7 @@ TEST(ForwardSinkOutage, OnlyASingleRecordStillTooLargeIsDeadLettered) {
   OtlpReceiver receiver;
   ASSERT_TRUE(receiver.start());
   refuse_larger_than(receiver, 4 * 1024);
-  auto buffer = open_buffer(dir.path());
+  auto buffer = open_blocking_buffer(dir.path());
   for (std::uint64_t i = 0; i < 40; ++i) {
     ASSERT_TRUE(testing::append_seq(*buffer, 0, i, i == 17 ? 16 * 1024 : 64));
   }
@@ -233,7 +221,7 @@ TEST(ForwardSinkOutage, OtherServerErrorsUseTheRetryBudgetUnlessTheyAreOutages) 
     OtlpReceiver receiver;
     ASSERT_TRUE(receiver.start());
     refuse_first(receiver, 500, 30);
-    auto buffer = open_buffer(dir.path());
+    auto buffer = open_blocking_buffer(dir.path());
     append_n(*buffer, 10);
     OtlpHttpOptions o;
     o.server_errors_are_outages = outages;
@@ -269,7 +257,7 @@ TEST(ForwardSinkOutage, QueryTokenNeverReachesStoredErrorText) {
   receiver.set_policy([&](const OtlpReceiver::RequestInfo& info) {
     return OtlpReceiver::Response::error(400, "bad request for " + info.path + "?" + info.query);
   });
-  auto buffer = open_buffer(dir.path());
+  auto buffer = open_blocking_buffer(dir.path());
   append_n(*buffer, 5);
   auto fwd = Forwarder::start(*buffer, sink_for(receiver.endpoint() + "?token=" + secret), fast_options());
   ASSERT_TRUE(fwd) << fwd.status().to_string();

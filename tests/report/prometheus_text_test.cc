@@ -69,6 +69,13 @@ PrometheusInputs fixed_inputs() {
   otlp.stats.pending_retry_records = 17;
   otlp.stats.failure_rate = 0.25;
   otlp.stats.dead_letters_dropped = 1;
+  otlp.stats.totals.throttled_sends = 12;
+  otlp.stats.totals.throttled_ns = 3'500'000'000;
+  otlp.stats.bandwidth.rate_limit_bytes_per_s = 1'048'576;
+  otlp.stats.bandwidth.daily_cap_bytes = 500'000'000;
+  otlp.stats.bandwidth.critical_reserve_bytes = 50'000'000;
+  otlp.stats.bandwidth.spent_bytes = 460'000'000;
+  otlp.stats.daily_cap = DailyCapState::kCriticalOnly;
   Accounting a;
   a.appended = 1000;
   a.backlog_at_start = 100;
@@ -182,6 +189,12 @@ TEST(PrometheusText, ForwarderSeriesCarryCursorAndRedactedSink) {
            "spool_forward_batch_target_records" + otlp + " 512",
            "spool_forward_pending_retry_records" + otlp + " 17",
            "spool_forward_failure_ratio" + otlp + " 0.25",
+           "spool_forward_throttled_sends_total" + otlp + " 12",
+           "spool_forward_throttled_seconds_total" + otlp + " 3.5",
+           "spool_forward_rate_limit_bytes_per_second" + otlp + " 1048576",
+           "spool_forward_daily_cap_bytes" + otlp + " 500000000",
+           "spool_forward_critical_reserve_bytes" + otlp + " 50000000",
+           "spool_forward_spent_today_bytes" + otlp + " 460000000",
            std::string("spool_dead_letters_dropped_records_total 1"),
            // A sink without a URL is named by its kind; label values are escaped.
            std::string("spool_forward_delivered_records_total{cursor=\"we\\\"ird\\\\name\\n\",sink="
@@ -201,6 +214,22 @@ TEST(PrometheusText, CircuitStateIsOneSeriesPerState) {
   EXPECT_TRUE(has_line(text, prefix + "\"closed\"} 0"));
   EXPECT_TRUE(has_line(text, prefix + "\"open\"} 0"));
   EXPECT_TRUE(has_line(text, prefix + "\"half-open\"} 1"));
+}
+
+TEST(PrometheusText, DailyCapStateIsOneSeriesPerState) {
+  const std::string text = prometheus_text(fixed_inputs());
+  const std::string prefix =
+      "spool_forward_daily_cap_state{cursor=\"otlp\",sink=\"https://REDACTED@collector:4318/"
+      "p?api_key=REDACTED\",state=";
+  EXPECT_TRUE(has_line(text, prefix + "\"off\"} 0"));
+  EXPECT_TRUE(has_line(text, prefix + "\"open\"} 0"));
+  EXPECT_TRUE(has_line(text, prefix + "\"critical-only\"} 1"));
+  EXPECT_TRUE(has_line(text, prefix + "\"reached\"} 0"));
+  // A forwarder without a cap is in state off.
+  EXPECT_TRUE(
+      has_line(text,
+               "spool_forward_daily_cap_state{cursor=\"we\\\"ird\\\\name\\n\",sink=\"jsonl\","
+               "state=\"off\"} 1"));
 }
 
 TEST(PrometheusText, AccountingTermsProducersAndHealth) {

@@ -52,5 +52,42 @@ TEST(StatsJson, ForwarderStatsNameTheCircuitAndKeepBothTotals) {
   EXPECT_TRUE(j.at("session").at("last_error").is_null());
 }
 
+TEST(StatsJson, ForwarderStatsShowTheBandwidthBudget) {
+  ForwarderStats s;
+  s.totals.throttled_sends = 3;
+  s.totals.throttled_ns = 1'500'000'000;
+  s.bandwidth.rate_limit_bytes_per_s = 1'000'000;
+  s.bandwidth.daily_cap_bytes = 1'000;
+  s.bandwidth.critical_reserve_bytes = 200;
+  s.bandwidth.day = 20'522;  // 2026-03-10
+  s.bandwidth.spent_bytes = 900;
+  s.daily_cap = DailyCapState::kCriticalOnly;
+  s.budget_hold = BudgetHold::kCriticalReserve;
+  const auto j = forwarder_stats_json(s);
+  EXPECT_EQ(j.at("totals").at("throttled_sends"), 3);
+  EXPECT_EQ(j.at("totals").at("throttled_ns"), 1'500'000'000);
+  const auto& b = j.at("bandwidth");
+  EXPECT_EQ(b.at("rate_limit_bytes_per_s"), 1'000'000);
+  EXPECT_EQ(b.at("daily_cap_bytes"), 1'000);
+  EXPECT_EQ(b.at("critical_reserve_bytes"), 200);
+  EXPECT_EQ(b.at("day"), "2026-03-10");
+  EXPECT_EQ(b.at("spent_today_bytes"), 900);
+  EXPECT_EQ(b.at("daily_cap"), "critical-only");
+  EXPECT_EQ(b.at("hold"), "critical_reserve");
+  EXPECT_TRUE(b.at("last_rate_limited").is_null());
+}
+
+TEST(StatsJson, BandwidthUsageOfAnEarlierDayCountsNothingToday) {
+  BandwidthUsage u;
+  u.daily_cap_bytes = 1'000;
+  u.day = 20'521;
+  u.spent_bytes = 5'000;
+  const auto j = bandwidth_usage_json(u, 20'522);
+  EXPECT_EQ(j.at("day"), "2026-03-10");
+  EXPECT_EQ(j.at("spent_today_bytes"), 0);
+  EXPECT_EQ(j.at("daily_cap"), "open");
+  EXPECT_EQ(bandwidth_usage_json(u, 20'521).at("daily_cap"), "reached");
+}
+
 }  // namespace
 }  // namespace spool::report

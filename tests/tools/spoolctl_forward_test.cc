@@ -49,8 +49,8 @@ json summary_of(const ProcessResult& r) {
   const json j = json::parse(r.out);
   for (const char* key :
        {"cursor", "sink", "delivered", "dead_lettered", "failed", "retried", "dropped_unforwarded",
-        "bytes_sent", "seconds", "records_per_s", "cursor_offset", "end_offset", "lag_records",
-        "circuit"}) {
+        "bytes_sent", "throttled_sends", "throttled_s", "spent_today_bytes", "daily_cap", "seconds",
+        "records_per_s", "cursor_offset", "end_offset", "lag_records", "circuit"}) {
     EXPECT_TRUE(j.contains(key)) << key << " missing from " << r.out;
   }
   return j;
@@ -278,6 +278,70 @@ TEST(SpoolctlForward, ForwardersOfTwoCursorsInTwoProcessesBothDeadLetter) {
   for (const auto& [offset, letters] : letters_by_offset) EXPECT_EQ(letters, 2) << "offset " << offset;
 }
 
+TEST(SpoolctlForward, TheDailyCapEndsADrainAndHoldsTheRestUntilTheNextDay) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  const std::string file = tmp.sub("out.jsonl");
+  produce(dir, 300);
+  // Small batches, so the cap is reached well before the end.
+  ProcessResult first = spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--batch",
+                                  "10", "--daily-cap", "20KiB"});
+  EXPECT_EQ(first.exit_code, 1) << first.err;
+  EXPECT_NE(first.err.find("daily cap (20480 bytes"), std::string::npos) << first.err;
+  const json j = summary_of(first);
+  const auto delivered = j.at("delivered").get<std::uint64_t>();
+  EXPECT_GT(delivered, 0u);
+  EXPECT_LT(delivered, 300u);
+  EXPECT_EQ(j.at("daily_cap"), "reached");
+  EXPECT_GE(j.at("spent_today_bytes").get<std::uint64_t>(), 20'480u);
+  EXPECT_EQ(j.at("dead_lettered"), 0);
+  EXPECT_EQ(j.at("lag_records").get<std::uint64_t>(), 300u - delivered);
+  EXPECT_NE(j.at("warnings").dump().find("daily_cap_reached"), std::string::npos) << j.dump();
+  std::size_t lines = 0;
+  jsonl_keys(file, &lines);
+  EXPECT_EQ(lines, delivered);
+
+  // What was spent is kept with the cursor: stats and health read it, a second run the same
+  // day sends nothing.
+  ProcessResult stats = spoolctl({"stats", dir});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  const json bandwidth = json::parse(stats.out).at("cursors").at(0).at("bandwidth");
+  EXPECT_EQ(bandwidth.at("daily_cap_bytes"), 20'480);
+  EXPECT_EQ(bandwidth.at("spent_today_bytes"), j.at("spent_today_bytes"));
+  EXPECT_EQ(bandwidth.at("daily_cap"), "reached");
+  ProcessResult health = spoolctl({"health", dir});
+  EXPECT_EQ(health.exit_code, 1);
+  EXPECT_NE(health.out.find("warning: daily_cap_reached: cursor default"), std::string::npos)
+      << health.out;
+  ProcessResult second = spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--batch",
+                                   "10", "--daily-cap", "20KiB"});
+  EXPECT_EQ(second.exit_code, 1) << second.err;
+  EXPECT_EQ(summary_of(second).at("delivered"), 0);
+
+  // Without the cap the rest goes.
+  ProcessResult rest = spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain"});
+  ASSERT_EQ(rest.exit_code, 0) << rest.err;
+  EXPECT_EQ(summary_of(rest).at("delivered").get<std::uint64_t>(), 300u - delivered);
+  EXPECT_EQ(summary_of(rest).at("daily_cap"), "off");
+  EXPECT_EQ(jsonl_keys(file).size(), 300u);
+}
+
+TEST(SpoolctlForward, TheRateLimitHoldsSendsBack) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  const std::string file = tmp.sub("out.jsonl");
+  produce(dir, 100);  // about 180 KB of JSON lines
+  ProcessResult r =
+      spoolctl({"forward", dir, "--to", "jsonl:" + file, "--drain", "--rate-limit", "64K"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = summary_of(r);
+  EXPECT_EQ(j.at("delivered"), 100);
+  EXPECT_GT(j.at("throttled_sends").get<std::uint64_t>(), 0u);
+  EXPECT_GT(j.at("throttled_s").get<double>(), 0.0);
+  EXPECT_EQ(j.at("spent_today_bytes"), j.at("bytes_sent"));
+  EXPECT_EQ(jsonl_keys(file).size(), 100u);
+}
+
 TEST(SpoolctlForward, BadArgumentsExit2WithAMessage) {
   TempDir tmp;
   const std::string dir = tmp.sub("log");
@@ -300,6 +364,11 @@ TEST(SpoolctlForward, BadArgumentsExit2WithAMessage) {
       {"forward", dir, "--to", out, "--drain-timeout-s", "5"},
       {"forward", dir, "--to", "http://127.0.0.1:1", "--drain", "--header", "no colon"},
       {"forward", dir, "--to", out, "--drain", "--probe-url", "gopher://x"},
+      {"forward", dir, "--to", out, "--drain", "--rate-limit", "fast"},
+      {"forward", dir, "--to", out, "--drain", "--rate-limit", "-1"},
+      {"forward", dir, "--to", out, "--drain", "--daily-cap", "1MB"},  // MB or MiB? refused
+      {"forward", dir, "--to", out, "--drain", "--critical-reserve", "1K"},
+      {"forward", dir, "--to", out, "--drain", "--daily-cap", "1K", "--critical-reserve", "2K"},
   };
   for (const auto& args : bad) {
     ProcessResult r = spoolctl(args);

@@ -222,6 +222,9 @@ url = "https://otlp.example.com:4318"
 cursor = "cloud"
 compression = "gzip"
 headers = { "x-api-key" = "k3y" }
+rate_limit = "1MiB"
+daily_cap = 500000000
+critical_reserve = "50M"
 
 [[sink]]
 url = "jsonl:/var/log/spool.jsonl"
@@ -248,7 +251,12 @@ url = "jsonl:/var/log/spool.jsonl"
   EXPECT_EQ(c.sinks[0].cursor, "cloud");
   EXPECT_EQ(c.sinks[0].compression, "gzip");
   EXPECT_EQ(c.sinks[0].headers, (Pairs{{"x-api-key", "k3y"}}));
+  EXPECT_EQ(c.sinks[0].bandwidth.rate_limit_bytes_per_s, 1u << 20);
+  EXPECT_EQ(c.sinks[0].bandwidth.daily_cap_bytes, 500'000'000u);
+  EXPECT_EQ(c.sinks[0].bandwidth.critical_reserve_bytes, 50u << 20);
   EXPECT_EQ(c.sinks[1].cursor, "sink-1");
+  EXPECT_EQ(c.sinks[1].bandwidth.rate_limit_bytes_per_s, 0u);  // off unless set
+  EXPECT_EQ(c.sinks[1].bandwidth.daily_cap_bytes, 0u);
 
   Options options;
   ASSERT_TRUE(apply_buffer_options(c.buffer_options, &options).is_ok());
@@ -450,7 +458,18 @@ TEST_F(SpooldConfigTest, ConfigFileErrorsNameTheFileAndTheKey) {
       file_error("[[sink]]\nurl = \"file:/x\"\ncolour = \"red\"\n"),
       "config file " + path +
           ": sink[0].colour: unknown key (a sink has url, cursor, headers, compression, encoding, "
-          "order, min_priority, min_severity, select, redact, redact_key_file)");
+          "order, min_priority, min_severity, select, redact, redact_key_file, rate_limit, daily_cap, "
+          "critical_reserve)");
+  EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\nrate_limit = \"fast\"\n"),
+            "config file " + path +
+                ": sink[0].rate_limit: 'fast' is not a size (a number of bytes, optionally with K, "
+                "M or G: "
+                "powers of 1024)");
+  EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\ndaily_cap = -1\n"),
+            "config file " + path + ": sink[0].daily_cap: expected a non-negative size, got -1");
+  EXPECT_EQ(
+      file_error("[[sink]]\nurl = \"file:/x\"\ndaily_cap = 1.5\n"),
+      "config file " + path + ": sink[0].daily_cap: expected an integer or a string, got float");
   EXPECT_EQ(file_error("[[sink]]\ncursor = \"x\"\n"),
             "config file " + path + ": sink[0]: url is missing");
   EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\nheaders = { k = 1 }\n"),
@@ -562,6 +581,15 @@ TEST_F(SpooldConfigTest, SinkChecks) {
   const std::string bad_value = error_of({"--config", path});
   EXPECT_NE(bad_value.find("the value of header 'k' has a line break"), std::string::npos);
   EXPECT_EQ(bad_value.find("line\nbreak"), std::string::npos);
+  config_file(
+      "dir = \"d\"\n[[sink]]\nurl = \"file:/a\"\ndaily_cap = 100\ncritical_reserve = 200\n");
+  EXPECT_EQ(
+      error_of({"--config", path}),
+      "config file " + path + ": sink[0]: critical_reserve (200) must not exceed daily_cap (100)");
+  config_file("dir = \"d\"\n[[sink]]\nurl = \"file:/a\"\ncritical_reserve = 200\n");
+  EXPECT_EQ(error_of({"--config", path}),
+            "config file " + path +
+                ": sink[0]: critical_reserve (200) must not exceed daily_cap (0, none)");
 }
 
 TEST_F(SpooldConfigTest, ListenAddresses) {
@@ -606,6 +634,9 @@ TEST_F(SpooldConfigTest, JsonMasksEverySecret) {
   EXPECT_EQ(j["sinks"][0]["headers"]["x-other"], "***");
   EXPECT_EQ(j["sinks"][0]["url"], "https://otlp.example.com/p?sig=REDACTED");
   EXPECT_EQ(j["sinks"][0]["cursor"], "sink-0");
+  EXPECT_EQ(j["sinks"][0]["rate_limit"], 0);
+  EXPECT_EQ(j["sinks"][0]["daily_cap"], 0);
+  EXPECT_EQ(j["sinks"][0]["critical_reserve"], 0);
   EXPECT_EQ(j["resource"]["r"], "1");
   EXPECT_EQ(j["ack"], "committed");
   EXPECT_EQ(j["metrics_listen"], "127.0.0.1:9464");

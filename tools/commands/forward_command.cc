@@ -1,5 +1,6 @@
 // spoolctl forward DIR --to URL [--cursor NAME] [--drain [--drain-timeout-s N]]
-//                  [--from-time T] [--until-time T] [sink and forwarding options]
+//                  [--from-time T] [--until-time T] [--rate-limit BYTES_PER_S]
+//                  [--daily-cap BYTES [--critical-reserve BYTES]] [sink and forwarding options]
 //
 // Runs a spool::Forwarder over the log in DIR from this process: the records beyond the
 // cursor go to the sink named by the URL (http(s)://... an OTLP/HTTP collector, kafka://... a
@@ -20,7 +21,8 @@
 // reached the committed offset and the writer has committed nothing new for --drain-idle-ms
 // (or the writer has gone), so a drain started while producers run delivers everything
 // they wrote before going quiet, and a drain beside a writer that never pauses runs until
-// --drain-timeout-s.
+// --drain-timeout-s. A drain also ends (exit 1) once the daily cap holds the batch at the
+// cursor back: nothing more goes out before 00:00 UTC.
 //
 // --from-time / --until-time: a replay of the records buffered in [from, until) (replay_range.h).
 // --from-time starts a new cursor (named by --cursor, or generated) at the first record
@@ -77,8 +79,9 @@ namespace {
 constexpr std::string_view kName = "forward";
 constexpr std::uint64_t kMaxU32 = std::numeric_limits<std::uint32_t>::max();
 
-// Exit status when --drain-timeout-s ran out before the cursor caught up.
-constexpr int kExitDrainTimedOut = 1;
+// Exit status when a drain stopped before the cursor caught up: --drain-timeout-s ran out, or
+// the daily cap holds the rest back.
+constexpr int kExitNotDrained = 1;
 
 struct ForwardArgs {
   std::string dir;
@@ -111,6 +114,7 @@ struct ForwardArgs {
   engine::OrderSelectionText order_selection;
   std::vector<std::string> redact;  // rule lists, in order (spool/redaction.h)
   std::string redact_key_file;
+  BandwidthOptions bandwidth;
 };
 
 // "min_priority: ..." -> "min-priority: ...": the message names the flag.
@@ -307,6 +311,12 @@ Result<ForwarderOptions> forwarder_options(const ForwardArgs& args, const std::s
   if (Status st = engine::apply_order_and_selection(args.order_selection, &o); !st) {
     return Status::invalid_argument("--" + flag_spelling(st.message()));
   }
+  o.bandwidth = args.bandwidth;
+  if (o.bandwidth.critical_reserve_bytes > o.bandwidth.daily_cap_bytes) {
+    return Status::invalid_argument(o.bandwidth.daily_cap_bytes == 0
+                                        ? "--critical-reserve needs --daily-cap"
+                                        : "--critical-reserve must not exceed --daily-cap");
+  }
   // A drain that gave up (or was interrupted) should not linger: its last delivery attempt
   // at stop() is kept short. Forwarding until a signal keeps the library's default.
   if (args.drain) o.stop_timeout_ms = 1000;
@@ -384,6 +394,10 @@ nlohmann::ordered_json summary_json(const ForwarderStats& s, const HealthReport&
   j["dropped_unforwarded"] = s.session.dropped_unforwarded;
   j["not_selected"] = s.session.not_selected;
   j["bytes_sent"] = s.session.bytes_sent;
+  j["throttled_sends"] = s.session.throttled_sends;
+  j["throttled_s"] = static_cast<double>(s.session.throttled_ns) / 1e9;
+  j["spent_today_bytes"] = s.bandwidth.spent_bytes;
+  j["daily_cap"] = std::string(daily_cap_state_name(s.daily_cap));
   j["seconds"] = seconds;
   j["records_per_s"] = seconds > 0 ? static_cast<double>(s.session.delivered) / seconds : 0.0;
   j["cursor_offset"] = s.cursor_offset;
@@ -436,6 +450,7 @@ int run_forward(const ForwardArgs& given) {
   ProgressLine progress;
   bool timed_out = false;
   bool drained = false;  // stopped because everything to deliver was delivered
+  bool capped = false;
   if (args.drain) {
     // Alone on the log: the end as it was at start (nobody appends while this process holds
     // the lock). Beside a writer: the committed end, once it stopped moving (see the top).
@@ -456,6 +471,12 @@ int run_forward(const ForwardArgs& given) {
                          !writer_elsewhere();
       if (st.until_reached || (st.cursor_offset >= target && quiet)) {
         drained = true;
+        break;
+      }
+      if (st.cursor_offset >= target && quiet) break;
+      if (st.budget_hold == BudgetHold::kDailyCap ||
+          st.budget_hold == BudgetHold::kCriticalReserve) {
+        capped = true;
         break;
       }
       if (deadline && std::chrono::steady_clock::now() >= *deadline) {
@@ -510,7 +531,17 @@ int run_forward(const ForwardArgs& given) {
                  static_cast<unsigned long long>(*args.drain_timeout_s),
                  static_cast<unsigned long long>(final_stats.cursor_offset),
                  static_cast<unsigned long long>(final_stats.end_offset));
-    return kExitDrainTimedOut;
+    return kExitNotDrained;
+  }
+  if (capped) {
+    std::fprintf(
+        stderr,
+        "spoolctl forward: the daily cap (%llu bytes, %llu spent today) holds the records from "
+        "offset %llu back until 00:00 UTC (the cursor keeps its position; run again then)\n",
+        static_cast<unsigned long long>(final_stats.bandwidth.daily_cap_bytes),
+        static_cast<unsigned long long>(final_stats.bandwidth.spent_bytes),
+        static_cast<unsigned long long>(final_stats.cursor_offset));
+    return kExitNotDrained;
   }
   return kExitOk;
 }
@@ -621,6 +652,20 @@ Command add_forward_command(CLI::App& app) {
                   "HMAC-SHA256 key of the hash action (at least 16 bytes; one trailing newline "
                   "ignored). Refused if group/other-writable, a warning if group/other-readable")
       ->type_name("PATH");
+  cmd->add_option("--rate-limit", args->bandwidth.rate_limit_bytes_per_s,
+                  "Wire bytes per second at most, e.g. 1048576 or 1MiB (K, M, G: powers of 1024; "
+                  "bursts up to one second's worth; default: no limit)")
+      ->transform(byte_size_validator())
+      ->type_name("BYTES_PER_S");
+  cmd->add_option("--daily-cap", args->bandwidth.daily_cap_bytes,
+                  "Wire bytes per UTC day at most, e.g. 500MiB (default: no cap); then nothing "
+                  "until 00:00 UTC")
+      ->transform(byte_size_validator())
+      ->type_name("BYTES");
+  cmd->add_option("--critical-reserve", args->bandwidth.critical_reserve_bytes,
+                  "Of --daily-cap, bytes only batches of critical records may use (default 0)")
+      ->transform(byte_size_validator())
+      ->type_name("BYTES");
   cmd->add_option("--max-retries", args->max_retries,
                   "Retries of a failing record before it is dead-lettered (default 8; outages "
                   "of the sink itself do not count)")
@@ -664,9 +709,17 @@ Command add_forward_command(CLI::App& app) {
       "out, hash replaces it with hmac-sha256:<hex> (keyed: --redact-key-file), truncate=N "
       "keeps at most N bytes (UTF-8 safe). input/output/tool_input/tool_output also name the "
       "gen_ai.* attributes they are sent as. Raw frames are passed as they are.\n"
+      "Bandwidth: --rate-limit, --daily-cap and --critical-reserve count the bytes the sink puts "
+      "on the wire (request bodies, compressed). Once the daily cap less the reserve is spent, "
+      "only batches made only of critical records are sent; once the cap is spent, none until "
+      "00:00 UTC. Held-back records stay in the log: nothing is dropped or dead-lettered. What "
+      "was spent today is kept with the cursor across runs. Sizes: a plain number of bytes or "
+      "K/KiB, M/MiB, G/GiB (powers of 1024; 1M = 1MiB = 1048576).\n"
       "On a terminal, stderr shows progress (delivered, lag, records/s, circuit state).\n"
       "Output at exit: one JSON object with this session's figures: cursor, sink, delivered, "
-      "dead_lettered, failed, retried, dropped_unforwarded, not_selected, bytes_sent, seconds, records_per_s, "
+      "dead_lettered, failed, retried, dropped_unforwarded, not_selected, bytes_sent, "
+      "throttled_sends, throttled_s (time held back by the bandwidth budget), spent_today_bytes, "
+      "daily_cap (off, open, critical-only, reached), seconds, records_per_s, "
       "cursor_offset, end_offset, lag_records, circuit, dead_letters_dropped, warnings "
       "([{code, message}]: the forwarder's health at the end, e.g. sink_auth, tls_insecure).\n"
       "A log another process writes is followed read-only: what its writer committed is "
@@ -680,7 +733,8 @@ Command add_forward_command(CLI::App& app) {
       "NAME --until-time T) or delete it. "
       "--from-time refuses an existing cursor: the log's other cursors never move.\n"
       "Exit status: 0 when drained or stopped by SIGINT/SIGTERM, 1 when --drain-timeout-s "
-      "expired first, 2 on error (bad URL or option, missing directory, the cursor held by "
+      "expired first or the daily cap holds the rest back, 2 on error (bad URL or option, missing "
+      "directory, the cursor held by "
       "another forwarder: \"cursor 'NAME' of log DIR is held by pid N\").");
   return {cmd, [args] { return run_forward(*args); }};
 }

@@ -60,6 +60,10 @@ HealthInputs health_inputs(const LogSummary& summary, const HealthArgs& args) {
       in.last_error_ns = c.totals.last_error_ns;
       in.last_error = c.totals.last_error;
     }
+    // The daily cap only: whether the rate limit held sends back is known to the forwarder.
+    in.bandwidth.push_back(BandwidthHealthInputs{c.name, c.bandwidth.daily_cap_bytes,
+                                                 c.bandwidth.critical_reserve_bytes,
+                                                 c.bandwidth.spent_on(utc_day(in.now_ns)), 0, 0});
     batches += c.totals.batches;
     failed_sends += c.totals.failed_sends;
   }
@@ -119,7 +123,8 @@ Command add_health_command(CLI::App& app) {
   cmd->footer(
       "Warnings, one per line: 'warning: <code>: <message>' with code buffer_fill, forward_lag, "
       "recent_error (a forwarding error in the last 60 s) or failure_rate (more than 10% of at "
-      "least 10 sends failed, over the cursors' totals).\n"
+      "least 10 sends failed, over the cursors' totals) or daily_cap_reached (a cursor spent its "
+      "daily byte cap but the reserve for critical records, or all of it, today, UTC).\n"
       "Reads without the lock: safe on a log another process has open.\n"
       "Exit status: 0 healthy, 1 warnings, 2 on error (missing directory, damaged cursor file).");
   return {cmd, [args] { return run_health(*args); }};

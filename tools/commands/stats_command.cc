@@ -11,13 +11,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "io/clock.h"
 #include "spool/cursors.h"
 #include "spool/producers.h"
 #include "tools/commands/commands.h"
 #include "tools/exit_codes.h"
+#include "tools/log_directory.h"
 #include "tools/report_json.h"
 #include "tools/time_text.h"
-#include "tools/log_directory.h"
 
 namespace spool::tools {
 
@@ -71,7 +72,7 @@ void add_producers(const ProducersSummary& p, Json* j) {
   (*j)["queue_budget_bytes"] = p.budget_bytes;
 }
 
-Json stats_json(const LogSummary& summary) {
+Json stats_json(const LogSummary& summary, std::int64_t now_ns) {
   Json log;
   log["log_id"] = hex_id(summary.log_id);
   log["first_offset"] = summary.first_offset;
@@ -92,6 +93,7 @@ Json stats_json(const LogSummary& summary) {
     lag["oldest_age_s"] = c.lag.oldest_age_ns > 0 ? static_cast<double>(c.lag.oldest_age_ns) / 1e9 : 0.0;
     cursor["lag"] = std::move(lag);
     cursor["totals"] = report::forward_totals_json(c.totals);
+    cursor["bandwidth"] = report::bandwidth_usage_json(c.bandwidth, utc_day(now_ns));
     cursors.push_back(std::move(cursor));
   }
 
@@ -114,7 +116,7 @@ int run_stats(const StatsArgs& args) {
   if (!summary) return report_error(kName, summary.status());
   auto producers = summarize_producers(args.dir);
   if (!producers) return report_error(kName, producers.status());
-  Json j = stats_json(*summary);
+  Json j = stats_json(*summary, io::wall_clock_ns());
   add_producers(*producers, &j);
   // Error texts come from sinks and receivers: show bytes that are not UTF-8 as U+FFFD.
   std::printf("%s\n", j.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
@@ -136,14 +138,21 @@ Command add_stats_command(CLI::App& app) {
       "segments},\n"
       "  \"cursors\": [{name, next_offset, settled_ahead, lag: {records, bytes, oldest_age_s}, totals: "
       "{delivered, dead_lettered, dropped_unforwarded, not_selected, rejected_unnamed, failed, retried, "
-      "batches, failed_sends, bytes_sent, bytes_read, last_flush, last_error_time, "
-      "last_error}}],\n"
-      "  \"dead_letters\": {total, pending (not yet requeued), dropped_by_retention (deleted by the dead-letter log's size/age caps before requeued)},\n"
-      "  \"writer\": {pid, since, generation, written_offset, committed_offset} or null when no process writes the log,\n"
-      "  \"producers\": [{producer (id, one per process and thread), pid, tid, role (writer: in the writer's process; attached), "
-      "alive, died_mid_entry, sealed, ring, ring_bytes, ring_fill (0-1), appended, written, malformed, dropped (by reason)}] "
+      "batches, failed_sends, bytes_sent, bytes_read, throttled_sends, throttled_ns, last_flush, "
+      "last_error_time, last_error}, bandwidth: {rate_limit_bytes_per_s, daily_cap_bytes, "
+      "critical_reserve_bytes (the limits its forwarder last ran with; 0 = none), day (today, "
+      "UTC), spent_today_bytes, daily_cap (off, open, critical-only, reached)}}],\n"
+      "  \"dead_letters\": {total, pending (not yet requeued), dropped_by_retention (deleted by "
+      "the dead-letter log's size/age caps before requeued)},\n"
+      "  \"writer\": {pid, since, generation, written_offset, committed_offset} or null when no "
+      "process writes the log,\n"
+      "  \"producers\": [{producer (id, one per process and thread), pid, tid, role (writer: in "
+      "the writer's process; attached), "
+      "alive, died_mid_entry, sealed, ring, ring_bytes, ring_fill (0-1), appended, written, "
+      "malformed, dropped (by reason)}] "
       "(dead producers stay listed after their rings are reclaimed),\n"
-      "  \"producers_died\", \"producer_died\" (entries lost mid-write by a dying producer), \"malformed\" (entries the writer refused), "
+      "  \"producers_died\", \"producer_died\" (entries lost mid-write by a dying producer), "
+      "\"malformed\" (entries the writer refused), "
       "\"ring_bytes\" (ring memory of every producer), \"queue_budget_bytes\".\n"
       "Times are ISO-8601 UTC strings, null when never; last_error is null without one.\n"
       "Reads without the lock: safe on a log another process has open.\n"

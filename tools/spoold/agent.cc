@@ -52,6 +52,7 @@ Result<std::unique_ptr<Agent>> Agent::start(const SpooldConfig& config) {
     if (Status st = engine::apply_order_and_selection(order_selection_text(s), &fo); !st) {
       return Status::invalid_argument("sink " + s.cursor + ": " + st.message());
     }
+    fo.bandwidth = s.bandwidth;
     auto forwarder = Forwarder::start(*a->buffer_, std::move(*sink), fo);
     if (!forwarder) {
       return Status(forwarder.status().code(), "sink " + s.cursor + ": " + forwarder.status().message());

@@ -36,6 +36,7 @@
 
 #include "engine/forward/record_selection.h"
 #include "spool/buffer_options.h"
+#include "spool/forwarder_options.h"
 #include "spool/redaction.h"
 #include "spool/status.h"
 
@@ -67,6 +68,8 @@ struct SinkConfig {
   std::vector<std::string> redact;
   std::string redact_key_file;
   RedactionOptions redaction;
+  // [[sink]] rate_limit, daily_cap, critical_reserve (sizes: 1048576, "1MiB"); 0 = off.
+  BandwidthOptions bandwidth;
 };
 
 // The sink's order and selection keys in the form the forwarder's options take them.

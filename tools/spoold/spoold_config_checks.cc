@@ -102,6 +102,13 @@ Status ConfigLoader::finish_sinks() {
     }
     if (!sink.headers.empty() && !http) return error(where, "headers apply to http(s) sinks only");
     SPOOL_RETURN_IF_ERROR(finish_redaction(where, &sink));
+    if (sink.bandwidth.critical_reserve_bytes > sink.bandwidth.daily_cap_bytes) {
+      return error(where, "critical_reserve (" +
+                              std::to_string(sink.bandwidth.critical_reserve_bytes) +
+                              ") must not exceed daily_cap (" +
+                              std::to_string(sink.bandwidth.daily_cap_bytes) +
+                              (sink.bandwidth.daily_cap_bytes == 0 ? ", none)" : ")"));
+    }
     for (const auto& [name, value] : sink.headers) {
       const bool bad_name = name.empty() || std::any_of(name.begin(), name.end(), [](char c) {
                               return static_cast<unsigned char>(c) <= 0x20 || c == ':' || c == 0x7f;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "tools/cli_numbers.h"
 #include "tools/spoold/spoold_config_loader.h"
 
 namespace spool::tools::config_loading {
@@ -92,10 +93,27 @@ Result<std::string> read_small_file(const std::string& path, std::size_t max_byt
 
 namespace {
 
+// A [[sink]] size: an integer number of bytes or a string such as "1MiB".
+Result<std::uint64_t> sink_size(const toml::node& node, const std::string& at) {
+  if (auto i = node.value_exact<std::int64_t>()) {
+    if (*i < 0) return error(at, "expected a non-negative size, got " + std::to_string(*i));
+    return static_cast<std::uint64_t>(*i);
+  }
+  if (auto text = node.value_exact<std::string>()) {
+    if (auto value = parse_byte_size(*text)) return *value;
+    return error(
+        at, "'" + *text +
+                "' is not a size (a number of bytes, optionally with K, M or G: powers of 1024)");
+  }
+  return error(at,
+               std::string("expected an integer or a string, got ") + toml_type_name(node.type()));
+}
+
 Status load_sink_table(const toml::table& table, const std::string& where, SinkConfig* sink) {
   static constexpr std::string_view kSinkKeys[] = {
-      "url",          "cursor",       "headers", "compression", "encoding",       "order",
-      "min_priority", "min_severity", "select",  "redact",      "redact_key_file"};
+      "url",          "cursor",          "headers",     "compression",      "encoding",
+      "order",        "min_priority",    "min_severity", "select",          "redact",
+      "redact_key_file", "rate_limit",   "daily_cap",    "critical_reserve"};
   for (auto&& [k, node] : table) {
     const std::string key(k.str());
     const std::string at = where + "." + key;
@@ -118,6 +136,16 @@ Status load_sink_table(const toml::table& table, const std::string& where, SinkC
         }
         sink->redact.push_back(*text);
       }
+      continue;
+    }
+    if (key == "rate_limit" || key == "daily_cap" || key == "critical_reserve") {
+      auto size = sink_size(node, at);
+      if (!size) return size.status();
+      BandwidthOptions& b = sink->bandwidth;
+      std::uint64_t* field = key == "rate_limit"  ? &b.rate_limit_bytes_per_s
+                             : key == "daily_cap" ? &b.daily_cap_bytes
+                                                  : &b.critical_reserve_bytes;
+      *field = *size;
       continue;
     }
     if (key == "headers") {

@@ -65,6 +65,9 @@ std::string spoold_config_json(const SpooldConfig& c) {
     s["redact"] = std::move(redact);
     if (!sink.redact_key_file.empty())
       s["redact_key_file"] = sink.redact_key_file;  // never the key
+    s["rate_limit"] = sink.bandwidth.rate_limit_bytes_per_s;
+    s["daily_cap"] = sink.bandwidth.daily_cap_bytes;
+    s["critical_reserve"] = sink.bandwidth.critical_reserve_bytes;
     sinks.push_back(std::move(s));
   }
   j["sinks"] = std::move(sinks);

@@ -23,6 +23,7 @@ TEST(ForwarderOptionsTest, DefaultsAreValid) {
   EXPECT_TRUE(validate(ConnectivityOptions{}).is_ok());
   EXPECT_TRUE(validate(CompressionOptions{}).is_ok());
   EXPECT_TRUE(validate(BatchSizeOptions{}).is_ok());
+  EXPECT_TRUE(validate(BandwidthOptions{}).is_ok());
 }
 
 TEST(ForwarderOptionsTest, Retry) {
@@ -107,6 +108,21 @@ TEST(ForwarderOptionsTest, BatchSize) {
   o = {};
   o.min_records = o.initial_records = o.max_records = 1;
   EXPECT_TRUE(validate(o).is_ok());
+}
+
+TEST(ForwarderOptionsTest, Bandwidth) {
+  BandwidthOptions o;
+  o.burst_bytes = 4096;  // without a rate it would do nothing
+  expect_invalid(o, "burst_bytes");
+  o.rate_limit_bytes_per_s = 1024;
+  EXPECT_TRUE(validate(o).is_ok());
+  o = {};
+  o.critical_reserve_bytes = 1;  // without a cap
+  expect_invalid(o, "critical_reserve_bytes");
+  o.daily_cap_bytes = 1;
+  EXPECT_TRUE(validate(o).is_ok());  // the whole cap reserved: allowed
+  o.critical_reserve_bytes = 2;
+  expect_invalid(o, "critical_reserve_bytes");
 }
 
 TEST(ForwarderOptionsTest, CircuitStateNames) {
