@@ -26,20 +26,21 @@ std::optional<std::uint64_t> parse_byte_size(std::string_view text) {
   std::string unit;
   for (char c : text.substr(digits))
     unit.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  unsigned shift = 0;
-  if (unit.empty() || unit == "b") {
-    shift = 0;
-  } else if (unit == "k" || unit == "kib") {
-    shift = 10;
-  } else if (unit == "m" || unit == "mib") {
-    shift = 20;
-  } else if (unit == "g" || unit == "gib") {
-    shift = 30;
-  } else {
-    return std::nullopt;
+  // Binary units (K, KiB: 1024) unless spelled as SI bytes (kB, MB, GB: 1000), as a link's
+  // "1 MB/s" is usually meant.
+  static constexpr struct {
+    std::string_view unit;
+    std::uint64_t factor;
+  } kUnits[] = {{"", 1},           {"b", 1},
+                {"k", 1ull << 10}, {"kib", 1ull << 10}, {"kb", 1'000},
+                {"m", 1ull << 20}, {"mib", 1ull << 20}, {"mb", 1'000'000},
+                {"g", 1ull << 30}, {"gib", 1ull << 30}, {"gb", 1'000'000'000}};
+  for (const auto& u : kUnits) {
+    if (unit != u.unit) continue;
+    if (*number > std::numeric_limits<std::uint64_t>::max() / u.factor) return std::nullopt;
+    return *number * u.factor;
   }
-  if (*number > (std::numeric_limits<std::uint64_t>::max() >> shift)) return std::nullopt;
-  return *number << shift;
+  return std::nullopt;
 }
 
 CLI::Validator decimal_u64_validator() {
@@ -58,8 +59,8 @@ CLI::Validator byte_size_validator() {
       [](std::string& text) -> std::string {
         const auto v = parse_byte_size(text);
         if (!v) {
-          return "expected a byte count such as 1048576, 64K or 1MiB (K, M, G are powers of "
-                 "1024), got '" +
+          return "expected a byte count such as 1048576, 64K, 1MiB or 1MB (K, M, G, KiB, MiB, "
+                 "GiB: powers of 1024; kB, MB, GB: of 1000), got '" +
                  text + "'";
         }
         text = std::to_string(*v);

@@ -16,8 +16,8 @@ namespace spool::tools {
 // Decimal digits only (no sign, no spaces, no base prefix); nullopt on overflow.
 std::optional<std::uint64_t> parse_decimal_u64(std::string_view text);
 
-// A decimal number optionally followed by a binary unit: K/KiB, M/MiB, G/GiB (case
-// insensitive, powers of 1024), e.g. "1048576", "64MiB", "4k".
+// A decimal number optionally followed by a unit (case insensitive): B; K/KiB, M/MiB,
+// G/GiB (powers of 1024); kB, MB, GB (powers of 1000). E.g. "1048576", "64MiB", "4k", "1MB".
 std::optional<std::uint64_t> parse_byte_size(std::string_view text);
 
 // CLI11 transforms that replace the option's text by its canonical decimal value, or

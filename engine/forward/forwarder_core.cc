@@ -351,10 +351,9 @@ BudgetDecision ForwarderCore::budget_for_batch(std::int64_t now) {
 // oldest critical records are read in its place. False (the batch stays) without a plan,
 // once it was sent (a retry keeps its records), or with no critical record pending.
 bool ForwarderCore::take_critical_batch() {
-  if (!plan_ || !options_.order.by_priority || inflight_.sends != 0 || !inflight_.held_back.empty() ||
-      plan_->pending_count(Priority::kCritical) == 0) {
-    return false;
-  }
+  if (!plan_ || !options_.order.by_priority || inflight_.sends != 0 || !inflight_.held_back.empty()) return false;
+  scan_backlog(readable_end());  // records appended since the batch was read
+  if (plan_->pending_count(Priority::kCritical) == 0) return false;
   plan_->give_back(inflight_.taken);
   inflight_ = InFlight{};
   if (read_planned_batch(Priority::kCritical)) return true;

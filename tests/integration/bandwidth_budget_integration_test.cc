@@ -3,8 +3,10 @@
 //   - a backlog drained through a 1 MB/s rate limit puts 1 MB/s (within 10%) on the wire
 //     over 30 s, measured from the first send;
 //   - under a daily cap with a reserve, normal records go only while the general allowance
-//     lasts, the critical records at the cursor then go from the reserve, and once the cap is
-//     spent nothing goes, also after a restart; every held record stays in the log.
+//     lasts, critical records then go from the reserve (in offset order those at the cursor;
+//     in priority order, the default, also those that arrive behind held-back normal ones),
+//     and once the cap is spent nothing goes, also after a restart; every held record stays
+//     in the log.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -68,14 +70,12 @@ TEST(BandwidthBudgetIntegration, ABacklogDrainsAtTheRateLimitWithinTenPercentOve
   EXPECT_TRUE(has_warning(health, "bandwidth_limited"));
 }
 
-TEST(BandwidthBudgetIntegration, AfterTheDailyCapOnlyCriticalRecordsAreSentThenNothing) {
-  constexpr std::uint64_t kWirePerRecord = 10;         // a batch of 10: 100 bytes
-  constexpr std::uint64_t kCap = 700, kReserve = 300;  // general allowance: 400 bytes = 4 batches
-  testing::TempDir dir;
-  auto buffer = open_blocking_buffer(dir.path());
-  append_seq_run(*buffer, 0, 40, Priority::kNormal, 32);     // offsets 0-39: the general allowance
-  append_seq_run(*buffer, 40, 40, Priority::kCritical, 32);  // 40-79: 30 of them fit in the reserve
-  append_seq_run(*buffer, 80, 40, Priority::kNormal, 32);    // 80-119: never today
+// Batches of 10 records, a daily cap of 700 wire bytes with 300 of them kept for critical
+// records: the general allowance is 400 bytes, 4 batches.
+constexpr std::uint64_t kWirePerRecord = 10;         // a batch of 10: 100 bytes
+constexpr std::uint64_t kCap = 700, kReserve = 300;
+
+ForwarderOptions capped_options(bool by_priority) {
   ForwarderOptions o;
   o.poll_interval_ms = 5;
   o.flush_interval_ms = 10;
@@ -83,21 +83,80 @@ TEST(BandwidthBudgetIntegration, AfterTheDailyCapOnlyCriticalRecordsAreSentThenN
   o.batch.min_records = o.batch.initial_records = o.batch.max_records = 10;
   o.bandwidth.daily_cap_bytes = kCap;
   o.bandwidth.critical_reserve_bytes = kReserve;
+  o.order.by_priority = by_priority;
+  return o;
+}
+
+// Nothing non-critical once the general allowance was spent, nothing once the cap was.
+void expect_within_the_tiers(const std::vector<testing::CountingSink::Send>& sends) {
+  std::uint64_t spent = 0;
+  for (const auto& s : sends) {
+    if (!s.all_critical) EXPECT_LT(spent, kCap - kReserve) << "send at offset " << s.offsets.front();
+    EXPECT_LT(spent, kCap) << "send at offset " << s.offsets.front();
+    spent += s.bytes;
+  }
+}
+
+// The default order: normal records drain until the general allowance is spent; critical
+// records appended while the next normal batch is held back pass it, from the reserve,
+// until the cap is spent.
+TEST(BandwidthBudgetIntegration, AfterTheDailyCapOnlyCriticalRecordsAreSentThenNothing) {
+  testing::TempDir dir;
+  auto buffer = open_blocking_buffer(dir.path());
+  append_seq_run(*buffer, 0, 60, Priority::kNormal, 32);  // 0-39: the general allowance; 40-59 wait
+  const ForwarderOptions o = capped_options(/*by_priority=*/true);
+  {
+    auto sink = make_counting_sink(kWirePerRecord);
+    auto fwd = Forwarder::start(*buffer, std::move(sink.owned), o);
+    ASSERT_TRUE(fwd) << fwd.status().to_string();
+    ASSERT_TRUE(eventually([&] { return (*fwd)->stats().budget_hold == BudgetHold::kCriticalReserve; }));
+    EXPECT_EQ((*fwd)->stats().cursor_offset, 40u);
+    append_seq_run(*buffer, 60, 40, Priority::kCritical, 32);  // 60-99: 30 of them fit in the reserve
+    ASSERT_TRUE(eventually([&] { return (*fwd)->stats().budget_hold == BudgetHold::kDailyCap; }));
+    const auto sends = sink.view->sends();
+    expect_within_the_tiers(sends);
+    ASSERT_EQ(sends.size(), 7u);
+    for (std::size_t i = 0; i < sends.size(); ++i) EXPECT_EQ(sends[i].all_critical, i >= 4) << i;
+    EXPECT_EQ(sends[3].offsets.back(), 39u);
+    EXPECT_EQ(sends[4].offsets.front(), 60u);
+    EXPECT_EQ(sends[6].offsets.back(), 89u);
+    const ForwarderStats s = (*fwd)->stats();
+    EXPECT_EQ(s.cursor_offset, 40u);
+    EXPECT_EQ(s.settled_ahead, 30u);
+    EXPECT_EQ(s.lag.records, 30u);  // 40-59 and 90-99, held in the log
+    EXPECT_EQ(s.daily_cap, DailyCapState::kReached);
+    EXPECT_EQ(s.bandwidth.spent_bytes, 700u);
+    EXPECT_EQ(s.totals.failed + s.totals.retried + s.totals.dead_lettered, 0u);
+    EXPECT_TRUE(has_warning((*fwd)->health(), "daily_cap_reached"));
+    ASSERT_TRUE((*fwd)->stop());
+  }
+  // A restart the same day goes on from what was spent: nothing more.
+  auto sink = make_counting_sink(kWirePerRecord);
+  auto fwd = Forwarder::start(*buffer, std::move(sink.owned), o);
+  ASSERT_TRUE(fwd) << fwd.status().to_string();
+  ASSERT_TRUE(eventually([&] { return (*fwd)->stats().budget_hold == BudgetHold::kDailyCap; }));
+  EXPECT_TRUE(sink.view->sends().empty());
+  EXPECT_EQ((*fwd)->stats().cursor_offset, 40u);
+  EXPECT_EQ((*fwd)->stats().settled_ahead, 30u);
+}
+
+// Offset order: the batches as appended; the critical ones at the cursor use the reserve.
+TEST(BandwidthBudgetIntegration, InOffsetOrderTheCriticalRecordsAtTheCursorUseTheReserve) {
+  testing::TempDir dir;
+  auto buffer = open_blocking_buffer(dir.path());
+  append_seq_run(*buffer, 0, 40, Priority::kNormal, 32);     // offsets 0-39: the general allowance
+  append_seq_run(*buffer, 40, 40, Priority::kCritical, 32);  // 40-79: 30 of them fit in the reserve
+  append_seq_run(*buffer, 80, 40, Priority::kNormal, 32);    // 80-119: never today
+  const ForwarderOptions o = capped_options(/*by_priority=*/false);
   {
     auto sink = make_counting_sink(kWirePerRecord);
     auto fwd = Forwarder::start(*buffer, std::move(sink.owned), o);
     ASSERT_TRUE(fwd) << fwd.status().to_string();
     ASSERT_TRUE(eventually([&] { return (*fwd)->stats().budget_hold == BudgetHold::kDailyCap; }));
     const auto sends = sink.view->sends();
-    std::uint64_t spent = 0;
-    for (const auto& s : sends) {
-      // Nothing non-critical once the general allowance was spent, nothing once the cap was.
-      if (!s.all_critical) {
-        EXPECT_LT(spent, kCap - kReserve) << "send at offset " << s.offsets.front();
-      }
-      EXPECT_LT(spent, kCap) << "send at offset " << s.offsets.front();
-      for (std::uint64_t offset : s.offsets) EXPECT_LT(offset, 80u);
-      spent += s.bytes;
+    expect_within_the_tiers(sends);
+    for (const auto& send : sends) {
+      for (std::uint64_t offset : send.offsets) EXPECT_LT(offset, 80u);
     }
     // 4 normal batches, then 3 critical ones from the reserve (the third begins at 600 < 700
     // and ends past the cap: a send is charged after it); the fourth critical batch waits.

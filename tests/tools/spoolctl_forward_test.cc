@@ -366,7 +366,8 @@ TEST(SpoolctlForward, BadArgumentsExit2WithAMessage) {
       {"forward", dir, "--to", out, "--drain", "--probe-url", "gopher://x"},
       {"forward", dir, "--to", out, "--drain", "--rate-limit", "fast"},
       {"forward", dir, "--to", out, "--drain", "--rate-limit", "-1"},
-      {"forward", dir, "--to", out, "--drain", "--daily-cap", "1MB"},  // MB or MiB? refused
+      {"forward", dir, "--to", out, "--drain", "--daily-cap", "1 MB"},
+      {"forward", dir, "--to", out, "--drain", "--daily-cap", "1TB"},
       {"forward", dir, "--to", out, "--drain", "--critical-reserve", "1K"},
       {"forward", dir, "--to", out, "--drain", "--daily-cap", "1K", "--critical-reserve", "2K"},
   };

@@ -463,8 +463,7 @@ TEST_F(SpooldConfigTest, ConfigFileErrorsNameTheFileAndTheKey) {
   EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\nrate_limit = \"fast\"\n"),
             "config file " + path +
                 ": sink[0].rate_limit: 'fast' is not a size (a number of bytes, optionally with K, "
-                "M or G: "
-                "powers of 1024)");
+                "M or G: powers of 1024, or kB, MB, GB: powers of 1000)");
   EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\ndaily_cap = -1\n"),
             "config file " + path + ": sink[0].daily_cap: expected a non-negative size, got -1");
   EXPECT_EQ(

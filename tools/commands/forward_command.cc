@@ -653,8 +653,8 @@ Command add_forward_command(CLI::App& app) {
                   "ignored). Refused if group/other-writable, a warning if group/other-readable")
       ->type_name("PATH");
   cmd->add_option("--rate-limit", args->bandwidth.rate_limit_bytes_per_s,
-                  "Wire bytes per second at most, e.g. 1048576 or 1MiB (K, M, G: powers of 1024; "
-                  "bursts up to one second's worth; default: no limit)")
+                  "Wire bytes per second at most, e.g. 1000000, 1MB or 1MiB (bursts up to one "
+                  "second's worth; default: no limit)")
       ->transform(byte_size_validator())
       ->type_name("BYTES_PER_S");
   cmd->add_option("--daily-cap", args->bandwidth.daily_cap_bytes,
@@ -714,7 +714,8 @@ Command add_forward_command(CLI::App& app) {
       "only batches made only of critical records are sent; once the cap is spent, none until "
       "00:00 UTC. Held-back records stay in the log: nothing is dropped or dead-lettered. What "
       "was spent today is kept with the cursor across runs. Sizes: a plain number of bytes or "
-      "K/KiB, M/MiB, G/GiB (powers of 1024; 1M = 1MiB = 1048576).\n"
+      "K/KiB, M/MiB, G/GiB (powers of 1024; 1M = 1MiB = 1048576) or kB, MB, GB (powers of 1000; "
+      "1MB = 1000000).\n"
       "On a terminal, stderr shows progress (delivered, lag, records/s, circuit state).\n"
       "Output at exit: one JSON object with this session's figures: cursor, sink, delivered, "
       "dead_lettered, failed, retried, dropped_unforwarded, not_selected, bytes_sent, "

@@ -103,7 +103,8 @@ Result<std::uint64_t> sink_size(const toml::node& node, const std::string& at) {
     if (auto value = parse_byte_size(*text)) return *value;
     return error(
         at, "'" + *text +
-                "' is not a size (a number of bytes, optionally with K, M or G: powers of 1024)");
+                "' is not a size (a number of bytes, optionally with K, M or G: powers of 1024, or kB, "
+                "MB, GB: powers of 1000)");
   }
   return error(at,
                std::string("expected an integer or a string, got ") + toml_type_name(node.type()));

@@ -176,7 +176,9 @@ TEST(ForwarderBudget, OnlyCriticalBatchesUseTheReserve) {
   append_seq_run(*buffer, 5, 5, Priority::kCritical);  // from the reserve
   append_seq_run(*buffer, 10, 5);                      // waits
   auto sink = make_counting_sink(kWireBytesPerRecord);
-  auto fwd = Forwarder::start(*buffer, std::move(sink.owned), capped(1'100, 600));
+  ForwarderOptions o = capped(1'100, 600);
+  o.order.by_priority = false;  // offset order: the batches as appended
+  auto fwd = Forwarder::start(*buffer, std::move(sink.owned), o);
   ASSERT_TRUE(fwd) << fwd.status().to_string();
   ASSERT_TRUE(
       eventually([&] { return (*fwd)->stats().budget_hold == BudgetHold::kCriticalReserve; }));
@@ -193,6 +195,35 @@ TEST(ForwarderBudget, OnlyCriticalBatchesUseTheReserve) {
   const HealthReport health = (*fwd)->health();
   ASSERT_TRUE(has_warning(health, "daily_cap_reached"));
   EXPECT_EQ((*fwd)->flush(1'000).code(), StatusCode::kUnavailable);
+}
+
+// Priority order (the default): once only the reserve is left, critical records that arrive
+// while a normal batch is held back go before it, from the reserve; the normal ones wait.
+TEST(ForwarderBudget, UnderPriorityOrderLaterCriticalRecordsPassTheHeldBatch) {
+  testing::TempDir dir;
+  auto buffer = open_blocking_buffer(dir.path());
+  append_seq_run(*buffer, 0, 5);  // 500 bytes: the general allowance
+  auto sink = make_counting_sink(kWireBytesPerRecord);
+  auto fwd = Forwarder::start(*buffer, std::move(sink.owned), capped(1'100, 600));
+  ASSERT_TRUE(fwd) << fwd.status().to_string();
+  ASSERT_TRUE(eventually([&] { return (*fwd)->stats().cursor_offset == 5; }));
+  append_seq_run(*buffer, 5, 5);  // held back: only the reserve is left
+  ASSERT_TRUE(
+      eventually([&] { return (*fwd)->stats().budget_hold == BudgetHold::kCriticalReserve; }));
+  append_seq_run(*buffer, 10, 5, Priority::kCritical);
+  ASSERT_TRUE(eventually([&] { return sink.view->sends().size() == 2; }));
+  ASSERT_TRUE(
+      eventually([&] { return (*fwd)->stats().budget_hold == BudgetHold::kCriticalReserve; }));
+  const auto sends = sink.view->sends();
+  ASSERT_EQ(sends.size(), 2u);
+  EXPECT_TRUE(sends[1].all_critical);
+  EXPECT_EQ(sends[1].offsets, (std::vector<std::uint64_t>{10, 11, 12, 13, 14}));
+  const ForwarderStats s = (*fwd)->stats();
+  EXPECT_EQ(s.cursor_offset, 5u);  // the normal records wait in the log
+  EXPECT_EQ(s.settled_ahead, 5u);
+  EXPECT_EQ(s.lag.records, 5u);
+  EXPECT_EQ(s.bandwidth.spent_bytes, 1'000u);
+  EXPECT_EQ(s.totals.failed + s.totals.retried + s.totals.dead_lettered, 0u);
 }
 
 TEST(ForwarderBudget, TheRateLimitDelaysSendsWithoutUsingRetries) {
