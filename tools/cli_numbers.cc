@@ -31,10 +31,17 @@ std::optional<std::uint64_t> parse_byte_size(std::string_view text) {
   static constexpr struct {
     std::string_view unit;
     std::uint64_t factor;
-  } kUnits[] = {{"", 1},           {"b", 1},
-                {"k", 1ull << 10}, {"kib", 1ull << 10}, {"kb", 1'000},
-                {"m", 1ull << 20}, {"mib", 1ull << 20}, {"mb", 1'000'000},
-                {"g", 1ull << 30}, {"gib", 1ull << 30}, {"gb", 1'000'000'000}};
+  } kUnits[] = {{"", 1},
+                {"b", 1},
+                {"k", 1ull << 10},
+                {"kib", 1ull << 10},
+                {"kb", 1'000},
+                {"m", 1ull << 20},
+                {"mib", 1ull << 20},
+                {"mb", 1'000'000},
+                {"g", 1ull << 30},
+                {"gib", 1ull << 30},
+                {"gb", 1'000'000'000}};
   for (const auto& u : kUnits) {
     if (unit != u.unit) continue;
     if (*number > std::numeric_limits<std::uint64_t>::max() / u.factor) return std::nullopt;

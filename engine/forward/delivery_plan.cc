@@ -99,7 +99,8 @@ std::size_t DeliveryPlan::class_of(Priority priority) const noexcept {
   return order_.by_priority ? static_cast<std::size_t>(priority) : 0;
 }
 
-std::vector<std::uint64_t> DeliveryPlan::take_from(std::size_t cls, bool oldest, std::size_t max_records) {
+std::vector<std::uint64_t> DeliveryPlan::take_from(std::size_t cls, bool oldest,
+                                                   std::size_t max_records) {
   std::vector<std::uint64_t> out;
   last_class_ = cls;
   Runs& runs = pending_[cls];

@@ -341,7 +341,8 @@ bool ForwarderCore::gate_open(std::int64_t now, std::int64_t* wake_at) {
 // batch is not all critical, critical records waiting in the plan go first instead.
 BudgetDecision ForwarderCore::budget_for_batch(std::int64_t now) {
   const BudgetDecision decision = ask_budget(now);
-  if (decision.allowed || decision.reason != BudgetHold::kCriticalReserve || !take_critical_batch()) {
+  if (decision.allowed || decision.reason != BudgetHold::kCriticalReserve ||
+      !take_critical_batch()) {
     return decision;
   }
   return ask_budget(now);
@@ -351,7 +352,8 @@ BudgetDecision ForwarderCore::budget_for_batch(std::int64_t now) {
 // oldest critical records are read in its place. False (the batch stays) without a plan,
 // once it was sent (a retry keeps its records), or with no critical record pending.
 bool ForwarderCore::take_critical_batch() {
-  if (!plan_ || !options_.order.by_priority || inflight_.sends != 0 || !inflight_.held_back.empty()) return false;
+  if (!plan_ || !options_.order.by_priority || inflight_.sends != 0 || !inflight_.held_back.empty())
+    return false;
   scan_backlog(readable_end());  // records appended since the batch was read
   if (plan_->pending_count(Priority::kCritical) == 0) return false;
   plan_->give_back(inflight_.taken);
@@ -436,7 +438,8 @@ bool ForwarderCore::read_planned_batch(std::optional<Priority> only) {
   scan_backlog(readable_end());
   for (;;) {
     const std::size_t max_records = sizer_.next_records();
-    const std::vector<std::uint64_t> offsets = only ? plan_->take(*only, max_records) : plan_->take(max_records);
+    const std::vector<std::uint64_t> offsets =
+        only ? plan_->take(*only, max_records) : plan_->take(max_records);
     if (offsets.empty()) return false;
     const Absent absent = read_planned_records(offsets);
     if (absent.deleted != 0 || absent.lost != 0) {

@@ -215,7 +215,7 @@ class ForwarderCore {
   std::int64_t next_attempt_ns_ = 0;
   std::uint64_t send_history_ = 0;        // last 64 sends, bit set = failed
   std::uint32_t send_history_count_ = 0;
-  BandwidthUsage bandwidth_;              // the budget's limits and day, as of its last charge
+  BandwidthUsage bandwidth_;  // the budget's limits and day, as of its last charge
   BudgetHold budget_hold_ = BudgetHold::kNone;
   // Wall clock of the last send the rate limit held back (0 = none).
   std::int64_t last_rate_limited_ns_ = 0;

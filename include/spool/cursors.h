@@ -25,7 +25,7 @@ struct CursorInfo {
   std::uint64_t settled_ahead = 0;
   CursorLag lag;
   ForwardTotals totals;
-  BandwidthUsage bandwidth;        // the limits its forwarder last ran with, the day's spend
+  BandwidthUsage bandwidth;  // the limits its forwarder last ran with, the day's spend
 };
 
 struct LogSummary {

@@ -4,7 +4,8 @@
 //   auto sink = spool::make_otlp_http_sink({.endpoint = "http://collector:4318"});
 //   auto fwd = spool::Forwarder::start(*buffer, std::move(*sink), {.cursor = "otlp"});
 //   ...
-//   (*fwd)->stop();   // delivers what is committed (bounded by stop_timeout_ms), persists the cursor
+//   (*fwd)->stop();   // delivers what is committed (bounded by stop_timeout_ms), persists the
+//   cursor
 //
 // One thread per Forwarder. It reads records zero-copy from the mmap'd segments starting at
 // the cursor, hands a batch to the sink, and commits the cursor (atomically, on disk) only
@@ -72,7 +73,7 @@ struct ForwarderOptions {
   RetryOptions retry;
   CircuitBreakerOptions breaker;
   ConnectivityOptions connectivity;
-  BandwidthOptions bandwidth;              // rate limit, daily cap on wire bytes (off by default)
+  BandwidthOptions bandwidth;  // rate limit, daily cap on wire bytes (off by default)
   std::uint32_t stats_persist_interval_ms = 1000;  // failure totals reach the cursor file this often
   std::uint32_t stop_timeout_ms = 5000;    // stop() tries this long to deliver what is committed
   // The dead-letter log's own retention (<dir>/deadletter, shared by the log's forwarders;

@@ -44,10 +44,14 @@ enum class DailyCapState : std::uint8_t {
 // "off", "open", "critical-only", "reached" (stats, metrics).
 constexpr std::string_view daily_cap_state_name(DailyCapState s) noexcept {
   switch (s) {
-    case DailyCapState::kOff: return "off";
-    case DailyCapState::kOpen: return "open";
-    case DailyCapState::kCriticalOnly: return "critical-only";
-    case DailyCapState::kReached: return "reached";
+    case DailyCapState::kOff:
+      return "off";
+    case DailyCapState::kOpen:
+      return "open";
+    case DailyCapState::kCriticalOnly:
+      return "critical-only";
+    case DailyCapState::kReached:
+      return "reached";
   }
   return "unknown";
 }
@@ -63,10 +67,14 @@ enum class BudgetHold : std::uint8_t {
 // "none", "rate_limit", "critical_reserve", "daily_cap".
 constexpr std::string_view budget_hold_name(BudgetHold h) noexcept {
   switch (h) {
-    case BudgetHold::kNone: return "none";
-    case BudgetHold::kRateLimit: return "rate_limit";
-    case BudgetHold::kCriticalReserve: return "critical_reserve";
-    case BudgetHold::kDailyCap: return "daily_cap";
+    case BudgetHold::kNone:
+      return "none";
+    case BudgetHold::kRateLimit:
+      return "rate_limit";
+    case BudgetHold::kCriticalReserve:
+      return "critical_reserve";
+    case BudgetHold::kDailyCap:
+      return "daily_cap";
   }
   return "unknown";
 }
@@ -84,8 +92,8 @@ struct BandwidthUsage {
   std::uint64_t rate_limit_bytes_per_s = 0;  // 0 = none
   std::uint64_t daily_cap_bytes = 0;         // 0 = none
   std::uint64_t critical_reserve_bytes = 0;
-  std::int64_t day = 0;                      // the UTC day (utc_day()) spent_bytes counts
-  std::uint64_t spent_bytes = 0;             // wire bytes sent that day
+  std::int64_t day = 0;           // the UTC day (utc_day()) spent_bytes counts
+  std::uint64_t spent_bytes = 0;  // wire bytes sent that day
 
   // What was spent on `today` (0 when `day` is an earlier one).
   constexpr std::uint64_t spent_on(std::int64_t today) const noexcept {

@@ -19,7 +19,7 @@ struct HealthThresholds {
 // One forwarder's bandwidth budget (ForwarderOptions::bandwidth), as the checks see it.
 struct BandwidthHealthInputs {
   std::string cursor;
-  std::uint64_t daily_cap_bytes = 0;         // 0 = no cap
+  std::uint64_t daily_cap_bytes = 0;  // 0 = no cap
   std::uint64_t critical_reserve_bytes = 0;
   std::uint64_t spent_today_bytes = 0;       // wire bytes this UTC day
   std::uint64_t rate_limit_bytes_per_s = 0;  // 0 = no rate limit

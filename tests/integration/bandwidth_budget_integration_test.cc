@@ -61,7 +61,8 @@ TEST(BandwidthBudgetIntegration, ABacklogDrainsAtTheRateLimitWithinTenPercentOve
     ++in_window;
   }
   const double rate = static_cast<double>(bytes) / std::chrono::duration<double>(kWindow).count();
-  RecordProperty("bytes_per_s", std::to_string(static_cast<std::uint64_t>(rate)));  // --gtest_output
+  RecordProperty("bytes_per_s",
+                 std::to_string(static_cast<std::uint64_t>(rate)));  // --gtest_output
   EXPECT_GE(rate, 0.9 * kRate) << bytes << " bytes in " << in_window << " sends";
   EXPECT_LE(rate, 1.1 * kRate) << bytes << " bytes in " << in_window << " sends";
   EXPECT_GT(during.lag.records, 0u);  // still a backlog: the limit held it back
@@ -72,7 +73,7 @@ TEST(BandwidthBudgetIntegration, ABacklogDrainsAtTheRateLimitWithinTenPercentOve
 
 // Batches of 10 records, a daily cap of 700 wire bytes with 300 of them kept for critical
 // records: the general allowance is 400 bytes, 4 batches.
-constexpr std::uint64_t kWirePerRecord = 10;         // a batch of 10: 100 bytes
+constexpr std::uint64_t kWirePerRecord = 10;  // a batch of 10: 100 bytes
 constexpr std::uint64_t kCap = 700, kReserve = 300;
 
 ForwarderOptions capped_options(bool by_priority) {
@@ -91,10 +92,33 @@ ForwarderOptions capped_options(bool by_priority) {
 void expect_within_the_tiers(const std::vector<testing::CountingSink::Send>& sends) {
   std::uint64_t spent = 0;
   for (const auto& s : sends) {
-    if (!s.all_critical) EXPECT_LT(spent, kCap - kReserve) << "send at offset " << s.offsets.front();
+    if (!s.all_critical)
+      EXPECT_LT(spent, kCap - kReserve) << "send at offset " << s.offsets.front();
     EXPECT_LT(spent, kCap) << "send at offset " << s.offsets.front();
     spent += s.bytes;
   }
+}
+
+// The cap is spent, nothing failed, the health says so; then the forwarder stops.
+void expect_cap_spent(Forwarder& fwd) {
+  const ForwarderStats s = fwd.stats();
+  EXPECT_EQ(s.daily_cap, DailyCapState::kReached);
+  EXPECT_EQ(s.bandwidth.spent_bytes, kCap);
+  EXPECT_EQ(s.totals.failed + s.totals.retried + s.totals.dead_lettered, 0u);
+  EXPECT_TRUE(has_warning(fwd.health(), "daily_cap_reached"));
+  ASSERT_TRUE(fwd.stop());
+}
+
+// A restart the same day goes on from what was spent: nothing more.
+void expect_a_restart_sends_nothing(Buffer& buffer, const ForwarderOptions& o, std::uint64_t cursor,
+                                    std::uint64_t settled_ahead) {
+  auto sink = make_counting_sink(kWirePerRecord);
+  auto fwd = Forwarder::start(buffer, std::move(sink.owned), o);
+  ASSERT_TRUE(fwd) << fwd.status().to_string();
+  ASSERT_TRUE(eventually([&] { return (*fwd)->stats().budget_hold == BudgetHold::kDailyCap; }));
+  EXPECT_TRUE(sink.view->sends().empty());
+  EXPECT_EQ((*fwd)->stats().cursor_offset, cursor);
+  EXPECT_EQ((*fwd)->stats().settled_ahead, settled_ahead);
 }
 
 // The default order: normal records drain until the general allowance is spent; critical
@@ -109,9 +133,11 @@ TEST(BandwidthBudgetIntegration, AfterTheDailyCapOnlyCriticalRecordsAreSentThenN
     auto sink = make_counting_sink(kWirePerRecord);
     auto fwd = Forwarder::start(*buffer, std::move(sink.owned), o);
     ASSERT_TRUE(fwd) << fwd.status().to_string();
-    ASSERT_TRUE(eventually([&] { return (*fwd)->stats().budget_hold == BudgetHold::kCriticalReserve; }));
+    ASSERT_TRUE(
+        eventually([&] { return (*fwd)->stats().budget_hold == BudgetHold::kCriticalReserve; }));
     EXPECT_EQ((*fwd)->stats().cursor_offset, 40u);
-    append_seq_run(*buffer, 60, 40, Priority::kCritical, 32);  // 60-99: 30 of them fit in the reserve
+    append_seq_run(*buffer, 60, 40, Priority::kCritical,
+                   32);  // 60-99: 30 of them fit in the reserve
     ASSERT_TRUE(eventually([&] { return (*fwd)->stats().budget_hold == BudgetHold::kDailyCap; }));
     const auto sends = sink.view->sends();
     expect_within_the_tiers(sends);
@@ -124,20 +150,9 @@ TEST(BandwidthBudgetIntegration, AfterTheDailyCapOnlyCriticalRecordsAreSentThenN
     EXPECT_EQ(s.cursor_offset, 40u);
     EXPECT_EQ(s.settled_ahead, 30u);
     EXPECT_EQ(s.lag.records, 30u);  // 40-59 and 90-99, held in the log
-    EXPECT_EQ(s.daily_cap, DailyCapState::kReached);
-    EXPECT_EQ(s.bandwidth.spent_bytes, 700u);
-    EXPECT_EQ(s.totals.failed + s.totals.retried + s.totals.dead_lettered, 0u);
-    EXPECT_TRUE(has_warning((*fwd)->health(), "daily_cap_reached"));
-    ASSERT_TRUE((*fwd)->stop());
+    expect_cap_spent(**fwd);
   }
-  // A restart the same day goes on from what was spent: nothing more.
-  auto sink = make_counting_sink(kWirePerRecord);
-  auto fwd = Forwarder::start(*buffer, std::move(sink.owned), o);
-  ASSERT_TRUE(fwd) << fwd.status().to_string();
-  ASSERT_TRUE(eventually([&] { return (*fwd)->stats().budget_hold == BudgetHold::kDailyCap; }));
-  EXPECT_TRUE(sink.view->sends().empty());
-  EXPECT_EQ((*fwd)->stats().cursor_offset, 40u);
-  EXPECT_EQ((*fwd)->stats().settled_ahead, 30u);
+  expect_a_restart_sends_nothing(*buffer, o, /*cursor=*/40, /*settled_ahead=*/30);
 }
 
 // Offset order: the batches as appended; the critical ones at the cursor use the reserve.
@@ -166,19 +181,9 @@ TEST(BandwidthBudgetIntegration, InOffsetOrderTheCriticalRecordsAtTheCursorUseTh
     const ForwarderStats s = (*fwd)->stats();
     EXPECT_EQ(s.cursor_offset, 70u);
     EXPECT_EQ(s.lag.records, 50u);  // held in the log
-    EXPECT_EQ(s.daily_cap, DailyCapState::kReached);
-    EXPECT_EQ(s.bandwidth.spent_bytes, 700u);
-    EXPECT_EQ(s.totals.failed + s.totals.retried + s.totals.dead_lettered, 0u);
-    EXPECT_TRUE(has_warning((*fwd)->health(), "daily_cap_reached"));
-    ASSERT_TRUE((*fwd)->stop());
+    expect_cap_spent(**fwd);
   }
-  // A restart the same day goes on from what was spent: nothing more.
-  auto sink = make_counting_sink(kWirePerRecord);
-  auto fwd = Forwarder::start(*buffer, std::move(sink.owned), o);
-  ASSERT_TRUE(fwd) << fwd.status().to_string();
-  ASSERT_TRUE(eventually([&] { return (*fwd)->stats().budget_hold == BudgetHold::kDailyCap; }));
-  EXPECT_TRUE(sink.view->sends().empty());
-  EXPECT_EQ((*fwd)->stats().cursor_offset, 70u);
+  expect_a_restart_sends_nothing(*buffer, o, /*cursor=*/70, /*settled_ahead=*/0);
 }
 
 }  // namespace

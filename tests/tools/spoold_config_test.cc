@@ -458,7 +458,8 @@ TEST_F(SpooldConfigTest, ConfigFileErrorsNameTheFileAndTheKey) {
       file_error("[[sink]]\nurl = \"file:/x\"\ncolour = \"red\"\n"),
       "config file " + path +
           ": sink[0].colour: unknown key (a sink has url, cursor, headers, compression, encoding, "
-          "order, min_priority, min_severity, select, redact, redact_key_file, rate_limit, daily_cap, "
+          "order, min_priority, min_severity, select, redact, redact_key_file, rate_limit, "
+          "daily_cap, "
           "critical_reserve)");
   EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\nrate_limit = \"fast\"\n"),
             "config file " + path +

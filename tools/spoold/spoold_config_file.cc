@@ -102,9 +102,10 @@ Result<std::uint64_t> sink_size(const toml::node& node, const std::string& at) {
   if (auto text = node.value_exact<std::string>()) {
     if (auto value = parse_byte_size(*text)) return *value;
     return error(
-        at, "'" + *text +
-                "' is not a size (a number of bytes, optionally with K, M or G: powers of 1024, or kB, "
-                "MB, GB: powers of 1000)");
+        at,
+        "'" + *text +
+            "' is not a size (a number of bytes, optionally with K, M or G: powers of 1024, or kB, "
+            "MB, GB: powers of 1000)");
   }
   return error(at,
                std::string("expected an integer or a string, got ") + toml_type_name(node.type()));
@@ -112,9 +113,9 @@ Result<std::uint64_t> sink_size(const toml::node& node, const std::string& at) {
 
 Status load_sink_table(const toml::table& table, const std::string& where, SinkConfig* sink) {
   static constexpr std::string_view kSinkKeys[] = {
-      "url",          "cursor",          "headers",     "compression",      "encoding",
-      "order",        "min_priority",    "min_severity", "select",          "redact",
-      "redact_key_file", "rate_limit",   "daily_cap",    "critical_reserve"};
+      "url",          "cursor",          "headers", "compression", "encoding",        "order",
+      "min_priority", "min_severity",    "select",  "redact",      "redact_key_file", "rate_limit",
+      "daily_cap",    "critical_reserve"};
   for (auto&& [k, node] : table) {
     const std::string key(k.str());
     const std::string at = where + "." + key;
