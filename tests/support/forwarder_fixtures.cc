@@ -40,4 +40,15 @@ bool has_warning(const HealthReport& report, const std::string& code) {
   return false;
 }
 
+ForwarderOptions fast_forwarder_options() {
+  ForwarderOptions o;
+  o.flush = FlushStrategy::kHybrid;
+  o.flush_interval_ms = 10;
+  o.poll_interval_ms = 5;
+  o.retry.initial_backoff_ms = 1;
+  o.retry.max_backoff_ms = 5;
+  o.breaker.failure_threshold = 1000;
+  return o;
+}
+
 }  // namespace spool::testing

@@ -13,6 +13,8 @@
 #include "spool/health.h"
 #include "spool/records.h"
 
+#include "spool/forwarder.h"
+
 namespace spool::testing {
 
 // Buffer::open with FullPolicy::kBlock; nullptr (and a test failure) if it cannot.
@@ -28,5 +30,9 @@ bool eventually(const std::function<bool()>& done,
                 std::chrono::milliseconds limit = std::chrono::seconds(60));
 
 bool has_warning(const HealthReport& report, const std::string& code);
+
+// Forwarder options for tests: hybrid flush every 10 ms, a 5 ms poll, back-off of 1-5 ms and
+// a breaker that does not open (tests of the breaker set their own threshold).
+ForwarderOptions fast_forwarder_options();
 
 }  // namespace spool::testing

@@ -19,6 +19,7 @@
 #include "spool/cursors.h"
 #include "support/log_helpers.h"
 #include "support/seq_records.h"
+#include "support/forwarder_fixtures.h"
 #include "support/temp_dir.h"
 
 namespace spool {
@@ -75,13 +76,7 @@ SinkHandle make_sink(ScriptedSink::Script script = {}) {
 }
 
 ForwarderOptions fast_options() {
-  ForwarderOptions o;
-  o.flush = FlushStrategy::kHybrid;
-  o.flush_interval_ms = 10;
-  o.poll_interval_ms = 5;
-  o.retry.initial_backoff_ms = 1;
-  o.retry.max_backoff_ms = 5;
-  o.breaker.failure_threshold = 1000;  // tests of the breaker set their own
+  ForwarderOptions o = testing::fast_forwarder_options();  // tests of the breaker set their own
   o.batch.initial_records = 64;
   o.batch.min_records = 8;
   o.batch.max_records = 256;
