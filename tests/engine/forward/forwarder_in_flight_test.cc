@@ -29,7 +29,6 @@
 namespace spool {
 namespace {
 
-using testing::append_seq;
 using testing::eventually;
 
 constexpr std::uint32_t kBatch = 10;  // records per batch (fixed)
@@ -364,7 +363,8 @@ TEST(ForwarderInFlight, RejectsAnOutOfRangeCount) {
 // sends again only what was in flight: the two acknowledged batches (never committed: the
 // cursor waited for [500, 550)) and the unanswered one.
 TEST(ForwarderInFlight, RestartAfterAKillResendsAtMostTheBatchesInFlight) {
-  constexpr std::uint64_t kRecords = 1000, kBatchRecords = 50, kInFlight = 3, kStuck = 500;
+  constexpr std::uint64_t kRecords = 1000, kStuck = 500;
+  constexpr std::uint32_t kBatchRecords = 50, kInFlight = 3;
   testing::TempDir dir;
   {
     auto buffer = testing::open_blocking_buffer(dir.path());

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -14,17 +15,18 @@
 namespace spool::engine {
 namespace {
 
-// Answers a batch with its first offset as bytes_sent; the batch with first offset 0 waits
-// until `release()` (so later ones finish first).
+// Answers a batch with its first offset as bytes_sent; batches with a first offset below
+// `hold_below` wait until release() (so the others finish first).
 class HoldingSink : public Sink {
  public:
+  explicit HoldingSink(std::uint64_t hold_below) : hold_below_(hold_below) {}
   FlushResult send(const ForwardBatch& batch) override {
     {
       std::unique_lock<std::mutex> lock(mu_);
       ++inside_;
       max_inside_ = std::max(max_inside_, inside_);
       cv_.notify_all();
-      if (batch.first_offset == 0) {
+      if (batch.first_offset < hold_below_) {
         EXPECT_TRUE(cv_.wait_for(lock, std::chrono::seconds(120), [this] { return released_; }));
       }
       --inside_;
@@ -48,6 +50,7 @@ class HoldingSink : public Sink {
   }
 
  private:
+  const std::uint64_t hold_below_;
   std::mutex mu_;
   std::condition_variable cv_;
   int inside_ = 0, max_inside_ = 0;
@@ -61,7 +64,7 @@ std::vector<ForwardBatch> batches(std::size_t n) {
 }
 
 TEST(SendPool, AnswersComeBackWithTheirTicketsInTheOrderTheSendsFinish) {
-  HoldingSink sink;
+  HoldingSink sink(1);
   std::atomic<int> notified{0};
   SendPool pool(sink, 2, [&] { notified.fetch_add(1); });
   const auto b = batches(3);
@@ -85,11 +88,13 @@ TEST(SendPool, AnswersComeBackWithTheirTicketsInTheOrderTheSendsFinish) {
 }
 
 TEST(SendPool, SendsRunAtOnceUpToItsThreads) {
-  HoldingSink sink;
+  HoldingSink sink(6);  // every batch waits
   SendPool pool(sink, 3, {});
   const auto b = batches(6);
   for (std::size_t i = 0; i < b.size(); ++i) pool.submit(i, &b[i]);
-  ASSERT_TRUE(sink.wait_inside(3));  // batch 0 is held and two others are in flight with it
+  ASSERT_TRUE(sink.wait_inside(3));  // three sends at once, the other three queued
+  EXPECT_EQ(pool.outstanding(), 6u);
+  EXPECT_FALSE(pool.try_take());
   sink.release();
   std::set<std::uint64_t> tickets;
   for (std::size_t i = 0; i < b.size(); ++i) tickets.insert(pool.take().ticket);
@@ -98,7 +103,7 @@ TEST(SendPool, SendsRunAtOnceUpToItsThreads) {
 }
 
 TEST(SendPool, DestroyingAnIdlePoolStopsItsThreads) {
-  HoldingSink sink;
+  HoldingSink sink(0);
   { SendPool pool(sink, 4, {}); }
   SUCCEED();
 }
