@@ -125,6 +125,7 @@ ForwarderOptions in_flight_options(std::uint32_t in_flight) {
   o.batch.max_records = kBatch;
   o.batch.adaptive = false;
   o.max_in_flight_batches = in_flight;
+  o.order.by_priority = false;  // plain offset order: the cursor moves past a settled prefix
   return o;
 }
 
@@ -147,7 +148,6 @@ TEST(ForwarderInFlight, SendsOverlapAndEveryRecordIsDeliveredOnce) {
   testing::TempDir dir;
   auto buffer = testing::open_blocking_buffer(dir.path());
   ASSERT_TRUE(buffer);
-  append_n(*buffer, 0, 2000);
   // The first send waits until a second one is under way: only overlapping sends get past it.
   Gate second_started;
   auto sink = make_sink(4, [&](const ForwardBatch&, std::uint64_t call) {
@@ -156,8 +156,10 @@ TEST(ForwarderInFlight, SendsOverlapAndEveryRecordIsDeliveredOnce) {
     if (call == 1) second_started.open();
     return FlushResult::succeeded();
   });
+  // Started before the appends: the accounting counts what this session appended.
   auto fwd = Forwarder::start(*buffer, std::move(sink.owned), in_flight_options(4));
   ASSERT_TRUE(fwd) << fwd.status().to_string();
+  append_n(*buffer, 0, 2000);
   ASSERT_TRUE((*fwd)->flush(60'000));
   const auto delivered = sink.view->delivered();
   ASSERT_EQ(delivered.size(), 2000u);
@@ -168,7 +170,6 @@ TEST(ForwarderInFlight, SendsOverlapAndEveryRecordIsDeliveredOnce) {
   const ForwarderStats stats = (*fwd)->stats();
   EXPECT_EQ(stats.cursor_offset, 2000u);
   EXPECT_EQ(stats.totals.delivered, 2000u);
-  EXPECT_EQ(stats.totals.batches, 200u);
   EXPECT_TRUE((*fwd)->accounting().balanced());
 }
 
@@ -176,14 +177,16 @@ TEST(ForwarderInFlight, CursorWaitsForAnEarlierBatchAcknowledgedAfterALaterOne) 
   testing::TempDir dir;
   auto buffer = testing::open_blocking_buffer(dir.path());
   ASSERT_TRUE(buffer);
-  append_n(*buffer, 0, 3 * kBatch);
   Gate first_may_answer;
   auto sink = make_sink(2, [&](const ForwardBatch& batch, std::uint64_t) {
     if (batch.first_offset == 0) EXPECT_TRUE(first_may_answer.wait());
     return FlushResult::succeeded();
   });
-  auto fwd = Forwarder::start(*buffer, std::move(sink.owned), in_flight_options(2));
+  auto options = in_flight_options(2);
+  options.flush = FlushStrategy::kSize;  // full batches only: [0, 10), [10, 20), [20, 30)
+  auto fwd = Forwarder::start(*buffer, std::move(sink.owned), options);
   ASSERT_TRUE(fwd) << fwd.status().to_string();
+  append_n(*buffer, 0, 3 * kBatch);
   // Batch 2 [10, 20) is acknowledged while batch 1 [0, 10) still waits for its answer.
   ASSERT_TRUE(eventually([&] { return sink.view->answered(kBatch); }));
   // Two batches in flight: nothing beyond them is read; nothing is committed past batch 1.
@@ -282,8 +285,6 @@ TEST(ForwarderInFlight, PriorityOrderSettlesEachBatchAsItsAnswerComes) {
   testing::TempDir dir;
   auto buffer = testing::open_blocking_buffer(dir.path());
   ASSERT_TRUE(buffer);
-  append_n(*buffer, 0, 300, Priority::kNormal);
-  append_n(*buffer, 300, 50, Priority::kCritical);
   std::mutex mu;
   std::vector<std::uint64_t> order;  // first offsets of the batches, as sent
   auto sink = make_sink(3, [&](const ForwardBatch& batch, std::uint64_t) {
@@ -293,8 +294,11 @@ TEST(ForwarderInFlight, PriorityOrderSettlesEachBatchAsItsAnswerComes) {
   });
   auto options = in_flight_options(3);
   options.order.by_priority = true;
+  options.flush = FlushStrategy::kManual;  // a backlog: nothing goes before flush()
   auto fwd = Forwarder::start(*buffer, std::move(sink.owned), options);
   ASSERT_TRUE(fwd) << fwd.status().to_string();
+  append_n(*buffer, 0, 300, Priority::kNormal);
+  append_n(*buffer, 300, 50, Priority::kCritical);
   ASSERT_TRUE((*fwd)->flush(60'000));
   const auto delivered = sink.view->delivered();
   ASSERT_EQ(delivered.size(), 350u);
@@ -311,15 +315,18 @@ TEST(ForwarderInFlight, SeekWaitsForTheSendsUnderWay) {
   testing::TempDir dir;
   auto buffer = testing::open_blocking_buffer(dir.path());
   ASSERT_TRUE(buffer);
-  append_n(*buffer, 0, 200);
   Gate release;
   std::atomic<bool> holding{true};
+  std::atomic<int> entered{0};
   auto sink = make_sink(2, [&](const ForwardBatch&, std::uint64_t) {
+    entered.fetch_add(1);
     if (holding.load()) EXPECT_TRUE(release.wait());
     return FlushResult::succeeded();
   });
   auto fwd = Forwarder::start(*buffer, std::move(sink.owned), in_flight_options(2));
   ASSERT_TRUE(fwd) << fwd.status().to_string();
+  append_n(*buffer, 0, 200);
+  ASSERT_TRUE(eventually([&] { return entered.load() >= 1; }));  // a send is under way
   std::thread opener([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     holding = false;
@@ -358,31 +365,57 @@ TEST(ForwarderInFlight, RejectsAnOutOfRangeCount) {
   }
 }
 
+std::string ranges(const std::set<std::uint64_t>& offsets) {
+  std::string out;
+  for (auto it = offsets.begin(); it != offsets.end();) {
+    const std::uint64_t first = *it;
+    std::uint64_t last = first;
+    while (++it != offsets.end() && *it == last + 1) ++last;
+    out += (out.empty() ? "" : ",") + std::to_string(first) + "-" + std::to_string(last);
+  }
+  return out;
+}
+std::set<std::uint64_t> after_set(const std::map<std::uint64_t, int>& m) {
+  std::set<std::uint64_t> s;
+  for (const auto& [o, c] : m) s.insert(o);
+  return s;
+}
+
 // Crash: a forwarder with 3 batches in flight is killed (SIGKILL) while batch [500, 550)
-// waits for its answer and the two after it were acknowledged. The restarted forwarder
-// sends again only what was in flight: the two acknowledged batches (never committed: the
-// cursor waited for [500, 550)) and the unanswered one.
-TEST(ForwarderInFlight, RestartAfterAKillResendsAtMostTheBatchesInFlight) {
-  constexpr std::uint64_t kRecords = 1000, kStuck = 500;
-  constexpr std::uint32_t kBatchRecords = 50, kInFlight = 3;
+// waits for its answer. In offset order the two batches after it were acknowledged but never
+// committed (the cursor waited for [500, 550)): the restarted forwarder sends again those and
+// the unanswered one, nothing else. In priority order each acknowledged batch was settled in
+// the cursor file's runs at once: only the unanswered batch is sent again.
+struct CrashOutcome {
+  std::set<std::uint64_t> before;      // acknowledged before the kill
+  std::map<std::uint64_t, int> after;  // delivered after the restart
+  std::uint64_t committed_at_kill = 0;
+  std::uint64_t cursor_after = 0;
+};
+
+constexpr std::uint64_t kCrashRecords = 1000, kStuck = 500;
+constexpr std::uint32_t kCrashBatch = 50, kCrashInFlight = 3;
+
+void crash_and_restart(bool by_priority, CrashOutcome* out) {
   testing::TempDir dir;
   {
     auto buffer = testing::open_blocking_buffer(dir.path());
     ASSERT_TRUE(buffer);
-    for (std::uint64_t from = 0; from < kRecords; from += 250)
+    for (std::uint64_t from = 0; from < kCrashRecords; from += 250)
       testing::append_seq_run(*buffer, from, 250);
   }  // closed: no thread of this process runs when the child is forked
   const std::string acks = dir.path() + "/acks";
   const int fd = ::open(acks.c_str(), O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
   ASSERT_GE(fd, 0);
-  auto options = in_flight_options(kInFlight);
+  auto options = in_flight_options(kCrashInFlight);
+  options.order.by_priority = by_priority;
   options.batch.initial_records = options.batch.min_records = options.batch.max_records =
-      kBatchRecords;
+      kCrashBatch;
 
   testing::ForkedChild child = testing::ForkedChild::start([&]() -> int {
     // Acknowledged offsets reach the file (the page cache) before the answer does.
-    auto sink =
-        std::make_unique<ConcurrentSink>(kInFlight, [fd](const ForwardBatch& batch, std::uint64_t) {
+    auto sink = std::make_unique<ConcurrentSink>(
+        kCrashInFlight, [fd](const ForwardBatch& batch, std::uint64_t) {
           if (batch.first_offset == kStuck) {
             for (;;) ::pause();  // never answers: killed here
           }
@@ -411,33 +444,59 @@ TEST(ForwarderInFlight, RestartAfterAKillResendsAtMostTheBatchesInFlight) {
     auto loaded = segment::CursorStore::at(dir.path()).load("default");
     return loaded && loaded->has_value() ? (*loaded)->next_offset : 0;
   };
-  // Everything before the stuck batch committed, the two batches after it acknowledged.
-  ASSERT_TRUE(eventually([&] {
-    return committed() == kStuck && acked().size() == kStuck + (kInFlight - 1) * kBatchRecords;
-  })) << "committed "
-      << committed() << ", acknowledged " << acked().size();
+  // Offset order: the two batches after the stuck one acknowledged, then nothing more is
+  // read. Priority order: every other batch acknowledged.
+  const std::uint64_t expect_acked =
+      by_priority ? kCrashRecords - kCrashBatch : kStuck + (kCrashInFlight - 1) * kCrashBatch;
+  ASSERT_TRUE(eventually([&] { return committed() == kStuck && acked().size() == expect_acked; }))
+      << "committed " << committed() << ", acknowledged " << ranges(acked());
+  if (!by_priority)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a read too many would show
+  out->committed_at_kill = committed();
   EXPECT_EQ(child.kill_and_wait(), 128 + SIGKILL);
-  const std::set<std::uint64_t> before = acked();
-  EXPECT_EQ(*before.rbegin(), kStuck + kInFlight * kBatchRecords - 1);  // nothing read beyond
+  out->before = acked();
+  EXPECT_EQ(out->before.size(), expect_acked) << ranges(out->before);
 
-  auto sink = make_sink(kInFlight);
+  auto sink = make_sink(kCrashInFlight);
   auto fwd = Forwarder::open(dir.path(), std::move(sink.owned), options);
   ASSERT_TRUE(fwd) << fwd.status().to_string();
   ASSERT_TRUE((*fwd)->flush(60'000));
-  const auto after = sink.view->delivered();
-  std::uint64_t resent = 0;
-  for (const auto& [offset, count] : after) {
-    EXPECT_EQ(count, 1) << offset;
-    if (before.count(offset) != 0) ++resent;
-  }
-  EXPECT_EQ(resent, (kInFlight - 1) * kBatchRecords);  // the acknowledged, uncommitted ones
-  EXPECT_LE(resent, kInFlight * kBatchRecords);
-  EXPECT_EQ(after.begin()->first, kStuck);
-  for (std::uint64_t o = 0; o < kRecords; ++o) {
-    EXPECT_TRUE(before.count(o) != 0 || after.count(o) != 0)
+  out->after = sink.view->delivered();
+  out->cursor_after = (*fwd)->stats().cursor_offset;
+  for (const auto& [offset, count] : out->after) EXPECT_EQ(count, 1) << offset;
+  for (std::uint64_t o = 0; o < kCrashRecords; ++o) {
+    EXPECT_TRUE(out->before.count(o) != 0 || out->after.count(o) != 0)
         << "offset " << o << " never delivered";
   }
-  EXPECT_EQ((*fwd)->stats().cursor_offset, kRecords);
+}
+
+std::uint64_t resent(const CrashOutcome& c) {
+  std::uint64_t n = 0;
+  for (const auto& [offset, count] : c.after) n += c.before.count(offset);
+  return n;
+}
+
+TEST(ForwarderInFlight, RestartAfterAKillResendsOnlyTheBatchesInFlight) {
+  CrashOutcome c;
+  ASSERT_NO_FATAL_FAILURE(crash_and_restart(/*by_priority=*/false, &c));
+  EXPECT_EQ(c.committed_at_kill, kStuck);
+  // The acknowledged but uncommitted batches [550, 650), and [500, 550) that was never answered.
+  EXPECT_EQ(resent(c), (kCrashInFlight - 1) * kCrashBatch) << ranges(c.before);
+  EXPECT_LE(resent(c), kCrashInFlight * kCrashBatch);
+  EXPECT_EQ(c.after.begin()->first, kStuck);
+  EXPECT_EQ(c.after.size(), kCrashRecords - kStuck);
+  EXPECT_EQ(c.cursor_after, kCrashRecords);
+}
+
+TEST(ForwarderInFlight, RestartAfterAKillInPriorityOrderResendsOnlyTheUnansweredBatch) {
+  CrashOutcome c;
+  ASSERT_NO_FATAL_FAILURE(crash_and_restart(/*by_priority=*/true, &c));
+  EXPECT_EQ(c.committed_at_kill, kStuck);
+  EXPECT_EQ(resent(c), 0u) << ranges(
+      after_set(c.after));  // settled runs survive in the cursor file
+  EXPECT_EQ(c.after.size(), kCrashBatch);
+  EXPECT_EQ(c.after.begin()->first, kStuck);
+  EXPECT_EQ(c.cursor_after, kCrashRecords);
 }
 
 }  // namespace
