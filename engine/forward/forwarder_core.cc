@@ -8,13 +8,13 @@
 #include <thread>
 #include <unordered_set>
 
-#include "engine/produce/buffer_core.h"
 #include "engine/forward/dead_letter_registry.h"
 #include "engine/forward/forward_totals.h"
 #include "engine/forward/log_dictionary.h"
 #include "engine/forward/native_batch.h"
 #include "engine/forward/record_selection.h"
 #include "engine/forward/secret_redaction.h"
+#include "engine/produce/buffer_core.h"
 #include "io/clock.h"
 
 namespace spool::engine {
@@ -53,7 +53,8 @@ void add_totals(ForwardTotals* into, const ForwardTotals& add) {
 
 // Offset order with everything selected reads at the cursor; anything else needs a plan.
 bool needs_plan(const ForwarderOptions& o) {
-  return o.order.by_priority || o.order.within == WithinPriority::kNewestFirst || !o.select.selects_all();
+  return o.order.by_priority || o.order.within == WithinPriority::kNewestFirst ||
+         !o.select.selects_all();
 }
 
 DeliveryPlanOrder plan_order(const OrderOptions& o) {
@@ -78,10 +79,9 @@ ForwarderCore::ForwarderCore(segment::SegmentLog& log, BufferCore* buffer,
       compressor_(options_.compression.zstd_level),
       budget_(options_.bandwidth, io::monotonic_ns()) {}
 
-Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog& log, BufferCore* buffer,
-                                                             std::unique_ptr<segment::SegmentLog> owned_log,
-                                                             std::unique_ptr<Sink> sink, ForwarderOptions options,
-                                                             std::uint64_t disk_cap_bytes) {
+Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(
+    segment::SegmentLog& log, BufferCore* buffer, std::unique_ptr<segment::SegmentLog> owned_log,
+    std::unique_ptr<Sink> sink, ForwarderOptions options, std::uint64_t disk_cap_bytes) {
   if (!sink) return Status::invalid_argument("forwarder needs a sink");
   if (Status s = segment::CursorStore::validate_name(options.cursor); !s) return s;
   for (Status s : {validate(options.retry), validate(options.breaker), validate(options.batch),
@@ -89,7 +89,8 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog
                    validate(options.bandwidth), HookNotifier::validate(options.hooks)}) {
     if (!s) return s;
   }
-  if (options.poll_interval_ms == 0) return Status::invalid_argument("poll_interval_ms must be > 0");
+  if (options.poll_interval_ms == 0)
+    return Status::invalid_argument("poll_interval_ms must be > 0");
   if (options.max_in_flight_batches == 0 || options.max_in_flight_batches > kMaxInFlightBatches) {
     return Status::invalid_argument("max_in_flight_batches must be 1-" +
                                     std::to_string(kMaxInFlightBatches) + ", got " +
@@ -97,7 +98,8 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog
   }
   if (options.flush != FlushStrategy::kManual && options.flush != FlushStrategy::kSize &&
       options.flush_interval_ms == 0) {
-    return Status::invalid_argument("flush_interval_ms must be > 0 for the time and hybrid strategies");
+    return Status::invalid_argument(
+        "flush_interval_ms must be > 0 for the time and hybrid strategies");
   }
   std::unique_ptr<ForwarderCore> core(
       new ForwarderCore(log, buffer, std::move(owned_log), std::move(sink), std::move(options)));
@@ -106,7 +108,8 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog
   auto cursors = segment::CursorStore::open(log.dir());
   if (!cursors) return cursors.status();
   core->cursors_.emplace(std::move(*cursors));
-  auto cursor_lock = segment::CursorLock::acquire(log.dir(), core->options_.cursor, core->cursors_->file_mode());
+  auto cursor_lock =
+      segment::CursorLock::acquire(log.dir(), core->options_.cursor, core->cursors_->file_mode());
   if (!cursor_lock) return cursor_lock.status();
   core->cursor_lock_ = std::move(*cursor_lock);
   if (Status s = core->load_cursor(); !s) return s;
@@ -121,13 +124,14 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog
   }
   if (!core->options_.connectivity.probe_url.empty()) {
     ForwarderCore* self = core.get();
-    core->monitor_ = std::make_unique<ConnectivityMonitor>(core->options_.connectivity, [self](bool online) {
-      if (self->hooks_) self->hooks_->set_online(online);
-      std::lock_guard<std::mutex> lock(self->mu_);
-      if (online) self->connectivity_returned_ = true;  // flush now
-      self->kick_ = true;
-      self->cv_.notify_all();
-    });
+    core->monitor_ =
+        std::make_unique<ConnectivityMonitor>(core->options_.connectivity, [self](bool online) {
+          if (self->hooks_) self->hooks_->set_online(online);
+          std::lock_guard<std::mutex> lock(self->mu_);
+          if (online) self->connectivity_returned_ = true;  // flush now
+          self->kick_ = true;
+          self->cv_.notify_all();
+        });
     if (Status s = core->monitor_->start(); !s) return s;
   }
   core->batch_target_ = core->sizer_.next_records();
@@ -215,7 +219,8 @@ void ForwarderCore::run() {
   persist_totals(/*force=*/true);
   if (totals_dirty_) {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_status_ = Status::io_error("cursor " + options_.cursor + " not persisted: " + totals_.last_error);
+    stop_status_ =
+        Status::io_error("cursor " + options_.cursor + " not persisted: " + totals_.last_error);
   }
 }
 
@@ -272,7 +277,8 @@ void ForwarderCore::wait_until(std::int64_t wake_at) {
   std::unique_lock<std::mutex> lock(mu_);
   // kick_: flush(), seek(), stop() or the connectivity monitor asked for attention since the
   // last step; otherwise sleep until the step's own deadline (a poll at the latest).
-  cv_.wait_for(lock, std::chrono::nanoseconds(std::max<std::int64_t>(0, wake_at - io::monotonic_ns())),
+  cv_.wait_for(lock,
+               std::chrono::nanoseconds(std::max<std::int64_t>(0, wake_at - io::monotonic_ns())),
                [this] { return kick_ || stop_requested_; });
   kick_ = false;
 }
@@ -559,7 +565,8 @@ bool ForwarderCore::read_planned_batch(InFlight& f, std::optional<Priority> only
       totals_dirty_ = true;
     }
     if (!f.records.empty()) return true;
-    if (absent.deleted == 0 && absent.lost == 0) return false;  // unreadable for now: tried again later
+    if (absent.deleted == 0 && absent.lost == 0)
+      return false;  // unreadable for now: tried again later
   }
 }
 
@@ -657,7 +664,8 @@ ForwarderCore::Absent ForwarderCore::read_planned_records(
   // Read after the scans: retention only moves the first offset up.
   const std::uint64_t first_kept = log_.first_offset();
   Absent counted;
-  for (const std::uint64_t offset : absent) ++(offset < first_kept ? counted.deleted : counted.lost);
+  for (const std::uint64_t offset : absent)
+    ++(offset < first_kept ? counted.deleted : counted.lost);
   f.records.reserve(f.views.size());
   for (const segment::RecordView& v : f.views) {
     f.records.push_back(ForwardRecord{v.offset, v.timestamp_ns, static_cast<RecordKind>(v.type),
@@ -781,7 +789,8 @@ void ForwarderCore::handle_answer(InFlight& f, const FlushResult& result) {
     return;
   }
   // Partial: keep the failed records (in offset order) for a retry or the dead-letter log.
-  const std::unordered_set<std::uint64_t> failed(result.failed_offsets.begin(), result.failed_offsets.end());
+  const std::unordered_set<std::uint64_t> failed(result.failed_offsets.begin(),
+                                                 result.failed_offsets.end());
   std::vector<ForwardRecord> remaining;
   for (const ForwardRecord& r : f.records) {
     if (failed.count(r.offset) != 0) remaining.push_back(r);
@@ -864,6 +873,14 @@ std::int64_t ForwarderCore::delay_ns(std::uint64_t attempt, std::uint64_t retry_
 }
 
 void ForwarderCore::dead_letter_and_resolve(InFlight& f, const std::string& error) {
+  if (!plan_ && slots_.front().get() != &f) {
+    // Offset order with batches before it in flight: set aside once they are settled and
+    // committed (commit_settled()), so the cursor passes these records in the same step.
+    f.state = InFlight::State::kDeadLetterDue;
+    f.dead_letter_error = error;
+    return;
+  }
+  f.state = InFlight::State::kWaiting;
   // Attempts: every send of these records, outage ones included.
   auto dead_letters = acquire_dead_letter_log(log_.dir());
   Status s = dead_letters
@@ -947,8 +964,9 @@ void ForwarderCore::enforce_dead_letter_retention(std::int64_t now) {
                ErrorSite::kDeadLetterLog);
     return;
   }
-  auto dropped = (*dead_letters)->enforce_retention(
-      DeadLetterRetention{options_.dead_letter_max_bytes, options_.dead_letter_max_age_ms});
+  auto dropped = (*dead_letters)
+                     ->enforce_retention(DeadLetterRetention{options_.dead_letter_max_bytes,
+                                                             options_.dead_letter_max_age_ms});
   if (!dropped) {
     note_error("dead-letter retention: " + dropped.status().to_string(), ErrorSite::kDeadLetterLog);
   }
@@ -965,6 +983,9 @@ void ForwarderCore::commit_settled() {
   bool any = false;
   for (auto it = slots_.begin(); it != slots_.end();) {
     InFlight& f = **it;
+    // At the front now: everything before it settled.
+    if (f.state == InFlight::State::kDeadLetterDue)
+      dead_letter_and_resolve(f, std::string(f.dead_letter_error));
     if (f.state != InFlight::State::kSettled) {
       if (!plan_) break;  // offset order: nothing after it commits before it
       ++it;
@@ -1021,14 +1042,16 @@ void ForwarderCore::skip_lost_offsets(std::uint64_t end) {
   if (plan_) {
     // Only past what the scan saw to its end: beyond the lookahead nothing is known yet.
     if (!plan_scan_caught_up_ || plan_->pending_count() != 0) return;
-    const std::uint64_t lost = plan_->pass_to(std::min(end, plan_->low() + options_.order.lookahead_records));
+    const std::uint64_t lost =
+        plan_->pass_to(std::min(end, plan_->low() + options_.order.lookahead_records));
     if (lost != 0) commit(plan_->low(), ForwardTotals{}, lost);
     return;
   }
   commit(end, ForwardTotals{}, end - cursor_);
 }
 
-void ForwarderCore::commit(std::uint64_t next_offset, const ForwardTotals& add, std::uint64_t lost_offsets) {
+void ForwarderCore::commit(std::uint64_t next_offset, const ForwardTotals& add,
+                           std::uint64_t lost_offsets) {
   ForwardTotals totals;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -85,6 +85,10 @@ class ForwarderCore {
       kWaiting,  // not sent yet, or waiting for its retry (retry_at_ns)
       kSending,  // at the SendPool: nothing of it may change until its answer is taken
       kSettled,  // every record delivered or dead-lettered: commits once those before it did
+      // Offset order: its records go to the dead-letter log once every batch before it
+      // settled, and its commit follows at once (dead_letter_error says why). A crash can
+      // then not both set them aside and send them again.
+      kDeadLetterDue,
     };
     State state = State::kWaiting;
     std::uint64_t id = 0;                  // the SendPool's ticket
@@ -92,6 +96,7 @@ class ForwarderCore {
     std::vector<std::uint8_t> compressed;  // the native batch of a pooled send
     std::int64_t sent_ns = 0;              // monotonic: when the last send began
     bool resend = false;                   // the last send was a retry of (some of) the records
+    std::string dead_letter_error;         // kDeadLetterDue
     std::vector<segment::RecordView> views;
     std::vector<ForwardRecord> records;
     std::uint64_t next_offset = 0;    // cursor value once the batch is resolved (offset order)
