@@ -24,6 +24,19 @@ void append_seq_run(Buffer& buffer, std::uint64_t from, std::uint64_t n, Priorit
   ASSERT_TRUE(buffer.flush());
 }
 
+ForwarderOptions fixed_batch_options(std::uint32_t batch) {
+  ForwarderOptions o;
+  o.flush = FlushStrategy::kHybrid;
+  o.flush_interval_ms = 10;
+  o.poll_interval_ms = 5;
+  o.retry.initial_backoff_ms = 1;
+  o.retry.max_backoff_ms = 5;
+  o.breaker.failure_threshold = 1000;
+  o.batch.initial_records = o.batch.min_records = o.batch.max_records = batch;
+  o.batch.adaptive = false;
+  return o;
+}
+
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
   const auto until = std::chrono::steady_clock::now() + scaled(limit);
   while (std::chrono::steady_clock::now() < until) {

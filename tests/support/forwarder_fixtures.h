@@ -10,6 +10,7 @@
 #include <string>
 
 #include "spool/buffer.h"
+#include "spool/forwarder.h"
 #include "spool/health.h"
 #include "spool/records.h"
 
@@ -28,5 +29,9 @@ bool eventually(const std::function<bool()>& done,
                 std::chrono::milliseconds limit = std::chrono::seconds(60));
 
 bool has_warning(const HealthReport& report, const std::string& code);
+
+// Forwarder options for tests: polls and back-off of a few milliseconds, a breaker that does
+// not open, batches of exactly `batch` records (not adaptive).
+ForwarderOptions fixed_batch_options(std::uint32_t batch);
 
 }  // namespace spool::testing

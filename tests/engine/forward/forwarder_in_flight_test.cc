@@ -113,17 +113,7 @@ class Gate {
 };
 
 ForwarderOptions in_flight_options(std::uint32_t in_flight) {
-  ForwarderOptions o;
-  o.flush = FlushStrategy::kHybrid;
-  o.flush_interval_ms = 10;
-  o.poll_interval_ms = 5;
-  o.retry.initial_backoff_ms = 1;
-  o.retry.max_backoff_ms = 5;
-  o.breaker.failure_threshold = 1000;
-  o.batch.initial_records = kBatch;
-  o.batch.min_records = kBatch;
-  o.batch.max_records = kBatch;
-  o.batch.adaptive = false;
+  ForwarderOptions o = testing::fixed_batch_options(kBatch);
   o.max_in_flight_batches = in_flight;
   o.order.by_priority = false;  // plain offset order: the cursor moves past a settled prefix
   return o;
