@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <vector>
 
 namespace spool::engine {
@@ -84,6 +85,9 @@ TEST(SendPool, AnswersComeBackWithTheirTicketsInTheOrderTheSendsFinish) {
   SendPool::Answer last = pool.take();
   EXPECT_EQ(last.ticket, 100u);
   EXPECT_EQ(pool.outstanding(), 0u);
+  // on_answer runs after the answer is ready to take: it may trail take() by a moment.
+  for (int i = 0; i < 100'000 && notified.load() < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   EXPECT_EQ(notified.load(), 3);
 }
 
