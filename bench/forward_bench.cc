@@ -253,7 +253,8 @@ bool kafka_drain_once(const std::string& dir, MockClusterProcess& cluster, int r
   }
   const double cpu_before = cpu_seconds();
   const double cluster_before = cluster.cpu_seconds();
-  const std::optional<ForwarderStats> stats = drain_with(dir, std::move(*sink), ForwarderOptions{}.max_in_flight_batches, &out->seconds);
+  const std::optional<ForwarderStats> stats =
+      drain_with(dir, std::move(*sink), ForwarderOptions{}.max_in_flight_batches, &out->seconds);
   out->cpu_seconds = cpu_seconds() - cpu_before;
   out->cluster_cpu_seconds = cluster.cpu_seconds() - cluster_before;
   if (!stats) return false;
