@@ -5,6 +5,8 @@
 //                                                      zstd (the default sink), gzip, none,
 //                                                      null and kafka
 //   forward_bench --only kafka                          the Kafka drain alone
+//   forward_bench --in-flight N                         max_in_flight_batches (default: the
+//                                                      option's default)
 //   forward_bench --outage-seconds S                    CPU used while the sink is down
 //
 // Drain: the backlog is appended once (untimed) through spool::Buffer; each run rewinds the
@@ -63,6 +65,7 @@ struct Args {
   std::string dir = SPOOL_BENCH_DEFAULT_DIR "/forward";
   int outage_seconds = 0;
   std::string only;  // run only this variant (for profiling)
+  std::uint32_t in_flight = ForwarderOptions{}.max_in_flight_batches;  // --in-flight
 };
 
 double median(std::vector<double> v) {
@@ -114,6 +117,7 @@ double scan_seconds(const std::string& dir, std::uint64_t* records) {
 
 struct DrainRun {
   double seconds = 0;
+  double cpu_seconds = 0;  // this process: forwarder, sink and the receiver's threads
   std::uint64_t wire_bytes = 0;
   std::uint64_t requests = 0;
   std::uint64_t records = 0;
@@ -121,9 +125,11 @@ struct DrainRun {
 
 // Starts a Forwarder on the cursor "bench" with `sink` and waits until it has caught up;
 // *seconds is how long that took. Its stats after stop(), or nullopt (said on stderr).
-std::optional<ForwarderStats> drain_with(const std::string& dir, std::unique_ptr<Sink> sink, double* seconds) {
+std::optional<ForwarderStats> drain_with(const std::string& dir, std::unique_ptr<Sink> sink,
+                                         std::uint32_t in_flight, double* seconds) {
   ForwarderOptions options;
   options.cursor = "bench";
+  options.max_in_flight_batches = in_flight;
   const auto start = Clock::now();
   auto forwarder = Forwarder::open(dir, std::move(sink), options);
   if (!forwarder) {
@@ -143,7 +149,8 @@ std::optional<ForwarderStats> drain_with(const std::string& dir, std::unique_ptr
 // compression == nullopt: a callback sink that accepts every batch at once (the forwarder's
 // own cost: read, batch, commit; no encoding, no network).
 bool drain_once(const std::string& dir, std::optional<OtlpHttpOptions::Compression> compression,
-                testing::OtlpReceiver& receiver, std::uint64_t end, DrainRun* out) {
+                testing::OtlpReceiver& receiver, std::uint64_t end, std::uint32_t in_flight,
+                DrainRun* out) {
   if (!seek_cursor(dir, "bench", SeekTarget::kEarliest)) return false;
   receiver.clear();
   std::atomic<std::uint64_t> accepted{0};
@@ -158,7 +165,10 @@ bool drain_once(const std::string& dir, std::optional<OtlpHttpOptions::Compressi
     sink = make_otlp_http_sink(http);
   }
   if (!sink) return false;
-  const std::optional<ForwarderStats> stats = drain_with(dir, std::move(*sink), &out->seconds);
+  const double cpu_before = cpu_seconds();
+  const std::optional<ForwarderStats> stats =
+      drain_with(dir, std::move(*sink), in_flight, &out->seconds);
+  out->cpu_seconds = cpu_seconds() - cpu_before;
   if (!stats) return false;
   out->wire_bytes = receiver.total_wire_bytes();
   out->requests = receiver.request_count();
@@ -243,7 +253,8 @@ bool kafka_drain_once(const std::string& dir, MockClusterProcess& cluster, int r
   }
   const double cpu_before = cpu_seconds();
   const double cluster_before = cluster.cpu_seconds();
-  const std::optional<ForwarderStats> stats = drain_with(dir, std::move(*sink), &out->seconds);
+  const std::optional<ForwarderStats> stats =
+      drain_with(dir, std::move(*sink), ForwarderOptions{}.max_in_flight_batches, &out->seconds);
   out->cpu_seconds = cpu_seconds() - cpu_before;
   out->cluster_cpu_seconds = cluster.cpu_seconds() - cluster_before;
   if (!stats) return false;
@@ -305,12 +316,12 @@ int drain(const Args& args) {
   struct Variant {
     const char* name;
     std::optional<OtlpHttpOptions::Compression> compression;
-    std::vector<double> rates, wire_per_span;
+    std::vector<double> rates, wire_per_span, cpu_us;
   };
-  std::vector<Variant> variants = {{"zstd", OtlpHttpOptions::Compression::kZstd, {}, {}},
-                                   {"gzip", OtlpHttpOptions::Compression::kGzip, {}, {}},
-                                   {"none", OtlpHttpOptions::Compression::kNone, {}, {}},
-                                   {"null", std::nullopt, {}, {}}};
+  std::vector<Variant> variants = {{"zstd", OtlpHttpOptions::Compression::kZstd, {}, {}, {}},
+                                   {"gzip", OtlpHttpOptions::Compression::kGzip, {}, {}, {}},
+                                   {"none", OtlpHttpOptions::Compression::kNone, {}, {}, {}},
+                                   {"null", std::nullopt, {}, {}, {}}};
   std::vector<double> scan_rates;
   for (int run = 0; run < args.runs; ++run) {
     std::uint64_t scanned = 0;
@@ -319,29 +330,37 @@ int drain(const Args& args) {
     for (Variant& v : variants) {
       if (!args.only.empty() && args.only != v.name) continue;
       DrainRun r;
-      if (!drain_once(args.dir, v.compression, receiver, args.spans, &r) || r.records != args.spans) {
+      if (!drain_once(args.dir, v.compression, receiver, args.spans, args.in_flight, &r) ||
+          r.records != args.spans) {
         std::fprintf(stderr, "run %d %s: drain failed (%llu of %llu records)\n", run, v.name,
                      static_cast<unsigned long long>(r.records), static_cast<unsigned long long>(args.spans));
         return 1;
       }
       v.rates.push_back(static_cast<double>(args.spans) / r.seconds);
       v.wire_per_span.push_back(static_cast<double>(r.wire_bytes) / static_cast<double>(args.spans));
-      std::fprintf(stderr, "run %d %-4s %9.0f spans/s  %7.1f B/span on the wire  %llu requests\n", run, v.name,
-                   v.rates.back(), v.wire_per_span.back(), static_cast<unsigned long long>(r.requests));
+      v.cpu_us.push_back(r.cpu_seconds * 1e6 / static_cast<double>(args.spans));
+      std::fprintf(
+          stderr,
+          "run %d %-4s %9.0f spans/s  %7.1f B/span on the wire  %.2f us CPU/span  %llu requests\n",
+          run, v.name, v.rates.back(), v.wire_per_span.back(), v.cpu_us.back(),
+          static_cast<unsigned long long>(r.requests));
     }
   }
   const double scan_rate = median(scan_rates);
-  std::printf("drain of %llu standard spans to OTLP/HTTP (protobuf) on loopback, medians of %d runs\n",
-              static_cast<unsigned long long>(args.spans), args.runs);
-  std::printf("%-8s %12s %14s %12s\n", "encoding", "spans/s", "wire B/span", "vs scan");
-  for (const Variant& v : variants) {
-    std::printf("%-8s %12.0f %14.1f %11.2fx\n", v.name, median(v.rates), median(v.wire_per_span),
-                median(v.rates) / scan_rate);
-  }
-  std::printf("%-8s %12.0f %14s %12s\n", "scan", scan_rate, "-", "1.00x");
   std::printf(
-      "(null: a callback sink that accepts at once, the forwarder alone; scan: read and verify "
-      "every record)\n");
+      "drain of %llu standard spans to OTLP/HTTP (protobuf) on loopback, medians of %d runs, "
+      "max_in_flight_batches %u\n",
+      static_cast<unsigned long long>(args.spans), args.runs, args.in_flight);
+  std::printf("%-8s %12s %14s %12s %12s\n", "encoding", "spans/s", "wire B/span", "vs scan",
+              "CPU us/span");
+  for (const Variant& v : variants) {
+    std::printf("%-8s %12.0f %14.1f %11.2fx %12.2f\n", v.name, median(v.rates),
+                median(v.wire_per_span), median(v.rates) / scan_rate, median(v.cpu_us));
+  }
+  std::printf("%-8s %12.0f %14s %12s %12s\n", "scan", scan_rate, "-", "1.00x", "-");
+  std::printf(
+      "(null: a callback sink that accepts at once, the forwarder alone; scan: read every record "
+      "and check its frame; CPU: this process, the receiver's threads included)\n");
   const double none = median(variants[2].wire_per_span);
   std::printf("zstd ratio (uncompressed OTLP bytes / zstd bytes): %.2fx\n", none / median(variants[0].wire_per_span));
   std::printf("gzip ratio: %.2fx\n", none / median(variants[1].wire_per_span));
@@ -413,12 +432,14 @@ int main(int argc, char** argv) {
       args.dir = value();
     } else if (a == "--only") {
       args.only = value();
+    } else if (a == "--in-flight") {
+      args.in_flight = static_cast<std::uint32_t>(std::stoul(value()));
     } else if (a == "--outage-seconds") {
       args.outage_seconds = std::stoi(value());
     } else {
       std::fprintf(stderr,
                    "usage: forward_bench [--spans N] [--runs R] [--dir DIR] [--only "
-                   "zstd|gzip|none|null|kafka] [--outage-seconds S]\n");
+                   "zstd|gzip|none|null|kafka] [--in-flight N] [--outage-seconds S]\n");
       return 2;
     }
   }

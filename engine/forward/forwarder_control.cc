@@ -63,9 +63,16 @@ Status ForwarderCore::seek(SeekTarget target, std::int64_t value) {
   return seek_applied_ >= generation ? seek_status_ : Status::closed("forwarder stopped before the seek");
 }
 
-// Forwarding thread: a seek drops the batch in flight (its records are sent again or skipped
-// per the new position) and commits the new position at once.
+// Forwarding thread: a seek waits for the sends under way (their answers count as usual),
+// drops the batches in flight (their records are sent again or skipped per the new position)
+// and commits the new position at once.
 void ForwarderCore::apply_pending_seek() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!pending_seek_) return;
+  }
+  take_answers(/*wait=*/true);
+  commit_settled();
   std::pair<SeekTarget, std::int64_t> request;
   std::uint64_t generation;
   {
@@ -93,7 +100,7 @@ void ForwarderCore::apply_pending_seek() {
       break;
     }
   }
-  inflight_ = InFlight{};
+  slots_.clear();
   pending_since_ns_ = 0;
   if (plan_) {
     plan_->reset(position);  // what was settled beyond the old position is forgotten
@@ -129,6 +136,7 @@ Status ForwarderCore::stop() {
     cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+  pool_.reset();  // idle: the thread's last delivery took every answer
   if (monitor_) monitor_->stop();
   if (hooks_) hooks_->stop();  // after the threads that feed it: their last events are told
   cursor_lock_.release();  // the cursor is persisted: another forwarder may take it

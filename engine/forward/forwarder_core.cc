@@ -8,13 +8,13 @@
 #include <thread>
 #include <unordered_set>
 
-#include "engine/produce/buffer_core.h"
 #include "engine/forward/dead_letter_registry.h"
 #include "engine/forward/forward_totals.h"
 #include "engine/forward/log_dictionary.h"
 #include "engine/forward/native_batch.h"
 #include "engine/forward/record_selection.h"
 #include "engine/forward/secret_redaction.h"
+#include "engine/produce/buffer_core.h"
 #include "io/clock.h"
 
 namespace spool::engine {
@@ -28,6 +28,7 @@ constexpr std::int64_t kDeadLetterRetentionRetryNs = 1'000 * kMsNs;  // after fi
 // While the daily cap holds a batch back (until 00:00 UTC), the forwarder looks again this
 // often, so a wall clock that was stepped is noticed.
 constexpr std::int64_t kBudgetRecheckNs = 1'000 * kMsNs;
+constexpr std::uint32_t kMaxInFlightBatches = 64;
 
 void add_totals(ForwardTotals* into, const ForwardTotals& add) {
   into->delivered += add.delivered;
@@ -52,7 +53,8 @@ void add_totals(ForwardTotals* into, const ForwardTotals& add) {
 
 // Offset order with everything selected reads at the cursor; anything else needs a plan.
 bool needs_plan(const ForwarderOptions& o) {
-  return o.order.by_priority || o.order.within == WithinPriority::kNewestFirst || !o.select.selects_all();
+  return o.order.by_priority || o.order.within == WithinPriority::kNewestFirst ||
+         !o.select.selects_all();
 }
 
 DeliveryPlanOrder plan_order(const OrderOptions& o) {
@@ -77,10 +79,9 @@ ForwarderCore::ForwarderCore(segment::SegmentLog& log, BufferCore* buffer,
       compressor_(options_.compression.zstd_level),
       budget_(options_.bandwidth, io::monotonic_ns()) {}
 
-Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog& log, BufferCore* buffer,
-                                                             std::unique_ptr<segment::SegmentLog> owned_log,
-                                                             std::unique_ptr<Sink> sink, ForwarderOptions options,
-                                                             std::uint64_t disk_cap_bytes) {
+Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(
+    segment::SegmentLog& log, BufferCore* buffer, std::unique_ptr<segment::SegmentLog> owned_log,
+    std::unique_ptr<Sink> sink, ForwarderOptions options, std::uint64_t disk_cap_bytes) {
   if (!sink) return Status::invalid_argument("forwarder needs a sink");
   if (Status s = segment::CursorStore::validate_name(options.cursor); !s) return s;
   for (Status s : {validate(options.retry), validate(options.breaker), validate(options.batch),
@@ -88,10 +89,17 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog
                    validate(options.bandwidth), HookNotifier::validate(options.hooks)}) {
     if (!s) return s;
   }
-  if (options.poll_interval_ms == 0) return Status::invalid_argument("poll_interval_ms must be > 0");
+  if (options.poll_interval_ms == 0)
+    return Status::invalid_argument("poll_interval_ms must be > 0");
+  if (options.max_in_flight_batches == 0 || options.max_in_flight_batches > kMaxInFlightBatches) {
+    return Status::invalid_argument("max_in_flight_batches must be 1-" +
+                                    std::to_string(kMaxInFlightBatches) + ", got " +
+                                    std::to_string(options.max_in_flight_batches));
+  }
   if (options.flush != FlushStrategy::kManual && options.flush != FlushStrategy::kSize &&
       options.flush_interval_ms == 0) {
-    return Status::invalid_argument("flush_interval_ms must be > 0 for the time and hybrid strategies");
+    return Status::invalid_argument(
+        "flush_interval_ms must be > 0 for the time and hybrid strategies");
   }
   std::unique_ptr<ForwarderCore> core(
       new ForwarderCore(log, buffer, std::move(owned_log), std::move(sink), std::move(options)));
@@ -100,7 +108,8 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog
   auto cursors = segment::CursorStore::open(log.dir());
   if (!cursors) return cursors.status();
   core->cursors_.emplace(std::move(*cursors));
-  auto cursor_lock = segment::CursorLock::acquire(log.dir(), core->options_.cursor, core->cursors_->file_mode());
+  auto cursor_lock =
+      segment::CursorLock::acquire(log.dir(), core->options_.cursor, core->cursors_->file_mode());
   if (!cursor_lock) return cursor_lock.status();
   core->cursor_lock_ = std::move(*cursor_lock);
   if (Status s = core->load_cursor(); !s) return s;
@@ -115,16 +124,33 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(segment::SegmentLog
   }
   if (!core->options_.connectivity.probe_url.empty()) {
     ForwarderCore* self = core.get();
-    core->monitor_ = std::make_unique<ConnectivityMonitor>(core->options_.connectivity, [self](bool online) {
-      if (self->hooks_) self->hooks_->set_online(online);
-      std::lock_guard<std::mutex> lock(self->mu_);
-      if (online) self->connectivity_returned_ = true;  // flush now
-      self->kick_ = true;
-      self->cv_.notify_all();
-    });
+    core->monitor_ =
+        std::make_unique<ConnectivityMonitor>(core->options_.connectivity, [self](bool online) {
+          if (self->hooks_) self->hooks_->set_online(online);
+          std::lock_guard<std::mutex> lock(self->mu_);
+          if (online) self->connectivity_returned_ = true;  // flush now
+          self->kick_ = true;
+          self->cv_.notify_all();
+        });
     if (Status s = core->monitor_->start(); !s) return s;
   }
   core->batch_target_ = core->sizer_.next_records();
+  // A budget charges a send once its wire size is known: with one batch in flight the rate
+  // limit and the daily cap hold as they did.
+  const BandwidthOptions& bw = core->options_.bandwidth;
+  const bool budgeted = bw.rate_limit_bytes_per_s != 0 || bw.daily_cap_bytes != 0;
+  core->max_in_flight_ =
+      budgeted ? 1
+               : std::max<std::uint32_t>(1, std::min(core->options_.max_in_flight_batches,
+                                                     core->sink_->max_concurrent_sends()));
+  if (core->max_in_flight_ > 1) {
+    ForwarderCore* self = core.get();
+    core->pool_ = std::make_unique<SendPool>(*core->sink_, core->max_in_flight_, [self] {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      self->kick_ = true;  // an answer to take
+      self->cv_.notify_all();
+    });
+  }
   core->thread_ = std::thread([c = core.get()] { c->run(); });
   return core;
 }
@@ -193,39 +219,57 @@ void ForwarderCore::run() {
   persist_totals(/*force=*/true);
   if (totals_dirty_) {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_status_ = Status::io_error("cursor " + options_.cursor + " not persisted: " + totals_.last_error);
+    stop_status_ =
+        Status::io_error("cursor " + options_.cursor + " not persisted: " + totals_.last_error);
   }
 }
 
-// One more delivery while stopping: no waiting for back-off beyond the deadline.
+// One more delivery while stopping: no waiting for back-off beyond the deadline. The sends
+// under way are waited for and their answers handled; then the batches left go one at a
+// time, in order, on this thread.
 std::int64_t ForwarderCore::final_delivery(std::int64_t deadline) {
+  take_answers(/*wait=*/true);
+  commit_settled();
   const std::int64_t now = io::monotonic_ns();
   if (now >= deadline) return -1;
-  if (!inflight_.active()) {
+  drop_empty_slots();
+  InFlight* f = nullptr;
+  for (auto& slot : slots_) {
+    if (slot->state == InFlight::State::kWaiting) {
+      f = slot.get();
+      break;
+    }
+  }
+  if (f == nullptr) {
     skip_deleted_records();
     const std::uint64_t end = readable_end();
-    if (end <= cursor_) return -1;
-    if (!read_batch()) {
-      skip_lost_offsets(end);
+    if (end <= read_position()) return -1;
+    auto fresh = std::make_unique<InFlight>();
+    if (!read_batch(*fresh)) {
+      if (slots_.empty()) skip_lost_offsets(end);
       return -1;
     }
+    fresh->id = next_slot_id_++;
+    slots_.push_back(std::move(fresh));
+    f = slots_.back().get();
   }
   // The back-off holds while stopping too: a failed batch waits for its retry time (or for
   // the next run), it is not hammered into the dead-letter log.
-  if (inflight_.retry_at_ns > deadline) return -1;
-  if (inflight_.retry_at_ns > now) {
-    std::this_thread::sleep_for(std::chrono::nanoseconds(inflight_.retry_at_ns - now));
+  if (f->retry_at_ns > deadline) return -1;
+  if (f->retry_at_ns > now) {
+    std::this_thread::sleep_for(std::chrono::nanoseconds(f->retry_at_ns - now));
     return 0;
   }
   // The budget holds while stopping too; only a rate-limit wait that ends in time is waited.
-  const BudgetDecision budget = budget_for_batch(now);
+  const BudgetDecision budget = budget_for_batch(*f, now);
   if (!budget.allowed) {
     if (budget.reason != BudgetHold::kRateLimit || budget.wait_until_ns > deadline) return -1;
     std::this_thread::sleep_for(std::chrono::nanoseconds(budget.wait_until_ns - now));
     return 0;
   }
   if (!breaker_.allow(now)) return -1;
-  send(now);
+  send_inline(*f, now);
+  commit_settled();
   return 0;
 }
 
@@ -233,7 +277,8 @@ void ForwarderCore::wait_until(std::int64_t wake_at) {
   std::unique_lock<std::mutex> lock(mu_);
   // kick_: flush(), seek(), stop() or the connectivity monitor asked for attention since the
   // last step; otherwise sleep until the step's own deadline (a poll at the latest).
-  cv_.wait_for(lock, std::chrono::nanoseconds(std::max<std::int64_t>(0, wake_at - io::monotonic_ns())),
+  cv_.wait_for(lock,
+               std::chrono::nanoseconds(std::max<std::int64_t>(0, wake_at - io::monotonic_ns())),
                [this] { return kick_ || stop_requested_; });
   kick_ = false;
 }
@@ -242,41 +287,99 @@ std::int64_t ForwarderCore::step(std::int64_t now) {
   apply_pending_seek();
   persist_totals(/*force=*/false);
   if (now >= next_dead_letter_retention_ns_) enforce_dead_letter_retention(now);
+  take_answers(/*wait=*/false);
+  commit_settled();
   const std::int64_t poll = now + std::int64_t{options_.poll_interval_ms} * kMsNs;
-  if (!inflight_.active()) {
-    skip_deleted_records();
-    const std::uint64_t end = readable_end();
-    const std::uint64_t beyond = end > cursor_ ? end - cursor_ : 0;
-    const std::uint64_t available = beyond - std::min(beyond, settled_ahead_);
-    if (available == 0) {
-      pending_since_ns_ = 0;
-      std::lock_guard<std::mutex> lock(mu_);
-      connectivity_returned_ = false;  // nothing waited for it
-      if (flush_target_ <= cursor_) flush_target_ = 0;
-      cv_.notify_all();  // flush() waiters: nothing left
-      return poll;
+  bool sent = false;
+  const std::int64_t waiting_wake = send_waiting(now, &sent);
+  if (sent) return 0;
+  // A batch that failed (or waits for the gate) holds back new ones: under an outage the
+  // forwarder keeps no more in flight than were when it began.
+  if (waiting_wake != 0) return waiting_wake;
+  if (slots_.size() >= max_in_flight_) return poll;  // an answer wakes the thread (kick_)
+  return send_new(now, poll);
+}
+
+// The batches in flight that wait (unsent, or for a retry), oldest first: those due go if the
+// gate lets them. 0 when none waits; else when to look again.
+std::int64_t ForwarderCore::send_waiting(std::int64_t now, bool* sent) {
+  drop_empty_slots();
+  std::int64_t wake_at = 0;
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    InFlight& f = *slots_[i];
+    if (f.state != InFlight::State::kWaiting) continue;
+    if (f.retry_at_ns > now) {
+      bool flush_now = false;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        flush_now = connectivity_returned_;
+      }
+      if (!flush_now) {
+        wake_at = wake_at == 0 ? f.retry_at_ns : std::min(wake_at, f.retry_at_ns);
+        continue;
+      }
     }
-    if (pending_since_ns_ == 0) pending_since_ns_ = now;
-    std::int64_t wake_at = poll;
-    if (!flush_due(now, available, &wake_at)) return std::min(wake_at, poll);
-  } else if (inflight_.retry_at_ns > now) {
-    bool flush_now = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      flush_now = connectivity_returned_;
-    }
-    if (!flush_now) return inflight_.retry_at_ns;
+    // The batch first, the breaker second: allow() hands out the half-open probe, which must
+    // then be spent on a send.
+    std::int64_t gate_wake = now + std::int64_t{options_.poll_interval_ms} * kMsNs;
+    if (!gate_open(f, now, &gate_wake)) return gate_wake;
+    dispatch(f, now);
+    *sent = true;
+    return 0;  // the slots may have changed (an inline send settles and commits)
   }
-  // The batch first, the breaker second: allow() hands out the half-open probe, which must
-  // then be spent on a send.
-  if (!inflight_.active() && !read_batch()) {
-    skip_lost_offsets(readable_end());
+  return wake_at;
+}
+
+// Reads a new batch when one is due and sends it.
+std::int64_t ForwarderCore::send_new(std::int64_t now, std::int64_t poll) {
+  if (slots_.empty()) skip_deleted_records();
+  const std::uint64_t end = readable_end();
+  const std::uint64_t from = std::max(read_position(), cursor_);
+  const std::uint64_t beyond = end > from ? end - from : 0;
+  const std::uint64_t taken = plan_ ? offsets_in_flight() : 0;
+  const std::uint64_t available = beyond - std::min(beyond, settled_ahead_ + taken);
+  if (available == 0) {
+    if (!slots_.empty()) return poll;  // the batches in flight are all there is
+    pending_since_ns_ = 0;
+    std::lock_guard<std::mutex> lock(mu_);
+    connectivity_returned_ = false;  // nothing waited for it
+    if (flush_target_ <= cursor_) flush_target_ = 0;
+    cv_.notify_all();  // flush() waiters: nothing left
     return poll;
   }
+  if (pending_since_ns_ == 0) pending_since_ns_ = now;
   std::int64_t wake_at = poll;
-  if (!gate_open(now, &wake_at)) return wake_at;
-  send(now);
+  if (!flush_due(now, available, &wake_at)) return std::min(wake_at, poll);
+  auto fresh = std::make_unique<InFlight>();
+  if (!read_batch(*fresh)) {
+    if (slots_.empty()) skip_lost_offsets(readable_end());
+    return poll;
+  }
+  fresh->id = next_slot_id_++;
+  slots_.push_back(std::move(fresh));
+  InFlight& f = *slots_.back();
+  wake_at = poll;
+  if (!gate_open(f, now, &wake_at)) return wake_at;
+  dispatch(f, now);
   return 0;
+}
+
+// take_critical_batch() gives a batch's records back to the plan and may find nothing
+// readable in their place: that slot is gone, a new batch is read.
+void ForwarderCore::drop_empty_slots() {
+  std::erase_if(
+      slots_, [](const auto& f) { return f->state == InFlight::State::kWaiting && !f->active(); });
+}
+
+std::uint64_t ForwarderCore::read_position() const {
+  if (plan_ || slots_.empty()) return cursor_;
+  return slots_.back()->next_offset;
+}
+
+std::uint64_t ForwarderCore::offsets_in_flight() const {
+  std::uint64_t n = 0;
+  for (const auto& f : slots_) n += f->taken.size();
+  return n;
 }
 
 bool ForwarderCore::flush_due(std::int64_t now, std::uint64_t available, std::int64_t* wake_at) {
@@ -303,7 +406,7 @@ bool ForwarderCore::flush_due(std::int64_t now, std::uint64_t available, std::in
   return false;
 }
 
-bool ForwarderCore::gate_open(std::int64_t now, std::int64_t* wake_at) {
+bool ForwarderCore::gate_open(InFlight& f, std::int64_t now, std::int64_t* wake_at) {
   bool returned = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -311,14 +414,18 @@ bool ForwarderCore::gate_open(std::int64_t now, std::int64_t* wake_at) {
     connectivity_returned_ = false;
   }
   if (returned && breaker_.state(now) == CircuitState::kOpen) breaker_.force_half_open();
-  if (returned) inflight_.retry_at_ns = 0;
+  if (returned) {
+    for (auto& slot : slots_) {
+      if (slot->state == InFlight::State::kWaiting) slot->retry_at_ns = 0;
+    }
+  }
   if (monitor_ && !monitor_->online()) {
     // Offline: the monitor's event wakes us; the poll is only a backstop.
     *wake_at = now + std::int64_t{options_.connectivity.probe_interval_ms} * kMsNs;
     return false;
   }
   // Before the breaker, whose allow() hands out the half-open probe.
-  const BudgetDecision budget = budget_for_batch(now);
+  const BudgetDecision budget = budget_for_batch(f, now);
   if (!budget.allowed) {
     *wake_at = budget.reason == BudgetHold::kRateLimit
                    ? budget.wait_until_ns
@@ -339,39 +446,39 @@ bool ForwarderCore::gate_open(std::int64_t now, std::int64_t* wake_at) {
 
 // The budget's word on the batch in flight. When only the critical reserve is left and the
 // batch is not all critical, critical records waiting in the plan go first instead.
-BudgetDecision ForwarderCore::budget_for_batch(std::int64_t now) {
-  const BudgetDecision decision = ask_budget(now);
+BudgetDecision ForwarderCore::budget_for_batch(InFlight& f, std::int64_t now) {
+  const BudgetDecision decision = ask_budget(f, now);
   if (decision.allowed || decision.reason != BudgetHold::kCriticalReserve ||
-      !take_critical_batch()) {
+      !take_critical_batch(f)) {
     return decision;
   }
-  return ask_budget(now);
+  return ask_budget(f, now);
 }
 
 // Under priority order the batch in flight, never sent, goes back to the plan and the
 // oldest critical records are read in its place. False (the batch stays) without a plan,
 // once it was sent (a retry keeps its records), or with no critical record pending.
-bool ForwarderCore::take_critical_batch() {
-  if (!plan_ || !options_.order.by_priority || inflight_.sends != 0 || !inflight_.held_back.empty())
-    return false;
+bool ForwarderCore::take_critical_batch(InFlight& f) {
+  if (!plan_ || !options_.order.by_priority || f.sends != 0 || !f.held_back.empty()) return false;
   scan_backlog(readable_end());  // records appended since the batch was read
   if (plan_->pending_count(Priority::kCritical) == 0) return false;
-  plan_->give_back(inflight_.taken);
-  inflight_ = InFlight{};
-  if (read_planned_batch(Priority::kCritical)) return true;
-  (void)read_planned_batch();  // none readable after all: a batch as before (or none)
+  plan_->give_back(f.taken);
+  const std::uint64_t id = f.id;
+  f = InFlight{};
+  f.id = id;
+  if (read_planned_batch(f, Priority::kCritical)) return true;
+  (void)read_planned_batch(f);  // none readable after all: a batch as before (or none)
   return false;
 }
 
 // The bandwidth budget's word on the batch in flight (BandwidthBudget::can_send_batch decides
 // for the records it holds). A refusal leaves the batch in flight, its records in the log:
 // nothing is dropped or dead-lettered and no retry is used up. Counts the waiting.
-BudgetDecision ForwarderCore::ask_budget(std::int64_t now) {
+BudgetDecision ForwarderCore::ask_budget(const InFlight& f, std::int64_t now) {
   const std::int64_t wall = io::wall_clock_ns();
   // Estimate 0: the wire size is known only once the sink has encoded the batch; the send is
   // charged afterwards (bandwidth_budget.h).
-  const BudgetDecision decision =
-      budget_.can_send_batch(inflight_.records, 0, BudgetTime{now, wall});
+  const BudgetDecision decision = budget_.can_send_batch(f.records, 0, BudgetTime{now, wall});
   ForwardTotals add;
   if (throttled_since_ns_ != 0)
     add.throttled_ns =
@@ -396,52 +503,54 @@ std::uint64_t ForwarderCore::batch_byte_limit() const {
                                 : options_.batch.max_bytes;
 }
 
-bool ForwarderCore::read_batch() {
-  if (plan_) return read_planned_batch();
+bool ForwarderCore::read_batch(InFlight& f) {
+  if (plan_) return read_planned_batch(f);
   const std::uint32_t max_records = sizer_.next_records();
   const std::uint64_t max_bytes = batch_byte_limit();
   const std::uint64_t end = readable_end();
-  segment::LogReader reader = log_.scan(cursor_);
+  const std::uint64_t from = read_position();
+  segment::LogReader reader = log_.scan(from);
   std::uint64_t bytes = 0;
   segment::RecordView view;
-  while (inflight_.views.size() < max_records && reader.next(&view) && view.offset < end) {
+  while (f.views.size() < max_records && reader.next(&view) && view.offset < end) {
     // The range's end: readable_end() stops there from now on, and a batch found empty
     // passes the offsets before it that hold no record (skip_lost_offsets, as at the log's end).
     if (ends_range(view)) break;
-    if (!inflight_.views.empty() && bytes + view.payload.size() > max_bytes) break;
+    if (!f.views.empty() && bytes + view.payload.size() > max_bytes) break;
     bytes += view.payload.size();
-    inflight_.views.push_back(std::move(view));
+    f.views.push_back(std::move(view));
   }
-  if (inflight_.views.empty()) return false;
+  if (f.views.empty()) return false;
   // Retention may have deleted records at the cursor since skip_deleted_records() looked:
   // the reader then starts at the first record left. Count those as dropped-unforwarded
   // (offsets missing for other reasons, lost before they were durable, are not records).
-  const std::uint64_t first_read = inflight_.views.front().offset;
+  const std::uint64_t first_read = f.views.front().offset;
   const std::uint64_t first_kept = std::min(first_read, log_.first_offset());
-  if (first_kept > cursor_) inflight_.outcome.dropped_unforwarded = first_kept - cursor_;
+  if (first_kept > from) f.outcome.dropped_unforwarded = first_kept - from;
   // Offsets without records (lost before they were durable, never reused): before the first
   // record (beyond what retention took) and between records. They leave the backlog when the
   // cursor passes them (accounting()).
-  const std::uint64_t span = inflight_.views.back().offset + 1 - std::max(cursor_, first_kept);
-  inflight_.lost_offsets = span - inflight_.views.size();
-  inflight_.records.reserve(inflight_.views.size());
-  for (const segment::RecordView& v : inflight_.views) {
-    inflight_.records.push_back(ForwardRecord{v.offset, v.timestamp_ns, static_cast<RecordKind>(v.type),
-                                              priority_from_flags(v.flags), v.payload});
+  const std::uint64_t span = f.views.back().offset + 1 - std::max(from, first_kept);
+  f.lost_offsets = span - f.views.size();
+  f.records.reserve(f.views.size());
+  for (const segment::RecordView& v : f.views) {
+    f.records.push_back(ForwardRecord{v.offset, v.timestamp_ns, static_cast<RecordKind>(v.type),
+                                      priority_from_flags(v.flags), v.payload,
+                                      (v.flags & kVerifiedFlag) != 0});
   }
-  inflight_.next_offset = inflight_.records.back().offset + 1;
-  inflight_.outcome.bytes_read = bytes;
+  f.next_offset = f.records.back().offset + 1;
+  f.outcome.bytes_read = bytes;
   return true;
 }
 
-bool ForwarderCore::read_planned_batch(std::optional<Priority> only) {
+bool ForwarderCore::read_planned_batch(InFlight& f, std::optional<Priority> only) {
   scan_backlog(readable_end());
   for (;;) {
     const std::size_t max_records = sizer_.next_records();
     const std::vector<std::uint64_t> offsets =
         only ? plan_->take(*only, max_records) : plan_->take(max_records);
     if (offsets.empty()) return false;
-    const Absent absent = read_planned_records(offsets);
+    const Absent absent = read_planned_records(f, offsets);
     if (absent.deleted != 0 || absent.lost != 0) {
       // No record at those offsets after all: settled. Retention's are dropped-unforwarded;
       // the others (damage found since the scan) were never records.
@@ -455,8 +564,9 @@ bool ForwarderCore::read_planned_batch(std::optional<Priority> only) {
       cursor_ = plan_->low();
       totals_dirty_ = true;
     }
-    if (!inflight_.records.empty()) return true;
-    if (absent.deleted == 0 && absent.lost == 0) return false;  // unreadable for now: tried again later
+    if (!f.records.empty()) return true;
+    if (absent.deleted == 0 && absent.lost == 0)
+      return false;  // unreadable for now: tried again later
   }
 }
 
@@ -513,7 +623,8 @@ void ForwarderCore::scan_backlog(std::uint64_t end) {
   cv_.notify_all();
 }
 
-ForwarderCore::Absent ForwarderCore::read_planned_records(const std::vector<std::uint64_t>& offsets) {
+ForwarderCore::Absent ForwarderCore::read_planned_records(
+    InFlight& f, const std::vector<std::uint64_t>& offsets) {
   const std::uint64_t max_bytes = batch_byte_limit();
   std::uint64_t bytes = 0;
   std::vector<std::uint64_t> absent;
@@ -530,13 +641,13 @@ ForwarderCore::Absent ForwarderCore::read_planned_records(const std::vector<std:
       while (k < j && offsets[k] < view.offset) absent.push_back(offsets[k++]);
       if (k == j) break;
       if (offsets[k] != view.offset) continue;  // settled or not ours: not in this run
-      if (!inflight_.views.empty() && bytes + view.payload.size() > max_bytes) {
+      if (!f.views.empty() && bytes + view.payload.size() > max_bytes) {
         full = true;
         break;
       }
       bytes += view.payload.size();
-      inflight_.taken.push_back(offsets[k++]);
-      inflight_.views.push_back(std::move(view));
+      f.taken.push_back(offsets[k++]);
+      f.views.push_back(std::move(view));
     }
     if (full) {
       plan_->give_back(std::span<const std::uint64_t>(offsets).subspan(k));
@@ -553,43 +664,100 @@ ForwarderCore::Absent ForwarderCore::read_planned_records(const std::vector<std:
   // Read after the scans: retention only moves the first offset up.
   const std::uint64_t first_kept = log_.first_offset();
   Absent counted;
-  for (const std::uint64_t offset : absent) ++(offset < first_kept ? counted.deleted : counted.lost);
-  inflight_.records.reserve(inflight_.views.size());
-  for (const segment::RecordView& v : inflight_.views) {
-    inflight_.records.push_back(ForwardRecord{v.offset, v.timestamp_ns, static_cast<RecordKind>(v.type),
-                                              priority_from_flags(v.flags), v.payload});
+  for (const std::uint64_t offset : absent)
+    ++(offset < first_kept ? counted.deleted : counted.lost);
+  f.records.reserve(f.views.size());
+  for (const segment::RecordView& v : f.views) {
+    f.records.push_back(ForwardRecord{v.offset, v.timestamp_ns, static_cast<RecordKind>(v.type),
+                                      priority_from_flags(v.flags), v.payload,
+                                      (v.flags & kVerifiedFlag) != 0});
   }
-  inflight_.outcome.bytes_read = bytes;
+  f.outcome.bytes_read = bytes;
   return counted;
 }
 
-void ForwarderCore::send(std::int64_t now) {
-  ForwardBatch batch;
+void ForwarderCore::prepare_send(InFlight& f, std::int64_t now, bool copy_compressed) {
+  ForwardBatch& batch = f.batch;
+  batch = ForwardBatch{};
   batch.log_id = log_.log_id();
-  batch.first_offset = inflight_.records.front().offset;
-  batch.last_offset = inflight_.records.back().offset;
-  batch.records = inflight_.records;
-  batch.attempt = inflight_.attempts;
-  const bool retry = inflight_.sends > 0;
-  ++inflight_.sends;
+  batch.first_offset = f.records.front().offset;
+  batch.last_offset = f.records.back().offset;
+  batch.records = f.records;
+  batch.attempt = f.attempts;
+  f.resend = f.sends > 0;
+  ++f.sends;
+  f.sent_ns = now;
   // The native batch is an extra for sinks that want it; without it (a record over 4 GiB,
   // zstd refusing) the sink still gets the records.
-  if (sink_->wants_compressed_batch() && encode_native_batch(inflight_.records, &native_).is_ok()) {
+  if (sink_->wants_compressed_batch() && encode_native_batch(f.records, &native_).is_ok()) {
     auto compressed = compressor_.compress(native_);
     if (compressed) {
-      batch.compressed = *compressed;
+      // The compressor's buffer is reused by the next batch: a pooled send keeps a copy.
+      if (copy_compressed) {
+        f.compressed.assign(compressed->begin(), compressed->end());
+        batch.compressed = f.compressed;
+      } else {
+        batch.compressed = *compressed;
+      }
       batch.uncompressed_bytes = native_.size();
       batch.dictionary_id = compressor_.dictionary_id();
     }
   }
   last_send_ns_ = now;
-  const FlushResult result = sink_->send(batch);
+}
+
+void ForwarderCore::dispatch(InFlight& f, std::int64_t now) {
+  if (!pool_) {
+    send_inline(f, now);
+    commit_settled();
+    return;
+  }
+  prepare_send(f, now, /*copy_compressed=*/true);
+  f.state = InFlight::State::kSending;
+  pool_->submit(f.id, &f.batch);
+}
+
+void ForwarderCore::send_inline(InFlight& f, std::int64_t now) {
+  prepare_send(f, now, /*copy_compressed=*/false);
+  const FlushResult result = sink_->send(f.batch);
+  handle_answer(f, result);
+}
+
+ForwarderCore::InFlight* ForwarderCore::slot(std::uint64_t id) {
+  for (auto& f : slots_) {
+    if (f->id == id) return f.get();
+  }
+  return nullptr;
+}
+
+void ForwarderCore::take_answers(bool wait) {
+  if (!pool_) return;
+  for (;;) {
+    std::optional<SendPool::Answer> answer;
+    if (wait && pool_->outstanding() != 0)
+      answer = pool_->take();
+    else
+      answer = pool_->try_take();
+    if (!answer) return;
+    InFlight* f = slot(answer->ticket);
+    if (f == nullptr) continue;  // cannot happen: a slot leaves only once its answer is taken
+    f->state = InFlight::State::kWaiting;
+    handle_answer(*f, answer->result);
+  }
+}
+
+// The sink's answer to the last send of `f`: count it, then settle the records, split the
+// batch, or set the retry.
+void ForwarderCore::handle_answer(InFlight& f, const FlushResult& result) {
+  const std::int64_t now = f.sent_ns;
+  f.batch = ForwardBatch{};  // the spans point into f.records, which may change now
+  const bool retry = f.resend;
   const std::int64_t done = io::monotonic_ns();
-  const std::uint64_t n = inflight_.records.size();
-  inflight_.outcome.bytes_sent += result.bytes_sent;
+  const std::uint64_t n = f.records.size();
+  f.outcome.bytes_sent += result.bytes_sent;
   // Whatever the outcome: the bytes were on the wire.
   std::uint64_t payload = 0;
-  for (const ForwardRecord& r : inflight_.records) payload += r.payload.size();
+  for (const ForwardRecord& r : f.records) payload += r.payload.size();
   budget_.charge(result.bytes_sent, BudgetTime{done, io::wall_clock_ns()}, payload);
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -601,41 +769,42 @@ void ForwarderCore::send(std::int64_t now) {
     attempt.failed = n;
     attempt.failed_sends = 1;
     count_now(attempt);
-    on_failure(result, done);
+    on_failure(f, result, done);
     return;
   }
   // The sink answered: whatever failed, the path to it works.
   clear_outage();
   breaker_.record_success(done);
   consecutive_failures_ = 0;
-  sizer_.on_success(static_cast<std::uint32_t>(n), inflight_.outcome.bytes_read,
+  sizer_.on_success(static_cast<std::uint32_t>(n), f.outcome.bytes_read,
                     static_cast<std::uint64_t>(done - now));
   note_send(false);
-  inflight_.outcome.batches += 1;
-  inflight_.outcome.last_flush_ns = io::wall_clock_ns();
-  inflight_.outcome.rejected_unnamed += result.rejected_unnamed;
+  f.outcome.batches += 1;
+  f.outcome.last_flush_ns = io::wall_clock_ns();
+  f.outcome.rejected_unnamed += result.rejected_unnamed;
   if (result.outcome == FlushResult::Outcome::kSucceeded || result.failed_offsets.empty()) {
     count_now(attempt);
-    inflight_.outcome.delivered += n;
-    settle();
+    f.outcome.delivered += n;
+    settle(f);
     return;
   }
   // Partial: keep the failed records (in offset order) for a retry or the dead-letter log.
-  const std::unordered_set<std::uint64_t> failed(result.failed_offsets.begin(), result.failed_offsets.end());
+  const std::unordered_set<std::uint64_t> failed(result.failed_offsets.begin(),
+                                                 result.failed_offsets.end());
   std::vector<ForwardRecord> remaining;
-  for (const ForwardRecord& r : inflight_.records) {
+  for (const ForwardRecord& r : f.records) {
     if (failed.count(r.offset) != 0) remaining.push_back(r);
   }
-  inflight_.outcome.delivered += n - remaining.size();
+  f.outcome.delivered += n - remaining.size();
   attempt.failed = remaining.size();
   count_now(attempt);
-  inflight_.records = std::move(remaining);
-  if (inflight_.records.empty()) {
-    settle();
+  f.records = std::move(remaining);
+  if (f.records.empty()) {
+    settle(f);
     return;
   }
   if (result.payload_too_large) {  // see on_failure()
-    if (!split_in_flight()) dead_letter_and_resolve(result.error);
+    if (!split_in_flight(f)) dead_letter_and_resolve(f, result.error);
     return;
   }
   if (result.sink_unavailable()) {
@@ -644,20 +813,20 @@ void ForwarderCore::send(std::int64_t now) {
     // dead-lettered for it. The delivered ones are not sent again.
     note_outage(result);
     note_error(result.error.empty() ? "partial outage" : result.error);
-    inflight_.retry_at_ns = done + delay_ns(inflight_.outage_waits++, result.retry_after_ms);
+    f.retry_at_ns = done + delay_ns(f.outage_waits++, result.retry_after_ms);
     return;
   }
-  ++inflight_.attempts;
-  if (inflight_.first_failure_ns == 0) inflight_.first_failure_ns = done;
+  ++f.attempts;
+  if (f.first_failure_ns == 0) f.first_failure_ns = done;
   note_error(result.error.empty() ? "partial failure" : result.error);
-  if (!result.retryable || retry_.should_dead_letter(inflight_.attempts, inflight_.first_failure_ns, done)) {
-    dead_letter_and_resolve(result.error);
+  if (!result.retryable || retry_.should_dead_letter(f.attempts, f.first_failure_ns, done)) {
+    dead_letter_and_resolve(f, result.error);
     return;
   }
-  inflight_.retry_at_ns = done + delay_ns(inflight_.attempts - 1, result.retry_after_ms);
+  f.retry_at_ns = done + delay_ns(f.attempts - 1, result.retry_after_ms);
 }
 
-void ForwarderCore::on_failure(const FlushResult& result, std::int64_t now) {
+void ForwarderCore::on_failure(InFlight& f, const FlushResult& result, std::int64_t now) {
   note_send(true);
   note_error(result.error.empty() ? "send failed" : result.error);
   if (result.payload_too_large) {
@@ -666,14 +835,14 @@ void ForwarderCore::on_failure(const FlushResult& result, std::int64_t now) {
     // large is refused for good.
     breaker_.record_success(now);
     sizer_.on_failure();
-    if (split_in_flight()) return;
-    dead_letter_and_resolve(result.error);
+    if (split_in_flight(f)) return;
+    dead_letter_and_resolve(f, result.error);
     return;
   }
   if (!result.retryable) {
     // Permanent (e.g. HTTP 400): the sink is up, these records will never pass.
     breaker_.record_success(now);
-    dead_letter_and_resolve(result.error);
+    dead_letter_and_resolve(f, result.error);
     return;
   }
   breaker_.record_failure(now);
@@ -682,19 +851,20 @@ void ForwarderCore::on_failure(const FlushResult& result, std::int64_t now) {
   note_outage(result);
   if (!result.sink_unavailable()) {
     // An outage counts neither towards max_retries nor towards max_elapsed_ms.
-    if (inflight_.first_failure_ns == 0) inflight_.first_failure_ns = now;
-    ++inflight_.attempts;
-    if (retry_.should_dead_letter(inflight_.attempts, inflight_.first_failure_ns, now)) {
-      dead_letter_and_resolve(result.error);
+    if (f.first_failure_ns == 0) f.first_failure_ns = now;
+    ++f.attempts;
+    if (retry_.should_dead_letter(f.attempts, f.first_failure_ns, now)) {
+      dead_letter_and_resolve(f, result.error);
       return;
     }
   }
-  inflight_.retry_at_ns = now + delay_ns(consecutive_failures_ - 1, result.retry_after_ms);
+  f.retry_at_ns = now + delay_ns(consecutive_failures_ - 1, result.retry_after_ms);
   std::lock_guard<std::mutex> lock(mu_);
   circuit_ = breaker_.state(now);
   circuit_opened_ = breaker_.opened_count();
-  pending_retry_records_ = inflight_.records.size();
-  next_attempt_ns_ = std::max(inflight_.retry_at_ns, circuit_ == CircuitState::kOpen ? breaker_.next_attempt_ns() : 0);
+  pending_retry_records_ = f.records.size();
+  next_attempt_ns_ =
+      std::max(f.retry_at_ns, circuit_ == CircuitState::kOpen ? breaker_.next_attempt_ns() : 0);
 }
 
 // The retry policy's delay (at most an hour) in nanoseconds.
@@ -702,53 +872,61 @@ std::int64_t ForwarderCore::delay_ns(std::uint64_t attempt, std::uint64_t retry_
   return static_cast<std::int64_t>(retry_.delay_ms(attempt, retry_after_ms)) * kMsNs;
 }
 
-void ForwarderCore::dead_letter_and_resolve(const std::string& error) {
+void ForwarderCore::dead_letter_and_resolve(InFlight& f, const std::string& error) {
+  if (!plan_ && slots_.front().get() != &f) {
+    // Offset order with batches before it in flight: set aside once they are settled and
+    // committed (commit_settled()), so the cursor passes these records in the same step.
+    f.state = InFlight::State::kDeadLetterDue;
+    f.dead_letter_error = error;
+    return;
+  }
+  f.state = InFlight::State::kWaiting;
   // Attempts: every send of these records, outage ones included.
   auto dead_letters = acquire_dead_letter_log(log_.dir());
-  Status s = dead_letters ? append_dead_letters(**dead_letters, log_.log_id(), inflight_.records, inflight_.sends, error)
-                          : dead_letters.status();
+  Status s = dead_letters
+                 ? append_dead_letters(**dead_letters, log_.log_id(), f.records, f.sends, error)
+                 : dead_letters.status();
   if (!s) {
     // Not set aside: keep the records in flight and try again later (never drop them).
     note_error("dead-letter log: " + s.to_string(), ErrorSite::kDeadLetterLog);
-    inflight_.retry_at_ns =
-        io::monotonic_ns() + delay_ns(consecutive_failures_++, 0);
+    f.retry_at_ns = io::monotonic_ns() + delay_ns(consecutive_failures_++, 0);
     return;
   }
-  inflight_.outcome.dead_lettered += inflight_.records.size();
+  f.outcome.dead_lettered += f.records.size();
   if (hooks_) {
     hooks_->error(ErrorSite::kDeadLetter, redact_and_bound(error, kMaxPersistedErrorBytes),
-                  inflight_.records.size());
+                  f.records.size());
   }
-  inflight_.records.clear();
+  f.records.clear();
   next_dead_letter_retention_ns_ = 0;  // new dead letters: apply the caps at the next step
-  settle();
+  settle(f);
 }
 
 // HTTP 413: keep the first half in flight and hold the second half back. False when a
 // single record is left (it cannot be made smaller).
-bool ForwarderCore::split_in_flight() {
-  std::vector<ForwardRecord>& records = inflight_.records;
+bool ForwarderCore::split_in_flight(InFlight& f) {
+  std::vector<ForwardRecord>& records = f.records;
   if (records.size() < 2) return false;
   const auto half = static_cast<std::ptrdiff_t>(records.size() / 2);
-  inflight_.held_back.insert(inflight_.held_back.begin(), records.begin() + half, records.end());
+  f.held_back.insert(f.held_back.begin(), records.begin() + half, records.end());
   records.erase(records.begin() + half, records.end());
-  inflight_.retry_at_ns = 0;
+  f.retry_at_ns = 0;
   return true;
 }
 
 // The records in flight are settled (delivered or dead-lettered): send what a split held
 // back, or resolve the batch when nothing is.
-void ForwarderCore::settle() {
-  if (inflight_.held_back.empty()) {
-    resolve();
+void ForwarderCore::settle(InFlight& f) {
+  if (f.held_back.empty()) {
+    f.state = InFlight::State::kSettled;  // committed by commit_settled()
     return;
   }
-  inflight_.records = std::move(inflight_.held_back);
-  inflight_.held_back.clear();
-  inflight_.attempts = 0;
-  inflight_.outage_waits = 0;
-  inflight_.first_failure_ns = 0;
-  inflight_.retry_at_ns = 0;
+  f.records = std::move(f.held_back);
+  f.held_back.clear();
+  f.attempts = 0;
+  f.outage_waits = 0;
+  f.first_failure_ns = 0;
+  f.retry_at_ns = 0;
 }
 
 // An auth or configuration outage stands (health) until a send succeeds; an outage of
@@ -786,27 +964,53 @@ void ForwarderCore::enforce_dead_letter_retention(std::int64_t now) {
                ErrorSite::kDeadLetterLog);
     return;
   }
-  auto dropped = (*dead_letters)->enforce_retention(
-      DeadLetterRetention{options_.dead_letter_max_bytes, options_.dead_letter_max_age_ms});
+  auto dropped = (*dead_letters)
+                     ->enforce_retention(DeadLetterRetention{options_.dead_letter_max_bytes,
+                                                             options_.dead_letter_max_age_ms});
   if (!dropped) {
     note_error("dead-letter retention: " + dropped.status().to_string(), ErrorSite::kDeadLetterLog);
   }
   dead_letters_dropped_.store((*dead_letters)->dropped_by_retention(), std::memory_order_relaxed);
 }
 
-// The batch is settled: every record delivered or dead-lettered. Commit the cursor past it.
-void ForwarderCore::resolve() {
-  ForwardTotals outcome = std::move(inflight_.outcome);
-  if (plan_) plan_->settle(inflight_.taken);
-  const std::uint64_t next = plan_ ? plan_->low() : inflight_.next_offset;
-  const std::uint64_t lost = inflight_.lost_offsets;
-  inflight_ = InFlight{};
+// Settled batches: every record delivered or dead-lettered. In offset order the cursor moves
+// past the settled batches at the front (one read before them may still be in flight); with
+// a plan every settled batch settles its offsets and the cursor is the plan's low mark.
+// Either way what they add to the totals is added in the same step as the move.
+void ForwarderCore::commit_settled() {
+  ForwardTotals outcome;
+  std::uint64_t next = 0, lost = 0;
+  bool any = false;
+  for (auto it = slots_.begin(); it != slots_.end();) {
+    InFlight& f = **it;
+    // At the front now: everything before it settled.
+    if (f.state == InFlight::State::kDeadLetterDue)
+      dead_letter_and_resolve(f, std::string(f.dead_letter_error));
+    if (f.state != InFlight::State::kSettled) {
+      if (!plan_) break;  // offset order: nothing after it commits before it
+      ++it;
+      continue;
+    }
+    add_totals(&outcome, f.outcome);
+    if (plan_) plan_->settle(f.taken);
+    next = f.next_offset;
+    lost += f.lost_offsets;
+    any = true;
+    it = slots_.erase(it);
+  }
+  if (!any) return;
+  if (plan_) next = plan_->low();
   commit(next, outcome, lost);
+  const bool retries_left = std::any_of(slots_.begin(), slots_.end(), [](const auto& f) {
+    return f->state == InFlight::State::kWaiting && f->sends != 0;
+  });
   std::lock_guard<std::mutex> lock(mu_);
   batch_target_ = sizer_.next_records();  // read by stats() under mu_
   circuit_ = breaker_.state(io::monotonic_ns());
-  pending_retry_records_ = 0;
-  next_attempt_ns_ = 0;
+  if (!retries_left) {
+    pending_retry_records_ = 0;
+    next_attempt_ns_ = 0;
+  }
 }
 
 // Retention (size cap) may have deleted records this cursor had not passed: count them as
@@ -838,14 +1042,16 @@ void ForwarderCore::skip_lost_offsets(std::uint64_t end) {
   if (plan_) {
     // Only past what the scan saw to its end: beyond the lookahead nothing is known yet.
     if (!plan_scan_caught_up_ || plan_->pending_count() != 0) return;
-    const std::uint64_t lost = plan_->pass_to(std::min(end, plan_->low() + options_.order.lookahead_records));
+    const std::uint64_t lost =
+        plan_->pass_to(std::min(end, plan_->low() + options_.order.lookahead_records));
     if (lost != 0) commit(plan_->low(), ForwardTotals{}, lost);
     return;
   }
   commit(end, ForwardTotals{}, end - cursor_);
 }
 
-void ForwarderCore::commit(std::uint64_t next_offset, const ForwardTotals& add, std::uint64_t lost_offsets) {
+void ForwarderCore::commit(std::uint64_t next_offset, const ForwardTotals& add,
+                           std::uint64_t lost_offsets) {
   ForwardTotals totals;
   {
     std::lock_guard<std::mutex> lock(mu_);

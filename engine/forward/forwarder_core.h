@@ -1,9 +1,18 @@
 // ForwarderCore: the machinery behind spool::Forwarder (include/spool/forwarder.h).
 //
-// Threads: one forwarding thread owns the in-flight batch, the retry policy, the circuit
+// Threads: one forwarding thread owns the batches in flight, the retry policy, the circuit
 // breaker, the batch sizer and the compressor. Callers (flush, seek, stop, stats) talk to it
 // through mu_: the cursor position and the totals only change under mu_, together, so a
 // stats reader sees every record either beyond the cursor or in exactly one total.
+//
+// Batches in flight (ForwarderOptions::max_in_flight_batches): up to that many InFlight
+// slots, in the order they were read. With one, the forwarding thread calls the sink itself;
+// with more, a SendPool's threads do, and the forwarding thread takes their answers back in
+// whatever order they come and treats each as before (retry, split, dead-letter). A settled
+// batch commits only once every batch read before it settled too (offset order: the cursor
+// moves past the settled prefix, its totals added in the same step); with a DeliveryPlan
+// each settled batch settles its offsets in the plan at once and the cursor is the plan's
+// low mark. A failed batch holds back new reads until it is settled.
 //
 // fork(): the forwarding thread, the monitor's thread and the sink's connections belong to
 // the process that created the forwarder. In a fork child flush, seek and stop fail with
@@ -15,6 +24,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -31,6 +41,7 @@
 #include "engine/forward/policy/circuit_breaker.h"
 #include "engine/forward/policy/connectivity_monitor.h"
 #include "engine/forward/policy/retry_policy.h"
+#include "engine/forward/send_pool.h"
 #include "engine/produce/hook_notifier.h"
 #include "io/opening_process.h"
 #include "segment/cursor_lock.h"
@@ -67,9 +78,25 @@ class ForwarderCore {
 
  private:
   Status refuse_in_fork_child() const;
-  // The batch being delivered: records read from the log (views keep the segments mapped),
+  // A batch being delivered: records read from the log (views keep the segments mapped),
   // narrowed to the failed ones after a partial success.
   struct InFlight {
+    enum class State : std::uint8_t {
+      kWaiting,  // not sent yet, or waiting for its retry (retry_at_ns)
+      kSending,  // at the SendPool: nothing of it may change until its answer is taken
+      kSettled,  // every record delivered or dead-lettered: commits once those before it did
+      // Offset order: its records go to the dead-letter log once every batch before it
+      // settled, and its commit follows at once (dead_letter_error says why). A crash can
+      // then not both set them aside and send them again.
+      kDeadLetterDue,
+    };
+    State state = State::kWaiting;
+    std::uint64_t id = 0;                  // the SendPool's ticket
+    ForwardBatch batch;                    // what the sink is sending (kSending)
+    std::vector<std::uint8_t> compressed;  // the native batch of a pooled send
+    std::int64_t sent_ns = 0;              // monotonic: when the last send began
+    bool resend = false;                   // the last send was a retry of (some of) the records
+    std::string dead_letter_error;         // kDeadLetterDue
     std::vector<segment::RecordView> views;
     std::vector<ForwardRecord> records;
     std::uint64_t next_offset = 0;    // cursor value once the batch is resolved (offset order)
@@ -94,21 +121,29 @@ class ForwarderCore {
   void run();
   // One step of the loop; returns the monotonic time to sleep until (0 = go on at once).
   std::int64_t step(std::int64_t now);
+  // Step parts: send the waiting batches that are due; read and send a new one.
+  std::int64_t send_waiting(std::int64_t now, bool* sent);
+  std::int64_t send_new(std::int64_t now, std::int64_t poll);
   std::int64_t final_delivery(std::int64_t deadline);
   // The committed end of the log, bounded by the until_ns range's end once it was found.
   std::uint64_t readable_end() const;
   // Whether `view` is where the until_ns range ends (then remembered in until_offset_).
   bool ends_range(const segment::RecordView& view);
   bool flush_due(std::int64_t now, std::uint64_t available, std::int64_t* wake_at);
-  bool gate_open(std::int64_t now, std::int64_t* wake_at);
-  BudgetDecision ask_budget(std::int64_t now);
-  BudgetDecision budget_for_batch(std::int64_t now);
-  bool take_critical_batch();
+  bool gate_open(InFlight& f, std::int64_t now, std::int64_t* wake_at);
+  BudgetDecision ask_budget(const InFlight& f, std::int64_t now);
+  BudgetDecision budget_for_batch(InFlight& f, std::int64_t now);
+  bool take_critical_batch(InFlight& f);
   std::uint64_t batch_byte_limit() const;  // payload bytes a batch may read
-  bool read_batch();
+  // Where the next batch in offset order starts: past the last one in flight, else the cursor.
+  std::uint64_t read_position() const;
+  void drop_empty_slots();
+  // Offsets taken by the batches in flight (they are neither pending nor settled).
+  std::uint64_t offsets_in_flight() const;
+  bool read_batch(InFlight& f);
   // Out-of-order delivery (plan_): classify the backlog, then read the plan's next batch.
   // `only`: from that priority class alone (take_critical_batch()).
-  bool read_planned_batch(std::optional<Priority> only = std::nullopt);
+  bool read_planned_batch(InFlight& f, std::optional<Priority> only = std::nullopt);
   void scan_backlog(std::uint64_t end);
   // Offsets the plan had taken that hold no record when read: retention deleted them since
   // the scan (below the log's first offset), or they were lost to damage.
@@ -118,15 +153,26 @@ class ForwarderCore {
   };
   // Reads the records at `offsets` (increasing) into the batch, up to the byte limit; the
   // offsets not read are given back to the plan (byte limit) or settled (no record there).
-  Absent read_planned_records(const std::vector<std::uint64_t>& offsets);
+  Absent read_planned_records(InFlight& f, const std::vector<std::uint64_t>& offsets);
   // The cursor file's state blob: totals, and the settled-ahead runs of the plan.
   std::string cursor_state(const ForwardTotals& totals) const;
-  void send(std::int64_t now);
-  void on_failure(const FlushResult& result, std::int64_t now);
-  void dead_letter_and_resolve(const std::string& error);
-  bool split_in_flight();
-  void settle();
-  void resolve();
+  // Sends `f`: on this thread with one batch in flight (the answer is handled at once),
+  // else through the pool (handled when take_answers() picks it up).
+  void dispatch(InFlight& f, std::int64_t now);
+  void send_inline(InFlight& f, std::int64_t now);
+  // Fills f.batch for a send of f.records (and the native batch when the sink wants it).
+  void prepare_send(InFlight& f, std::int64_t now, bool copy_compressed);
+  void handle_answer(InFlight& f, const FlushResult& result);
+  // The pool's answers: those ready (wait = false) or all outstanding (wait = true).
+  void take_answers(bool wait);
+  InFlight* slot(std::uint64_t id);
+  void on_failure(InFlight& f, const FlushResult& result, std::int64_t now);
+  void dead_letter_and_resolve(InFlight& f, const std::string& error);
+  bool split_in_flight(InFlight& f);
+  void settle(InFlight& f);
+  // Commits what settled: the settled prefix of the slots (offset order), every settled
+  // slot (plan order).
+  void commit_settled();
   void note_outage(const FlushResult& result);
   void clear_outage();
   void enforce_dead_letter_retention(std::int64_t now);
@@ -172,7 +218,10 @@ class ForwarderCore {
   // Monotonic: since when the batch in flight waits for the budget (0 = it does not).
   std::int64_t throttled_since_ns_ = 0;
   bool throttle_unsaved_ = false;  // throttle counters changed since the cursor file was written
-  InFlight inflight_;
+  // The batches in flight, in the order they were read.
+  std::deque<std::unique_ptr<InFlight>> slots_;
+  std::uint32_t max_in_flight_ = 1;  // the option, capped by the sink and the budget
+  std::uint64_t next_slot_id_ = 1;
   std::vector<std::uint8_t> native_;      // native batch encoding, reused
   std::uint32_t consecutive_failures_ = 0;
   std::int64_t pending_since_ns_ = 0;     // when records started waiting (kHybrid)
@@ -191,6 +240,8 @@ class ForwarderCore {
   std::optional<segment::LogReader> plan_scan_;  // where the classification goes on
   bool plan_scan_caught_up_ = false;              // it saw every record there was
   std::thread thread_;
+  // Sender threads (max_in_flight_ > 1); destroyed before sink_, which they call.
+  std::unique_ptr<SendPool> pool_;
 
   // Shared with callers, under mu_.
   mutable std::mutex mu_;

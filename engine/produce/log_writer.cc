@@ -214,7 +214,10 @@ bool LogWriter::drain(Batch& batch) {
       IntentRun& run = batch.runs.back();
       run.pos_end = e.ring_end;
       ++run.count;
-      batch.records.push_back(segment::AppendRecord{e.kind, payload, e.buffered_at_ns, e.flags});
+      // valid_entry() verified the payload (this very copy) unless it is a raw frame.
+      const bool verified = static_cast<RecordKind>(e.kind) != RecordKind::kRawFrame;
+      const auto flags = static_cast<std::uint16_t>(e.flags | (verified ? kVerifiedFlag : 0));
+      batch.records.push_back(segment::AppendRecord{e.kind, payload, e.buffered_at_ns, flags});
       ++kept;
     }
     batch.arena_used += (r.out_bytes + 7) & ~std::size_t{7};

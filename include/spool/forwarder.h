@@ -7,9 +7,11 @@
 //   (*fwd)->stop();   // delivers what is committed (bounded by stop_timeout_ms), persists the
 //   cursor
 //
-// One thread per Forwarder. It reads records zero-copy from the mmap'd segments starting at
-// the cursor, hands a batch to the sink, and commits the cursor (atomically, on disk) only
-// after the sink acknowledged it, so a crash re-sends at most the one batch in flight.
+// One thread per Forwarder (and, with max_in_flight_batches > 1 and a sink that takes
+// concurrent sends, sender threads). It reads records zero-copy from the mmap'd segments
+// starting at the cursor, hands batches to the sink, and commits the cursor (atomically, on
+// disk) only past batches the sink acknowledged, in order, so a crash re-sends at most the
+// batches in flight.
 // Failed records are retried with exponential back-off and jitter; after max_retries (or at
 // once, for permanent failures such as HTTP 400) they go to the dead-letter log
 // (<dir>/deadletter/) with the last error. A sink outage (FlushResult::outage: unreachable,
@@ -67,6 +69,14 @@ struct ForwarderOptions {
   std::uint32_t poll_interval_ms = 50;     // longest time before new committed records are noticed
   SeekTarget start_at = SeekTarget::kEarliest;  // for a cursor that does not exist yet
   BatchSizeOptions batch;
+  // Batches in flight at once (1-64), like the OpenTelemetry Collector's num_consumers: while
+  // one waits for the receiver's answer, the next ones are read, encoded, compressed and
+  // sent by sender threads of the forwarder. The cursor still moves in order, only past
+  // batches that are all settled, so a restart sends again at most the batches that were in
+  // flight. Capped by the sink's Sink::max_concurrent_sends() (1 for sinks that are not
+  // thread-safe: callback, JSONL, Kafka, redacting); a bandwidth budget (rate limit or daily
+  // cap) keeps one batch in flight, since a send is charged once its wire size is known.
+  std::uint32_t max_in_flight_batches = 4;
   OrderOptions order;                      // priorities first, oldest first (forwarder_options.h)
   SelectOptions select;                    // everything
   CompressionOptions compression;          // for sinks that take spool's native compressed batch

@@ -31,8 +31,15 @@ enum class RecordKind : std::uint16_t {
 // kHigh or kCritical records.
 enum class Priority : std::uint8_t { kLow = 0, kNormal = 1, kHigh = 2, kCritical = 3 };
 
-// Frame flags layout: bits 0-1 priority; the other bits are reserved (zero).
+// Frame flags layout: bits 0-1 priority; bit 2 kVerifiedFlag; the other bits are reserved
+// (zero).
 inline constexpr std::uint16_t kPriorityFlagMask = 0x3;
+// Set by spool's log writer on a record of a FlatBuffers kind whose payload it checked with
+// verify_encoded() before appending it (producers cannot set it: the writer refuses entries
+// with flags beyond a priority). The frame checksum covers flags and payload, so a reader
+// that found the checksum right reads the bytes that were verified and need not verify them
+// again (the forwarder's OTLP and Kafka encoders skip that pass).
+inline constexpr std::uint16_t kVerifiedFlag = 0x4;
 constexpr std::uint16_t frame_flags_for(Priority p) noexcept { return static_cast<std::uint16_t>(p); }
 constexpr Priority priority_from_flags(std::uint16_t flags) noexcept {
   return static_cast<Priority>(flags & kPriorityFlagMask);

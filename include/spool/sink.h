@@ -29,6 +29,10 @@ struct ForwardRecord {
   RecordKind kind = RecordKind::kRawFrame;
   Priority priority = Priority::kNormal;
   std::span<const std::uint8_t> payload;  // FlatBuffers table of `kind` (raw bytes for kRawFrame)
+  // The payload was verified as a table of `kind` when it was appended (frame flag
+  // kVerifiedFlag, records.h) and its frame checksum was right when read: a sink need not run
+  // the FlatBuffers verifier on it again. False: verify before reading it.
+  bool verified = false;
 };
 
 // A run of records, first_offset..last_offset inclusive, in offset order. Offsets may have
@@ -126,8 +130,14 @@ struct FlushResult {
 class Sink {
  public:
   virtual ~Sink() = default;
-  // Delivers one batch; called from the forwarder's thread only, one batch at a time.
+  // Delivers one batch. Called by one thread at a time unless max_concurrent_sends() says
+  // more; the forwarder's thread calls it when a single batch is in flight, its sender
+  // threads when several are.
   virtual FlushResult send(const ForwardBatch& batch) = 0;
+  // How many send() calls may run at once, from different threads, each with its own batch
+  // (1: the sink is not thread-safe). The forwarder keeps at most
+  // min(this, ForwarderOptions::max_in_flight_batches) batches in flight.
+  virtual std::uint32_t max_concurrent_sends() const { return 1; }
   // True if send() wants ForwardBatch::compressed filled.
   virtual bool wants_compressed_batch() const { return false; }
   // Short name for stats and logs ("otlp-http", "jsonl", "callback").

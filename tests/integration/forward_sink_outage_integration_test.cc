@@ -54,6 +54,9 @@ ForwarderOptions fast_options() {
   o.batch.initial_records = 64;
   o.batch.min_records = 1;
   o.batch.max_records = 256;
+  // One batch at a time: these tests are about outages, not concurrency, and one connection
+  // keeps the receiver's httplib workers (not instrumented for ThreadSanitizer) one at a time.
+  o.max_in_flight_batches = 1;
   return o;
 }
 

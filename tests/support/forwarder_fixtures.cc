@@ -51,4 +51,11 @@ ForwarderOptions fast_forwarder_options() {
   return o;
 }
 
+ForwarderOptions fixed_batch_options(std::uint32_t batch) {
+  ForwarderOptions o = fast_forwarder_options();
+  o.batch.initial_records = o.batch.min_records = o.batch.max_records = batch;
+  o.batch.adaptive = false;
+  return o;
+}
+
 }  // namespace spool::testing

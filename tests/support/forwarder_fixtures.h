@@ -10,6 +10,7 @@
 #include <string>
 
 #include "spool/buffer.h"
+#include "spool/forwarder.h"
 #include "spool/health.h"
 #include "spool/records.h"
 
@@ -34,5 +35,8 @@ bool has_warning(const HealthReport& report, const std::string& code);
 // Forwarder options for tests: hybrid flush every 10 ms, a 5 ms poll, back-off of 1-5 ms and
 // a breaker that does not open (tests of the breaker set their own threshold).
 ForwarderOptions fast_forwarder_options();
+
+// fast_forwarder_options() with batches of exactly `batch` records (not adaptive).
+ForwarderOptions fixed_batch_options(std::uint32_t batch);
 
 }  // namespace spool::testing

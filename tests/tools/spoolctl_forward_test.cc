@@ -370,6 +370,8 @@ TEST(SpoolctlForward, BadArgumentsExit2WithAMessage) {
       {"forward", dir, "--to", out, "--drain", "--daily-cap", "1TB"},
       {"forward", dir, "--to", out, "--drain", "--critical-reserve", "1K"},
       {"forward", dir, "--to", out, "--drain", "--daily-cap", "1K", "--critical-reserve", "2K"},
+      {"forward", dir, "--to", out, "--drain", "--in-flight", "0"},
+      {"forward", dir, "--to", out, "--drain", "--in-flight", "65"},
   };
   for (const auto& args : bad) {
     ProcessResult r = spoolctl(args);

@@ -109,6 +109,7 @@ struct ForwardArgs {
   FlushStrategy flush = FlushStrategy::kHybrid;
   std::optional<std::uint64_t> flush_interval_ms;
   std::optional<std::uint64_t> max_retries;
+  std::optional<std::uint64_t> in_flight;  // --in-flight
   std::optional<std::uint64_t> drain_timeout_s;
   std::uint64_t drain_idle_ms = 1000;
   engine::OrderSelectionText order_selection;
@@ -281,6 +282,7 @@ Result<ForwarderOptions> forwarder_options(const ForwardArgs& args, const std::s
   SPOOL_RETURN_IF_ERROR(check_u32("--batch", args.batch, 1));
   SPOOL_RETURN_IF_ERROR(check_u32("--flush-interval-ms", args.flush_interval_ms, 1));
   SPOOL_RETURN_IF_ERROR(check_u32("--max-retries", args.max_retries, 0));
+  SPOOL_RETURN_IF_ERROR(check_u32("--in-flight", args.in_flight, 1));
   if (args.drain_timeout_s && !args.drain) {
     return Status::invalid_argument("--drain-timeout-s needs --drain");
   }
@@ -299,6 +301,7 @@ Result<ForwarderOptions> forwarder_options(const ForwardArgs& args, const std::s
     o.batch.max_records = std::max(o.batch.max_records, n);
   }
   if (args.max_retries) o.retry.max_retries = static_cast<std::uint32_t>(*args.max_retries);
+  if (args.in_flight) o.max_in_flight_batches = static_cast<std::uint32_t>(*args.in_flight);
   if (args.dead_letter_max_bytes) o.dead_letter_max_bytes = *args.dead_letter_max_bytes;
   if (args.dead_letter_max_age_s) {
     if (*args.dead_letter_max_age_s > std::numeric_limits<std::uint64_t>::max() / 1000) {
@@ -669,6 +672,12 @@ Command add_forward_command(CLI::App& app) {
   cmd->add_option("--max-retries", args->max_retries,
                   "Retries of a failing record before it is dead-lettered (default 8; outages "
                   "of the sink itself do not count)")
+      ->transform(decimal_u64_validator())
+      ->type_name("N");
+  cmd->add_option("--in-flight", args->in_flight,
+                  "Batches in flight at once, 1-64 (default 4): encoded, compressed and sent "
+                  "in parallel; the cursor still commits in order (http(s) sinks; others take "
+                  "one at a time, and so does a --rate-limit or --daily-cap)")
       ->transform(decimal_u64_validator())
       ->type_name("N");
   cmd->add_option("--order", args->order_selection.order,

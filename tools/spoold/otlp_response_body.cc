@@ -42,7 +42,7 @@ std::string otlp_export_response(engine::OtlpSignal signal, engine::OtlpFormat f
   }
   std::string out;
   if (rejected > 0 || !message.empty()) {
-    engine::ProtobufWriter w(&out);
+    engine::StringProtobufWriter w(&out);
     const auto partial = w.begin_message(kResponsePartialSuccess);
     if (rejected > 0) w.field_varint(kPartialRejected, rejected);
     if (!message.empty()) w.field_string(kPartialErrorMessage, message);
@@ -60,7 +60,7 @@ std::string otlp_error_status(engine::OtlpFormat format, int grpc_code, std::str
     return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   }
   std::string out;
-  engine::ProtobufWriter w(&out);
+  engine::StringProtobufWriter w(&out);
   w.field_varint(kStatusCode, static_cast<std::uint64_t>(grpc_code));
   w.field_string(kStatusMessage, message);
   w.finish();

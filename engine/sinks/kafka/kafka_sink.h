@@ -93,7 +93,7 @@ class KafkaSink final : public Sink {
   bool fatal_ = false;
   bool renew_producer_ = false;  // the next send starts with a new producer (see send())
   // Reused per record.
-  std::string value_;
+  WireBytes value_;  // a record's request, reused (grown without zero-filling)
   std::vector<std::uint64_t> malformed_offsets_;
 };
 

@@ -1,31 +1,35 @@
 // OtlpHttpSink: OTLP/HTTP over libcurl (see spool/otlp_http_sink.h for what it answers when).
 //
-// One CURL easy handle, reused for every request, keeps the connection alive between batches;
-// the encoders, the compressor and the body buffers are reused too, so a steady stream of
-// batches allocates little beyond curl's header list.
+// A CURL easy handle per channel (OtlpChannel), reused for every request, keeps a connection
+// alive between batches; the encoders, the compressor and the body buffers are the channel's
+// and reused too, so a steady stream of batches allocates little beyond curl's header list.
+// Concurrent send()s (the forwarder's max_in_flight_batches) take a channel each.
 #include "spool/otlp_http_sink.h"
 
 #include <curl/curl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <mutex>
-
-#include <unistd.h>
+#include <utility>
+#include <vector>
 
 #include "engine/forward/secret_redaction.h"
-#include "engine/sinks/outage_rank.h"
 #include "engine/sinks/otlp/http_answer_class.h"
 #include "engine/sinks/otlp/http_content_encoding.h"
 #include "engine/sinks/otlp/otlp_export_response.h"
 #include "engine/sinks/otlp/otlp_json_encoder.h"
 #include "engine/sinks/otlp/otlp_mapping.h"
 #include "engine/sinks/otlp/otlp_protobuf_encoder.h"
+#include "engine/sinks/otlp/wire_bytes.h"
+#include "engine/sinks/outage_rank.h"
 #include "io/hex.h"
 
 namespace spool {
@@ -132,14 +136,40 @@ SinkOutage transport_outage(CURLcode rc) {
   }
 }
 
+// What one request needs of its own: a curl handle (its connection kept alive between
+// requests), the compressor, the encoders and the body buffers. A send() holds one channel
+// from start to end, so sends from several threads at once (the forwarder's
+// max_in_flight_batches) each encode, compress and POST on their own connection.
+struct OtlpChannel {
+  OtlpChannel(std::unique_ptr<engine::HttpContentEncoder> c, CURL* handle,
+              const std::vector<std::pair<std::string, std::string>>& resource_attributes)
+      : compressor(std::move(c)),
+        curl(handle),
+        protobuf(resource_attributes),
+        json(resource_attributes) {}
+  ~OtlpChannel() { curl_easy_cleanup(curl); }
+  OtlpChannel(const OtlpChannel&) = delete;
+  OtlpChannel& operator=(const OtlpChannel&) = delete;
+
+  std::unique_ptr<engine::HttpContentEncoder> compressor;
+  CURL* curl;
+  engine::OtlpProtobufEncoder protobuf;
+  engine::OtlpJsonEncoder json;
+  // Reused per batch / per request.
+  engine::WireBytes protobuf_body;
+  std::string json_body;
+  std::string response;
+  std::string retry_after;
+  std::vector<std::uint64_t> malformed;
+  std::vector<std::uint64_t> offsets;
+  char curl_error[CURL_ERROR_SIZE] = {};
+};
+
 class OtlpHttpSink final : public Sink {
  public:
-  OtlpHttpSink(OtlpHttpOptions options, std::unique_ptr<engine::HttpContentEncoder> compressor, CURL* curl)
-      : options_(std::move(options)),
-        compressor_(std::move(compressor)),
-        curl_(curl),
-        protobuf_(options_.resource_attributes),
-        json_(options_.resource_attributes) {
+  // `first`: a channel made by make_otlp_http_sink (which so checks that one can be made).
+  OtlpHttpSink(OtlpHttpOptions options, std::unique_ptr<OtlpChannel> first)
+      : options_(std::move(options)) {
     // A query (a signed URL, a token some gateways want) goes after the signal path.
     if (const auto q = options_.endpoint.find('?'); q != std::string::npos) {
       endpoint_query_ = options_.endpoint.substr(q);
@@ -148,8 +178,9 @@ class OtlpHttpSink final : public Sink {
     while (!options_.endpoint.empty() && options_.endpoint.back() == '/') options_.endpoint.pop_back();
     const bool json = options_.encoding == OtlpHttpOptions::Encoding::kJson;
     fixed_headers_.push_back(json ? "Content-Type: application/json" : "Content-Type: application/x-protobuf");
-    if (!compressor_->content_encoding().empty()) {
-      fixed_headers_.push_back("Content-Encoding: " + std::string(compressor_->content_encoding()));
+    if (!first->compressor->content_encoding().empty()) {
+      fixed_headers_.push_back("Content-Encoding: " +
+                               std::string(first->compressor->content_encoding()));
     }
     fixed_headers_.push_back("Expect:");  // no 100-continue round trip before large bodies
     for (const auto& [name, value] : options_.headers) {
@@ -157,41 +188,16 @@ class OtlpHttpSink final : public Sink {
       // Short values ("1", "gzip") are not secrets and would blank ordinary words.
       if (value.size() >= kMinSecretBytes) header_values_.push_back(value);
     }
-
-    curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM (threads)
-    curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
-    curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout_ms));
-    curl_easy_setopt(curl_, CURLOPT_USERAGENT, "spool/0.1.0");
-    curl_easy_setopt(curl_, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, curl_error_);
-    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &OtlpHttpSink::on_body);
-    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, this);
-    curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, &OtlpHttpSink::on_header);
-    curl_easy_setopt(curl_, CURLOPT_HEADERDATA, this);
-    // Redirects are not followed (curl's default): a 3xx is reported as a misconfiguration,
-    // never silently sent, credentials and all, somewhere else.
-    if (!options_.ca_file.empty()) curl_easy_setopt(curl_, CURLOPT_CAINFO, options_.ca_file.c_str());
-    if (!options_.client_cert_file.empty()) {
-      curl_easy_setopt(curl_, CURLOPT_SSLCERT, options_.client_cert_file.c_str());
-    }
-    if (!options_.client_key_file.empty()) curl_easy_setopt(curl_, CURLOPT_SSLKEY, options_.client_key_file.c_str());
-    if (options_.tls_min_version == OtlpHttpOptions::TlsVersion::kTls12) {
-      curl_easy_setopt(curl_, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
-    } else if (options_.tls_min_version == OtlpHttpOptions::TlsVersion::kTls13) {
-      curl_easy_setopt(curl_, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_3));
-    }
-    if (options_.insecure_skip_verify) {
-      curl_easy_setopt(curl_, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt(curl_, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    if (!options_.proxy.empty()) curl_easy_setopt(curl_, CURLOPT_PROXY, options_.proxy.c_str());
+    configure(*first);
+    idle_.push_back(std::move(first));
   }
-  ~OtlpHttpSink() override { curl_easy_cleanup(curl_); }
   OtlpHttpSink(const OtlpHttpSink&) = delete;
   OtlpHttpSink& operator=(const OtlpHttpSink&) = delete;
 
   std::string name() const override { return "otlp-http"; }
   FlushResult send(const ForwardBatch& batch) override;
+  // Each concurrent send() takes a channel (a connection) of its own.
+  std::uint32_t max_concurrent_sends() const override { return kMaxChannels; }
   std::vector<HealthWarning> configuration_warnings() const override {
     if (!options_.insecure_skip_verify) return {};
     return {HealthWarning{"tls_insecure", "TLS certificate and host name verification is off for " +
@@ -201,28 +207,46 @@ class OtlpHttpSink final : public Sink {
   }
 
  private:
-  static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* self_ptr) {
-    auto* self = static_cast<OtlpHttpSink*>(self_ptr);
+  static constexpr std::uint32_t kMaxChannels = 64;
+
+  static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* channel_ptr) {
+    auto* channel = static_cast<OtlpChannel*>(channel_ptr);
     const std::size_t bytes = size * n;
-    const std::size_t room = kMaxResponseBytes - std::min(kMaxResponseBytes, self->response_.size());
-    self->response_.append(data, std::min(bytes, room));
+    const std::size_t room =
+        kMaxResponseBytes - std::min(kMaxResponseBytes, channel->response.size());
+    channel->response.append(data, std::min(bytes, room));
     return bytes;
   }
-  static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self_ptr) {
-    auto* self = static_cast<OtlpHttpSink*>(self_ptr);
+  static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* channel_ptr) {
+    auto* channel = static_cast<OtlpChannel*>(channel_ptr);
     const std::string_view line(data, size * n);
     constexpr std::string_view kRetryAfter = "retry-after:";
-    if (iequals_prefix(line, kRetryAfter)) self->retry_after_.assign(trim(line.substr(kRetryAfter.size())));
+    if (iequals_prefix(line, kRetryAfter))
+      channel->retry_after.assign(trim(line.substr(kRetryAfter.size())));
     return size * n;
   }
 
-  std::size_t encode(const ForwardBatch& batch, OtlpSignal signal) {
-    if (options_.encoding == OtlpHttpOptions::Encoding::kJson) return json_.encode(batch, signal, &body_, &malformed_);
-    return protobuf_.encode(batch, signal, &body_, &malformed_);
+  // The curl options every channel's handle gets.
+  void configure(OtlpChannel& c) const;
+  // An idle channel, or a new one (null when none can be made: out of memory).
+  std::unique_ptr<OtlpChannel> acquire();
+  void release(std::unique_ptr<OtlpChannel> channel);
+  FlushResult send_on(OtlpChannel& c, const ForwardBatch& batch);
+
+  // The request body of `signal` (empty when the batch has no such records).
+  std::string_view encode(OtlpChannel& c, const ForwardBatch& batch, OtlpSignal signal) {
+    if (options_.encoding == OtlpHttpOptions::Encoding::kJson) {
+      return c.json.encode(batch, signal, &c.json_body, &c.malformed) == 0 ? std::string_view()
+                                                                           : c.json_body;
+    }
+    return c.protobuf.encode(batch, signal, &c.protobuf_body, &c.malformed) == 0
+               ? std::string_view()
+               : c.protobuf_body.view();
   }
-  RequestOutcome post(OtlpSignal signal, std::string_view wire_body, std::uint64_t log_id,
-                      const std::vector<std::uint64_t>& offsets);
-  RequestOutcome answer(long status, std::size_t record_count, const std::vector<std::uint64_t>& offsets);
+  RequestOutcome post(OtlpChannel& c, OtlpSignal signal, std::string_view wire_body,
+                      std::uint64_t log_id, const std::vector<std::uint64_t>& offsets);
+  RequestOutcome answer(OtlpChannel& c, long status, std::size_t record_count,
+                        const std::vector<std::uint64_t>& offsets);
 
   // Error text as stored and printed: secrets redacted (URL credentials, query values,
   // configured header values echoed back by a receiver), bounded.
@@ -239,23 +263,90 @@ class OtlpHttpSink final : public Sink {
   static constexpr std::size_t kMinSecretBytes = 8;
   OtlpHttpOptions options_;
   std::vector<std::string> header_values_;  // blanked in error text
-  std::string endpoint_query_;  // "?..." of the endpoint, or ""
-  std::unique_ptr<engine::HttpContentEncoder> compressor_;
-  CURL* curl_;
-  engine::OtlpProtobufEncoder protobuf_;
-  engine::OtlpJsonEncoder json_;
+  std::string endpoint_query_;              // "?..." of the endpoint, or ""
   std::vector<std::string> fixed_headers_;
-  // Reused per batch / per request.
-  std::string body_;
-  std::string response_;
-  std::string retry_after_;
-  std::vector<std::uint64_t> malformed_;
-  std::vector<std::uint64_t> offsets_;
-  char curl_error_[CURL_ERROR_SIZE] = {};
+  std::mutex idle_mu_;
+  std::vector<std::unique_ptr<OtlpChannel>> idle_;  // channels no send() holds
 };
 
-RequestOutcome OtlpHttpSink::post(OtlpSignal signal, std::string_view wire_body, std::uint64_t log_id,
-                                  const std::vector<std::uint64_t>& offsets) {
+// Makes a channel: its compressor and its curl handle (not yet configured).
+Result<std::unique_ptr<OtlpChannel>> make_channel(const OtlpHttpOptions& options) {
+  engine::ContentCoding coding = engine::ContentCoding::kNone;
+  if (options.compression == OtlpHttpOptions::Compression::kGzip)
+    coding = engine::ContentCoding::kGzip;
+  if (options.compression == OtlpHttpOptions::Compression::kZstd)
+    coding = engine::ContentCoding::kZstd;
+  auto compressor = engine::HttpContentEncoder::create(coding, options.compression_level);
+  if (!compressor.is_ok()) return compressor.status();
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) return Status::unavailable("curl_easy_init failed");
+  return std::make_unique<OtlpChannel>(std::move(compressor).value(), curl,
+                                       options.resource_attributes);
+}
+
+void OtlpHttpSink::configure(OtlpChannel& c) const {
+  CURL* curl = c.curl;
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM (threads)
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout_ms));
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "spool/0.1.0");
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, c.curl_error);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OtlpHttpSink::on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &c);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OtlpHttpSink::on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &c);
+  // Redirects are not followed (curl's default): a 3xx is reported as a misconfiguration,
+  // never silently sent, credentials and all, somewhere else.
+  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (!options_.client_cert_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, options_.client_cert_file.c_str());
+  }
+  if (!options_.client_key_file.empty())
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, options_.client_key_file.c_str());
+  if (options_.tls_min_version == OtlpHttpOptions::TlsVersion::kTls12) {
+    curl_easy_setopt(curl, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+  } else if (options_.tls_min_version == OtlpHttpOptions::TlsVersion::kTls13) {
+    curl_easy_setopt(curl, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_3));
+  }
+  if (options_.insecure_skip_verify) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (!options_.proxy.empty()) curl_easy_setopt(curl, CURLOPT_PROXY, options_.proxy.c_str());
+}
+
+std::unique_ptr<OtlpChannel> OtlpHttpSink::acquire() {
+  {
+    std::lock_guard<std::mutex> lock(idle_mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<OtlpChannel> c = std::move(idle_.back());
+      idle_.pop_back();
+      return c;
+    }
+  }
+  auto made = make_channel(options_);
+  if (!made.is_ok()) return nullptr;
+  configure(**made);
+  return std::move(made).value();
+}
+
+void OtlpHttpSink::release(std::unique_ptr<OtlpChannel> channel) {
+  std::lock_guard<std::mutex> lock(idle_mu_);
+  idle_.push_back(std::move(channel));
+}
+
+FlushResult OtlpHttpSink::send(const ForwardBatch& batch) {
+  std::unique_ptr<OtlpChannel> channel = acquire();
+  if (!channel)
+    return FlushResult::unavailable("no connection could be set up (curl_easy_init failed)");
+  FlushResult result = send_on(*channel, batch);
+  release(std::move(channel));
+  return result;
+}
+
+RequestOutcome OtlpHttpSink::post(OtlpChannel& c, OtlpSignal signal, std::string_view wire_body,
+                                  std::uint64_t log_id, const std::vector<std::uint64_t>& offsets) {
   const std::string url = options_.endpoint + std::string(engine::otlp_signal_path(signal)) + endpoint_query_;
   const std::string spool_headers[] = {
       "Spool-Log-Id: " + io::hex_u64(log_id),
@@ -279,42 +370,44 @@ RequestOutcome OtlpHttpSink::post(OtlpSignal signal, std::string_view wire_body,
     return o;
   }
 
-  response_.clear();
-  retry_after_.clear();
-  curl_error_[0] = '\0';
-  curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl_, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, wire_body.data());
-  curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(wire_body.size()));
-  const CURLcode rc = curl_easy_perform(curl_);
-  curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, nullptr);
+  c.response.clear();
+  c.retry_after.clear();
+  c.curl_error[0] = '\0';
+  curl_easy_setopt(c.curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c.curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(c.curl, CURLOPT_POST, 1L);
+  curl_easy_setopt(c.curl, CURLOPT_POSTFIELDS, wire_body.data());
+  curl_easy_setopt(c.curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(wire_body.size()));
+  const CURLcode rc = curl_easy_perform(c.curl);
+  curl_easy_setopt(c.curl, CURLOPT_HTTPHEADER, nullptr);
   curl_slist_free_all(headers);
 
   if (rc != CURLE_OK) {
     RequestOutcome o;
     o.transport_error = true;
     o.outage = transport_outage(rc);
-    o.error = scrub("POST " + url + ": " + (curl_error_[0] != '\0' ? std::string(curl_error_) : curl_easy_strerror(rc)));
+    o.error = scrub("POST " + url + ": " +
+                    (c.curl_error[0] != '\0' ? std::string(c.curl_error) : curl_easy_strerror(rc)));
     return o;
   }
   long status = 0;
-  curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
-  return answer(status, offsets.size(), offsets);
+  curl_easy_getinfo(c.curl, CURLINFO_RESPONSE_CODE, &status);
+  return answer(c, status, offsets.size(), offsets);
 }
 
-RequestOutcome OtlpHttpSink::answer(long status, std::size_t record_count,
+RequestOutcome OtlpHttpSink::answer(OtlpChannel& c, long status, std::size_t record_count,
                                     const std::vector<std::uint64_t>& offsets) {
   RequestOutcome o;
   if (status >= 200 && status < 300) {
     o.delivered = true;
     const char* content_type = nullptr;
-    curl_easy_getinfo(curl_, CURLINFO_CONTENT_TYPE, &content_type);
+    curl_easy_getinfo(c.curl, CURLINFO_CONTENT_TYPE, &content_type);
     const std::string_view type = content_type != nullptr ? content_type : "";
     const bool json = type.find("json") != std::string_view::npos ||
                       (type.find("protobuf") == std::string_view::npos &&
                        options_.encoding == OtlpHttpOptions::Encoding::kJson);
-    Result<engine::OtlpPartialSuccess> partial = engine::parse_otlp_export_response(response_, json);
+    Result<engine::OtlpPartialSuccess> partial =
+        engine::parse_otlp_export_response(c.response, json);
     // An unreadable 2xx body is still an acceptance: the status code is what OTLP/HTTP defines.
     if (!partial.is_ok() || partial->rejected <= 0) return o;
     std::vector<std::uint64_t> named;
@@ -333,19 +426,19 @@ RequestOutcome OtlpHttpSink::answer(long status, std::size_t record_count,
                     partial->error_message.substr(0, kErrorBodyBytes));
     return o;
   }
-  o.error = scrub("HTTP " + std::to_string(status) + ": " + response_.substr(0, kErrorBodyBytes));
-  if (status == 429 || status == 503) o.retry_after_ms = retry_after_ms(retry_after_);
+  o.error = scrub("HTTP " + std::to_string(status) + ": " + c.response.substr(0, kErrorBodyBytes));
+  if (status == 429 || status == 503) o.retry_after_ms = retry_after_ms(c.retry_after);
   // engine/sinks/otlp/http_answer_class.h is the table; only a plain refusal is permanent.
-  const HttpAnswerClass c = classify_http_status(status);
-  o.retryable = c != HttpAnswerClass::kRefused;
-  o.too_large = c == HttpAnswerClass::kTooLarge;
-  o.outage = outage_of(c, options_.server_errors_are_outages);
+  const HttpAnswerClass cls = classify_http_status(status);
+  o.retryable = cls != HttpAnswerClass::kRefused;
+  o.too_large = cls == HttpAnswerClass::kTooLarge;
+  o.outage = outage_of(cls, options_.server_errors_are_outages);
   return o;
 }
 
-FlushResult OtlpHttpSink::send(const ForwardBatch& batch) {
+FlushResult OtlpHttpSink::send_on(OtlpChannel& c, const ForwardBatch& batch) {
   FlushResult result;
-  malformed_.clear();
+  c.malformed.clear();
   std::vector<std::uint64_t> failed;
   std::string errors;
   bool any_retryable_failure = false;
@@ -361,33 +454,34 @@ FlushResult OtlpHttpSink::send(const ForwardBatch& batch) {
   };
 
   for (OtlpSignal signal : engine::kOtlpSignals) {
-    const std::size_t malformed_before = malformed_.size();
-    if (encode(batch, signal) == 0) continue;
-    offsets_.clear();
+    const std::size_t malformed_before = c.malformed.size();
+    const std::string_view request = encode(c, batch, signal);
+    if (request.empty()) continue;
+    c.offsets.clear();
     for (const ForwardRecord& r : batch.records) {
-      if (engine::otlp_signal_for(r.kind) == signal) offsets_.push_back(r.offset);
+      if (engine::otlp_signal_for(r.kind) == signal) c.offsets.push_back(r.offset);
     }
-    if (malformed_.size() != malformed_before) {  // rare: leave out what the body left out
-      std::erase_if(offsets_, [&](std::uint64_t o) {
-        return std::find(malformed_.begin() + static_cast<std::ptrdiff_t>(malformed_before),
-                         malformed_.end(), o) != malformed_.end();
+    if (c.malformed.size() != malformed_before) {  // rare: leave out what the body left out
+      std::erase_if(c.offsets, [&](std::uint64_t o) {
+        return std::find(c.malformed.begin() + static_cast<std::ptrdiff_t>(malformed_before),
+                         c.malformed.end(), o) != c.malformed.end();
       });
     }
-    std::sort(offsets_.begin(), offsets_.end());
+    std::sort(c.offsets.begin(), c.offsets.end());
     if (connection_down) {  // the receiver is unreachable: do not wait out more timeouts
-      failed.insert(failed.end(), offsets_.begin(), offsets_.end());
+      failed.insert(failed.end(), c.offsets.begin(), c.offsets.end());
       continue;
     }
-    Result<std::string_view> wire = compressor_->encode(body_);
+    Result<std::string_view> wire = c.compressor->encode(request);
     if (!wire.is_ok()) {
-      failed.insert(failed.end(), offsets_.begin(), offsets_.end());
+      failed.insert(failed.end(), c.offsets.begin(), c.offsets.end());
       any_retryable_failure = true;
       only_unavailable = false;
       note_error(wire.status().to_string());
       continue;
     }
     result.bytes_sent += wire->size();
-    RequestOutcome o = post(signal, *wire, batch.log_id, offsets_);
+    RequestOutcome o = post(c, signal, *wire, batch.log_id, c.offsets);
     if (o.delivered) {
       failed.insert(failed.end(), o.rejected_offsets.begin(), o.rejected_offsets.end());
       if (!o.rejected_offsets.empty()) {
@@ -398,7 +492,7 @@ FlushResult OtlpHttpSink::send(const ForwardBatch& batch) {
       note_error(o.error);
       continue;
     }
-    failed.insert(failed.end(), offsets_.begin(), offsets_.end());
+    failed.insert(failed.end(), c.offsets.begin(), c.offsets.end());
     any_retryable_failure = any_retryable_failure || o.retryable;
     only_unavailable = only_unavailable && o.outage != SinkOutage::kNone;
     outage = engine::worse_outage(outage, o.outage);
@@ -408,10 +502,11 @@ FlushResult OtlpHttpSink::send(const ForwardBatch& batch) {
     if (o.transport_error) connection_down = true;
   }
 
-  if (!malformed_.empty()) {
+  if (!c.malformed.empty()) {
     only_unavailable = false;
-    failed.insert(failed.end(), malformed_.begin(), malformed_.end());
-    note_error(std::to_string(malformed_.size()) + " malformed record(s) (not valid FlatBuffers of their kind)");
+    failed.insert(failed.end(), c.malformed.begin(), c.malformed.end());
+    note_error(std::to_string(c.malformed.size()) +
+               " malformed record(s) (not valid FlatBuffers of their kind)");
   }
   if (failed.empty()) {
     result.error = std::move(errors);  // a partial_success that only counted: say why
@@ -514,12 +609,6 @@ Status validate(const OtlpHttpOptions& o) {
 
 Result<std::unique_ptr<Sink>> make_otlp_http_sink(OtlpHttpOptions options) {
   SPOOL_RETURN_IF_ERROR(validate(options));
-  engine::ContentCoding coding = engine::ContentCoding::kNone;
-  if (options.compression == OtlpHttpOptions::Compression::kGzip) coding = engine::ContentCoding::kGzip;
-  if (options.compression == OtlpHttpOptions::Compression::kZstd) coding = engine::ContentCoding::kZstd;
-  auto compressor = engine::HttpContentEncoder::create(coding, options.compression_level);
-  if (!compressor.is_ok()) return compressor.status();
-
   // curl_global_init is not thread-safe and curl_easy_init would call it implicitly: do it
   // once, here, before any handle exists.
   static std::once_flag curl_init_once;
@@ -528,9 +617,9 @@ Result<std::unique_ptr<Sink>> make_otlp_http_sink(OtlpHttpOptions options) {
   if (curl_init_rc != CURLE_OK) {
     return Status::unavailable(std::string("curl_global_init failed: ") + curl_easy_strerror(curl_init_rc));
   }
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) return Status::unavailable("curl_easy_init failed");
-  return std::unique_ptr<Sink>(new OtlpHttpSink(std::move(options), std::move(compressor).value(), curl));
+  auto first = make_channel(options);
+  if (!first.is_ok()) return first.status();
+  return std::unique_ptr<Sink>(new OtlpHttpSink(std::move(options), std::move(first).value()));
 }
 
 }  // namespace spool

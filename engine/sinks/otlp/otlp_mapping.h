@@ -116,7 +116,8 @@ bool has_attribute_key(const flatbuffers::Vector<flatbuffers::Offset<fb::Attribu
 
 // The payload of a record, checked before any accessor reads it: a FlatBuffers table of its
 // kind, verified (records.fbs tables are read in place, so an unverified one could send an
-// accessor out of bounds) and 8-byte aligned (copied to `scratch` when it is not).
+// accessor out of bounds; not again when ForwardRecord::verified says the writer did) and
+// 8-byte aligned (copied to `scratch` when it is not).
 // Returns an empty span (and sets *error) when the payload is not a valid table of its kind.
 // kRawFrame and unknown kinds are bytes, returned as they are.
 std::span<const std::uint8_t> checked_payload(const ForwardRecord& record,

@@ -625,7 +625,7 @@ OtlpProtobufEncoder::~OtlpProtobufEncoder() = default;
 // A request's scope groups after the first are written aside while the records are walked,
 // then appended (the first one is written in place: the common request has no other).
 struct OtlpProtobufEncoder::Side {
-  std::string items;                     // the group's spans / log records / metrics
+  WireBytes items;                       // the group's spans / log records / metrics
   std::optional<ProtobufWriter> writer;  // over `items` while encoding
 };
 
@@ -684,6 +684,13 @@ void OtlpProtobufEncoder::append_side_scope(ProtobufWriter& w, std::size_t group
 
 std::size_t OtlpProtobufEncoder::encode(const ForwardBatch& batch, OtlpSignal signal,
                                         std::string* out, std::vector<std::uint64_t>* malformed) {
+  const std::size_t count = encode(batch, signal, &copy_, malformed);
+  out->assign(copy_.view());
+  return count;
+}
+
+std::size_t OtlpProtobufEncoder::encode(const ForwardBatch& batch, OtlpSignal signal,
+                                        WireBytes* out, std::vector<std::uint64_t>* malformed) {
   out->clear();
   groups_.clear();
   ProtobufWriter w(out);

@@ -3,9 +3,9 @@
 // opentelemetry-proto v1), hand-encoded with ProtobufWriter. Mapping: otlp_mapping.h.
 //
 //   OtlpProtobufEncoder encoder(resource_attributes);        // one per sink; reuse it
-//   std::string body;                                        // reuse it too
+//   WireBytes body;                                          // reuse it too
 //   for (OtlpSignal s : kOtlpSignals)
-//     if (encoder.encode(batch, s, &body, &malformed) > 0) post(s, body);
+//     if (encoder.encode(batch, s, &body, &malformed) > 0) post(s, body.view());
 //
 // Records are grouped by resource and scope (otlp_encoder_groups.h): one ResourceX per
 // resource, one ScopeX per scope of it, in order of their first record; records without
@@ -24,11 +24,14 @@
 
 #include "engine/sinks/otlp/otlp_encoder_groups.h"
 #include "engine/sinks/otlp/otlp_mapping.h"
+#include "engine/sinks/otlp/wire_bytes.h"
 #include "spool/sink.h"
 
 namespace spool::engine {
 
-class ProtobufWriter;
+template <typename Bytes>
+class BasicProtobufWriter;
+using ProtobufWriter = BasicProtobufWriter<WireBytes>;
 
 class OtlpProtobufEncoder {
  public:
@@ -42,6 +45,9 @@ class OtlpProtobufEncoder {
   // returns how many it holds (0: no such records; *out is then empty). Records whose
   // payload is not a valid table of their kind are left out and their offsets appended to
   // *malformed (when given).
+  std::size_t encode(const ForwardBatch& batch, OtlpSignal signal, WireBytes* out,
+                     std::vector<std::uint64_t>* malformed = nullptr);
+  // The same into a std::string (a copy of the request: for tests and tools, not the hot path).
   std::size_t encode(const ForwardBatch& batch, OtlpSignal signal, std::string* out,
                      std::vector<std::uint64_t>* malformed = nullptr);
 
@@ -55,8 +61,9 @@ class OtlpProtobufEncoder {
   void append_side_scope(ProtobufWriter& w, std::size_t group);
 
   std::vector<std::pair<std::string, std::string>> configured_;  // the sink's resource attributes
-  std::string resource_;  // the Resource message's bytes (its attributes)
-  std::string scope_;     // the InstrumentationScope message's bytes
+  WireBytes resource_;                  // the Resource message's bytes (its attributes)
+  WireBytes scope_;                     // the InstrumentationScope message's bytes
+  WireBytes copy_;                      // encode() into a std::string writes here first
   std::vector<std::uint64_t> scratch_;  // aligned copies of misaligned payloads
   OtlpEncoderGroups groups_;
   std::vector<std::unique_ptr<Side>> sides_;  // indexed by scope group; [0] unused

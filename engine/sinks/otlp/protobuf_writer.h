@@ -1,5 +1,6 @@
-// ProtobufWriter: the protobuf wire format written by hand (no libprotobuf), into a
-// std::string the caller reuses across requests.
+// ProtobufWriter: the protobuf wire format written by hand (no libprotobuf), into a buffer
+// the caller reuses across requests: WireBytes for request bodies (grown without
+// zero-filling, see wire_bytes.h), std::string for small messages (StringProtobufWriter).
 //
 // Wire format (protobuf encoding spec): every field is a key varint (field_number << 3 |
 // wire_type) followed by a varint (type 0), 8 little-endian bytes (type 1), or a varint length
@@ -19,6 +20,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/sinks/otlp/wire_bytes.h"
+
 namespace spool::engine {
 
 enum class WireType : std::uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
@@ -37,18 +40,24 @@ constexpr std::size_t length_delimited_size(std::uint32_t field, std::size_t pay
   return varint_size(field_key(field, WireType::kLengthDelimited)) + varint_size(payload) + payload;
 }
 
-class ProtobufWriter {
+// Sets the size of a writer's buffer; bytes it adds are written before they are read.
+inline void resize_for_writer(WireBytes& bytes, std::size_t n) { bytes.resize_for_overwrite(n); }
+inline void resize_for_writer(std::string& bytes, std::size_t n) { bytes.resize(n); }
+
+template <typename Bytes>
+class BasicProtobufWriter {
  public:
   // Writes after out->size(); finish() trims the spare capacity it used.
-  explicit ProtobufWriter(std::string* out) : out_(out) {
+  explicit BasicProtobufWriter(Bytes* out) : out_(out) {
     used_ = out_->size();
-    if (out_->capacity() > used_) out_->resize(out_->capacity());
+    // The spare capacity is written into directly (WireBytes: without zero-filling it).
+    if (out_->capacity() > used_) resize_for_writer(*out_, out_->capacity());
   }
-  ProtobufWriter(const ProtobufWriter&) = delete;
-  ProtobufWriter& operator=(const ProtobufWriter&) = delete;
+  BasicProtobufWriter(const BasicProtobufWriter&) = delete;
+  BasicProtobufWriter& operator=(const BasicProtobufWriter&) = delete;
 
-  // Shrinks the string to what was written.
-  void finish() { out_->resize(used_); }
+  // Shrinks the buffer to what was written.
+  void finish() { resize_for_writer(*out_, used_); }
   std::size_t size() const noexcept { return used_; }
 
   void varint(std::uint64_t v) {
@@ -81,7 +90,8 @@ class ProtobufWriter {
 
   void fixed64(std::uint64_t v) {
     ensure(8);
-    for (int i = 0; i < 8; ++i) (*out_)[used_ + static_cast<std::size_t>(i)] = static_cast<char>(v >> (8 * i));
+    char* p = out_->data() + used_;
+    for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
     used_ += 8;
   }
   void raw(const void* data, std::size_t n) {
@@ -130,11 +140,14 @@ class ProtobufWriter {
     std::size_t want = out_->size() * 2;
     if (want < used_ + n) want = used_ + n;
     if (want < 4096) want = 4096;
-    out_->resize(want);
+    resize_for_writer(*out_, want);
   }
 
-  std::string* out_;
+  Bytes* out_;
   std::size_t used_ = 0;
 };
+
+using ProtobufWriter = BasicProtobufWriter<WireBytes>;
+using StringProtobufWriter = BasicProtobufWriter<std::string>;
 
 }  // namespace spool::engine

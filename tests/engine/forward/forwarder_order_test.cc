@@ -15,8 +15,8 @@
 #include "spool/buffer.h"
 #include "spool/cursors.h"
 #include "spool/forwarder.h"
-#include "support/seq_records.h"
 #include "support/forwarder_fixtures.h"
+#include "support/seq_records.h"
 #include "support/temp_dir.h"
 
 namespace spool {
@@ -93,12 +93,7 @@ SinkHandle make_sink(std::atomic<bool>* down = nullptr, std::atomic<int>* succee
   return {view, std::move(sink)};
 }
 
-ForwarderOptions options(std::uint32_t batch = 100) {
-  ForwarderOptions o = testing::fast_forwarder_options();
-  o.batch.initial_records = o.batch.min_records = o.batch.max_records = batch;
-  o.batch.adaptive = false;
-  return o;
-}
+ForwarderOptions options(std::uint32_t batch = 100) { return testing::fixed_batch_options(batch); }
 
 std::unique_ptr<Buffer> open_buffer(const std::string& dir) {
   Options o;

@@ -29,12 +29,20 @@ namespace {
 
 class Pb {
  public:
-  Pb& str(std::uint32_t f, std::string_view s) { return write([&](ProtobufWriter& w) { w.field_string(f, s); }); }
-  Pb& varint(std::uint32_t f, std::uint64_t v) { return write([&](ProtobufWriter& w) { w.field_varint(f, v); }); }
-  Pb& fixed64(std::uint32_t f, std::uint64_t v) { return write([&](ProtobufWriter& w) { w.field_fixed64(f, v); }); }
-  Pb& dbl(std::uint32_t f, double v) { return write([&](ProtobufWriter& w) { w.field_double(f, v); }); }
+  Pb& str(std::uint32_t f, std::string_view s) {
+    return write([&](StringProtobufWriter& w) { w.field_string(f, s); });
+  }
+  Pb& varint(std::uint32_t f, std::uint64_t v) {
+    return write([&](StringProtobufWriter& w) { w.field_varint(f, v); });
+  }
+  Pb& fixed64(std::uint32_t f, std::uint64_t v) {
+    return write([&](StringProtobufWriter& w) { w.field_fixed64(f, v); });
+  }
+  Pb& dbl(std::uint32_t f, double v) {
+    return write([&](StringProtobufWriter& w) { w.field_double(f, v); });
+  }
   Pb& fixed32(std::uint32_t f, std::uint32_t v) {
-    return write([&](ProtobufWriter& w) {
+    return write([&](StringProtobufWriter& w) {
       w.key(f, WireType::kFixed32);
       std::uint8_t b[4] = {static_cast<std::uint8_t>(v), static_cast<std::uint8_t>(v >> 8),
                            static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 24)};
@@ -42,13 +50,15 @@ class Pb {
     });
   }
   Pb& msg(std::uint32_t f, const Pb& m) { return str(f, m.bytes()); }
-  Pb& raw(std::string_view bytes) { return write([&](ProtobufWriter& w) { w.raw(bytes.data(), bytes.size()); }); }
+  Pb& raw(std::string_view bytes) {
+    return write([&](StringProtobufWriter& w) { w.raw(bytes.data(), bytes.size()); });
+  }
   const std::string& bytes() const { return bytes_; }
 
  private:
   template <typename F>
   Pb& write(F f) {
-    ProtobufWriter w(&bytes_);
+    StringProtobufWriter w(&bytes_);
     f(w);
     w.finish();
     return *this;
@@ -361,7 +371,7 @@ TEST(OtlpRequestDecoderTest, ProtobufMetricsOfEveryKind) {
       9, Pb().msg(1, Pb().fixed64(4, 3).fixed64(6, 1).fixed64(6, 2).dbl(7, 10.0)));
   std::string counts;
   {
-    ProtobufWriter w(&counts);
+    StringProtobufWriter w(&counts);
     w.varint(4);
     w.varint(300);
     w.finish();

@@ -13,7 +13,7 @@ namespace {
 
 TEST(ProtobufReaderTest, ReadsEveryWireType) {
   std::string msg;
-  ProtobufWriter w(&msg);
+  StringProtobufWriter w(&msg);
   w.field_varint(1, 300);
   w.field_varint(2, ~std::uint64_t{0});
   w.field_fixed64(3, 0x0102030405060708);
@@ -73,7 +73,7 @@ TEST(ProtobufReaderTest, RefusesMalformedMessages) {
 
 TEST(ProtobufReaderTest, TakeVarintReadsPackedRuns) {
   std::string run;
-  ProtobufWriter w(&run);
+  StringProtobufWriter w(&run);
   w.varint(0);
   w.varint(127);
   w.varint(128);

@@ -76,6 +76,8 @@ TEST(BufferTest, SpansReachTheLogAsVerifiedRecords) {
   while (reader.next(&view)) {
     types.push_back(view.type);
     EXPECT_TRUE(verify_encoded(static_cast<RecordKind>(view.type), view.payload).is_ok());
+    // The writer verified it: readers that check the frame need not verify again.
+    EXPECT_NE(view.flags & kVerifiedFlag, 0) << view.offset;
     EXPECT_GT(view.timestamp_ns, 0);  // buffered-at time
     if (view.type == static_cast<std::uint16_t>(RecordKind::kSpan)) {
       EXPECT_EQ(priority_from_flags(view.flags), Priority::kHigh);
