@@ -14,8 +14,6 @@
 #include "spool/health.h"
 #include "spool/records.h"
 
-#include "spool/forwarder.h"
-
 namespace spool::testing {
 
 // Buffer::open with FullPolicy::kBlock; nullptr (and a test failure) if it cannot.
