@@ -67,7 +67,8 @@ DeliveryPlanOrder plan_order(const OrderOptions& o) {
 
 ForwarderCore::ForwarderCore(segment::SegmentLog& log, BufferCore* buffer,
                              std::unique_ptr<segment::SegmentLog> owned_log,
-                             std::unique_ptr<Sink> sink, ForwarderOptions options)
+                             std::unique_ptr<Sink> sink, ForwarderOptions options,
+                             std::shared_ptr<SharedBandwidthBudget> budget)
     : log_(log),
       buffer_(buffer),
       owned_log_(std::move(owned_log)),
@@ -77,11 +78,13 @@ ForwarderCore::ForwarderCore(segment::SegmentLog& log, BufferCore* buffer,
       breaker_(options_.breaker),
       sizer_(options_.batch),
       compressor_(options_.compression.zstd_level),
-      budget_(options_.bandwidth, io::monotonic_ns()) {}
+      budget_(budget ? std::move(budget)
+                     : std::make_shared<SharedBandwidthBudget>(options_.bandwidth, io::monotonic_ns())) {}
 
 Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(
     segment::SegmentLog& log, BufferCore* buffer, std::unique_ptr<segment::SegmentLog> owned_log,
-    std::unique_ptr<Sink> sink, ForwarderOptions options, std::uint64_t disk_cap_bytes) {
+    std::unique_ptr<Sink> sink, ForwarderOptions options, std::uint64_t disk_cap_bytes,
+    std::shared_ptr<SharedBandwidthBudget> budget) {
   if (!sink) return Status::invalid_argument("forwarder needs a sink");
   if (Status s = segment::CursorStore::validate_name(options.cursor); !s) return s;
   for (Status s : {validate(options.retry), validate(options.breaker), validate(options.batch),
@@ -102,7 +105,7 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(
         "flush_interval_ms must be > 0 for the time and hybrid strategies");
   }
   std::unique_ptr<ForwarderCore> core(
-      new ForwarderCore(log, buffer, std::move(owned_log), std::move(sink), std::move(options)));
+      new ForwarderCore(log, buffer, std::move(owned_log), std::move(sink), std::move(options), std::move(budget)));
   core->disk_cap_bytes_ = disk_cap_bytes;
   if (needs_plan(core->options_)) core->plan_.emplace(plan_order(core->options_.order));
   auto cursors = segment::CursorStore::open(log.dir());
@@ -167,13 +170,13 @@ Status ForwarderCore::load_cursor() {
     if (!state) return state.status();
     totals_ = std::move(state->totals);
     // What this cursor spent today survives the restart (the limits are this run's).
-    budget_.restore(state->bandwidth.day, state->bandwidth.spent_bytes);
+    budget_->with([&](BandwidthBudget& b) { b.restore(state->bandwidth.day, state->bandwidth.spent_bytes); });
     // Runs a forwarder in offset order does not use: it sends them again (at least once).
     auto settled = decode_settled_ahead((*loaded)->state);
     if (!settled) return settled.status();
     if (plan_) plan_->reset(cursor_, *settled);
   }
-  bandwidth_ = budget_.usage(io::wall_clock_ns());
+  bandwidth_ = budget_->with([](BandwidthBudget& b) { return b.usage(io::wall_clock_ns()); });
   if (!loaded->has_value()) {
     cursor_ = options_.start_at == SeekTarget::kLatest ? end : log_.first_offset();
     if (plan_) plan_->reset(cursor_);
@@ -478,7 +481,8 @@ BudgetDecision ForwarderCore::ask_budget(const InFlight& f, std::int64_t now) {
   const std::int64_t wall = io::wall_clock_ns();
   // Estimate 0: the wire size is known only once the sink has encoded the batch; the send is
   // charged afterwards (bandwidth_budget.h).
-  const BudgetDecision decision = budget_.can_send_batch(f.records, 0, BudgetTime{now, wall});
+  const BudgetDecision decision =
+      budget_->with([&](BandwidthBudget& b) { return b.can_send_batch(f.records, 0, BudgetTime{now, wall}); });
   ForwardTotals add;
   if (throttled_since_ns_ != 0)
     add.throttled_ns =
@@ -499,8 +503,8 @@ BudgetDecision ForwarderCore::ask_budget(const InFlight& f, std::int64_t now) {
 // Under a rate limit a batch reads about a burst of wire bytes' worth of payload, so one
 // send cannot run far ahead of the rate.
 std::uint64_t ForwarderCore::batch_byte_limit() const {
-  return budget_.rate_limited() ? std::min(options_.batch.max_bytes, budget_.payload_per_send())
-                                : options_.batch.max_bytes;
+  const std::uint64_t per_send = budget_->with([](BandwidthBudget& b) { return b.payload_per_send(); });
+  return per_send > 0 ? std::min(options_.batch.max_bytes, per_send) : options_.batch.max_bytes;
 }
 
 bool ForwarderCore::read_batch(InFlight& f) {
@@ -758,10 +762,13 @@ void ForwarderCore::handle_answer(InFlight& f, const FlushResult& result) {
   // Whatever the outcome: the bytes were on the wire.
   std::uint64_t payload = 0;
   for (const ForwardRecord& r : f.records) payload += r.payload.size();
-  budget_.charge(result.bytes_sent, BudgetTime{done, io::wall_clock_ns()}, payload);
+  const BandwidthUsage usage = budget_->with([&](BandwidthBudget& b) {
+    b.charge(result.bytes_sent, BudgetTime{done, io::wall_clock_ns()}, payload);
+    return b.usage(io::wall_clock_ns());
+  });
   {
     std::lock_guard<std::mutex> lock(mu_);
-    bandwidth_ = budget_.usage(io::wall_clock_ns());
+    bandwidth_ = usage;
   }
   ForwardTotals attempt;  // counted at once: not tied to the cursor
   if (retry) attempt.retried = n;
@@ -1100,7 +1107,8 @@ Status ForwarderCore::write_cursor(std::uint64_t offset, const ForwardTotals& to
 }
 
 std::string ForwarderCore::cursor_state(const ForwardTotals& totals) const {
-  std::string state = encode_forward_state(totals, budget_.usage(io::wall_clock_ns()));
+  std::string state =
+      encode_forward_state(totals, budget_->with([](BandwidthBudget& b) { return b.usage(io::wall_clock_ns()); }));
   if (plan_) state += encode_settled_ahead(plan_->settled_ahead());
   return state;
 }

@@ -37,6 +37,7 @@
 #include "engine/forward/dead_letter_log.h"
 #include "engine/forward/delivery_plan.h"
 #include "engine/forward/policy/bandwidth_budget.h"
+#include "engine/forward/policy/shared_bandwidth_budget.h"
 #include "engine/forward/policy/batch_sizer.h"
 #include "engine/forward/policy/circuit_breaker.h"
 #include "engine/forward/policy/connectivity_monitor.h"
@@ -56,11 +57,14 @@ class BufferCore;
 class ForwarderCore {
  public:
   // `buffer` may be null (standalone); `owned_log` is set when the forwarder opened the log.
-  // `disk_cap_bytes`: the log's retention size cap (0 = none), for health().
+  // `disk_cap_bytes`: the log's retention size cap (0 = none), for health(). `budget`: the
+  // bandwidth budget it shares with the other lanes of its Forwarder (null: a budget of its
+  // own, from options.bandwidth).
   static Result<std::unique_ptr<ForwarderCore>> create(segment::SegmentLog& log, BufferCore* buffer,
                                                        std::unique_ptr<segment::SegmentLog> owned_log,
                                                        std::unique_ptr<Sink> sink, ForwarderOptions options,
-                                                       std::uint64_t disk_cap_bytes);
+                                                       std::uint64_t disk_cap_bytes,
+                                                       std::shared_ptr<SharedBandwidthBudget> budget = nullptr);
   ~ForwarderCore();
 
   Status flush(std::uint32_t timeout_ms);
@@ -115,7 +119,8 @@ class ForwarderCore {
   };
 
   ForwarderCore(segment::SegmentLog& log, BufferCore* buffer, std::unique_ptr<segment::SegmentLog> owned_log,
-                std::unique_ptr<Sink> sink, ForwarderOptions options);
+                std::unique_ptr<Sink> sink, ForwarderOptions options,
+                std::shared_ptr<SharedBandwidthBudget> budget);
   Status load_cursor();
 
   void run();
@@ -214,7 +219,7 @@ class ForwarderCore {
   CircuitBreaker breaker_;
   BatchSizer sizer_;
   BatchCompressor compressor_;
-  BandwidthBudget budget_;
+  std::shared_ptr<SharedBandwidthBudget> budget_;  // never null
   // Monotonic: since when the batch in flight waits for the budget (0 = it does not).
   std::int64_t throttled_since_ns_ = 0;
   bool throttle_unsaved_ = false;  // throttle counters changed since the cursor file was written

@@ -2,6 +2,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include "engine/record/record_type_tag.h"
 #include "spool/record_verify.h"
 #include "spool/records_generated.h"
 
@@ -17,16 +18,11 @@ const fb::Record* record_table(std::uint16_t frame_type, std::span<const std::ui
   return flatbuffers::GetRoot<fb::Record>(payload.data());
 }
 
-std::string_view type_tag_of(const fb::Record& record) {
-  const flatbuffers::String* tag = record.type_tag();
-  return tag == nullptr ? std::string_view() : std::string_view(tag->data(), tag->size());
-}
-
 }  // namespace
 
 std::string_view record_type_of(std::uint16_t frame_type, std::span<const std::uint8_t> payload) {
-  const fb::Record* record = record_table(frame_type, payload);
-  return record == nullptr ? std::string_view() : type_tag_of(*record);
+  if (frame_type != static_cast<std::uint16_t>(RecordKind::kRecord)) return {};
+  return record_type_tag(payload);
 }
 
 void to_stored_record(segment::RecordView&& view, StoredRecord* out) {
@@ -38,7 +34,8 @@ void to_stored_record(segment::RecordView&& view, StoredRecord* out) {
   out->record_type = {};
   out->data = {};
   if (const fb::Record* record = record_table(view.type, view.payload)) {
-    out->record_type = type_tag_of(*record);
+    const flatbuffers::String* tag = record->type_tag();
+    if (tag != nullptr) out->record_type = std::string_view(tag->data(), tag->size());
     if (const flatbuffers::Vector<std::uint8_t>* data = record->data()) {
       out->data = std::span<const std::uint8_t>(data->data(), data->size());
     }

@@ -21,6 +21,8 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "spool/buffer_options.h"
 #include "spool/buffer_stats.h"
@@ -30,7 +32,7 @@
 namespace spool {
 
 namespace engine {
-class BufferCore;
+class LaneSet;
 }
 
 class Buffer {
@@ -77,10 +79,18 @@ class Buffer {
   std::uint64_t committed_offset() const noexcept;
   const std::string& dir() const noexcept;
 
+  // Lanes (lane_options.h): their names, "default" first, then the declared lanes in
+  // declaration order, then retired ones.
+  std::vector<std::string> lanes() const;
+  // The lane a record of this kind, priority (and, for kRecord, type) is appended to.
+  std::string lane_of(RecordKind kind, Priority priority, std::string_view record_type = {}) const;
+  // committed_offset() of one lane; NotFound for a name that is not a lane of this buffer.
+  Result<std::uint64_t> committed_offset(std::string_view lane) const;
+
  private:
-  friend class Forwarder;  // forwards this buffer's log
-  explicit Buffer(std::unique_ptr<engine::BufferCore> core);
-  std::unique_ptr<engine::BufferCore> core_;
+  friend class Forwarder;  // forwards this buffer's lanes
+  explicit Buffer(std::unique_ptr<engine::LaneSet> lanes);
+  std::unique_ptr<engine::LaneSet> lanes_;
 };
 
 }  // namespace spool

@@ -3,19 +3,14 @@
 
 #include <cstdint>
 
+#include <vector>
+
+#include "spool/full_policy.h"
 #include "spool/hooks.h"
+#include "spool/lane_options.h"
 #include "spool/options.h"
 
 namespace spool {
-
-// What append() does when the queues have no room for a record.
-enum class FullPolicy : std::uint8_t {
-  kBlock,       // wait up to block_timeout_ms for room, then drop the record (TimedOut)
-  kDropNewest,  // drop the record being appended (Full)
-  kDropOldest,  // drop the oldest queued records of the calling thread to make room
-  kSample,      // above sample_above_fill of the budget, keep 1 in sample_keep_one_in
-                // records (kHigh/kCritical always kept); when full, drop the newest
-};
 
 // Who writes the log. The writer is whoever holds DIR/LOCK; everyone else attaches: its
 // producer threads append into rings shared with the writer (files in DIR/rings/), exactly as
@@ -63,6 +58,11 @@ struct Options {
 
   // Callbacks for drops and write errors, on a notifier thread of their own (hooks.h).
   Hooks hooks;
+
+  // Lanes (lane_options.h): parts of the log with their own rules, records routed to them by
+  // kind, priority and record type. Empty: one lane, "default", which is this directory's log
+  // and what every setting above configures. Lanes take their unset settings from above.
+  std::vector<LaneOptions> lanes;
 };
 
 }  // namespace spool

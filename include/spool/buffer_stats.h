@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "spool/hooks.h"
 
@@ -42,6 +43,8 @@ struct BudgetResize {
   std::uint64_t available_bytes = 0;  // memory available when it was decided
 };
 
+struct LaneStats;
+
 struct BufferStats {
   // Every append() call counts once in `appended`. At any moment
   //   appended == written + dropped_total() + queue_depth
@@ -74,6 +77,18 @@ struct BufferStats {
   std::uint64_t syncs = 0;
   std::uint64_t writer_wakeups = 0;
   HookStats hooks;  // Options::hooks (include/spool/hooks.h)
+  // Each lane's own stats (lane_options.h), the default lane first; the other fields are
+  // their sums, except the offsets (the default lane's: each lane has offsets of its own).
+  std::vector<LaneStats> lanes;
+};
+
+// One lane's part of BufferStats.
+struct LaneStats {
+  std::string name;                // "default" for DIR's own log
+  std::string dir;                 // DIR, or DIR/lanes/<name>
+  std::vector<std::string> route;  // its route terms (empty: the default lane, or retired)
+  bool retired = false;            // no longer declared: routed nothing, still written and forwarded
+  BufferStats stats;               // its `lanes` is empty
 };
 
 }  // namespace spool

@@ -33,6 +33,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "spool/forwarder_options.h"
 #include "spool/forwarder_stats.h"
@@ -46,8 +47,7 @@ namespace spool {
 class Buffer;
 
 namespace engine {
-class ForwarderCore;
-class RetentionTimer;
+class LaneForwarders;
 }
 
 // When a batch is sent.
@@ -77,6 +77,9 @@ struct ForwarderOptions {
   // thread-safe: callback, JSONL, Kafka, redacting); a bandwidth budget (rate limit or daily
   // cap) keeps one batch in flight, since a send is charged once its wire size is known.
   std::uint32_t max_in_flight_batches = 4;
+  // The lanes it forwards (lane_options.h), each from a cursor named `cursor` in that lane's
+  // log; empty: every lane of the directory. A name that is not a lane is refused (NotFound).
+  std::vector<std::string> lanes;
   OrderOptions order;                      // priorities first, oldest first (forwarder_options.h)
   SelectOptions select;                    // everything
   CompressionOptions compression;          // for sinks that take spool's native compressed batch
@@ -137,17 +140,22 @@ class Forwarder {
   // stop_timeout_ms); persists the cursor and totals. Idempotent.
   Status stop();
 
+  // With several lanes: sums over the lanes (offsets and the cursor's position are the
+  // default lane's, or the first forwarded lane's), each lane's own in ForwarderStats::lanes.
   ForwarderStats stats() const;
-  // The consistent cut behind the accounting identity (needs start(Buffer&)).
+  // The consistent cut behind the accounting identity (needs start(Buffer&)): summed over the
+  // lanes, each of which balances on its own (accounting(lane)).
   Accounting accounting() const;
+  // One lane's; NotFound when it does not forward a lane of that name.
+  Result<Accounting> accounting(std::string_view lane) const;
+  // Every lane's warnings, those of lanes other than "default" starting "lane 'NAME': ".
   HealthReport health(const HealthThresholds& thresholds = {}) const;
+  // The lanes it forwards, in the Buffer's order.
+  std::vector<std::string> lanes() const;
 
  private:
-  explicit Forwarder(std::unique_ptr<engine::ForwarderCore> core,
-                     std::unique_ptr<engine::RetentionTimer> retention = nullptr);
-  std::unique_ptr<engine::ForwarderCore> core_;
-  // open() only: age retention of the log it opened, which has no writer (retention_timer.h).
-  std::unique_ptr<engine::RetentionTimer> retention_;
+  explicit Forwarder(std::unique_ptr<engine::LaneForwarders> lanes);
+  std::unique_ptr<engine::LaneForwarders> lanes_;
 };
 
 }  // namespace spool

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "spool/buffer_stats.h"
 #include "spool/forwarder_options.h"
@@ -115,6 +116,8 @@ struct CursorLag {
   std::int64_t oldest_age_ns = 0;         // now - buffered-at of the record at the cursor; 0 if none
 };
 
+struct LaneForwarderStats;
+
 struct ForwarderStats {
   std::string cursor;
   std::string sink;
@@ -145,6 +148,14 @@ struct ForwarderStats {
   BudgetHold budget_hold = BudgetHold::kNone;
   // Wall clock of the last time the rate limit held a send back (this session); 0 = never.
   std::int64_t last_rate_limited_ns = 0;
+  // Each forwarded lane's own stats, in the Buffer's lane order; with several lanes the
+  // fields above are their sums (lane_options.h).
+  std::vector<LaneForwarderStats> lanes;
+};
+
+struct LaneForwarderStats {
+  std::string lane;
+  ForwarderStats stats;  // its `lanes` is empty
 };
 
 // The accounting identity of one Buffer + one Forwarder, over the Forwarder's session:

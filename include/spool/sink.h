@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "spool/health.h"
@@ -50,6 +51,9 @@ struct ForwardBatch {
   std::uint64_t uncompressed_bytes = 0;  // size of the native encoding before compression
   std::uint32_t dictionary_id = 0;       // zstd dictionary id used, 0 = none
   std::uint32_t attempt = 0;             // 0 for the first send of these records
+  // The lane the records come from (lane_options.h): "default", or a lane's name. A batch
+  // never mixes lanes; log_id is that lane's log's.
+  std::string_view lane = "default";
 };
 
 // Why a failed send is the sink's outage rather than the records' fault. An outage never

@@ -110,6 +110,7 @@ struct ForwardArgs {
   std::optional<std::uint64_t> flush_interval_ms;
   std::optional<std::uint64_t> max_retries;
   std::optional<std::uint64_t> in_flight;  // --in-flight
+  std::vector<std::string> lanes;          // --lane: empty = every lane
   std::optional<std::uint64_t> drain_timeout_s;
   std::uint64_t drain_idle_ms = 1000;
   engine::OrderSelectionText order_selection;
@@ -302,6 +303,7 @@ Result<ForwarderOptions> forwarder_options(const ForwardArgs& args, const std::s
   }
   if (args.max_retries) o.retry.max_retries = static_cast<std::uint32_t>(*args.max_retries);
   if (args.in_flight) o.max_in_flight_batches = static_cast<std::uint32_t>(*args.in_flight);
+  o.lanes = args.lanes;
   if (args.dead_letter_max_bytes) o.dead_letter_max_bytes = *args.dead_letter_max_bytes;
   if (args.dead_letter_max_age_s) {
     if (*args.dead_letter_max_age_s > std::numeric_limits<std::uint64_t>::max() / 1000) {
@@ -408,6 +410,21 @@ nlohmann::ordered_json summary_json(const ForwarderStats& s, const HealthReport&
   j["lag_records"] = s.lag.records;
   j["circuit"] = std::string(circuit_state_name(s.circuit));
   j["dead_letters_dropped"] = s.dead_letters_dropped;
+  nlohmann::ordered_json lanes = nlohmann::ordered_json::array();
+  for (const LaneForwarderStats& lane : s.lanes) {
+    nlohmann::ordered_json one;
+    one["lane"] = lane.lane;
+    one["delivered"] = lane.stats.session.delivered;
+    one["dead_lettered"] = lane.stats.session.dead_lettered;
+    one["dropped_unforwarded"] = lane.stats.session.dropped_unforwarded;
+    one["not_selected"] = lane.stats.session.not_selected;
+    one["cursor_offset"] = lane.stats.cursor_offset;
+    one["end_offset"] = lane.stats.end_offset;
+    one["lag_records"] = lane.stats.lag.records;
+    one["circuit"] = std::string(circuit_state_name(lane.stats.circuit));
+    lanes.push_back(std::move(one));
+  }
+  j["lanes"] = std::move(lanes);
   nlohmann::ordered_json warnings = nlohmann::ordered_json::array();
   for (const HealthWarning& w : health.warnings) {
     warnings.push_back(nlohmann::ordered_json{{"code", w.code}, {"message", w.message}});
@@ -692,6 +709,11 @@ Command add_forward_command(CLI::App& app) {
                   "Forward only log records of this severity or higher (trace, debug, info, warn, "
                   "error, fatal or an OTLP number 1-24); other kinds are not affected")
       ->type_name("S");
+  cmd->add_option("--lane", args->lanes,
+                  "Forward only these lanes (default, or lanes' names; comma-separated, repeatable); "
+                  "every lane when not given, each from a cursor of its own")
+      ->delimiter(',')
+      ->type_name("NAME[,NAME...]");
   cmd->add_option("--select", args->order_selection.select,
                   "Forward only these kinds: span, log, metric, record, raw, record:TYPE "
                   "(comma-separated, repeatable)")
@@ -730,7 +752,10 @@ Command add_forward_command(CLI::App& app) {
       "dead_lettered, failed, retried, dropped_unforwarded, not_selected, bytes_sent, "
       "throttled_sends, throttled_s (time held back by the bandwidth budget), spent_today_bytes, "
       "daily_cap (off, open, critical-only, reached), seconds, records_per_s, "
-      "cursor_offset, end_offset, lag_records, circuit, dead_letters_dropped, warnings "
+      "cursor_offset, end_offset, lag_records, circuit, dead_letters_dropped, lanes ([{lane, "
+      "delivered, dead_lettered, dropped_unforwarded, not_selected, cursor_offset, end_offset, "
+      "lag_records, circuit}]: each lane's part; the figures above are their sums, the offsets "
+      "the first lane's), warnings "
       "([{code, message}]: the forwarder's health at the end, e.g. sink_auth, tls_insecure).\n"
       "A log another process writes is followed read-only: what its writer committed is "
       "forwarded, its retention stays the writer's.\n"

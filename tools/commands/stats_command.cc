@@ -11,8 +11,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "engine/produce/lane_settings.h"
 #include "io/clock.h"
 #include "spool/cursors.h"
+#include "spool/lane_options.h"
+#include "spool/lanes.h"
 #include "spool/producers.h"
 #include "tools/commands/commands.h"
 #include "tools/exit_codes.h"
@@ -30,6 +33,7 @@ using Json = nlohmann::ordered_json;
 
 struct StatsArgs {
   std::string dir;
+  std::string lane;  // empty: the default lane at the top, every lane under "lanes"
 };
 
 // The writer and every producer (producers.h).
@@ -109,15 +113,45 @@ Json stats_json(const LogSummary& summary, std::int64_t now_ns) {
   return j;
 }
 
+// The stats of the log in `dir` (one lane's directory).
+Result<Json> log_stats(const std::string& dir, std::int64_t now_ns) {
+  auto summary = summarize_log(dir);
+  if (!summary) return summary.status();
+  auto producers = summarize_producers(dir);
+  if (!producers) return producers.status();
+  Json j = stats_json(*summary, now_ns);
+  add_producers(*producers, &j);
+  return j;
+}
+
 int run_stats(const StatsArgs& args) {
   Status s = require_existing_log(args.dir);
   if (!s) return report_error(kName, s);
-  auto summary = summarize_log(args.dir);
-  if (!summary) return report_error(kName, summary.status());
-  auto producers = summarize_producers(args.dir);
-  if (!producers) return report_error(kName, producers.status());
-  Json j = stats_json(*summary, io::wall_clock_ns());
-  add_producers(*producers, &j);
+  const std::int64_t now = io::wall_clock_ns();
+  Json j;
+  if (!args.lane.empty()) {
+    auto lane_dir = find_lane_directory(args.dir, args.lane);
+    if (!lane_dir) return report_error(kName, lane_dir.status());
+    auto one = log_stats(*lane_dir, now);
+    if (!one) return report_error(kName, one.status());
+    j = std::move(*one);
+    j["lane"] = args.lane;
+  } else {
+    Json lanes = Json::array();
+    for (const std::string& name : list_lanes(args.dir)) {
+      auto lane_dir = find_lane_directory(args.dir, name);
+      if (!lane_dir) return report_error(kName, lane_dir.status());
+      auto one = log_stats(*lane_dir, now);
+      if (!one) return report_error(kName, engine::lane_status(name, one.status()));
+      Json entry;
+      entry["name"] = name;
+      entry["dir"] = *lane_dir;
+      entry.update(*one);
+      if (name == kDefaultLane) j = std::move(*one);
+      lanes.push_back(std::move(entry));
+    }
+    j["lanes"] = std::move(lanes);
+  }
   // Error texts come from sinks and receivers: show bytes that are not UTF-8 as U+FFFD.
   std::printf("%s\n", j.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
   if (std::fflush(stdout) != 0) return report_error(kName, "cannot write to standard output");
@@ -132,6 +166,7 @@ Command add_stats_command(CLI::App& app) {
       std::string(kName),
       "Print the log's extent, every cursor's lag and forwarding totals, and dead letters as JSON");
   cmd->add_option("DIR", args->dir, "Log directory")->required();
+  cmd->add_option("--lane", args->lane, "Only this lane (default, or a lane's name): its stats at the top level");
   cmd->footer(
       "Output: one JSON object:\n"
       "  \"log\": {log_id (16 hex digits), first_offset, next_offset, records, size_bytes, "
@@ -156,6 +191,9 @@ Command add_stats_command(CLI::App& app) {
       "  \"producers_died\", \"producer_died\" (entries lost mid-write by a dying producer), "
       "\"malformed\" (entries the writer refused), "
       "\"ring_bytes\" (ring memory of every producer), \"queue_budget_bytes\".\n"
+      "  \"lanes\": [{name, dir, and the keys above for that lane's log}], \"default\" first "
+      "(the keys above are the default lane's; each lane is a log of its own). With --lane "
+      "NAME: that lane's keys at the top, \"lane\": NAME, no \"lanes\".\n"
       "Times are ISO-8601 UTC strings, null when never; last_error is null without one.\n"
       "Reads without the lock: safe on a log another process has open.\n"
       "Exit status: 0 on success, 2 on error (missing directory, damaged cursor file).");

@@ -32,8 +32,10 @@ BandwidthBudget::BandwidthBudget(const BandwidthOptions& options, std::int64_t n
 }
 
 void BandwidthBudget::restore(std::int64_t day, std::uint64_t spent_bytes) noexcept {
+  if (day < usage_.day) return;
+  if (day > usage_.day) usage_.spent_bytes = 0;
   usage_.day = day;
-  usage_.spent_bytes = spent_bytes;
+  usage_.spent_bytes = std::max(usage_.spent_bytes, spent_bytes);
 }
 
 double BandwidthBudget::balance(std::int64_t now_monotonic_ns) const noexcept {

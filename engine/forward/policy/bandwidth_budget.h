@@ -57,7 +57,8 @@ class BandwidthBudget {
   BandwidthBudget(const BandwidthOptions& options, std::int64_t now_monotonic_ns);
 
   // Goes on from the spend an earlier run persisted for `day` (BandwidthUsage::day). The
-  // day's spend only: an earlier day's counts nothing once asked about a later one.
+  // day's spend only: an earlier day's counts nothing once asked about a later one. Restoring
+  // several spends (the lanes' cursors of one shared budget) keeps the latest day's largest.
   void restore(std::int64_t day, std::uint64_t spent_bytes) noexcept;
 
   // May a send of about `bytes_estimate` wire bytes (0 = unknown) go now? `lowest` is the
