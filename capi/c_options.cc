@@ -1,6 +1,8 @@
 #include "capi/c_options.h"
 
+#include <algorithm>
 #include <charconv>
+#include <optional>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -8,6 +10,8 @@
 
 namespace spool::capi {
 namespace {
+
+constexpr std::string_view kLanePrefix = "lane.";
 
 Status bad_value(std::string_view key, std::string_view value, std::string_view expected) {
   return Status::invalid_argument("option " + std::string(key) + ": '" + std::string(value) + "' is not " +
@@ -127,9 +131,81 @@ const std::map<std::string_view, Setter>& setters() {
   return *table;
 }
 
+template <typename T>
+Status optional_unsigned(std::string_view key, std::string_view value, std::optional<T>* out) {
+  T v{};
+  SPOOL_RETURN_IF_ERROR(parse_unsigned(key, value, &v));
+  *out = v;
+  return Status::ok();
+}
+
+// "lane.<name>.<field>": a field of the lane of that name (spool/lane_options.h), the lane
+// declared by its first option. Sizes and times are whole numbers, as every option's are.
+Status set_lane_option(Options& options, std::string_view key, std::string_view value) {
+  const std::string_view rest = key.substr(kLanePrefix.size());
+  const std::size_t dot = rest.rfind('.');
+  if (dot == std::string_view::npos || dot == 0) {
+    return Status::invalid_argument("option " + std::string(key) + ": lane options are lane.<name>.<field>");
+  }
+  const std::string name(rest.substr(0, dot));
+  const std::string_view field = rest.substr(dot + 1);
+  auto it = std::find_if(options.lanes.begin(), options.lanes.end(), [&](const LaneOptions& l) { return l.name == name; });
+  LaneOptions added;
+  added.name = name;
+  LaneOptions& lane = it != options.lanes.end() ? *it : added;
+  Status s;
+  if (field == "route") {
+    lane.route.clear();
+    std::size_t start = 0;
+    while (true) {
+      const std::size_t comma = value.find(',', start);
+      lane.route.emplace_back(value.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
+    }
+  } else if (field == "max_bytes") {
+    s = optional_unsigned(key, value, &lane.max_bytes);
+  } else if (field == "max_age_ms") {
+    s = optional_unsigned(key, value, &lane.max_age_ms);
+  } else if (field == "segment_bytes") {
+    s = optional_unsigned(key, value, &lane.segment_bytes);
+  } else if (field == "queue_bytes") {
+    s = optional_unsigned(key, value, &lane.queue_bytes);
+  } else if (field == "block_timeout_ms") {
+    s = optional_unsigned(key, value, &lane.block_timeout_ms);
+  } else if (field == "sample_keep_one_in") {
+    s = optional_unsigned(key, value, &lane.sample_keep_one_in);
+  } else if (field == "sync_interval_ms") {
+    s = optional_unsigned(key, value, &lane.sync_interval_ms);
+  } else if (field == "breaker_failure_threshold") {
+    s = optional_unsigned(key, value, &lane.breaker_failure_threshold);
+  } else if (field == "full_policy" || field == "durability" || field == "sample_above_fill") {
+    // The Buffer-wide setter of the same name, on a scratch Options.
+    Options scratch;
+    s = setters().at(field)(scratch, key, value);
+    if (s && field == "full_policy") lane.full_policy = scratch.full_policy;
+    if (s && field == "durability") lane.durability = scratch.log.durability;
+    if (s && field == "sample_above_fill") lane.sample_above_fill = scratch.sample_above_fill;
+  } else {
+    return Status::invalid_argument("unknown lane field '" + std::string(field) + "' in option " + std::string(key) +
+                                    " (route, max_bytes, max_age_ms, segment_bytes, full_policy, queue_bytes, "
+                                    "block_timeout_ms, sample_above_fill, sample_keep_one_in, durability, "
+                                    "sync_interval_ms, breaker_failure_threshold)");
+  }
+  SPOOL_RETURN_IF_ERROR(s);
+  if (it == options.lanes.end()) options.lanes.push_back(std::move(added));
+  return Status::ok();
+}
+
 }  // namespace
 
 Status set_option(Options& options, std::string_view key, std::string_view value) {
+  if (key.substr(0, kLanePrefix.size()) == kLanePrefix) {
+    Options changed = options;  // unchanged on error
+    SPOOL_RETURN_IF_ERROR(set_lane_option(changed, key, value));
+    options = changed;
+    return Status::ok();
+  }
   const auto it = setters().find(key);
   if (it == setters().end()) {
     std::string known;

@@ -103,6 +103,18 @@ void state_series(const PrometheusInputs& in, SeriesWriter& w, const State (&sta
   }
 }
 
+// One series per forwarder and lane it forwards.
+template <typename Value>
+void per_forwarder_lane(const PrometheusInputs& in, SeriesWriter& w, Value value) {
+  for (const PrometheusForwarder& f : in.forwarders) {
+    for (const LaneForwarderStats& lane : f.stats.lanes) {
+      Labels labels = forwarder_labels(f);
+      labels.emplace_back("lane", lane.lane);
+      w.sample(labels, value(lane.stats));
+    }
+  }
+}
+
 // One series per forwarder that reports its accounting, per term of the identity.
 void accounting_terms(const PrometheusInputs& in, SeriesWriter& w) {
   for (const PrometheusForwarder& f : in.forwarders) {
@@ -253,6 +265,42 @@ const std::vector<FamilyWriter>& family_writers() {
          w.histogram(in.buffer.write_latency_ns, 1e-9);
        }},
 
+      // Per lane (spool/lane_options.h): the Buffer families above are their sums.
+      {{"spool_lane_appended_records_total", kCounter, "lane", "Buffer::append calls routed to the lane"},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         for (const LaneStats& l : in.buffer.lanes) w.sample({{"lane", l.name}}, l.stats.appended);
+       }},
+      {{"spool_lane_written_records_total", kCounter, "lane", "Records written to the lane's log"},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         for (const LaneStats& l : in.buffer.lanes) w.sample({{"lane", l.name}}, l.stats.written);
+       }},
+      {{"spool_lane_dropped_records_total", kCounter, "lane, reason", "Records of the lane not written, by reason"},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         for (const LaneStats& l : in.buffer.lanes) {
+           for (std::size_t r = 0; r < kDropReasonCount; ++r) {
+             w.sample({{"lane", l.name}, {"reason", drop_reason_name(static_cast<DropReason>(r))}}, l.stats.dropped[r]);
+           }
+         }
+       }},
+      {{"spool_lane_queued_records", kGauge, "lane", "Records of the lane queued in memory, not yet written"},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         for (const LaneStats& l : in.buffer.lanes) w.sample({{"lane", l.name}}, l.stats.queue_depth);
+       }},
+      {{"spool_lane_queue_budget_bytes", kGauge, "lane", "The lane's queue budget"},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         for (const LaneStats& l : in.buffer.lanes) w.sample({{"lane", l.name}}, l.stats.queue_budget_bytes);
+       }},
+      {{"spool_lane_committed_offset", kGauge, "lane", "Next offset after the last durable record of the lane's log"},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         for (const LaneStats& l : in.buffer.lanes) w.sample({{"lane", l.name}}, l.stats.committed_offset);
+       }},
+
       // Per forwarder (cursor): the persisted totals, lag, circuit.
       {{"spool_forward_delivered_records_total", kCounter, kForwarderLabels,
         "Records the sink acknowledged"},
@@ -365,6 +413,23 @@ const std::vector<FamilyWriter>& family_writers() {
        [](const PrometheusInputs& in, SeriesWriter& w) {
          per_forwarder(
              in, w, +[](F f) { return f.stats.end_offset; });
+       }},
+      {{"spool_lane_forward_delivered_records_total", kCounter, "cursor, sink, lane",
+        "Records of the lane the sink acknowledged"},
+       Source::kForwarders,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder_lane(in, w, [](const ForwarderStats& s) { return s.totals.delivered; });
+       }},
+      {{"spool_lane_forward_dropped_unforwarded_records_total", kCounter, "cursor, sink, lane",
+        "Records of the lane its retention or cap deleted before the cursor passed them"},
+       Source::kForwarders,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder_lane(in, w, [](const ForwarderStats& s) { return s.totals.dropped_unforwarded; });
+       }},
+      {{"spool_lane_forward_lag_records", kGauge, "cursor, sink, lane", "Records in the lane's log beyond the cursor"},
+       Source::kForwarders,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         per_forwarder_lane(in, w, [](const ForwarderStats& s) { return s.lag.records; });
        }},
       {{"spool_forward_lag_records", kGauge, kForwarderLabels,
         "Records in the log beyond the cursor"},

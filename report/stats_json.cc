@@ -88,6 +88,15 @@ ordered_json buffer_stats_json(const BufferStats& s) {
   j["log_failed"] = s.log_failed.empty() ? ordered_json(nullptr) : ordered_json(s.log_failed);
   j["syncs"] = s.syncs;
   j["writer_wakeups"] = s.writer_wakeups;
+  if (!s.lanes.empty()) {
+    ordered_json lanes = ordered_json::array();
+    for (const LaneStats& lane : s.lanes) {
+      ordered_json one{{"name", lane.name}, {"dir", lane.dir}, {"route", lane.route}, {"retired", lane.retired}};
+      one.update(buffer_stats_json(lane.stats));
+      lanes.push_back(std::move(one));
+    }
+    j["lanes"] = std::move(lanes);
+  }
   return j;
 }
 
@@ -112,6 +121,15 @@ ordered_json forwarder_stats_json(const ForwarderStats& s) {
   bandwidth["hold"] = budget_hold_name(s.budget_hold);
   bandwidth["last_rate_limited"] = iso8601_utc_or_null(s.last_rate_limited_ns);
   j["bandwidth"] = std::move(bandwidth);
+  if (!s.lanes.empty()) {
+    ordered_json lanes = ordered_json::array();
+    for (const LaneForwarderStats& lane : s.lanes) {
+      ordered_json one{{"lane", lane.lane}};
+      one.update(forwarder_stats_json(lane.stats));
+      lanes.push_back(std::move(one));
+    }
+    j["lanes"] = std::move(lanes);
+  }
   return j;
 }
 

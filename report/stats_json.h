@@ -25,7 +25,9 @@ nlohmann::ordered_json forward_totals_json(const ForwardTotals& totals);
 // spent that day (0 when the usage counts an earlier day), the day as "YYYY-MM-DD" and the
 // daily cap's state.
 nlohmann::ordered_json bandwidth_usage_json(const BandwidthUsage& usage, std::int64_t today);
+// With "lanes": [{name, dir, route, retired, and the same keys for that lane}] (lane_options.h).
 nlohmann::ordered_json buffer_stats_json(const BufferStats& stats);
+// With "lanes": [{lane, and the same keys for that lane}].
 nlohmann::ordered_json forwarder_stats_json(const ForwarderStats& stats);
 
 }  // namespace spool::report

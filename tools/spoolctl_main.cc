@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
       spool::tools::add_health_command(app),
       spool::tools::add_deadletters_command(app),
       spool::tools::add_cleanup_command(app),
+      spool::tools::add_lanes_command(app),
   };
 
   // CLI11 reports an unknown command as a missing one; say what actually happened.

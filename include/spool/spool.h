@@ -130,6 +130,11 @@ SPOOL_EXPORT void spool_options_free(spool_options* options);
  *   sync_interval_ms, segment_bytes, max_record_bytes, retention_bytes, retention_max_age_ms
  *   io_backend          auto | uring | pwrite
  *   file_mode, dir_mode (octal text, "0640")
+ *   lane.NAME.FIELD     a lane (spool/lane_options.h), declared by its first option: FIELD is
+ *                       route (terms, comma-separated: "log", "span,*@critical", "record:T"),
+ *                       max_bytes, max_age_ms, segment_bytes, full_policy, queue_bytes,
+ *                       block_timeout_ms, sample_above_fill, sample_keep_one_in, durability,
+ *                       sync_interval_ms or breaker_failure_threshold
  * SPOOL_INVALID_ARGUMENT names the key or the value when either is not understood. */
 SPOOL_EXPORT spool_status spool_options_set(spool_options* options, const char* key, const char* value);
 

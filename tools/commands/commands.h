@@ -26,5 +26,6 @@ Command add_stats_command(CLI::App& app);
 Command add_health_command(CLI::App& app);
 Command add_deadletters_command(CLI::App& app);
 Command add_cleanup_command(CLI::App& app);
+Command add_lanes_command(CLI::App& app);
 
 }  // namespace spool::tools

@@ -28,6 +28,7 @@
 #include "tools/cli_numbers.h"
 #include "tools/commands/commands.h"
 #include "tools/disk_usage.h"
+#include "tools/lane_spec.h"
 #include "tools/exit_codes.h"
 #include "tools/log_directory.h"
 #include "tools/report_json.h"
@@ -50,6 +51,7 @@ struct ProduceArgs {
   FullPolicy policy = FullPolicy::kBlock;
   Durability durability = Durability::kNone;
   Priority priority = Priority::kNormal;
+  std::vector<std::string> lanes;  // --lane SPEC (tools/lane_spec.h)
 };
 
 // One producer thread's stamp: its id and next seq, and the span copy it hands to append().
@@ -81,6 +83,11 @@ int run_produce(const ProduceArgs& args) {
   // also while many producers share one writer or another process takes over the log.
   options.block_timeout_ms = 600'000;
   options.log.durability = args.durability;
+  for (const std::string& spec : args.lanes) {
+    auto lane = parse_lane_spec(spec);
+    if (!lane) return report_error(kName, "--lane: " + lane.status().message());
+    options.lanes.push_back(std::move(*lane));
+  }
   auto opened = Buffer::open(args.dir, options);
   if (!opened) return report_error(kName, opened.status());
   Buffer& buffer = **opened;
@@ -198,6 +205,11 @@ Command add_produce_command(CLI::App& app) {
                   "deliver higher priorities first)")
       ->transform(one_of_names(priority_names()))
       ->type_name("P");
+  cmd->add_option("--lane", args->lanes,
+                  "Declare a lane (repeatable): NAME=TERM[,TERM...][;KEY=VALUE...], e.g. "
+                  "spans=span;policy=block or logs=log;max_bytes=16MiB;policy=drop_oldest; spans "
+                  "go to the lane whose route takes them")
+      ->type_name("SPEC");
   cmd->footer(
       "Output: one JSON object with role (writer or attached, at open), spans, threads, policy, durability, priority, seconds, spans_per_s, "
       "p50_ns, p99_ns, p999_ns, max_ns (per append), not_queued, dropped, dropped_by_reason, "

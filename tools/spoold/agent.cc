@@ -53,6 +53,7 @@ Result<std::unique_ptr<Agent>> Agent::start(const SpooldConfig& config) {
       return Status::invalid_argument("sink " + s.cursor + ": " + st.message());
     }
     fo.bandwidth = s.bandwidth;
+    fo.lanes = s.lanes;
     auto forwarder = Forwarder::start(*a->buffer_, std::move(*sink), fo);
     if (!forwarder) {
       return Status(forwarder.status().code(), "sink " + s.cursor + ": " + forwarder.status().message());

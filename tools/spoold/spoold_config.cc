@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "engine/sinks/otlp/http_header_sources.h"
+#include "tools/lane_spec.h"
 #include "tools/spoold/spoold_config_loader.h"
 
 namespace spool::tools {
@@ -148,6 +149,12 @@ Status ConfigLoader::load_arguments(const Arguments& args) {
       return error("--buffer", "'" + value + "' is not NAME=VALUE");
     SPOOL_RETURN_IF_ERROR(set_buffer_option(value.substr(0, eq), value.substr(eq + 1), "--buffer"));
   }
+  if (!args.lanes.empty()) config_->lanes.clear();
+  for (const auto& spec : args.lanes) {
+    auto lane = parse_lane_spec(spec);
+    if (!lane) return error("--lane", lane.status().message());
+    config_->lanes.push_back(std::move(*lane));
+  }
   for (const auto& [key, value] : args.values) {
     SPOOL_RETURN_IF_ERROR(set(*key, value, std::string(key->flag), kCommandLine));
   }
@@ -268,6 +275,10 @@ std::string help_text() {
   for (const std::string& name : buffer_option_keys())
     buffer_keys += (buffer_keys.empty() ? "" : ", ") + name;
   line("--buffer NAME=VALUE", "a Buffer option (repeatable): " + buffer_keys, "[buffer]");
+  line("--lane NAME=TERM[,TERM...][;KEY=VALUE...]",
+       "a lane (repeatable; replaces [[lane]]): route terms span, log, metric, record, raw, KIND@P, "
+       "KIND@P+, *@P, *@P+, record:TYPE; keys " + lane_key_list(),
+       "[[lane]]");
   line("--print-config", "print the effective configuration as JSON (secrets masked) and exit", "");
   line("--help, -h", "this text", "");
   line("--version", "the version", "");
@@ -314,7 +325,7 @@ Status parse_arguments(int argc, const char* const* argv, Arguments* args) {
       if (!k.flag.empty() && k.flag == name) key = &k;
     }
     const bool known = key != nullptr || name == "--config" || name == "--to" ||
-                       name == "--resource-attribute" || name == "--buffer" || name == "--redact" ||
+                       name == "--resource-attribute" || name == "--buffer" || name == "--lane" || name == "--redact" ||
                        name == "--redact-key-file";
     if (!known)
       return Status::invalid_argument("unknown option " + std::string(name) + " (see --help)");
@@ -334,6 +345,8 @@ Status parse_arguments(int argc, const char* const* argv, Arguments* args) {
       args->redact.push_back(std::move(*value));
     else if (name == "--redact-key-file")
       args->redact_key_file = std::move(*value);
+    else if (name == "--lane")
+      args->lanes.push_back(std::move(*value));
     else
       args->buffer.push_back(std::move(*value));
   }

@@ -70,6 +70,9 @@ struct SinkConfig {
   RedactionOptions redaction;
   // [[sink]] rate_limit, daily_cap, critical_reserve (sizes: 1048576, "1MiB"); 0 = off.
   BandwidthOptions bandwidth;
+  // [[sink]] lanes: the lanes it forwards (["spans", "default"] or "spans,default"); empty:
+  // every lane.
+  std::vector<std::string> lanes;
 };
 
 // The sink's order and selection keys in the form the forwarder's options take them.
@@ -94,6 +97,9 @@ struct SpooldConfig {
   // Buffer options by name (durability, full_policy, queue_bytes, ...; see
   // buffer_option_keys()), validated at load; apply_buffer_options() sets them.
   std::map<std::string, std::string> buffer_options;
+  // [[lane]] tables or --lane NAME=TERM[,TERM...][;KEY=VALUE...] (tools/lane_spec.h; the
+  // command line's replace the file's, as [[sink]] / --to do): spool/lane_options.h.
+  std::vector<LaneOptions> lanes;
 };
 
 struct SpooldCommandLine {

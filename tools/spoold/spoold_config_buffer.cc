@@ -133,7 +133,9 @@ Status spoold_buffer_options(const SpooldConfig& config, Options* options) {
   if (config.retention_days != 0) {
     options->log.retention_max_age_ms = std::uint64_t{config.retention_days} * 24 * 3600 * 1000;
   }
-  return apply_buffer_options(config.buffer_options, options);
+  SPOOL_RETURN_IF_ERROR(apply_buffer_options(config.buffer_options, options));
+  options->lanes = config.lanes;
+  return Status::ok();
 }
 
 }  // namespace spool::tools

@@ -13,6 +13,7 @@
 #include "engine/sinks/kafka/kafka_url.h"
 #include "segment/cursor_store.h"
 #include "tools/redaction_config.h"
+#include "engine/produce/lane_settings.h"
 #include "tools/spoold/spoold_config_loader.h"
 
 namespace spool::tools::config_loading {
@@ -69,6 +70,10 @@ Status validate_sink_url(const std::string& url) {
 }  // namespace
 
 Status ConfigLoader::finish_sinks() {
+  // The lanes first: a sink's lanes must name one of them.
+  Options lanes;
+  lanes.lanes = config_->lanes;
+  if (Status s = engine::validate_lanes(lanes); !s) return error("lanes", s.message());
   std::vector<std::string> cursors;
   for (std::size_t i = 0; i < config_->sinks.size(); ++i) {
     SinkConfig& sink = config_->sinks[i];
@@ -101,6 +106,13 @@ Status ConfigLoader::finish_sinks() {
       return error(where, s.message());
     }
     if (!sink.headers.empty() && !http) return error(where, "headers apply to http(s) sinks only");
+    for (const std::string& lane : sink.lanes) {
+      const bool declared = lane == kDefaultLane ||
+                            std::any_of(config_->lanes.begin(), config_->lanes.end(),
+                                        [&](const LaneOptions& l) { return l.name == lane; });
+      // A lane no longer declared may still be on disk (retired): Forwarder::start decides.
+      if (!declared && !engine::valid_lane_name(lane)) return error(where, "lanes: '" + lane + "' is not a lane name");
+    }
     SPOOL_RETURN_IF_ERROR(finish_redaction(where, &sink));
     if (sink.bandwidth.critical_reserve_bytes > sink.bandwidth.daily_cap_bytes) {
       return error(where, "critical_reserve (" +

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "tools/cli_numbers.h"
+#include "tools/lane_spec.h"
 #include "tools/spoold/spoold_config_loader.h"
 
 namespace spool::tools::config_loading {
@@ -111,14 +112,75 @@ Result<std::uint64_t> sink_size(const toml::node& node, const std::string& at) {
                std::string("expected an integer or a string, got ") + toml_type_name(node.type()));
 }
 
+// A list given as an array of strings or as one comma-separated string.
+Result<std::vector<std::string>> string_list(const toml::node& node, const std::string& at) {
+  std::vector<std::string> out;
+  if (auto text = node.value_exact<std::string>()) {
+    std::size_t start = 0;
+    while (true) {
+      const std::size_t comma = text->find(',', start);
+      out.push_back(text->substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) return out;
+      start = comma + 1;
+    }
+  }
+  const toml::array* items = node.as_array();
+  if (items == nullptr) {
+    return error(at, std::string("expected an array of strings or a string, got ") + toml_type_name(node.type()));
+  }
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    auto text = items->get(i)->value_exact<std::string>();
+    if (!text) {
+      return error(at + "[" + std::to_string(i) + "]",
+                   std::string("expected a string, got ") + toml_type_name(items->get(i)->type()));
+    }
+    out.push_back(*text);
+  }
+  return out;
+}
+
+// A [[lane]] table: name, route (an array of terms or a comma-separated string) and the keys
+// of tools/lane_spec.h (strings or numbers).
+Status load_lane_table(const toml::table& table, const std::string& where, LaneOptions* lane) {
+  for (auto&& [k, node] : table) {
+    const std::string key(k.str());
+    const std::string at = where + "." + key;
+    if (key == "name") {
+      auto text = node.value_exact<std::string>();
+      if (!text) return error(at, std::string("expected a string, got ") + toml_type_name(node.type()));
+      lane->name = *text;
+      continue;
+    }
+    if (key == "route") {
+      auto terms = string_list(node, at);
+      if (!terms) return terms.status();
+      lane->route = std::move(*terms);
+      continue;
+    }
+    auto text = scalar_text(node);
+    if (!text) return error(at, std::string("expected a string or a number, got ") + toml_type_name(node.type()));
+    Status s = set_lane_key(lane, key, *text);
+    if (!s) return error(at, s.message());
+  }
+  if (lane->name.empty()) return error(where, "name is missing");
+  if (lane->route.empty()) return error(where, "route is missing");
+  return Status::ok();
+}
+
 Status load_sink_table(const toml::table& table, const std::string& where, SinkConfig* sink) {
   static constexpr std::string_view kSinkKeys[] = {
       "url",          "cursor",          "headers", "compression", "encoding",        "order",
       "min_priority", "min_severity",    "select",  "redact",      "redact_key_file", "rate_limit",
-      "daily_cap",    "critical_reserve"};
+      "daily_cap",    "critical_reserve", "lanes"};
   for (auto&& [k, node] : table) {
     const std::string key(k.str());
     const std::string at = where + "." + key;
+    if (key == "lanes") {
+      auto names = string_list(node, at);
+      if (!names) return names.status();
+      sink->lanes = std::move(*names);
+      continue;
+    }
     if (key == "redact") {
       // A list of rule lists ("input", "output:hash"), or one string.
       if (auto text = node.value_exact<std::string>()) {
@@ -226,6 +288,20 @@ Status ConfigLoader::load_file(const std::string& path, const std::string& path_
         SPOOL_RETURN_IF_ERROR(load_sink_table(*sinks->get(i)->as_table(), at, &sink));
         config_->sinks.push_back(std::move(sink));
         sink_where_.push_back(at);
+      }
+      continue;
+    }
+    if (key == "lane") {
+      const toml::array* lanes = node.as_array();
+      if (lanes == nullptr || (!lanes->empty() && !lanes->is_array_of_tables())) {
+        return error(where, std::string("expected an array of tables ([[lane]]), got ") +
+                                toml_type_name(node.type()));
+      }
+      config_->lanes.clear();
+      for (std::size_t i = 0; i < lanes->size(); ++i) {
+        LaneOptions lane;
+        SPOOL_RETURN_IF_ERROR(load_lane_table(*lanes->get(i)->as_table(), file_ + ": lane[" + std::to_string(i) + "]", &lane));
+        config_->lanes.push_back(std::move(lane));
       }
       continue;
     }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/forward/secret_redaction.h"
+#include "tools/buffer_option_names.h"
 #include "tools/spoold/spoold_config.h"
 
 namespace spool::tools {
@@ -24,6 +25,32 @@ std::vector<std::pair<std::string, std::string>> effective_resource_attributes(
   if (!config.device_id.empty()) put("device.id", config.device_id);
   return attributes;
 }
+
+namespace {
+
+// A lane as its settings were given: name, route and the fields it sets.
+nlohmann::ordered_json lane_json(const LaneOptions& lane) {
+  nlohmann::ordered_json j;
+  j["name"] = lane.name;
+  j["route"] = lane.route;
+  auto put = [&j](const char* key, const auto& field) {
+    if (field) j[key] = *field;
+  };
+  put("max_bytes", lane.max_bytes);
+  put("max_age_ms", lane.max_age_ms);
+  put("segment_bytes", lane.segment_bytes);
+  if (lane.full_policy) j["full_policy"] = name_of(full_policy_names(), *lane.full_policy);
+  put("queue_bytes", lane.queue_bytes);
+  put("block_timeout_ms", lane.block_timeout_ms);
+  put("sample_above_fill", lane.sample_above_fill);
+  put("sample_keep_one_in", lane.sample_keep_one_in);
+  if (lane.durability) j["durability"] = name_of(durability_names(), *lane.durability);
+  put("sync_interval_ms", lane.sync_interval_ms);
+  put("breaker_failure_threshold", lane.breaker_failure_threshold);
+  return j;
+}
+
+}  // namespace
 
 std::string spoold_config_json(const SpooldConfig& c) {
   nlohmann::ordered_json j;
@@ -68,6 +95,7 @@ std::string spoold_config_json(const SpooldConfig& c) {
     s["rate_limit"] = sink.bandwidth.rate_limit_bytes_per_s;
     s["daily_cap"] = sink.bandwidth.daily_cap_bytes;
     s["critical_reserve"] = sink.bandwidth.critical_reserve_bytes;
+    s["lanes"] = sink.lanes.empty() ? nlohmann::ordered_json("all") : nlohmann::ordered_json(sink.lanes);
     sinks.push_back(std::move(s));
   }
   j["sinks"] = std::move(sinks);
@@ -75,6 +103,9 @@ std::string spoold_config_json(const SpooldConfig& c) {
   nlohmann::ordered_json buffer = nlohmann::ordered_json::object();
   for (const auto& [name, value] : c.buffer_options) buffer[name] = value;
   j["buffer"] = std::move(buffer);
+  nlohmann::ordered_json lanes = nlohmann::ordered_json::array();
+  for (const LaneOptions& lane : c.lanes) lanes.push_back(lane_json(lane));
+  j["lanes"] = std::move(lanes);
   return j.dump(2);
 }
 

@@ -44,6 +44,7 @@ struct Arguments {
   std::optional<std::string> redact_key_file;  // --redact-key-file, for the sinks of --to
   std::vector<std::string> resource;  // KEY=VALUE
   std::vector<std::string> buffer;    // NAME=VALUE
+  std::vector<std::string> lanes;     // --lane SPEC
   std::optional<std::string> config_file;
   std::optional<std::string> dir;
   bool help = false, version = false, print_config = false;
