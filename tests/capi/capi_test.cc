@@ -5,6 +5,7 @@
 #include "spool/spool.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -132,6 +133,38 @@ TEST(CApi, OptionsAreSetByNameAndBadOnesAreNamed) {
   ASSERT_EQ(spool_append_raw(buffer, spool_str_of("run"), "x", 1, SPOOL_PRIORITY_NORMAL), SPOOL_OK);
   ASSERT_EQ(spool_flush(buffer, 0), SPOOL_OK);
   EXPECT_EQ(spool_close(buffer), SPOOL_OK);
+}
+
+// Lanes by name: lane.NAME.FIELD declares the lane at its first option; records of the kinds
+// its route takes land in DIR/lanes/NAME, and the stats JSON shows each lane.
+TEST(CApi, LanesAreOptionsByName) {
+  spool_options* options = nullptr;
+  ASSERT_EQ(spool_options_new(&options), SPOOL_OK);
+  ASSERT_EQ(spool_options_set(options, "lane.actions.route", "record:run"), SPOOL_OK) << spool_last_error();
+  ASSERT_EQ(spool_options_set(options, "lane.actions.full_policy", "block"), SPOOL_OK) << spool_last_error();
+  ASSERT_EQ(spool_options_set(options, "lane.actions.max_bytes", "16777216"), SPOOL_OK) << spool_last_error();
+  EXPECT_EQ(spool_options_set(options, "lane.actions.full_policy", "never"), SPOOL_INVALID_ARGUMENT);
+  EXPECT_EQ(spool_options_set(options, "lane.actions.colour", "blue"), SPOOL_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(spool_last_error()).find("unknown lane field 'colour'"), std::string::npos) << spool_last_error();
+  EXPECT_EQ(spool_options_set(options, "lane.nofield", "1"), SPOOL_INVALID_ARGUMENT);
+
+  TempDir tmp;
+  const std::string dir = tmp.sub("log");
+  spool_buffer* buffer = nullptr;
+  ASSERT_EQ(spool_open(dir.c_str(), options, &buffer), SPOOL_OK) << spool_last_error();
+  spool_options_free(options);
+  ASSERT_EQ(spool_append_raw(buffer, spool_str_of("run"), "x", 1, SPOOL_PRIORITY_NORMAL), SPOOL_OK);
+  ASSERT_EQ(spool_append_raw(buffer, spool_str_of("other"), "y", 1, SPOOL_PRIORITY_NORMAL), SPOOL_OK);
+  ASSERT_EQ(spool_flush(buffer, 0), SPOOL_OK);
+  char* json = nullptr;
+  ASSERT_EQ(spool_stats_json(buffer, &json), SPOOL_OK);
+  const std::string text(json);
+  spool_free(json);
+  EXPECT_NE(text.find("\"lanes\":[{\"name\":\"default\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"name\":\"actions\""), std::string::npos) << text;
+  EXPECT_EQ(spool_close(buffer), SPOOL_OK);
+  struct stat st;
+  EXPECT_EQ(::stat((dir + "/lanes/actions/SPOOL_LOG").c_str(), &st), 0);
 }
 
 TEST(CApi, ErrorsAreThreadLocalAndAppendsReportWhyTheyFailed) {

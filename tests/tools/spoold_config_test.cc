@@ -746,5 +746,73 @@ TEST_F(SpooldConfigTest, RedactionErrorsNameTheSinkAndTheItem) {
   EXPECT_NE(warned.line.warnings[0].find("readable by group or others"), std::string::npos);
 }
 
+TEST_F(SpooldConfigTest, LanesFromTheFileAndSinksThatPickThem) {
+  const std::string path = config_file(R"(
+dir = "/srv/spool"
+
+[[lane]]
+name = "logs"
+route = ["log"]
+max_bytes = "16MiB"
+policy = "drop_oldest"
+queue_bytes = 1048576
+
+[[lane]]
+name = "spans"
+route = "span,*@critical"
+full_policy = "block"
+durability = "batch"
+breaker_failure_threshold = 3
+
+[[sink]]
+url = "jsonl:/var/log/spans.jsonl"
+lanes = ["spans", "default"]
+
+[[sink]]
+url = "jsonl:/var/log/all.jsonl"
+)");
+  Loaded loaded = load({"--config", path});
+  ASSERT_TRUE(loaded.status.is_ok()) << loaded.status.message();
+  const SpooldConfig& c = loaded.line.config;
+  ASSERT_EQ(c.lanes.size(), 2u);
+  EXPECT_EQ(c.lanes[0].name, "logs");
+  EXPECT_EQ(c.lanes[0].route, (std::vector<std::string>{"log"}));
+  EXPECT_EQ(c.lanes[0].max_bytes, 16ull << 20);
+  EXPECT_EQ(c.lanes[0].full_policy, FullPolicy::kDropOldest);
+  EXPECT_EQ(c.lanes[0].queue_bytes, 1ull << 20);
+  EXPECT_EQ(c.lanes[1].route, (std::vector<std::string>{"span", "*@critical"}));
+  EXPECT_EQ(c.lanes[1].durability, Durability::kBatch);
+  EXPECT_EQ(c.lanes[1].breaker_failure_threshold, 3u);
+  EXPECT_EQ(c.sinks[0].lanes, (std::vector<std::string>{"spans", "default"}));
+  EXPECT_TRUE(c.sinks[1].lanes.empty());
+  Options options;
+  ASSERT_TRUE(spoold_buffer_options(c, &options).is_ok());
+  ASSERT_EQ(options.lanes.size(), 2u);
+  EXPECT_EQ(options.lanes[1].name, "spans");
+
+  const auto json = nlohmann::json::parse(spoold_config_json(c));
+  EXPECT_EQ(json["lanes"][0]["name"], "logs");
+  EXPECT_EQ(json["lanes"][0]["full_policy"], "drop_oldest");
+  EXPECT_EQ(json["sinks"][0]["lanes"], nlohmann::json({"spans", "default"}));
+  EXPECT_EQ(json["sinks"][1]["lanes"], "all");
+
+  // --lane replaces the file's lanes.
+  Loaded flagged = load({"--config", path, "--lane", "debug=log@low;max_bytes=1MiB"});
+  ASSERT_TRUE(flagged.status.is_ok()) << flagged.status.message();
+  ASSERT_EQ(flagged.line.config.lanes.size(), 1u);
+  EXPECT_EQ(flagged.line.config.lanes[0].name, "debug");
+}
+
+TEST_F(SpooldConfigTest, BadLanesAreRefusedNamingTheFileAndTheKey) {
+  EXPECT_NE(error_of({"--config", config_file("dir = \"/d\"\n[[lane]]\nname = \"x\"\nroute = \"log\"\ncolour = 1\n")})
+                .find("lane[0].colour: unknown lane key 'colour'"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--config", config_file("dir = \"/d\"\n[[lane]]\nroute = \"log\"\n")}).find("lane[0]: name is missing"),
+            std::string::npos);
+  EXPECT_NE(error_of({"/d", "--lane", "a=span", "--lane", "b=span"}).find("lanes 'a' and 'b' both route"),
+            std::string::npos);
+  EXPECT_NE(error_of({"/d", "--lane", "a"}).find("--lane"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace spool::tools
