@@ -7,6 +7,7 @@
 
 #include "io/clock.h"
 #include "spool/cursors.h"
+#include "spool/lanes.h"
 #include "tools/time_text.h"
 
 namespace spool::tools {
@@ -48,7 +49,12 @@ Result<ReplayCursor> prepare_replay_cursor(const std::string& dir,
         " exists: --from-time starts a new cursor (leave out --cursor for a "
         "generated name; --until-time alone goes on with an existing cursor)");
   }
-  SPOOL_RETURN_IF_ERROR(seek_cursor(dir, cursor.name, SeekTarget::kTime, *range.from_ns));
+  // In every lane (each has offsets and cursors of its own), the lanes' logs by the same time.
+  for (const std::string& lane : list_lanes(dir)) {
+    auto lane_dir = find_lane_directory(dir, lane);
+    if (!lane_dir) return lane_dir.status();
+    SPOOL_RETURN_IF_ERROR(seek_cursor(*lane_dir, cursor.name, SeekTarget::kTime, *range.from_ns));
+  }
   cursor.created = true;
   return cursor;
 }
@@ -58,7 +64,11 @@ Result<bool> finish_replay_cursor(const std::string& dir, const ReplayCursor& cu
                                   std::uint64_t cursor_offset) {
   if (!cursor.created) return false;
   if (complete) {
-    SPOOL_RETURN_IF_ERROR(delete_cursor(dir, cursor.name));
+    for (const std::string& lane : list_lanes(dir)) {
+      auto lane_dir = find_lane_directory(dir, lane);
+      if (!lane_dir) return lane_dir.status();
+      SPOOL_RETURN_IF_ERROR(delete_cursor(*lane_dir, cursor.name));
+    }
     return true;
   }
   const std::string until =

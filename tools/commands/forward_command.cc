@@ -388,6 +388,21 @@ nlohmann::ordered_json range_json(const ReplayRange& range, const ReplayCursor& 
   return j;
 }
 
+// Each forwarded lane's end (the committed end, or a replay's end), in lane order.
+std::vector<std::uint64_t> lane_ends(const ForwarderStats& s) {
+  std::vector<std::uint64_t> ends;
+  for (const LaneForwarderStats& lane : s.lanes) ends.push_back(lane.stats.end_offset);
+  return ends;
+}
+
+// True when every lane's cursor is at or past its entry of `ends`.
+bool cursors_at(const ForwarderStats& s, const std::vector<std::uint64_t>& ends) {
+  for (std::size_t i = 0; i < s.lanes.size() && i < ends.size(); ++i) {
+    if (s.lanes[i].stats.cursor_offset < ends[i]) return false;
+  }
+  return true;
+}
+
 nlohmann::ordered_json summary_json(const ForwarderStats& s, const HealthReport& health, double seconds) {
   nlohmann::ordered_json j;
   j["cursor"] = s.cursor;
@@ -474,7 +489,7 @@ int run_forward(const ForwardArgs& given) {
   if (args.drain) {
     // Alone on the log: the end as it was at start (nobody appends while this process holds
     // the lock). Beside a writer: the committed end, once it stopped moving (see the top).
-    std::uint64_t target = forwarder.stats().end_offset;
+    std::vector<std::uint64_t> target = lane_ends(forwarder.stats());
     auto last_growth = std::chrono::steady_clock::now();
     const auto idle = std::chrono::milliseconds(args.drain_idle_ms);
     const std::optional<std::chrono::steady_clock::time_point> deadline =
@@ -483,17 +498,17 @@ int run_forward(const ForwardArgs& given) {
             : std::nullopt;
     while (!stop_requested()) {
       const ForwarderStats st = forwarder.stats();
-      if (beside_writer && st.end_offset != target) {
-        target = st.end_offset;
+      if (beside_writer && lane_ends(st) != target) {
+        target = lane_ends(st);
         last_growth = std::chrono::steady_clock::now();
       }
+      const bool at_target = cursors_at(st, target);
       const bool quiet = !beside_writer || std::chrono::steady_clock::now() - last_growth >= idle ||
                          !writer_elsewhere();
-      if (st.until_reached || (st.cursor_offset >= target && quiet)) {
+      if (st.until_reached || (at_target && quiet)) {
         drained = true;
         break;
       }
-      if (st.cursor_offset >= target && quiet) break;
       if (st.budget_hold == BudgetHold::kDailyCap ||
           st.budget_hold == BudgetHold::kCriticalReserve) {
         capped = true;
@@ -510,7 +525,7 @@ int run_forward(const ForwardArgs& given) {
       const Status f = forwarder.flush(200);
       if (!f && f.code() != StatusCode::kTimedOut) sleep_ms(100);
       // Caught up beside a writer: wait for more (or for the idle period to pass).
-      if (f && st.cursor_offset >= target) sleep_ms(50);
+      if (f && at_target) sleep_ms(50);
     }
   } else {
     while (!stop_requested()) {
