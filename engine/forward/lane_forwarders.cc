@@ -37,10 +37,11 @@ Result<std::vector<std::size_t>> chosen_lanes(const std::vector<std::string>& av
   return picked;
 }
 
-// The sink of each chosen lane: the sink itself for one lane, a share of it for several.
+// The sink of each chosen lane: the sink itself for the default lane alone (as without
+// lanes), else a share of it that names the lane in each batch.
 std::vector<std::unique_ptr<Sink>> lane_sinks(std::unique_ptr<Sink> sink, const std::vector<std::string>& names) {
   std::vector<std::unique_ptr<Sink>> sinks;
-  if (names.size() == 1) {
+  if (names.size() == 1 && names.front() == kDefaultLane) {
     sinks.push_back(std::move(sink));
     return sinks;
   }

@@ -43,6 +43,9 @@ PrometheusInputs fixed_inputs() {
   b.batch_records.count = 3;
   b.write_latency_ns.buckets[10] = 5;  // 1024-2047 ns
   b.write_latency_ns.count = 5;
+  // One lane: the default lane, whose stats are the whole Buffer's (as Buffer::stats() fills
+  // them without lanes).
+  b.lanes.push_back(LaneStats{"default", "/var/spool/t", {}, false, b});
 
   PrometheusForwarder otlp;
   otlp.stats.cursor = "otlp";
@@ -85,11 +88,13 @@ PrometheusInputs fixed_inputs() {
   a.dead_lettered = 5;
   a.still_buffered = 102;
   otlp.accounting = a;
+  otlp.stats.lanes.push_back(LaneForwarderStats{"default", otlp.stats});
   in.forwarders.push_back(otlp);
 
   PrometheusForwarder file;
   file.stats.cursor = "we\"ird\\name\n";  // escaped in the label
   file.stats.sink = "jsonl";
+  file.stats.lanes.push_back(LaneForwarderStats{"default", file.stats});
   in.forwarders.push_back(file);
 
   ProducersSummary producers;

@@ -460,7 +460,7 @@ TEST_F(SpooldConfigTest, ConfigFileErrorsNameTheFileAndTheKey) {
           ": sink[0].colour: unknown key (a sink has url, cursor, headers, compression, encoding, "
           "order, min_priority, min_severity, select, redact, redact_key_file, rate_limit, "
           "daily_cap, "
-          "critical_reserve)");
+          "critical_reserve, lanes)");
   EXPECT_EQ(file_error("[[sink]]\nurl = \"file:/x\"\nrate_limit = \"fast\"\n"),
             "config file " + path +
                 ": sink[0].rate_limit: 'fast' is not a size (a number of bytes, optionally with K, "

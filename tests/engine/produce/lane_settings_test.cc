@@ -23,7 +23,7 @@ LaneOptions lane(std::string name, std::vector<std::string> route = {"log"}) {
 }
 
 TEST(LaneSettings, NamesAreShortLowercaseWordsAndNotDefault) {
-  for (std::string_view ok : {"logs", "a", "span-lane_2", std::string_view("abcdefghijklmnopqrstuvwxyz012345")}) {
+  for (std::string_view ok : {"logs", "a", "span-lane_2", "abcdefghijklmnopqrstuvwxyz012345"}) {
     EXPECT_TRUE(valid_lane_name(ok)) << ok;
   }
   for (std::string_view bad : {"", "default", "Logs", "a/b", "..", ".", "a b", "abcdefghijklmnopqrstuvwxyz0123456"}) {
