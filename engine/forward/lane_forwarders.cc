@@ -13,6 +13,7 @@
 #include "io/opening_process.h"
 #include "segment/log_marker.h"
 #include "segment/segment_directory.h"
+#include "spool/lanes.h"
 
 namespace spool::engine {
 
@@ -176,25 +177,46 @@ Result<LaneForwarders::Lane> LaneForwarders::open_lane(const std::string& name, 
   return Lane{name, std::move(*core), std::make_unique<RetentionTimer>(ref)};
 }
 
+namespace {
+
+// What every chosen lane gets: its index among the available lanes, its name, its sink, and
+// the budget they share.
+struct LanePlan {
+  std::vector<std::size_t> picked;
+  std::vector<std::string> names;
+  std::vector<std::unique_ptr<Sink>> sinks;
+  std::shared_ptr<SharedBandwidthBudget> budget;
+};
+
+Result<LanePlan> plan_lanes(const std::vector<std::string>& available, const ForwarderOptions& options,
+                            const std::string& dir, std::unique_ptr<Sink> sink) {
+  auto picked = chosen_lanes(available, options.lanes, dir);
+  if (!picked) return picked.status();
+  LanePlan plan;
+  plan.picked = std::move(*picked);
+  for (std::size_t i : plan.picked) plan.names.push_back(available[i]);
+  auto budget = lanes_budget(options.bandwidth, plan.names.size());
+  if (!budget) return budget.status();
+  plan.budget = std::move(*budget);
+  plan.sinks = lane_sinks(std::move(sink), plan.names);
+  return plan;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<LaneForwarders>> LaneForwarders::start(LaneSet& set, std::unique_ptr<Sink> sink,
                                                               ForwarderOptions options) {
   std::vector<std::string> available;
   for (const LaneSet::Lane& lane : set.lanes()) available.push_back(lane.name);
-  auto picked = chosen_lanes(available, options.lanes, set.default_core().dir());
-  if (!picked) return picked.status();
-  std::vector<std::string> names;
-  for (std::size_t i : *picked) names.push_back(available[i]);
-  auto budget = lanes_budget(options.bandwidth, names.size());
-  if (!budget) return budget.status();
-  std::vector<std::unique_ptr<Sink>> sinks = lane_sinks(std::move(sink), names);
-
+  auto plan = plan_lanes(available, options, set.default_core().dir(), std::move(sink));
+  if (!plan) return plan.status();
   std::unique_ptr<LaneForwarders> forwarders(new LaneForwarders());
-  for (std::size_t n = 0; n < picked->size(); ++n) {
-    const LaneSet::Lane& lane = set.lanes()[(*picked)[n]];
+  for (std::size_t n = 0; n < plan->picked.size(); ++n) {
+    const LaneSet::Lane& lane = set.lanes()[plan->picked[n]];
     ForwarderOptions lane_options = options;
     if (lane.breaker_failure_threshold) lane_options.breaker.failure_threshold = *lane.breaker_failure_threshold;
-    auto opened = open_lane(lane.name, lane.core->dir(), lane.core.get(), std::move(sinks[n]),
-                            std::move(lane_options), *budget);
+    auto opened = open_lane(lane.name, lane.core->dir(), lane.core.get(), std::move(plan->sinks[n]),
+                            std::move(lane_options), plan->budget);
     if (!opened) return opened.status();
     forwarders->lanes_.push_back(std::move(*opened));
   }
@@ -203,19 +225,12 @@ Result<std::unique_ptr<LaneForwarders>> LaneForwarders::start(LaneSet& set, std:
 
 Result<std::unique_ptr<LaneForwarders>> LaneForwarders::open(const std::string& dir, std::unique_ptr<Sink> sink,
                                                              ForwarderOptions options) {
-  std::vector<std::string> available{std::string(kDefaultLane)};
-  for (std::string& name : lanes_on_disk(dir)) available.push_back(std::move(name));
-  auto picked = chosen_lanes(available, options.lanes, dir);
-  if (!picked) return picked.status();
-  std::vector<std::string> names;
-  for (std::size_t i : *picked) names.push_back(available[i]);
-  auto budget = lanes_budget(options.bandwidth, names.size());
-  if (!budget) return budget.status();
-  std::vector<std::unique_ptr<Sink>> sinks = lane_sinks(std::move(sink), names);
-
+  auto plan = plan_lanes(list_lanes(dir), options, dir, std::move(sink));
+  if (!plan) return plan.status();
   std::unique_ptr<LaneForwarders> forwarders(new LaneForwarders());
-  for (std::size_t n = 0; n < names.size(); ++n) {
-    auto opened = open_lane(names[n], lane_directory(dir, names[n]), nullptr, std::move(sinks[n]), options, *budget);
+  for (std::size_t n = 0; n < plan->names.size(); ++n) {
+    const std::string& name = plan->names[n];
+    auto opened = open_lane(name, lane_directory(dir, name), nullptr, std::move(plan->sinks[n]), options, plan->budget);
     if (!opened) return opened.status();
     forwarders->lanes_.push_back(std::move(*opened));
   }

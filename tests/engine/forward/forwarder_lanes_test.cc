@@ -15,6 +15,7 @@
 #include "support/forwarder_fixtures.h"
 #include "support/seq_records.h"
 #include "support/small_buffer.h"
+#include "support/lanes.h"
 #include "support/temp_dir.h"
 
 namespace spool {
@@ -24,12 +25,7 @@ using testing::append_seq;
 using testing::eventually;
 using testing::TempDir;
 
-LaneOptions lane(std::string name, std::vector<std::string> route) {
-  LaneOptions o;
-  o.name = std::move(name);
-  o.route = std::move(route);
-  return o;
-}
+using spool::testing::lane;
 
 // What a sink saw of each lane: the log id its batches carried and every offset delivered.
 struct Seen {

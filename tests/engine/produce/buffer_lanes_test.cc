@@ -17,6 +17,7 @@
 #include "spool/reader.h"
 #include "support/seq_records.h"
 #include "support/small_buffer.h"
+#include "support/lanes.h"
 #include "support/temp_dir.h"
 
 namespace spool {
@@ -27,12 +28,7 @@ using testing::read_seq_records;
 using testing::small_buffer_options;
 using testing::TempDir;
 
-LaneOptions lane(std::string name, std::vector<std::string> route) {
-  LaneOptions o;
-  o.name = std::move(name);
-  o.route = std::move(route);
-  return o;
-}
+using spool::testing::lane;
 
 Options two_lanes() {
   Options o = small_buffer_options();

@@ -6,15 +6,12 @@
 
 #include <algorithm>
 
+#include "support/lanes.h"
+
 namespace spool::engine {
 namespace {
 
-LaneOptions lane(std::string name, std::vector<std::string> route) {
-  LaneOptions o;
-  o.name = std::move(name);
-  o.route = std::move(route);
-  return o;
-}
+using spool::testing::lane;
 
 LaneRoute compiled(const std::vector<LaneOptions>& lanes) {
   auto route = LaneRoute::compile(lanes);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "segment/segment_log.h"
+#include "support/lanes.h"
 #include "support/temp_dir.h"
 
 namespace spool::engine {
@@ -16,10 +17,7 @@ namespace {
 using spool::testing::TempDir;
 
 LaneOptions lane(std::string name, std::vector<std::string> route = {"log"}) {
-  LaneOptions o;
-  o.name = std::move(name);
-  o.route = std::move(route);
-  return o;
+  return spool::testing::lane(std::move(name), std::move(route));
 }
 
 TEST(LaneSettings, NamesAreShortLowercaseWordsAndNotDefault) {
