@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
-#include <optional>
 #include <cmath>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace spool::capi {
@@ -145,11 +145,13 @@ Status set_lane_option(Options& options, std::string_view key, std::string_view 
   const std::string_view rest = key.substr(kLanePrefix.size());
   const std::size_t dot = rest.rfind('.');
   if (dot == std::string_view::npos || dot == 0) {
-    return Status::invalid_argument("option " + std::string(key) + ": lane options are lane.<name>.<field>");
+    return Status::invalid_argument("option " + std::string(key) +
+                                    ": lane options are lane.<name>.<field>");
   }
   const std::string name(rest.substr(0, dot));
   const std::string_view field = rest.substr(dot + 1);
-  auto it = std::find_if(options.lanes.begin(), options.lanes.end(), [&](const LaneOptions& l) { return l.name == name; });
+  auto it = std::find_if(options.lanes.begin(), options.lanes.end(),
+                         [&](const LaneOptions& l) { return l.name == name; });
   LaneOptions added;
   added.name = name;
   LaneOptions& lane = it != options.lanes.end() ? *it : added;
@@ -159,7 +161,8 @@ Status set_lane_option(Options& options, std::string_view key, std::string_view 
     std::size_t start = 0;
     while (true) {
       const std::size_t comma = value.find(',', start);
-      lane.route.emplace_back(value.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+      lane.route.emplace_back(value.substr(
+          start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
       if (comma == std::string_view::npos) break;
       start = comma + 1;
     }
@@ -187,10 +190,11 @@ Status set_lane_option(Options& options, std::string_view key, std::string_view 
     if (s && field == "durability") lane.durability = scratch.log.durability;
     if (s && field == "sample_above_fill") lane.sample_above_fill = scratch.sample_above_fill;
   } else {
-    return Status::invalid_argument("unknown lane field '" + std::string(field) + "' in option " + std::string(key) +
-                                    " (route, max_bytes, max_age_ms, segment_bytes, full_policy, queue_bytes, "
-                                    "block_timeout_ms, sample_above_fill, sample_keep_one_in, durability, "
-                                    "sync_interval_ms, breaker_failure_threshold)");
+    return Status::invalid_argument(
+        "unknown lane field '" + std::string(field) + "' in option " + std::string(key) +
+        " (route, max_bytes, max_age_ms, segment_bytes, full_policy, queue_bytes, "
+        "block_timeout_ms, sample_above_fill, sample_keep_one_in, durability, "
+        "sync_interval_ms, breaker_failure_threshold)");
   }
   SPOOL_RETURN_IF_ERROR(s);
   if (it == options.lanes.end()) options.lanes.push_back(std::move(added));

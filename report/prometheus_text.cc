@@ -266,7 +266,8 @@ const std::vector<FamilyWriter>& family_writers() {
        }},
 
       // Per lane (spool/lane_options.h): the Buffer families above are their sums.
-      {{"spool_lane_appended_records_total", kCounter, "lane", "Buffer::append calls routed to the lane"},
+      {{"spool_lane_appended_records_total", kCounter, "lane",
+        "Buffer::append calls routed to the lane"},
        Source::kBuffer,
        [](const PrometheusInputs& in, SeriesWriter& w) {
          for (const LaneStats& l : in.buffer.lanes) w.sample({{"lane", l.name}}, l.stats.appended);
@@ -276,29 +277,36 @@ const std::vector<FamilyWriter>& family_writers() {
        [](const PrometheusInputs& in, SeriesWriter& w) {
          for (const LaneStats& l : in.buffer.lanes) w.sample({{"lane", l.name}}, l.stats.written);
        }},
-      {{"spool_lane_dropped_records_total", kCounter, "lane, reason", "Records of the lane not written, by reason"},
+      {{"spool_lane_dropped_records_total", kCounter, "lane, reason",
+        "Records of the lane not written, by reason"},
        Source::kBuffer,
        [](const PrometheusInputs& in, SeriesWriter& w) {
          for (const LaneStats& l : in.buffer.lanes) {
            for (std::size_t r = 0; r < kDropReasonCount; ++r) {
-             w.sample({{"lane", l.name}, {"reason", drop_reason_name(static_cast<DropReason>(r))}}, l.stats.dropped[r]);
+             w.sample({{"lane", l.name}, {"reason", drop_reason_name(static_cast<DropReason>(r))}},
+                      l.stats.dropped[r]);
            }
          }
        }},
-      {{"spool_lane_queued_records", kGauge, "lane", "Records of the lane queued in memory, not yet written"},
+      {{"spool_lane_queued_records", kGauge, "lane",
+        "Records of the lane queued in memory, not yet written"},
        Source::kBuffer,
        [](const PrometheusInputs& in, SeriesWriter& w) {
-         for (const LaneStats& l : in.buffer.lanes) w.sample({{"lane", l.name}}, l.stats.queue_depth);
+         for (const LaneStats& l : in.buffer.lanes)
+           w.sample({{"lane", l.name}}, l.stats.queue_depth);
        }},
       {{"spool_lane_queue_budget_bytes", kGauge, "lane", "The lane's queue budget"},
        Source::kBuffer,
        [](const PrometheusInputs& in, SeriesWriter& w) {
-         for (const LaneStats& l : in.buffer.lanes) w.sample({{"lane", l.name}}, l.stats.queue_budget_bytes);
+         for (const LaneStats& l : in.buffer.lanes)
+           w.sample({{"lane", l.name}}, l.stats.queue_budget_bytes);
        }},
-      {{"spool_lane_committed_offset", kGauge, "lane", "Next offset after the last durable record of the lane's log"},
+      {{"spool_lane_committed_offset", kGauge, "lane",
+        "Next offset after the last durable record of the lane's log"},
        Source::kBuffer,
        [](const PrometheusInputs& in, SeriesWriter& w) {
-         for (const LaneStats& l : in.buffer.lanes) w.sample({{"lane", l.name}}, l.stats.committed_offset);
+         for (const LaneStats& l : in.buffer.lanes)
+           w.sample({{"lane", l.name}}, l.stats.committed_offset);
        }},
 
       // Per forwarder (cursor): the persisted totals, lag, circuit.
@@ -424,9 +432,11 @@ const std::vector<FamilyWriter>& family_writers() {
         "Records of the lane its retention or cap deleted before the cursor passed them"},
        Source::kForwarders,
        [](const PrometheusInputs& in, SeriesWriter& w) {
-         per_forwarder_lane(in, w, [](const ForwarderStats& s) { return s.totals.dropped_unforwarded; });
+         per_forwarder_lane(in, w,
+                            [](const ForwarderStats& s) { return s.totals.dropped_unforwarded; });
        }},
-      {{"spool_lane_forward_lag_records", kGauge, "cursor, sink, lane", "Records in the lane's log beyond the cursor"},
+      {{"spool_lane_forward_lag_records", kGauge, "cursor, sink, lane",
+        "Records in the lane's log beyond the cursor"},
        Source::kForwarders,
        [](const PrometheusInputs& in, SeriesWriter& w) {
          per_forwarder_lane(in, w, [](const ForwarderStats& s) { return s.lag.records; });

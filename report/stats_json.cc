@@ -91,7 +91,8 @@ ordered_json buffer_stats_json(const BufferStats& s) {
   if (!s.lanes.empty()) {
     ordered_json lanes = ordered_json::array();
     for (const LaneStats& lane : s.lanes) {
-      ordered_json one{{"name", lane.name}, {"dir", lane.dir}, {"route", lane.route}, {"retired", lane.retired}};
+      ordered_json one{
+          {"name", lane.name}, {"dir", lane.dir}, {"route", lane.route}, {"retired", lane.retired}};
       one.update(buffer_stats_json(lane.stats));
       lanes.push_back(std::move(one));
     }

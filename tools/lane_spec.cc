@@ -10,13 +10,23 @@ namespace spool::tools {
 
 namespace {
 
-constexpr std::array<std::string_view, 13> kKeys{
-    "route",      "max_bytes",        "max_age_ms",        "segment_bytes",      "full_policy",
-    "policy",     "queue_bytes",      "block_timeout_ms",  "sample_above_fill",  "sample_keep_one_in",
-    "durability", "sync_interval_ms", "breaker_failure_threshold"};
+constexpr std::array<std::string_view, 13> kKeys{"route",
+                                                 "max_bytes",
+                                                 "max_age_ms",
+                                                 "segment_bytes",
+                                                 "full_policy",
+                                                 "policy",
+                                                 "queue_bytes",
+                                                 "block_timeout_ms",
+                                                 "sample_above_fill",
+                                                 "sample_keep_one_in",
+                                                 "durability",
+                                                 "sync_interval_ms",
+                                                 "breaker_failure_threshold"};
 
 Status bad(std::string_view key, std::string_view value, std::string_view expected) {
-  return Status::invalid_argument(std::string(key) + ": '" + std::string(value) + "' is not " + std::string(expected));
+  return Status::invalid_argument(std::string(key) + ": '" + std::string(value) + "' is not " +
+                                  std::string(expected));
 }
 
 template <typename Enum>
@@ -35,7 +45,8 @@ Status named(std::string_view key, std::string_view value, const std::map<std::s
 template <typename T>
 Status whole(std::string_view key, std::string_view value, std::optional<T>* out) {
   auto n = parse_decimal_u64(value);
-  if (!n || *n > static_cast<std::uint64_t>(static_cast<T>(-1))) return bad(key, value, "a whole number in range");
+  if (!n || *n > static_cast<std::uint64_t>(static_cast<T>(-1)))
+    return bad(key, value, "a whole number in range");
   *out = static_cast<T>(*n);
   return Status::ok();
 }
@@ -52,7 +63,8 @@ std::vector<std::string> split(std::string_view text, char separator) {
   std::size_t start = 0;
   while (true) {
     const std::size_t end = text.find(separator, start);
-    parts.emplace_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    parts.emplace_back(
+        text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
     if (end == std::string_view::npos) return parts;
     start = end + 1;
   }
@@ -75,12 +87,14 @@ Status set_lane_key(LaneOptions* lane, std::string_view key, std::string_view va
   if (key == "segment_bytes") return size(key, value, &lane->segment_bytes);
   if (key == "queue_bytes") return size(key, value, &lane->queue_bytes);
   if (key == "max_age_ms") return whole(key, value, &lane->max_age_ms);
-  if (key == "full_policy" || key == "policy") return named(key, value, full_policy_names(), &lane->full_policy);
+  if (key == "full_policy" || key == "policy")
+    return named(key, value, full_policy_names(), &lane->full_policy);
   if (key == "durability") return named(key, value, durability_names(), &lane->durability);
   if (key == "block_timeout_ms") return whole(key, value, &lane->block_timeout_ms);
   if (key == "sample_keep_one_in") return whole(key, value, &lane->sample_keep_one_in);
   if (key == "sync_interval_ms") return whole(key, value, &lane->sync_interval_ms);
-  if (key == "breaker_failure_threshold") return whole(key, value, &lane->breaker_failure_threshold);
+  if (key == "breaker_failure_threshold")
+    return whole(key, value, &lane->breaker_failure_threshold);
   if (key == "sample_above_fill") {
     double d = 0;
     const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), d);
@@ -90,14 +104,16 @@ Status set_lane_key(LaneOptions* lane, std::string_view key, std::string_view va
     lane->sample_above_fill = d;
     return Status::ok();
   }
-  return Status::invalid_argument("unknown lane key '" + std::string(key) + "' (a lane has " + lane_key_list() + ")");
+  return Status::invalid_argument("unknown lane key '" + std::string(key) + "' (a lane has " +
+                                  lane_key_list() + ")");
 }
 
 Result<LaneOptions> parse_lane_spec(std::string_view spec) {
   const std::vector<std::string> parts = split(spec, ';');
   const std::size_t eq = parts.front().find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == parts.front().size()) {
-    return Status::invalid_argument("lane '" + std::string(spec) + "' is not NAME=TERM[,TERM...][;KEY=VALUE...]");
+    return Status::invalid_argument("lane '" + std::string(spec) +
+                                    "' is not NAME=TERM[,TERM...][;KEY=VALUE...]");
   }
   LaneOptions lane;
   lane.name = parts.front().substr(0, eq);
@@ -105,9 +121,11 @@ Result<LaneOptions> parse_lane_spec(std::string_view spec) {
   for (std::size_t i = 1; i < parts.size(); ++i) {
     const std::size_t at = parts[i].find('=');
     if (at == std::string::npos || at == 0) {
-      return Status::invalid_argument("lane " + lane.name + ": '" + parts[i] + "' is not KEY=VALUE");
+      return Status::invalid_argument("lane " + lane.name + ": '" + parts[i] +
+                                      "' is not KEY=VALUE");
     }
-    Status s = set_lane_key(&lane, std::string_view(parts[i]).substr(0, at), std::string_view(parts[i]).substr(at + 1));
+    Status s = set_lane_key(&lane, std::string_view(parts[i]).substr(0, at),
+                            std::string_view(parts[i]).substr(at + 1));
     if (!s) return Status::invalid_argument("lane " + lane.name + ": " + s.message());
   }
   return lane;

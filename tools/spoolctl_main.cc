@@ -48,18 +48,12 @@ int main(int argc, char** argv) {
       "(forward --drain-timeout-s), 2 error or bad usage.");
 
   std::vector<Command> commands{
-      spool::tools::add_append_command(app),
-      spool::tools::add_dump_command(app),
-      spool::tools::add_verify_command(app),
-      spool::tools::add_recover_command(app),
-      spool::tools::add_produce_command(app),
-      spool::tools::add_forward_command(app),
-      spool::tools::add_cursors_command(app),
-      spool::tools::add_stats_command(app),
-      spool::tools::add_health_command(app),
-      spool::tools::add_deadletters_command(app),
-      spool::tools::add_cleanup_command(app),
-      spool::tools::add_lanes_command(app),
+      spool::tools::add_append_command(app),  spool::tools::add_dump_command(app),
+      spool::tools::add_verify_command(app),  spool::tools::add_recover_command(app),
+      spool::tools::add_produce_command(app), spool::tools::add_forward_command(app),
+      spool::tools::add_cursors_command(app), spool::tools::add_stats_command(app),
+      spool::tools::add_health_command(app),  spool::tools::add_deadletters_command(app),
+      spool::tools::add_cleanup_command(app), spool::tools::add_lanes_command(app),
   };
 
   // CLI11 reports an unknown command as a missing one; say what actually happened.

@@ -42,12 +42,18 @@ Result<std::unique_ptr<Forwarder>> Forwarder::open(const std::string& dir, std::
 }
 
 Status Forwarder::flush(std::uint32_t timeout_ms) { return lanes_->flush(timeout_ms); }
-Status Forwarder::seek(SeekTarget target, std::int64_t value) { return lanes_->seek(target, value); }
+Status Forwarder::seek(SeekTarget target, std::int64_t value) {
+  return lanes_->seek(target, value);
+}
 Status Forwarder::stop() { return lanes_ ? lanes_->stop() : Status::ok(); }
 ForwarderStats Forwarder::stats() const { return lanes_->stats(); }
 Accounting Forwarder::accounting() const { return lanes_->accounting(); }
-Result<Accounting> Forwarder::accounting(std::string_view lane) const { return lanes_->accounting(lane); }
-HealthReport Forwarder::health(const HealthThresholds& thresholds) const { return lanes_->health(thresholds); }
+Result<Accounting> Forwarder::accounting(std::string_view lane) const {
+  return lanes_->accounting(lane);
+}
+HealthReport Forwarder::health(const HealthThresholds& thresholds) const {
+  return lanes_->health(thresholds);
+}
 std::vector<std::string> Forwarder::lanes() const { return lanes_->lanes(); }
 
 }  // namespace spool

@@ -79,7 +79,8 @@ ForwarderCore::ForwarderCore(segment::SegmentLog& log, BufferCore* buffer,
       sizer_(options_.batch),
       compressor_(options_.compression.zstd_level),
       budget_(budget ? std::move(budget)
-                     : std::make_shared<SharedBandwidthBudget>(options_.bandwidth, io::monotonic_ns())) {}
+                     : std::make_shared<SharedBandwidthBudget>(options_.bandwidth,
+                                                               io::monotonic_ns())) {}
 
 Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(
     segment::SegmentLog& log, BufferCore* buffer, std::unique_ptr<segment::SegmentLog> owned_log,
@@ -104,8 +105,8 @@ Result<std::unique_ptr<ForwarderCore>> ForwarderCore::create(
     return Status::invalid_argument(
         "flush_interval_ms must be > 0 for the time and hybrid strategies");
   }
-  std::unique_ptr<ForwarderCore> core(
-      new ForwarderCore(log, buffer, std::move(owned_log), std::move(sink), std::move(options), std::move(budget)));
+  std::unique_ptr<ForwarderCore> core(new ForwarderCore(
+      log, buffer, std::move(owned_log), std::move(sink), std::move(options), std::move(budget)));
   core->disk_cap_bytes_ = disk_cap_bytes;
   if (needs_plan(core->options_)) core->plan_.emplace(plan_order(core->options_.order));
   auto cursors = segment::CursorStore::open(log.dir());
@@ -170,7 +171,8 @@ Status ForwarderCore::load_cursor() {
     if (!state) return state.status();
     totals_ = std::move(state->totals);
     // What this cursor spent today survives the restart (the limits are this run's).
-    budget_->with([&](BandwidthBudget& b) { b.restore(state->bandwidth.day, state->bandwidth.spent_bytes); });
+    budget_->with(
+        [&](BandwidthBudget& b) { b.restore(state->bandwidth.day, state->bandwidth.spent_bytes); });
     // Runs a forwarder in offset order does not use: it sends them again (at least once).
     auto settled = decode_settled_ahead((*loaded)->state);
     if (!settled) return settled.status();
@@ -481,8 +483,9 @@ BudgetDecision ForwarderCore::ask_budget(const InFlight& f, std::int64_t now) {
   const std::int64_t wall = io::wall_clock_ns();
   // Estimate 0: the wire size is known only once the sink has encoded the batch; the send is
   // charged afterwards (bandwidth_budget.h).
-  const BudgetDecision decision =
-      budget_->with([&](BandwidthBudget& b) { return b.can_send_batch(f.records, 0, BudgetTime{now, wall}); });
+  const BudgetDecision decision = budget_->with([&](BandwidthBudget& b) {
+    return b.can_send_batch(f.records, 0, BudgetTime{now, wall});
+  });
   ForwardTotals add;
   if (throttled_since_ns_ != 0)
     add.throttled_ns =
@@ -503,7 +506,8 @@ BudgetDecision ForwarderCore::ask_budget(const InFlight& f, std::int64_t now) {
 // Under a rate limit a batch reads about a burst of wire bytes' worth of payload, so one
 // send cannot run far ahead of the rate.
 std::uint64_t ForwarderCore::batch_byte_limit() const {
-  const std::uint64_t per_send = budget_->with([](BandwidthBudget& b) { return b.payload_per_send(); });
+  const std::uint64_t per_send =
+      budget_->with([](BandwidthBudget& b) { return b.payload_per_send(); });
   return per_send > 0 ? std::min(options_.batch.max_bytes, per_send) : options_.batch.max_bytes;
 }
 
@@ -1107,8 +1111,8 @@ Status ForwarderCore::write_cursor(std::uint64_t offset, const ForwardTotals& to
 }
 
 std::string ForwarderCore::cursor_state(const ForwardTotals& totals) const {
-  std::string state =
-      encode_forward_state(totals, budget_->with([](BandwidthBudget& b) { return b.usage(io::wall_clock_ns()); }));
+  std::string state = encode_forward_state(
+      totals, budget_->with([](BandwidthBudget& b) { return b.usage(io::wall_clock_ns()); }));
   if (plan_) state += encode_settled_ahead(plan_->settled_ahead());
   return state;
 }

@@ -37,11 +37,11 @@
 #include "engine/forward/dead_letter_log.h"
 #include "engine/forward/delivery_plan.h"
 #include "engine/forward/policy/bandwidth_budget.h"
-#include "engine/forward/policy/shared_bandwidth_budget.h"
 #include "engine/forward/policy/batch_sizer.h"
 #include "engine/forward/policy/circuit_breaker.h"
 #include "engine/forward/policy/connectivity_monitor.h"
 #include "engine/forward/policy/retry_policy.h"
+#include "engine/forward/policy/shared_bandwidth_budget.h"
 #include "engine/forward/send_pool.h"
 #include "engine/produce/hook_notifier.h"
 #include "io/opening_process.h"
@@ -60,11 +60,10 @@ class ForwarderCore {
   // `disk_cap_bytes`: the log's retention size cap (0 = none), for health(). `budget`: the
   // bandwidth budget it shares with the other lanes of its Forwarder (null: a budget of its
   // own, from options.bandwidth).
-  static Result<std::unique_ptr<ForwarderCore>> create(segment::SegmentLog& log, BufferCore* buffer,
-                                                       std::unique_ptr<segment::SegmentLog> owned_log,
-                                                       std::unique_ptr<Sink> sink, ForwarderOptions options,
-                                                       std::uint64_t disk_cap_bytes,
-                                                       std::shared_ptr<SharedBandwidthBudget> budget = nullptr);
+  static Result<std::unique_ptr<ForwarderCore>> create(
+      segment::SegmentLog& log, BufferCore* buffer, std::unique_ptr<segment::SegmentLog> owned_log,
+      std::unique_ptr<Sink> sink, ForwarderOptions options, std::uint64_t disk_cap_bytes,
+      std::shared_ptr<SharedBandwidthBudget> budget = nullptr);
   ~ForwarderCore();
 
   Status flush(std::uint32_t timeout_ms);
@@ -118,9 +117,9 @@ class ForwarderCore {
     bool active() const noexcept { return !records.empty(); }
   };
 
-  ForwarderCore(segment::SegmentLog& log, BufferCore* buffer, std::unique_ptr<segment::SegmentLog> owned_log,
-                std::unique_ptr<Sink> sink, ForwarderOptions options,
-                std::shared_ptr<SharedBandwidthBudget> budget);
+  ForwarderCore(segment::SegmentLog& log, BufferCore* buffer,
+                std::unique_ptr<segment::SegmentLog> owned_log, std::unique_ptr<Sink> sink,
+                ForwarderOptions options, std::shared_ptr<SharedBandwidthBudget> budget);
   Status load_cursor();
 
   void run();

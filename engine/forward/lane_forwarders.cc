@@ -21,7 +21,8 @@ namespace {
 
 // The indexes in `available` of the lanes `wanted` names (every lane when it is empty).
 Result<std::vector<std::size_t>> chosen_lanes(const std::vector<std::string>& available,
-                                              const std::vector<std::string>& wanted, const std::string& dir) {
+                                              const std::vector<std::string>& wanted,
+                                              const std::string& dir) {
   std::vector<std::size_t> picked;
   if (wanted.empty()) {
     for (std::size_t i = 0; i < available.size(); ++i) picked.push_back(i);
@@ -40,7 +41,8 @@ Result<std::vector<std::size_t>> chosen_lanes(const std::vector<std::string>& av
 
 // The sink of each chosen lane: the sink itself for the default lane alone (as without
 // lanes), else a share of it that names the lane in each batch.
-std::vector<std::unique_ptr<Sink>> lane_sinks(std::unique_ptr<Sink> sink, const std::vector<std::string>& names) {
+std::vector<std::unique_ptr<Sink>> lane_sinks(std::unique_ptr<Sink> sink,
+                                              const std::vector<std::string>& names) {
   std::vector<std::unique_ptr<Sink>> sinks;
   if (names.size() == 1 && names.front() == kDefaultLane) {
     sinks.push_back(std::move(sink));
@@ -52,7 +54,8 @@ std::vector<std::unique_ptr<Sink>> lane_sinks(std::unique_ptr<Sink> sink, const 
 }
 
 // One budget for all lanes (null for one lane: its forwarder makes its own).
-Result<std::shared_ptr<SharedBandwidthBudget>> lanes_budget(const BandwidthOptions& options, std::size_t lanes) {
+Result<std::shared_ptr<SharedBandwidthBudget>> lanes_budget(const BandwidthOptions& options,
+                                                            std::size_t lanes) {
   if (lanes < 2) return std::shared_ptr<SharedBandwidthBudget>();
   SPOOL_RETURN_IF_ERROR(validate(options));
   return std::make_shared<SharedBandwidthBudget>(options, io::monotonic_ns());
@@ -82,9 +85,12 @@ void add_totals(ForwardTotals* sum, const ForwardTotals& t) {
 // How bad a circuit state is, for the sum of several lanes: the worst one shows.
 int circuit_severity(CircuitState s) {
   switch (s) {
-    case CircuitState::kClosed: return 0;
-    case CircuitState::kHalfOpen: return 1;
-    case CircuitState::kOpen: return 2;
+    case CircuitState::kClosed:
+      return 0;
+    case CircuitState::kHalfOpen:
+      return 1;
+    case CircuitState::kOpen:
+      return 2;
   }
   return 0;
 }
@@ -102,7 +108,8 @@ void add_lane_stats(ForwarderStats* sum, const ForwarderStats& s) {
   sum->circuit_opened += s.circuit_opened;
   sum->online = sum->online && s.online;
   sum->pending_retry_records += s.pending_retry_records;
-  if (s.next_attempt_ns != 0 && (sum->next_attempt_ns == 0 || s.next_attempt_ns < sum->next_attempt_ns)) {
+  if (s.next_attempt_ns != 0 &&
+      (sum->next_attempt_ns == 0 || s.next_attempt_ns < sum->next_attempt_ns)) {
     sum->next_attempt_ns = s.next_attempt_ns;
   }
   sum->failure_rate = std::max(sum->failure_rate, s.failure_rate);
@@ -113,7 +120,8 @@ void add_lane_stats(ForwarderStats* sum, const ForwarderStats& s) {
   sum->last_rate_limited_ns = std::max(sum->last_rate_limited_ns, s.last_rate_limited_ns);
   // The lanes share one budget: the latest view of it shows.
   const BandwidthUsage& b = s.bandwidth;
-  if (b.day > sum->bandwidth.day || (b.day == sum->bandwidth.day && b.spent_bytes > sum->bandwidth.spent_bytes)) {
+  if (b.day > sum->bandwidth.day ||
+      (b.day == sum->bandwidth.day && b.spent_bytes > sum->bandwidth.spent_bytes)) {
     sum->bandwidth = b;
     sum->daily_cap = s.daily_cap;
   }
@@ -133,10 +141,9 @@ void add_accounting(Accounting* sum, const Accounting& a) {
 
 }  // namespace
 
-Result<LaneForwarders::Lane> LaneForwarders::open_lane(const std::string& name, const std::string& dir,
-                                                       BufferCore* buffer, std::unique_ptr<Sink> sink,
-                                                       ForwarderOptions options,
-                                                       std::shared_ptr<SharedBandwidthBudget> budget) {
+Result<LaneForwarders::Lane> LaneForwarders::open_lane(
+    const std::string& name, const std::string& dir, BufferCore* buffer, std::unique_ptr<Sink> sink,
+    ForwarderOptions options, std::shared_ptr<SharedBandwidthBudget> budget) {
   if (buffer != nullptr) {
     if (segment::SegmentLog* log = buffer->writer_log()) {
       auto core = ForwarderCore::create(*log, buffer, nullptr, std::move(sink), std::move(options),
@@ -154,7 +161,8 @@ Result<LaneForwarders::Lane> LaneForwarders::open_lane(const std::string& name, 
   auto log_options = segment::log_options_from_marker(dir);
   if (!log_options) return lane_status(name, log_options.status());
   if (auto marker = segment::LogMarker::read(dir); marker && !marker->has_value()) {
-    if (auto existing = segment::existing_segment_bytes(dir)) log_options->segment_bytes = *existing;
+    if (auto existing = segment::existing_segment_bytes(dir))
+      log_options->segment_bytes = *existing;
   }
   auto log = segment::SegmentLog::open(dir, *log_options, segment::OpenMode::kReadWrite);
   if (!log && log.status().code() == StatusCode::kLocked) {
@@ -163,16 +171,17 @@ Result<LaneForwarders::Lane> LaneForwarders::open_lane(const std::string& name, 
     auto follower = segment::SegmentLog::open(dir, *log_options, segment::OpenMode::kReadOnly);
     if (!follower) return lane_status(name, follower.status());
     segment::SegmentLog& ref = **follower;
-    auto core = ForwarderCore::create(ref, nullptr, std::move(*follower), std::move(sink), std::move(options),
-                                      log_options->retention_bytes, budget);
+    auto core = ForwarderCore::create(ref, nullptr, std::move(*follower), std::move(sink),
+                                      std::move(options), log_options->retention_bytes, budget);
     if (!core) return lane_status(name, core.status());
     return Lane{name, std::move(*core), nullptr};
   }
   if (!log) return lane_status(name, log.status());
   segment::SegmentLog& ref = **log;
   tie_dictionary_to_retention(ref);
-  auto core = ForwarderCore::create(ref, nullptr, std::move(*log), std::move(sink), std::move(options),
-                                    log_options->retention_bytes, std::move(budget));
+  auto core =
+      ForwarderCore::create(ref, nullptr, std::move(*log), std::move(sink), std::move(options),
+                            log_options->retention_bytes, std::move(budget));
   if (!core) return lane_status(name, core.status());
   return Lane{name, std::move(*core), std::make_unique<RetentionTimer>(ref)};
 }
@@ -188,8 +197,9 @@ struct LanePlan {
   std::shared_ptr<SharedBandwidthBudget> budget;
 };
 
-Result<LanePlan> plan_lanes(const std::vector<std::string>& available, const ForwarderOptions& options,
-                            const std::string& dir, std::unique_ptr<Sink> sink) {
+Result<LanePlan> plan_lanes(const std::vector<std::string>& available,
+                            const ForwarderOptions& options, const std::string& dir,
+                            std::unique_ptr<Sink> sink) {
   auto picked = chosen_lanes(available, options.lanes, dir);
   if (!picked) return picked.status();
   LanePlan plan;
@@ -204,7 +214,8 @@ Result<LanePlan> plan_lanes(const std::vector<std::string>& available, const For
 
 }  // namespace
 
-Result<std::unique_ptr<LaneForwarders>> LaneForwarders::start(LaneSet& set, std::unique_ptr<Sink> sink,
+Result<std::unique_ptr<LaneForwarders>> LaneForwarders::start(LaneSet& set,
+                                                              std::unique_ptr<Sink> sink,
                                                               ForwarderOptions options) {
   std::vector<std::string> available;
   for (const LaneSet::Lane& lane : set.lanes()) available.push_back(lane.name);
@@ -214,7 +225,8 @@ Result<std::unique_ptr<LaneForwarders>> LaneForwarders::start(LaneSet& set, std:
   for (std::size_t n = 0; n < plan->picked.size(); ++n) {
     const LaneSet::Lane& lane = set.lanes()[plan->picked[n]];
     ForwarderOptions lane_options = options;
-    if (lane.breaker_failure_threshold) lane_options.breaker.failure_threshold = *lane.breaker_failure_threshold;
+    if (lane.breaker_failure_threshold)
+      lane_options.breaker.failure_threshold = *lane.breaker_failure_threshold;
     auto opened = open_lane(lane.name, lane.core->dir(), lane.core.get(), std::move(plan->sinks[n]),
                             std::move(lane_options), plan->budget);
     if (!opened) return opened.status();
@@ -223,14 +235,16 @@ Result<std::unique_ptr<LaneForwarders>> LaneForwarders::start(LaneSet& set, std:
   return forwarders;
 }
 
-Result<std::unique_ptr<LaneForwarders>> LaneForwarders::open(const std::string& dir, std::unique_ptr<Sink> sink,
+Result<std::unique_ptr<LaneForwarders>> LaneForwarders::open(const std::string& dir,
+                                                             std::unique_ptr<Sink> sink,
                                                              ForwarderOptions options) {
   auto plan = plan_lanes(list_lanes(dir), options, dir, std::move(sink));
   if (!plan) return plan.status();
   std::unique_ptr<LaneForwarders> forwarders(new LaneForwarders());
   for (std::size_t n = 0; n < plan->names.size(); ++n) {
     const std::string& name = plan->names[n];
-    auto opened = open_lane(name, lane_directory(dir, name), nullptr, std::move(plan->sinks[n]), options, plan->budget);
+    auto opened = open_lane(name, lane_directory(dir, name), nullptr, std::move(plan->sinks[n]),
+                            options, plan->budget);
     if (!opened) return opened.status();
     forwarders->lanes_.push_back(std::move(*opened));
   }
@@ -260,7 +274,8 @@ void LaneForwarders::leave_to_parent() noexcept {
 Status LaneForwarders::flush(std::uint32_t timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (Lane& lane : lanes_) {
-    SPOOL_RETURN_IF_ERROR(lane_status(lane.name, lane.core->flush(timeout_left_ms(deadline, timeout_ms))));
+    SPOOL_RETURN_IF_ERROR(
+        lane_status(lane.name, lane.core->flush(timeout_left_ms(deadline, timeout_ms))));
   }
   return Status::ok();
 }
@@ -268,9 +283,11 @@ Status LaneForwarders::flush(std::uint32_t timeout_ms) {
 Status LaneForwarders::seek(SeekTarget target, std::int64_t value) {
   if (target == SeekTarget::kOffset && lanes_.size() > 1) {
     return Status::invalid_argument(
-        "seek to an offset needs a forwarder of one lane: each lane has offsets of its own (ForwarderOptions::lanes)");
+        "seek to an offset needs a forwarder of one lane: each lane has offsets of its own "
+        "(ForwarderOptions::lanes)");
   }
-  for (Lane& lane : lanes_) SPOOL_RETURN_IF_ERROR(lane_status(lane.name, lane.core->seek(target, value)));
+  for (Lane& lane : lanes_)
+    SPOOL_RETURN_IF_ERROR(lane_status(lane.name, lane.core->seek(target, value)));
   return Status::ok();
 }
 
@@ -286,7 +303,8 @@ Status LaneForwarders::stop() {
 
 ForwarderStats LaneForwarders::stats() const {
   std::vector<LaneForwarderStats> per_lane;
-  for (const Lane& lane : lanes_) per_lane.push_back(LaneForwarderStats{lane.name, lane.core->stats()});
+  for (const Lane& lane : lanes_)
+    per_lane.push_back(LaneForwarderStats{lane.name, lane.core->stats()});
   ForwarderStats sum = per_lane.front().stats;
   for (std::size_t i = 1; i < per_lane.size(); ++i) add_lane_stats(&sum, per_lane[i].stats);
   sum.lanes = std::move(per_lane);
@@ -308,7 +326,8 @@ Result<Accounting> LaneForwarders::accounting(std::string_view name) const {
 
 HealthReport LaneForwarders::health(const HealthThresholds& thresholds) const {
   // The shared sink's own conditions show once, as they are; everything else per lane.
-  static constexpr std::array<std::string_view, 3> kSinkCodes{"tls_insecure", "sink_auth", "sink_misconfigured"};
+  static constexpr std::array<std::string_view, 3> kSinkCodes{"tls_insecure", "sink_auth",
+                                                              "sink_misconfigured"};
   HealthReport merged;
   std::vector<std::pair<std::string, std::string>> seen;
   for (const Lane& lane : lanes_) {

@@ -7,8 +7,8 @@
 // Each lane's forwarder keeps its own cursor, retries, circuit breaker (a lane's
 // breaker_failure_threshold overrides ForwarderOptions::breaker), dead letters and
 // accounting, and shares the Forwarder's bandwidth budget with the other lanes
-// (SharedBandwidthBudget: the budget is the sink's); one lane's outage of records (a batch the receiver refuses) never holds
-// another lane back.
+// (SharedBandwidthBudget: the budget is the sink's); one lane's outage of records (a batch the
+// receiver refuses) never holds another lane back.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +32,8 @@ class LaneForwarders {
   static Result<std::unique_ptr<LaneForwarders>> start(LaneSet& lanes, std::unique_ptr<Sink> sink,
                                                        ForwarderOptions options);
   // The lanes of the log directory `dir` (Forwarder::open explains how each log is opened).
-  static Result<std::unique_ptr<LaneForwarders>> open(const std::string& dir, std::unique_ptr<Sink> sink,
+  static Result<std::unique_ptr<LaneForwarders>> open(const std::string& dir,
+                                                      std::unique_ptr<Sink> sink,
                                                       ForwarderOptions options);
   ~LaneForwarders();
 

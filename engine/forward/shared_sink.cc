@@ -9,14 +9,17 @@ namespace {
 
 class LaneSink final : public Sink {
  public:
-  LaneSink(std::shared_ptr<SharedSink> shared, std::string lane) : shared_(std::move(shared)), lane_(std::move(lane)) {}
+  LaneSink(std::shared_ptr<SharedSink> shared, std::string lane)
+      : shared_(std::move(shared)), lane_(std::move(lane)) {}
 
   FlushResult send(const ForwardBatch& batch) override {
     ForwardBatch tagged = batch;
     tagged.lane = lane_;
     return shared_->send(tagged);
   }
-  std::uint32_t max_concurrent_sends() const override { return shared_->sink().max_concurrent_sends(); }
+  std::uint32_t max_concurrent_sends() const override {
+    return shared_->sink().max_concurrent_sends();
+  }
   bool wants_compressed_batch() const override { return shared_->sink().wants_compressed_batch(); }
   std::string name() const override { return shared_->sink().name(); }
   std::vector<HealthWarning> configuration_warnings() const override {
@@ -31,9 +34,11 @@ class LaneSink final : public Sink {
 }  // namespace
 
 SharedSink::SharedSink(std::unique_ptr<Sink> sink)
-    : sink_(std::move(sink)), free_slots_(std::max<std::uint32_t>(1, sink_->max_concurrent_sends())) {}
+    : sink_(std::move(sink)),
+      free_slots_(std::max<std::uint32_t>(1, sink_->max_concurrent_sends())) {}
 
-std::unique_ptr<Sink> SharedSink::lane_sink(const std::shared_ptr<SharedSink>& shared, std::string lane) {
+std::unique_ptr<Sink> SharedSink::lane_sink(const std::shared_ptr<SharedSink>& shared,
+                                            std::string lane) {
   return std::make_unique<LaneSink>(shared, std::move(lane));
 }
 

@@ -22,7 +22,8 @@ class SharedSink {
  public:
   explicit SharedSink(std::unique_ptr<Sink> sink);
   // A sink for the forwarder of `lane`; it keeps the shared sink alive.
-  static std::unique_ptr<Sink> lane_sink(const std::shared_ptr<SharedSink>& shared, std::string lane);
+  static std::unique_ptr<Sink> lane_sink(const std::shared_ptr<SharedSink>& shared,
+                                         std::string lane);
 
   FlushResult send(const ForwardBatch& batch);
   const Sink& sink() const noexcept { return *sink_; }

@@ -4,8 +4,8 @@
 
 #include "engine/produce/buffer_core.h"
 #include "engine/produce/lane_set.h"
-#include "engine/record/record_type_tag.h"
 #include "engine/produce/thread_exit_local.h"
+#include "engine/record/record_type_tag.h"
 #include "spool/record_encoder.h"
 #include "spool/record_verify.h"
 
@@ -69,7 +69,8 @@ Status Buffer::append(const Metric& metric) {
   return encode_and_append(lanes_->route(RecordKind::kMetric, metric.priority), metric);
 }
 Status Buffer::append(const RawRecord& record) {
-  return encode_and_append(lanes_->route(RecordKind::kRecord, record.priority, record.type_tag), record);
+  return encode_and_append(lanes_->route(RecordKind::kRecord, record.priority, record.type_tag),
+                           record);
 }
 Status Buffer::append(const EncodedRecord& record) {
   return core_for(*lanes_, record).append(record.kind, record.priority, record.bytes);
@@ -95,7 +96,9 @@ Status Buffer::sync() { return lanes_->sync(); }
 Role Buffer::role() const noexcept { return lanes_->default_core().role(); }
 Status Buffer::shutdown() { return lanes_->shutdown(); }
 BufferStats Buffer::stats() const { return lanes_->stats(); }
-std::uint64_t Buffer::committed_offset() const noexcept { return lanes_->default_core().committed_offset(); }
+std::uint64_t Buffer::committed_offset() const noexcept {
+  return lanes_->default_core().committed_offset();
+}
 const std::string& Buffer::dir() const noexcept { return lanes_->default_core().dir(); }
 
 std::vector<std::string> Buffer::lanes() const {
@@ -104,7 +107,8 @@ std::vector<std::string> Buffer::lanes() const {
   return names;
 }
 
-std::string Buffer::lane_of(RecordKind kind, Priority priority, std::string_view record_type) const {
+std::string Buffer::lane_of(RecordKind kind, Priority priority,
+                            std::string_view record_type) const {
   const engine::BufferCore& core = lanes_->route(kind, priority, record_type);
   for (const engine::LaneSet::Lane& lane : lanes_->lanes()) {
     if (lane.core.get() == &core) return lane.name;

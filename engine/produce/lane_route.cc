@@ -10,7 +10,13 @@ namespace spool::engine {
 namespace {
 
 // How specific a term is: a record is routed by its most specific matching term.
-enum class Rank : std::uint8_t { kNone = 0, kAnyKindPriority = 1, kKind = 2, kKindPriority = 3, kType = 4 };
+enum class Rank : std::uint8_t {
+  kNone = 0,
+  kAnyKindPriority = 1,
+  kKind = 2,
+  kKindPriority = 3,
+  kType = 4
+};
 
 std::optional<RecordKind> kind_named(std::string_view name) {
   for (std::uint16_t k = 0; k <= static_cast<std::uint16_t>(RecordKind::kRecord); ++k) {
@@ -29,7 +35,7 @@ std::optional<Priority> priority_named(std::string_view name) {
 // One parsed term: the cells (kind x priority) it claims, or the record type it names.
 struct Term {
   Rank rank = Rank::kNone;
-  std::string type;                           // kType
+  std::string type;                            // kType
   std::array<std::array<bool, 4>, 5> cells{};  // the others
 };
 
@@ -39,7 +45,8 @@ Result<Term> parse_term(std::string_view text) {
   if (text.substr(0, kTypePrefix.size()) == kTypePrefix) {
     term.rank = Rank::kType;
     term.type = std::string(text.substr(kTypePrefix.size()));
-    if (term.type.empty()) return Status::invalid_argument("record: needs a record type (record:TYPE)");
+    if (term.type.empty())
+      return Status::invalid_argument("record: needs a record type (record:TYPE)");
     return term;
   }
   const std::size_t at = text.find('@');
@@ -47,7 +54,9 @@ Result<Term> parse_term(std::string_view text) {
   std::optional<RecordKind> kind;
   if (kind_text != "*") {
     kind = kind_named(kind_text);
-    if (!kind) return Status::invalid_argument("unknown kind '" + std::string(kind_text) + "' (span, log, metric, record, raw or *)");
+    if (!kind)
+      return Status::invalid_argument("unknown kind '" + std::string(kind_text) +
+                                      "' (span, log, metric, record, raw or *)");
   }
   std::uint8_t lowest = 0, highest = 3;
   if (at != std::string_view::npos) {
@@ -55,13 +64,18 @@ Result<Term> parse_term(std::string_view text) {
     const bool and_above = !priority_text.empty() && priority_text.back() == '+';
     if (and_above) priority_text.remove_suffix(1);
     const std::optional<Priority> priority = priority_named(priority_text);
-    if (!priority) return Status::invalid_argument("unknown priority '" + std::string(priority_text) + "' (low, normal, high, critical)");
+    if (!priority)
+      return Status::invalid_argument("unknown priority '" + std::string(priority_text) +
+                                      "' (low, normal, high, critical)");
     lowest = static_cast<std::uint8_t>(*priority);
     highest = and_above ? 3 : lowest;
   } else if (!kind) {
-    return Status::invalid_argument("'*' needs a priority (*@P or *@P+): every other record goes to the default lane");
+    return Status::invalid_argument(
+        "'*' needs a priority (*@P or *@P+): every other record goes to the default lane");
   }
-  term.rank = !kind ? Rank::kAnyKindPriority : at == std::string_view::npos ? Rank::kKind : Rank::kKindPriority;
+  term.rank = !kind                          ? Rank::kAnyKindPriority
+              : at == std::string_view::npos ? Rank::kKind
+                                             : Rank::kKindPriority;
   for (std::size_t k = 0; k < term.cells.size(); ++k) {
     if (kind && k != static_cast<std::size_t>(*kind)) continue;
     for (std::uint8_t p = lowest; p <= highest; ++p) term.cells[k][p] = true;
@@ -91,10 +105,14 @@ Result<LaneRoute> LaneRoute::compile(const std::vector<LaneOptions>& lanes) {
   for (std::size_t i = 0; i < lanes.size(); ++i) {
     const LaneOptions& lane = lanes[i];
     const auto index = static_cast<std::uint8_t>(i + 1);
-    if (lane.route.empty()) return Status::invalid_argument("lane '" + lane.name + "': route is empty (at least one term)");
+    if (lane.route.empty())
+      return Status::invalid_argument("lane '" + lane.name +
+                                      "': route is empty (at least one term)");
     for (const std::string& text : lane.route) {
       auto term = parse_term(text);
-      if (!term) return Status::invalid_argument("lane '" + lane.name + "': route term '" + text + "': " + term.status().message());
+      if (!term)
+        return Status::invalid_argument("lane '" + lane.name + "': route term '" + text +
+                                        "': " + term.status().message());
       if (term->rank == Rank::kType) {
         auto same = std::find_if(route.types_.begin(), route.types_.end(),
                                  [&](const auto& entry) { return entry.first == term->type; });
@@ -118,12 +136,14 @@ Result<LaneRoute> LaneRoute::compile(const std::vector<LaneOptions>& lanes) {
     }
   }
   for (std::size_t k = 0; k < kKinds; ++k) {
-    for (std::size_t p = 0; p < kPriorities; ++p) route.table_[k][p] = static_cast<std::uint8_t>(claims[k][p].lane);
+    for (std::size_t p = 0; p < kPriorities; ++p)
+      route.table_[k][p] = static_cast<std::uint8_t>(claims[k][p].lane);
   }
   return route;
 }
 
-std::size_t LaneRoute::lane_of(RecordKind kind, Priority priority, std::string_view type_tag) const noexcept {
+std::size_t LaneRoute::lane_of(RecordKind kind, Priority priority,
+                               std::string_view type_tag) const noexcept {
   const auto k = static_cast<std::size_t>(kind);
   if (k >= kKinds) return 0;
   if (kind == RecordKind::kRecord && !types_.empty()) {

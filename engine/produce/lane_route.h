@@ -32,7 +32,8 @@ class LaneRoute {
 
   // The lane of a record. `type_tag` counts only for kRecord and only while
   // routes_by_type(); kinds this version does not know go to the default lane.
-  std::size_t lane_of(RecordKind kind, Priority priority, std::string_view type_tag = {}) const noexcept;
+  std::size_t lane_of(RecordKind kind, Priority priority,
+                      std::string_view type_tag = {}) const noexcept;
   // True when some lane routes by record type, so that kRecord appends need their tag.
   bool routes_by_type() const noexcept { return !types_.empty(); }
 

@@ -23,7 +23,8 @@ Status make_lanes_directory(const std::string& path, mode_t dir_mode) {
   if (io::env().lstat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
     return Status::invalid_argument(path + " is not a directory: lanes live in DIR/lanes/<name>/");
   }
-  if (const int rc = io::make_directory(path, dir_mode); rc < 0) return io::errno_status(rc, "create " + path);
+  if (const int rc = io::make_directory(path, dir_mode); rc < 0)
+    return io::errno_status(rc, "create " + path);
   return segment::check_directory_trusted(path, dir_mode);
 }
 
@@ -44,14 +45,16 @@ void add_lane(BufferStats* total, const std::string& lane, const BufferStats& s)
   total->queue_budget_bytes += s.queue_budget_bytes;
   total->budget_resizes += s.budget_resizes;
   if (s.last_resize.time_ns > total->last_resize.time_ns) total->last_resize = s.last_resize;
-  total->oldest_unwritten_age_ns = std::max(total->oldest_unwritten_age_ns, s.oldest_unwritten_age_ns);
+  total->oldest_unwritten_age_ns =
+      std::max(total->oldest_unwritten_age_ns, s.oldest_unwritten_age_ns);
   total->producers += s.producers;
   total->write_batches += s.write_batches;
   total->write_errors += s.write_errors;
   if (total->last_write_error.empty() && !s.last_write_error.empty()) {
     total->last_write_error = "lane '" + lane + "': " + s.last_write_error;
   }
-  if (total->log_failed.empty() && !s.log_failed.empty()) total->log_failed = "lane '" + lane + "': " + s.log_failed;
+  if (total->log_failed.empty() && !s.log_failed.empty())
+    total->log_failed = "lane '" + lane + "': " + s.log_failed;
   add_histogram(&total->batch_records, s.batch_records);
   add_histogram(&total->write_latency_ns, s.write_latency_ns);
   total->syncs += s.syncs;
@@ -79,11 +82,13 @@ Result<std::unique_ptr<LaneSet>> LaneSet::open(const std::string& dir, const Opt
   const std::string lanes_dir = dir + "/" + std::string(kLanesSubdirectory);
   struct stat st;
   const bool have_lanes_dir = io::env().lstat(lanes_dir, &st) == 0;
-  if (options.lanes.empty() && !have_lanes_dir) return set;  // a directory without lanes: nothing written
+  if (options.lanes.empty() && !have_lanes_dir)
+    return set;  // a directory without lanes: nothing written
   SPOOL_RETURN_IF_ERROR(make_lanes_directory(lanes_dir, options.log.dir_mode));
   for (const LaneOptions& lane : options.lanes) {
-    SPOOL_RETURN_IF_ERROR(set->open_lane(dir, Lane{lane.name, lane.route, false, lane.breaker_failure_threshold, nullptr},
-                                         lane_buffer_options(options, lane)));
+    SPOOL_RETURN_IF_ERROR(set->open_lane(
+        dir, Lane{lane.name, lane.route, false, lane.breaker_failure_threshold, nullptr},
+        lane_buffer_options(options, lane)));
   }
   for (const std::string& name : lanes_on_disk(dir)) {
     if (set->find(name) != nullptr) continue;
@@ -93,7 +98,8 @@ Result<std::unique_ptr<LaneSet>> LaneSet::open(const std::string& dir, const Opt
     auto recorded = segment::log_options_from_marker(lane_directory(dir, name), options.log);
     if (!recorded) return lane_status(name, recorded.status());
     retired.log = *recorded;
-    SPOOL_RETURN_IF_ERROR(set->open_lane(dir, Lane{name, {}, true, std::nullopt, nullptr}, retired));
+    SPOOL_RETURN_IF_ERROR(
+        set->open_lane(dir, Lane{name, {}, true, std::nullopt, nullptr}, retired));
   }
   return set;
 }
@@ -122,7 +128,8 @@ BufferCore* LaneSet::find(std::string_view name) noexcept {
 Status LaneSet::flush(std::uint32_t timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (Lane& lane : lanes_) {
-    SPOOL_RETURN_IF_ERROR(lane_status(lane.name, lane.core->flush(timeout_left_ms(deadline, timeout_ms))));
+    SPOOL_RETURN_IF_ERROR(
+        lane_status(lane.name, lane.core->flush(timeout_left_ms(deadline, timeout_ms))));
   }
   return Status::ok();
 }
@@ -144,7 +151,8 @@ Status LaneSet::shutdown() {
 BufferStats LaneSet::stats() const {
   if (lanes_.size() == 1) {
     BufferStats only = lanes_.front().core->stats();
-    only.lanes.push_back(LaneStats{lanes_.front().name, lanes_.front().core->dir(), {}, false, only});
+    only.lanes.push_back(
+        LaneStats{lanes_.front().name, lanes_.front().core->dir(), {}, false, only});
     return only;
   }
   BufferStats sum;
@@ -155,7 +163,8 @@ BufferStats LaneSet::stats() const {
       sum.written_end_offset = s.written_end_offset;
     }
     add_lane(&sum, lane.name, s);
-    sum.lanes.push_back(LaneStats{lane.name, lane.core->dir(), lane.route, lane.retired, std::move(s)});
+    sum.lanes.push_back(
+        LaneStats{lane.name, lane.core->dir(), lane.route, lane.retired, std::move(s)});
   }
   return sum;
 }

@@ -29,10 +29,12 @@ std::string lane_directory(const std::string& dir, std::string_view lane) {
   return dir + "/" + std::string(kLanesSubdirectory) + "/" + std::string(lane);
 }
 
-Status no_such_lane(const std::string& dir, std::string_view lane, const std::vector<std::string>& lanes) {
+Status no_such_lane(const std::string& dir, std::string_view lane,
+                    const std::vector<std::string>& lanes) {
   std::string list;
   for (const std::string& name : lanes) list += (list.empty() ? "" : ", ") + name;
-  return Status::not_found("no lane '" + std::string(lane) + "' in " + dir + " (its lanes: " + list + ")");
+  return Status::not_found("no lane '" + std::string(lane) + "' in " + dir +
+                           " (its lanes: " + list + ")");
 }
 
 Status lane_status(std::string_view lane, Status s) {
@@ -40,9 +42,11 @@ Status lane_status(std::string_view lane, Status s) {
   return Status(s.code(), "lane '" + std::string(lane) + "': " + s.message());
 }
 
-std::uint32_t timeout_left_ms(std::chrono::steady_clock::time_point deadline, std::uint32_t timeout_ms) {
+std::uint32_t timeout_left_ms(std::chrono::steady_clock::time_point deadline,
+                              std::uint32_t timeout_ms) {
   if (timeout_ms == 0) return 0;
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
   return static_cast<std::uint32_t>(std::clamp<std::int64_t>(left.count(), 1, timeout_ms));
 }
 
@@ -62,8 +66,9 @@ std::vector<std::string> lanes_on_disk(const std::string& dir) {
 
 Status validate_lanes(const Options& options) {
   if (options.lanes.size() + 1 > kMaxLanes) {
-    return Status::invalid_argument("lanes: " + std::to_string(options.lanes.size()) + " declared, at most " +
-                                    std::to_string(kMaxLanes - 1) + " besides the default lane");
+    return Status::invalid_argument("lanes: " + std::to_string(options.lanes.size()) +
+                                    " declared, at most " + std::to_string(kMaxLanes - 1) +
+                                    " besides the default lane");
   }
   std::set<std::string_view> names;
   for (const LaneOptions& lane : options.lanes) {
@@ -71,7 +76,8 @@ Status validate_lanes(const Options& options) {
       return Status::invalid_argument("lane name '" + lane.name +
                                       "': 1-32 characters of a-z, 0-9, _ and -, and not 'default'");
     }
-    if (!names.insert(lane.name).second) return Status::invalid_argument("lane '" + lane.name + "' is declared twice");
+    if (!names.insert(lane.name).second)
+      return Status::invalid_argument("lane '" + lane.name + "' is declared twice");
     if (lane.segment_bytes && *lane.segment_bytes == 0) {
       return Status::invalid_argument("lane '" + lane.name + "': segment_bytes must be > 0");
     }
@@ -92,7 +98,8 @@ Options lane_buffer_options(const Options& base, const LaneOptions& lane) {
   if (lane.segment_bytes) {
     o.log.segment_bytes = *lane.segment_bytes;
   } else if (o.log.retention_bytes > 0) {
-    const std::uint64_t fits_cap = std::max(kMinDefaultLaneSegmentBytes, o.log.retention_bytes / kCapSegments);
+    const std::uint64_t fits_cap =
+        std::max(kMinDefaultLaneSegmentBytes, o.log.retention_bytes / kCapSegments);
     o.log.segment_bytes = std::min(o.log.segment_bytes, fits_cap);
   }
   if (lane.full_policy) o.full_policy = *lane.full_policy;

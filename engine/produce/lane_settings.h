@@ -25,7 +25,8 @@ std::string lane_directory(const std::string& dir, std::string_view lane);
 std::vector<std::string> lanes_on_disk(const std::string& dir);
 
 // NotFound: "no lane 'NAME' in DIR (its lanes: default, ...)".
-Status no_such_lane(const std::string& dir, std::string_view lane, const std::vector<std::string>& lanes);
+Status no_such_lane(const std::string& dir, std::string_view lane,
+                    const std::vector<std::string>& lanes);
 
 // `s` with "lane 'NAME': " before its message (not for the default lane, whose errors read as
 // they did before lanes).
@@ -33,7 +34,8 @@ Status lane_status(std::string_view lane, Status s);
 
 // For an operation done lane after lane within one timeout (0 = none): what is left of it at
 // `deadline` (start + timeout_ms), at least 1 ms so that a late lane still gets a try.
-std::uint32_t timeout_left_ms(std::chrono::steady_clock::time_point deadline, std::uint32_t timeout_ms);
+std::uint32_t timeout_left_ms(std::chrono::steady_clock::time_point deadline,
+                              std::uint32_t timeout_ms);
 
 // Checks Options::lanes: at most kMaxLanes - 1 of them, valid and distinct names, routes
 // that compile (LaneRoute). InvalidArgument naming the lane and the field.

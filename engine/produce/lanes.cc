@@ -15,7 +15,8 @@ std::vector<std::string> list_lanes(const std::string& dir) {
 
 Result<std::string> find_lane_directory(const std::string& dir, std::string_view lane) {
   const std::vector<std::string> names = list_lanes(dir);
-  if (std::find(names.begin(), names.end(), lane) != names.end()) return engine::lane_directory(dir, lane);
+  if (std::find(names.begin(), names.end(), lane) != names.end())
+    return engine::lane_directory(dir, lane);
   return engine::no_such_lane(dir, lane, names);
 }
 

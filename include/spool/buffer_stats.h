@@ -87,8 +87,8 @@ struct LaneStats {
   std::string name;                // "default" for DIR's own log
   std::string dir;                 // DIR, or DIR/lanes/<name>
   std::vector<std::string> route;  // its route terms (empty: the default lane, or retired)
-  bool retired = false;            // no longer declared: routed nothing, still written and forwarded
-  BufferStats stats;               // its `lanes` is empty
+  bool retired = false;  // no longer declared: routed nothing, still written and forwarded
+  BufferStats stats;     // its `lanes` is empty
 };
 
 }  // namespace spool

@@ -57,7 +57,8 @@ struct LaneOptions {
   // that is smaller, so that a small cap holds several segments.
   std::optional<std::uint64_t> segment_bytes;
   std::optional<FullPolicy> full_policy;  // when the lane's queues are full
-  std::optional<std::uint64_t> queue_bytes;  // the lane's queue budget (min_queue_bytes: the smaller of the two)
+  std::optional<std::uint64_t>
+      queue_bytes;  // the lane's queue budget (min_queue_bytes: the smaller of the two)
   std::optional<std::uint32_t> block_timeout_ms;
   std::optional<double> sample_above_fill;
   std::optional<std::uint32_t> sample_keep_one_in;

@@ -2,8 +2,6 @@
 // are all in the log, in order; the library exports only spool_* symbols and has a SONAME;
 // every call reports bad input as a status with a message, never a crash; options by name;
 // record structs from an older header (smaller struct_size) still work.
-#include "spool/spool.h"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -16,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "spool/spool.h"
 #include "support/producer_stamps.h"
 #include "support/spoolctl_runner.h"
 #include "support/subprocess.h"
@@ -140,12 +139,17 @@ TEST(CApi, OptionsAreSetByNameAndBadOnesAreNamed) {
 TEST(CApi, LanesAreOptionsByName) {
   spool_options* options = nullptr;
   ASSERT_EQ(spool_options_new(&options), SPOOL_OK);
-  ASSERT_EQ(spool_options_set(options, "lane.actions.route", "record:run"), SPOOL_OK) << spool_last_error();
-  ASSERT_EQ(spool_options_set(options, "lane.actions.full_policy", "block"), SPOOL_OK) << spool_last_error();
-  ASSERT_EQ(spool_options_set(options, "lane.actions.max_bytes", "16777216"), SPOOL_OK) << spool_last_error();
-  EXPECT_EQ(spool_options_set(options, "lane.actions.full_policy", "never"), SPOOL_INVALID_ARGUMENT);
+  ASSERT_EQ(spool_options_set(options, "lane.actions.route", "record:run"), SPOOL_OK)
+      << spool_last_error();
+  ASSERT_EQ(spool_options_set(options, "lane.actions.full_policy", "block"), SPOOL_OK)
+      << spool_last_error();
+  ASSERT_EQ(spool_options_set(options, "lane.actions.max_bytes", "16777216"), SPOOL_OK)
+      << spool_last_error();
+  EXPECT_EQ(spool_options_set(options, "lane.actions.full_policy", "never"),
+            SPOOL_INVALID_ARGUMENT);
   EXPECT_EQ(spool_options_set(options, "lane.actions.colour", "blue"), SPOOL_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(spool_last_error()).find("unknown lane field 'colour'"), std::string::npos) << spool_last_error();
+  EXPECT_NE(std::string(spool_last_error()).find("unknown lane field 'colour'"), std::string::npos)
+      << spool_last_error();
   EXPECT_EQ(spool_options_set(options, "lane.nofield", "1"), SPOOL_INVALID_ARGUMENT);
 
   TempDir tmp;
@@ -154,7 +158,8 @@ TEST(CApi, LanesAreOptionsByName) {
   ASSERT_EQ(spool_open(dir.c_str(), options, &buffer), SPOOL_OK) << spool_last_error();
   spool_options_free(options);
   ASSERT_EQ(spool_append_raw(buffer, spool_str_of("run"), "x", 1, SPOOL_PRIORITY_NORMAL), SPOOL_OK);
-  ASSERT_EQ(spool_append_raw(buffer, spool_str_of("other"), "y", 1, SPOOL_PRIORITY_NORMAL), SPOOL_OK);
+  ASSERT_EQ(spool_append_raw(buffer, spool_str_of("other"), "y", 1, SPOOL_PRIORITY_NORMAL),
+            SPOOL_OK);
   ASSERT_EQ(spool_flush(buffer, 0), SPOOL_OK);
   char* json = nullptr;
   ASSERT_EQ(spool_stats_json(buffer, &json), SPOOL_OK);

@@ -18,8 +18,8 @@
 #include "spool/forwarder.h"
 #include "support/forwarder_fixtures.h"
 #include "support/producer_stamps.h"
-#include "support/time_scale.h"
 #include "support/temp_dir.h"
+#include "support/time_scale.h"
 #include "tools/disk_usage.h"
 
 namespace spool {
@@ -52,7 +52,8 @@ Options flood_options() {
 }
 
 Status append_stamped_span(Buffer& buffer, const std::string& producer, std::int64_t seq) {
-  const Attribute attrs[] = {Attribute::string("producer", producer), Attribute::integer("seq", seq)};
+  const Attribute attrs[] = {Attribute::string("producer", producer),
+                             Attribute::integer("seq", seq)};
   Span span;
   span.name = "request";
   span.attributes = attrs;
@@ -97,7 +98,8 @@ TEST(LanesFlood, LogFloodNeverCostsASpan) {
   Collector collector;
   ForwarderOptions fo = testing::fast_forwarder_options();
   fo.cursor = "otlp";
-  auto fwd = Forwarder::start(buffer, make_callback_sink([&](const ForwardBatch& b) { return collector.take(b); }), fo);
+  auto fwd = Forwarder::start(
+      buffer, make_callback_sink([&](const ForwardBatch& b) { return collector.take(b); }), fo);
   ASSERT_TRUE(fwd.is_ok()) << fwd.status().to_string();
 
   const std::string body(600, 'x');
@@ -134,7 +136,8 @@ TEST(LanesFlood, LogFloodNeverCostsASpan) {
   const BufferStats& spans = lane(s, "spans").stats;
   EXPECT_EQ(spans.dropped_total(), 0u);
   EXPECT_EQ(spans.written, span_count.load());
-  const testing::StampCheck check = testing::check_stamps(testing::read_stamped_spans(dir.path() + "/lanes/spans"));
+  const testing::StampCheck check =
+      testing::check_stamps(testing::read_stamped_spans(dir.path() + "/lanes/spans"));
   EXPECT_TRUE(check.offsets_gap_free);
   EXPECT_TRUE(check.not_a_prefix.empty()) << check.not_a_prefix.front();
   EXPECT_EQ(check.count.at("steady"), 5000u);
@@ -146,7 +149,8 @@ TEST(LanesFlood, LogFloodNeverCostsASpan) {
   ASSERT_TRUE(usage.is_ok());
   EXPECT_LE(usage->file_bytes, kLogCap + 2 * kLogSegment);
   const BufferStats& logs = lane(s, "logs").stats;
-  EXPECT_EQ(logs.appended, 2 * ((kFloodBytes / 2 + body.size() - 1) / body.size()));  // every call counted
+  EXPECT_EQ(logs.appended,
+            2 * ((kFloodBytes / 2 + body.size() - 1) / body.size()));  // every call counted
   auto log_accounting = (*fwd)->accounting("logs");
   ASSERT_TRUE(log_accounting.is_ok());
   EXPECT_TRUE(log_accounting->balanced());

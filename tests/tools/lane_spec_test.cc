@@ -8,8 +8,9 @@ namespace spool::tools {
 namespace {
 
 TEST(LaneSpec, ANameARouteAndKeys) {
-  auto lane = parse_lane_spec("logs=log,metric@low;max_bytes=16MiB;policy=drop_oldest;durability=batch;"
-                              "block_timeout_ms=250;sample_above_fill=0.5;breaker_failure_threshold=3");
+  auto lane = parse_lane_spec(
+      "logs=log,metric@low;max_bytes=16MiB;policy=drop_oldest;durability=batch;"
+      "block_timeout_ms=250;sample_above_fill=0.5;breaker_failure_threshold=3");
   ASSERT_TRUE(lane.is_ok()) << lane.status().to_string();
   EXPECT_EQ(lane->name, "logs");
   EXPECT_EQ(lane->route, (std::vector<std::string>{"log", "metric@low"}));
@@ -50,7 +51,8 @@ TEST(LaneSpec, WhatIsWrongIsNamed) {
     auto lane = parse_lane_spec(c.spec);
     ASSERT_FALSE(lane.is_ok()) << c.spec;
     EXPECT_EQ(lane.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(lane.status().message().find(c.says), std::string::npos) << c.spec << ": " << lane.status().message();
+    EXPECT_NE(lane.status().message().find(c.says), std::string::npos)
+        << c.spec << ": " << lane.status().message();
   }
 }
 

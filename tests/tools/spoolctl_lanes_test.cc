@@ -39,7 +39,8 @@ TEST(SpoolctlLanes, ProduceDeclaresLanesThatStatsLanesAndForwardShow) {
   TempDir tmp;
   const std::string dir = tmp.sub("log");
   // Critical spans to their own lane, the rest to the default lane.
-  run_json({"produce", dir, "--spans", "300", "--priority", "critical", "--lane", "urgent=*@critical;policy=block"});
+  run_json({"produce", dir, "--spans", "300", "--priority", "critical", "--lane",
+            "urgent=*@critical;policy=block"});
   run_json({"produce", dir, "--spans", "200", "--lane", "urgent=*@critical;policy=block"});
 
   const json lanes = run_json({"lanes", dir});
@@ -65,7 +66,8 @@ TEST(SpoolctlLanes, ProduceDeclaresLanesThatStatsLanesAndForwardShow) {
 
   // Forward only the urgent lane; then everything (the urgent lane's cursor is past it).
   const std::string urgent_out = tmp.sub("urgent.jsonl");
-  const json only = run_json({"forward", dir, "--to", "jsonl:" + urgent_out, "--drain", "--lane", "urgent"});
+  const json only =
+      run_json({"forward", dir, "--to", "jsonl:" + urgent_out, "--drain", "--lane", "urgent"});
   EXPECT_EQ(only["delivered"], 300);
   ASSERT_EQ(only["lanes"].size(), 1u);
   EXPECT_EQ(only["lanes"][0]["lane"], "urgent");

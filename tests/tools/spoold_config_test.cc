@@ -804,13 +804,17 @@ url = "jsonl:/var/log/all.jsonl"
 }
 
 TEST_F(SpooldConfigTest, BadLanesAreRefusedNamingTheFileAndTheKey) {
-  EXPECT_NE(error_of({"--config", config_file("dir = \"/d\"\n[[lane]]\nname = \"x\"\nroute = \"log\"\ncolour = 1\n")})
-                .find("lane[0].colour: unknown lane key 'colour'"),
+  EXPECT_NE(
+      error_of({"--config",
+                config_file("dir = \"/d\"\n[[lane]]\nname = \"x\"\nroute = \"log\"\ncolour = 1\n")})
+          .find("lane[0].colour: unknown lane key 'colour'"),
+      std::string::npos);
+  EXPECT_NE(error_of({"--config", config_file("dir = \"/d\"\n[[lane]]\nroute = \"log\"\n")})
+                .find("lane[0]: name is missing"),
             std::string::npos);
-  EXPECT_NE(error_of({"--config", config_file("dir = \"/d\"\n[[lane]]\nroute = \"log\"\n")}).find("lane[0]: name is missing"),
-            std::string::npos);
-  EXPECT_NE(error_of({"/d", "--lane", "a=span", "--lane", "b=span"}).find("lanes 'a' and 'b' both route"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of({"/d", "--lane", "a=span", "--lane", "b=span"}).find("lanes 'a' and 'b' both route"),
+      std::string::npos);
   EXPECT_NE(error_of({"/d", "--lane", "a"}).find("--lane"), std::string::npos);
 }
 

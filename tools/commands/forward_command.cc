@@ -724,9 +724,10 @@ Command add_forward_command(CLI::App& app) {
                   "Forward only log records of this severity or higher (trace, debug, info, warn, "
                   "error, fatal or an OTLP number 1-24); other kinds are not affected")
       ->type_name("S");
-  cmd->add_option("--lane", args->lanes,
-                  "Forward only these lanes (default, or lanes' names; comma-separated, repeatable); "
-                  "every lane when not given, each from a cursor of its own")
+  cmd->add_option(
+         "--lane", args->lanes,
+         "Forward only these lanes (default, or lanes' names; comma-separated, repeatable); "
+         "every lane when not given, each from a cursor of its own")
       ->delimiter(',')
       ->type_name("NAME[,NAME...]");
   cmd->add_option("--select", args->order_selection.select,

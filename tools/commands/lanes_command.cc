@@ -35,7 +35,8 @@ int run_lanes(const std::string& dir) {
     auto summary = summarize_log(*lane_dir);
     if (!summary) return report_error(kName, "lane '" + name + "': " + summary.status().message());
     auto producers = summarize_producers(*lane_dir);
-    if (!producers) return report_error(kName, "lane '" + name + "': " + producers.status().message());
+    if (!producers)
+      return report_error(kName, "lane '" + name + "': " + producers.status().message());
     Json one;
     one["name"] = name;
     one["dir"] = *lane_dir;

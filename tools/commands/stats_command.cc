@@ -166,7 +166,8 @@ Command add_stats_command(CLI::App& app) {
       std::string(kName),
       "Print the log's extent, every cursor's lag and forwarding totals, and dead letters as JSON");
   cmd->add_option("DIR", args->dir, "Log directory")->required();
-  cmd->add_option("--lane", args->lane, "Only this lane (default, or a lane's name): its stats at the top level");
+  cmd->add_option("--lane", args->lane,
+                  "Only this lane (default, or a lane's name): its stats at the top level");
   cmd->footer(
       "Output: one JSON object:\n"
       "  \"log\": {log_id (16 hex digits), first_offset, next_offset, records, size_bytes, "

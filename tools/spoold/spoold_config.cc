@@ -275,10 +275,12 @@ std::string help_text() {
   for (const std::string& name : buffer_option_keys())
     buffer_keys += (buffer_keys.empty() ? "" : ", ") + name;
   line("--buffer NAME=VALUE", "a Buffer option (repeatable): " + buffer_keys, "[buffer]");
-  line("--lane NAME=TERM[,TERM...][;KEY=VALUE...]",
-       "a lane (repeatable; replaces [[lane]]): route terms span, log, metric, record, raw, KIND@P, "
-       "KIND@P+, *@P, *@P+, record:TYPE; keys " + lane_key_list(),
-       "[[lane]]");
+  line(
+      "--lane NAME=TERM[,TERM...][;KEY=VALUE...]",
+      "a lane (repeatable; replaces [[lane]]): route terms span, log, metric, record, raw, KIND@P, "
+      "KIND@P+, *@P, *@P+, record:TYPE; keys " +
+          lane_key_list(),
+      "[[lane]]");
   line("--print-config", "print the effective configuration as JSON (secrets masked) and exit", "");
   line("--help, -h", "this text", "");
   line("--version", "the version", "");
@@ -325,8 +327,8 @@ Status parse_arguments(int argc, const char* const* argv, Arguments* args) {
       if (!k.flag.empty() && k.flag == name) key = &k;
     }
     const bool known = key != nullptr || name == "--config" || name == "--to" ||
-                       name == "--resource-attribute" || name == "--buffer" || name == "--lane" || name == "--redact" ||
-                       name == "--redact-key-file";
+                       name == "--resource-attribute" || name == "--buffer" || name == "--lane" ||
+                       name == "--redact" || name == "--redact-key-file";
     if (!known)
       return Status::invalid_argument("unknown option " + std::string(name) + " (see --help)");
     if (!value) {

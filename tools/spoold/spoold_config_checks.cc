@@ -9,11 +9,11 @@
 #include <cstring>
 
 #include "engine/forward/secret_redaction.h"
+#include "engine/produce/lane_settings.h"
 #include "engine/sinks/kafka/kafka_producer_config.h"
 #include "engine/sinks/kafka/kafka_url.h"
 #include "segment/cursor_store.h"
 #include "tools/redaction_config.h"
-#include "engine/produce/lane_settings.h"
 #include "tools/spoold/spoold_config_loader.h"
 
 namespace spool::tools::config_loading {
@@ -107,11 +107,12 @@ Status ConfigLoader::finish_sinks() {
     }
     if (!sink.headers.empty() && !http) return error(where, "headers apply to http(s) sinks only");
     for (const std::string& lane : sink.lanes) {
-      const bool declared = lane == kDefaultLane ||
-                            std::any_of(config_->lanes.begin(), config_->lanes.end(),
-                                        [&](const LaneOptions& l) { return l.name == lane; });
+      const bool declared =
+          lane == kDefaultLane || std::any_of(config_->lanes.begin(), config_->lanes.end(),
+                                              [&](const LaneOptions& l) { return l.name == lane; });
       // A lane no longer declared may still be on disk (retired): Forwarder::start decides.
-      if (!declared && !engine::valid_lane_name(lane)) return error(where, "lanes: '" + lane + "' is not a lane name");
+      if (!declared && !engine::valid_lane_name(lane))
+        return error(where, "lanes: '" + lane + "' is not a lane name");
     }
     SPOOL_RETURN_IF_ERROR(finish_redaction(where, &sink));
     if (sink.bandwidth.critical_reserve_bytes > sink.bandwidth.daily_cap_bytes) {

@@ -119,14 +119,16 @@ Result<std::vector<std::string>> string_list(const toml::node& node, const std::
     std::size_t start = 0;
     while (true) {
       const std::size_t comma = text->find(',', start);
-      out.push_back(text->substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      out.push_back(
+          text->substr(start, comma == std::string::npos ? std::string::npos : comma - start));
       if (comma == std::string::npos) return out;
       start = comma + 1;
     }
   }
   const toml::array* items = node.as_array();
   if (items == nullptr) {
-    return error(at, std::string("expected an array of strings or a string, got ") + toml_type_name(node.type()));
+    return error(at, std::string("expected an array of strings or a string, got ") +
+                         toml_type_name(node.type()));
   }
   for (std::size_t i = 0; i < items->size(); ++i) {
     auto text = items->get(i)->value_exact<std::string>();
@@ -147,7 +149,8 @@ Status load_lane_table(const toml::table& table, const std::string& where, LaneO
     const std::string at = where + "." + key;
     if (key == "name") {
       auto text = node.value_exact<std::string>();
-      if (!text) return error(at, std::string("expected a string, got ") + toml_type_name(node.type()));
+      if (!text)
+        return error(at, std::string("expected a string, got ") + toml_type_name(node.type()));
       lane->name = *text;
       continue;
     }
@@ -158,7 +161,9 @@ Status load_lane_table(const toml::table& table, const std::string& where, LaneO
       continue;
     }
     auto text = scalar_text(node);
-    if (!text) return error(at, std::string("expected a string or a number, got ") + toml_type_name(node.type()));
+    if (!text)
+      return error(
+          at, std::string("expected a string or a number, got ") + toml_type_name(node.type()));
     Status s = set_lane_key(lane, key, *text);
     if (!s) return error(at, s.message());
   }
@@ -169,8 +174,8 @@ Status load_lane_table(const toml::table& table, const std::string& where, LaneO
 
 Status load_sink_table(const toml::table& table, const std::string& where, SinkConfig* sink) {
   static constexpr std::string_view kSinkKeys[] = {
-      "url",          "cursor",          "headers", "compression", "encoding",        "order",
-      "min_priority", "min_severity",    "select",  "redact",      "redact_key_file", "rate_limit",
+      "url",          "cursor",           "headers", "compression", "encoding",        "order",
+      "min_priority", "min_severity",     "select",  "redact",      "redact_key_file", "rate_limit",
       "daily_cap",    "critical_reserve", "lanes"};
   for (auto&& [k, node] : table) {
     const std::string key(k.str());
@@ -300,7 +305,8 @@ Status ConfigLoader::load_file(const std::string& path, const std::string& path_
       config_->lanes.clear();
       for (std::size_t i = 0; i < lanes->size(); ++i) {
         LaneOptions lane;
-        SPOOL_RETURN_IF_ERROR(load_lane_table(*lanes->get(i)->as_table(), file_ + ": lane[" + std::to_string(i) + "]", &lane));
+        SPOOL_RETURN_IF_ERROR(load_lane_table(*lanes->get(i)->as_table(),
+                                              file_ + ": lane[" + std::to_string(i) + "]", &lane));
         config_->lanes.push_back(std::move(lane));
       }
       continue;

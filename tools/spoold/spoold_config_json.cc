@@ -95,7 +95,8 @@ std::string spoold_config_json(const SpooldConfig& c) {
     s["rate_limit"] = sink.bandwidth.rate_limit_bytes_per_s;
     s["daily_cap"] = sink.bandwidth.daily_cap_bytes;
     s["critical_reserve"] = sink.bandwidth.critical_reserve_bytes;
-    s["lanes"] = sink.lanes.empty() ? nlohmann::ordered_json("all") : nlohmann::ordered_json(sink.lanes);
+    s["lanes"] =
+        sink.lanes.empty() ? nlohmann::ordered_json("all") : nlohmann::ordered_json(sink.lanes);
     sinks.push_back(std::move(s));
   }
   j["sinks"] = std::move(sinks);

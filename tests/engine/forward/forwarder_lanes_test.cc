@@ -13,9 +13,9 @@
 #include "spool/callback_sink.h"
 #include "spool/forwarder.h"
 #include "support/forwarder_fixtures.h"
+#include "support/lanes.h"
 #include "support/seq_records.h"
 #include "support/small_buffer.h"
-#include "support/lanes.h"
 #include "support/temp_dir.h"
 
 namespace spool {
@@ -73,9 +73,11 @@ void append_logs(Buffer& buffer, int n) {
   }
 }
 
-std::unique_ptr<Forwarder> start(Buffer& buffer, Seen& seen, ForwarderOptions o = testing::fast_forwarder_options()) {
-  auto fwd = Forwarder::start(buffer, make_callback_sink([&seen](const ForwardBatch& b) { return seen.take(b); }),
-                              std::move(o));
+std::unique_ptr<Forwarder> start(Buffer& buffer, Seen& seen,
+                                 ForwarderOptions o = testing::fast_forwarder_options()) {
+  auto fwd = Forwarder::start(
+      buffer, make_callback_sink([&seen](const ForwardBatch& b) { return seen.take(b); }),
+      std::move(o));
   EXPECT_TRUE(fwd.is_ok()) << fwd.status().to_string();
   return fwd ? std::move(*fwd) : nullptr;
 }
@@ -136,7 +138,8 @@ TEST(ForwarderLanes, TheAccountingIdentityHoldsPerLaneAndSummed) {
   ASSERT_TRUE(fwd);
   append_logs(*buffer, 100);
   for (std::uint64_t i = 0; i < 50; ++i) {
-    ASSERT_TRUE(append_seq(*buffer, 0, i, 0, i % 2 == 0 ? Priority::kLow : Priority::kHigh).is_ok());
+    ASSERT_TRUE(
+        append_seq(*buffer, 0, i, 0, i % 2 == 0 ? Priority::kLow : Priority::kHigh).is_ok());
   }
   ASSERT_TRUE(buffer->flush().is_ok());
   ASSERT_TRUE(fwd->flush().is_ok());
@@ -174,15 +177,23 @@ TEST(ForwarderLanes, LanesOptionPicksWhatItForwards) {
   EXPECT_TRUE(fwd->seek(SeekTarget::kOffset, 5).is_ok());
 
   o.lanes = {"logs", "nope"};
-  auto refused = Forwarder::start(*buffer, make_callback_sink([](const ForwardBatch&) { return FlushResult::succeeded(); }), o);
+  auto refused = Forwarder::start(
+      *buffer, make_callback_sink([](const ForwardBatch&) { return FlushResult::succeeded(); }), o);
   ASSERT_FALSE(refused.is_ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(refused.status().message().find("no lane 'nope'"), std::string::npos) << refused.status().message();
-  EXPECT_NE(refused.status().message().find("default, logs, actions"), std::string::npos) << refused.status().message();
+  EXPECT_NE(refused.status().message().find("no lane 'nope'"), std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("default, logs, actions"), std::string::npos)
+      << refused.status().message();
 
   o.lanes.clear();
-  auto all = Forwarder::start(*buffer, make_callback_sink([](const ForwardBatch&) { return FlushResult::succeeded(); }),
-                              [] { ForwarderOptions x = testing::fast_forwarder_options(); x.cursor = "other"; return x; }());
+  auto all = Forwarder::start(
+      *buffer, make_callback_sink([](const ForwardBatch&) { return FlushResult::succeeded(); }),
+      [] {
+        ForwarderOptions x = testing::fast_forwarder_options();
+        x.cursor = "other";
+        return x;
+      }());
   ASSERT_TRUE(all.is_ok());
   EXPECT_EQ((*all)->seek(SeekTarget::kOffset, 5).code(), StatusCode::kInvalidArgument);
 }
@@ -200,10 +211,10 @@ TEST(ForwarderLanes, OneLanesFailuresOpenOnlyThatLanesBreaker) {
   o.breaker.cooldown_ms = 60'000;
   o.breaker.max_cooldown_ms = 60'000;
   auto fwd = Forwarder::start(*buffer, make_callback_sink([&](const ForwardBatch& b) {
-                                if (b.lane == "logs") return FlushResult::unavailable("logs collector down");
-                                spans_delivered += b.records.size();
-                                return FlushResult::succeeded();
-                              }),
+    if (b.lane == "logs") return FlushResult::unavailable("logs collector down");
+    spans_delivered += b.records.size();
+    return FlushResult::succeeded();
+  }),
                               o);
   ASSERT_TRUE(fwd.is_ok()) << fwd.status().to_string();
   append_logs(*buffer, 10);
@@ -213,13 +224,15 @@ TEST(ForwarderLanes, OneLanesFailuresOpenOnlyThatLanesBreaker) {
     ASSERT_TRUE(buffer->append(span).is_ok());
   }
   ASSERT_TRUE(buffer->flush().is_ok());
-  ASSERT_TRUE(eventually([&] { return (*fwd)->stats().lanes[1].stats.circuit == CircuitState::kOpen; }));
+  ASSERT_TRUE(
+      eventually([&] { return (*fwd)->stats().lanes[1].stats.circuit == CircuitState::kOpen; }));
   ASSERT_TRUE(eventually([&] { return spans_delivered.load() == 10; }));
   const ForwarderStats s = (*fwd)->stats();
   EXPECT_EQ(s.lanes[0].stats.circuit, CircuitState::kClosed);
   EXPECT_EQ(s.circuit, CircuitState::kOpen);  // the sum shows the worst lane
   bool named = false;
-  for (const HealthWarning& w : (*fwd)->health().warnings) named |= w.message.find("lane 'logs'") != std::string::npos;
+  for (const HealthWarning& w : (*fwd)->health().warnings)
+    named |= w.message.find("lane 'logs'") != std::string::npos;
   EXPECT_TRUE(named);
 }
 
@@ -233,8 +246,9 @@ TEST(ForwarderLanes, OpenFindsTheLanesOnDisk) {
     ASSERT_TRUE(buffer->append(span).is_ok());
   }
   Seen seen;
-  auto fwd = Forwarder::open(dir.path(), make_callback_sink([&seen](const ForwardBatch& b) { return seen.take(b); }),
-                             testing::fast_forwarder_options());
+  auto fwd = Forwarder::open(
+      dir.path(), make_callback_sink([&seen](const ForwardBatch& b) { return seen.take(b); }),
+      testing::fast_forwarder_options());
   ASSERT_TRUE(fwd.is_ok()) << fwd.status().to_string();
   EXPECT_EQ((*fwd)->lanes(), (std::vector<std::string>{"default", "logs"}));
   ASSERT_TRUE((*fwd)->flush().is_ok());

@@ -32,7 +32,9 @@ class SlowSink : public Sink {
   std::uint32_t max_concurrent_sends() const override { return slots_; }
   bool wants_compressed_batch() const override { return true; }
   std::string name() const override { return "slow"; }
-  std::vector<HealthWarning> configuration_warnings() const override { return {{"tls_insecure", "off"}}; }
+  std::vector<HealthWarning> configuration_warnings() const override {
+    return {{"tls_insecure", "off"}};
+  }
 
   int most() const { return most_.load(); }
   std::vector<std::string> lanes() {

@@ -15,9 +15,9 @@
 #include "segment/segment_log.h"
 #include "spool/buffer.h"
 #include "spool/reader.h"
+#include "support/lanes.h"
 #include "support/seq_records.h"
 #include "support/small_buffer.h"
-#include "support/lanes.h"
 #include "support/temp_dir.h"
 
 namespace spool {
@@ -94,7 +94,8 @@ TEST(BufferLanes, RecordsLandInTheLogOfTheirLane) {
   ASSERT_TRUE(buffer->flush().is_ok());
 
   EXPECT_EQ(kinds_in(dir.path()), (std::map<RecordKind, std::uint64_t>{{RecordKind::kSpan, 30}}));
-  EXPECT_EQ(kinds_in(dir.path() + "/lanes/logs"), (std::map<RecordKind, std::uint64_t>{{RecordKind::kLog, 20}}));
+  EXPECT_EQ(kinds_in(dir.path() + "/lanes/logs"),
+            (std::map<RecordKind, std::uint64_t>{{RecordKind::kLog, 20}}));
   const auto seqs = read_seq_records(dir.path() + "/lanes/actions");
   ASSERT_EQ(seqs.size(), 10u);
   for (std::uint64_t i = 0; i < 10; ++i) EXPECT_EQ(seqs[i].seq, i);
@@ -110,7 +111,10 @@ TEST(BufferLanes, EachLaneIsALogWithAnIdOfItsOwn) {
   TempDir dir;
   Options o = two_lanes();
   o.log.log_id = 0x1234;  // the default lane's; lanes never share it
-  { auto buffer = open_buffer(dir.path(), o); ASSERT_TRUE(buffer); }
+  {
+    auto buffer = open_buffer(dir.path(), o);
+    ASSERT_TRUE(buffer);
+  }
   std::set<std::uint64_t> ids;
   for (std::string_view name : {"default", "logs", "actions"}) {
     auto marker = segment::LogMarker::read(engine::lane_directory(dir.path(), name));
@@ -182,7 +186,7 @@ TEST(BufferLanes, ALaneNoLongerDeclaredIsStillOpenedButRoutedNothing) {
   ASSERT_NE(lane_stats(s, "actions"), nullptr);
   EXPECT_TRUE(lane_stats(s, "actions")->retired);
   EXPECT_EQ(buffer->committed_offset("actions").value(), 5u);  // what it held is still there
-  EXPECT_EQ(read_seq_records(dir.path()).size(), 1u);    // the new one went to the default lane
+  EXPECT_EQ(read_seq_records(dir.path()).size(), 1u);  // the new one went to the default lane
 }
 
 TEST(BufferLanes, ABadLaneConfigurationIsRefusedBeforeAnythingIsWritten) {
@@ -192,7 +196,8 @@ TEST(BufferLanes, ABadLaneConfigurationIsRefusedBeforeAnythingIsWritten) {
   auto buffer = Buffer::open(dir.path() + "/log", o);
   ASSERT_FALSE(buffer.is_ok());
   EXPECT_EQ(buffer.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(buffer.status().message().find("lanes 'a' and 'b'"), std::string::npos) << buffer.status().message();
+  EXPECT_NE(buffer.status().message().find("lanes 'a' and 'b'"), std::string::npos)
+      << buffer.status().message();
   struct stat st;
   EXPECT_NE(::lstat((dir.path() + "/log").c_str(), &st), 0);
 }
@@ -203,7 +208,8 @@ TEST(BufferLanes, ALanesEntryThatIsNotADirectoryIsRefused) {
   ASSERT_EQ(::symlink("/tmp", (dir.path() + "/lanes").c_str()), 0);
   auto buffer = Buffer::open(dir.path(), two_lanes());
   ASSERT_FALSE(buffer.is_ok());
-  EXPECT_NE(buffer.status().message().find("lanes"), std::string::npos) << buffer.status().message();
+  EXPECT_NE(buffer.status().message().find("lanes"), std::string::npos)
+      << buffer.status().message();
 }
 
 TEST(BufferLanes, ALaneOpensWithItsOwnSettings) {
@@ -213,7 +219,10 @@ TEST(BufferLanes, ALaneOpensWithItsOwnSettings) {
   logs.max_bytes = 16ull << 20;
   logs.max_age_ms = 3'600'000;
   o.lanes = {logs};
-  { auto buffer = open_buffer(dir.path(), o); ASSERT_TRUE(buffer); }
+  {
+    auto buffer = open_buffer(dir.path(), o);
+    ASSERT_TRUE(buffer);
+  }
   auto recorded = segment::log_options_from_marker(dir.path() + "/lanes/logs");
   ASSERT_TRUE(recorded.is_ok()) << recorded.status().to_string();
   EXPECT_EQ(recorded->retention_bytes, 16ull << 20);
@@ -249,7 +258,8 @@ TEST(BufferLanes, AFloodInOneLaneNeverEvictsAnotherLanesRecords) {
   const BufferStats& span_lane = lane_stats(s, "spans")->stats;
   EXPECT_EQ(span_lane.dropped_total(), 0u);
   EXPECT_EQ(span_lane.written, static_cast<std::uint64_t>(kSpans));
-  EXPECT_EQ(kinds_in(dir.path() + "/lanes/spans")[RecordKind::kSpan], static_cast<std::uint64_t>(kSpans));
+  EXPECT_EQ(kinds_in(dir.path() + "/lanes/spans")[RecordKind::kSpan],
+            static_cast<std::uint64_t>(kSpans));
   const BufferStats& log_lane = lane_stats(s, "logs")->stats;
   expect_balanced(log_lane);
   expect_balanced(s);

@@ -26,7 +26,8 @@ Status refusal(const std::vector<LaneOptions>& lanes) {
 
 TEST(LaneRoute, WithoutLanesEverythingGoesToTheDefaultLane) {
   const LaneRoute route = compiled({});
-  for (RecordKind kind : {RecordKind::kRawFrame, RecordKind::kSpan, RecordKind::kLog, RecordKind::kMetric, RecordKind::kRecord}) {
+  for (RecordKind kind : {RecordKind::kRawFrame, RecordKind::kSpan, RecordKind::kLog,
+                          RecordKind::kMetric, RecordKind::kRecord}) {
     for (Priority p : {Priority::kLow, Priority::kNormal, Priority::kHigh, Priority::kCritical}) {
       EXPECT_EQ(route.lane_of(kind, p, "any"), 0u);
     }
@@ -46,7 +47,8 @@ TEST(LaneRoute, AKindTermTakesEveryRecordOfItsKind) {
 // record:TYPE > KIND@P(+) > KIND > *@P(+) > default, in either declaration order.
 TEST(LaneRoute, TheMostSpecificTermDecidesWhateverTheOrder) {
   std::vector<LaneOptions> lanes{lane("urgent", {"*@critical"}), lane("spans", {"span"}),
-                                 lane("hot_spans", {"span@high+"}), lane("actions", {"record:action"})};
+                                 lane("hot_spans", {"span@high+"}),
+                                 lane("actions", {"record:action"})};
   for (int order = 0; order < 2; ++order) {
     const LaneRoute route = compiled(lanes);
     auto named = [&](RecordKind kind, Priority p, std::string_view type = {}) {
@@ -82,8 +84,11 @@ TEST(LaneRoute, KindsThisVersionDoesNotKnowGoToTheDefaultLane) {
 }
 
 TEST(LaneRoute, TwoLanesClaimingTheSameRecordsAtOneRankAreRefusedNamingBoth) {
-  for (const auto& [a, b] : std::vector<std::pair<std::string, std::string>>{
-           {"span", "span"}, {"span@high+", "span@critical"}, {"*@low+", "*@normal"}, {"record:x", "record:x"}}) {
+  for (const auto& [a, b] :
+       std::vector<std::pair<std::string, std::string>>{{"span", "span"},
+                                                        {"span@high+", "span@critical"},
+                                                        {"*@low+", "*@normal"},
+                                                        {"record:x", "record:x"}}) {
     const Status s = refusal({lane("first", {a}), lane("second", {b})});
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << a << " / " << b;
     EXPECT_NE(s.message().find("'first'"), std::string::npos) << s.message();
@@ -95,7 +100,8 @@ TEST(LaneRoute, TwoLanesClaimingTheSameRecordsAtOneRankAreRefusedNamingBoth) {
 }
 
 TEST(LaneRoute, MalformedTermsAreRefusedNamingTheLaneAndTheTerm) {
-  for (const std::string term : {"spans", "span@urgent", "*", "record:", "", "@high", "span@", "log@+"}) {
+  for (const std::string term :
+       {"spans", "span@urgent", "*", "record:", "", "@high", "span@", "log@+"}) {
     const Status s = refusal({lane("mine", {term})});
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << "'" << term << "'";
     EXPECT_NE(s.message().find("lane 'mine'"), std::string::npos) << s.message();

@@ -24,7 +24,8 @@ TEST(LaneSettings, NamesAreShortLowercaseWordsAndNotDefault) {
   for (std::string_view ok : {"logs", "a", "span-lane_2", "abcdefghijklmnopqrstuvwxyz012345"}) {
     EXPECT_TRUE(valid_lane_name(ok)) << ok;
   }
-  for (std::string_view bad : {"", "default", "Logs", "a/b", "..", ".", "a b", "abcdefghijklmnopqrstuvwxyz0123456"}) {
+  for (std::string_view bad :
+       {"", "default", "Logs", "a/b", "..", ".", "a b", "abcdefghijklmnopqrstuvwxyz0123456"}) {
     EXPECT_FALSE(valid_lane_name(bad)) << bad;
   }
 }
@@ -51,7 +52,8 @@ TEST(LaneSettings, ValidationNamesTheLaneAndTheField) {
   EXPECT_NE(s.message().find("lane 'logs': segment_bytes"), std::string::npos) << s.message();
 
   o.lanes.clear();
-  for (std::size_t i = 0; i < kMaxLanes; ++i) o.lanes.push_back(lane("l" + std::to_string(i), {"record:t" + std::to_string(i)}));
+  for (std::size_t i = 0; i < kMaxLanes; ++i)
+    o.lanes.push_back(lane("l" + std::to_string(i), {"record:t" + std::to_string(i)}));
   s = validate_lanes(o);
   EXPECT_NE(s.message().find("at most 15"), std::string::npos) << s.message();
   o.lanes.pop_back();
@@ -108,7 +110,8 @@ TEST(LaneSettings, OnlyMarkedLaneDirectoriesAreLanes) {
   for (const char* name : {"b", "a"}) {
     LogOptions o;
     o.segment_bytes = 4096;
-    auto log = segment::SegmentLog::open(dir.path() + "/lanes/" + name, o, segment::OpenMode::kReadWrite);
+    auto log =
+        segment::SegmentLog::open(dir.path() + "/lanes/" + name, o, segment::OpenMode::kReadWrite);
     ASSERT_TRUE(log.is_ok()) << log.status().to_string();
   }
   EXPECT_EQ(lanes_on_disk(dir.path()), (std::vector<std::string>{"a", "b"}));
@@ -116,7 +119,7 @@ TEST(LaneSettings, OnlyMarkedLaneDirectoriesAreLanes) {
 
 TEST(LaneSettings, TimeLeftOfADeadlineSharedByLanes) {
   const auto now = std::chrono::steady_clock::now();
-  EXPECT_EQ(timeout_left_ms(now, 0), 0u);  // no limit stays no limit
+  EXPECT_EQ(timeout_left_ms(now, 0), 0u);                              // no limit stays no limit
   EXPECT_EQ(timeout_left_ms(now - std::chrono::seconds(1), 500), 1u);  // past: one last try
   const std::uint32_t left = timeout_left_ms(now + std::chrono::seconds(10), 20000);
   EXPECT_GT(left, 9000u);
