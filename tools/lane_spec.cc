@@ -58,7 +58,9 @@ Status size(std::string_view key, std::string_view value, std::optional<std::uin
   return Status::ok();
 }
 
-std::vector<std::string> split(std::string_view text, char separator) {
+}  // namespace
+
+std::vector<std::string> split_list(std::string_view text, char separator) {
   std::vector<std::string> parts;
   std::size_t start = 0;
   while (true) {
@@ -70,8 +72,6 @@ std::vector<std::string> split(std::string_view text, char separator) {
   }
 }
 
-}  // namespace
-
 std::string lane_key_list() {
   std::string list;
   for (std::string_view key : kKeys) list += (list.empty() ? "" : ", ") + std::string(key);
@@ -80,7 +80,7 @@ std::string lane_key_list() {
 
 Status set_lane_key(LaneOptions* lane, std::string_view key, std::string_view value) {
   if (key == "route") {
-    lane->route = split(value, ',');
+    lane->route = split_list(value);
     return Status::ok();
   }
   if (key == "max_bytes") return size(key, value, &lane->max_bytes);
@@ -109,7 +109,7 @@ Status set_lane_key(LaneOptions* lane, std::string_view key, std::string_view va
 }
 
 Result<LaneOptions> parse_lane_spec(std::string_view spec) {
-  const std::vector<std::string> parts = split(spec, ';');
+  const std::vector<std::string> parts = split_list(spec, ';');
   const std::size_t eq = parts.front().find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == parts.front().size()) {
     return Status::invalid_argument("lane '" + std::string(spec) +
@@ -117,7 +117,7 @@ Result<LaneOptions> parse_lane_spec(std::string_view spec) {
   }
   LaneOptions lane;
   lane.name = parts.front().substr(0, eq);
-  lane.route = split(std::string_view(parts.front()).substr(eq + 1), ',');
+  lane.route = split_list(std::string_view(parts.front()).substr(eq + 1));
   for (std::size_t i = 1; i < parts.size(); ++i) {
     const std::size_t at = parts[i].find('=');
     if (at == std::string::npos || at == 0) {

@@ -12,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "spool/lane_options.h"
 #include "spool/status.h"
@@ -20,6 +21,9 @@ namespace spool::tools {
 
 // Sets one key of `lane` from its text; InvalidArgument naming the key and what it takes.
 Status set_lane_key(LaneOptions* lane, std::string_view key, std::string_view value);
+
+// "a,b,,c" -> {"a", "b", "", "c"}: the items of a list, as given (a route, a sink's lanes).
+std::vector<std::string> split_list(std::string_view text, char separator = ',');
 
 // A lane from --lane SPEC; InvalidArgument naming what is wrong.
 Result<LaneOptions> parse_lane_spec(std::string_view spec);

@@ -18,10 +18,12 @@ namespace {
 // exit could otherwise use it after it was destroyed (engine/produce/thread_exit_local.h).
 RecordEncoder& thread_encoder() { return engine::ThreadExitLocal<RecordEncoder>::get(); }
 
-// The lane of an encoded record; its type tag is read only when a lane routes by it.
-engine::BufferCore& core_for(engine::LaneSet& lanes, const EncodedRecord& record) {
+// The lane of an encoded record; its type tag is read only when a lane routes by it, and
+// without a second verifier pass when the caller verified the bytes already.
+engine::BufferCore& core_for(engine::LaneSet& lanes, const EncodedRecord& record, bool verified = false) {
   if (record.kind == RecordKind::kRecord && lanes.routes_by_type()) {
-    return lanes.route(record.kind, record.priority, engine::record_type_tag(record.bytes));
+    return lanes.route(record.kind, record.priority,
+                       verified ? engine::verified_record_type_tag(record.bytes) : engine::record_type_tag(record.bytes));
   }
   return lanes.route(record.kind, record.priority);
 }
@@ -77,11 +79,13 @@ Status Buffer::append(const EncodedRecord& record) {
 }
 
 Status Buffer::append_checked(const EncodedRecord& record) {
-  engine::BufferCore& lane = core_for(*lanes_, record);
   Status valid = verify_encoded(record.kind, record.bytes);
-  // The caller's input, not damage on disk: InvalidArgument, with the verifier's reason.
-  if (!valid.is_ok()) return lane.reject_malformed(Status::invalid_argument(valid.message()));
-  return lane.append(record.kind, record.priority, record.bytes);
+  // The caller's input, not damage on disk: InvalidArgument, with the verifier's reason
+  // (counted in the lane of its kind and priority: its type tag cannot be read).
+  if (!valid.is_ok()) {
+    return lanes_->route(record.kind, record.priority).reject_malformed(Status::invalid_argument(valid.message()));
+  }
+  return core_for(*lanes_, record, /*verified=*/true).append(record.kind, record.priority, record.bytes);
 }
 
 Status Buffer::append_batch(std::span<const Span> spans, std::size_t* appended) {

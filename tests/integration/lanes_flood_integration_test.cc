@@ -25,6 +25,9 @@
 namespace spool {
 namespace {
 
+// Every wait of these tests ends: a flush that takes longer fails the test (TimedOut).
+std::uint32_t wait_ms() { return static_cast<std::uint32_t>(testing::scaled(std::chrono::seconds(60)).count()); }
+
 using testing::TempDir;
 
 constexpr std::uint64_t kLogCap = 16ull << 20;
@@ -128,7 +131,7 @@ TEST(LanesFlood, LogFloodNeverCostsASpan) {
   a.join();
   b.join();
   c.join();
-  ASSERT_TRUE(buffer.flush().is_ok());
+  ASSERT_TRUE(buffer.flush(wait_ms()).is_ok());
 
   // No span lost: every append was acknowledged, every one of them is in the span lane.
   EXPECT_EQ(failed_spans.load(), 0);
@@ -159,7 +162,7 @@ TEST(LanesFlood, LogFloodNeverCostsASpan) {
 
   // The collector comes back: every span arrives, keyed by the span lane's log id.
   collector.down = false;
-  ASSERT_TRUE((*fwd)->flush().is_ok());
+  ASSERT_TRUE((*fwd)->flush(wait_ms()).is_ok());
   {
     std::lock_guard lock(collector.mu);
     std::set<std::string> distinct(collector.span_keys.begin(), collector.span_keys.end());

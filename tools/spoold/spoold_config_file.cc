@@ -114,17 +114,8 @@ Result<std::uint64_t> sink_size(const toml::node& node, const std::string& at) {
 
 // A list given as an array of strings or as one comma-separated string.
 Result<std::vector<std::string>> string_list(const toml::node& node, const std::string& at) {
+  if (auto text = node.value_exact<std::string>()) return split_list(*text);
   std::vector<std::string> out;
-  if (auto text = node.value_exact<std::string>()) {
-    std::size_t start = 0;
-    while (true) {
-      const std::size_t comma = text->find(',', start);
-      out.push_back(
-          text->substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-      if (comma == std::string::npos) return out;
-      start = comma + 1;
-    }
-  }
   const toml::array* items = node.as_array();
   if (items == nullptr) {
     return error(at, std::string("expected an array of strings or a string, got ") +

@@ -17,9 +17,13 @@
 #include "support/seq_records.h"
 #include "support/small_buffer.h"
 #include "support/temp_dir.h"
+#include "support/time_scale.h"
 
 namespace spool {
 namespace {
+
+// Every wait of these tests ends: a flush that takes longer fails the test (TimedOut).
+std::uint32_t wait_ms() { return static_cast<std::uint32_t>(testing::scaled(std::chrono::seconds(60)).count()); }
 
 using testing::append_seq;
 using testing::eventually;
@@ -88,12 +92,12 @@ TEST(ForwarderLanes, EveryLaneIsDeliveredFromACursorOfItsOwn) {
   ASSERT_TRUE(buffer);
   append_logs(*buffer, 300);
   for (std::uint64_t i = 0; i < 200; ++i) ASSERT_TRUE(append_seq(*buffer, 0, i).is_ok());
-  ASSERT_TRUE(buffer->flush().is_ok());
+  ASSERT_TRUE(buffer->flush(wait_ms()).is_ok());
   Seen seen;
   auto fwd = start(*buffer, seen);
   ASSERT_TRUE(fwd);
   EXPECT_EQ(fwd->lanes(), (std::vector<std::string>{"default", "logs", "actions"}));
-  ASSERT_TRUE(fwd->flush().is_ok());
+  ASSERT_TRUE(fwd->flush(wait_ms()).is_ok());
   EXPECT_EQ(seen.delivered("logs"), 300u);
   EXPECT_EQ(seen.delivered("actions"), 200u);
   EXPECT_EQ(seen.delivered("default"), 0u);
@@ -117,11 +121,11 @@ TEST(ForwarderLanes, EveryLaneIsDeliveredFromACursorOfItsOwn) {
 
   // The cursors are the lanes' own: a new forwarder of the same name sends nothing again.
   append_logs(*buffer, 10);
-  ASSERT_TRUE(buffer->flush().is_ok());
+  ASSERT_TRUE(buffer->flush(wait_ms()).is_ok());
   Seen again;
   auto second = start(*buffer, again);
   ASSERT_TRUE(second);
-  ASSERT_TRUE(second->flush().is_ok());
+  ASSERT_TRUE(second->flush(wait_ms()).is_ok());
   EXPECT_EQ(again.delivered("logs"), 10u);
   EXPECT_EQ(*again.offsets["logs"].begin(), 300u);
   EXPECT_EQ(again.delivered("actions"), 0u);
@@ -141,8 +145,8 @@ TEST(ForwarderLanes, TheAccountingIdentityHoldsPerLaneAndSummed) {
     ASSERT_TRUE(
         append_seq(*buffer, 0, i, 0, i % 2 == 0 ? Priority::kLow : Priority::kHigh).is_ok());
   }
-  ASSERT_TRUE(buffer->flush().is_ok());
-  ASSERT_TRUE(fwd->flush().is_ok());
+  ASSERT_TRUE(buffer->flush(wait_ms()).is_ok());
+  ASSERT_TRUE(fwd->flush(wait_ms()).is_ok());
   const Accounting total = fwd->accounting();
   EXPECT_TRUE(total.balanced());
   EXPECT_EQ(total.appended, 150u);
@@ -163,14 +167,14 @@ TEST(ForwarderLanes, LanesOptionPicksWhatItForwards) {
   ASSERT_TRUE(buffer);
   append_logs(*buffer, 20);
   for (std::uint64_t i = 0; i < 20; ++i) ASSERT_TRUE(append_seq(*buffer, 0, i).is_ok());
-  ASSERT_TRUE(buffer->flush().is_ok());
+  ASSERT_TRUE(buffer->flush(wait_ms()).is_ok());
   Seen seen;
   ForwarderOptions o = testing::fast_forwarder_options();
   o.lanes = {"actions"};
   auto fwd = start(*buffer, seen, o);
   ASSERT_TRUE(fwd);
   EXPECT_EQ(fwd->lanes(), (std::vector<std::string>{"actions"}));
-  ASSERT_TRUE(fwd->flush().is_ok());
+  ASSERT_TRUE(fwd->flush(wait_ms()).is_ok());
   EXPECT_EQ(seen.delivered("actions"), 20u);
   EXPECT_EQ(seen.delivered("logs"), 0u);
   // Offsets are per lane: seeking to one is for a forwarder of one lane.
@@ -223,7 +227,7 @@ TEST(ForwarderLanes, OneLanesFailuresOpenOnlyThatLanesBreaker) {
     span.name = "s";
     ASSERT_TRUE(buffer->append(span).is_ok());
   }
-  ASSERT_TRUE(buffer->flush().is_ok());
+  ASSERT_TRUE(buffer->flush(wait_ms()).is_ok());
   ASSERT_TRUE(
       eventually([&] { return (*fwd)->stats().lanes[1].stats.circuit == CircuitState::kOpen; }));
   ASSERT_TRUE(eventually([&] { return spans_delivered.load() == 10; }));
@@ -251,7 +255,7 @@ TEST(ForwarderLanes, OpenFindsTheLanesOnDisk) {
       testing::fast_forwarder_options());
   ASSERT_TRUE(fwd.is_ok()) << fwd.status().to_string();
   EXPECT_EQ((*fwd)->lanes(), (std::vector<std::string>{"default", "logs"}));
-  ASSERT_TRUE((*fwd)->flush().is_ok());
+  ASSERT_TRUE((*fwd)->flush(wait_ms()).is_ok());
   EXPECT_EQ(seen.delivered("logs"), 40u);
   EXPECT_EQ(seen.delivered("default"), 1u);
 }

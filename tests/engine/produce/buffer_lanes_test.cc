@@ -15,13 +15,18 @@
 #include "segment/segment_log.h"
 #include "spool/buffer.h"
 #include "spool/reader.h"
+#include "spool/record_encoder.h"
 #include "support/lanes.h"
 #include "support/seq_records.h"
 #include "support/small_buffer.h"
 #include "support/temp_dir.h"
+#include "support/time_scale.h"
 
 namespace spool {
 namespace {
+
+// Every wait of these tests ends: a flush that takes longer fails the test (TimedOut).
+std::uint32_t wait_ms() { return static_cast<std::uint32_t>(testing::scaled(std::chrono::seconds(60)).count()); }
 
 using testing::append_seq;
 using testing::read_seq_records;
@@ -91,7 +96,7 @@ TEST(BufferLanes, RecordsLandInTheLogOfTheirLane) {
   for (int i = 0; i < 30; ++i) ASSERT_TRUE(append_span(*buffer).is_ok());
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(append_log(*buffer).is_ok());
   for (std::uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(append_seq(*buffer, 1, i).is_ok());
-  ASSERT_TRUE(buffer->flush().is_ok());
+  ASSERT_TRUE(buffer->flush(wait_ms()).is_ok());
 
   EXPECT_EQ(kinds_in(dir.path()), (std::map<RecordKind, std::uint64_t>{{RecordKind::kSpan, 30}}));
   EXPECT_EQ(kinds_in(dir.path() + "/lanes/logs"),
@@ -105,6 +110,28 @@ TEST(BufferLanes, RecordsLandInTheLogOfTheirLane) {
   EXPECT_EQ(buffer->committed_offset("logs").value(), 20u);
   EXPECT_EQ(buffer->committed_offset("actions").value(), 10u);
   EXPECT_EQ(buffer->committed_offset("nope").status().code(), StatusCode::kNotFound);
+}
+
+// append_checked verifies the bytes once and routes them by their type tag; bytes that do not
+// verify are counted as malformed in the lane of their kind and priority.
+TEST(BufferLanes, CheckedAppendsAreRoutedByTheirVerifiedType) {
+  TempDir dir;
+  auto buffer = open_buffer(dir.path(), two_lanes());
+  ASSERT_TRUE(buffer);
+  RawRecord raw;
+  raw.type_tag = "seq";
+  const std::uint8_t data[] = {1, 2, 3};
+  raw.data = data;
+  RecordEncoder encoder;
+  ASSERT_TRUE(buffer->append_checked(encoder.encode(raw)).is_ok());
+  alignas(8) const std::uint8_t junk[16] = {0xff, 0xff, 0xff, 0xff};
+  EXPECT_EQ(buffer->append_checked(EncodedRecord{RecordKind::kRecord, Priority::kNormal, junk}).code(),
+            StatusCode::kInvalidArgument);
+  ASSERT_TRUE(buffer->flush(wait_ms()).is_ok());
+  const BufferStats s = buffer->stats();
+  EXPECT_EQ(lane_stats(s, "actions")->stats.written, 1u);
+  EXPECT_EQ(lane_stats(s, "default")->stats.dropped[static_cast<std::size_t>(DropReason::kMalformed)], 1u);
+  EXPECT_EQ(lane_stats(s, "actions")->stats.dropped_total(), 0u);
 }
 
 TEST(BufferLanes, EachLaneIsALogWithAnIdOfItsOwn) {
@@ -134,7 +161,7 @@ TEST(BufferLanes, CountsBalancePerLaneAndSummed) {
     ASSERT_TRUE(append_log(*buffer).is_ok());
     if (i % 2 == 0) ASSERT_TRUE(append_seq(*buffer, 0, static_cast<std::uint64_t>(i)).is_ok());
   }
-  ASSERT_TRUE(buffer->flush().is_ok());
+  ASSERT_TRUE(buffer->flush(wait_ms()).is_ok());
   const BufferStats s = buffer->stats();
   ASSERT_EQ(s.lanes.size(), 3u);
   EXPECT_EQ(s.appended, 250u);
@@ -181,7 +208,7 @@ TEST(BufferLanes, ALaneNoLongerDeclaredIsStillOpenedButRoutedNothing) {
   EXPECT_EQ(buffer->lanes(), (std::vector<std::string>{"default", "logs", "actions"}));
   EXPECT_EQ(buffer->lane_of(RecordKind::kRecord, Priority::kNormal, "seq"), "default");
   ASSERT_TRUE(append_seq(*buffer, 0, 5).is_ok());
-  ASSERT_TRUE(buffer->flush().is_ok());
+  ASSERT_TRUE(buffer->flush(wait_ms()).is_ok());
   const BufferStats s = buffer->stats();
   ASSERT_NE(lane_stats(s, "actions"), nullptr);
   EXPECT_TRUE(lane_stats(s, "actions")->retired);
@@ -253,7 +280,7 @@ TEST(BufferLanes, AFloodInOneLaneNeverEvictsAnotherLanesRecords) {
     for (int j = 0; j < 50; ++j) ASSERT_TRUE(append_log(*buffer).is_ok());
     ASSERT_TRUE(append_span(*buffer).is_ok());
   }
-  ASSERT_TRUE(buffer->flush().is_ok());
+  ASSERT_TRUE(buffer->flush(wait_ms()).is_ok());
   const BufferStats s = buffer->stats();
   const BufferStats& span_lane = lane_stats(s, "spans")->stats;
   EXPECT_EQ(span_lane.dropped_total(), 0u);
