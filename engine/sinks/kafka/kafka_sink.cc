@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <utility>
 
 #include "engine/forward/idempotency_key.h"
@@ -13,6 +14,7 @@
 #include "engine/sinks/outage_rank.h"
 #include "io/clock.h"
 #include "io/hex.h"
+#include "spool/lane_options.h"
 #include "spool/record_verify.h"
 
 namespace spool::engine {
@@ -78,8 +80,10 @@ void add_text_header(rd_kafka_headers_t* headers, const char* name, std::string_
 }  // namespace
 
 struct KafkaSink::Producer {
+  using Handles = std::array<rd_kafka_topic_t*, kTopicKinds.size()>;
   rd_kafka_t* rk = nullptr;
-  std::array<rd_kafka_topic_t*, kTopicKinds.size()> topics{};
+  // By lane; the key is "" when the topic does not name the lane.
+  std::map<std::string, Handles, std::less<>> topics;
 
   ~Producer() {
     if (rk == nullptr) return;
@@ -87,8 +91,10 @@ struct KafkaSink::Producer {
     // records were answered as failed, or were never part of an answer).
     rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_poll(rk, 0);
-    for (rd_kafka_topic_t* t : topics) {
-      if (t != nullptr) rd_kafka_topic_destroy(t);
+    for (auto& [lane, handles] : topics) {
+      for (rd_kafka_topic_t* t : handles) {
+        if (t != nullptr) rd_kafka_topic_destroy(t);
+      }
     }
     rd_kafka_destroy(rk);
   }
@@ -124,15 +130,13 @@ Status KafkaSink::start_producer() {
   (void)conf->release();  // rd_kafka_new took it
   auto producer = std::make_unique<Producer>();
   producer->rk = rk;
-  for (std::size_t i = 0; i < kTopicKinds.size(); ++i) {
-    const std::string topic = topic_for_kind(options_.topic, kTopicKinds[i]);
-    producer->topics[i] = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
-    if (producer->topics[i] == nullptr) {
-      return Status::invalid_argument("Kafka topic '" + topic +
-                                      "': " + rd_kafka_err2str(rd_kafka_last_error()));
-    }
-  }
   producer_ = std::move(producer);
+  // The default lane's topics now, so that a topic the client refuses fails here.
+  if (topic_handle(kDefaultLane, RecordKind::kSpan) == nullptr) {
+    const std::string why = client_error_;
+    producer_.reset();
+    return Status::invalid_argument(why);
+  }
   fatal_ = false;
   renew_producer_ = false;
   return Status::ok();
@@ -174,6 +178,27 @@ void KafkaSink::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaq
   self->client_error_ = redact_and_bound(text, kMaxClientErrorBytes);
 }
 
+rd_kafka_topic_t* KafkaSink::topic_handle(std::string_view lane, RecordKind kind) {
+  const std::string_view key = topic_per_lane(options_.topic) ? lane : std::string_view();
+  auto it = producer_->topics.find(key);
+  if (it == producer_->topics.end()) {
+    Producer::Handles handles{};
+    for (std::size_t i = 0; i < kTopicKinds.size(); ++i) {
+      const std::string topic = topic_for_kind(options_.topic, kTopicKinds[i], lane);
+      handles[i] = rd_kafka_topic_new(producer_->rk, topic.c_str(), nullptr);
+      if (handles[i] == nullptr) {
+        client_error_ = "Kafka topic '" + topic + "': " + rd_kafka_err2str(rd_kafka_last_error());
+        for (rd_kafka_topic_t* made : handles) {
+          if (made != nullptr) rd_kafka_topic_destroy(made);
+        }
+        return nullptr;
+      }
+    }
+    it = producer_->topics.emplace(std::string(key), handles).first;
+  }
+  return it->second[topic_index(kind)];
+}
+
 void KafkaSink::produce(const ForwardBatch& batch, std::size_t index, std::int64_t deadline_ns) {
   const ForwardRecord& record = batch.records[index];
   ForwardBatch one;
@@ -188,13 +213,19 @@ void KafkaSink::produce(const ForwardBatch& batch, std::size_t index, std::int64
     return;
   }
   const IdempotencyKeyText key(batch.log_id, record.offset);
-  rd_kafka_headers_t* headers = rd_kafka_headers_new(5);
+  rd_kafka_headers_t* headers = rd_kafka_headers_new(6);
   add_text_header(headers, "spool.log_id", log_id_hex_);
   add_decimal_header(headers, "spool.offset", static_cast<std::int64_t>(record.offset));
   add_text_header(headers, "spool.kind", record_kind_name(record.kind));
   add_text_header(headers, "spool.priority", priority_name(record.priority));
   add_decimal_header(headers, "spool.timestamp_ns", record.timestamp_ns);
-  rd_kafka_topic_t* topic = producer_->topics[topic_index(record.kind)];
+  add_text_header(headers, "spool.lane", batch.lane);
+  rd_kafka_topic_t* topic = topic_handle(batch.lane, record.kind);
+  if (topic == nullptr) {
+    rd_kafka_headers_destroy(headers);
+    outcomes_[index] = RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+    return;
+  }
   rd_kafka_resp_err_t err;
   for (;;) {
     // F_COPY: the producer keeps its own copy; value_ is reused for the next record.

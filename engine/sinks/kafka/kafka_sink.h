@@ -59,8 +59,8 @@ class KafkaSink final : public Sink {
   static constexpr std::uint32_t kGraceMs = 1500;
 
  private:
-  // The producer and its topic handles, one per topic_kind_name (the same topic four times
-  // when the topic has no "{kind}").
+  // The producer and its topic handles: per lane (one set when the topic has no "{lane}"),
+  // one per topic_kind_name (the same topic four times when the topic has no "{kind}").
   struct Producer;
 
   explicit KafkaSink(KafkaSinkOptions options);
@@ -70,6 +70,9 @@ class KafkaSink final : public Sink {
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
 
+  // The handle of the topic of `lane`'s records of `kind`, made on first use; null (with the
+  // reason in client_error_) when the client refuses the topic.
+  rd_kafka_topic_t* topic_handle(std::string_view lane, RecordKind kind);
   // Produces record `index` of `batch`; its outcome is set now when the producer refuses it.
   void produce(const ForwardBatch& batch, std::size_t index, std::int64_t deadline_ns);
   // What the outcomes of this send come to.

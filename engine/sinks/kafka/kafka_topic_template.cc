@@ -25,32 +25,43 @@ std::string_view topic_kind_name(RecordKind kind) noexcept {
   return signal ? record_kind_name(kind) : "record";
 }
 
-std::string topic_for_kind(std::string_view topic, RecordKind kind) {
+namespace {
+
+// `text` with every `placeholder` replaced by `value`.
+std::string replace_all(std::string_view text, std::string_view placeholder, std::string_view value) {
   std::string out;
-  const std::string_view name = topic_kind_name(kind);
   std::size_t from = 0;
-  for (std::size_t at = topic.find(kKindPlaceholder); at != std::string_view::npos;
-       at = topic.find(kKindPlaceholder, from)) {
-    out.append(topic.substr(from, at - from));
-    out.append(name);
-    from = at + kKindPlaceholder.size();
+  for (std::size_t at = text.find(placeholder); at != std::string_view::npos; at = text.find(placeholder, from)) {
+    out.append(text.substr(from, at - from));
+    out.append(value);
+    from = at + placeholder.size();
   }
-  out.append(topic.substr(from));
+  out.append(text.substr(from));
   return out;
 }
+
+}  // namespace
+
+std::string topic_for_kind(std::string_view topic, RecordKind kind, std::string_view lane) {
+  return replace_all(replace_all(topic, kKindPlaceholder, topic_kind_name(kind)), kLanePlaceholder, lane);
+}
+
+bool topic_per_lane(std::string_view topic) noexcept { return topic.find(kLanePlaceholder) != std::string_view::npos; }
 
 Status validate_topic_template(std::string_view topic) {
   const std::string shown = "topic '" + std::string(topic) + "'";
   if (topic.empty()) return Status::invalid_argument("the topic is empty");
   constexpr std::array kinds = {RecordKind::kSpan, RecordKind::kLog, RecordKind::kMetric,
                                 RecordKind::kRecord};
+  // The longest lane name (32 characters) of the characters lane names take.
+  const std::string longest_lane(32, 'l');
   for (RecordKind kind : kinds) {
-    const std::string name = topic_for_kind(topic, kind);
+    const std::string name = topic_for_kind(topic, kind, longest_lane);
     if (!std::all_of(name.begin(), name.end(), legal_topic_char)) {
       return Status::invalid_argument(
           shown +
           " is not a Kafka topic name: only letters, digits, '.', '_' and '-' "
-          "(and \"{kind}\")");
+          "(and \"{kind}\", \"{lane}\")");
     }
     if (name.size() > kMaxTopicBytes) {
       return Status::invalid_argument(shown + " is longer than Kafka's 249 characters");

@@ -187,6 +187,28 @@ TEST(KafkaSink, KindInTheTopicSendsEachKindToATopicOfItsOwn) {
   EXPECT_EQ(kinds, (std::set<std::string>{"record", "raw"}));
 }
 
+// "{lane}": each lane's records go to a topic of the lane's, and every message names its lane.
+TEST(KafkaSink, LaneInTheTopicSendsEachLaneToATopicOfItsOwn) {
+  MockKafkaCluster cluster(1);
+  ASSERT_TRUE(cluster.ok());
+  for (const char* t : {"spool-default", "spool-logs"}) ASSERT_TRUE(cluster.create_topic(t, 1));
+  auto sink = make_sink(cluster, "spool-{lane}");
+  ASSERT_NE(sink, nullptr);
+  TestBatch from_default = spans(0, 3);
+  ASSERT_EQ(send_until_delivered(*sink, from_default.batch()).outcome, FlushResult::Outcome::kSucceeded);
+  TestBatch from_logs = spans(0, 2);
+  ForwardBatch logs_batch = from_logs.batch();
+  logs_batch.lane = "logs";
+  ASSERT_EQ(send_until_delivered(*sink, logs_batch).outcome, FlushResult::Outcome::kSucceeded);
+
+  const auto default_topic = read_all(cluster, "spool-default");
+  ASSERT_EQ(default_topic.size(), 3u);
+  EXPECT_EQ(default_topic[0].header("spool.lane"), "default");
+  const auto logs_topic = read_all(cluster, "spool-logs");
+  ASSERT_EQ(logs_topic.size(), 2u);
+  EXPECT_EQ(logs_topic[0].header("spool.lane"), "logs");
+}
+
 TEST(KafkaSink, EveryBrokerDownIsAnOutageAndThePurgedMessagesNeverArrive) {
   MockKafkaCluster cluster(3);
   ASSERT_TRUE(cluster.ok());

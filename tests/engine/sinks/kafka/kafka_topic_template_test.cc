@@ -16,6 +16,18 @@ TEST(KafkaTopicTemplate, KindExpandsToTheRecordsKindAndRawFramesAreRecords) {
   EXPECT_EQ(topic_for_kind("telemetry", RecordKind::kMetric), "telemetry");
 }
 
+TEST(KafkaTopicTemplate, LaneExpandsToTheRecordsLane) {
+  EXPECT_EQ(topic_for_kind("spool-{lane}", RecordKind::kSpan, "logs"), "spool-logs");
+  EXPECT_EQ(topic_for_kind("spool-{lane}", RecordKind::kSpan), "spool-default");
+  EXPECT_EQ(topic_for_kind("{lane}.{kind}", RecordKind::kLog, "debug"), "debug.log");
+  EXPECT_TRUE(topic_per_lane("spool-{lane}"));
+  EXPECT_FALSE(topic_per_lane("otlp-{kind}"));
+  EXPECT_TRUE(validate_topic_template("spool-{lane}-{kind}"));
+  // The longest lane name (32) in place of "{lane}" (6) must still fit in 249.
+  EXPECT_TRUE(validate_topic_template(std::string(217, 'a') + "{lane}"));
+  EXPECT_EQ(validate_topic_template(std::string(218, 'a') + "{lane}").code(), StatusCode::kInvalidArgument);
+}
+
 TEST(KafkaTopicTemplate, OnlyKafkaTopicNamesAreValid) {
   EXPECT_TRUE(validate_topic_template("telemetry"));
   EXPECT_TRUE(validate_topic_template("a.b_c-{kind}"));
