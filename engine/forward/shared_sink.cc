@@ -42,11 +42,29 @@ std::unique_ptr<Sink> SharedSink::lane_sink(const std::shared_ptr<SharedSink>& s
   return std::make_unique<LaneSink>(shared, std::move(lane));
 }
 
+std::size_t SharedSink::waiting() const {
+  std::lock_guard lock(mu_);
+  return waiting_.size();
+}
+
+bool SharedSink::first_in_line(const Waiter& me) const {
+  return std::none_of(waiting_.begin(), waiting_.end(), [&](const Waiter& w) {
+    return w.priority > me.priority || (w.priority == me.priority && w.ticket < me.ticket);
+  });
+}
+
 FlushResult SharedSink::send(const ForwardBatch& batch) {
+  Priority highest = Priority::kLow;
+  for (const ForwardRecord& r : batch.records) highest = std::max(highest, r.priority);
   {
     std::unique_lock lock(mu_);
-    freed_.wait(lock, [this] { return free_slots_ > 0; });
+    const Waiter me{highest, next_ticket_++};
+    waiting_.push_back(me);
+    freed_.wait(lock, [&] { return free_slots_ > 0 && first_in_line(me); });
+    std::erase_if(waiting_, [&](const Waiter& w) { return w.ticket == me.ticket; });
     --free_slots_;
+    // A slot is left and someone waits: the next in line may go too.
+    if (free_slots_ > 0 && !waiting_.empty()) freed_.notify_all();
   }
   struct Release {
     SharedSink* self;
@@ -55,7 +73,8 @@ FlushResult SharedSink::send(const ForwardBatch& batch) {
         std::lock_guard lock(self->mu_);
         ++self->free_slots_;
       }
-      self->freed_.notify_one();
+      // Every waiter checks whether it is first in line (notify_one could wake another).
+      self->freed_.notify_all();
     }
   } release{this};
   return sink_->send(batch);

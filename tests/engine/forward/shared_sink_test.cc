@@ -1,11 +1,15 @@
-// engine::SharedSink: the lanes' sinks tag each batch with their lane and never call the one
-// real sink more often at once than it takes (max_concurrent_sends()).
+// engine::SharedSink: the lanes' sinks tag each batch with their lane, never call the one real
+// sink more often at once than it takes (max_concurrent_sends()), and give a free slot to the
+// waiting batch of the highest priority first.
 #include "engine/forward/shared_sink.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <string>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -95,6 +99,67 @@ TEST(SharedSink, EachLanesBatchesCarryItsName) {
   EXPECT_TRUE(logs->wants_compressed_batch());
   ASSERT_EQ(spans->configuration_warnings().size(), 1u);
   EXPECT_EQ(spans->configuration_warnings()[0].code, "tls_insecure");
+}
+
+// A sink that holds every send until released, and remembers the order sends began in.
+class GateSink : public Sink {
+ public:
+  FlushResult send(const ForwardBatch& batch) override {
+    std::unique_lock lock(mu_);
+    order_.emplace_back(batch.lane);
+    cv_.wait(lock, [&] { return open_ || batch.lane != "first"; });
+    return FlushResult::succeeded();
+  }
+  std::string name() const override { return "gate"; }
+  void open() {
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+  std::vector<std::string> order() {
+    std::lock_guard lock(mu_);
+    return order_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+  std::vector<std::string> order_;
+};
+
+// One slot, held by a send of lane "first"; a low batch asks, then a critical one: when the
+// slot frees, the critical batch goes first, although it asked last.
+TEST(SharedSink, TheHighestPriorityWaitingBatchGoesFirst) {
+  auto real = std::make_unique<GateSink>();
+  GateSink* gate = real.get();
+  auto shared = std::make_shared<SharedSink>(std::move(real));
+  auto batch_of = [](Priority p) {
+    auto owned = std::make_shared<std::vector<ForwardRecord>>(1);
+    (*owned)[0].priority = p;
+    return owned;
+  };
+  auto send = [&](const std::string& lane, Priority p) {
+    return std::thread([shared, lane, p, records = batch_of(p)] {
+      auto sink = SharedSink::lane_sink(shared, lane);
+      ForwardBatch batch;
+      batch.records = *records;
+      sink->send(batch);
+    });
+  };
+  std::thread first = send("first", Priority::kNormal);
+  while (gate->order().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::thread low = send("low", Priority::kLow);
+  while (shared->waiting() < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::thread critical = send("critical", Priority::kCritical);
+  while (shared->waiting() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  gate->open();
+  first.join();
+  low.join();
+  critical.join();
+  EXPECT_EQ(gate->order(), (std::vector<std::string>{"first", "critical", "low"}));
 }
 
 }  // namespace
