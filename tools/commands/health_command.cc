@@ -13,8 +13,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "segment/log_marker.h"
 #include "spool/cursors.h"
+#include "spool/lane_options.h"
+#include "spool/lanes.h"
 #include "spool/health.h"
 #include "tools/cli_numbers.h"
 #include "tools/commands/commands.h"
@@ -35,6 +39,7 @@ constexpr double kMaxLagSeconds = 7 * 24 * 3600.0;
 
 struct HealthArgs {
   std::string dir;
+  std::string lane;  // empty: every lane
   std::optional<std::uint64_t> cap_bytes;
   std::optional<double> max_lag_s;
 };
@@ -83,14 +88,29 @@ int run_health(const HealthArgs& args) {
   }
   Status s = require_existing_log(args.dir);
   if (!s) return report_error(kName, s);
-  auto summary = summarize_log(args.dir);
-  if (!summary) return report_error(kName, summary.status());
-
   HealthThresholds thresholds;
   if (args.max_lag_s) {
     thresholds.oldest_unforwarded_ms = static_cast<std::int64_t>(std::llround(*args.max_lag_s * 1000.0));
   }
-  const HealthReport report = evaluate_health(health_inputs(*summary, args), thresholds);
+  // Every lane (lane_options.h), each a log of its own: the default lane against --cap-bytes,
+  // the others against the cap their marker records.
+  HealthReport report;
+  const std::vector<std::string> lanes = args.lane.empty() ? list_lanes(args.dir) : std::vector<std::string>{args.lane};
+  for (const std::string& lane : lanes) {
+    auto lane_dir = find_lane_directory(args.dir, lane);
+    if (!lane_dir) return report_error(kName, lane_dir.status());
+    auto summary = summarize_log(*lane_dir);
+    if (!summary) return report_error(kName, summary.status());
+    HealthInputs in = health_inputs(*summary, args);
+    if (lane != kDefaultLane) {
+      auto recorded = segment::log_options_from_marker(*lane_dir);
+      in.disk_cap_bytes = recorded ? recorded->retention_bytes : 0;
+    }
+    for (HealthWarning& w : evaluate_health(in, thresholds).warnings) {
+      if (lane != kDefaultLane) w.message = "lane '" + lane + "': " + w.message;
+      report.warnings.push_back(std::move(w));
+    }
+  }
   std::string out;
   if (report.healthy()) {
     out = "healthy\n";
@@ -111,6 +131,8 @@ Command add_health_command(CLI::App& app) {
       std::string(kName),
       "Check the log and its forwarding: print 'healthy' (exit 0) or one warning per line (exit 1)");
   cmd->add_option("DIR", args->dir, "Log directory")->required();
+  cmd->add_option("--lane", args->lane, "Check only this lane (default: every lane of the directory)")
+      ->type_name("NAME");
   cmd->add_option("--cap-bytes", args->cap_bytes,
                   "Warn (buffer_fill) when the log's data is above 90% of this size, e.g. "
                   "1073741824 or 1GiB (default: no size check)")
@@ -125,6 +147,8 @@ Command add_health_command(CLI::App& app) {
       "recent_error (a forwarding error in the last 60 s) or failure_rate (more than 10% of at "
       "least 10 sends failed, over the cursors' totals) or daily_cap_reached (a cursor spent its "
       "daily byte cap but the reserve for critical records, or all of it, today, UTC).\n"
+      "Every lane is checked (each a log of its own; a lane's warnings start \"lane 'NAME': \"; "
+      "a lane other than the default is checked against the size cap it was opened with).\n"
       "Reads without the lock: safe on a log another process has open.\n"
       "Exit status: 0 healthy, 1 warnings, 2 on error (missing directory, damaged cursor file).");
   return {cmd, [args] { return run_health(*args); }};
