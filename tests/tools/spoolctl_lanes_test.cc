@@ -60,6 +60,13 @@ TEST(SpoolctlLanes, ProduceDeclaresLanesThatStatsLanesAndForwardShow) {
   const json one = run_json({"stats", dir, "--lane", "urgent"});
   EXPECT_EQ(one["lane"], "urgent");
   EXPECT_EQ(one["log"]["records"], 300);
+  // health checks every lane; a lane's forwarding problems name it.
+  const testing::ProcessResult healthy = spoolctl({"health", dir});
+  EXPECT_EQ(healthy.exit_code, 0) << healthy.out << healthy.err;
+  EXPECT_EQ(healthy.out, "healthy\n");
+  const testing::ProcessResult lagging = spoolctl({"health", dir, "--max-lag-s", "0"});
+  EXPECT_EQ(lagging.exit_code, 1) << lagging.err;
+  EXPECT_NE(lagging.out.find("lane 'urgent': "), std::string::npos) << lagging.out;
   const testing::ProcessResult missing = spoolctl({"stats", dir, "--lane", "nope"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("no lane 'nope'"), std::string::npos) << missing.err;
