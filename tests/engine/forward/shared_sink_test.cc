@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/forwarder_fixtures.h"
+
 namespace spool::engine {
 namespace {
 
@@ -150,12 +152,13 @@ TEST(SharedSink, TheHighestPriorityWaitingBatchGoesFirst) {
     });
   };
   std::thread first = send("first", Priority::kNormal);
-  while (gate->order().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const bool first_sending = testing::eventually([&] { return !gate->order().empty(); });
   std::thread low = send("low", Priority::kLow);
-  while (shared->waiting() < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const bool low_waiting = testing::eventually([&] { return shared->waiting() >= 1; });
   std::thread critical = send("critical", Priority::kCritical);
-  while (shared->waiting() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  gate->open();
+  const bool both_waiting = testing::eventually([&] { return shared->waiting() >= 2; });
+  gate->open();  // before any assertion, so that the threads end and join
+  EXPECT_TRUE(first_sending && low_waiting && both_waiting);
   first.join();
   low.join();
   critical.join();

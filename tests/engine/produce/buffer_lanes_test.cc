@@ -159,7 +159,9 @@ TEST(BufferLanes, CountsBalancePerLaneAndSummed) {
   for (int i = 0; i < 100; ++i) {
     ASSERT_TRUE(append_span(*buffer).is_ok());
     ASSERT_TRUE(append_log(*buffer).is_ok());
-    if (i % 2 == 0) ASSERT_TRUE(append_seq(*buffer, 0, static_cast<std::uint64_t>(i)).is_ok());
+    if (i % 2 == 0) {
+      ASSERT_TRUE(append_seq(*buffer, 0, static_cast<std::uint64_t>(i)).is_ok());
+    }
   }
   ASSERT_TRUE(buffer->flush(wait_ms()).is_ok());
   const BufferStats s = buffer->stats();
