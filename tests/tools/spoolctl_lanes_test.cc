@@ -77,10 +77,12 @@ TEST(SpoolctlLanes, ProduceDeclaresLanesThatStatsLanesAndForwardShow) {
   EXPECT_EQ(only["lanes"][0]["lane"], "urgent");
   EXPECT_EQ(lines_in(urgent_out), 300u);
   // Ten more critical spans: the urgent lane's cursor lags, and health says which lane.
-  run_json({"produce", dir, "--spans", "10", "--priority", "critical", "--lane", "urgent=*@critical;policy=block"});
+  run_json({"produce", dir, "--spans", "10", "--priority", "critical", "--lane",
+            "urgent=*@critical;policy=block"});
   const testing::ProcessResult lagging = spoolctl({"health", dir, "--max-lag-s", "0"});
   EXPECT_EQ(lagging.exit_code, 1) << lagging.err;
-  EXPECT_NE(lagging.out.find("warning: forward_lag: lane 'urgent': "), std::string::npos) << lagging.out;
+  EXPECT_NE(lagging.out.find("warning: forward_lag: lane 'urgent': "), std::string::npos)
+      << lagging.out;
   const std::string all_out = tmp.sub("all.jsonl");
   const json all = run_json({"forward", dir, "--to", "jsonl:" + all_out, "--drain"});
   // The same cursor name, one cursor per lane: the urgent lane's is past its records already.

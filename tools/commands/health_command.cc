@@ -17,9 +17,9 @@
 
 #include "segment/log_marker.h"
 #include "spool/cursors.h"
+#include "spool/health.h"
 #include "spool/lane_options.h"
 #include "spool/lanes.h"
-#include "spool/health.h"
 #include "tools/cli_numbers.h"
 #include "tools/commands/commands.h"
 #include "tools/exit_codes.h"
@@ -95,7 +95,8 @@ int run_health(const HealthArgs& args) {
   // Every lane (lane_options.h), each a log of its own: the default lane against --cap-bytes,
   // the others against the cap their marker records.
   HealthReport report;
-  const std::vector<std::string> lanes = args.lane.empty() ? list_lanes(args.dir) : std::vector<std::string>{args.lane};
+  const std::vector<std::string> lanes =
+      args.lane.empty() ? list_lanes(args.dir) : std::vector<std::string>{args.lane};
   for (const std::string& lane : lanes) {
     auto lane_dir = find_lane_directory(args.dir, lane);
     if (!lane_dir) return report_error(kName, lane_dir.status());
@@ -131,7 +132,8 @@ Command add_health_command(CLI::App& app) {
       std::string(kName),
       "Check the log and its forwarding: print 'healthy' (exit 0) or one warning per line (exit 1)");
   cmd->add_option("DIR", args->dir, "Log directory")->required();
-  cmd->add_option("--lane", args->lane, "Check only this lane (default: every lane of the directory)")
+  cmd->add_option("--lane", args->lane,
+                  "Check only this lane (default: every lane of the directory)")
       ->type_name("NAME");
   cmd->add_option("--cap-bytes", args->cap_bytes,
                   "Warn (buffer_fill) when the log's data is above 90% of this size, e.g. "

@@ -28,10 +28,12 @@ std::string_view topic_kind_name(RecordKind kind) noexcept {
 namespace {
 
 // `text` with every `placeholder` replaced by `value`.
-std::string replace_all(std::string_view text, std::string_view placeholder, std::string_view value) {
+std::string replace_all(std::string_view text, std::string_view placeholder,
+                        std::string_view value) {
   std::string out;
   std::size_t from = 0;
-  for (std::size_t at = text.find(placeholder); at != std::string_view::npos; at = text.find(placeholder, from)) {
+  for (std::size_t at = text.find(placeholder); at != std::string_view::npos;
+       at = text.find(placeholder, from)) {
     out.append(text.substr(from, at - from));
     out.append(value);
     from = at + placeholder.size();
@@ -43,10 +45,13 @@ std::string replace_all(std::string_view text, std::string_view placeholder, std
 }  // namespace
 
 std::string topic_for_kind(std::string_view topic, RecordKind kind, std::string_view lane) {
-  return replace_all(replace_all(topic, kKindPlaceholder, topic_kind_name(kind)), kLanePlaceholder, lane);
+  return replace_all(replace_all(topic, kKindPlaceholder, topic_kind_name(kind)), kLanePlaceholder,
+                     lane);
 }
 
-bool topic_per_lane(std::string_view topic) noexcept { return topic.find(kLanePlaceholder) != std::string_view::npos; }
+bool topic_per_lane(std::string_view topic) noexcept {
+  return topic.find(kLanePlaceholder) != std::string_view::npos;
+}
 
 Status validate_topic_template(std::string_view topic) {
   const std::string shown = "topic '" + std::string(topic) + "'";

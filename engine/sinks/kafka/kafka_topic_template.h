@@ -25,7 +25,8 @@ inline constexpr std::string_view kLanePlaceholder = "{lane}";
 std::string_view topic_kind_name(RecordKind kind) noexcept;
 
 // `topic` with every "{kind}" replaced by topic_kind_name(kind) and every "{lane}" by `lane`.
-std::string topic_for_kind(std::string_view topic, RecordKind kind, std::string_view lane = "default");
+std::string topic_for_kind(std::string_view topic, RecordKind kind,
+                           std::string_view lane = "default");
 
 // True when the topic names the lane ("{lane}"): a topic per lane.
 bool topic_per_lane(std::string_view topic) noexcept;

@@ -9,8 +9,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <memory>
-#include <string>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 

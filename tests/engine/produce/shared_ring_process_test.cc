@@ -7,13 +7,12 @@
 // least as long as what its pushes acknowledged, and deaths mid-entry are counted.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-
-#include <cstdlib>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <random>
@@ -235,7 +234,8 @@ TEST(SharedRingProcesses, KillsOfProducersAndConsumersLoseAndRepeatNothing) {
 
   // SPOOL_TEST_SEED=<seed> repeats a failed run's choices (the kills' timing still varies).
   const char* given = std::getenv("SPOOL_TEST_SEED");
-  const unsigned seed = given != nullptr ? static_cast<unsigned>(std::strtoul(given, nullptr, 10)) : std::random_device{}();
+  const unsigned seed = given != nullptr ? static_cast<unsigned>(std::strtoul(given, nullptr, 10))
+                                         : std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 rng(seed);
   constexpr int kRounds = 70;

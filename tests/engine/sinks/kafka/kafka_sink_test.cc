@@ -195,7 +195,8 @@ TEST(KafkaSink, LaneInTheTopicSendsEachLaneToATopicOfItsOwn) {
   auto sink = make_sink(cluster, "spool-{lane}");
   ASSERT_NE(sink, nullptr);
   TestBatch from_default = spans(0, 3);
-  ASSERT_EQ(send_until_delivered(*sink, from_default.batch()).outcome, FlushResult::Outcome::kSucceeded);
+  ASSERT_EQ(send_until_delivered(*sink, from_default.batch()).outcome,
+            FlushResult::Outcome::kSucceeded);
   TestBatch from_logs = spans(0, 2);
   ForwardBatch logs_batch = from_logs.batch();
   logs_batch.lane = "logs";

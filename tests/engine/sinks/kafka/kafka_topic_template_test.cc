@@ -25,7 +25,8 @@ TEST(KafkaTopicTemplate, LaneExpandsToTheRecordsLane) {
   EXPECT_TRUE(validate_topic_template("spool-{lane}-{kind}"));
   // The longest lane name (32) in place of "{lane}" (6) must still fit in 249.
   EXPECT_TRUE(validate_topic_template(std::string(217, 'a') + "{lane}"));
-  EXPECT_EQ(validate_topic_template(std::string(218, 'a') + "{lane}").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(validate_topic_template(std::string(218, 'a') + "{lane}").code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST(KafkaTopicTemplate, OnlyKafkaTopicNamesAreValid) {
