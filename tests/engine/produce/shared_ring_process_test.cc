@@ -187,7 +187,11 @@ int consumer_main(const Paths& paths, const ConsumerPlan& plan) {
     if (records.empty()) {
       std::size_t live = 0;
       for (SharedRing& ring : listing->rings) {
-        if (!ring.drained() || ring.producer_alive()) {
+        // Death first, then drained (as RingSet does: its dead flag comes from an earlier
+        // liveness check): a dead producer pushes nothing more, so a ring seen drained after
+        // its death stays drained. Seen drained first, the producer may still fill the ring
+        // and die before the liveness check, and the ring would be reclaimed full.
+        if (ring.producer_alive() || !ring.drained()) {
           ++live;
           continue;
         }
