@@ -86,6 +86,15 @@ const std::map<std::string_view, Setter>& setters() {
                                         {"sample", FullPolicy::kSample}},
                                        &o.full_policy, "block, drop_newest, drop_oldest or sample");
        }},
+      {"disk_full_policy",
+       [](Options& o, std::string_view k, std::string_view v) {
+         return parse_enum<FullPolicy>(k, v,
+                                       {{"block", FullPolicy::kBlock},
+                                        {"drop_newest", FullPolicy::kDropNewest},
+                                        {"drop_oldest", FullPolicy::kDropOldest},
+                                        {"sample", FullPolicy::kSample}},
+                                       &o.disk_full_policy, "block, drop_newest, drop_oldest or sample");
+       }},
       {"durability",
        [](Options& o, std::string_view k, std::string_view v) {
          return parse_enum<Durability>(
@@ -182,17 +191,19 @@ Status set_lane_option(Options& options, std::string_view key, std::string_view 
     s = optional_unsigned(key, value, &lane.sync_interval_ms);
   } else if (field == "breaker_failure_threshold") {
     s = optional_unsigned(key, value, &lane.breaker_failure_threshold);
-  } else if (field == "full_policy" || field == "durability" || field == "sample_above_fill") {
+  } else if (field == "full_policy" || field == "disk_full_policy" || field == "durability" ||
+             field == "sample_above_fill") {
     // The Buffer-wide setter of the same name, on a scratch Options.
     Options scratch;
     s = setters().at(field)(scratch, key, value);
     if (s && field == "full_policy") lane.full_policy = scratch.full_policy;
+    if (s && field == "disk_full_policy") lane.disk_full_policy = scratch.disk_full_policy;
     if (s && field == "durability") lane.durability = scratch.log.durability;
     if (s && field == "sample_above_fill") lane.sample_above_fill = scratch.sample_above_fill;
   } else {
     return Status::invalid_argument(
         "unknown lane field '" + std::string(field) + "' in option " + std::string(key) +
-        " (route, max_bytes, max_age_ms, segment_bytes, full_policy, queue_bytes, "
+        " (route, max_bytes, max_age_ms, segment_bytes, full_policy, disk_full_policy, queue_bytes, "
         "block_timeout_ms, sample_above_fill, sample_keep_one_in, durability, "
         "sync_interval_ms, breaker_failure_threshold)");
   }

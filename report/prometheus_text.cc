@@ -245,6 +245,10 @@ const std::vector<FamilyWriter>& family_writers() {
        [](const PrometheusInputs& in, SeriesWriter& w) {
          w.sample({}, !in.buffer.log_failed.empty());
        }},
+      {{"spool_buffer_at_cap", kGauge, "",
+        "1 while a log is at its size cap and disk_full_policy holds or drops records"},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.at_cap); }},
       {{"spool_buffer_syncs_total", kCounter, "", "fsyncs of the log"},
        Source::kBuffer,
        [](const PrometheusInputs& in, SeriesWriter& w) { w.sample({}, in.buffer.syncs); }},
@@ -300,6 +304,12 @@ const std::vector<FamilyWriter>& family_writers() {
        [](const PrometheusInputs& in, SeriesWriter& w) {
          for (const LaneStats& l : in.buffer.lanes)
            w.sample({{"lane", l.name}}, l.stats.queue_budget_bytes);
+       }},
+      {{"spool_lane_at_cap", kGauge, "lane",
+        "1 while the lane's log is at its size cap and disk_full_policy holds or drops records"},
+       Source::kBuffer,
+       [](const PrometheusInputs& in, SeriesWriter& w) {
+         for (const LaneStats& l : in.buffer.lanes) w.sample({{"lane", l.name}}, l.stats.at_cap);
        }},
       {{"spool_lane_committed_offset", kGauge, "lane",
         "Next offset after the last durable record of the lane's log"},

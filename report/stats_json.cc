@@ -84,6 +84,7 @@ ordered_json buffer_stats_json(const BufferStats& s) {
   j["producers"] = s.producers;
   j["write_batches"] = s.write_batches;
   j["write_errors"] = s.write_errors;
+  j["at_cap"] = s.at_cap;
   j["last_write_error"] = s.last_write_error.empty() ? ordered_json(nullptr) : ordered_json(s.last_write_error);
   j["log_failed"] = s.log_failed.empty() ? ordered_json(nullptr) : ordered_json(s.log_failed);
   j["syncs"] = s.syncs;

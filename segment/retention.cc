@@ -7,7 +7,10 @@
 //   - The age cap never deletes a needed segment (nor, being oldest-first, anything after
 //     it). Without cursors there is no floor and the age cap works as it always did.
 //   - The size cap deletes needed segments anyway: the disk must not fill. The records it
-//     deletes at or after the floor are counted in retention_forced_records().
+//     deletes at or after the floor are counted in retention_forced_records(). Unless
+//     LogOptions::size_cap_rule is kKeepNeeded: then it deletes only segments every cursor
+//     has passed (none without cursors), and the log stops growing at the cap instead
+//     (SegmentLog::check_room_for_segment).
 //   - With RetentionCursors::kIgnore (`spoolctl cleanup --force`) the age cap deletes needed
 //     segments too; what it deletes at or after the floor is counted the same way.
 //   - When the cursors cannot be read (a damaged cursor file), every segment counts as
@@ -60,6 +63,10 @@ std::uint64_t records_at_or_after(const SegmentSummary& s, std::uint64_t floor) 
 Result<std::size_t> SegmentLog::enforce_retention() { return enforce_retention(RetentionCursors::kRespect); }
 
 Result<std::size_t> SegmentLog::enforce_retention(RetentionCursors cursor_rule) {
+  return enforce_retention(cursor_rule, 0);
+}
+
+Result<std::size_t> SegmentLog::enforce_retention(RetentionCursors cursor_rule, std::uint64_t headroom) {
   if (mode_ != OpenMode::kReadWrite || closed_) return std::size_t{0};
   if (opener_.is_other_process()) return refuse_in_fork_child();  // the parent's segments
   if (options_.retention_bytes == 0 && options_.retention_max_age_ms == 0) return std::size_t{0};
@@ -76,7 +83,7 @@ Result<std::size_t> SegmentLog::enforce_retention(RetentionCursors cursor_rule) 
     // What the log occupies on disk (the active segment is preallocated whole), so the
     // cap bounds real disk use, not just data.
     const std::uint64_t total = disk_bytes();
-    const bool over_size = options_.retention_bytes != 0 && total > options_.retention_bytes;
+    const bool over_size = options_.retention_bytes != 0 && total + headroom > options_.retention_bytes;
     const SegmentSummary s = oldest->summary();
     const bool too_old =
         options_.retention_max_age_ms != 0 && s.record_count > 0 &&
@@ -87,7 +94,12 @@ Result<std::size_t> SegmentLog::enforce_retention(RetentionCursors cursor_rule) 
     const bool needed = cursors->floor && records_at_or_after(s, *cursors->floor) > 0;
     const bool ignore_cursors = cursor_rule == RetentionCursors::kIgnore;
     const bool age_may_delete = (too_old || empty_and_old) && (ignore_cursors || (cursors->readable && !needed));
-    if (!over_size && !age_may_delete) break;
+    // Under kKeepNeeded the size cap deletes only what every cursor has passed; with no
+    // cursor yet nothing has been read, so everything is needed.
+    const bool keeps_needed = options_.size_cap_rule == SizeCapRule::kKeepNeeded && !ignore_cursors;
+    const bool size_may_delete =
+        over_size && (!keeps_needed || (cursors->readable && cursors->floor.has_value() && !needed));
+    if (!size_may_delete && !age_may_delete) break;
     // Here a needed segment is deleted only because the size cap (or kIgnore) forces it.
     const std::uint64_t forced = needed ? records_at_or_after(s, *cursors->floor) : 0;
     SPOOL_RETURN_IF_ERROR(delete_segment(*oldest));

@@ -20,6 +20,9 @@ constexpr std::uint64_t kMinSegmentBytes = 128;
 constexpr std::uint64_t kMaxSegmentBytes = (1ull << 32) - kFrameAlignment;
 // Frames are staged in memory and written in chunks of about this size.
 constexpr std::size_t kStagingFlushBytes = 4u << 20;
+// cap_room(): a log at its cap looks for segments its cursors have passed this often at most
+// (reading the cursors costs a directory listing and a file read per cursor).
+constexpr std::int64_t kCapRetentionEveryNs = 100'000'000;
 
 Status validate_options(const LogOptions& o, OpenMode mode) {
   if (o.segment_bytes < kMinSegmentBytes || o.segment_bytes > kMaxSegmentBytes) {
@@ -266,6 +269,7 @@ Result<std::uint64_t> SegmentLog::append_frames(std::span<const AppendRecord> re
     // Rotate when the frame does not fit, or its offset would leave the segment's span.
     if (position + bytes > seg->mapped_bytes() || offset >= segment_offset_end(seg->base_offset())) {
       SPOOL_RETURN_IF_ERROR(flush(/*sync=*/false));
+      SPOOL_RETURN_IF_ERROR(check_room_for_segment());
       SPOOL_RETURN_IF_ERROR(rotate(offset));
       seg = active();
       write_start = seg->write_position();
@@ -284,7 +288,42 @@ Result<std::uint64_t> SegmentLog::append_frames(std::span<const AppendRecord> re
   }
   SPOOL_RETURN_IF_ERROR(flush(want_sync));
   if (want_sync) last_sync_ns_ = io::monotonic_ns();
+  at_size_cap_ = false;
   return first;
+}
+
+Status SegmentLog::check_room_for_segment() {
+  const std::uint64_t cap = options_.retention_bytes;
+  if (options_.size_cap_rule != SizeCapRule::kKeepNeeded || cap == 0) return Status::ok();
+  if (disk_bytes() + options_.segment_bytes > cap) {
+    SPOOL_RETURN_IF_ERROR(enforce_retention(RetentionCursors::kRespect, options_.segment_bytes).status());
+  }
+  const std::uint64_t disk = disk_bytes();
+  if (disk + options_.segment_bytes <= cap) return Status::ok();
+  at_size_cap_ = true;
+  return Status::no_space("log " + dir_ + " is at its size cap of " + std::to_string(cap) + " bytes (" +
+                          std::to_string(disk) + " on disk): its consumers have not yet read what it holds");
+}
+
+CapRoom SegmentLog::cap_room() {
+  CapRoom room;
+  const std::uint64_t cap = options_.retention_bytes;
+  if (cap == 0 || mode_ != OpenMode::kReadWrite) return room;
+  room.capped = true;
+  const std::shared_ptr<SegmentFile> seg = active();
+  room.active_free = seg->mapped_bytes() > seg->write_position() ? seg->mapped_bytes() - seg->write_position() : 0;
+  room.segment_capacity = options_.segment_bytes > kSegmentHeaderBytes ? options_.segment_bytes - kSegmentHeaderBytes : 0;
+  std::uint64_t disk = disk_bytes();
+  if (disk + options_.segment_bytes > cap) {
+    if (const std::int64_t now = io::monotonic_ns(); now >= next_cap_retention_ns_) {
+      next_cap_retention_ns_ = now + kCapRetentionEveryNs;
+      // Room for one more segment; an error leaves the room as it is (the next pass retries).
+      (void)enforce_retention(RetentionCursors::kRespect, options_.segment_bytes);
+      disk = disk_bytes();
+    }
+  }
+  room.new_segments = disk < cap ? (cap - disk) / options_.segment_bytes : 0;
+  return room;
 }
 
 Status SegmentLog::rotate(std::uint64_t base_offset) {

@@ -43,6 +43,7 @@
 #include "io/appender.h"
 #include "io/dir_lock.h"
 #include "io/opening_process.h"
+#include "segment/cap_room.h"
 #include "segment/log_checkpoint.h"
 #include "segment/log_marker.h"
 #include "segment/log_state.h"
@@ -88,7 +89,8 @@ std::uint64_t segment_payload_room(std::uint64_t segment_bytes) noexcept;
 
 // Whether retention keeps what consumer cursors still need (retention.cc).
 enum class RetentionCursors : std::uint8_t {
-  kRespect,  // the age cap keeps needed segments; only the size cap forces them out
+  kRespect,  // the age cap keeps needed segments; only the size cap forces them out (unless
+             // LogOptions::size_cap_rule is kKeepNeeded)
   kIgnore,   // both caps apply regardless of cursors (forced-out records still counted)
 };
 
@@ -205,6 +207,16 @@ class SegmentLog {
   std::uint64_t retention_forced_records() const noexcept {
     return retention_forced_records_.load(std::memory_order_relaxed);
   }
+  // The room under the size cap (cap_room.h), for a writer whose log must not pass it. When
+  // the log has no room for another segment, retention runs first (at most every 100 ms: it
+  // reads the cursors), so that segments every cursor has passed make room. Writer thread.
+  CapRoom cap_room();
+  // Whether the last append stopped at the size cap (SizeCapRule::kKeepNeeded: it needed a
+  // new segment, and what the cursors still need leaves no room for one). Writer thread.
+  bool at_size_cap() const noexcept { return at_size_cap_; }
+  // Changes LogOptions::size_cap_rule for the appends and retention passes after it (a
+  // writer that lets some records through past the cap). Writer thread.
+  void set_size_cap_rule(SizeCapRule rule) noexcept { options_.size_cap_rule = rule; }
   // Changes the retention caps (same meaning as in LogOptions); applied at the next
   // enforce_retention(). 0 turns a cap off.
   void set_retention(std::uint64_t max_bytes, std::uint64_t max_age_ms) {
@@ -244,6 +256,12 @@ class SegmentLog {
   Status recover_segment(SegmentFile& seg, bool last, const std::optional<LogCheckpoint>& checkpoint,
                          bool full, bool* incomplete);
   Status rotate(std::uint64_t base_offset);
+  // Before a rotation under SizeCapRule::kKeepNeeded: OK when a new segment fits under the
+  // cap (after retention made what room it may), else NoSpace and at_size_cap().
+  Status check_room_for_segment();
+  // enforce_retention, with the size cap applied as if `headroom` more bytes were on disk
+  // (room for the next segment, under kKeepNeeded).
+  Result<std::size_t> enforce_retention(RetentionCursors cursor_rule, std::uint64_t headroom);
   Status write_checkpoint(bool clean, bool durable = true);
   Status record_marker(const std::optional<LogMarker>& existing);
   Status sync_sealed_segment();  // fdatasync of segments sealed since the last sync
@@ -286,6 +304,8 @@ class SegmentLog {
   std::function<void(DeletionStep)> deletion_hook_;
   std::function<void(std::uint64_t)> retention_observer_;
   std::atomic<std::uint64_t> retention_forced_records_{0};
+  bool at_size_cap_ = false;
+  std::int64_t next_cap_retention_ns_ = 0;  // cap_room(): when retention may run again
   bool closed_ = true;  // until open() has recovered the log
   Status failed_;       // set once by a failed sync, never cleared (see failed())
 

@@ -10,11 +10,12 @@ namespace spool::tools {
 
 namespace {
 
-constexpr std::array<std::string_view, 13> kKeys{"route",
+constexpr std::array<std::string_view, 14> kKeys{"route",
                                                  "max_bytes",
                                                  "max_age_ms",
                                                  "segment_bytes",
                                                  "full_policy",
+                                                 "disk_full_policy",
                                                  "policy",
                                                  "queue_bytes",
                                                  "block_timeout_ms",
@@ -87,8 +88,13 @@ Status set_lane_key(LaneOptions* lane, std::string_view key, std::string_view va
   if (key == "segment_bytes") return size(key, value, &lane->segment_bytes);
   if (key == "queue_bytes") return size(key, value, &lane->queue_bytes);
   if (key == "max_age_ms") return whole(key, value, &lane->max_age_ms);
-  if (key == "full_policy" || key == "policy")
-    return named(key, value, full_policy_names(), &lane->full_policy);
+  if (key == "full_policy") return named(key, value, full_policy_names(), &lane->full_policy);
+  if (key == "disk_full_policy") return named(key, value, full_policy_names(), &lane->disk_full_policy);
+  if (key == "policy") {  // both: the lane behaves the same whether its queue or its disk is full
+    SPOOL_RETURN_IF_ERROR(named(key, value, full_policy_names(), &lane->full_policy));
+    lane->disk_full_policy = lane->full_policy;
+    return Status::ok();
+  }
   if (key == "durability") return named(key, value, durability_names(), &lane->durability);
   if (key == "block_timeout_ms") return whole(key, value, &lane->block_timeout_ms);
   if (key == "sample_keep_one_in") return whole(key, value, &lane->sample_keep_one_in);

@@ -5,7 +5,8 @@
 //
 // Keys are LaneOptions' fields: route (comma-separated terms), max_bytes, segment_bytes and
 // queue_bytes (sizes: bytes, or with K/M/G, KiB/MiB/GiB, kB/MB/GB), max_age_ms,
-// full_policy (block, drop_newest, drop_oldest, sample; "policy" is the same key),
+// full_policy and disk_full_policy (block, drop_newest, drop_oldest, sample; "policy" sets
+// both),
 // block_timeout_ms, sample_above_fill (0-1), sample_keep_one_in, durability (none,
 // interval, batch), sync_interval_ms, breaker_failure_threshold.
 #pragma once

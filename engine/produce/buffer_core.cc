@@ -56,9 +56,13 @@ Result<std::unique_ptr<BufferCore>> BufferCore::open(const std::string& dir, con
   // Decided now, before this Buffer's threads run: the first append need not register.
   (void)io::process_barrier_available();
   Options resolved = options;
+  // Only drop_oldest lets the size cap delete what a cursor has not read; every other policy
+  // keeps it, and the writer applies the policy at the cap (LogWriter::drain).
+  resolved.log.size_cap_rule = options.disk_full_policy == FullPolicy::kDropOldest ? SizeCapRule::kDeleteOldest
+                                                                                  : SizeCapRule::kKeepNeeded;
   std::unique_ptr<segment::SegmentLog> log;
   if (options.role != Role::kAttach) {
-    auto opened = segment::SegmentLog::open(dir, options.log, segment::OpenMode::kReadWrite);
+    auto opened = segment::SegmentLog::open(dir, resolved.log, segment::OpenMode::kReadWrite);
     if (opened.is_ok()) {
       log = std::move(opened.value());
     } else if (opened.status().code() != StatusCode::kLocked || options.role == Role::kWriter) {
@@ -71,10 +75,10 @@ Result<std::unique_ptr<BufferCore>> BufferCore::open(const std::string& dir, con
   } else {
     // Attached: the log's settings are its writer's, from the marker, which a writer that is
     // creating the log right now writes just after it took the lock: wait for it a moment.
-    auto from_marker = segment::log_options_from_marker(dir, options.log);
+    auto from_marker = segment::log_options_from_marker(dir, resolved.log);
     for (int attempt = 0; attempt < 400 && from_marker.is_ok() && from_marker->log_id == 0; ++attempt) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      from_marker = segment::log_options_from_marker(dir, options.log);
+      from_marker = segment::log_options_from_marker(dir, resolved.log);
     }
     if (!from_marker) return from_marker.status();
     resolved.log = *from_marker;

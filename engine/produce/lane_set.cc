@@ -50,6 +50,7 @@ void add_lane(BufferStats* total, const std::string& lane, const BufferStats& s)
   total->producers += s.producers;
   total->write_batches += s.write_batches;
   total->write_errors += s.write_errors;
+  total->at_cap = total->at_cap || s.at_cap;
   if (total->last_write_error.empty() && !s.last_write_error.empty()) {
     total->last_write_error = "lane '" + lane + "': " + s.last_write_error;
   }

@@ -103,6 +103,7 @@ Options lane_buffer_options(const Options& base, const LaneOptions& lane) {
     o.log.segment_bytes = std::min(o.log.segment_bytes, fits_cap);
   }
   if (lane.full_policy) o.full_policy = *lane.full_policy;
+  if (lane.disk_full_policy) o.disk_full_policy = *lane.disk_full_policy;
   if (lane.queue_bytes) {
     o.queue_bytes = *lane.queue_bytes;
     o.min_queue_bytes = std::min(o.min_queue_bytes, o.queue_bytes);

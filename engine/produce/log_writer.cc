@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 
@@ -10,6 +11,7 @@
 #include "io/clock.h"
 #include "io/memory_info.h"
 #include "io/process_barrier.h"
+#include "segment/frame_format.h"
 #include "spool/record_verify.h"
 #include "spool/records.h"
 
@@ -26,6 +28,9 @@ constexpr int kStopPasses = 64;
 // Room kept in the intent for one more ring's runs (a drain starts a run per malformed gap,
 // at most DrainLimits::max_runs).
 constexpr std::size_t kRunsPerDrain = 16;
+// A log at its cap under disk_full_policy kBlock tries again this often (a cursor may have
+// passed a segment meanwhile); it is not an error to back off from.
+constexpr std::int64_t kCapRecheckNs = 100'000'000;
 
 void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -63,6 +68,9 @@ struct LogWriter::Batch {
   std::vector<IntentRun> runs;
   std::vector<std::size_t> run_first_record;
   bool intent_published = false;
+  // Under disk_full_policy kSample: records kept past the log's cap, so the append may
+  // delete the oldest segments for them (SizeCapRule::kDeleteOldest).
+  bool past_cap = false;
   // Per ring touched: where its taken entries end, and how many of them go into the log.
   struct RingMark {
     SharedRing* ring;
@@ -80,6 +88,7 @@ struct LogWriter::Batch {
     runs.clear();
     run_first_record.clear();
     intent_published = false;
+    past_cap = false;
     marks.clear();
   }
 };
@@ -175,18 +184,51 @@ void LogWriter::run() {
   }
 }
 
+bool LogWriter::keeps_past_cap(const DrainedEntry& e, SharedRing& ring, Batch& batch) {
+  switch (options_.disk_full_policy) {
+    case FullPolicy::kBlock:
+      return true;  // the append stops at the cap and the batch waits (write())
+    case FullPolicy::kSample:
+      if (priority_from_flags(e.flags) >= Priority::kHigh || ++past_cap_seen_ % options_.sample_keep_one_in == 0) {
+        batch.past_cap = true;
+        return true;
+      }
+      break;
+    case FullPolicy::kDropNewest:
+    case FullPolicy::kDropOldest:  // (the log deletes for it: never asked)
+      break;
+  }
+  ring.count_writer_drop(DropReason::kDiskFull);
+  return false;
+}
+
 bool LogWriter::drain(Batch& batch) {
   DrainLimits limits;
   limits.max_payload_bytes = std::min<std::uint64_t>(log_.max_payload_bytes(), options_.producer_ring_bytes);
   limits.max_runs = kRunsPerDrain;
+  // Under every disk_full_policy but drop_oldest the log must not grow past its cap with
+  // records its cursors have not read: each record takes its frame's room, and what finds
+  // none is kept or dropped by the policy (keeps_past_cap).
+  std::optional<segment::CapRoom> room;
+  std::uint64_t batch_bytes = options_.writer_batch_bytes;
+  if (options_.disk_full_policy != FullPolicy::kDropOldest) {
+    room = log_.cap_room();
+    // kBlock: a batch waiting at the cap gets written once its readers let retention free
+    // what lies before it, which must be room enough for it: a quarter of the cap (frames
+    // are at most twice their ring entries) always is.
+    if (room->capped) batch_bytes = std::clamp<std::uint64_t>(log_.options().retention_bytes / 4, 4096, batch_bytes);
+  }
+  bool room_ran_out = false;
   for (SharedRing* ring : rings_.drainable()) {
-    // A batch ends at writer_batch_bytes (the arena is larger only so that one entry of the
-    // largest size always fits into an empty one) or when the intent has no room left.
-    if (batch.arena_used >= options_.writer_batch_bytes) break;
+    // A batch ends at batch_bytes (the arena is larger only so that one entry of the largest
+    // size always fits into an empty one) or when the intent has no room left.
+    if (batch.arena_used >= batch_bytes) break;
+    // kBlock: what was taken past the cap waits for room; take no more meanwhile.
+    if (room_ran_out && options_.disk_full_policy == FullPolicy::kBlock) break;
     if (batch.runs.size() + kRunsPerDrain > RingControl::kMaxIntentRuns) break;
     batch.entries.clear();
     auto out = std::span<std::uint8_t>(batch.arena).subspan(batch.arena_used);
-    limits.batch_bytes = options_.writer_batch_bytes - batch.arena_used;
+    limits.batch_bytes = batch_bytes - batch.arena_used;
     const DrainResult r = ring->drain(out, &batch.entries, limits, valid_entry);
     if (r.outcome != DrainOutcome::kOk) {
       // Positions that break the ring's invariants, or a mapping that faults: nothing in it
@@ -206,6 +248,13 @@ bool LogWriter::drain(Batch& batch) {
         run_open = false;
         continue;
       }
+      if (room && !room->take(segment::frame_size(payload.size()))) {
+        room_ran_out = true;
+        if (!keeps_past_cap(e, *ring, batch)) {
+          run_open = false;
+          continue;
+        }
+      }
       if (!run_open || !e.follows_previous) {
         batch.runs.push_back(IntentRun{ring->ring_id(), e.ring_start, e.ring_end, 0, 0});
         batch.run_first_record.push_back(batch.records.size());
@@ -223,6 +272,11 @@ bool LogWriter::drain(Batch& batch) {
     batch.arena_used += (r.out_bytes + 7) & ~std::size_t{7};
     batch.marks.push_back(Batch::RingMark{ring, r.read_end, kept});
   }
+  if (room) {
+    // A drain that found nothing to place leaves the state as it was while no segment fits.
+    std::lock_guard<std::mutex> lock(mu_);
+    at_cap_ = room_ran_out || (batch.empty() && at_cap_ && room->new_segments == 0);
+  }
   return !batch.empty();
 }
 
@@ -239,7 +293,10 @@ void LogWriter::write(Batch& batch) {
   const std::int64_t start = io::monotonic_ns();
   const std::int64_t synced_before = log_.last_sync_ns();
   auto rest = std::span<const segment::AppendRecord>(batch.records).subspan(batch.written);
+  // kSample: records kept past the cap make room as drop_oldest does.
+  if (batch.past_cap) log_.set_size_cap_rule(SizeCapRule::kDeleteOldest);
   Result<std::uint64_t> appended = log_.append_batch(rest);
+  if (batch.past_cap) log_.set_size_cap_rule(options_.log.size_cap_rule);
   const std::int64_t end = io::monotonic_ns();
   const std::uint64_t count = log_.next_offset() - first;  // a prefix may be in after an error
   batch.written += count;
@@ -253,6 +310,18 @@ void LogWriter::write(Batch& batch) {
     add_sample(&write_latency_ns_, static_cast<std::uint64_t>(end - start));
     error_ = Status::ok();
     retry_backoff_ns_ = 0;
+    cap_refused_ = false;
+    return;
+  }
+  if (log_.at_size_cap()) {
+    // disk_full_policy kBlock: the log refuses to grow past its cap with unread records. The
+    // batch waits and is tried again every kCapRecheckNs; an error once per stay at the cap.
+    if (!cap_refused_) count_error_locked(ErrorSite::kWrite, appended.status());
+    cap_refused_ = true;
+    at_cap_ = true;
+    error_ = appended.status();
+    retry_backoff_ns_ = 0;
+    retry_at_ns_ = end + kCapRecheckNs;
     return;
   }
   // In kBatch mode the append syncs: a failed sync fails the log (note_log_failure_locked).
@@ -452,6 +521,7 @@ void LogWriter::fill_stats_locked(BufferStats* stats) const {
   stats->writer_wakeups = wakeups_;
   stats->committed_offset = committed_offset();
   stats->written_end_offset = written_end_;
+  stats->at_cap = at_cap_;
 }
 
 }  // namespace spool::engine

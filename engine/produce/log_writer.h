@@ -119,6 +119,9 @@ class LogWriter {
   void run();
   void recover_rings();
   bool drain(Batch& batch);  // true when anything was taken
+  // disk_full_policy for an entry that finds no room under the log's cap: true to keep it
+  // in the batch, false when it was dropped (counted kDiskFull).
+  bool keeps_past_cap(const DrainedEntry& e, SharedRing& ring, Batch& batch);
   void write(Batch& batch);
   void finish(Batch& batch);
   void timers(std::int64_t now_ns);
@@ -157,6 +160,7 @@ class LogWriter {
   std::int64_t next_reclaim_ns_ = 0;
   std::uint64_t sync_seen_ = 0;
   int idle_sleeps_ = 0;  // sleeps in a row that ended with no one waking the writer
+  std::uint64_t past_cap_seen_ = 0;  // kSample past the cap: low/normal records seen
 
   // Stats (writer updates under mu_).
   mutable std::mutex mu_;
@@ -172,6 +176,8 @@ class LogWriter {
   Log2Histogram write_latency_ns_;
   bool stopped_ = false;
   Status final_error_;
+  bool at_cap_ = false;       // the last drain (or append) found the log at its cap
+  bool cap_refused_ = false;  // the log refused the batch at its cap (kBlock) and still does
 };
 
 }  // namespace spool::engine

@@ -44,7 +44,10 @@ ThreadRings& thread_rings() { return ThreadExitLocal<ThreadRings>::get(); }
 
 void add_counters(RingCounters* into, const RingCounters& c) {
   into->appended += c.appended;
-  for (std::size_t i = 0; i < kDropReasonCount; ++i) into->dropped[i] += c.dropped[i];
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+    into->dropped[i] += c.dropped[i];
+    into->writer_dropped[i] += c.writer_dropped[i];
+  }
   into->malformed += c.malformed;
   into->written += c.written;
 }

@@ -37,7 +37,7 @@ struct StoredTombstone {
   std::int32_t pid;
   std::uint32_t died;
   std::uint64_t appended;
-  std::uint64_t dropped[kDropReasonCount];
+  std::uint64_t dropped[kProducerDropReasons];
   std::int64_t retired_unix_ns;
 };
 static_assert(sizeof(StoredTombstone) == 104);
@@ -49,7 +49,7 @@ struct StoredRetiring {
   std::uint64_t capacity;              // bytes to return to the budget
   std::atomic<std::uint64_t> released; // 1 once they were returned
   std::uint64_t appended;
-  std::uint64_t dropped[kDropReasonCount];
+  std::uint64_t dropped[kProducerDropReasons];
   std::uint64_t malformed, written, producer_died, producers_died, tombstones_added;
   std::uint64_t has_tombstone;         // 1: `tombstone` goes to slot tombstone_index % kTombstones
   std::uint64_t tombstone_index;
@@ -84,7 +84,8 @@ struct RingControl::Layout {
   };
   struct alignas(64) RetiredLine {
     std::atomic<std::uint64_t> appended;
-    std::array<std::atomic<std::uint64_t>, kDropReasonCount> dropped;
+    std::array<std::atomic<std::uint64_t>, kProducerDropReasons> dropped;  // the producers'
+
     std::atomic<std::uint64_t> malformed;
     std::atomic<std::uint64_t> written;
     std::atomic<std::uint64_t> producer_died;
@@ -321,7 +322,7 @@ void RingControl::begin_retire(const SharedRing& ring, bool producer_dead) {
   r->capacity = ring.capacity();
   r->released.store(0, std::memory_order_relaxed);
   r->appended = l->retired.appended.load(std::memory_order_relaxed) + c.appended;
-  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+  for (std::size_t i = 0; i < kProducerDropReasons; ++i) {
     r->dropped[i] = l->retired.dropped[i].load(std::memory_order_relaxed) + c.dropped[i];
   }
   r->malformed = l->retired.malformed.load(std::memory_order_relaxed) + c.malformed;
@@ -351,7 +352,7 @@ void RingControl::begin_retire(const SharedRing& ring, bool producer_dead) {
     t.pid = ring.identity().pid;
     t.died = std::max<std::uint32_t>(t.died, mid_entry ? 2 : 1);
     t.appended += c.appended;
-    for (std::size_t i = 0; i < kDropReasonCount; ++i) t.dropped[i] += c.dropped[i];
+    for (std::size_t i = 0; i < kProducerDropReasons; ++i) t.dropped[i] += c.dropped[i];
     t.retired_unix_ns = io::wall_clock_ns();
     r->tombstone = t;
     r->tombstone_index = index;
@@ -364,7 +365,7 @@ void RingControl::apply_retiring() noexcept {
   Layout* l = layout();
   const StoredRetiring* r = l->retiring();
   l->retired.appended.store(r->appended, std::memory_order_relaxed);
-  for (std::size_t i = 0; i < kDropReasonCount; ++i) l->retired.dropped[i].store(r->dropped[i], std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kProducerDropReasons; ++i) l->retired.dropped[i].store(r->dropped[i], std::memory_order_relaxed);
   l->retired.malformed.store(r->malformed, std::memory_order_relaxed);
   l->retired.written.store(r->written, std::memory_order_relaxed);
   l->retired.producer_died.store(r->producer_died, std::memory_order_relaxed);
@@ -390,7 +391,7 @@ RetiredCounters RingControl::retired() const noexcept {
   const Layout* l = layout();
   RetiredCounters r;
   r.appended = l->retired.appended.load(std::memory_order_relaxed);
-  for (std::size_t i = 0; i < kDropReasonCount; ++i) r.dropped[i] = l->retired.dropped[i].load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kProducerDropReasons; ++i) r.dropped[i] = l->retired.dropped[i].load(std::memory_order_relaxed);
   r.malformed = l->retired.malformed.load(std::memory_order_relaxed);
   r.written = l->retired.written.load(std::memory_order_relaxed);
   r.producer_died = l->retired.producer_died.load(std::memory_order_relaxed);
@@ -411,7 +412,7 @@ std::vector<ControlTombstone> RingControl::tombstones() const {
     t.pid = s.pid;
     t.died = s.died;
     t.appended = s.appended;
-    for (std::size_t k = 0; k < kDropReasonCount; ++k) t.dropped[k] = s.dropped[k];
+    for (std::size_t k = 0; k < kProducerDropReasons; ++k) t.dropped[k] = s.dropped[k];
     t.retired_unix_ns = s.retired_unix_ns;
     out.push_back(t);
   }

@@ -31,7 +31,8 @@
 //       144  u32      state (RingState: active, sealed)
 //       148  u32      zero
 //       152  u64      appended: entries pushed
-//       160  u64[8]   dropped, by spool::DropReason
+//       160  u64[8]   dropped, by spool::DropReason (kProducerDropReasons: not disk_full,
+//                     which only the writer decides)
 //       224  i64      first_push_ns: buffered-at of an entry pushed into an (apparently) empty ring
 //       232  ..255    zero
 //     consumer line (offset 256, written by the writer; `read` and `head` also CAS'd by the
@@ -43,8 +44,9 @@
 //       288  u64      copied: entries before it are copied out by the writer; those in
 //                     [copied, read) are taken (the producer may no longer evict them) but not
 //                     yet copied, because the writer's buffer (or its intent) was full
-//       296  u64[8]   writer_dropped: entries the writer took and dropped, by DropReason
-//       360  ..4095   zero
+//       296  u64[9]   writer_dropped: entries the writer took and dropped, by DropReason
+//                     (disk_full, the 9th, at 360: zero in rings made before it existed)
+//       368  ..4095   zero
 //   data area: capacity bytes at offset 4096. A byte position p lives at 4096 + p % capacity.
 //
 // Invariants the writer relies on only after checking them (the memory is shared with
@@ -115,6 +117,10 @@ struct RingExpectation {
   mode_t file_mode = io::kPrivateFileMode;
 };
 
+// The reasons a producer counts in its ring: every DropReason before kDiskFull (the ring
+// header's producer line has room for these eight).
+inline constexpr std::size_t kProducerDropReasons = static_cast<std::size_t>(DropReason::kDiskFull);
+
 // The header page, byte for byte as documented above.
 struct RingHeader {
   static constexpr char kMagic[8] = {'S', 'P', 'O', 'O', 'L', 'R', 'N', 'G'};
@@ -143,7 +149,7 @@ struct RingHeader {
     std::atomic<std::uint32_t> state;
     std::uint32_t reserved0;
     std::atomic<std::uint64_t> appended;
-    std::array<std::atomic<std::uint64_t>, kDropReasonCount> dropped;
+    std::array<std::atomic<std::uint64_t>, kProducerDropReasons> dropped;
     std::atomic<std::int64_t> first_push_ns;
     std::uint8_t reserved1[24];
   };
@@ -154,7 +160,8 @@ struct RingHeader {
     std::atomic<std::uint64_t> written;
     std::atomic<std::uint64_t> copied;
     // Entries the writer took and then dropped, by spool::DropReason (too_large: the log
-    // refuses the size; write_failed: the log failed a sync).
+    // refuses the size; write_failed: the log failed a sync; disk_full: the log is at its
+    // cap and its disk_full_policy drops).
     std::array<std::atomic<std::uint64_t>, kDropReasonCount> writer_dropped;
   };
 

@@ -44,6 +44,19 @@ struct Options {
   double sample_above_fill = 0.5;          // kSample: start sampling at this fill of the budget
   std::uint32_t sample_keep_one_in = 10;   // kSample
 
+  // What the writer does when the log is at its size cap (log.retention_bytes) and the
+  // records it holds are not all read by its consumer cursors yet:
+  //   kDropOldest  the oldest segments are deleted anyway; each cursor counts what it lost
+  //                (dropped_unforwarded). The disk never holds more than the cap.
+  //   kBlock       nothing unread is deleted: the writer stops taking records until a
+  //                cursor passes a segment (rechecked every 100 ms); meanwhile the queues
+  //                fill and full_policy decides, and flush() fails naming the cap.
+  //   kDropNewest  nothing unread is deleted: what arrives is dropped (DropReason::kDiskFull).
+  //   kSample      as kDropNewest, but kHigh/kCritical records and 1 in sample_keep_one_in
+  //                others are kept, deleting the oldest segments as kDropOldest does.
+  // Without cursors, every record counts as unread. Only records beyond the cap are affected.
+  FullPolicy disk_full_policy = FullPolicy::kDropOldest;
+
   // The writer hands at most this many bytes of records to the log per write.
   std::uint64_t writer_batch_bytes = 1ull << 20;  // measured: 256 KiB-1 MiB beat 4 MiB (cache-resident copies)
   // The writer polls this long after the queues run dry before it sleeps; 0 sleeps at once.

@@ -22,8 +22,10 @@ enum class DropReason : std::uint8_t {
                      // the log failed a sync: queued then, or appended after it)
   kShutdown = 6,     // appended after shutdown() began
   kMalformed = 7,    // append_checked: the bytes are not a valid record of their kind
+  kDiskFull = 8,     // the log was at its size cap and disk_full_policy (kDropNewest,
+                     // kSample) dropped it rather than delete what was not yet read
 };
-inline constexpr std::size_t kDropReasonCount = 8;
+inline constexpr std::size_t kDropReasonCount = 9;
 const char* drop_reason_name(DropReason reason) noexcept;
 
 // Power-of-two histogram: bucket i counts values in [2^i, 2^(i+1)) (bucket 0 also holds 0).
@@ -72,6 +74,9 @@ struct BufferStats {
   // Non-empty once the log failed a sync: it takes no more records until the buffer is
   // reopened (every append returns this error; see README, durability).
   std::string log_failed;
+  // The log is at its size cap (log.retention_bytes) with records its consumers have not
+  // read, and disk_full_policy (not kDropOldest) holds or drops what arrives.
+  bool at_cap = false;
   Log2Histogram batch_records;    // records per writer batch
   Log2Histogram write_latency_ns; // time of each batch's append (+ sync per mode)
   std::uint64_t syncs = 0;

@@ -48,15 +48,16 @@ inline constexpr std::string_view kLanesSubdirectory = "lanes";  // DIR/lanes/<n
 struct LaneOptions {
   std::string name;                // [a-z0-9_-], 1-32 characters, not "default"
   std::vector<std::string> route;  // route terms (above), at least one
-  // Disk cap of the lane's log: its oldest sealed segments are deleted while it is larger,
-  // whether its forwarders have sent them or not (each forwarder counts what it lost as
-  // dropped_unforwarded): the drop_oldest policy on disk. 0 = no cap.
+  // Disk cap of the lane's log. What happens at the cap is disk_full_policy's: by default
+  // (drop_oldest) its oldest sealed segments are deleted, whether its forwarders have sent
+  // them or not (each forwarder counts what it lost as dropped_unforwarded). 0 = no cap.
   std::optional<std::uint64_t> max_bytes;
   std::optional<std::uint64_t> max_age_ms;  // 0 = no age retention
   // Segment size of the lane's log. Unset: 64 MiB, or max_bytes / 8 (at least 1 MiB) when
   // that is smaller, so that a small cap holds several segments.
   std::optional<std::uint64_t> segment_bytes;
-  std::optional<FullPolicy> full_policy;  // when the lane's queues are full
+  std::optional<FullPolicy> full_policy;       // when the lane's queues are full
+  std::optional<FullPolicy> disk_full_policy;  // at max_bytes (Options::disk_full_policy)
   std::optional<std::uint64_t>
       queue_bytes;  // the lane's queue budget (min_queue_bytes: the smaller of the two)
   std::optional<std::uint32_t> block_timeout_ms;

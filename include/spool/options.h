@@ -24,6 +24,9 @@ enum class IoBackend : std::uint8_t {
 // The largest payload when LogOptions::max_record_bytes is left at 0 (if a segment holds it).
 inline constexpr std::uint32_t kDefaultMaxRecordBytes = 4u << 20;
 
+// What a log's size cap (LogOptions::retention_bytes) does with records a consumer still needs.
+enum class SizeCapRule : std::uint8_t { kDeleteOldest, kKeepNeeded };
+
 struct LogOptions {
   // Size every segment file is preallocated to; a segment rotates when the next frame
   // does not fit. Minimum 128 bytes (for tests); default 64 MiB.
@@ -42,6 +45,12 @@ struct LogOptions {
   // (0 = no size cap) or their newest record is older than max_age_ms (0 = no age cap).
   std::uint64_t retention_bytes = 0;
   std::uint64_t retention_max_age_ms = 0;
+  // What the size cap may delete (segment/retention.cc): kDeleteOldest deletes the oldest
+  // segments whether a consumer cursor still needs them or not (the disk must not fill);
+  // kKeepNeeded deletes only segments every cursor has passed (none while the log has no
+  // cursor), and the log refuses to grow past the cap instead: an append that would need a
+  // new segment beyond it fails NoSpace (SegmentLog::at_size_cap()).
+  SizeCapRule size_cap_rule = SizeCapRule::kDeleteOldest;
   // Identity written into every segment header and mixed into every frame checksum
   // (0 = keep the existing log's id, or pick a random one for a new log).
   std::uint64_t log_id = 0;

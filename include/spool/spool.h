@@ -123,6 +123,7 @@ SPOOL_EXPORT void spool_options_free(spool_options* options);
 /* Sets one option by name; the value is text ("block", "65536", "true").
  *   role                auto | writer | attach
  *   full_policy         block | drop_newest | drop_oldest | sample
+ *   disk_full_policy    the same names: what the writer does at retention_bytes
  *   block_timeout_ms, queue_bytes, min_queue_bytes, producer_ring_bytes, ring_idle_release_ms,
  *   sample_above_fill (0..1), sample_keep_one_in, writer_batch_bytes, writer_spin_us,
  *   adaptive_budget (true|false), memory_check_interval_ms
@@ -132,7 +133,8 @@ SPOOL_EXPORT void spool_options_free(spool_options* options);
  *   file_mode, dir_mode (octal text, "0640")
  *   lane.NAME.FIELD     a lane (spool/lane_options.h), declared by its first option: FIELD is
  *                       route (terms, comma-separated: "log", "span,*@critical", "record:T"),
- *                       max_bytes, max_age_ms, segment_bytes, full_policy, queue_bytes,
+ *                       max_bytes, max_age_ms, segment_bytes, full_policy, disk_full_policy,
+ *                       queue_bytes,
  *                       block_timeout_ms, sample_above_fill, sample_keep_one_in, durability,
  *                       sync_interval_ms or breaker_failure_threshold
  * SPOOL_INVALID_ARGUMENT names the key or the value when either is not understood. */

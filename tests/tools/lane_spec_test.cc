@@ -33,6 +33,17 @@ TEST(LaneSpec, SizesTakeTheToolsUnits) {
   EXPECT_EQ(lane.full_policy, FullPolicy::kBlock);
 }
 
+TEST(LaneSpec, PolicySetsTheQueueAndTheDiskPolicyAlike) {
+  LaneOptions lane;
+  ASSERT_TRUE(set_lane_key(&lane, "policy", "block").is_ok());
+  EXPECT_EQ(lane.full_policy, FullPolicy::kBlock);
+  EXPECT_EQ(lane.disk_full_policy, FullPolicy::kBlock);
+  ASSERT_TRUE(set_lane_key(&lane, "disk_full_policy", "drop_newest").is_ok());
+  EXPECT_EQ(lane.full_policy, FullPolicy::kBlock);
+  EXPECT_EQ(lane.disk_full_policy, FullPolicy::kDropNewest);
+  EXPECT_FALSE(set_lane_key(&lane, "disk_full_policy", "never").is_ok());
+}
+
 TEST(LaneSpec, WhatIsWrongIsNamed) {
   struct Case {
     const char* spec;

@@ -71,6 +71,7 @@ const std::vector<BufferOptionKey>& keys() {
       {"segment_bytes", size_setter<std::uint64_t>([](Options* o) -> std::uint64_t& { return o->log.segment_bytes; })},
       {"max_record_bytes", size_setter<std::uint32_t>([](Options* o) -> std::uint32_t& { return o->log.max_record_bytes; })},
       {"full_policy", enum_setter<FullPolicy>(full_policy_names(), [](Options* o) -> FullPolicy& { return o->full_policy; })},
+      {"disk_full_policy", enum_setter<FullPolicy>(full_policy_names(), [](Options* o) -> FullPolicy& { return o->disk_full_policy; })},
       {"block_timeout_ms", number_setter<std::uint32_t>([](Options* o) -> std::uint32_t& { return o->block_timeout_ms; })},
       {"sample_above_fill",
        [](std::string_view text, Options* o) {
