@@ -93,7 +93,8 @@ const std::map<std::string_view, Setter>& setters() {
                                         {"drop_newest", FullPolicy::kDropNewest},
                                         {"drop_oldest", FullPolicy::kDropOldest},
                                         {"sample", FullPolicy::kSample}},
-                                       &o.disk_full_policy, "block, drop_newest, drop_oldest or sample");
+                                       &o.disk_full_policy,
+                                       "block, drop_newest, drop_oldest or sample");
        }},
       {"durability",
        [](Options& o, std::string_view k, std::string_view v) {
@@ -108,8 +109,8 @@ const std::map<std::string_view, Setter>& setters() {
                                        {"pwrite", IoBackend::kPwrite}},
                                       &o.log.io_backend, "auto, uring or pwrite");
        }},
-      {"adaptive_budget",
-       [](Options& o, std::string_view k, std::string_view v) { return parse_bool(k, v, &o.adaptive_budget); }},
+      {"adaptive_budget", [](Options& o, std::string_view k,
+                             std::string_view v) { return parse_bool(k, v, &o.adaptive_budget); }},
       {"sample_above_fill",
        [](Options& o, std::string_view k, std::string_view v) {
          double d = 0;
@@ -203,7 +204,8 @@ Status set_lane_option(Options& options, std::string_view key, std::string_view 
   } else {
     return Status::invalid_argument(
         "unknown lane field '" + std::string(field) + "' in option " + std::string(key) +
-        " (route, max_bytes, max_age_ms, segment_bytes, full_policy, disk_full_policy, queue_bytes, "
+        " (route, max_bytes, max_age_ms, segment_bytes, full_policy, disk_full_policy, "
+        "queue_bytes, "
         "block_timeout_ms, sample_above_fill, sample_keep_one_in, durability, "
         "sync_interval_ms, breaker_failure_threshold)");
   }

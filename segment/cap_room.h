@@ -13,10 +13,10 @@
 namespace spool::segment {
 
 struct CapRoom {
-  bool capped = false;                // false: no size cap, every frame fits
-  std::uint64_t active_free = 0;      // bytes left in the active segment
-  std::uint64_t new_segments = 0;     // segments the log may still add under its cap
-  std::uint64_t segment_capacity = 0; // frame bytes a new segment holds
+  bool capped = false;                 // false: no size cap, every frame fits
+  std::uint64_t active_free = 0;       // bytes left in the active segment
+  std::uint64_t new_segments = 0;      // segments the log may still add under its cap
+  std::uint64_t segment_capacity = 0;  // frame bytes a new segment holds
 
   // Takes the room of one frame of `frame_bytes`; false (taking nothing) when it does not fit.
   bool take(std::uint64_t frame_bytes) noexcept {

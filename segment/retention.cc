@@ -66,7 +66,8 @@ Result<std::size_t> SegmentLog::enforce_retention(RetentionCursors cursor_rule) 
   return enforce_retention(cursor_rule, 0);
 }
 
-Result<std::size_t> SegmentLog::enforce_retention(RetentionCursors cursor_rule, std::uint64_t headroom) {
+Result<std::size_t> SegmentLog::enforce_retention(RetentionCursors cursor_rule,
+                                                  std::uint64_t headroom) {
   if (mode_ != OpenMode::kReadWrite || closed_) return std::size_t{0};
   if (opener_.is_other_process()) return refuse_in_fork_child();  // the parent's segments
   if (options_.retention_bytes == 0 && options_.retention_max_age_ms == 0) return std::size_t{0};
@@ -83,7 +84,8 @@ Result<std::size_t> SegmentLog::enforce_retention(RetentionCursors cursor_rule, 
     // What the log occupies on disk (the active segment is preallocated whole), so the
     // cap bounds real disk use, not just data.
     const std::uint64_t total = disk_bytes();
-    const bool over_size = options_.retention_bytes != 0 && total + headroom > options_.retention_bytes;
+    const bool over_size =
+        options_.retention_bytes != 0 && total + headroom > options_.retention_bytes;
     const SegmentSummary s = oldest->summary();
     const bool too_old =
         options_.retention_max_age_ms != 0 && s.record_count > 0 &&
@@ -98,7 +100,8 @@ Result<std::size_t> SegmentLog::enforce_retention(RetentionCursors cursor_rule, 
     // cursor yet nothing has been read, so everything is needed.
     const bool keeps_needed = options_.size_cap_rule == SizeCapRule::kKeepNeeded && !ignore_cursors;
     const bool size_may_delete =
-        over_size && (!keeps_needed || (cursors->readable && cursors->floor.has_value() && !needed));
+        over_size &&
+        (!keeps_needed || (cursors->readable && cursors->floor.has_value() && !needed));
     if (!size_may_delete && !age_may_delete) break;
     // Here a needed segment is deleted only because the size cap (or kIgnore) forces it.
     const std::uint64_t forced = needed ? records_at_or_after(s, *cursors->floor) : 0;

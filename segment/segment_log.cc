@@ -296,13 +296,15 @@ Status SegmentLog::check_room_for_segment() {
   const std::uint64_t cap = options_.retention_bytes;
   if (options_.size_cap_rule != SizeCapRule::kKeepNeeded || cap == 0) return Status::ok();
   if (disk_bytes() + options_.segment_bytes > cap) {
-    SPOOL_RETURN_IF_ERROR(enforce_retention(RetentionCursors::kRespect, options_.segment_bytes).status());
+    SPOOL_RETURN_IF_ERROR(
+        enforce_retention(RetentionCursors::kRespect, options_.segment_bytes).status());
   }
   const std::uint64_t disk = disk_bytes();
   if (disk + options_.segment_bytes <= cap) return Status::ok();
   at_size_cap_ = true;
-  return Status::no_space("log " + dir_ + " is at its size cap of " + std::to_string(cap) + " bytes (" +
-                          std::to_string(disk) + " on disk): its consumers have not yet read what it holds");
+  return Status::no_space("log " + dir_ + " is at its size cap of " + std::to_string(cap) +
+                          " bytes (" + std::to_string(disk) +
+                          " on disk): its consumers have not yet read what it holds");
 }
 
 CapRoom SegmentLog::cap_room() {
@@ -311,8 +313,11 @@ CapRoom SegmentLog::cap_room() {
   if (cap == 0 || mode_ != OpenMode::kReadWrite) return room;
   room.capped = true;
   const std::shared_ptr<SegmentFile> seg = active();
-  room.active_free = seg->mapped_bytes() > seg->write_position() ? seg->mapped_bytes() - seg->write_position() : 0;
-  room.segment_capacity = options_.segment_bytes > kSegmentHeaderBytes ? options_.segment_bytes - kSegmentHeaderBytes : 0;
+  room.active_free =
+      seg->mapped_bytes() > seg->write_position() ? seg->mapped_bytes() - seg->write_position() : 0;
+  room.segment_capacity = options_.segment_bytes > kSegmentHeaderBytes
+                              ? options_.segment_bytes - kSegmentHeaderBytes
+                              : 0;
   std::uint64_t disk = disk_bytes();
   if (disk + options_.segment_bytes > cap) {
     if (const std::int64_t now = io::monotonic_ns(); now >= next_cap_retention_ns_) {

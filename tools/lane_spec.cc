@@ -89,7 +89,8 @@ Status set_lane_key(LaneOptions* lane, std::string_view key, std::string_view va
   if (key == "queue_bytes") return size(key, value, &lane->queue_bytes);
   if (key == "max_age_ms") return whole(key, value, &lane->max_age_ms);
   if (key == "full_policy") return named(key, value, full_policy_names(), &lane->full_policy);
-  if (key == "disk_full_policy") return named(key, value, full_policy_names(), &lane->disk_full_policy);
+  if (key == "disk_full_policy")
+    return named(key, value, full_policy_names(), &lane->disk_full_policy);
   if (key == "policy") {  // both: the lane behaves the same whether its queue or its disk is full
     SPOOL_RETURN_IF_ERROR(named(key, value, full_policy_names(), &lane->full_policy));
     lane->disk_full_policy = lane->full_policy;

@@ -58,8 +58,9 @@ Result<std::unique_ptr<BufferCore>> BufferCore::open(const std::string& dir, con
   Options resolved = options;
   // Only drop_oldest lets the size cap delete what a cursor has not read; every other policy
   // keeps it, and the writer applies the policy at the cap (LogWriter::drain).
-  resolved.log.size_cap_rule = options.disk_full_policy == FullPolicy::kDropOldest ? SizeCapRule::kDeleteOldest
-                                                                                  : SizeCapRule::kKeepNeeded;
+  resolved.log.size_cap_rule = options.disk_full_policy == FullPolicy::kDropOldest
+                                   ? SizeCapRule::kDeleteOldest
+                                   : SizeCapRule::kKeepNeeded;
   std::unique_ptr<segment::SegmentLog> log;
   if (options.role != Role::kAttach) {
     auto opened = segment::SegmentLog::open(dir, resolved.log, segment::OpenMode::kReadWrite);

@@ -12,7 +12,8 @@ const char* drop_reason_name(DropReason reason) noexcept {
     case DropReason::kWriteFailed: return "write_failed";
     case DropReason::kShutdown: return "shutdown";
     case DropReason::kMalformed: return "malformed";
-    case DropReason::kDiskFull: return "disk_full";
+    case DropReason::kDiskFull:
+      return "disk_full";
   }
   return "unknown";
 }

@@ -189,7 +189,8 @@ bool LogWriter::keeps_past_cap(const DrainedEntry& e, SharedRing& ring, Batch& b
     case FullPolicy::kBlock:
       return true;  // the append stops at the cap and the batch waits (write())
     case FullPolicy::kSample:
-      if (priority_from_flags(e.flags) >= Priority::kHigh || ++past_cap_seen_ % options_.sample_keep_one_in == 0) {
+      if (priority_from_flags(e.flags) >= Priority::kHigh ||
+          ++past_cap_seen_ % options_.sample_keep_one_in == 0) {
         batch.past_cap = true;
         return true;
       }
@@ -216,7 +217,9 @@ bool LogWriter::drain(Batch& batch) {
     // kBlock: a batch waiting at the cap gets written once its readers let retention free
     // what lies before it, which must be room enough for it: a quarter of the cap (frames
     // are at most twice their ring entries) always is.
-    if (room->capped) batch_bytes = std::clamp<std::uint64_t>(log_.options().retention_bytes / 4, 4096, batch_bytes);
+    if (room->capped)
+      batch_bytes =
+          std::clamp<std::uint64_t>(log_.options().retention_bytes / 4, 4096, batch_bytes);
   }
   bool room_ran_out = false;
   for (SharedRing* ring : rings_.drainable()) {

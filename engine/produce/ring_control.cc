@@ -365,7 +365,8 @@ void RingControl::apply_retiring() noexcept {
   Layout* l = layout();
   const StoredRetiring* r = l->retiring();
   l->retired.appended.store(r->appended, std::memory_order_relaxed);
-  for (std::size_t i = 0; i < kProducerDropReasons; ++i) l->retired.dropped[i].store(r->dropped[i], std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kProducerDropReasons; ++i)
+    l->retired.dropped[i].store(r->dropped[i], std::memory_order_relaxed);
   l->retired.malformed.store(r->malformed, std::memory_order_relaxed);
   l->retired.written.store(r->written, std::memory_order_relaxed);
   l->retired.producer_died.store(r->producer_died, std::memory_order_relaxed);
@@ -391,7 +392,8 @@ RetiredCounters RingControl::retired() const noexcept {
   const Layout* l = layout();
   RetiredCounters r;
   r.appended = l->retired.appended.load(std::memory_order_relaxed);
-  for (std::size_t i = 0; i < kProducerDropReasons; ++i) r.dropped[i] = l->retired.dropped[i].load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kProducerDropReasons; ++i)
+    r.dropped[i] = l->retired.dropped[i].load(std::memory_order_relaxed);
   r.malformed = l->retired.malformed.load(std::memory_order_relaxed);
   r.written = l->retired.written.load(std::memory_order_relaxed);
   r.producer_died = l->retired.producer_died.load(std::memory_order_relaxed);

@@ -27,7 +27,8 @@ static_assert(sizeof(RingHeader::Identity) == 128);
 static_assert(sizeof(RingHeader::ProducerLine) == 128);
 static_assert(sizeof(RingHeader::ConsumerLine) == 128 && offsetof(RingHeader::ConsumerLine, copied) == 32 &&
               offsetof(RingHeader::ConsumerLine, writer_dropped) == 40);
-static_assert(offsetof(RingHeader::ProducerLine, dropped) == 32 && offsetof(RingHeader::ProducerLine, first_push_ns) == 96,
+static_assert(offsetof(RingHeader::ProducerLine, dropped) == 32 &&
+                  offsetof(RingHeader::ProducerLine, first_push_ns) == 96,
               "the producer line's layout is shared with rings of earlier versions");
 static_assert(sizeof(RingHeader) <= kRingHeaderBytes);
 static_assert(offsetof(RingHeader, producer) == 128 && offsetof(RingHeader, consumer) == 256);
@@ -540,7 +541,8 @@ RingCounters SharedRing::counters() const noexcept {
   for (std::size_t i = 0; i < kDropReasonCount; ++i) out.writer_dropped[i] = c.writer_dropped[i].load(std::memory_order_acquire);
   const std::uint64_t h = c.head.load(std::memory_order_acquire);
   out.appended = p.appended.load(std::memory_order_acquire);
-  for (std::size_t i = 0; i < kProducerDropReasons; ++i) out.dropped[i] = p.dropped[i].load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kProducerDropReasons; ++i)
+    out.dropped[i] = p.dropped[i].load(std::memory_order_relaxed);
   const std::uint64_t t = p.tail.load(std::memory_order_acquire);
   out.queued_bytes = t >= h ? t - h : 0;
   out.first_push_ns = p.first_push_ns.load(std::memory_order_relaxed);

@@ -15,8 +15,8 @@
 //       16   u64      capacity: bytes of the data area, a power of two >= 4096
 //       24   u64      log id of the log the ring belongs to
 //       32   u64      ring id (random, not 0; equal to the file name)
-//       40   u8[16]   boot id (the 16 bytes of the kernel's boot_id UUID) of the boot it was made in
-//       56   u64      producer id (unique per process and thread: the ring id of its first ring)
+//       40   u8[16]   boot id (the 16 bytes of the kernel's boot_id UUID) of the boot it was made
+//       in 56   u64      producer id (unique per process and thread: the ring id of its first ring)
 //       64   u32      generation (the producer's Nth ring: successors are drained in order)
 //       68   i32      pid of the producing process
 //       72   u64      its start time (/proc/<pid>/stat field 22), to tell pid reuse

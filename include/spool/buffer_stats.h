@@ -12,18 +12,18 @@ namespace spool {
 
 // Why a record was not written. Every drop is counted under exactly one reason.
 enum class DropReason : std::uint8_t {
-  kQueueFull = 0,    // kDropNewest (or kSample when completely full): the new record
-  kDropOldest = 1,   // kDropOldest: an older queued record evicted for a new one
-  kSampled = 2,      // kSample: not kept by the sampler
-  kBlockTimeout = 3, // kBlock: no room within block_timeout_ms
-  kTooLarge = 4,     // larger than the log can write (max_record_bytes, bounded by what one
-                     // segment holds) or the producer ring; refused at append (or by the writer)
-  kWriteFailed = 5,  // the log refused it for good (shutdown while the disk stayed full, or
-                     // the log failed a sync: queued then, or appended after it)
-  kShutdown = 6,     // appended after shutdown() began
-  kMalformed = 7,    // append_checked: the bytes are not a valid record of their kind
-  kDiskFull = 8,     // the log was at its size cap and disk_full_policy (kDropNewest,
-                     // kSample) dropped it rather than delete what was not yet read
+  kQueueFull = 0,     // kDropNewest (or kSample when completely full): the new record
+  kDropOldest = 1,    // kDropOldest: an older queued record evicted for a new one
+  kSampled = 2,       // kSample: not kept by the sampler
+  kBlockTimeout = 3,  // kBlock: no room within block_timeout_ms
+  kTooLarge = 4,      // larger than the log can write (max_record_bytes, bounded by what one
+                      // segment holds) or the producer ring; refused at append (or by the writer)
+  kWriteFailed = 5,   // the log refused it for good (shutdown while the disk stayed full, or
+                      // the log failed a sync: queued then, or appended after it)
+  kShutdown = 6,      // appended after shutdown() began
+  kMalformed = 7,     // append_checked: the bytes are not a valid record of their kind
+  kDiskFull = 8,      // the log was at its size cap and disk_full_policy (kDropNewest,
+                      // kSample) dropped it rather than delete what was not yet read
 };
 inline constexpr std::size_t kDropReasonCount = 9;
 const char* drop_reason_name(DropReason reason) noexcept;

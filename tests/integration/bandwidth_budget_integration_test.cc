@@ -92,8 +92,9 @@ ForwarderOptions capped_options(bool by_priority) {
 void expect_within_the_tiers(const std::vector<testing::CountingSink::Send>& sends) {
   std::uint64_t spent = 0;
   for (const auto& s : sends) {
-    if (!s.all_critical)
+    if (!s.all_critical) {
       EXPECT_LT(spent, kCap - kReserve) << "send at offset " << s.offsets.front();
+    }
     EXPECT_LT(spent, kCap) << "send at offset " << s.offsets.front();
     spent += s.bytes;
   }

@@ -53,9 +53,9 @@ TEST(CapRoom, TakesFramesAsAppendPlacesThem) {
   CapRoom unlimited;
   EXPECT_TRUE(unlimited.take(1u << 30));
   CapRoom room{.capped = true, .active_free = 100, .new_segments = 1, .segment_capacity = 300};
-  EXPECT_TRUE(room.take(60));   // active: 40 left
-  EXPECT_TRUE(room.take(200));  // does not fit in 40: a new segment, 100 left in it
-  EXPECT_FALSE(room.take(101)); // no segment left
+  EXPECT_TRUE(room.take(60));    // active: 40 left
+  EXPECT_TRUE(room.take(200));   // does not fit in 40: a new segment, 100 left in it
+  EXPECT_FALSE(room.take(101));  // no segment left
   EXPECT_TRUE(room.take(100));
   EXPECT_FALSE(room.take(8));
   CapRoom big{.capped = true, .active_free = 0, .new_segments = 5, .segment_capacity = 300};

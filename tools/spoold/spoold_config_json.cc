@@ -40,7 +40,8 @@ nlohmann::ordered_json lane_json(const LaneOptions& lane) {
   put("max_age_ms", lane.max_age_ms);
   put("segment_bytes", lane.segment_bytes);
   if (lane.full_policy) j["full_policy"] = name_of(full_policy_names(), *lane.full_policy);
-  if (lane.disk_full_policy) j["disk_full_policy"] = name_of(full_policy_names(), *lane.disk_full_policy);
+  if (lane.disk_full_policy)
+    j["disk_full_policy"] = name_of(full_policy_names(), *lane.disk_full_policy);
   put("queue_bytes", lane.queue_bytes);
   put("block_timeout_ms", lane.block_timeout_ms);
   put("sample_above_fill", lane.sample_above_fill);

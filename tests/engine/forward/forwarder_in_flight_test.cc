@@ -141,8 +141,9 @@ TEST(ForwarderInFlight, SendsOverlapAndEveryRecordIsDeliveredOnce) {
   // The first send waits until a second one is under way: only overlapping sends get past it.
   Gate second_started;
   auto sink = make_sink(4, [&](const ForwardBatch&, std::uint64_t call) {
-    if (call == 0)
+    if (call == 0) {
       EXPECT_TRUE(second_started.wait()) << "no second send while the first was in flight";
+    }
     if (call == 1) second_started.open();
     return FlushResult::succeeded();
   });
@@ -169,7 +170,9 @@ TEST(ForwarderInFlight, CursorWaitsForAnEarlierBatchAcknowledgedAfterALaterOne) 
   ASSERT_TRUE(buffer);
   Gate first_may_answer;
   auto sink = make_sink(2, [&](const ForwardBatch& batch, std::uint64_t) {
-    if (batch.first_offset == 0) EXPECT_TRUE(first_may_answer.wait());
+    if (batch.first_offset == 0) {
+      EXPECT_TRUE(first_may_answer.wait());
+    }
     return FlushResult::succeeded();
   });
   auto options = in_flight_options(2);
@@ -310,7 +313,9 @@ TEST(ForwarderInFlight, SeekWaitsForTheSendsUnderWay) {
   std::atomic<int> entered{0};
   auto sink = make_sink(2, [&](const ForwardBatch&, std::uint64_t) {
     entered.fetch_add(1);
-    if (holding.load()) EXPECT_TRUE(release.wait());
+    if (holding.load()) {
+      EXPECT_TRUE(release.wait());
+    }
     return FlushResult::succeeded();
   });
   auto fwd = Forwarder::start(*buffer, std::move(sink.owned), in_flight_options(2));

@@ -341,7 +341,9 @@ TEST(ForwarderSelect, KindsPriorityAndSeverityAndTheAccountingStillBalances) {
     EXPECT_TRUE(a.balanced()) << o.cursor << ": " << describe(a);
     for (const auto& b : sink.view->batches()) {
       for (RecordKind k : b.kinds) {
-        if (!c.select.kinds.empty()) EXPECT_EQ(k, c.select.kinds.front()) << o.cursor;
+        if (!c.select.kinds.empty()) {
+          EXPECT_EQ(k, c.select.kinds.front()) << o.cursor;
+        }
       }
     }
     ASSERT_TRUE((*fwd)->stop());

@@ -27,7 +27,9 @@ constexpr std::uint64_t kCap = 8 * kSegment;
 constexpr std::size_t kPadding = 500;
 constexpr std::uint64_t kRecords = 3 * kCap / kPadding;  // three times what the cap holds
 
-std::uint32_t wait_ms() { return static_cast<std::uint32_t>(testing::scaled(std::chrono::seconds(60)).count()); }
+std::uint32_t wait_ms() {
+  return static_cast<std::uint32_t>(testing::scaled(std::chrono::seconds(60)).count());
+}
 
 std::unique_ptr<Buffer> open_capped(const std::string& dir, FullPolicy disk_policy) {
   Options o = testing::small_buffer_options();
@@ -88,7 +90,8 @@ TEST(BufferDiskCap, DropNewestDropsWhatArrivesAndKeepsEveryUnreadRecord) {
   auto buffer = open_capped(dir.path(), FullPolicy::kDropNewest);
   ASSERT_NE(buffer, nullptr);
   commit_cursor(dir.path(), 0);
-  for (std::uint64_t i = 0; i < kRecords; ++i) ASSERT_TRUE(append_seq(*buffer, 0, i, kPadding).is_ok());
+  for (std::uint64_t i = 0; i < kRecords; ++i)
+    ASSERT_TRUE(append_seq(*buffer, 0, i, kPadding).is_ok());
   ASSERT_TRUE(buffer->flush(wait_ms()).is_ok());
   const BufferStats s = buffer->stats();
   expect_balanced(s);
@@ -181,7 +184,8 @@ TEST(BufferDiskCap, WriterDropsStayCountedAfterTheProducerThreadExits) {
   ASSERT_NE(buffer, nullptr);
   commit_cursor(dir.path(), 0);
   std::thread producer([&] {
-    for (std::uint64_t i = 0; i < kRecords; ++i) EXPECT_TRUE(append_seq(*buffer, 0, i, kPadding).is_ok());
+    for (std::uint64_t i = 0; i < kRecords; ++i)
+      EXPECT_TRUE(append_seq(*buffer, 0, i, kPadding).is_ok());
     EXPECT_TRUE(buffer->flush(wait_ms()).is_ok());
   });
   producer.join();
@@ -202,7 +206,8 @@ TEST(BufferDiskCap, DropOldestIsTheDefaultAndDeletesUnreadRecords) {
   auto buffer = open_capped(dir.path(), FullPolicy::kDropOldest);
   ASSERT_NE(buffer, nullptr);
   commit_cursor(dir.path(), 0);
-  for (std::uint64_t i = 0; i < kRecords; ++i) ASSERT_TRUE(append_seq(*buffer, 0, i, kPadding).is_ok());
+  for (std::uint64_t i = 0; i < kRecords; ++i)
+    ASSERT_TRUE(append_seq(*buffer, 0, i, kPadding).is_ok());
   ASSERT_TRUE(buffer->flush(wait_ms()).is_ok());
   const BufferStats s = buffer->stats();
   EXPECT_EQ(s.written, kRecords);

@@ -85,6 +85,10 @@ TEST(LaneSettings, ALaneInheritsWhatItDoesNotSet) {
   EXPECT_EQ(o.block_timeout_ms, 7u);
   EXPECT_EQ(o.log.retention_max_age_ms, 1000u);
   EXPECT_EQ(o.log.segment_bytes, base.log.segment_bytes);  // no cap: the Buffer's segments
+  EXPECT_EQ(o.disk_full_policy, base.disk_full_policy);    // unset: the Buffer's
+
+  l.disk_full_policy = FullPolicy::kBlock;
+  EXPECT_EQ(lane_buffer_options(base, l).disk_full_policy, FullPolicy::kBlock);
 }
 
 TEST(LaneSettings, ACappedLaneGetsSegmentsThatFitItsCap) {
