@@ -70,6 +70,15 @@ Setter log_mode_field(mode_t LogOptions::*field) {
   };
 }
 
+Status parse_policy(std::string_view key, std::string_view value, FullPolicy* out) {
+  return parse_enum<FullPolicy>(key, value,
+                                {{"block", FullPolicy::kBlock},
+                                 {"drop_newest", FullPolicy::kDropNewest},
+                                 {"drop_oldest", FullPolicy::kDropOldest},
+                                 {"sample", FullPolicy::kSample}},
+                                out, "block, drop_newest, drop_oldest or sample");
+}
+
 const std::map<std::string_view, Setter>& setters() {
   static const auto* const table = new std::map<std::string_view, Setter>{
       {"role",
@@ -77,24 +86,11 @@ const std::map<std::string_view, Setter>& setters() {
          return parse_enum<Role>(k, v, {{"auto", Role::kAuto}, {"writer", Role::kWriter}, {"attach", Role::kAttach}},
                                  &o.role, "auto, writer or attach");
        }},
-      {"full_policy",
-       [](Options& o, std::string_view k, std::string_view v) {
-         return parse_enum<FullPolicy>(k, v,
-                                       {{"block", FullPolicy::kBlock},
-                                        {"drop_newest", FullPolicy::kDropNewest},
-                                        {"drop_oldest", FullPolicy::kDropOldest},
-                                        {"sample", FullPolicy::kSample}},
-                                       &o.full_policy, "block, drop_newest, drop_oldest or sample");
-       }},
+      {"full_policy", [](Options& o, std::string_view k,
+                         std::string_view v) { return parse_policy(k, v, &o.full_policy); }},
       {"disk_full_policy",
        [](Options& o, std::string_view k, std::string_view v) {
-         return parse_enum<FullPolicy>(k, v,
-                                       {{"block", FullPolicy::kBlock},
-                                        {"drop_newest", FullPolicy::kDropNewest},
-                                        {"drop_oldest", FullPolicy::kDropOldest},
-                                        {"sample", FullPolicy::kSample}},
-                                       &o.disk_full_policy,
-                                       "block, drop_newest, drop_oldest or sample");
+         return parse_policy(k, v, &o.disk_full_policy);
        }},
       {"durability",
        [](Options& o, std::string_view k, std::string_view v) {

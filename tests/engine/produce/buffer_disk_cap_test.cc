@@ -85,14 +85,19 @@ std::uint64_t disk_full(const BufferStats& s) {
   return s.dropped[static_cast<std::size_t>(DropReason::kDiskFull)];
 }
 
+// kRecords normal records, each acknowledged, then flushed.
+void append_all(Buffer& buffer) {
+  for (std::uint64_t i = 0; i < kRecords; ++i)
+    ASSERT_TRUE(append_seq(buffer, 0, i, kPadding).is_ok());
+  ASSERT_TRUE(buffer.flush(wait_ms()).is_ok());
+}
+
 TEST(BufferDiskCap, DropNewestDropsWhatArrivesAndKeepsEveryUnreadRecord) {
   testing::TempDir dir;
   auto buffer = open_capped(dir.path(), FullPolicy::kDropNewest);
   ASSERT_NE(buffer, nullptr);
   commit_cursor(dir.path(), 0);
-  for (std::uint64_t i = 0; i < kRecords; ++i)
-    ASSERT_TRUE(append_seq(*buffer, 0, i, kPadding).is_ok());
-  ASSERT_TRUE(buffer->flush(wait_ms()).is_ok());
+  ASSERT_NO_FATAL_FAILURE(append_all(*buffer));
   const BufferStats s = buffer->stats();
   expect_balanced(s);
   EXPECT_EQ(s.appended, kRecords);
@@ -206,9 +211,7 @@ TEST(BufferDiskCap, DropOldestIsTheDefaultAndDeletesUnreadRecords) {
   auto buffer = open_capped(dir.path(), FullPolicy::kDropOldest);
   ASSERT_NE(buffer, nullptr);
   commit_cursor(dir.path(), 0);
-  for (std::uint64_t i = 0; i < kRecords; ++i)
-    ASSERT_TRUE(append_seq(*buffer, 0, i, kPadding).is_ok());
-  ASSERT_TRUE(buffer->flush(wait_ms()).is_ok());
+  ASSERT_NO_FATAL_FAILURE(append_all(*buffer));
   const BufferStats s = buffer->stats();
   EXPECT_EQ(s.written, kRecords);
   EXPECT_FALSE(s.at_cap);
