@@ -1,12 +1,15 @@
 // Lowercase hex text of bytes and of 64-bit values (log ids, checksums, trace and span ids):
-// the one encoder, so every id reads the same wherever spool prints it. Writing into a
-// caller's buffer allocates nothing (the forwarder formats ids per record).
+// the one encoder (and the parser of a 64-bit value), so every id reads the same wherever spool
+// prints it. Writing into a caller's buffer allocates nothing (the forwarder formats ids per
+// record).
 #pragma once
 
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace spool::io {
 
@@ -39,6 +42,15 @@ inline std::string hex_u64(std::uint64_t v) {
   std::string out(16, '0');
   write_hex_u64(v, out.data());
   return out;
+}
+
+// Exactly 16 lowercase hex digits (as hex_u64 writes them) into *out; false for anything else.
+inline bool parse_hex_u64(std::string_view s, std::uint64_t* out) noexcept {
+  if (s.size() != 16) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return std::from_chars(s.data(), s.data() + s.size(), *out, 16).ec == std::errc();
 }
 
 }  // namespace spool::io

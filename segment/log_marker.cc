@@ -45,14 +45,6 @@ bool parse_decimal(std::string_view s, std::uint64_t* out) {
   return ec == std::errc() && end == s.data() + s.size();
 }
 
-bool parse_hex16(std::string_view s, std::uint64_t* out) {
-  if (s.size() != 16) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return std::from_chars(s.data(), s.data() + s.size(), *out, 16).ec == std::errc();
-}
-
 bool parse_mode(std::string_view s, mode_t* out) {
   if (s.size() != 4) return false;
   unsigned v = 0;
@@ -110,7 +102,7 @@ Result<LogMarker> LogMarker::decode(std::string_view text) {
   LogMarker m;
   std::uint64_t created = 0;
   auto v = take_line(&text, "log_id");
-  if (!v || !parse_hex16(*v, &m.log_id) || m.log_id == 0) return bad("line 2 (log_id)");
+  if (!v || !io::parse_hex_u64(*v, &m.log_id) || m.log_id == 0) return bad("line 2 (log_id)");
   v = take_line(&text, "created_unix_ms");
   if (!v || !parse_decimal(*v, &created) || created > static_cast<std::uint64_t>(INT64_MAX)) {
     return bad("line 3 (created_unix_ms)");
@@ -129,7 +121,7 @@ Result<LogMarker> LogMarker::decode(std::string_view text) {
   const std::size_t covered = all.size() - text.size();
   std::uint64_t checksum = 0;
   v = take_line(&text, "checksum");
-  if (!v || !parse_hex16(*v, &checksum)) return bad("line 9 (checksum)");
+  if (!v || !io::parse_hex_u64(*v, &checksum)) return bad("line 9 (checksum)");
   if (!text.empty()) return bad("bytes after the checksum line");
   if (checksum != XXH3_64bits(all.data(), covered)) return bad("checksum mismatch");
   return m;

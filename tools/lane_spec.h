@@ -11,6 +11,7 @@
 // interval, batch), sync_interval_ms, breaker_failure_threshold.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,10 @@ namespace spool::tools {
 
 // Sets one key of `lane` from its text; InvalidArgument naming the key and what it takes.
 Status set_lane_key(LaneOptions* lane, std::string_view key, std::string_view value);
+
+// The fields `lane` sets, by their keys above (policies and durability by name); not its name
+// or route.
+nlohmann::ordered_json lane_settings_json(const LaneOptions& lane);
 
 // "a,b,,c" -> {"a", "b", "", "c"}: the items of a list, as given (a route, a sink's lanes).
 std::vector<std::string> split_list(std::string_view text, char separator = ',');

@@ -1,6 +1,7 @@
-// Text codec of ForwardTotals (format in forward_totals.h).
+// ForwardTotals: their sum and their text codec (format in forward_totals.h).
 #include "engine/forward/forward_totals.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 
@@ -66,6 +67,27 @@ std::string unescape(std::string_view s) {
 }
 
 }  // namespace
+
+void add_totals(ForwardTotals* into, const ForwardTotals& add) {
+  into->delivered += add.delivered;
+  into->dead_lettered += add.dead_lettered;
+  into->dropped_unforwarded += add.dropped_unforwarded;
+  into->not_selected += add.not_selected;
+  into->rejected_unnamed += add.rejected_unnamed;
+  into->failed += add.failed;
+  into->retried += add.retried;
+  into->batches += add.batches;
+  into->failed_sends += add.failed_sends;
+  into->bytes_sent += add.bytes_sent;
+  into->bytes_read += add.bytes_read;
+  into->throttled_sends += add.throttled_sends;
+  into->throttled_ns += add.throttled_ns;
+  into->last_flush_ns = std::max(into->last_flush_ns, add.last_flush_ns);
+  if (add.last_error_ns > into->last_error_ns) {
+    into->last_error_ns = add.last_error_ns;
+    into->last_error = add.last_error;
+  }
+}
 
 std::string encode_forward_state(const ForwardTotals& totals, const BandwidthUsage& bandwidth) {
   std::string out;

@@ -22,6 +22,10 @@
 
 namespace spool::engine {
 
+// Adds `add`'s counts to `into`; the last_* times (and last_error with its time) are the
+// later of the two. For a forwarder's running totals and for summing lanes alike.
+void add_totals(ForwardTotals* into, const ForwardTotals& add);
+
 // What a forwarder keeps in its cursor file beside the position.
 struct ForwardState {
   ForwardTotals totals;

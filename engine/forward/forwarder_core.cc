@@ -30,27 +30,6 @@ constexpr std::int64_t kDeadLetterRetentionRetryNs = 1'000 * kMsNs;  // after fi
 constexpr std::int64_t kBudgetRecheckNs = 1'000 * kMsNs;
 constexpr std::uint32_t kMaxInFlightBatches = 64;
 
-void add_totals(ForwardTotals* into, const ForwardTotals& add) {
-  into->delivered += add.delivered;
-  into->dead_lettered += add.dead_lettered;
-  into->dropped_unforwarded += add.dropped_unforwarded;
-  into->not_selected += add.not_selected;
-  into->rejected_unnamed += add.rejected_unnamed;
-  into->failed += add.failed;
-  into->retried += add.retried;
-  into->batches += add.batches;
-  into->failed_sends += add.failed_sends;
-  into->bytes_sent += add.bytes_sent;
-  into->bytes_read += add.bytes_read;
-  into->throttled_sends += add.throttled_sends;
-  into->throttled_ns += add.throttled_ns;
-  if (add.last_flush_ns != 0) into->last_flush_ns = add.last_flush_ns;
-  if (add.last_error_ns != 0) {
-    into->last_error_ns = add.last_error_ns;
-    into->last_error = add.last_error;
-  }
-}
-
 // Offset order with everything selected reads at the cursor; anything else needs a plan.
 bool needs_plan(const ForwarderOptions& o) {
   return o.order.by_priority || o.order.within == WithinPriority::kNewestFirst ||

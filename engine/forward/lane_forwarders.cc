@@ -4,9 +4,11 @@
 #include <array>
 #include <chrono>
 
+#include "engine/forward/forward_totals.h"
 #include "engine/forward/log_dictionary.h"
 #include "engine/forward/shared_sink.h"
 #include "engine/produce/buffer_core.h"
+#include "engine/produce/lane_record.h"
 #include "engine/produce/lane_set.h"
 #include "engine/produce/lane_settings.h"
 #include "io/clock.h"
@@ -59,27 +61,6 @@ Result<std::shared_ptr<SharedBandwidthBudget>> lanes_budget(const BandwidthOptio
   if (lanes < 2) return std::shared_ptr<SharedBandwidthBudget>();
   SPOOL_RETURN_IF_ERROR(validate(options));
   return std::make_shared<SharedBandwidthBudget>(options, io::monotonic_ns());
-}
-
-void add_totals(ForwardTotals* sum, const ForwardTotals& t) {
-  sum->delivered += t.delivered;
-  sum->dead_lettered += t.dead_lettered;
-  sum->dropped_unforwarded += t.dropped_unforwarded;
-  sum->not_selected += t.not_selected;
-  sum->rejected_unnamed += t.rejected_unnamed;
-  sum->failed += t.failed;
-  sum->retried += t.retried;
-  sum->batches += t.batches;
-  sum->failed_sends += t.failed_sends;
-  sum->bytes_sent += t.bytes_sent;
-  sum->bytes_read += t.bytes_read;
-  sum->throttled_sends += t.throttled_sends;
-  sum->throttled_ns += t.throttled_ns;
-  sum->last_flush_ns = std::max(sum->last_flush_ns, t.last_flush_ns);
-  if (t.last_error_ns > sum->last_error_ns) {
-    sum->last_error_ns = t.last_error_ns;
-    sum->last_error = t.last_error;
-  }
 }
 
 // How bad a circuit state is, for the sum of several lanes: the worst one shows.
@@ -243,8 +224,14 @@ Result<std::unique_ptr<LaneForwarders>> LaneForwarders::open(const std::string& 
   std::unique_ptr<LaneForwarders> forwarders(new LaneForwarders());
   for (std::size_t n = 0; n < plan->names.size(); ++n) {
     const std::string& name = plan->names[n];
+    // Without a Buffer, the lane's breaker threshold is the one its writer recorded.
+    ForwarderOptions lane_options = options;
+    auto record = read_lane_record(lane_directory(dir, name));
+    if (!record) return lane_status(name, record.status());
+    if (*record && (*record)->breaker_failure_threshold)
+      lane_options.breaker.failure_threshold = *(*record)->breaker_failure_threshold;
     auto opened = open_lane(name, lane_directory(dir, name), nullptr, std::move(plan->sinks[n]),
-                            options, plan->budget);
+                            std::move(lane_options), plan->budget);
     if (!opened) return opened.status();
     forwarders->lanes_.push_back(std::move(*opened));
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "engine/produce/lane_record.h"
 #include "engine/produce/lane_settings.h"
 #include "io/env.h"
 #include "io/errno_status.h"
@@ -69,10 +70,7 @@ void add_lane(BufferStats* total, const std::string& lane, const BufferStats& s)
 
 Result<std::unique_ptr<LaneSet>> LaneSet::open(const std::string& dir, const Options& options) {
   SPOOL_RETURN_IF_ERROR(validate_lanes(options));
-  auto route = LaneRoute::compile(options.lanes);
-  if (!route) return route.status();
   std::unique_ptr<LaneSet> set(new LaneSet());
-  set->route_ = std::move(*route);
 
   Options default_options = options;
   default_options.lanes.clear();
@@ -86,23 +84,77 @@ Result<std::unique_ptr<LaneSet>> LaneSet::open(const std::string& dir, const Opt
   if (options.lanes.empty() && !have_lanes_dir)
     return set;  // a directory without lanes: nothing written
   SPOOL_RETURN_IF_ERROR(make_lanes_directory(lanes_dir, options.log.dir_mode));
-  for (const LaneOptions& lane : options.lanes) {
+
+  // The lanes' records (lane_record.h): a process that declares no lanes routes by what the
+  // default lane's writer declared; a writer that declares lanes records them.
+  // A damaged record stops a process that would route by it; a writer that declares its
+  // lanes writes it anew.
+  const bool declares = !options.lanes.empty();
+  std::map<std::string, std::optional<LaneOptions>> records;
+  for (const std::string& name : lanes_on_disk(dir)) {
+    auto record = read_lane_record(lane_directory(dir, name));
+    if (record && *record && (*record)->name != name) {
+      record = Status::corruption("its record " + lane_directory(dir, name) + "/" +
+                                  std::string(kLaneRecordFile) + " names lane '" + (*record)->name +
+                                  "'");
+    }
+    if (!record && !declares) return lane_status(name, record.status());
+    records.emplace(name, record ? std::move(*record) : std::nullopt);
+  }
+  std::vector<LaneOptions> declared = options.lanes;
+  if (!declares) {
+    for (const auto& [name, record] : records) {
+      if (record && !record->route.empty()) declared.push_back(*record);
+    }
+  }
+  auto route = LaneRoute::compile(declared);
+  if (!route) return route.status();
+  set->route_ = std::move(*route);
+
+  for (const LaneOptions& lane : declared) {
     SPOOL_RETURN_IF_ERROR(set->open_lane(
-        dir, Lane{lane.name, lane.route, false, lane.breaker_failure_threshold, nullptr},
+        dir, Lane{lane.name, lane.route, false, lane.breaker_failure_threshold, nullptr, lane},
         lane_buffer_options(options, lane)));
   }
-  for (const std::string& name : lanes_on_disk(dir)) {
+  for (const auto& [name, record] : records) {
     if (set->find(name) != nullptr) continue;
-    // Retired: the settings its last writer recorded in its marker, no route.
-    Options retired = options;
+    // Retired: its recorded settings, and the log settings its last writer kept in its
+    // marker; no route.
+    Options retired = record ? lane_buffer_options(options, *record) : options;
     retired.lanes.clear();
-    auto recorded = segment::log_options_from_marker(lane_directory(dir, name), options.log);
+    auto recorded = segment::log_options_from_marker(lane_directory(dir, name), retired.log);
     if (!recorded) return lane_status(name, recorded.status());
     retired.log = *recorded;
-    SPOOL_RETURN_IF_ERROR(
-        set->open_lane(dir, Lane{name, {}, true, std::nullopt, nullptr}, retired));
+    SPOOL_RETURN_IF_ERROR(set->open_lane(
+        dir,
+        Lane{name, {}, true, record ? record->breaker_failure_threshold : std::nullopt, nullptr},
+        retired));
+  }
+  if (declares && set->default_core().role() == Role::kWriter) {
+    SPOOL_RETURN_IF_ERROR(set->record_lanes(dir, records, options.log.file_mode));
   }
   return set;
+}
+
+Status LaneSet::record_lanes(const std::string& dir,
+                             const std::map<std::string, std::optional<LaneOptions>>& records,
+                             mode_t file_mode) const {
+  for (const Lane& lane : lanes_) {
+    if (lane.name == kDefaultLane) continue;
+    LaneOptions record;
+    if (lane.retired) {
+      // What it was declared with, without its route.
+      const auto it = records.find(lane.name);
+      if (it != records.end() && it->second) record = *it->second;
+      record.name = lane.name;
+      record.route.clear();
+    } else {
+      record = lane.declared;
+    }
+    SPOOL_RETURN_IF_ERROR(lane_status(
+        lane.name, write_lane_record(lane_directory(dir, lane.name), record, file_mode)));
+  }
+  return Status::ok();
 }
 
 Status LaneSet::open_lane(const std::string& dir, Lane lane, const Options& options) {

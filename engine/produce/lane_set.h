@@ -3,12 +3,15 @@
 //
 // Lane 0 is the default lane (DIR itself, the Buffer's own Options); the declared lanes
 // follow in declaration order, then any lane found under DIR/lanes/ that is no longer
-// declared ("retired": opened with the settings its marker records, so that what it holds is
-// written, forwarded and retained, but routed nothing).
+// declared ("retired": opened with the settings its record and marker keep, so that what it
+// holds is written, forwarded and retained, but routed nothing). A process that declares no
+// lanes opens the lanes the default lane's writer recorded (lane_record.h), routes and all,
+// in name order.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +22,7 @@
 #include "engine/produce/lane_route.h"
 #include "spool/buffer_options.h"
 #include "spool/buffer_stats.h"
+#include "spool/lane_options.h"
 #include "spool/records.h"
 #include "spool/status.h"
 
@@ -32,6 +36,7 @@ class LaneSet {
     bool retired = false;
     std::optional<std::uint32_t> breaker_failure_threshold;  // LaneOptions', for its forwarders
     std::unique_ptr<BufferCore> core;
+    LaneOptions declared;  // what it was opened with (declared or recorded); not for retired
   };
 
   static Result<std::unique_ptr<LaneSet>> open(const std::string& dir, const Options& options);
@@ -62,6 +67,11 @@ class LaneSet {
  private:
   LaneSet() = default;
   Status open_lane(const std::string& dir, Lane lane, const Options& options);
+  // Writes every lane's record (lane_record.h): the declared lanes', and the retired ones'
+  // without a route. `records`: what was on disk.
+  Status record_lanes(const std::string& dir,
+                      const std::map<std::string, std::optional<LaneOptions>>& records,
+                      mode_t file_mode) const;
 
   std::vector<Lane> lanes_;
   LaneRoute route_;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "engine/produce/lane_record.h"
 #include "engine/produce/lane_settings.h"
 
 namespace spool {
@@ -18,6 +19,13 @@ Result<std::string> find_lane_directory(const std::string& dir, std::string_view
   if (std::find(names.begin(), names.end(), lane) != names.end())
     return engine::lane_directory(dir, lane);
   return engine::no_such_lane(dir, lane, names);
+}
+
+Result<std::optional<LaneOptions>> recorded_lane(const std::string& dir, std::string_view lane) {
+  auto lane_dir = find_lane_directory(dir, lane);
+  if (!lane_dir) return lane_dir.status();
+  if (lane == kDefaultLane) return std::optional<LaneOptions>();
+  return engine::read_lane_record(*lane_dir);
 }
 
 }  // namespace spool

@@ -297,9 +297,10 @@ void LogWriter::write(Batch& batch) {
   const std::int64_t synced_before = log_.last_sync_ns();
   auto rest = std::span<const segment::AppendRecord>(batch.records).subspan(batch.written);
   // kSample: records kept past the cap make room as drop_oldest does.
+  const SizeCapRule rule = log_.options().size_cap_rule;
   if (batch.past_cap) log_.set_size_cap_rule(SizeCapRule::kDeleteOldest);
   Result<std::uint64_t> appended = log_.append_batch(rest);
-  if (batch.past_cap) log_.set_size_cap_rule(options_.log.size_cap_rule);
+  log_.set_size_cap_rule(rule);
   const std::int64_t end = io::monotonic_ns();
   const std::uint64_t count = log_.next_offset() - first;  // a prefix may be in after an error
   batch.written += count;

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 namespace spool {
 
@@ -12,5 +14,9 @@ enum class FullPolicy : std::uint8_t {
   kSample,      // above sample_above_fill of the budget, keep 1 in sample_keep_one_in
                 // records (kHigh/kCritical always kept); when full, drop the newest
 };
+
+// "block", "drop_newest", "drop_oldest", "sample"; and back (nullopt for any other text).
+std::string_view full_policy_name(FullPolicy policy) noexcept;
+std::optional<FullPolicy> full_policy_from_name(std::string_view name) noexcept;
 
 }  // namespace spool

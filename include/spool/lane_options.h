@@ -23,8 +23,11 @@
 // Two lanes whose terms claim the same records at the same rank are refused at open, naming
 // both. A route decides where a record is appended; records never move between lanes.
 //
-// A lane that was declared once and is no longer is still opened (its queued records are
-// written, its log forwarded and retained) but no record is routed to it.
+// The process that writes the default lane records each lane's route and settings with the
+// log (DIR/lanes/<name>/LANE): a process that declares no lanes (an application attached to
+// spoold's log) routes and caps by those records. A lane the writer declared once and no
+// longer does is still opened (its queued records are written, its log forwarded and
+// retained) but no record is routed to it.
 #pragma once
 
 #include <cstddef>

@@ -4,6 +4,8 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 namespace spool {
 
@@ -13,6 +15,9 @@ enum class Durability : std::uint8_t {
   kInterval,  // fdatasync at most every sync_interval_ms: power loss loses at most that window
   kBatch,     // fdatasync before an append is acknowledged: survives power loss
 };
+// "none", "interval", "batch"; and back (nullopt for any other text).
+std::string_view durability_name(Durability durability) noexcept;
+std::optional<Durability> durability_from_name(std::string_view name) noexcept;
 
 // How bytes reach the file.
 enum class IoBackend : std::uint8_t {

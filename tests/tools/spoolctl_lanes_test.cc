@@ -51,15 +51,27 @@ TEST(SpoolctlLanes, ProduceDeclaresLanesThatStatsLanesAndForwardShow) {
   EXPECT_EQ(lanes["lanes"][1]["dir"], dir + "/lanes/urgent");
   EXPECT_EQ(lanes["lanes"][1]["records"], 300);
   EXPECT_NE(lanes["lanes"][0]["log_id"], lanes["lanes"][1]["log_id"]);
+  // The route and settings as the writer declared them.
+  EXPECT_EQ(lanes["lanes"][0]["route"], json::array());
+  EXPECT_EQ(lanes["lanes"][0]["retired"], false);
+  EXPECT_EQ(lanes["lanes"][1]["route"], json::array({"*@critical"}));
+  EXPECT_EQ(lanes["lanes"][1]["retired"], false);
+  EXPECT_EQ(lanes["lanes"][1]["settings"]["full_policy"], "block");
+  EXPECT_EQ(lanes["lanes"][1]["settings"]["disk_full_policy"], "block");
+
+  // A produce run that declares no lanes routes by what was recorded: critical spans still go
+  // to their lane.
+  run_json({"produce", dir, "--spans", "50", "--priority", "critical"});
+  EXPECT_EQ(run_json({"lanes", dir})["lanes"][1]["records"], 350);
 
   const json stats = run_json({"stats", dir});
   EXPECT_EQ(stats["log"]["records"], 200);  // the default lane's, as before lanes
   ASSERT_EQ(stats["lanes"].size(), 2u);
   EXPECT_EQ(stats["lanes"][1]["name"], "urgent");
-  EXPECT_EQ(stats["lanes"][1]["log"]["records"], 300);
+  EXPECT_EQ(stats["lanes"][1]["log"]["records"], 350);
   const json one = run_json({"stats", dir, "--lane", "urgent"});
   EXPECT_EQ(one["lane"], "urgent");
-  EXPECT_EQ(one["log"]["records"], 300);
+  EXPECT_EQ(one["log"]["records"], 350);
   // health checks every lane; a lane's forwarding problems name it.
   const testing::ProcessResult healthy = spoolctl({"health", dir});
   EXPECT_EQ(healthy.exit_code, 0) << healthy.out << healthy.err;
@@ -72,10 +84,10 @@ TEST(SpoolctlLanes, ProduceDeclaresLanesThatStatsLanesAndForwardShow) {
   const std::string urgent_out = tmp.sub("urgent.jsonl");
   const json only =
       run_json({"forward", dir, "--to", "jsonl:" + urgent_out, "--drain", "--lane", "urgent"});
-  EXPECT_EQ(only["delivered"], 300);
+  EXPECT_EQ(only["delivered"], 350);
   ASSERT_EQ(only["lanes"].size(), 1u);
   EXPECT_EQ(only["lanes"][0]["lane"], "urgent");
-  EXPECT_EQ(lines_in(urgent_out), 300u);
+  EXPECT_EQ(lines_in(urgent_out), 350u);
   // Ten more critical spans: the urgent lane's cursor lags, and health says which lane.
   run_json({"produce", dir, "--spans", "10", "--priority", "critical", "--lane",
             "urgent=*@critical;policy=block"});

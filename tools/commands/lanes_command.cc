@@ -1,9 +1,8 @@
 // spoolctl lanes DIR
 //
 // The lanes of a log directory (include/spool/lane_options.h), one JSON object: each lane's
-// name, directory, log id, extent, size, and the process that writes it. What routes records
-// to a lane is the producers' configuration (Options::lanes, spoold's [[lane]]), not stored
-// with the log: `spoolctl stats DIR` shows each lane's counters in full.
+// name, directory, route and settings as its writer recorded them, log id, extent, size, and
+// the process that writes it. `spoolctl stats DIR` shows each lane's counters in full.
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,6 +13,7 @@
 #include "spool/producers.h"
 #include "tools/commands/commands.h"
 #include "tools/exit_codes.h"
+#include "tools/lane_spec.h"
 #include "tools/log_directory.h"
 #include "tools/time_text.h"
 
@@ -37,9 +37,15 @@ int run_lanes(const std::string& dir) {
     auto producers = summarize_producers(*lane_dir);
     if (!producers)
       return report_error(kName, "lane '" + name + "': " + producers.status().message());
+    auto record = recorded_lane(dir, name);
+    if (!record) return report_error(kName, "lane '" + name + "': " + record.status().message());
     Json one;
     one["name"] = name;
     one["dir"] = *lane_dir;
+    // The default lane takes what no route claims; a lane without a route is retired.
+    one["route"] = *record ? Json((*record)->route) : Json::array();
+    one["retired"] = name != kDefaultLane && (!*record || (*record)->route.empty());
+    one["settings"] = *record ? lane_settings_json(**record) : Json::object();
     one["log_id"] = hex_id(summary->log_id);
     one["first_offset"] = summary->first_offset;
     one["next_offset"] = summary->next_offset;
@@ -63,7 +69,10 @@ Command add_lanes_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(std::string(kName), "List the log's lanes as JSON");
   cmd->add_option("DIR", *dir, "Log directory")->required();
   cmd->footer(
-      "Output: one JSON object: \"lanes\": [{name (\"default\" first: DIR's own log), dir, log_id "
+      "Output: one JSON object: \"lanes\": [{name (\"default\" first: DIR's own log), dir, route "
+      "(its terms, as its writer declared them), retired (true for a lane no longer declared), "
+      "settings (the lane's declared settings, e.g. max_bytes, full_policy, disk_full_policy), "
+      "log_id "
       "(16 hex digits), first_offset, next_offset, records, size_bytes, cursors, writer_pid (null "
       "when no process writes the lane)}].\n"
       "Each lane is a log of its own under DIR/lanes/NAME/; every spoolctl command that takes a "

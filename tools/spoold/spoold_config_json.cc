@@ -6,6 +6,7 @@
 
 #include "engine/forward/secret_redaction.h"
 #include "tools/buffer_option_names.h"
+#include "tools/lane_spec.h"
 #include "tools/spoold/spoold_config.h"
 
 namespace spool::tools {
@@ -33,22 +34,7 @@ nlohmann::ordered_json lane_json(const LaneOptions& lane) {
   nlohmann::ordered_json j;
   j["name"] = lane.name;
   j["route"] = lane.route;
-  auto put = [&j](const char* key, const auto& field) {
-    if (field) j[key] = *field;
-  };
-  put("max_bytes", lane.max_bytes);
-  put("max_age_ms", lane.max_age_ms);
-  put("segment_bytes", lane.segment_bytes);
-  if (lane.full_policy) j["full_policy"] = name_of(full_policy_names(), *lane.full_policy);
-  if (lane.disk_full_policy)
-    j["disk_full_policy"] = name_of(full_policy_names(), *lane.disk_full_policy);
-  put("queue_bytes", lane.queue_bytes);
-  put("block_timeout_ms", lane.block_timeout_ms);
-  put("sample_above_fill", lane.sample_above_fill);
-  put("sample_keep_one_in", lane.sample_keep_one_in);
-  if (lane.durability) j["durability"] = name_of(durability_names(), *lane.durability);
-  put("sync_interval_ms", lane.sync_interval_ms);
-  put("breaker_failure_threshold", lane.breaker_failure_threshold);
+  j.update(lane_settings_json(lane));
   return j;
 }
 

@@ -30,6 +30,29 @@ ForwardTotals sample_totals() {
   return t;
 }
 
+TEST(ForwardTotalsTest, AddingSumsTheCountsAndKeepsTheLaterTimes) {
+  ForwardTotals sum = sample_totals();
+  ForwardTotals older = sample_totals();
+  older.last_flush_ns = 1;
+  older.last_error_ns = 2;
+  older.last_error = "older";
+  add_totals(&sum, older);
+  EXPECT_EQ(sum.delivered, 2u);
+  EXPECT_EQ(sum.not_selected, 0u);
+  EXPECT_EQ(sum.throttled_ns, 24u);
+  EXPECT_EQ(sum.last_flush_ns, 13);  // the later flush stays
+  EXPECT_EQ(sum.last_error, "line one\nback\\slash");
+  ForwardTotals newer;
+  newer.last_flush_ns = 100;
+  newer.last_error_ns = 100;
+  newer.last_error = "newer";
+  add_totals(&sum, newer);
+  EXPECT_EQ(sum.last_flush_ns, 100);
+  EXPECT_EQ(sum.last_error_ns, 100);
+  EXPECT_EQ(sum.last_error, "newer");
+  EXPECT_EQ(sum.delivered, 2u);
+}
+
 TEST(ForwardTotalsTest, RoundTripsTotalsAndBandwidth) {
   BandwidthUsage b;
   b.rate_limit_bytes_per_s = 1'048'576;

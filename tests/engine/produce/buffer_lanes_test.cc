@@ -14,6 +14,7 @@
 #include "segment/log_marker.h"
 #include "segment/segment_log.h"
 #include "spool/buffer.h"
+#include "spool/lanes.h"
 #include "spool/reader.h"
 #include "spool/record_encoder.h"
 #include "support/lanes.h"
@@ -216,6 +217,75 @@ TEST(BufferLanes, ALaneNoLongerDeclaredIsStillOpenedButRoutedNothing) {
   EXPECT_TRUE(lane_stats(s, "actions")->retired);
   EXPECT_EQ(buffer->committed_offset("actions").value(), 5u);  // what it held is still there
   EXPECT_EQ(read_seq_records(dir.path()).size(), 1u);  // the new one went to the default lane
+}
+
+TEST(BufferLanes, AProcessThatDeclaresNoLanesRoutesByTheWritersRecords) {
+  TempDir dir;
+  Options o = two_lanes();
+  o.lanes[0].max_bytes = 8u << 20;
+  o.lanes[0].disk_full_policy = FullPolicy::kDropNewest;
+  o.lanes[0].breaker_failure_threshold = 2;
+  { ASSERT_TRUE(open_buffer(dir.path(), o)); }
+  auto recorded = recorded_lane(dir.path(), "logs");
+  ASSERT_TRUE(recorded.is_ok()) << recorded.status().to_string();
+  ASSERT_TRUE(recorded->has_value());
+  EXPECT_EQ((*recorded)->route, (std::vector<std::string>{"log"}));
+  EXPECT_EQ((*recorded)->max_bytes, 8u << 20);
+  EXPECT_EQ((*recorded)->disk_full_policy, FullPolicy::kDropNewest);
+
+  // An application attaching with default options: the writer's lanes, routes and all (in
+  // name order: the records do not keep the order they were declared in).
+  auto buffer = open_buffer(dir.path(), small_buffer_options());
+  ASSERT_TRUE(buffer);
+  EXPECT_EQ(buffer->lanes(), (std::vector<std::string>{"default", "actions", "logs"}));
+  EXPECT_EQ(buffer->lane_of(RecordKind::kLog, Priority::kNormal), "logs");
+  EXPECT_EQ(buffer->lane_of(RecordKind::kRecord, Priority::kNormal, "seq"), "actions");
+  ASSERT_TRUE(append_log(*buffer).is_ok());
+  ASSERT_TRUE(append_seq(*buffer, 0, 0).is_ok());
+  ASSERT_TRUE(buffer->flush(wait_ms()).is_ok());
+  EXPECT_EQ(kinds_in(dir.path() + "/lanes/logs")[RecordKind::kLog], 1u);
+  EXPECT_EQ(read_seq_records(dir.path() + "/lanes/actions").size(), 1u);
+  EXPECT_TRUE(read_seq_records(dir.path()).empty());
+  const BufferStats s = buffer->stats();
+  ASSERT_NE(lane_stats(s, "logs"), nullptr);
+  EXPECT_FALSE(lane_stats(s, "logs")->retired);
+  // Its records were not rewritten by a process that declared nothing.
+  EXPECT_EQ(recorded_lane(dir.path(), "logs")->value().max_bytes, 8u << 20);
+}
+
+TEST(BufferLanes, AWriterRecordsALaneItNoLongerDeclaresAsRetired) {
+  TempDir dir;
+  { ASSERT_TRUE(open_buffer(dir.path(), two_lanes())); }
+  Options o = small_buffer_options();
+  o.lanes = {lane("logs", {"log"})};
+  { ASSERT_TRUE(open_buffer(dir.path(), o)); }
+  auto actions = recorded_lane(dir.path(), "actions");
+  ASSERT_TRUE(actions.is_ok()) << actions.status().to_string();
+  ASSERT_TRUE(actions->has_value());
+  EXPECT_TRUE((*actions)->route.empty());
+  // A process that declares nothing now routes seq records to the default lane.
+  auto buffer = open_buffer(dir.path(), small_buffer_options());
+  ASSERT_TRUE(buffer);
+  EXPECT_EQ(buffer->lane_of(RecordKind::kRecord, Priority::kNormal, "seq"), "default");
+  EXPECT_EQ(buffer->lane_of(RecordKind::kLog, Priority::kNormal), "logs");
+  EXPECT_TRUE(lane_stats(buffer->stats(), "actions")->retired);
+}
+
+TEST(BufferLanes, ADamagedLaneRecordIsRefusedNamingIt) {
+  TempDir dir;
+  { ASSERT_TRUE(open_buffer(dir.path(), two_lanes())); }
+  const std::string record = dir.path() + "/lanes/logs/LANE";
+  FILE* f = std::fopen(record.c_str(), "a");
+  ASSERT_NE(f, nullptr);
+  std::fputs("max_bytes 1\n", f);
+  std::fclose(f);
+  auto buffer = Buffer::open(dir.path(), small_buffer_options());
+  ASSERT_FALSE(buffer.is_ok());
+  EXPECT_EQ(buffer.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(buffer.status().message().find(record), std::string::npos) << buffer.status().message();
+  // A writer that declares its lanes writes a good record again.
+  ASSERT_TRUE(open_buffer(dir.path(), two_lanes()));
+  EXPECT_TRUE(recorded_lane(dir.path(), "logs").is_ok());
 }
 
 TEST(BufferLanes, ABadLaneConfigurationIsRefusedBeforeAnythingIsWritten) {
