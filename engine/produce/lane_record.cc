@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <vector>
@@ -160,6 +161,11 @@ Result<LaneOptions> decode_lane_record(std::string_view text) {
       lane.name = std::string(value);
     } else if (key == "route") {
       lane.route = split_terms(value);
+      // (The terms themselves are checked when the lanes are opened: LaneRoute::compile.)
+      if (std::find(lane.route.begin(), lane.route.end(), "") != lane.route.end() ||
+          value.ends_with(',')) {
+        return bad("route '" + std::string(value) + "' has an empty term");
+      }
     } else {
       for (const Field& f : fields()) {
         if (f.key == key && !f.read(&lane, value)) {

@@ -122,6 +122,9 @@ TEST(LaneRecord, WellSealedNonsenseIsRefusedSayingWhat) {
            {"spool-lane 1\nname ../etc\n", "'../etc' is not a lane name"},
            {"spool-lane 1\nroute log\n", "'' is not a lane name"},
            {"spool-lane 1\nname logs\nroute\n", "is not KEY VALUE"},
+           {"spool-lane 1\nname logs\nroute \n", "has an empty term"},
+           {"spool-lane 1\nname logs\nroute log,,span\n", "has an empty term"},
+           {"spool-lane 1\nname logs\nroute log,\n", "has an empty term"},
            {"", "it is empty"},
        }) {
     auto r = decode_lane_record(sealed(c.body));
