@@ -162,8 +162,8 @@ Result<LaneOptions> decode_lane_record(std::string_view text) {
     } else if (key == "route") {
       lane.route = split_terms(value);
       // (The terms themselves are checked when the lanes are opened: LaneRoute::compile.)
-      if (std::find(lane.route.begin(), lane.route.end(), "") != lane.route.end() ||
-          value.ends_with(',')) {
+      if (value.empty() || value.ends_with(',') ||
+          std::find(lane.route.begin(), lane.route.end(), "") != lane.route.end()) {
         return bad("route '" + std::string(value) + "' has an empty term");
       }
     } else {
