@@ -70,13 +70,19 @@ Setter log_mode_field(mode_t LogOptions::*field) {
   };
 }
 
+// The names are the library's own (spool/full_policy.h, spool/options.h).
 Status parse_policy(std::string_view key, std::string_view value, FullPolicy* out) {
-  return parse_enum<FullPolicy>(key, value,
-                                {{"block", FullPolicy::kBlock},
-                                 {"drop_newest", FullPolicy::kDropNewest},
-                                 {"drop_oldest", FullPolicy::kDropOldest},
-                                 {"sample", FullPolicy::kSample}},
-                                out, "block, drop_newest, drop_oldest or sample");
+  const std::optional<FullPolicy> policy = full_policy_from_name(value);
+  if (!policy) return bad_value(key, value, "block, drop_newest, drop_oldest or sample");
+  *out = *policy;
+  return Status::ok();
+}
+
+Status parse_durability(std::string_view key, std::string_view value, Durability* out) {
+  const std::optional<Durability> durability = durability_from_name(value);
+  if (!durability) return bad_value(key, value, "none, interval or batch");
+  *out = *durability;
+  return Status::ok();
 }
 
 const std::map<std::string_view, Setter>& setters() {
@@ -92,12 +98,8 @@ const std::map<std::string_view, Setter>& setters() {
        [](Options& o, std::string_view k, std::string_view v) {
          return parse_policy(k, v, &o.disk_full_policy);
        }},
-      {"durability",
-       [](Options& o, std::string_view k, std::string_view v) {
-         return parse_enum<Durability>(
-             k, v, {{"none", Durability::kNone}, {"interval", Durability::kInterval}, {"batch", Durability::kBatch}},
-             &o.log.durability, "none, interval or batch");
-       }},
+      {"durability", [](Options& o, std::string_view k,
+                        std::string_view v) { return parse_durability(k, v, &o.log.durability); }},
       {"io_backend",
        [](Options& o, std::string_view k, std::string_view v) {
          return parse_enum<IoBackend>(k, v,

@@ -206,8 +206,8 @@ Result<std::unique_ptr<LaneForwarders>> LaneForwarders::start(LaneSet& set,
   for (std::size_t n = 0; n < plan->picked.size(); ++n) {
     const LaneSet::Lane& lane = set.lanes()[plan->picked[n]];
     ForwarderOptions lane_options = options;
-    if (lane.breaker_failure_threshold)
-      lane_options.breaker.failure_threshold = *lane.breaker_failure_threshold;
+    if (lane.settings.breaker_failure_threshold)
+      lane_options.breaker.failure_threshold = *lane.settings.breaker_failure_threshold;
     auto opened = open_lane(lane.name, lane.core->dir(), lane.core.get(), std::move(plan->sinks[n]),
                             std::move(lane_options), plan->budget);
     if (!opened) return opened.status();

@@ -76,7 +76,7 @@ Result<std::unique_ptr<LaneSet>> LaneSet::open(const std::string& dir, const Opt
   default_options.lanes.clear();
   auto core = BufferCore::open(dir, default_options);
   if (!core) return core.status();
-  set->lanes_.push_back(Lane{std::string(kDefaultLane), {}, false, std::nullopt, std::move(*core)});
+  set->lanes_.push_back(Lane{std::string(kDefaultLane), false, std::move(*core), {}});
 
   const std::string lanes_dir = dir + "/" + std::string(kLanesSubdirectory);
   struct stat st;
@@ -112,47 +112,34 @@ Result<std::unique_ptr<LaneSet>> LaneSet::open(const std::string& dir, const Opt
   set->route_ = std::move(*route);
 
   for (const LaneOptions& lane : declared) {
-    SPOOL_RETURN_IF_ERROR(set->open_lane(
-        dir, Lane{lane.name, lane.route, false, lane.breaker_failure_threshold, nullptr, lane},
-        lane_buffer_options(options, lane)));
+    SPOOL_RETURN_IF_ERROR(set->open_lane(dir, Lane{lane.name, false, nullptr, lane},
+                                         lane_buffer_options(options, lane)));
   }
   for (const auto& [name, record] : records) {
     if (set->find(name) != nullptr) continue;
-    // Retired: its recorded settings, and the log settings its last writer kept in its
-    // marker; no route.
-    Options retired = record ? lane_buffer_options(options, *record) : options;
-    retired.lanes.clear();
+    // Retired: its recorded settings without a route, and the log settings its last writer
+    // kept in its marker.
+    LaneOptions settings = record.value_or(LaneOptions{});
+    settings.name = name;
+    settings.route.clear();
+    Options retired = lane_buffer_options(options, settings);
     auto recorded = segment::log_options_from_marker(lane_directory(dir, name), retired.log);
     if (!recorded) return lane_status(name, recorded.status());
     retired.log = *recorded;
-    SPOOL_RETURN_IF_ERROR(set->open_lane(
-        dir,
-        Lane{name, {}, true, record ? record->breaker_failure_threshold : std::nullopt, nullptr},
-        retired));
+    SPOOL_RETURN_IF_ERROR(
+        set->open_lane(dir, Lane{name, true, nullptr, std::move(settings)}, retired));
   }
   if (declares && set->default_core().role() == Role::kWriter) {
-    SPOOL_RETURN_IF_ERROR(set->record_lanes(dir, records, options.log.file_mode));
+    SPOOL_RETURN_IF_ERROR(set->record_lanes(dir, options.log.file_mode));
   }
   return set;
 }
 
-Status LaneSet::record_lanes(const std::string& dir,
-                             const std::map<std::string, std::optional<LaneOptions>>& records,
-                             mode_t file_mode) const {
+Status LaneSet::record_lanes(const std::string& dir, mode_t file_mode) const {
   for (const Lane& lane : lanes_) {
     if (lane.name == kDefaultLane) continue;
-    LaneOptions record;
-    if (lane.retired) {
-      // What it was declared with, without its route.
-      const auto it = records.find(lane.name);
-      if (it != records.end() && it->second) record = *it->second;
-      record.name = lane.name;
-      record.route.clear();
-    } else {
-      record = lane.declared;
-    }
     SPOOL_RETURN_IF_ERROR(lane_status(
-        lane.name, write_lane_record(lane_directory(dir, lane.name), record, file_mode)));
+        lane.name, write_lane_record(lane_directory(dir, lane.name), lane.settings, file_mode)));
   }
   return Status::ok();
 }
@@ -217,7 +204,7 @@ BufferStats LaneSet::stats() const {
     }
     add_lane(&sum, lane.name, s);
     sum.lanes.push_back(
-        LaneStats{lane.name, lane.core->dir(), lane.route, lane.retired, std::move(s)});
+        LaneStats{lane.name, lane.core->dir(), lane.settings.route, lane.retired, std::move(s)});
   }
   return sum;
 }

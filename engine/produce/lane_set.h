@@ -11,7 +11,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,11 +31,12 @@ class LaneSet {
  public:
   struct Lane {
     std::string name;
-    std::vector<std::string> route;  // empty for the default lane and retired lanes
     bool retired = false;
-    std::optional<std::uint32_t> breaker_failure_threshold;  // LaneOptions', for its forwarders
     std::unique_ptr<BufferCore> core;
-    LaneOptions declared;  // what it was opened with (declared or recorded); not for retired
+    // What it was opened with (declared or recorded): its route (empty for the default lane
+    // and retired lanes) and the breaker_failure_threshold its forwarders take. What its
+    // record says (lane_record.h).
+    LaneOptions settings;
   };
 
   static Result<std::unique_ptr<LaneSet>> open(const std::string& dir, const Options& options);
@@ -67,11 +67,9 @@ class LaneSet {
  private:
   LaneSet() = default;
   Status open_lane(const std::string& dir, Lane lane, const Options& options);
-  // Writes every lane's record (lane_record.h): the declared lanes', and the retired ones'
-  // without a route. `records`: what was on disk.
-  Status record_lanes(const std::string& dir,
-                      const std::map<std::string, std::optional<LaneOptions>>& records,
-                      mode_t file_mode) const;
+  // Writes every lane's record (lane_record.h): its settings (a retired lane's without a
+  // route).
+  Status record_lanes(const std::string& dir, mode_t file_mode) const;
 
   std::vector<Lane> lanes_;
   LaneRoute route_;

@@ -300,7 +300,7 @@ void LogWriter::write(Batch& batch) {
   const SizeCapRule rule = log_.options().size_cap_rule;
   if (batch.past_cap) log_.set_size_cap_rule(SizeCapRule::kDeleteOldest);
   Result<std::uint64_t> appended = log_.append_batch(rest);
-  log_.set_size_cap_rule(rule);
+  if (batch.past_cap) log_.set_size_cap_rule(rule);
   const std::int64_t end = io::monotonic_ns();
   const std::uint64_t count = log_.next_offset() - first;  // a prefix may be in after an error
   batch.written += count;

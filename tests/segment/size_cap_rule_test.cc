@@ -1,6 +1,6 @@
 // The size cap's two rules (LogOptions::size_cap_rule): kDeleteOldest deletes what a cursor
 // still needs; kKeepNeeded keeps it and refuses to grow past the cap instead, and cap_room()
-// says exactly how much more the log takes.
+// never promises more than the log takes (and holds back less than a segment).
 #include <gtest/gtest.h>
 
 #include "segment/cap_room.h"
@@ -110,7 +110,7 @@ TEST(SizeCapRule, KeepNeededWithoutCursorsKeepsEverything) {
   EXPECT_EQ(read_all(*log).size(), taken);
 }
 
-TEST(SizeCapRule, CapRoomSaysExactlyWhatTheLogStillTakes) {
+TEST(SizeCapRule, CapRoomNeverPromisesMoreThanTheLogTakes) {
   testing::TempDir dir;
   auto log = open_log(dir.path(), capped(SizeCapRule::kKeepNeeded));
   ASSERT_NE(log, nullptr);

@@ -181,6 +181,20 @@ TEST(BufferDiskCap, SampleKeepsEveryCriticalRecordAndOneInNOfTheRest) {
   }
   const std::uint64_t last_seq = records.back().seq;
   EXPECT_GE(last_seq, kRecords - 10);  // sampling went on to the end
+  // From the first record dropped on (retention deletes only a prefix, so everything after it
+  // that is missing was dropped), the sampler kept one normal record in sample_keep_one_in
+  // (4): at most 3 dropped per normal record kept, plus the 3 before the next keep.
+  std::uint64_t first_dropped = records.front().seq;
+  while (kept.count(first_dropped)) ++first_dropped;
+  ASSERT_LT(first_dropped, kRecords);
+  std::uint64_t normal_kept = 0, normal_dropped = 0;
+  for (std::uint64_t seq = first_dropped; seq < kRecords; ++seq) {
+    if (critical.count(seq)) continue;
+    ++(kept.count(seq) ? normal_kept : normal_dropped);
+  }
+  EXPECT_GT(normal_dropped, 0u);
+  EXPECT_GT(normal_kept, 0u);
+  EXPECT_LE(normal_dropped, 3 * normal_kept + 3);
 }
 
 TEST(BufferDiskCap, WriterDropsStayCountedAfterTheProducerThreadExits) {
