@@ -13,6 +13,7 @@ namespace spool::segment {
 namespace {
 
 using spool::testing::bytes_of;
+using spool::testing::commit_cursor;
 using spool::testing::open_log;
 using spool::testing::read_all;
 using spool::testing::sample_payload;
@@ -37,15 +38,6 @@ std::unique_ptr<SegmentLog> old_log(const std::string& dir) {
   }
   EXPECT_GT(log->segment_count(), 6u);
   return log;
-}
-
-void commit_cursor(const std::string& dir, const std::string& name, std::uint64_t next) {
-  auto store = CursorStore::open(dir);
-  ASSERT_TRUE(store) << store.status().to_string();
-  CursorRecord r;
-  r.name = name;
-  r.next_offset = next;
-  ASSERT_TRUE(store->commit(r));
 }
 
 std::uint64_t active_base(const SegmentLog& log) { return log.segments().back()->base_offset(); }

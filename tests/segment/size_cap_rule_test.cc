@@ -14,6 +14,7 @@ namespace spool::segment {
 namespace {
 
 using spool::testing::bytes_of;
+using spool::testing::commit_cursor;
 using spool::testing::open_log;
 using spool::testing::read_all;
 using spool::testing::sample_payload;
@@ -26,15 +27,6 @@ LogOptions capped(SizeCapRule rule) {
   o.retention_bytes = kCapSegments * o.segment_bytes;
   o.size_cap_rule = rule;
   return o;
-}
-
-void commit_cursor(const std::string& dir, std::uint64_t next) {
-  auto store = CursorStore::open(dir);
-  ASSERT_TRUE(store) << store.status().to_string();
-  CursorRecord r;
-  r.name = "forwarder";
-  r.next_offset = next;
-  ASSERT_TRUE(store->commit(r));
 }
 
 // Appends sample records until the log refuses one; returns how many it took.
@@ -67,7 +59,7 @@ TEST(SizeCapRule, DeleteOldestDeletesWhatACursorNeeds) {
   testing::TempDir dir;
   auto log = open_log(dir.path(), capped(SizeCapRule::kDeleteOldest));
   ASSERT_NE(log, nullptr);
-  commit_cursor(dir.path(), 0);
+  commit_cursor(dir.path(), "forwarder", 0);
   EXPECT_EQ(fill(*log, 2000), 2000u);  // never refused
   EXPECT_GT(log->first_offset(), 0u);
   EXPECT_GT(log->retention_forced_records(), 0u);
@@ -79,7 +71,7 @@ TEST(SizeCapRule, KeepNeededRefusesToGrowPastTheCapAndDeletesNothingUnread) {
   testing::TempDir dir;
   auto log = open_log(dir.path(), capped(SizeCapRule::kKeepNeeded));
   ASSERT_NE(log, nullptr);
-  commit_cursor(dir.path(), 0);
+  commit_cursor(dir.path(), "forwarder", 0);
   const std::uint64_t taken = fill(*log);
   ASSERT_GT(taken, 0u);
   EXPECT_TRUE(log->at_size_cap());
@@ -91,7 +83,7 @@ TEST(SizeCapRule, KeepNeededRefusesToGrowPastTheCapAndDeletesNothingUnread) {
   // The cursor passes three segments: as many of them go as the next segment needs (the
   // oldest first), and the log takes records again.
   const std::uint64_t passed = log->segments()[3]->base_offset();
-  commit_cursor(dir.path(), passed);
+  commit_cursor(dir.path(), "forwarder", passed);
   ASSERT_TRUE(log->append(0, bytes_of(sample_payload(taken))));
   EXPECT_FALSE(log->at_size_cap());
   EXPECT_GT(log->first_offset(), 0u);
@@ -114,7 +106,7 @@ TEST(SizeCapRule, CapRoomNeverPromisesMoreThanTheLogTakes) {
   testing::TempDir dir;
   auto log = open_log(dir.path(), capped(SizeCapRule::kKeepNeeded));
   ASSERT_NE(log, nullptr);
-  commit_cursor(dir.path(), 0);
+  commit_cursor(dir.path(), "forwarder", 0);
   CapRoom room = log->cap_room();
   ASSERT_TRUE(room.capped);
   std::uint64_t fitted = 0;

@@ -1,19 +1,20 @@
 #include "support/log_helpers.h"
 
-#include "io/file.h"
-#include "segment/log_state.h"
-#include "support/temp_dir.h"
-#include "support/time_scale.h"
-
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 #include <filesystem>
+#include <thread>
+
+#include "io/file.h"
+#include "segment/cursor_store.h"
+#include "segment/log_state.h"
+#include "support/temp_dir.h"
+#include "support/time_scale.h"
 
 namespace spool::testing {
 
@@ -87,6 +88,15 @@ int write_torn_frame(const segment::SegmentLog& log) {
   const std::string torn = "FLPS" + std::string(30, '\x7f');
   if (f.pwrite_full(torn.data(), torn.size(), end) < 0) return 13;
   return 0;
+}
+
+void commit_cursor(const std::string& dir, const std::string& name, std::uint64_t next_offset) {
+  auto store = segment::CursorStore::open(dir);
+  ASSERT_TRUE(store) << store.status().to_string();
+  segment::CursorRecord r;
+  r.name = name;
+  r.next_offset = next_offset;
+  ASSERT_TRUE(store->commit(r));
 }
 
 }  // namespace spool::testing

@@ -31,6 +31,10 @@ LogOptions small_segments();
 std::unique_ptr<segment::SegmentLog> open_log(const std::string& dir, const LogOptions& options,
                                               segment::OpenMode mode = segment::OpenMode::kReadWrite);
 
+// Commits consumer cursor `name` at `next_offset` in the log at `dir`, as a forwarder would
+// (segment/cursor_store.h); fails the current test if it cannot.
+void commit_cursor(const std::string& dir, const std::string& name, std::uint64_t next_offset);
+
 // Every record from `from` on: offset -> payload.
 std::map<std::uint64_t, std::string> read_all(const segment::SegmentLog& log, std::uint64_t from = 0);
 

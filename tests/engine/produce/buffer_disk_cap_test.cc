@@ -10,6 +10,7 @@
 #include "segment/cursor_store.h"
 #include "spool/buffer.h"
 #include "support/forwarder_fixtures.h"
+#include "support/log_helpers.h"
 #include "support/seq_records.h"
 #include "support/small_buffer.h"
 #include "support/temp_dir.h"
@@ -19,6 +20,7 @@ namespace spool {
 namespace {
 
 using testing::append_seq;
+using testing::commit_cursor;
 using testing::read_seq_records;
 using testing::SeqRecord;
 
@@ -44,20 +46,10 @@ std::unique_ptr<Buffer> open_capped(const std::string& dir, FullPolicy disk_poli
   return buffer ? std::move(*buffer) : nullptr;
 }
 
-// A forwarder's cursor, as a Forwarder commits it (segment/cursor_store.h).
-void commit_cursor(const std::string& dir, std::uint64_t next) {
-  auto store = segment::CursorStore::open(dir);
-  ASSERT_TRUE(store) << store.status().to_string();
-  segment::CursorRecord r;
-  r.name = "forwarder";
-  r.next_offset = next;
-  ASSERT_TRUE(store->commit(r));
-}
-
 // A forwarder that keeps up: its cursor at the end of what is written, until `done`.
 bool read_along_until(Buffer& buffer, const std::string& dir, const std::function<bool()>& done) {
   return testing::eventually([&] {
-    commit_cursor(dir, buffer.stats().written_end_offset);
+    commit_cursor(dir, "forwarder", buffer.stats().written_end_offset);
     return done();
   });
 }
@@ -96,7 +88,7 @@ TEST(BufferDiskCap, DropNewestDropsWhatArrivesAndKeepsEveryUnreadRecord) {
   testing::TempDir dir;
   auto buffer = open_capped(dir.path(), FullPolicy::kDropNewest);
   ASSERT_NE(buffer, nullptr);
-  commit_cursor(dir.path(), 0);
+  commit_cursor(dir.path(), "forwarder", 0);
   ASSERT_NO_FATAL_FAILURE(append_all(*buffer));
   const BufferStats s = buffer->stats();
   expect_balanced(s);
@@ -114,7 +106,7 @@ TEST(BufferDiskCap, BlockHoldsRecordsUntilACursorPassesASegment) {
   testing::TempDir dir;
   auto buffer = open_capped(dir.path(), FullPolicy::kBlock);
   ASSERT_NE(buffer, nullptr);
-  commit_cursor(dir.path(), 0);
+  commit_cursor(dir.path(), "forwarder", 0);
   std::uint64_t acknowledged = 0;
   for (std::uint64_t i = 0; i < kRecords; ++i) {
     Status s = append_seq(*buffer, 0, acknowledged, kPadding);
@@ -155,7 +147,7 @@ TEST(BufferDiskCap, SampleKeepsEveryCriticalRecordAndOneInNOfTheRest) {
   testing::TempDir dir;
   auto buffer = open_capped(dir.path(), FullPolicy::kSample);
   ASSERT_NE(buffer, nullptr);
-  commit_cursor(dir.path(), 0);
+  commit_cursor(dir.path(), "forwarder", 0);
   std::set<std::uint64_t> critical;
   for (std::uint64_t i = 0; i < kRecords; ++i) {
     const Priority p = i % 10 == 0 ? Priority::kCritical : Priority::kNormal;
@@ -201,7 +193,7 @@ TEST(BufferDiskCap, WriterDropsStayCountedAfterTheProducerThreadExits) {
   testing::TempDir dir;
   auto buffer = open_capped(dir.path(), FullPolicy::kDropNewest);
   ASSERT_NE(buffer, nullptr);
-  commit_cursor(dir.path(), 0);
+  commit_cursor(dir.path(), "forwarder", 0);
   std::thread producer([&] {
     for (std::uint64_t i = 0; i < kRecords; ++i)
       EXPECT_TRUE(append_seq(*buffer, 0, i, kPadding).is_ok());
@@ -224,7 +216,7 @@ TEST(BufferDiskCap, DropOldestIsTheDefaultAndDeletesUnreadRecords) {
   testing::TempDir dir;
   auto buffer = open_capped(dir.path(), FullPolicy::kDropOldest);
   ASSERT_NE(buffer, nullptr);
-  commit_cursor(dir.path(), 0);
+  commit_cursor(dir.path(), "forwarder", 0);
   ASSERT_NO_FATAL_FAILURE(append_all(*buffer));
   const BufferStats s = buffer->stats();
   EXPECT_EQ(s.written, kRecords);
